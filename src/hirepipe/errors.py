@@ -1,0 +1,193 @@
+"""Every exception hirepipe raises, in one shallow tree.
+
+::
+
+    HirepipeError
+    ├── PolicyError              a policy definition that cannot work (lists every problem)
+    ├── TransitionError          an event on an application could not happen
+    │   ├── TransitionNotAllowed     the event does not exist from the current stage
+    │   ├── GuardRejected            the event exists, but guards block it (carries the blockers)
+    │   └── ConcurrentUpdate         another writer changed the application first
+    ├── RequisitionMismatch      the application belongs to another requisition
+    ├── CalendarError            bad input to the business-day calendar
+    └── EstimateError            bad input to the timeline estimator
+
+Input that fails a model's validation raises Pydantic's ``ValidationError`` instead; nothing
+else escapes the library. Every exception carries the data that explains it as attributes, and
+its message says what to do next. A refused operation never changes any object.
+
+This module imports nothing from hirepipe, so every layer can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "Blocker",
+    "CalendarError",
+    "ConcurrentUpdate",
+    "EstimateError",
+    "GuardRejected",
+    "HirepipeError",
+    "PolicyError",
+    "PolicyProblem",
+    "RequisitionMismatch",
+    "TransitionError",
+    "TransitionNotAllowed",
+]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """One reason an event cannot fire now.
+
+    ``code`` is stable (match on it in code and tests); ``message`` is for people
+    ("2 of 4 scorecards missing: alice, bob"); ``data`` holds the facts behind the message.
+    ``needs_input`` is true when the caller can clear the blocker by passing data to ``fire``
+    (a rejection reason, the offer terms) rather than by changing the application's state.
+    """
+
+    code: str
+    message: str
+    data: Mapping[str, Any] = field(default=_EMPTY)
+    needs_input: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the blocker as plain, JSON-ready data."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "data": dict(self.data),
+            "needs_input": self.needs_input,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyProblem:
+    """One problem in a policy definition: where it is and what to do about it."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class HirepipeError(Exception):
+    """The root of every error hirepipe raises on purpose."""
+
+
+class PolicyError(HirepipeError):
+    """A policy definition that cannot work; ``problems`` lists every problem found at once."""
+
+    def __init__(self, problems: Sequence[PolicyProblem | str]) -> None:
+        self.problems: tuple[PolicyProblem, ...] = tuple(
+            p if isinstance(p, PolicyProblem) else PolicyProblem("policy", p) for p in problems
+        )
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"the policy has {count} {noun}; fix each and load it again:\n{lines}")
+
+
+class TransitionError(HirepipeError):
+    """An event could not happen to an application; the application is unchanged."""
+
+    def __init__(self, message: str, *, application_id: str, stage: str, event: str) -> None:
+        self.application_id = application_id
+        self.stage = stage
+        self.event = event
+        super().__init__(message)
+
+
+class TransitionNotAllowed(TransitionError):
+    """The event does not exist from the application's current stage (or at all).
+
+    ``allowed`` names the events the policy defines from this stage.
+    """
+
+    def __init__(
+        self, *, application_id: str, stage: str, event: str, allowed: Sequence[str], known: bool
+    ) -> None:
+        self.allowed: tuple[str, ...] = tuple(allowed)
+        self.known = known
+        options = ", ".join(self.allowed) if self.allowed else "none: the stage is final"
+        if known:
+            what = f"cannot {event!r} application {application_id!r} from stage {stage!r}"
+        else:
+            what = f"the policy has no event {event!r} (application {application_id!r})"
+        super().__init__(
+            f"{what}; events from {stage!r}: {options}",
+            application_id=application_id,
+            stage=stage,
+            event=event,
+        )
+
+
+class GuardRejected(TransitionError):
+    """The event exists from this stage, but guards block it; ``blockers`` say why."""
+
+    def __init__(
+        self, *, application_id: str, stage: str, event: str, blockers: Sequence[Blocker]
+    ) -> None:
+        self.blockers: tuple[Blocker, ...] = tuple(blockers)
+        reasons = "; ".join(f"{b.message} [{b.code}]" for b in self.blockers)
+        super().__init__(
+            f"cannot {event!r} application {application_id!r} in stage {stage!r}: {reasons}",
+            application_id=application_id,
+            stage=stage,
+            event=event,
+        )
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The blockers' codes, in order."""
+        return tuple(b.code for b in self.blockers)
+
+
+class ConcurrentUpdate(TransitionError):
+    """Another writer changed the application first (compare-and-set on its version failed).
+
+    Reload the application and try again; ``expected`` is the version this writer read,
+    ``actual`` the version it found.
+    """
+
+    def __init__(
+        self, *, application_id: str, stage: str, event: str, expected: int, actual: int
+    ) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"application {application_id!r} changed while {event!r} was being applied "
+            f"(read version {expected}, found {actual}); reload it and try again",
+            application_id=application_id,
+            stage=stage,
+            event=event,
+        )
+
+
+class RequisitionMismatch(HirepipeError):
+    """The requisition passed with an application is not the one it belongs to."""
+
+    def __init__(self, *, application_id: str, expected: str, given: str) -> None:
+        self.application_id = application_id
+        self.expected = expected
+        self.given = given
+        super().__init__(
+            f"application {application_id!r} belongs to requisition {expected!r}, "
+            f"not {given!r}; pass its own requisition"
+        )
+
+
+class CalendarError(HirepipeError, ValueError):
+    """Bad input to the business-day calendar (unknown country, naive datetime, empty weekmask)."""
+
+
+class EstimateError(HirepipeError, ValueError):
+    """Bad input to the timeline estimator (unknown industry, impossible quantiles)."""
