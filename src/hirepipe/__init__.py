@@ -1,5 +1,101 @@
-"""hirepipe: the rules of what happens after a job interview."""
+"""hirepipe: the rules of what happens after a job interview.
+
+The post-interview lifecycle as guarded transitions on Pydantic models, with business-day
+timelines and notification hooks. Start with :class:`Pipeline` and :func:`standard_policy`.
+"""
 
 from hirepipe._version import __version__
+from hirepipe.clock import Clock as Clock
+from hirepipe.clock import SystemClock as SystemClock
+from hirepipe.errors import Blocker as Blocker
+from hirepipe.errors import CalendarError as CalendarError
+from hirepipe.errors import ConcurrentUpdate as ConcurrentUpdate
+from hirepipe.errors import EstimateError as EstimateError
+from hirepipe.errors import GuardRejected as GuardRejected
+from hirepipe.errors import HirepipeError as HirepipeError
+from hirepipe.errors import PolicyError as PolicyError
+from hirepipe.errors import PolicyProblem as PolicyProblem
+from hirepipe.errors import RequisitionMismatch as RequisitionMismatch
+from hirepipe.errors import TransitionError as TransitionError
+from hirepipe.errors import TransitionNotAllowed as TransitionNotAllowed
+from hirepipe.models import Application as Application
+from hirepipe.models import Approval as Approval
+from hirepipe.models import Band as Band
+from hirepipe.models import Candidate as Candidate
+from hirepipe.models import CompanySize as CompanySize
+from hirepipe.models import Interview as Interview
+from hirepipe.models import Offer as Offer
+from hirepipe.models import OfferStatus as OfferStatus
+from hirepipe.models import Recommendation as Recommendation
+from hirepipe.models import Reference as Reference
+from hirepipe.models import ReferenceOutcome as ReferenceOutcome
+from hirepipe.models import ReferenceStatus as ReferenceStatus
+from hirepipe.models import Rejection as Rejection
+from hirepipe.models import Requisition as Requisition
+from hirepipe.models import RequisitionStatus as RequisitionStatus
+from hirepipe.models import Scorecard as Scorecard
+from hirepipe.models import TransitionRecord as TransitionRecord
+from hirepipe.pipeline import Fired as Fired
+from hirepipe.pipeline import Hook as Hook
+from hirepipe.pipeline import HookFailure as HookFailure
+from hirepipe.pipeline import Pipeline as Pipeline
+from hirepipe.policy import Change as Change
+from hirepipe.policy import Context as Context
+from hirepipe.policy import EventData as EventData
+from hirepipe.policy import EventSpec as EventSpec
+from hirepipe.policy import GuardSpec as GuardSpec
+from hirepipe.policy import Policy as Policy
+from hirepipe.policy import PolicySettings as PolicySettings
+from hirepipe.policy import RejectionSide as RejectionSide
+from hirepipe.policy import StageKind as StageKind
+from hirepipe.policy import StageSpec as StageSpec
+from hirepipe.standard import standard_policy as standard_policy
 
-__all__ = ["__version__"]
+__all__ = [
+    "Application",
+    "Approval",
+    "Band",
+    "Blocker",
+    "CalendarError",
+    "Candidate",
+    "Change",
+    "Clock",
+    "CompanySize",
+    "ConcurrentUpdate",
+    "Context",
+    "EstimateError",
+    "EventData",
+    "EventSpec",
+    "Fired",
+    "GuardRejected",
+    "GuardSpec",
+    "HirepipeError",
+    "Hook",
+    "HookFailure",
+    "Interview",
+    "Offer",
+    "OfferStatus",
+    "Pipeline",
+    "Policy",
+    "PolicyError",
+    "PolicyProblem",
+    "PolicySettings",
+    "Recommendation",
+    "Reference",
+    "ReferenceOutcome",
+    "ReferenceStatus",
+    "Rejection",
+    "RejectionSide",
+    "Requisition",
+    "RequisitionMismatch",
+    "RequisitionStatus",
+    "Scorecard",
+    "StageKind",
+    "StageSpec",
+    "SystemClock",
+    "TransitionError",
+    "TransitionNotAllowed",
+    "TransitionRecord",
+    "__version__",
+    "standard_policy",
+]

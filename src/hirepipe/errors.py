@@ -55,7 +55,7 @@ class Blocker:
 
     code: str
     message: str
-    data: Mapping[str, Any] = field(default=_EMPTY)
+    data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     needs_input: bool = False
 
     def to_dict(self) -> dict[str, Any]:

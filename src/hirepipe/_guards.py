@@ -1,0 +1,463 @@
+"""The standard policy's guards. Each yields one Blocker per reason, with a stable code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from hirepipe.errors import Blocker
+from hirepipe.models import Band, Offer, OfferStatus, ReferenceOutcome, ReferenceStatus
+from hirepipe.policy import Context, GuardSpec
+
+__all__ = ["STANDARD_GUARDS"]
+
+
+def _names(people: list[str]) -> str:
+    return ", ".join(people)
+
+
+def requisition_open(ctx: Context) -> Iterator[Blocker]:
+    """The requisition passed with the event has open headcount."""
+    requisition = ctx.requisition
+    if requisition is None:
+        yield Blocker(
+            "requisition_required",
+            "pass the requisition to check its headcount "
+            f"(requisition {ctx.application.requisition_id!r})",
+            needs_input=True,
+        )
+    elif requisition.open_headcount <= 0:
+        yield Blocker(
+            "no_open_headcount",
+            f"requisition {requisition.id!r} has no open headcount "
+            f"({requisition.filled} of {requisition.headcount} filled, "
+            f"status {requisition.status})",
+            {"headcount": requisition.headcount, "filled": requisition.filled},
+        )
+
+
+def interview_held(ctx: Context) -> Iterator[Blocker]:
+    """The current round's interview has been held (not scheduled only, not in the future)."""
+    app = ctx.application
+    interview = app.interview()
+    if interview is None:
+        yield Blocker(
+            "interview_not_scheduled",
+            f"round {app.round} has no interview on record",
+            {"round": app.round},
+        )
+        return
+    held_at = getattr(ctx.data, "held_at", None) or interview.held_at
+    if held_at is None:
+        yield Blocker(
+            "interview_not_held",
+            f"the round {app.round} interview has not been held yet",
+            {"round": app.round},
+        )
+    elif held_at > ctx.now:
+        yield Blocker(
+            "interview_in_future",
+            f"the round {app.round} interview is recorded as held at {held_at.isoformat()}, "
+            "which is in the future",
+            {"round": app.round, "held_at": held_at.isoformat()},
+        )
+
+
+def scorecards_complete(ctx: Context) -> Iterator[Blocker]:
+    """Every assigned interviewer of the current round submitted a scorecard."""
+    app = ctx.application
+    interview = app.interview()
+    expected = list(interview.interviewers) if interview else []
+    submitted = {card.interviewer for card in app.scorecards_for()}
+    missing = [person for person in expected if person not in submitted]
+    if missing:
+        yield Blocker(
+            "scorecards_missing",
+            f"{len(missing)} of {len(expected)} scorecards missing: {_names(missing)}",
+            {"missing": missing, "expected": len(expected), "round": app.round},
+        )
+
+
+def below_max_rounds(ctx: Context) -> Iterator[Blocker]:
+    """Another round would not pass the policy's maximum number of rounds."""
+    limit = ctx.settings.max_rounds
+    if ctx.application.round >= limit:
+        yield Blocker(
+            "max_rounds_reached",
+            f"round {ctx.application.round} is the last the policy allows (max_rounds={limit})",
+            {"round": ctx.application.round, "max_rounds": limit},
+        )
+
+
+def interviewers_named(ctx: Context) -> Iterator[Blocker]:
+    """The event's data names the next round's interviewers."""
+    if not getattr(ctx.data, "interviewers", None):
+        yield Blocker(
+            "interviewers_missing",
+            "name the next round's interviewers (interviewers=[...])",
+            needs_input=True,
+        )
+
+
+def debrief_recommends_hire(ctx: Context) -> Iterator[Blocker]:
+    """The current round's mean recommendation reaches the policy's hire threshold."""
+    cards = ctx.application.scorecards_for()
+    threshold = ctx.settings.hire_threshold
+    if not cards:
+        yield Blocker("no_scorecards", f"round {ctx.application.round} has no scorecards")
+        return
+    mean = sum(card.recommendation.score for card in cards) / len(cards)
+    if mean < threshold:
+        yield Blocker(
+            "debrief_not_positive",
+            f"the debrief's mean recommendation {mean:+.2f} is below the hire threshold "
+            f"{threshold:+.2f}",
+            {"mean": mean, "threshold": threshold, "scorecards": len(cards)},
+        )
+
+
+def approvals_granted(ctx: Context) -> Iterator[Blocker]:
+    """Every approver of the requisition granted approval for this application."""
+    requisition = ctx.requisition
+    if requisition is None:
+        yield Blocker(
+            "requisition_required",
+            "pass the requisition to check its approvers",
+            needs_input=True,
+        )
+        return
+    latest = {a.approver: a for a in ctx.application.approvals}
+    denied = [p for p in requisition.approvers if p in latest and not latest[p].granted]
+    missing = [p for p in requisition.approvers if p not in latest]
+    if denied:
+        yield Blocker(
+            "approval_denied",
+            f"approval denied by {_names(denied)}",
+            {"denied": denied},
+        )
+    if missing:
+        yield Blocker(
+            "approvals_missing",
+            f"{len(missing)} of {len(requisition.approvers)} approvals missing: {_names(missing)}",
+            {"missing": missing, "expected": len(requisition.approvers)},
+        )
+
+
+def approved_band(ctx: Context) -> Band | None:
+    """The band this application's approvals cover: the budget narrowed by every approval."""
+    app = ctx.application
+    band = app.approved_band
+    if band is None:
+        if ctx.requisition is None:
+            return None
+        band = ctx.requisition.budget
+    for approval in app.approvals:
+        if approval.granted and approval.band is not None:
+            narrowed = band.intersect(approval.band)
+            if narrowed is None:
+                return None
+            band = narrowed
+    return band
+
+
+def _pay_outside(amount: Decimal, currency: str, band: Band) -> Blocker:
+    return Blocker(
+        "pay_outside_band",
+        f"{amount} {currency} is outside the approved band "
+        f"{band.minimum}..{band.maximum} {band.currency}",
+        {"amount": str(amount), "currency": currency, "band": band.model_dump(mode="json")},
+    )
+
+
+def pay_inside_band(ctx: Context) -> Iterator[Blocker]:
+    """The proposed salary lies inside the approved band."""
+    salary = getattr(ctx.data, "salary", None) or ctx.application.proposed_salary
+    if salary is None:
+        yield Blocker(
+            "salary_missing", "propose a salary (salary=...) to approve", needs_input=True
+        )
+        return
+    band = approved_band(ctx)
+    if band is None:
+        yield Blocker("band_unknown", "no approved band: pass the requisition", needs_input=True)
+    elif not band.contains(salary, band.currency):
+        yield _pay_outside(salary, band.currency, band)
+
+
+def references_ready(ctx: Context) -> Iterator[Blocker]:
+    """Candidate told before referees were contacted; enough satisfactory references."""
+    app = ctx.application
+    required = ctx.settings.required_references
+    contacted = [r for r in app.references if r.contacted_at is not None]
+    notice = app.reference_notice_at
+    if notice is None and (required or contacted):
+        yield Blocker(
+            "reference_notice_missing",
+            "tell the candidate before any referee is contacted (send_reference_notice)",
+        )
+    early = [
+        r.referee
+        for r in contacted
+        if notice is not None and r.contacted_at is not None and r.contacted_at < notice
+    ]
+    if early:
+        yield Blocker(
+            "referees_contacted_before_notice",
+            f"referees contacted before the candidate was told: {_names(early)}",
+            {"referees": early},
+        )
+    bad = [r.referee for r in app.references if r.outcome is ReferenceOutcome.unsatisfactory]
+    if bad:
+        yield Blocker(
+            "reference_unsatisfactory",
+            f"unsatisfactory references: {_names(bad)}",
+            {"referees": bad},
+        )
+    good = [
+        r
+        for r in app.references
+        if r.status is ReferenceStatus.completed and r.outcome is ReferenceOutcome.satisfactory
+    ]
+    if len(good) < required:
+        yield Blocker(
+            "references_incomplete",
+            f"{len(good)} of {required} required references completed and satisfactory",
+            {"completed": len(good), "required": required},
+        )
+
+
+def _offer_terms(ctx: Context) -> dict[str, Any]:
+    """The offer terms: the event's data over the current offer's terms."""
+    data = ctx.data.model_dump(exclude_none=True)
+    data.pop("note", None)
+    current = ctx.application.offer
+    base: dict[str, Any] = {}
+    if current is not None:
+        base = current.model_dump(include={"title", "salary", "currency", "benefits", "start_date"})
+    elif ctx.requisition is not None:
+        base = {"title": ctx.requisition.title, "currency": ctx.requisition.budget.currency}
+    if not data.get("benefits") and "benefits" in base:
+        data.pop("benefits", None)
+    return {**base, **data}
+
+
+def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
+    """Offer terms complete, inside the approved band, and valid until a future date."""
+    terms = _offer_terms(ctx)
+    missing = [k for k in ("title", "salary", "currency", "start_date") if k not in terms]
+    if missing:
+        yield Blocker(
+            "offer_terms_missing",
+            f"the offer needs {', '.join(missing)}",
+            {"missing": missing},
+            needs_input=True,
+        )
+        return
+    valid_until = terms.get("valid_until")
+    if valid_until is not None and valid_until <= ctx.now:
+        yield Blocker(
+            "offer_valid_until_past",
+            f"valid_until {valid_until.isoformat()} is not in the future",
+        )
+    band = approved_band(ctx)
+    if band is not None and band.contains(terms["salary"], terms["currency"]):
+        return
+    if ctx.event == "revise_offer" and _covered_by_new_approval(ctx, terms):
+        return
+    if band is None:
+        yield Blocker("band_unknown", "no approved band: pass the requisition", needs_input=True)
+    else:
+        yield _pay_outside(terms["salary"], terms["currency"], band)
+
+
+def _covered_by_new_approval(ctx: Context, terms: dict[str, Any]) -> bool:
+    """Whether approvals granted since the current offer cover the revised pay."""
+    current = ctx.application.offer
+    since = current.extended_at if current is not None else None
+    return any(
+        a.granted
+        and a.band is not None
+        and (since is None or a.decided_at >= since)
+        and a.band.contains(terms["salary"], terms["currency"])
+        for a in ctx.application.approvals
+    )
+
+
+def _live_offer(ctx: Context) -> Offer | None:
+    offer = ctx.application.offer
+    return offer if offer is not None and offer.status is OfferStatus.extended else None
+
+
+def offer_not_expired(ctx: Context) -> Iterator[Blocker]:
+    """There is a live offer and its valid-until date has not passed."""
+    offer = _live_offer(ctx)
+    if offer is None:
+        yield Blocker("no_live_offer", "there is no extended offer to act on")
+    elif ctx.now > offer.valid_until:
+        yield Blocker(
+            "offer_expired",
+            f"offer version {offer.version} expired at {offer.valid_until.isoformat()}",
+            {"valid_until": offer.valid_until.isoformat(), "version": offer.version},
+        )
+
+
+def offer_past_valid_until(ctx: Context) -> Iterator[Blocker]:
+    """The offer's valid-until date has passed (the deadline sweep fires ``expire``)."""
+    offer = _live_offer(ctx)
+    if offer is not None and ctx.now <= offer.valid_until:
+        yield Blocker(
+            "offer_still_valid",
+            f"offer version {offer.version} is valid until {offer.valid_until.isoformat()}",
+            {"valid_until": offer.valid_until.isoformat()},
+        )
+
+
+def rejection_explained(ctx: Context) -> Iterator[Blocker]:
+    """A reason from the taxonomy, and feedback or an explicit "feedback on request"."""
+    reasons = ctx.policy.rejection_reasons
+    if not ctx.reason:
+        yield Blocker(
+            "rejection_reason_missing",
+            f"give a reason from the taxonomy: {', '.join(reasons)}",
+            {"reasons": list(reasons)},
+            needs_input=True,
+        )
+    elif ctx.reason not in reasons:
+        yield Blocker(
+            "unknown_rejection_reason",
+            f"{ctx.reason!r} is not in the rejection taxonomy: {', '.join(reasons)}",
+            {"reason": ctx.reason, "reasons": list(reasons)},
+            needs_input=True,
+        )
+    if not getattr(ctx.data, "feedback", None) and not getattr(
+        ctx.data, "feedback_on_request", False
+    ):
+        yield Blocker(
+            "feedback_missing",
+            "give feedback (feedback='...') or offer it on request (feedback_on_request=True)",
+            needs_input=True,
+        )
+
+
+def reason_given(ctx: Context) -> Iterator[Blocker]:
+    """The event carries a reason (holds, resumes and reopenings are audited)."""
+    if not ctx.reason:
+        yield Blocker("reason_missing", f"say why ({ctx.event}: reason='...')", needs_input=True)
+
+
+def warm_until_set(ctx: Context) -> Iterator[Blocker]:
+    """A future warm-until date and the candidate's consent to stay in touch."""
+    warm_until = getattr(ctx.data, "warm_until", None)
+    if warm_until is None:
+        yield Blocker(
+            "warm_until_missing", "give a warm-until date (warm_until=...)", needs_input=True
+        )
+    elif warm_until <= ctx.now:
+        yield Blocker(
+            "warm_until_past", f"warm_until {warm_until.isoformat()} is not in the future"
+        )
+    consent = getattr(ctx.data, "consent", None)
+    if not (consent or ctx.application.candidate.consent_to_contact):
+        yield Blocker(
+            "consent_missing",
+            "the candidate has not consented to stay in touch (consent=True once they have)",
+            needs_input=True,
+        )
+
+
+def interviewer_assigned(ctx: Context) -> Iterator[Blocker]:
+    """The scorecard's author interviews the round it is for."""
+    app = ctx.application
+    author = getattr(ctx.data, "interviewer", None) or ctx.actor
+    round_number = getattr(ctx.data, "round", None) or app.round
+    interview = app.interview(round_number)
+    if interview is None:
+        yield Blocker(
+            "interview_not_scheduled",
+            f"round {round_number} has no interview on record",
+            {"round": round_number},
+        )
+    elif author not in interview.interviewers:
+        yield Blocker(
+            "not_an_interviewer",
+            f"{author!r} is not an interviewer of round {round_number}: "
+            f"{_names(list(interview.interviewers))}",
+            {"interviewer": author, "round": round_number},
+        )
+
+
+def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
+    """The approval comes from one of the requisition's approvers."""
+    requisition = ctx.requisition
+    approver = getattr(ctx.data, "approver", None) or ctx.actor
+    if requisition is None:
+        yield Blocker(
+            "requisition_required", "pass the requisition to check its approvers", needs_input=True
+        )
+    elif approver not in requisition.approvers:
+        yield Blocker(
+            "not_an_approver",
+            f"{approver!r} is not an approver of requisition {requisition.id!r}: "
+            f"{_names(list(requisition.approvers))}",
+            {"approver": approver},
+        )
+
+
+def referee_known(ctx: Context) -> Iterator[Blocker]:
+    """The referee is on record; to be contacted, they consented."""
+    name = getattr(ctx.data, "referee", None)
+    found = [r for r in ctx.application.references if r.referee == name]
+    if not found:
+        yield Blocker(
+            "unknown_referee",
+            f"no referee {name!r} on record; add_reference first",
+            {"referee": name},
+        )
+    elif ctx.event == "contact_reference" and not found[-1].consent:
+        yield Blocker(
+            "referee_consent_missing",
+            f"referee {name!r} has not consented to be contacted",
+            {"referee": name},
+        )
+
+
+def referee_new(ctx: Context) -> Iterator[Blocker]:
+    """No referee of that name is on record yet."""
+    name = getattr(ctx.data, "referee", None)
+    if any(r.referee == name for r in ctx.application.references):
+        yield Blocker(
+            "duplicate_referee", f"referee {name!r} is already on record", {"referee": name}
+        )
+
+
+STANDARD_GUARDS: dict[str, GuardSpec] = {
+    spec.name: spec
+    for spec in (
+        GuardSpec("requisition_open", requisition_open, "the requisition has open headcount"),
+        GuardSpec("interview_held", interview_held, "the round's interview has been held"),
+        GuardSpec(
+            "scorecards_complete", scorecards_complete, "every interviewer submitted a scorecard"
+        ),
+        GuardSpec("below_max_rounds", below_max_rounds, "rounds below the policy's maximum"),
+        GuardSpec("interviewers_named", interviewers_named, "the next round's interviewers named"),
+        GuardSpec(
+            "debrief_recommends_hire", debrief_recommends_hire, "the debrief recommends hiring"
+        ),
+        GuardSpec("approvals_granted", approvals_granted, "every required approval granted"),
+        GuardSpec("pay_inside_band", pay_inside_band, "proposed pay inside the approved band"),
+        GuardSpec(
+            "references_ready", references_ready, "candidate told first; references complete"
+        ),
+        GuardSpec("offer_terms_valid", offer_terms_valid, "offer terms inside the approved band"),
+        GuardSpec("offer_not_expired", offer_not_expired, "the offer has not expired"),
+        GuardSpec("offer_past_valid_until", offer_past_valid_until, "the offer's date has passed"),
+        GuardSpec("rejection_explained", rejection_explained, "a reason and feedback"),
+        GuardSpec("reason_given", reason_given, "a reason"),
+        GuardSpec("warm_until_set", warm_until_set, "a warm-until date and consent"),
+        GuardSpec("interviewer_assigned", interviewer_assigned, "the author interviews the round"),
+        GuardSpec("approver_in_chain", approver_in_chain, "the approver is in the chain"),
+        GuardSpec("referee_known", referee_known, "the referee is on record (and consented)"),
+        GuardSpec("referee_new", referee_new, "the referee is not on record yet"),
+    )
+}

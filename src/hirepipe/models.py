@@ -1,0 +1,430 @@
+"""The data hirepipe works on: plain, strictly validated Pydantic v2 models.
+
+Every timestamp is a time-zone-aware :class:`pendulum.DateTime`; a naive datetime is refused.
+Every model round-trips through JSON exactly (``Model.model_validate_json(m.model_dump_json())
+== m``) and exports a JSON Schema (``Model.model_json_schema()``).
+
+Models hold data only: the rules live in :mod:`hirepipe.policy` and the engine in
+:mod:`hirepipe.pipeline`, which never attaches anything to a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+import pendulum
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetPydanticSchema,
+    JsonValue,
+    PlainSerializer,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
+
+__all__ = [
+    "Application",
+    "Approval",
+    "Band",
+    "Candidate",
+    "CompanySize",
+    "Identifier",
+    "Interview",
+    "Money",
+    "Offer",
+    "OfferStatus",
+    "Recommendation",
+    "Reference",
+    "ReferenceOutcome",
+    "ReferenceStatus",
+    "Rejection",
+    "Requisition",
+    "RequisitionStatus",
+    "Scorecard",
+    "Timestamp",
+    "TransitionRecord",
+]
+
+
+def _aware(value: datetime) -> pendulum.DateTime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError(
+            "naive_datetime",
+            "naive datetime {value} has no time zone; pass an aware one, "
+            "e.g. pendulum.datetime(2025, 1, 6, 9, tz='America/New_York')",
+            {"value": value.isoformat()},
+        )
+    if isinstance(value, pendulum.DateTime):
+        return value
+    return pendulum.instance(value)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+Timestamp = Annotated[
+    pendulum.DateTime,
+    GetPydanticSchema(
+        lambda _source, _handler: core_schema.no_info_after_validator_function(
+            _aware, core_schema.datetime_schema(strict=True)
+        )
+    ),
+    PlainSerializer(_iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""A time-zone-aware instant, held as a :class:`pendulum.DateTime`.
+
+In Python, pass a ``datetime`` (pendulum's or the standard library's) with a time zone; in JSON,
+an ISO 8601 string with an offset.
+"""
+
+
+def _time_zone(value: str) -> str:
+    try:
+        pendulum.timezone(value)
+    except Exception as exc:  # pendulum raises its own NotFound, a KeyError subclass
+        raise PydanticCustomError(
+            "unknown_time_zone",
+            "unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'",
+            {"value": value},
+        ) from exc
+    return value
+
+
+Identifier = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=200, strip_whitespace=True)
+]
+"""A non-empty identifier: candidate, requisition, application, person."""
+
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+Text = Annotated[str, StringConstraints(strict=True, max_length=20_000)]
+Name = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=200)]
+CurrencyCode = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
+"""A non-negative amount with at most two decimal places (an int, a Decimal or a numeric string)."""
+Count = Annotated[int, Field(strict=True, ge=0)]
+RoundNumber = Annotated[int, Field(strict=True, ge=1)]
+
+
+class _Model(BaseModel):
+    """Shared configuration: unknown fields refused, assignment validated.
+
+    Strings, integers, booleans and timestamps are strict (no ``"3"`` for 3, no ``1`` for
+    true); amounts accept an int, a Decimal or a numeric string; enums accept their values.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class _Frozen(_Model):
+    model_config = ConfigDict(frozen=True)
+
+
+class CompanySize(StrEnum):
+    """Company size bands; larger companies approve more slowly."""
+
+    small = "small"  # under 100 people
+    medium = "medium"  # 100 to 999
+    large = "large"  # 1,000 to 9,999
+    enterprise = "enterprise"  # 10,000 and more
+
+
+class RequisitionStatus(StrEnum):
+    """Whether a requisition is taking candidates forward."""
+
+    open = "open"
+    on_hold = "on_hold"
+    filled = "filled"
+    cancelled = "cancelled"
+
+
+class Recommendation(StrEnum):
+    """An interviewer's recommendation, from strong_no to strong_yes."""
+
+    strong_no = "strong_no"
+    no = "no"
+    mixed = "mixed"
+    yes = "yes"
+    strong_yes = "strong_yes"
+
+    @property
+    def score(self) -> int:
+        """The recommendation on a -2..2 scale (strong_no is -2, mixed is 0)."""
+        return _SCORES[self]
+
+
+_SCORES = {
+    Recommendation.strong_no: -2,
+    Recommendation.no: -1,
+    Recommendation.mixed: 0,
+    Recommendation.yes: 1,
+    Recommendation.strong_yes: 2,
+}
+
+
+class ReferenceStatus(StrEnum):
+    """Where a reference check stands."""
+
+    requested = "requested"
+    contacted = "contacted"
+    completed = "completed"
+    declined = "declined"
+    unreachable = "unreachable"
+
+
+class ReferenceOutcome(StrEnum):
+    """What a completed reference said."""
+
+    satisfactory = "satisfactory"
+    unsatisfactory = "unsatisfactory"
+
+
+class OfferStatus(StrEnum):
+    """An offer version's state; only the latest version can be ``extended``."""
+
+    extended = "extended"
+    superseded = "superseded"
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"
+
+
+class Band(_Frozen):
+    """A compensation band: ``minimum`` to ``maximum`` inclusive, in one currency."""
+
+    minimum: Money
+    maximum: Money
+    currency: CurrencyCode
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.minimum > self.maximum:
+            raise PydanticCustomError(
+                "band_order",
+                "band minimum {minimum} is above its maximum {maximum}; swap them",
+                {"minimum": str(self.minimum), "maximum": str(self.maximum)},
+            )
+        return self
+
+    def contains(self, amount: Decimal, currency: str) -> bool:
+        """Return whether ``amount`` in ``currency`` lies inside the band."""
+        return currency == self.currency and self.minimum <= amount <= self.maximum
+
+    def intersect(self, other: Band) -> Band | None:
+        """Return the overlap of two bands in the same currency, or ``None``."""
+        if other.currency != self.currency:
+            return None
+        low, high = max(self.minimum, other.minimum), min(self.maximum, other.maximum)
+        if low > high:
+            return None
+        return Band(minimum=low, maximum=high, currency=self.currency)
+
+
+class Candidate(_Frozen):
+    """A person being considered; ``consent_to_contact`` covers talent-pool updates."""
+
+    id: Identifier
+    name: Name
+    email: Annotated[
+        str, StringConstraints(strict=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    ]
+    phone: Name | None = None
+    consent_to_contact: StrictBool = False
+
+
+class Requisition(_Model):
+    """An approved opening: headcount, budget band and the people who decide.
+
+    ``approvers`` are the people whose approval an offer needs; ``time_zone`` and ``country``
+    are where business days are counted.
+    """
+
+    id: Identifier
+    title: Name
+    headcount: RoundNumber = 1
+    filled: Count = 0
+    budget: Band
+    industry: Identifier = "all_employers"
+    company_size: CompanySize = CompanySize.medium
+    country: Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{2}$")] = "US"
+    time_zone: TimeZoneName = "UTC"
+    hiring_manager: Identifier
+    approvers: list[Identifier] = Field(default_factory=list)
+    status: RequisitionStatus = RequisitionStatus.open
+
+    @property
+    def open_headcount(self) -> int:
+        """Headcount still to fill; zero unless the requisition is open."""
+        if self.status is not RequisitionStatus.open:
+            return 0
+        return max(self.headcount - self.filled, 0)
+
+
+class Interview(_Frozen):
+    """One interview round: who interviews, when it is scheduled and when it was held."""
+
+    round: RoundNumber
+    interviewers: list[Identifier]
+    scheduled_at: Timestamp | None = None
+    held_at: Timestamp | None = None
+
+
+class Scorecard(_Frozen):
+    """One interviewer's verdict on one round."""
+
+    interviewer: Identifier
+    round: RoundNumber
+    recommendation: Recommendation
+    notes: Text = ""
+    submitted_at: Timestamp
+
+
+class Reference(_Frozen):
+    """A referee and the state of the check; nobody is contacted without ``consent``."""
+
+    referee: Identifier
+    contact: Name
+    relationship: Text = ""
+    consent: StrictBool = False
+    status: ReferenceStatus = ReferenceStatus.requested
+    outcome: ReferenceOutcome | None = None
+    contacted_at: Timestamp | None = None
+    completed_at: Timestamp | None = None
+    notes: Text = ""
+
+
+class Approval(_Frozen):
+    """One approver's decision on an offer; ``band`` narrows what they approve, if given."""
+
+    approver: Identifier
+    granted: StrictBool
+    band: Band | None = None
+    note: Text = ""
+    decided_at: Timestamp
+
+
+class Offer(_Frozen):
+    """One version of an offer. A counter-offer makes a new version and supersedes this one."""
+
+    version: RoundNumber = 1
+    title: Name
+    salary: Money
+    currency: CurrencyCode
+    benefits: list[Name] = Field(default_factory=list)
+    start_date: date
+    valid_until: Timestamp
+    extended_at: Timestamp
+    status: OfferStatus = OfferStatus.extended
+
+
+class Rejection(_Frozen):
+    """Why the company (or the candidate) said no, and the feedback offered.
+
+    ``reason`` is a name from the policy's rejection taxonomy, which says whether it is a
+    company-side or a candidate-side reason. Either ``feedback`` is given or
+    ``feedback_on_request`` is true.
+    """
+
+    reason: Identifier
+    feedback: Text | None = None
+    feedback_on_request: StrictBool = False
+    rejected_at: Timestamp
+
+
+class TransitionRecord(_Frozen):
+    """One entry of an application's history: a transition, or an activity.
+
+    An activity (a note, a scorecard, an approval) changes no stage, so ``from_stage`` equals
+    ``to_stage``. ``data`` is the validated event data as JSON; ``version`` is the
+    application's version after this record; ``policy`` names the policy and its version.
+    """
+
+    event: Identifier
+    kind: Literal["transition", "activity"] = "transition"
+    from_stage: Identifier
+    to_stage: Identifier
+    actor: Identifier
+    at: Timestamp
+    reason: Text | None = None
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+    version: RoundNumber
+    policy: Identifier
+
+
+class Application(_Model):
+    """One candidate's application to one requisition, and everything that happened to it.
+
+    ``stage`` is a stage name of the policy; ``version`` equals ``len(history)`` and rises by
+    one with every record (writers compare-and-set on it). The collections other than
+    ``history`` are tuples: the engine replaces them whole, which keeps every change atomic.
+    Build new applications with :meth:`hirepipe.Pipeline.new_application`, which sets the
+    initial stage and the round 1 interview.
+    """
+
+    id: Identifier
+    candidate: Candidate
+    requisition_id: Identifier
+    stage: Identifier
+    round: RoundNumber = 1
+    version: Count = 0
+    created_at: Timestamp
+    interviews: tuple[Interview, ...] = ()
+    scorecards: tuple[Scorecard, ...] = ()
+    references: tuple[Reference, ...] = ()
+    reference_notice_at: Timestamp | None = None
+    approvals: tuple[Approval, ...] = ()
+    proposed_salary: Money | None = None
+    approved_band: Band | None = None
+    offers: tuple[Offer, ...] = ()
+    rejection: Rejection | None = None
+    held_from: Identifier | None = None
+    warm_until: Timestamp | None = None
+    history: list[TransitionRecord] = Field(default_factory=list)
+
+    def interview(self, round: int | None = None) -> Interview | None:
+        """Return the interview of ``round`` (default: the current round), if scheduled."""
+        wanted = self.round if round is None else round
+        for interview in reversed(self.interviews):
+            if interview.round == wanted:
+                return interview
+        return None
+
+    def scorecards_for(self, round: int | None = None) -> list[Scorecard]:
+        """Return the latest scorecard of each interviewer for ``round`` (default: current)."""
+        wanted = self.round if round is None else round
+        latest: dict[str, Scorecard] = {}
+        for card in self.scorecards:
+            if card.round == wanted:
+                latest[card.interviewer] = card
+        return list(latest.values())
+
+    @property
+    def offer(self) -> Offer | None:
+        """The latest offer version, if any."""
+        return self.offers[-1] if self.offers else None
+
+    @property
+    def last_record(self) -> TransitionRecord | None:
+        """The newest history record, if any."""
+        return self.history[-1] if self.history else None
+
+    def stages_visited(self) -> Sequence[str]:
+        """Return the stages the application passed through, oldest first, without repeats."""
+        seen: list[str] = []
+        for record in self.history:
+            if record.from_stage not in seen:
+                seen.append(record.from_stage)
+        if self.stage not in seen:
+            seen.append(self.stage)
+        return seen

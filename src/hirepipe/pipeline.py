@@ -1,0 +1,399 @@
+"""The facade: fire events on applications, ask what blocks them, and tell hooks.
+
+::
+
+    pipeline = Pipeline(standard_policy())
+    record = pipeline.fire(application, "start_debrief", actor="hm")
+
+A transition is atomic: it applies in full (stage, history record, version + 1, the event's
+changes) or raises and leaves the application, and the requisition, exactly as they were.
+Hooks run after it applied; a hook that raises never undoes it, and the failure is kept for
+:meth:`Pipeline.retry_failed_hooks`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pendulum
+from pydantic import BaseModel, TypeAdapter
+
+from hirepipe._machine import CompiledPolicy, evaluate
+from hirepipe.clock import Clock, SystemClock
+from hirepipe.errors import (
+    Blocker,
+    ConcurrentUpdate,
+    GuardRejected,
+    RequisitionMismatch,
+    TransitionNotAllowed,
+)
+from hirepipe.models import (
+    Application,
+    Candidate,
+    Identifier,
+    Interview,
+    Requisition,
+    Text,
+    TransitionRecord,
+)
+from hirepipe.policy import PREVIOUS, Context, EventData, EventSpec, Policy
+
+__all__ = ["Fired", "Hook", "HookFailure", "Pipeline"]
+
+_log = logging.getLogger("hirepipe")
+_IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
+_REASON: TypeAdapter[str | None] = TypeAdapter(Text | None)
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """What a hook receives once an event applied: the record, and what it applied to."""
+
+    record: TransitionRecord
+    application: Application
+    requisition: Requisition | None
+    policy: Policy
+
+
+class Hook(Protocol):
+    """Any callable taking a :class:`Fired`; a class is never required."""
+
+    def __call__(self, fired: Fired, /) -> None:
+        """React to an applied event."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HookFailure:
+    """A hook that raised, with the event it was given, kept until a retry succeeds."""
+
+    hook: Hook
+    fired: Fired
+    error: BaseException
+
+
+class Pipeline:
+    """Fires a policy's events on applications.
+
+    ``clock`` supplies every timestamp (the wall clock in UTC by default); ``hooks`` are called,
+    in order, with a :class:`Fired` after every applied event.
+    """
+
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        *,
+        clock: Clock | None = None,
+        hooks: Iterable[Hook] = (),
+    ) -> None:
+        if policy is None:
+            from hirepipe.standard import standard_policy
+
+            policy = standard_policy()
+        self.policy = policy
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.hooks: list[Hook] = list(hooks)
+        self._compiled = CompiledPolicy(policy)
+        self._empty: dict[type[EventData], EventData] = {}
+        self._failures: list[HookFailure] = []
+        self._commit_lock = threading.Lock()
+
+    # -- creating ----------------------------------------------------------------------------
+
+    def new_application(
+        self,
+        candidate: Candidate,
+        requisition: Requisition,
+        *,
+        interviewers: Sequence[str] = (),
+        held_at: pendulum.DateTime | None = None,
+        application_id: str | None = None,
+    ) -> Application:
+        """Return a new application in the policy's initial stage, round 1.
+
+        ``interviewers`` and ``held_at`` (default: now) describe the round 1 interview.
+        """
+        return Application(
+            id=application_id or uuid.uuid4().hex,
+            candidate=candidate,
+            requisition_id=requisition.id,
+            stage=self.policy.initial,
+            created_at=self.clock.now(),
+            interviews=(
+                Interview(
+                    round=1, interviewers=list(interviewers), held_at=held_at or self.clock.now()
+                ),
+            ),
+        )
+
+    # -- firing ------------------------------------------------------------------------------
+
+    def fire(
+        self,
+        application: Application,
+        event: str,
+        *,
+        actor: str,
+        requisition: Requisition | None = None,
+        reason: str | None = None,
+        expected_version: int | None = None,
+        **data: Any,
+    ) -> TransitionRecord:
+        """Apply ``event`` to ``application`` and return the record appended to its history.
+
+        ``data`` is validated by the event's data model (a Pydantic ``ValidationError`` when it
+        does not fit). Pass ``requisition`` for events whose guards look at it (headcount,
+        approvers, the budget); ``reason`` for rejections, holds and reopenings; and
+        ``expected_version`` to compare-and-set on the version read earlier.
+
+        Raises :class:`TransitionNotAllowed` if the event does not exist from the stage,
+        :class:`GuardRejected` with every blocker if guards refuse it,
+        :class:`ConcurrentUpdate` if the version moved, and :class:`RequisitionMismatch` for
+        another requisition's application. Any error leaves everything unchanged.
+        """
+        spec = self._spec(application, event)
+        self._check_requisition(application, requisition, spec)
+        _IDENTIFIER.validate_python(actor)
+        if reason is not None:
+            _REASON.validate_python(reason)
+        version = application.version
+        if expected_version is not None and expected_version != version:
+            raise ConcurrentUpdate(
+                application_id=application.id,
+                stage=application.stage,
+                event=event,
+                expected=expected_version,
+                actual=version,
+            )
+        context = Context(
+            application=application,
+            requisition=requisition,
+            event=event,
+            data=self._data(spec, data),
+            actor=actor,
+            reason=reason,
+            now=self.clock.now(),
+            policy=self.policy,
+        )
+        applied, stage, change, blockers = self._compiled.run(context)
+        if not applied:
+            raise GuardRejected(
+                application_id=application.id,
+                stage=application.stage,
+                event=event,
+                blockers=blockers or [self._resume_blocker(application)],
+            )
+        app_updates = _validated(application, change.application)
+        req_updates = _validated(requisition, change.requisition) if requisition else {}
+        record_data = context.data.model_dump(mode="json", exclude_defaults=True)
+        record_data.update(change.record_data)
+        record = TransitionRecord.model_construct(
+            event=event,
+            kind="activity" if spec.dest is None else "transition",
+            from_stage=application.stage,
+            to_stage=stage,
+            actor=actor,
+            at=context.now,
+            reason=reason,
+            data=record_data,
+            version=version + 1,
+            policy=self.policy.label,
+        )
+        with self._commit_lock:
+            if application.version != version:
+                raise ConcurrentUpdate(
+                    application_id=application.id,
+                    stage=application.stage,
+                    event=event,
+                    expected=version,
+                    actual=application.version,
+                )
+            _commit(application, {**app_updates, "stage": stage, "version": version + 1})
+            application.history.append(record)
+            if req_updates and requisition is not None:
+                _commit(requisition, req_updates)
+        if self.hooks:
+            self._call_hooks(Fired(record, application, requisition, self.policy))
+        return record
+
+    def blockers(
+        self,
+        application: Application,
+        event: str,
+        *,
+        requisition: Requisition | None = None,
+        reason: str | None = None,
+        **data: Any,
+    ) -> list[Blocker]:
+        """Return why ``event`` cannot fire now with this data; empty when it can.
+
+        An event that exists but not from the current stage gives one ``wrong_stage``
+        blocker; an event the policy does not define raises :class:`TransitionNotAllowed`.
+        """
+        spec = self._known(application, event)
+        if application.stage not in self.policy.sources(event):
+            allowed = self._allowed(application.stage)
+            return [
+                Blocker(
+                    "wrong_stage",
+                    f"{event!r} cannot fire from stage {application.stage!r}; "
+                    f"events from there: {', '.join(allowed) or 'none'}",
+                    {"stage": application.stage, "allowed": list(allowed)},
+                )
+            ]
+        if requisition is not None and not spec.retarget:
+            self._check_requisition(application, requisition, spec)
+        context = Context(
+            application=application,
+            requisition=requisition,
+            event=event,
+            data=self._data(spec, data),
+            actor="system",
+            reason=reason,
+            now=self.clock.now(),
+            policy=self.policy,
+        )
+        found = evaluate(spec.guards, context)
+        if spec.dest == PREVIOUS and application.held_from is None:
+            found.insert(0, self._resume_blocker(application))
+        return found
+
+    def available(
+        self,
+        application: Application,
+        *,
+        requisition: Requisition | None = None,
+        activities: bool = False,
+    ) -> list[str]:
+        """Return the events that can fire now, given the data each needs.
+
+        Blockers that the caller clears by passing data (``needs_input``) do not count.
+        Activities are left out unless ``activities`` is true.
+        """
+        names = []
+        for name in self._allowed(application.stage):
+            spec = self.policy.events[name]
+            if spec.is_activity and not activities:
+                continue
+            blockers = self.blockers(application, name, requisition=requisition)
+            if all(b.needs_input for b in blockers):
+                names.append(name)
+        return names
+
+    # -- hooks -------------------------------------------------------------------------------
+
+    @property
+    def hook_failures(self) -> tuple[HookFailure, ...]:
+        """Hook calls that raised and have not succeeded on a retry yet."""
+        return tuple(self._failures)
+
+    def retry_failed_hooks(self) -> int:
+        """Call every failed hook again with its event; return how many still fail."""
+        with self._commit_lock:
+            pending, self._failures = self._failures, []
+        for failure in pending:
+            self._call_hook(failure.hook, failure.fired)
+        return len(self._failures)
+
+    def _call_hooks(self, fired: Fired) -> None:
+        for hook in self.hooks:
+            self._call_hook(hook, fired)
+
+    def _call_hook(self, hook: Hook, fired: Fired) -> None:
+        try:
+            hook(fired)
+        except Exception as exc:  # a hook never undoes an applied event
+            _log.exception(
+                "hook %r failed on %s of application %s; kept for retry",
+                hook,
+                fired.record.event,
+                fired.application.id,
+            )
+            with self._commit_lock:
+                self._failures.append(HookFailure(hook, fired, exc))
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _allowed(self, stage: str) -> tuple[str, ...]:
+        return self.policy.events_from(stage)
+
+    def _known(self, application: Application, event: str) -> EventSpec:
+        spec = self.policy.events.get(event)
+        if spec is None:
+            raise TransitionNotAllowed(
+                application_id=application.id,
+                stage=application.stage,
+                event=event,
+                allowed=self._allowed(application.stage),
+                known=False,
+            )
+        return spec
+
+    def _spec(self, application: Application, event: str) -> EventSpec:
+        spec = self._known(application, event)
+        if event not in self._allowed(application.stage):
+            raise TransitionNotAllowed(
+                application_id=application.id,
+                stage=application.stage,
+                event=event,
+                allowed=self._allowed(application.stage),
+                known=True,
+            )
+        return spec
+
+    @staticmethod
+    def _check_requisition(
+        application: Application, requisition: Requisition | None, spec: EventSpec
+    ) -> None:
+        if (
+            requisition is not None
+            and not spec.retarget
+            and requisition.id != application.requisition_id
+        ):
+            raise RequisitionMismatch(
+                application_id=application.id,
+                expected=application.requisition_id,
+                given=requisition.id,
+            )
+
+    def _data(self, spec: EventSpec, data: dict[str, Any]) -> EventData:
+        model = spec.data_model
+        if data:
+            return model.model_validate(data)
+        empty = self._empty.get(model)
+        if empty is None:
+            empty = model.model_validate({})
+            self._empty[model] = empty
+        return empty
+
+    @staticmethod
+    def _resume_blocker(application: Application) -> Blocker:
+        return Blocker(
+            "hold_origin_unknown",
+            f"application {application.id!r} has no record of the stage it was held from",
+            {"held_from": application.held_from},
+        )
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.policy!r}, clock={self.clock!r}, hooks={len(self.hooks)})"
+
+
+def _validated(model: BaseModel, updates: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``updates`` against ``model``'s fields on a copy; return the validated values."""
+    if not updates:
+        return {}
+    trial = model.model_copy()
+    for name, value in updates.items():
+        setattr(trial, name, value)
+    return {name: trial.__dict__[name] for name in updates}
+
+
+def _commit(model: BaseModel, values: dict[str, Any]) -> None:
+    """Write already-validated values in one step; nothing here can fail half-way."""
+    model.__dict__.update(values)
+    model.__pydantic_fields_set__.update(values)

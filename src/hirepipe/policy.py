@@ -1,0 +1,405 @@
+"""A declarative policy: stages, events, guards, effects and settings.
+
+A :class:`Policy` is plain, immutable data. Guards and effects are named callables, so a policy
+can be described in a file and resolved against a registry; the engine
+(:mod:`hirepipe._machine`, :mod:`hirepipe.pipeline`) compiles it and never changes it.
+
+A guard takes a :class:`Context` and yields :class:`~hirepipe.errors.Blocker` objects, one per
+reason the event cannot fire; it yields nothing when the event may fire. An effect takes the
+same context and returns a :class:`Change`: the application fields to replace, derived facts
+to keep in the history record, and requisition fields to replace. Effects never mutate
+anything themselves; the engine applies a change whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
+
+import pendulum
+from pydantic import BaseModel, ConfigDict, Field
+
+from hirepipe.errors import Blocker, PolicyError, PolicyProblem
+from hirepipe.models import Application, Requisition
+
+__all__ = [
+    "ACTIVE",
+    "ANY",
+    "OPEN",
+    "PREVIOUS",
+    "Change",
+    "Context",
+    "Effect",
+    "EffectSpec",
+    "EventData",
+    "EventSpec",
+    "Guard",
+    "GuardSpec",
+    "NoData",
+    "Policy",
+    "PolicySettings",
+    "RejectionSide",
+    "StageKind",
+    "StageSpec",
+]
+
+ANY: Final = "@any"
+"""Source selector: every stage, terminal ones included (for activities such as notes)."""
+OPEN: Final = "@open"
+"""Source selector: every stage that is not terminal."""
+ACTIVE: Final = "@active"
+"""Source selector: every active stage (not paused, not pooled, not terminal)."""
+PREVIOUS: Final = "@previous"
+"""Destination: the stage the application was in before it was put on hold."""
+
+_SELECTORS = (ANY, OPEN, ACTIVE)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class StageKind(StrEnum):
+    """What a stage means for the application's life."""
+
+    active = "active"  # the application is moving
+    paused = "paused"  # on hold; it resumes where it left
+    pool = "pool"  # kept warm for later
+    terminal = "terminal"  # the application has ended for its requisition
+
+
+class RejectionSide(StrEnum):
+    """Who ended the application: the company or the candidate."""
+
+    company = "company"
+    candidate = "candidate"
+
+
+class EventData(BaseModel):
+    """Base class of the data an event accepts; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoData(EventData):
+    """The data of an event that takes none."""
+
+
+class PolicySettings(BaseModel):
+    """The numbers a policy runs by. Durations are in business days unless named otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_rounds: int = Field(default=3, ge=1, strict=True)
+    hire_threshold: float = Field(default=0.5, ge=-2, le=2)
+    """The mean scorecard score (-2 strong_no .. 2 strong_yes) a debrief needs to recommend."""
+    required_references: int = Field(default=2, ge=0, strict=True)
+    offer_validity_days: int = Field(default=10, ge=1, strict=True)
+    """Calendar days an offer stays valid when ``extend_offer`` names no ``valid_until``."""
+    thank_you_days: int = Field(default=1, ge=0, strict=True)
+    update_cadence_days: int = Field(default=5, ge=1, strict=True)
+    reference_check_days: int = Field(default=5, ge=1, strict=True)
+    review_days: int = Field(default=5, ge=1, strict=True)
+    approval_days: int = Field(default=3, ge=1, strict=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a guard or an effect sees: the application, the event and its data, and time."""
+
+    application: Application
+    requisition: Requisition | None
+    event: str
+    data: EventData
+    actor: str
+    reason: str | None
+    now: pendulum.DateTime
+    policy: Policy
+
+    @property
+    def settings(self) -> PolicySettings:
+        """The policy's settings."""
+        return self.policy.settings
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What an effect changes: replaced fields and derived facts for the record."""
+
+    application: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    record_data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    requisition: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+Guard = Callable[[Context], Iterable[Blocker]]
+"""A guard yields one Blocker per reason the event cannot fire, and nothing when it can."""
+Effect = Callable[[Context], Change]
+"""An effect returns the change an event makes; it must not mutate anything."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardSpec:
+    """A named guard and what it checks, for diagrams and error messages."""
+
+    name: str
+    check: Guard
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EffectSpec:
+    """A named effect and the data model its event accepts."""
+
+    name: str
+    apply: Effect
+    data: type[EventData] = NoData
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpec:
+    """A stage of the lifecycle."""
+
+    name: str
+    kind: StageKind = StageKind.active
+    description: str = ""
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the application has ended for its requisition in this stage."""
+        return self.kind is StageKind.terminal
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """An event: where it may fire from, where it leads, what guards it and what it changes.
+
+    ``sources`` holds stage names or the selectors :data:`ANY`, :data:`OPEN` and
+    :data:`ACTIVE`. ``dest`` is a stage name, :data:`PREVIOUS` (back to where a hold began), or
+    ``None`` for an activity, which changes no stage but is recorded. ``retarget`` lets the
+    event move the application to the requisition passed with it (``reactivate``).
+    """
+
+    name: str
+    sources: tuple[str, ...]
+    dest: str | None
+    guards: tuple[GuardSpec, ...] = ()
+    effect: EffectSpec | None = None
+    description: str = ""
+    retarget: bool = False
+
+    @property
+    def is_activity(self) -> bool:
+        """Whether the event changes no stage."""
+        return self.dest is None
+
+    @property
+    def data_model(self) -> type[EventData]:
+        """The model that validates the event's data."""
+        return self.effect.data if self.effect is not None else NoData
+
+
+class Policy:
+    """An immutable, validated lifecycle definition.
+
+    Construction checks the whole definition and raises :class:`~hirepipe.errors.PolicyError`
+    listing every problem at once. ``rejection_reasons`` maps each reason name to the side that
+    ends the application.
+    """
+
+    __slots__ = (
+        "_events",
+        "_events_from",
+        "_sources",
+        "_stages",
+        "initial",
+        "name",
+        "rejection_reasons",
+        "settings",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        stages: Sequence[StageSpec],
+        initial: str,
+        events: Sequence[EventSpec],
+        settings: PolicySettings | None = None,
+        rejection_reasons: Mapping[str, RejectionSide] | None = None,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.initial = initial
+        self.settings = settings if settings is not None else PolicySettings()
+        self.rejection_reasons: Mapping[str, RejectionSide] = MappingProxyType(
+            dict(rejection_reasons or {})
+        )
+        self._stages: Mapping[str, StageSpec] = MappingProxyType({s.name: s for s in stages})
+        self._events: Mapping[str, EventSpec] = MappingProxyType({e.name: e for e in events})
+        problems = _check(self, stages, events)
+        if problems:
+            raise PolicyError(problems)
+        self._sources: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {e.name: self._expand(e.sources) for e in events}
+        )
+        by_stage: dict[str, list[str]] = {s.name: [] for s in stages}
+        for event in events:
+            for source in self._sources[event.name]:
+                by_stage[source].append(event.name)
+        self._events_from: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {stage: tuple(names) for stage, names in by_stage.items()}
+        )
+
+    @property
+    def label(self) -> str:
+        """``name@version``, as written into every TransitionRecord."""
+        return f"{self.name}@{self.version}"
+
+    @property
+    def stages(self) -> Mapping[str, StageSpec]:
+        """The stages by name, in definition order."""
+        return self._stages
+
+    @property
+    def events(self) -> Mapping[str, EventSpec]:
+        """The events (activities included) by name, in definition order."""
+        return self._events
+
+    def stage(self, name: str) -> StageSpec:
+        """Return the stage called ``name``; raise ``KeyError`` if there is none."""
+        return self._stages[name]
+
+    def sources(self, event: str) -> tuple[str, ...]:
+        """Return the stages ``event`` may fire from, selectors expanded."""
+        return self._sources[event]
+
+    def events_from(self, stage: str) -> tuple[str, ...]:
+        """Return the names of the events (activities included) defined from ``stage``."""
+        return self._events_from.get(stage, ())
+
+    def destinations(self, event: str) -> tuple[str, ...]:
+        """Return every stage ``event`` can lead to (the source itself for an activity)."""
+        spec = self._events[event]
+        if spec.dest is None:
+            return self._sources[event]
+        if spec.dest == PREVIOUS:
+            return self._expand((ACTIVE,))
+        return (spec.dest,)
+
+    def is_terminal(self, stage: str) -> bool:
+        """Whether ``stage`` is terminal."""
+        return self._stages[stage].terminal
+
+    def _expand(self, sources: Iterable[str]) -> tuple[str, ...]:
+        names: dict[str, None] = {}
+        for source in sources:
+            if source == ANY:
+                names.update(dict.fromkeys(self._stages))
+            elif source == OPEN:
+                names.update({s: None for s, spec in self._stages.items() if not spec.terminal})
+            elif source == ACTIVE:
+                names.update(
+                    {s: None for s, spec in self._stages.items() if spec.kind is StageKind.active}
+                )
+            else:
+                names[source] = None
+        return tuple(names)
+
+    def __repr__(self) -> str:
+        return (
+            f"Policy({self.label!r}, {len(self._stages)} stages, "
+            f"{len(self._events)} events, initial={self.initial!r})"
+        )
+
+
+def _check(
+    policy: Policy, stages: Sequence[StageSpec], events: Sequence[EventSpec]
+) -> list[PolicyProblem]:
+    """Return every problem of a definition; empty when it can work."""
+    problems: list[PolicyProblem] = []
+    problems += _duplicates("stages", [s.name for s in stages])
+    problems += _duplicates("events", [e.name for e in events])
+    stage_names = {s.name for s in stages}
+    for name in stage_names:
+        if not name or name.startswith("@"):
+            problems.append(
+                PolicyProblem(
+                    f"stages.{name}", "a stage name must be non-empty and not start with '@'"
+                )
+            )
+    if policy.initial not in stage_names:
+        problems.append(
+            PolicyProblem(
+                "initial", f"initial stage {policy.initial!r} is not a stage of the policy"
+            )
+        )
+    if not any(s.terminal for s in stages):
+        problems.append(PolicyProblem("stages", "no terminal stage: add one (e.g. 'rejected')"))
+    for event in events:
+        where = f"events.{event.name}"
+        if not event.sources:
+            problems.append(PolicyProblem(f"{where}.sources", "the event has no source stage"))
+        for source in event.sources:
+            if source not in stage_names and source not in _SELECTORS:
+                problems.append(
+                    PolicyProblem(f"{where}.sources", f"unknown stage {source!r}; define it first")
+                )
+        if event.dest is not None and event.dest != PREVIOUS and event.dest not in stage_names:
+            problems.append(
+                PolicyProblem(f"{where}.dest", f"unknown stage {event.dest!r}; define it first")
+            )
+    if problems:
+        return problems  # reachability needs a consistent graph
+    return _check_graph(policy, stages, events)
+
+
+def _duplicates(where: str, names: Sequence[str]) -> list[PolicyProblem]:
+    seen: set[str] = set()
+    problems = []
+    for name in names:
+        if name in seen:
+            problems.append(PolicyProblem(where, f"{name!r} is defined twice; rename one"))
+        seen.add(name)
+    return problems
+
+
+def _check_graph(
+    policy: Policy, stages: Sequence[StageSpec], events: Sequence[EventSpec]
+) -> list[PolicyProblem]:
+    problems: list[PolicyProblem] = []
+    edges: dict[str, set[str]] = {s.name: set() for s in stages}
+    for event in events:
+        if event.dest is None:
+            continue
+        sources = policy._expand(event.sources)
+        for source in sources:
+            if event.dest == PREVIOUS:
+                edges[source].update(policy._expand((ACTIVE,)))
+            else:
+                edges[source].add(event.dest)
+    reached = {policy.initial}
+    frontier = [policy.initial]
+    while frontier:
+        for nxt in edges[frontier.pop()]:
+            if nxt not in reached:
+                reached.add(nxt)
+                frontier.append(nxt)
+    for spec in stages:
+        if spec.name not in reached:
+            problems.append(
+                PolicyProblem(
+                    f"stages.{spec.name}",
+                    f"unreachable from {policy.initial!r}: add an event that leads to it",
+                )
+            )
+        if not spec.terminal and not (edges[spec.name] - {spec.name}):
+            problems.append(
+                PolicyProblem(
+                    f"stages.{spec.name}",
+                    "a non-terminal stage with no way out: add an event from it, "
+                    "or make it terminal",
+                )
+            )
+    return problems
