@@ -48,7 +48,10 @@ def interview_held(ctx: Context) -> Iterator[Blocker]:
             {"round": app.round},
         )
         return
-    held_at = getattr(ctx.data, "held_at", None) or interview.held_at
+    if hasattr(ctx.data, "held_at"):  # the event records the holding itself (default: now)
+        held_at = ctx.data.held_at or ctx.now
+    else:
+        held_at = interview.held_at
     if held_at is None:
         yield Blocker(
             "interview_not_held",

@@ -1,0 +1,569 @@
+"""Every event and every guard of the standard policy: one way through, one refusal each.
+
+Each refusal also checks atomicity: the application's and the requisition's JSON are
+byte-identical before and after.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from hirepipe import (
+    Application,
+    GuardRejected,
+    Interview,
+    Pipeline,
+    PolicySettings,
+    Requisition,
+    RequisitionStatus,
+    standard_policy,
+)
+from hirepipe.testing import FakeClock, advance, make_application, make_candidate, make_requisition
+
+START_DATE = date(2025, 3, 3)
+
+
+def refused(pipeline, application, event, requisition=None, **data) -> list[str]:
+    """Fire an event that must be refused; return the blocker codes, check nothing changed."""
+    before = application.model_dump_json()
+    req_before = requisition.model_dump_json() if requisition is not None else None
+    with pytest.raises(GuardRejected) as caught:
+        pipeline.fire(application, event, actor="maria", requisition=requisition, **data)
+    assert before == application.model_dump_json()
+    if requisition is not None:
+        assert req_before == requisition.model_dump_json()
+    error = caught.value
+    assert (application.id, application.stage, event) == (
+        error.application_id,
+        error.stage,
+        error.event,
+    )
+    as_given = [b.code for b in pipeline.blockers(application, event, requisition=requisition, **data)]
+    assert list(error.codes) == as_given
+    return list(error.codes)
+
+
+class TestDebrief:
+    def test_start_debrief_after_interview(self, pipeline, requisition):
+        """An interview held makes the debrief start; the record says who and when."""
+        application = make_application(pipeline, requisition)
+        record = pipeline.fire(application, "start_debrief", actor="maria")
+        assert ("interviewed", "debrief", "maria", 1) == (
+            record.from_stage,
+            record.to_stage,
+            record.actor,
+            record.version,
+        )
+        assert "debrief" == application.stage
+        assert [record] == application.history
+
+    @pytest.mark.parametrize(
+        ("interviews", "code"),
+        [
+            ((), "interview_not_scheduled"),
+            ((Interview(round=1, interviewers=["alice"]),), "interview_not_held"),
+        ],
+        ids=["no-interview", "not-held"],
+    )
+    def test_start_debrief_needs_held_interview(self, pipeline, clock, interviews, code):
+        """No debrief before the round's interview was held."""
+        application = Application(
+            id="a",
+            candidate=make_candidate(),
+            requisition_id="req-1",
+            stage="interviewed",
+            created_at=clock.now(),
+            interviews=interviews,
+        )
+        assert [code] == refused(pipeline, application, "start_debrief")
+
+    def test_start_debrief_refuses_future_interview(self, pipeline, clock, requisition):
+        """An interview recorded as held in the future does not count."""
+        application = pipeline.new_application(
+            make_candidate(), requisition, interviewers=["alice"], held_at=clock.now().add(hours=2)
+        )
+        assert ["interview_in_future"] == refused(pipeline, application, "start_debrief")
+
+    def test_complete_debrief_needs_every_scorecard(self, pipeline, requisition):
+        """The debrief completes only when every interviewer of the round submitted."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        with pytest.raises(GuardRejected) as caught:
+            pipeline.fire(application, "complete_debrief", actor="maria")
+        (blocker,) = caught.value.blockers
+        assert "2 of 2 scorecards missing: alice, bob" == blocker.message
+        assert {"missing": ["alice", "bob"], "expected": 2, "round": 1} == dict(blocker.data)
+        pipeline.fire(application, "submit_scorecard", actor="alice", recommendation="yes")
+        assert ["scorecards_missing"] == refused(pipeline, application, "complete_debrief")
+        pipeline.fire(application, "submit_scorecard", actor="bob", recommendation="no")
+        pipeline.fire(application, "complete_debrief", actor="maria")
+        assert "review" == application.stage
+
+    def test_scorecard_from_someone_else_refused(self, pipeline, requisition):
+        """Only the round's interviewers submit scorecards for it."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        codes = refused(pipeline, application, "submit_scorecard", recommendation="yes")
+        assert ["not_an_interviewer"] == codes
+
+    def test_scorecard_for_unscheduled_round_refused(self, pipeline, requisition):
+        """A scorecard for a round that never happened is refused."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        codes = refused(pipeline, application, "submit_scorecard", recommendation="yes", round=3)
+        assert ["interview_not_scheduled"] == codes
+
+
+class TestNextRound:
+    def test_schedule_and_hold_next_round(self, pipeline, clock, requisition):
+        """Another round with other interviewers: scheduled, held, then a new debrief."""
+        application = make_application(pipeline, requisition, stage="review")
+        pipeline.fire(
+            application,
+            "schedule_next_round",
+            actor="maria",
+            interviewers=["director", "peer"],
+            scheduled_at=clock.now().add(days=2),
+        )
+        assert (2, "next_round") == (application.round, application.stage)
+        assert ["interview_in_future"] == refused(
+            pipeline, application, "round_held", held_at=clock.now().add(days=2)
+        )
+        clock.advance(days=2, hours=1)
+        pipeline.fire(application, "round_held", actor="maria")
+        assert clock.now() == application.interview().held_at
+        pipeline.fire(application, "start_debrief", actor="maria")
+        assert ["2 of 2 scorecards missing: director, peer"] == [
+            b.message for b in pipeline.blockers(application, "complete_debrief")
+        ]
+
+    def test_next_round_needs_interviewers(self, pipeline, requisition):
+        """The next round's interviewers must be named."""
+        application = make_application(pipeline, requisition, stage="review")
+        assert ["interviewers_missing"] == refused(pipeline, application, "schedule_next_round")
+
+    def test_next_round_limited_by_policy(self, clock, requisition):
+        """No round beyond the policy's maximum."""
+        pipeline = Pipeline(standard_policy(PolicySettings(max_rounds=1)), clock=clock)
+        application = make_application(pipeline, requisition, stage="review")
+        codes = refused(pipeline, application, "schedule_next_round", interviewers=["x"])
+        assert ["max_rounds_reached"] == codes
+
+
+class TestApproval:
+    def test_request_approval_with_salary(self, pipeline, requisition):
+        """A positive debrief and open headcount send the candidate to approval."""
+        application = make_application(pipeline, requisition, stage="review")
+        record = pipeline.fire(
+            application, "request_approval", actor="maria", requisition=requisition, salary=140_000
+        )
+        assert {"salary": "140000"} == record.data
+        assert Decimal(140_000) == application.proposed_salary
+
+    def test_request_approval_needs_requisition(self, pipeline, requisition):
+        """Headcount can only be checked against the requisition."""
+        application = make_application(pipeline, requisition, stage="review")
+        assert ["requisition_required"] == refused(pipeline, application, "request_approval")
+
+    def test_request_approval_needs_headcount(self, pipeline, requisition):
+        """A filled requisition takes nobody else to approval."""
+        application = make_application(pipeline, requisition, stage="review")
+        requisition.filled = 1
+        codes = refused(pipeline, application, "request_approval", requisition)
+        assert ["no_open_headcount"] == codes
+
+    def test_request_approval_needs_positive_debrief(self, pipeline, requisition):
+        """A debrief below the hire threshold does not go to approval."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        for person in ("alice", "bob"):
+            pipeline.fire(application, "submit_scorecard", actor=person, recommendation="no")
+        pipeline.fire(application, "complete_debrief", actor="maria")
+        codes = refused(pipeline, application, "request_approval", requisition)
+        assert ["debrief_not_positive"] == codes
+
+    def test_approve_needs_every_approver(self, pipeline, requisition):
+        """Approval needs a granted decision from every approver of the requisition."""
+        requisition.approvers = ["cfo", "vp"]
+        application = make_application(pipeline, requisition, stage="approval")
+        pipeline.fire(application, "record_approval", actor="cfo", requisition=requisition, granted=True)
+        assert ["approvals_missing"] == refused(pipeline, application, "approve", requisition)
+        pipeline.fire(application, "record_approval", actor="vp", requisition=requisition, granted=False)
+        assert ["approval_denied"] == refused(pipeline, application, "approve", requisition)
+        pipeline.fire(application, "record_approval", actor="vp", requisition=requisition, granted=True)
+        record = pipeline.fire(application, "approve", actor="maria", requisition=requisition)
+        assert "references" == application.stage
+        assert {"minimum": "120000", "maximum": "150000", "currency": "USD"} == record.data["band"]
+
+    def test_approve_needs_pay_inside_band(self, pipeline, requisition):
+        """Proposed pay outside the approved band is refused."""
+        application = make_application(pipeline, requisition, stage="approval")
+        pipeline.fire(application, "record_approval", actor="cfo", requisition=requisition, granted=True)
+        codes = refused(pipeline, application, "approve", requisition, salary=160_000)
+        assert ["pay_outside_band"] == codes
+
+    def test_approval_band_narrows(self, pipeline, requisition):
+        """An approver's own band narrows what is approved."""
+        application = make_application(pipeline, requisition, stage="approval")
+        pipeline.fire(
+            application,
+            "record_approval",
+            actor="cfo",
+            requisition=requisition,
+            granted=True,
+            band={"minimum": 120_000, "maximum": 130_000, "currency": "USD"},
+        )
+        assert ["pay_outside_band"] == refused(pipeline, application, "approve", requisition)
+        pipeline.fire(application, "approve", actor="maria", requisition=requisition, salary=130_000)
+        assert Decimal(130_000) == application.approved_band.maximum
+
+    def test_approve_needs_salary(self, pipeline, requisition):
+        """Nothing to approve without a proposed salary."""
+        application = make_application(pipeline, requisition, stage="review")
+        pipeline.fire(application, "request_approval", actor="maria", requisition=requisition)
+        pipeline.fire(application, "record_approval", actor="cfo", requisition=requisition, granted=True)
+        assert ["salary_missing"] == refused(pipeline, application, "approve", requisition)
+
+    def test_approval_from_outside_the_chain_refused(self, pipeline, requisition):
+        """Someone who is not an approver cannot approve."""
+        application = make_application(pipeline, requisition, stage="approval")
+        codes = refused(pipeline, application, "record_approval", requisition, granted=True)
+        assert ["not_an_approver"] == codes
+
+
+class TestReferencesAndOffer:
+    def _ready(self, pipeline, requisition, *, notice=True, satisfactory=2):
+        application = make_application(pipeline, requisition, stage="references")
+        if notice:
+            pipeline.fire(application, "send_reference_notice", actor="maria")
+        for number in range(satisfactory):
+            name = f"ref-{number}"
+            pipeline.fire(
+                application, "add_reference", actor="maria", referee=name, contact="x", consent=True
+            )
+            pipeline.fire(application, "contact_reference", actor="maria", referee=name)
+            pipeline.fire(
+                application,
+                "complete_reference",
+                actor="maria",
+                referee=name,
+                outcome="satisfactory",
+            )
+        return application
+
+    def test_offer_extended(self, pipeline, requisition):
+        """Told first, references complete, terms in band: the offer goes out."""
+        application = self._ready(pipeline, requisition)
+        pipeline.fire(
+            application,
+            "extend_offer",
+            actor="maria",
+            requisition=requisition,
+            salary=135_000,
+            start_date=START_DATE,
+            benefits=["health"],
+        )
+        offer = application.offer
+        assert ("Backend Engineer", Decimal(135_000), "USD", 1, ["health"]) == (
+            offer.title,
+            offer.salary,
+            offer.currency,
+            offer.version,
+            offer.benefits,
+        )
+        assert application.history[-1].at.add(days=10) == offer.valid_until
+
+    def test_offer_needs_notice_before_contact(self, pipeline, requisition):
+        """The candidate must be told before any referee is contacted."""
+        application = self._ready(pipeline, requisition, notice=False)
+        codes = refused(
+            pipeline, application, "extend_offer", requisition, salary=135_000, start_date=START_DATE
+        )
+        assert ["reference_notice_missing"] == codes
+        pipeline.clock.advance(hours=1)
+        pipeline.fire(application, "send_reference_notice", actor="maria")
+        codes = refused(
+            pipeline, application, "extend_offer", requisition, salary=135_000, start_date=START_DATE
+        )
+        assert ["referees_contacted_before_notice"] == codes
+
+    def test_offer_needs_enough_good_references(self, pipeline, requisition):
+        """Required references must be complete and satisfactory."""
+        application = self._ready(pipeline, requisition, satisfactory=1)
+        pipeline.fire(
+            application, "add_reference", actor="maria", referee="bad", contact="x", consent=True
+        )
+        pipeline.fire(application, "contact_reference", actor="maria", referee="bad")
+        pipeline.fire(
+            application, "complete_reference", actor="maria", referee="bad", outcome="unsatisfactory"
+        )
+        codes = refused(
+            pipeline, application, "extend_offer", requisition, salary=135_000, start_date=START_DATE
+        )
+        assert ["reference_unsatisfactory", "references_incomplete"] == codes
+
+    @pytest.mark.parametrize(
+        ("data", "code"),
+        [
+            ({"salary": 135_000}, "offer_terms_missing"),
+            ({"salary": 200_000, "start_date": START_DATE}, "pay_outside_band"),
+            ({"salary": 135_000, "start_date": START_DATE, "currency": "EUR"}, "pay_outside_band"),
+        ],
+        ids=["no-start-date", "over-band", "wrong-currency"],
+    )
+    def test_offer_terms_checked(self, pipeline, requisition, data, code):
+        """Offer terms must be complete and inside the approved band."""
+        application = self._ready(pipeline, requisition)
+        assert [code] == refused(pipeline, application, "extend_offer", requisition, **data)
+
+    def test_offer_valid_until_must_be_future(self, pipeline, clock, requisition):
+        """An offer cannot be valid until a moment already past."""
+        application = self._ready(pipeline, requisition)
+        codes = refused(
+            pipeline,
+            application,
+            "extend_offer",
+            requisition,
+            salary=135_000,
+            start_date=START_DATE,
+            valid_until=clock.now().subtract(days=1),
+        )
+        assert ["offer_valid_until_past"] == codes
+
+    def test_contact_needs_consent_and_known_referee(self, pipeline, requisition):
+        """A referee is contacted only once on record and with consent."""
+        application = make_application(pipeline, requisition, stage="references")
+        assert ["unknown_referee"] == refused(pipeline, application, "contact_reference", referee="x")
+        pipeline.fire(application, "add_reference", actor="maria", referee="x", contact="x@example.com")
+        assert ["referee_consent_missing"] == refused(
+            pipeline, application, "contact_reference", referee="x"
+        )
+        assert ["duplicate_referee"] == refused(
+            pipeline, application, "add_reference", referee="x", contact="y"
+        )
+
+
+class TestOfferOutcomes:
+    def test_accept_fills_headcount(self, pipeline, requisition):
+        """Accepting fills one headcount and, at the last one, the requisition."""
+        application = make_application(pipeline, requisition, stage="offer")
+        pipeline.fire(application, "accept", actor="cand-1", requisition=requisition)
+        assert ("hired", "accepted") == (application.stage, application.offer.status)
+        assert (1, RequisitionStatus.filled) == (requisition.filled, requisition.status)
+
+    def test_accept_refused_after_expiry(self, pipeline, clock, requisition):
+        """An expired offer cannot be accepted or countered; the sweep expires it."""
+        application = make_application(pipeline, requisition, stage="offer")
+        assert ["offer_still_valid"] == refused(pipeline, application, "expire")
+        clock.advance(days=11)
+        assert ["offer_expired"] == refused(pipeline, application, "accept", requisition)
+        assert ["offer_expired"] == refused(pipeline, application, "counter")
+        pipeline.fire(application, "expire", actor="sweep")
+        assert ("declined", "expired") == (application.stage, application.offer.status)
+
+    def test_accept_refused_without_headcount(self, pipeline, requisition):
+        """Nobody is hired beyond the headcount."""
+        application = make_application(pipeline, requisition, stage="offer")
+        requisition.filled = 1
+        assert ["no_open_headcount"] == refused(pipeline, application, "accept", requisition)
+
+    def test_counter_and_revise_inside_band(self, pipeline, requisition):
+        """A counter-offer makes a new version and supersedes the old one."""
+        application = make_application(pipeline, requisition, stage="negotiation")
+        pipeline.fire(
+            application, "revise_offer", actor="maria", requisition=requisition, salary=145_000
+        )
+        first, second = application.offers
+        assert ("superseded", "extended") == (first.status, second.status)
+        assert (2, Decimal(145_000), first.start_date) == (
+            second.version,
+            second.salary,
+            second.start_date,
+        )
+
+    def test_revise_outside_band_needs_new_approval(self, pipeline, clock, requisition):
+        """Revised pay outside the band needs a new approval that covers it."""
+        application = make_application(pipeline, requisition, stage="negotiation")
+        codes = refused(pipeline, application, "revise_offer", requisition, salary=160_000)
+        assert ["pay_outside_band"] == codes
+        clock.advance(hours=1)
+        pipeline.fire(
+            application,
+            "record_approval",
+            actor="cfo",
+            requisition=requisition,
+            granted=True,
+            band={"minimum": 150_000, "maximum": 165_000, "currency": "USD"},
+        )
+        pipeline.fire(
+            application, "revise_offer", actor="maria", requisition=requisition, salary=160_000
+        )
+        assert Decimal(160_000) == application.offer.salary
+
+    @pytest.mark.parametrize("stage", ["offer", "negotiation"], ids=str)
+    def test_decline(self, pipeline, requisition, stage):
+        """The candidate may decline an offer or a negotiation; there is no guard."""
+        application = make_application(pipeline, requisition, stage=stage)
+        pipeline.fire(application, "decline", actor="cand-1", text="went elsewhere")
+        assert ("declined", "declined") == (application.stage, application.offer.status)
+
+
+class TestEndings:
+    def test_reject_with_feedback_on_request(self, pipeline, requisition):
+        """A rejection needs a reason and feedback, or an explicit offer of feedback."""
+        application = make_application(pipeline, requisition, stage="review")
+        pipeline.fire(
+            application, "reject", actor="maria", reason="experience", feedback_on_request=True
+        )
+        assert ("rejected", "experience", True) == (
+            application.stage,
+            application.rejection.reason,
+            application.rejection.feedback_on_request,
+        )
+
+    @pytest.mark.parametrize(
+        ("reason", "data", "codes"),
+        [
+            (None, {}, ["rejection_reason_missing", "feedback_missing"]),
+            ("vibes", {"feedback": "x"}, ["unknown_rejection_reason"]),
+            ("skills", {}, ["feedback_missing"]),
+        ],
+        ids=["nothing", "unknown-reason", "no-feedback"],
+    )
+    def test_reject_refusals(self, pipeline, requisition, reason, data, codes):
+        """Each missing part of a rejection is its own blocker."""
+        application = make_application(pipeline, requisition, stage="review")
+        assert codes == refused(pipeline, application, "reject", reason=reason, **data)
+
+    def test_withdraw_from_anywhere_open(self, pipeline, requisition):
+        """A candidate may withdraw at any open stage."""
+        application = make_application(pipeline, requisition, stage="on_hold")
+        pipeline.fire(application, "withdraw", actor="cand-1")
+        assert "withdrawn" == application.stage
+        assert [] == pipeline.available(application)
+
+    def test_reopen_needs_reason(self, pipeline, requisition):
+        """Undoing a rejection is audited: it needs a reason, and clears the rejection."""
+        application = make_application(pipeline, requisition, stage="rejected")
+        assert ["reason_missing"] == refused(pipeline, application, "reopen")
+        record = pipeline.fire(application, "reopen", actor="maria", reason="scored wrong round")
+        assert ("review", None, "scored wrong round") == (
+            application.stage,
+            application.rejection,
+            record.reason,
+        )
+
+
+class TestPoolAndHold:
+    def test_keep_warm_and_reactivate_for_another_requisition(self, pipeline, clock, requisition):
+        """A runner-up kept warm can be reactivated for another open role."""
+        application = make_application(pipeline, requisition, stage="talent_pool")
+        other = make_requisition(id="req-2", title="Data Engineer")
+        record = pipeline.fire(application, "reactivate", actor="maria", requisition=other)
+        assert ("review", "req-2", None) == (
+            application.stage,
+            application.requisition_id,
+            application.warm_until,
+        )
+        assert {"requisition_id": "req-2"} == record.data
+
+    @pytest.mark.parametrize(
+        ("data", "candidate_consent", "codes"),
+        [
+            ({"consent": True}, True, ["warm_until_missing"]),
+            ({"warm_until": "past", "consent": True}, True, ["warm_until_past"]),
+            ({"warm_until": "future"}, False, ["consent_missing"]),
+        ],
+        ids=["no-date", "past-date", "no-consent"],
+    )
+    def test_keep_warm_refusals(self, clock, data, candidate_consent, codes):
+        """Keeping warm needs a future date and consent."""
+        pipeline = Pipeline(standard_policy(), clock=clock)
+        requisition = make_requisition()
+        application = make_application(
+            pipeline,
+            requisition,
+            stage="review",
+            candidate=make_candidate(consent_to_contact=candidate_consent),
+        )
+        when = {"past": clock.now().subtract(days=1), "future": clock.now().add(months=3)}
+        if "warm_until" in data:
+            data = {**data, "warm_until": when[data["warm_until"]]}
+        assert codes == refused(pipeline, application, "keep_warm", **data)
+
+    def test_keep_warm_after_declining(self, pipeline, clock, requisition):
+        """A candidate who declined may still be kept warm for a later role."""
+        application = make_application(pipeline, requisition, stage="declined")
+        pipeline.fire(
+            application, "keep_warm", actor="maria", warm_until=clock.now().add(months=6)
+        )
+        assert "talent_pool" == application.stage
+
+    def test_reactivate_needs_open_requisition(self, pipeline, requisition):
+        """Reactivation needs a requisition with open headcount."""
+        application = make_application(pipeline, requisition, stage="talent_pool")
+        assert ["requisition_required"] == refused(pipeline, application, "reactivate")
+        closed = make_requisition(id="req-9", status="on_hold")
+        assert ["no_open_headcount"] == refused(pipeline, application, "reactivate", closed)
+
+    @pytest.mark.parametrize("stage", ["debrief", "approval", "offer"], ids=str)
+    def test_hold_and_resume_where_it_left(self, pipeline, requisition, stage):
+        """A hold pauses an active stage; resume returns to it."""
+        application = make_application(pipeline, requisition, stage=stage)
+        assert ["reason_missing"] == refused(pipeline, application, "hold")
+        pipeline.fire(application, "hold", actor="maria", reason="budget freeze")
+        assert ("on_hold", stage) == (application.stage, application.held_from)
+        assert ["reason_missing"] == refused(pipeline, application, "resume")
+        pipeline.fire(application, "resume", actor="maria", reason="budget back")
+        assert (stage, None) == (application.stage, application.held_from)
+
+    def test_resume_without_origin_is_explained(self, pipeline, clock):
+        """An application put on hold outside the engine cannot guess where to resume."""
+        application = Application(
+            id="a",
+            candidate=make_candidate(),
+            requisition_id="req-1",
+            stage="on_hold",
+            created_at=clock.now(),
+        )
+        assert ["hold_origin_unknown"] == refused(pipeline, application, "resume", reason="go")
+
+
+class TestActivities:
+    @pytest.mark.parametrize("activity", ["note", "thank_you_received", "inquiry"], ids=str)
+    def test_activities_recorded_without_stage_change(self, pipeline, requisition, activity):
+        """Activities change no stage but are recorded, even on a terminal application."""
+        application = make_application(pipeline, requisition, stage="hired")
+        version = application.version
+        record = pipeline.fire(application, activity, actor="cand-1", text="thank you!")
+        assert ("activity", "hired", "hired", version + 1) == (
+            record.kind,
+            record.from_stage,
+            record.to_stage,
+            application.version,
+        )
+        assert {"text": "thank you!"} == record.data
+
+    def test_advance_helper_reaches_review_for_multiple_candidates(self, clock):
+        """The testing factory drives many candidates through the same requisition."""
+        pipeline = Pipeline(clock=clock)
+        requisition = make_requisition(headcount=3)
+        applications = [
+            advance(
+                pipeline,
+                pipeline.new_application(make_candidate(n), requisition, interviewers=["a"]),
+                requisition,
+                ["start_debrief", "complete_debrief"],
+            )
+            for n in range(3)
+        ]
+        assert ["review"] * 3 == [a.stage for a in applications]
+
+
+def test_default_clock_and_policy(requisition):
+    """Pipeline() uses the standard policy and the wall clock in UTC."""
+    pipeline = Pipeline()
+    application = pipeline.new_application(make_candidate(), requisition, interviewers=["a"])
+    assert "standard@1" == pipeline.policy.label
+    assert "UTC" == application.created_at.timezone_name
+    assert isinstance(FakeClock().now(), type(application.created_at))
+    assert isinstance(requisition, Requisition)

@@ -1,0 +1,221 @@
+"""The models: strict validation, aware timestamps, exact JSON round trips, JSON Schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pendulum
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+from hirepipe import (
+    Application,
+    Approval,
+    Band,
+    Candidate,
+    Interview,
+    Offer,
+    Recommendation,
+    Reference,
+    Rejection,
+    Requisition,
+    RequisitionStatus,
+    Scorecard,
+    TransitionRecord,
+)
+from hirepipe.testing import make_application
+
+NOW = pendulum.datetime(2025, 1, 6, 9, tz="Europe/Paris")
+USD = Band(minimum=Decimal(100), maximum=Decimal(200), currency="USD")
+
+EXAMPLES: list[BaseModel] = [
+    Candidate(id="c", name="Ada", email="ada@example.com"),
+    Requisition(id="r", title="Engineer", budget=USD, hiring_manager="hm", time_zone="Asia/Tokyo"),
+    Interview(round=1, interviewers=["alice"], scheduled_at=NOW, held_at=NOW.add(hours=1)),
+    Scorecard(interviewer="alice", round=1, recommendation="yes", submitted_at=NOW),
+    Reference(referee="grace", contact="grace@example.com", consent=True, contacted_at=NOW),
+    Approval(approver="cfo", granted=True, band=USD, decided_at=NOW),
+    Offer(
+        title="Engineer",
+        salary=Decimal("150.50"),
+        currency="USD",
+        start_date=dt.date(2025, 3, 3),
+        valid_until=NOW.add(days=10),
+        extended_at=NOW,
+    ),
+    Rejection(reason="skills", feedback_on_request=True, rejected_at=NOW),
+    TransitionRecord(
+        event="start_debrief",
+        from_stage="interviewed",
+        to_stage="debrief",
+        actor="hm",
+        at=NOW,
+        data={"x": [1, "two", None]},
+        version=1,
+        policy="standard@1",
+    ),
+]
+
+
+class TestRoundTrip:
+    @pytest.mark.parametrize("model", EXAMPLES, ids=lambda m: type(m).__name__)
+    def test_json_round_trip_is_exact(self, model):
+        """Every model validates back from its own JSON to an equal object, byte for byte."""
+        dumped = model.model_dump_json()
+        again = type(model).model_validate_json(dumped)
+        assert model == again
+        assert dumped == again.model_dump_json()
+
+    def test_application_with_history_round_trips(self, pipeline, requisition):
+        """A real application, history and all, survives the JSON round trip exactly."""
+        application = make_application(pipeline, requisition, stage="hired")
+        dumped = application.model_dump_json()
+        assert application == Application.model_validate_json(dumped)
+        assert dumped == Application.model_validate_json(dumped).model_dump_json()
+
+    @pytest.mark.parametrize("model", EXAMPLES, ids=lambda m: type(m).__name__)
+    def test_json_schema_exports(self, model):
+        """Every model exports a JSON Schema that names its fields."""
+        schema = type(model).model_json_schema()
+        assert set(type(model).model_fields) == set(schema["properties"])
+        json.dumps(schema)
+
+
+class TestTimestamps:
+    def test_naive_datetime_refused_with_clear_message(self):
+        """A naive datetime is refused, and the message says how to fix it."""
+        with pytest.raises(ValidationError) as caught:
+            Scorecard(
+                interviewer="a", round=1, recommendation="yes", submitted_at=dt.datetime(2025, 1, 1)
+            )
+        assert "naive_datetime" == caught.value.errors()[0]["type"]
+        assert "has no time zone" in str(caught.value)
+
+    def test_naive_iso_string_refused_in_json(self):
+        """An ISO string without an offset is refused in JSON too."""
+        payload = '{"interviewer":"a","round":1,"recommendation":"yes","submitted_at":"2025-01-01T09:00:00"}'
+        with pytest.raises(ValidationError, match="has no time zone"):
+            Scorecard.model_validate_json(payload)
+
+    def test_standard_library_datetime_becomes_pendulum(self):
+        """An aware standard-library datetime is held as a pendulum DateTime, same instant."""
+        aware = dt.datetime(2025, 1, 1, 9, tzinfo=dt.UTC)
+        card = Scorecard(interviewer="a", round=1, recommendation="yes", submitted_at=aware)
+        assert isinstance(card.submitted_at, pendulum.DateTime)
+        assert aware == card.submitted_at
+
+    def test_unix_timestamp_refused(self):
+        """An integer is not silently read as a Unix timestamp."""
+        with pytest.raises(ValidationError):
+            Scorecard(interviewer="a", round=1, recommendation="yes", submitted_at=1_700_000_000)
+
+    @given(
+        st.datetimes(
+            min_value=dt.datetime(1990, 1, 1),
+            max_value=dt.datetime(2090, 1, 1),
+            timezones=st.sampled_from(
+                [pendulum.timezone(z) for z in ("UTC", "America/Los_Angeles", "Asia/Kolkata")]
+            ),
+        )
+    )
+    def test_any_aware_instant_round_trips(self, when):
+        """Any aware instant round-trips through JSON to the same instant."""
+        card = Scorecard(interviewer="a", round=1, recommendation="no", submitted_at=when)
+        assert when == Scorecard.model_validate_json(card.model_dump_json()).submitted_at
+
+
+class TestStrictness:
+    def test_unknown_field_refused(self):
+        """A misspelt field is an error, not silently dropped."""
+        with pytest.raises(ValidationError, match="extra_forbidden|Extra inputs"):
+            Candidate(id="c", name="Ada", email="ada@example.com", emial="x")
+
+    def test_string_number_refused_for_round(self):
+        """A string is not coerced into a round number."""
+        with pytest.raises(ValidationError):
+            Interview(round="2", interviewers=["a"])
+
+    def test_amounts_accept_int_and_numeric_string(self):
+        """Amounts take an int, a Decimal or a numeric string, and keep them exact."""
+        band = Band(minimum=100, maximum="200.25", currency="USD")
+        assert (Decimal(100), Decimal("200.25")) == (band.minimum, band.maximum)
+
+    def test_band_order_checked(self):
+        """A band whose minimum is above its maximum is refused with the fix in the message."""
+        with pytest.raises(ValidationError, match="swap them"):
+            Band(minimum=300, maximum=200, currency="USD")
+
+    def test_bad_currency_refused(self):
+        """Currencies are ISO 4217 codes."""
+        with pytest.raises(ValidationError):
+            Band(minimum=1, maximum=2, currency="usd")
+
+    def test_unknown_time_zone_refused(self):
+        """A requisition's time zone must be an IANA name."""
+        with pytest.raises(ValidationError, match="unknown time zone"):
+            Requisition(id="r", title="t", budget=USD, hiring_manager="hm", time_zone="Mars/Base")
+
+    def test_assignment_is_validated(self):
+        """Assigning a wrong type to a field is refused and leaves the model unchanged."""
+        requisition = Requisition(id="r", title="t", budget=USD, hiring_manager="hm")
+        with pytest.raises(ValidationError):
+            requisition.headcount = 0
+        assert 1 == requisition.headcount
+
+    def test_record_is_frozen(self):
+        """History records cannot be edited."""
+        record = EXAMPLES[-1]
+        with pytest.raises(ValidationError):
+            record.actor = "someone else"  # type: ignore[misc]
+
+
+class TestBehaviour:
+    @pytest.mark.parametrize(
+        ("recommendation", "score"),
+        [("strong_no", -2), ("no", -1), ("mixed", 0), ("yes", 1), ("strong_yes", 2)],
+        ids=str,
+    )
+    def test_recommendation_scores(self, recommendation, score):
+        """Recommendations score from -2 (strong_no) to 2 (strong_yes)."""
+        assert score == Recommendation(recommendation).score
+
+    def test_band_contains_and_intersect(self):
+        """A band contains amounts in its currency and range; overlaps intersect."""
+        other = Band(minimum=150, maximum=300, currency="USD")
+        assert USD.contains(Decimal(150), "USD")
+        assert not USD.contains(Decimal(150), "EUR")
+        assert Band(minimum=150, maximum=200, currency="USD") == USD.intersect(other)
+        assert USD.intersect(Band(minimum=201, maximum=300, currency="USD")) is None
+        assert USD.intersect(Band(minimum=1, maximum=300, currency="EUR")) is None
+
+    @pytest.mark.parametrize(
+        ("status", "filled", "expected"),
+        [("open", 0, 2), ("open", 2, 0), ("on_hold", 0, 0), ("filled", 2, 0)],
+        ids=["open", "full", "on-hold", "filled"],
+    )
+    def test_open_headcount(self, status, filled, expected):
+        """Open headcount is what is left to fill, and zero unless the requisition is open."""
+        requisition = Requisition(
+            id="r",
+            title="t",
+            budget=USD,
+            hiring_manager="hm",
+            headcount=2,
+            filled=filled,
+            status=RequisitionStatus(status),
+        )
+        assert expected == requisition.open_headcount
+
+    def test_latest_scorecard_per_interviewer_counts(self, pipeline, requisition):
+        """A resubmitted scorecard replaces the interviewer's earlier one for the round."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        pipeline.fire(application, "submit_scorecard", actor="alice", recommendation="no")
+        pipeline.fire(application, "submit_scorecard", actor="alice", recommendation="yes")
+        cards = application.scorecards_for()
+        assert [("alice", Recommendation.yes)] == [(c.interviewer, c.recommendation) for c in cards]
+        assert [] == application.scorecards_for(round=2)
+        assert application.interview(round=2) is None
