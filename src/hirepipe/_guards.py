@@ -375,7 +375,9 @@ def interviewer_assigned(ctx: Context) -> Iterator[Blocker]:
     author = getattr(ctx.data, "interviewer", None) or ctx.actor
     round_number = getattr(ctx.data, "round", None) or app.round
     interview = app.interview(round_number)
-    if interview is None:
+    if author is None:
+        yield Blocker("author_missing", "say who wrote the scorecard", needs_input=True)
+    elif interview is None:
         yield Blocker(
             "interview_not_scheduled",
             f"round {round_number} has no interview on record",
@@ -394,7 +396,9 @@ def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
     """The approval comes from one of the requisition's approvers."""
     requisition = ctx.requisition
     approver = getattr(ctx.data, "approver", None) or ctx.actor
-    if requisition is None:
+    if approver is None:
+        yield Blocker("approver_missing", "say who decides", needs_input=True)
+    elif requisition is None:
         yield Blocker(
             "requisition_required", "pass the requisition to check its approvers", needs_input=True
         )

@@ -11,7 +11,7 @@ Models hold data only: the rules live in :mod:`hirepipe.policy` and the engine i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -34,6 +34,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 __all__ = [
     "Application",
+    "as_instant",
     "Approval",
     "Band",
     "Candidate",
@@ -64,9 +65,29 @@ def _aware(value: datetime) -> pendulum.DateTime:
             "e.g. pendulum.datetime(2025, 1, 6, 9, tz='America/New_York')",
             {"value": value.isoformat()},
         )
-    if isinstance(value, pendulum.DateTime):
+    return as_instant(value)
+
+
+_FIXED_ZONES: dict[timedelta, pendulum.FixedTimezone] = {}
+
+
+def as_instant(value: datetime) -> pendulum.DateTime:
+    """Return an aware ``value`` as a pendulum DateTime at its fixed UTC offset.
+
+    Timestamps are held at the offset they had, not in a named zone: a zone name does not
+    survive JSON, and an ambiguous wall-clock time (the repeated hour when clocks go back)
+    would not compare equal to itself after a round trip. Business days are counted in the
+    requisition's own zone whatever the offset.
+    """
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError(f"naive datetime {value.isoformat()} has no time zone")
+    zone = _FIXED_ZONES.get(offset)
+    if zone is None:
+        zone = _FIXED_ZONES.setdefault(offset, pendulum.FixedTimezone(int(offset.total_seconds())))
+    if value.tzinfo is zone and isinstance(value, pendulum.DateTime):
         return value
-    return pendulum.instance(value)
+    return pendulum.instance(value.replace(tzinfo=zone, fold=0))
 
 
 def _iso(value: datetime) -> str:

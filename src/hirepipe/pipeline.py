@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pendulum
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hirepipe._machine import CompiledPolicy, evaluate
 from hirepipe.clock import Clock, SystemClock
@@ -34,6 +34,7 @@ from hirepipe.errors import (
 )
 from hirepipe.models import (
     Application,
+    as_instant,
     Candidate,
     Identifier,
     Interview,
@@ -177,7 +178,7 @@ class Pipeline:
             data=self._data(spec, data),
             actor=actor,
             reason=reason,
-            now=self.clock.now(),
+            now=as_instant(self.clock.now()),
             policy=self.policy,
         )
         applied, stage, change, blockers = self._compiled.run(context)
@@ -228,9 +229,13 @@ class Pipeline:
         *,
         requisition: Requisition | None = None,
         reason: str | None = None,
+        actor: str | None = None,
         **data: Any,
     ) -> list[Blocker]:
         """Return why ``event`` cannot fire now with this data; empty when it can.
+
+        Required data not given yet, and an ``actor`` that a guard needs, come back as
+        blockers with ``needs_input`` set.
 
         An event that exists but not from the current stage gives one ``wrong_stage``
         blocker; an event the policy does not define raises :class:`TransitionNotAllowed`.
@@ -248,17 +253,18 @@ class Pipeline:
             ]
         if requisition is not None and not spec.retarget:
             self._check_requisition(application, requisition, spec)
+        event_data, missing = self._partial_data(spec, data)
         context = Context(
             application=application,
             requisition=requisition,
             event=event,
-            data=self._data(spec, data),
-            actor="system",
+            data=event_data,
+            actor=actor,
             reason=reason,
-            now=self.clock.now(),
+            now=as_instant(self.clock.now()),
             policy=self.policy,
         )
-        found = evaluate(spec.guards, context)
+        found = missing + evaluate(spec.guards, context)
         if spec.dest == PREVIOUS and application.held_from is None:
             found.insert(0, self._resume_blocker(application))
         return found
@@ -370,6 +376,28 @@ class Pipeline:
             empty = model.model_validate({})
             self._empty[model] = empty
         return empty
+
+    def _partial_data(
+        self, spec: EventSpec, data: dict[str, Any]
+    ) -> tuple[EventData, list[Blocker]]:
+        """Validate data for a query: required fields not given yet become blockers."""
+        try:
+            return self._data(spec, data), []
+        except ValidationError as exc:
+            errors = exc.errors()
+            if any(error["type"] != "missing" for error in errors):
+                raise
+        fields = [str(error["loc"][0]) for error in errors]
+        blockers = [
+            Blocker(
+                "data_missing",
+                f"{spec.name!r} needs {name}=...",
+                {"field": name},
+                needs_input=True,
+            )
+            for name in fields
+        ]
+        return spec.data_model.model_construct(**data), blockers
 
     @staticmethod
     def _resume_blocker(application: Application) -> Blocker:

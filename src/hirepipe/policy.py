@@ -105,13 +105,16 @@ class PolicySettings(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a guard or an effect sees: the application, the event and its data, and time."""
+    """What a guard or an effect sees: the application, the event and its data, and time.
+
+    ``actor`` is ``None`` only when :meth:`hirepipe.Pipeline.blockers` is asked without one.
+    """
 
     application: Application
     requisition: Requisition | None
     event: str
     data: EventData
-    actor: str
+    actor: str | None
     reason: str | None
     now: pendulum.DateTime
     policy: Policy

@@ -348,7 +348,7 @@ def add_scorecard(ctx: Context) -> Change:
     """Add an interviewer's scorecard."""
     data: ScorecardData = _data(ctx, ScorecardData)
     card = Scorecard(
-        interviewer=data.interviewer or ctx.actor,
+        interviewer=data.interviewer or ctx.actor or "",
         round=data.round or ctx.application.round,
         recommendation=data.recommendation,
         notes=data.notes,
@@ -361,7 +361,7 @@ def add_approval(ctx: Context) -> Change:
     """Add an approver's decision."""
     data: ApprovalData = _data(ctx, ApprovalData)
     approval = Approval(
-        approver=data.approver or ctx.actor,
+        approver=data.approver or ctx.actor or "",
         granted=data.granted,
         band=data.band,
         note=data.note,

@@ -1,0 +1,422 @@
+"""Service levels: what an application is owed, by whom, and by when, as plain data.
+
+Deadlines are data, never timers (design decision 7). :class:`ServiceLevels` derives the open
+:class:`Deadline` objects of an application from its own fields and history alone, so a daily
+sweep (:meth:`ServiceLevels.overdue`, :meth:`ServiceLevels.due`) finds the same deadlines after
+any restart, and nothing needs storing or cancelling. Time is always passed in.
+
+Conventions:
+
+- **Business days are the requisition's**: ``BusinessCalendar(requisition.country,
+  time_zone=requisition.time_zone)`` unless ``calendars`` says otherwise.
+- **"N business days after t"** is ``calendar.add_business_days(t, N)``: the same local
+  wall-clock time in the requisition's zone, N business days later. ``t`` counts on its local
+  date there (an interview at 23:30 in Los Angeles counts on its Los Angeles date). A ``t`` that
+  is not on a business day counts from the next business day at the same time (the calendar's
+  roll forward): with a one-day thank-you, Friday 16:00 is due Monday 16:00, and Saturday 10:00
+  is due Tuesday 10:00. Every ``due`` is expressed in the requisition's time zone.
+- **Contact with the candidate** is any history record whose event is in ``contact_events``
+  (default :data:`CANDIDATE_CONTACT_EVENTS`). A contact at or after an interview was held meets
+  that round's thank-you; the latest contact (or interview, or the application's creation)
+  starts the update cadence afresh. The communications layer meets deadlines by recording
+  events with these names; a policy with other names passes its own set.
+- **A stage's clock starts** at the latest transition into the current stage (a ``resume``
+  restarts it), or at the application's creation for the initial stage.
+- **Terminal stages owe nothing.** The talent pool owes only its warm-until date.
+- **Overdue** means ``due < now``, strictly.
+
+Stage rules follow the standard policy's stage names (``interviewed``, ``debrief``, ``review``,
+``approval``, ``references``, ``negotiation``); a policy without those stages gets none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from enum import StrEnum
+
+import pendulum
+from pydantic import BaseModel, ConfigDict
+
+from hirepipe.calendar import BusinessCalendar
+from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
+from hirepipe.models import (
+    Application,
+    Identifier,
+    OfferStatus,
+    Requisition,
+    Timestamp,
+    TransitionRecord,
+)
+from hirepipe.policy import Policy, StageKind
+
+__all__ = ["CANDIDATE_CONTACT_EVENTS", "Deadline", "DeadlineKind", "ServiceLevels"]
+
+CANDIDATE_CONTACT_EVENTS: frozenset[str] = frozenset(
+    {
+        # written by the communications layer when a message goes out
+        "thank_you_sent",
+        "status_update",
+        # standard-policy events the candidate is told of as they happen
+        "schedule_next_round",  # invited to another round
+        "send_reference_notice",  # told before any referee is contacted
+        "extend_offer",
+        "revise_offer",
+        "keep_warm",  # needs the candidate's consent, so they were asked
+        "reject",
+    }
+)
+"""History events that mean the company told the candidate something."""
+
+_SCORECARD_STAGES = frozenset({"interviewed", "debrief"})
+_CADENCE_KINDS = frozenset({StageKind.active, StageKind.paused})
+
+
+class DeadlineKind(StrEnum):
+    """What a deadline is for; the values are stable codes to match on and store."""
+
+    thank_you = "thank_you"  # thank the candidate for an interview round
+    candidate_update = "candidate_update"  # tell the candidate where things stand
+    scorecards = "scorecards"  # interviewers submit their scorecards for the round
+    review = "review"  # decide: another round, approval, the pool or a rejection
+    approval = "approval"  # approvers decide on the offer
+    references = "references"  # finish the reference checks
+    offer_expiry = "offer_expiry"  # the live offer lapses
+    warm_until = "warm_until"  # the talent-pool period ends
+
+
+class Deadline(BaseModel):
+    """One thing owed on an application, by whom, and by when.
+
+    ``since`` is the instant the deadline counts from (the interview held, the stage entered,
+    the last contact, the offer extended); ``due`` is when it is owed, in the requisition's
+    time zone. ``owed_by`` names people (the hiring manager, interviewers, approvers) or, for
+    an offer's answer, the candidate's id. ``stage`` is the application's stage when the
+    deadline was derived. Frozen, and exact through JSON.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    application_id: Identifier
+    requisition_id: Identifier
+    kind: DeadlineKind
+    due: Timestamp
+    since: Timestamp
+    owed_by: tuple[Identifier, ...]
+    stage: Identifier
+    description: str
+
+    def is_overdue(self, now: pendulum.DateTime) -> bool:
+        """Whether the deadline has passed at ``now`` (strictly before it)."""
+        return self.due < now
+
+
+CalendarFor = Callable[[Requisition], BusinessCalendar]
+"""Returns the business-day calendar of a requisition."""
+
+
+class ServiceLevels:
+    """Derives the service-level deadlines of applications under ``policy``.
+
+    ``calendars`` returns the business-day calendar of a requisition; by default one
+    ``BusinessCalendar(country, time_zone=...)`` per country and zone, built once and kept.
+    ``contact_events`` names the history events that count as contact with the candidate.
+    ``scorecard_days`` is the business days interviewers have to submit scorecards after a
+    round is held (the policy's settings do not carry it yet). Raises
+    :class:`~hirepipe.errors.PolicyError` for a negative ``scorecard_days``.
+    """
+
+    __slots__ = ("_cache", "_calendars", "contact_events", "policy", "scorecard_days")
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        calendars: CalendarFor | None = None,
+        contact_events: Iterable[str] = CANDIDATE_CONTACT_EVENTS,
+        scorecard_days: int = 1,
+    ) -> None:
+        if scorecard_days < 0:
+            raise PolicyError(
+                [PolicyProblem("scorecard_days", f"{scorecard_days} is negative; give 0 or more")]
+            )
+        self.policy = policy
+        self.contact_events = frozenset(contact_events)
+        self.scorecard_days = scorecard_days
+        self._calendars = calendars
+        self._cache: dict[tuple[str, str], BusinessCalendar] = {}
+
+    def calendar(self, requisition: Requisition) -> BusinessCalendar:
+        """Return the business-day calendar deadlines of ``requisition`` are counted in."""
+        if self._calendars is not None:
+            return self._calendars(requisition)
+        key = (requisition.country, requisition.time_zone)
+        calendar = self._cache.get(key)
+        if calendar is None:
+            # building loads holiday data, so share one per country and zone
+            calendar = self._cache.setdefault(
+                key, BusinessCalendar(requisition.country, time_zone=requisition.time_zone)
+            )
+        return calendar
+
+    def deadlines(self, application: Application, requisition: Requisition) -> list[Deadline]:
+        """Return the open deadlines of ``application``, soonest first.
+
+        Met deadlines are left out; overdue ones are included (see :meth:`overdue`). Raises
+        :class:`~hirepipe.errors.RequisitionMismatch` if ``requisition`` is not the
+        application's, and :class:`~hirepipe.errors.PolicyError` if the policy does not define
+        the application's stage.
+        """
+        if requisition.id != application.requisition_id:
+            raise RequisitionMismatch(
+                application_id=application.id,
+                expected=application.requisition_id,
+                given=requisition.id,
+            )
+        spec = self.policy.stages.get(application.stage)
+        if spec is None:
+            raise PolicyError(
+                [
+                    PolicyProblem(
+                        "stages",
+                        f"application {application.id!r} is in stage {application.stage!r}, "
+                        f"which {self.policy.label} does not define; pass the policy it runs "
+                        "under",
+                    )
+                ]
+            )
+        if spec.terminal:
+            return []
+        derive = _Derivation(self, application, requisition)
+        found = derive.thank_yous()
+        if spec.kind in _CADENCE_KINDS:
+            found.append(derive.update())
+        found += derive.stage_deadlines(spec.kind)
+        return sorted(found, key=_order)
+
+    def due(
+        self,
+        applications: Iterable[Application],
+        requisitions: Mapping[str, Requisition] | Iterable[Requisition],
+        now: pendulum.DateTime,
+        *,
+        within: timedelta = timedelta(0),
+    ) -> list[Deadline]:
+        """Return every open deadline due before ``now + within``, soonest first.
+
+        ``requisitions`` maps ids to requisitions, or lists them; every application's
+        requisition must be among them (else :class:`~hirepipe.errors.RequisitionMismatch`).
+        ``within`` looks ahead (``timedelta(days=1)`` for a daily sweep's warnings). Raises
+        :class:`~hirepipe.errors.CalendarError` for a naive ``now``.
+        """
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise CalendarError(
+                f"naive now {now.isoformat()}: pass an aware datetime, e.g. clock.now()"
+            )
+        by_id = (
+            requisitions
+            if isinstance(requisitions, Mapping)
+            else {requisition.id: requisition for requisition in requisitions}
+        )
+        horizon = now + within
+        found: list[Deadline] = []
+        for application in applications:
+            requisition = by_id.get(application.requisition_id)
+            if requisition is None:
+                raise RequisitionMismatch(
+                    application_id=application.id,
+                    expected=application.requisition_id,
+                    given="<not passed>",
+                )
+            found += (d for d in self.deadlines(application, requisition) if d.due < horizon)
+        return sorted(found, key=_order)
+
+    def overdue(
+        self,
+        applications: Iterable[Application],
+        requisitions: Mapping[str, Requisition] | Iterable[Requisition],
+        now: pendulum.DateTime,
+    ) -> list[Deadline]:
+        """Return every open deadline whose due time is before ``now``, soonest first.
+
+        The same as :meth:`due` with no look-ahead; it raises what :meth:`due` raises.
+        """
+        return self.due(applications, requisitions, now)
+
+    def __repr__(self) -> str:
+        return f"ServiceLevels({self.policy!r}, scorecard_days={self.scorecard_days})"
+
+
+def _order(deadline: Deadline) -> tuple[pendulum.DateTime, str, str]:
+    return (deadline.due, deadline.application_id, deadline.kind.value)
+
+
+class _Derivation:
+    """The deadlines of one application, computed from its data in one pass over history."""
+
+    __slots__ = ("app", "calendar", "contacts", "levels", "manager", "requisition", "zone")
+
+    def __init__(
+        self, levels: ServiceLevels, application: Application, requisition: Requisition
+    ) -> None:
+        self.levels = levels
+        self.app = application
+        self.requisition = requisition
+        self.calendar = levels.calendar(requisition)
+        self.zone = requisition.time_zone
+        self.manager = (requisition.hiring_manager,)
+        self.contacts = [r.at for r in application.history if r.event in levels.contact_events]
+
+    def after(self, since: pendulum.DateTime, business_days: int) -> pendulum.DateTime:
+        # the calendar answers in its own zone; a custom calendar may use another one
+        return self.calendar.add_business_days(since, business_days).in_timezone(self.zone)
+
+    def make(
+        self,
+        kind: DeadlineKind,
+        since: pendulum.DateTime,
+        due: pendulum.DateTime,
+        owed_by: tuple[str, ...],
+        description: str,
+    ) -> Deadline:
+        return Deadline(
+            application_id=self.app.id,
+            requisition_id=self.requisition.id,
+            kind=kind,
+            due=due.in_timezone(self.zone),
+            since=since.in_timezone(self.zone),
+            owed_by=owed_by,
+            stage=self.app.stage,
+            description=description,
+        )
+
+    def thank_yous(self) -> list[Deadline]:
+        days = self.levels.policy.settings.thank_you_days
+        found = []
+        for interview in self.app.interviews:
+            held = interview.held_at
+            if held is None or any(at >= held for at in self.contacts):
+                continue
+            found.append(
+                self.make(
+                    DeadlineKind.thank_you,
+                    held,
+                    self.after(held, days),
+                    self.manager,
+                    f"thank {self.app.candidate.name} for the round {interview.round} interview",
+                )
+            )
+        return found
+
+    def update(self) -> Deadline:
+        # the candidate last heard from us at the latest contact, interview or application
+        heard = max(
+            [
+                self.app.created_at,
+                *self.contacts,
+                *(i.held_at for i in self.app.interviews if i.held_at is not None),
+            ]
+        )
+        return self.make(
+            DeadlineKind.candidate_update,
+            heard,
+            self.after(heard, self.levels.policy.settings.update_cadence_days),
+            self.manager,
+            f"tell {self.app.candidate.name} where the application stands",
+        )
+
+    def entered(self) -> pendulum.DateTime:
+        record: TransitionRecord | None = next(
+            (
+                r
+                for r in reversed(self.app.history)
+                if r.kind == "transition" and r.to_stage == self.app.stage
+            ),
+            None,
+        )
+        return record.at if record is not None else self.app.created_at
+
+    def stage_deadlines(self, kind: StageKind) -> list[Deadline]:
+        app, settings, stage = self.app, self.levels.policy.settings, self.app.stage
+        name = app.candidate.name
+        found: list[Deadline] = []
+        if stage in _SCORECARD_STAGES:
+            found += self.scorecards()
+        elif stage == "review":
+            since = self.entered()
+            found.append(
+                self.make(
+                    DeadlineKind.review,
+                    since,
+                    self.after(since, settings.review_days),
+                    self.manager,
+                    f"decide on {name}: another round, approval, the talent pool or a rejection",
+                )
+            )
+        elif stage == "approval":
+            since = self.entered()
+            decided = {a.approver for a in app.approvals if a.decided_at >= since}
+            waiting = tuple(p for p in self.requisition.approvers if p not in decided)
+            found.append(
+                self.make(
+                    DeadlineKind.approval,
+                    since,
+                    self.after(since, settings.approval_days),
+                    waiting or self.manager,  # all decided: the manager fires approve
+                    f"approve or refuse an offer to {name}",
+                )
+            )
+        elif stage == "references":
+            since = self.entered()
+            found.append(
+                self.make(
+                    DeadlineKind.references,
+                    since,
+                    self.after(since, settings.reference_check_days),
+                    self.manager,
+                    f"finish the reference checks of {name}",
+                )
+            )
+        offer = app.offer
+        if offer is not None and offer.status is OfferStatus.extended:
+            # an offer out waits on the candidate; after a counter, on the company's revision
+            negotiating = stage == "negotiation"
+            found.append(
+                self.make(
+                    DeadlineKind.offer_expiry,
+                    offer.extended_at,
+                    offer.valid_until,
+                    self.manager if negotiating else (app.candidate.id,),
+                    f"offer version {offer.version} to {name} lapses; "
+                    + ("revise it before then" if negotiating else "an answer is due"),
+                )
+            )
+        if kind is StageKind.pool and app.warm_until is not None:
+            found.append(
+                self.make(
+                    DeadlineKind.warm_until,
+                    self.entered(),
+                    app.warm_until,
+                    self.manager,
+                    f"reactivate {name} or let the talent-pool period end",
+                )
+            )
+        return found
+
+    def scorecards(self) -> list[Deadline]:
+        interview = self.app.interview()
+        if interview is None or interview.held_at is None:
+            return []
+        submitted = {card.interviewer for card in self.app.scorecards_for(interview.round)}
+        missing = tuple(p for p in interview.interviewers if p not in submitted)
+        if not missing:
+            return []
+        return [
+            self.make(
+                DeadlineKind.scorecards,
+                interview.held_at,
+                self.after(interview.held_at, self.levels.scorecard_days),
+                missing,
+                f"submit scorecards for round {interview.round} of {self.app.candidate.name}",
+            )
+        ]

@@ -1,0 +1,309 @@
+"""The Pipeline facade: errors that explain themselves, atomic transitions, hooks, queries."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+from pydantic import ValidationError
+
+from hirepipe import (
+    Change,
+    ConcurrentUpdate,
+    EventSpec,
+    Fired,
+    GuardRejected,
+    HirepipeError,
+    Pipeline,
+    Policy,
+    RequisitionMismatch,
+    StageKind,
+    StageSpec,
+    TransitionNotAllowed,
+    standard_policy,
+)
+from hirepipe.policy import EffectSpec
+from hirepipe.testing import RecordingHook, make_application, make_candidate, make_requisition
+
+
+class TestErrors:
+    def test_event_not_from_this_stage(self, pipeline, requisition):
+        """An event that does not exist from the stage names the events that do."""
+        application = make_application(pipeline, requisition)
+        with pytest.raises(TransitionNotAllowed) as caught:
+            pipeline.fire(application, "accept", actor="maria")
+        error = caught.value
+        assert (application.id, "interviewed", "accept", True) == (
+            error.application_id,
+            error.stage,
+            error.event,
+            error.known,
+        )
+        assert "start_debrief" in error.allowed
+        assert "cannot 'accept' application" in str(error)
+        assert "events from 'interviewed': start_debrief, reject, withdraw" in str(error)
+
+    def test_unknown_event(self, pipeline, requisition):
+        """An event the policy does not define says so."""
+        application = make_application(pipeline, requisition)
+        with pytest.raises(TransitionNotAllowed, match="the policy has no event 'hire_now'"):
+            pipeline.fire(application, "hire_now", actor="maria")
+        with pytest.raises(TransitionNotAllowed):
+            pipeline.blockers(application, "hire_now")
+
+    def test_terminal_stage_lists_no_events(self, pipeline, requisition):
+        """From a final stage, the message says there is nothing left to do."""
+        application = make_application(pipeline, requisition, stage="withdrawn")
+        with pytest.raises(TransitionNotAllowed) as caught:
+            pipeline.fire(application, "start_debrief", actor="maria")
+        assert ("note", "thank_you_received", "inquiry") == caught.value.allowed
+
+    def test_guard_rejected_carries_blockers(self, pipeline, requisition):
+        """A refused event carries every blocker, each with a code, message and data."""
+        application = make_application(pipeline, requisition, stage="review")
+        with pytest.raises(GuardRejected) as caught:
+            pipeline.fire(application, "reject", actor="maria")
+        assert ("rejection_reason_missing", "feedback_missing") == caught.value.codes
+        assert all(b.needs_input for b in caught.value.blockers)
+        assert isinstance(caught.value, HirepipeError)
+        as_dict = caught.value.blockers[0].to_dict()
+        assert {"code", "message", "data", "needs_input"} == set(as_dict)
+
+    def test_other_requisition_refused(self, pipeline, requisition):
+        """Firing with another requisition's data is refused and changes nothing."""
+        application = make_application(pipeline, requisition, stage="review")
+        before = application.model_dump_json()
+        other = make_requisition(id="req-2")
+        with pytest.raises(RequisitionMismatch) as caught:
+            pipeline.fire(application, "request_approval", actor="maria", requisition=other)
+        assert ("req-1", "req-2") == (caught.value.expected, caught.value.given)
+        with pytest.raises(RequisitionMismatch):
+            pipeline.blockers(application, "request_approval", requisition=other)
+        assert before == application.model_dump_json()
+
+    @pytest.mark.parametrize(
+        ("kwargs", "field"),
+        [
+            ({"salary": "lots"}, "salary"),
+            ({"salary": -5}, "salary"),
+            ({"bonus": 5}, "bonus"),
+        ],
+        ids=["not-a-number", "negative", "unknown-key"],
+    )
+    def test_bad_event_data_is_a_validation_error(self, pipeline, requisition, kwargs, field):
+        """Malformed event data raises ValidationError naming the field; nothing changes."""
+        application = make_application(pipeline, requisition, stage="review")
+        before = application.model_dump_json()
+        with pytest.raises(ValidationError) as caught:
+            pipeline.fire(
+                application, "request_approval", actor="maria", requisition=requisition, **kwargs
+            )
+        assert field == caught.value.errors()[0]["loc"][0]
+        assert before == application.model_dump_json()
+
+    @pytest.mark.parametrize("actor", ["", "   ", 7], ids=["empty", "blank", "not-a-string"])
+    def test_actor_required(self, pipeline, requisition, actor):
+        """Every record names its actor."""
+        application = make_application(pipeline, requisition)
+        with pytest.raises(ValidationError):
+            pipeline.fire(application, "start_debrief", actor=actor)
+        assert 0 == application.version
+
+
+class TestConcurrency:
+    def test_expected_version_compare_and_set(self, pipeline, requisition):
+        """A writer holding an old version is told, with both versions, and changes nothing."""
+        application = make_application(pipeline, requisition)
+        pipeline.fire(application, "start_debrief", actor="maria", expected_version=0)
+        with pytest.raises(ConcurrentUpdate) as caught:
+            pipeline.fire(application, "withdraw", actor="cand-1", expected_version=0)
+        assert (0, 1) == (caught.value.expected, caught.value.actual)
+        assert "reload it and try again" in str(caught.value)
+        assert "debrief" == application.stage
+
+    def test_threads_on_one_application_lose_nothing(self, clock, requisition):
+        """Eight threads adding notes to one application: every note is kept, versions in order."""
+        pipeline = Pipeline(clock=clock)
+        application = make_application(pipeline, requisition)
+        conflicts: list[ConcurrentUpdate] = []
+
+        def work(worker: int) -> None:
+            for n in range(50):
+                while True:
+                    try:
+                        pipeline.fire(
+                            application,
+                            "note",
+                            actor=f"w{worker}",
+                            expected_version=application.version,
+                            text=f"{worker}-{n}",
+                        )
+                        break
+                    except ConcurrentUpdate as exc:
+                        conflicts.append(exc)
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert 400 == application.version == len(application.history)
+        assert list(range(1, 401)) == [r.version for r in application.history]
+        texts = sorted(str(r.data["text"]) for r in application.history)
+        assert sorted(f"{w}-{n}" for w in range(8) for n in range(50)) == texts
+
+
+def _exploding_policy() -> Policy:
+    def explode(ctx):
+        raise RuntimeError("effect failed")
+
+    def bad_value(ctx):
+        return Change({"round": "not a number"})
+
+    def bad_requisition(ctx):
+        return Change({"proposed_salary": 5}, requisition={"headcount": 0})
+
+    return Policy(
+        name="exploding",
+        version="1",
+        initial="a",
+        stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+        events=[
+            EventSpec("boom", ("a",), "b", effect=EffectSpec("boom", explode)),
+            EventSpec("bad", ("a",), "b", effect=EffectSpec("bad", bad_value)),
+            EventSpec("bad_req", ("a",), "b", effect=EffectSpec("bad_req", bad_requisition)),
+            EventSpec("fine", ("a",), "b"),
+        ],
+    )
+
+
+class TestAtomicity:
+    @pytest.mark.parametrize(
+        ("event", "error"),
+        [("boom", RuntimeError), ("bad", ValidationError), ("bad_req", ValidationError)],
+        ids=["effect-raises", "effect-returns-bad-value", "effect-breaks-requisition"],
+    )
+    def test_failing_effect_changes_nothing(self, clock, requisition, event, error):
+        """An effect that raises, or returns invalid values, leaves everything as it was."""
+        pipeline = Pipeline(_exploding_policy(), clock=clock)
+        application = pipeline.new_application(make_candidate(), requisition)
+        before, req_before = application.model_dump_json(), requisition.model_dump_json()
+        with pytest.raises(error):
+            pipeline.fire(application, event, actor="x", requisition=requisition)
+        assert before == application.model_dump_json()
+        assert req_before == requisition.model_dump_json()
+        pipeline.fire(application, "fine", actor="x")
+        assert "b" == application.stage
+
+    def test_records_carry_policy_version(self, pipeline, requisition):
+        """Every record names the policy and version it was made under."""
+        application = make_application(pipeline, requisition, stage="offer")
+        assert {"standard@1"} == {r.policy for r in application.history}
+
+
+class TestHooks:
+    def test_hooks_receive_every_record(self, pipeline, recorder, requisition):
+        """Hooks see every applied event, activities included, in order."""
+        application = make_application(pipeline, requisition, stage="review")
+        assert [r.event for r in application.history] == recorder.events
+        fired = recorder.calls[-1]
+        assert isinstance(fired, Fired)
+        assert (application, fired.record) == (fired.application, application.history[-1])
+
+    def test_refused_events_reach_no_hook(self, pipeline, recorder, requisition):
+        """A refused event notifies nobody."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        seen = len(recorder.calls)
+        with pytest.raises(GuardRejected):
+            pipeline.fire(application, "complete_debrief", actor="maria")
+        assert seen == len(recorder.calls)
+
+    def test_failing_hook_never_undoes_and_is_retried(self, clock, requisition, caplog):
+        """A hook that raises keeps the transition; the failure is kept and retried."""
+        attempts: list[str] = []
+
+        def flaky(fired: Fired) -> None:
+            attempts.append(fired.record.event)
+            if len(attempts) == 1:
+                raise ConnectionError("mail server down")
+
+        recorder = RecordingHook()
+        pipeline = Pipeline(clock=clock, hooks=[flaky, recorder])
+        application = make_application(pipeline, requisition)
+        with caplog.at_level(logging.ERROR, logger="hirepipe"):
+            pipeline.fire(application, "start_debrief", actor="maria")
+        assert "debrief" == application.stage
+        assert ["start_debrief"] == recorder.events  # later hooks still ran
+        (failure,) = pipeline.hook_failures
+        assert ("start_debrief", "mail server down") == (
+            failure.fired.record.event,
+            str(failure.error),
+        )
+        assert "kept for retry" in caplog.text
+        assert 0 == pipeline.retry_failed_hooks()
+        assert ["start_debrief", "start_debrief"] == attempts
+        assert () == pipeline.hook_failures
+
+    def test_retry_keeps_what_still_fails(self, clock, requisition):
+        """A hook that keeps failing stays in the failure list."""
+
+        def down(fired: Fired) -> None:
+            raise ConnectionError("down")
+
+        pipeline = Pipeline(clock=clock, hooks=[down])
+        application = make_application(pipeline, requisition)
+        pipeline.fire(application, "start_debrief", actor="maria")
+        assert 1 == pipeline.retry_failed_hooks()
+        assert 1 == len(pipeline.hook_failures)
+
+
+class TestQueries:
+    def test_available_from_review(self, pipeline, requisition):
+        """available() lists what can fire now, counting data the caller can still give."""
+        application = make_application(pipeline, requisition, stage="review")
+        assert [
+            "schedule_next_round",
+            "request_approval",
+            "reject",
+            "withdraw",
+            "keep_warm",
+            "hold",
+        ] == pipeline.available(application, requisition=requisition)
+
+    def test_available_leaves_out_state_blocked_events(self, pipeline, requisition):
+        """An event blocked by the application's state is not available."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        assert "complete_debrief" not in pipeline.available(application)
+        assert "submit_scorecard" in pipeline.available(application, activities=True)
+
+    def test_blockers_for_wrong_stage(self, pipeline, requisition):
+        """Asking about an event from the wrong stage gives one wrong_stage blocker."""
+        application = make_application(pipeline, requisition)
+        (blocker,) = pipeline.blockers(application, "accept")
+        assert "wrong_stage" == blocker.code
+        assert "start_debrief" in blocker.data["allowed"]
+
+    def test_blockers_empty_when_event_can_fire(self, pipeline, requisition):
+        """No blockers means fire will succeed."""
+        application = make_application(pipeline, requisition)
+        assert [] == pipeline.blockers(application, "start_debrief")
+
+    def test_new_application_defaults(self, pipeline, clock, requisition):
+        """A new application starts in the initial stage, round 1, version 0, interview held."""
+        application = pipeline.new_application(
+            make_candidate(), requisition, interviewers=["a"], application_id="app-1"
+        )
+        assert ("app-1", "interviewed", 1, 0, clock.now()) == (
+            application.id,
+            application.stage,
+            application.round,
+            application.version,
+            application.interview().held_at,
+        )
+        assert ["interviewed"] == list(application.stages_visited())
+
+    def test_repr_names_policy(self, pipeline):
+        """The pipeline's repr says which policy it runs."""
+        assert repr(pipeline).startswith("Pipeline(Policy('standard@1'")
+        assert "standard@1" == standard_policy().label
