@@ -97,7 +97,10 @@ class TestTimestamps:
 
     def test_naive_iso_string_refused_in_json(self):
         """An ISO string without an offset is refused in JSON too."""
-        payload = '{"interviewer":"a","round":1,"recommendation":"yes","submitted_at":"2025-01-01T09:00:00"}'
+        payload = (
+            '{"interviewer":"a","round":1,"recommendation":"yes",'
+            '"submitted_at":"2025-01-01T09:00:00"}'
+        )
         with pytest.raises(ValidationError, match="has no time zone"):
             Scorecard.model_validate_json(payload)
 
@@ -134,7 +137,7 @@ class TestTimestamps:
 class TestStrictness:
     def test_unknown_field_refused(self):
         """A misspelt field is an error, not silently dropped."""
-        with pytest.raises(ValidationError, match="extra_forbidden|Extra inputs"):
+        with pytest.raises(ValidationError, match=r"extra_forbidden|Extra inputs"):
             Candidate(id="c", name="Ada", email="ada@example.com", emial="x")
 
     def test_string_number_refused_for_round(self):

@@ -77,8 +77,10 @@ class TestStandardPolicy:
         assert PREVIOUS == policy.events["resume"].dest
 
     def test_only_reopen_and_keep_warm_leave_terminal_stages(self, policy):
-        """Of the transitions, only reopen (from rejected) and keep_warm (from declined) leave a
-        terminal stage; hired and withdrawn have no way out."""
+        """Only reopen (from rejected) and keep_warm (from declined) leave a terminal stage.
+
+        hired and withdrawn have no way out; activities record but do not move.
+        """
         leaving = {
             (name, stage)
             for name, spec in policy.events.items()

@@ -48,10 +48,9 @@ def interview_held(ctx: Context) -> Iterator[Blocker]:
             {"round": app.round},
         )
         return
-    if hasattr(ctx.data, "held_at"):  # the event records the holding itself (default: now)
-        held_at = ctx.data.held_at or ctx.now
-    else:
-        held_at = interview.held_at
+    # round_held records the holding itself (default: now); start_debrief reads the record
+    recorded = hasattr(ctx.data, "held_at")
+    held_at = (getattr(ctx.data, "held_at", None) or ctx.now) if recorded else interview.held_at
     if held_at is None:
         yield Blocker(
             "interview_not_held",

@@ -98,13 +98,15 @@ class BusinessCalendar:
         self.time_zone = time_zone
         try:
             self._tz = pendulum.timezone(time_zone)
-        except (ValueError, TypeError) as exc:  # InvalidTimezone is a ValueError
+        except (ValueError, TypeError, AttributeError) as exc:  # InvalidTimezone is a ValueError
             raise CalendarError(
                 f"unknown time zone {time_zone!r}; use an IANA name like 'America/Los_Angeles'"
             ) from exc
-        self._national_weekend = _load_holidays(country, subdiv, ()).weekend
-        if weekmask is None:
-            weekmask = [0 if day in self._national_weekend else 1 for day in range(7)]
+        if weekmask is None:  # the country's weekend: holidays knows Fri-Sat, Fri-only and more
+            weekend = _load_holidays(country, subdiv, ()).weekend
+            weekmask = [0 if day in weekend else 1 for day in range(7)]
+        else:
+            _load_holidays(country, subdiv, ())  # fail now, not at the first question
         try:
             mask = np.busdaycalendar(weekmask=weekmask).weekmask
         except (ValueError, TypeError) as exc:
@@ -243,6 +245,7 @@ class BusinessCalendar:
         steps = np.asarray(n)
         if steps.dtype.kind not in "iu":
             raise CalendarError(f"n must be integers, got dtype {steps.dtype}")
+        steps = steps.astype(np.int64, copy=False)  # numpy refuses uint64 offsets
         table = self._cover_array(days)
         while True:
             try:
@@ -413,9 +416,7 @@ def _offset_changes(zone: _dt.tzinfo, first_year: int, last_year: int) -> frozen
     """Return the ordinals of the days whose midnight offset differs from the next midnight's."""
     first = _dt.date(first_year, 1, 1).toordinal()
     stop = _dt.date(last_year + 1, 1, 1).toordinal()
-    offsets = [
-        _dt.datetime.fromordinal(o).replace(tzinfo=zone).utcoffset() for o in range(first, stop + 1)
-    ]
+    offsets = [zone.utcoffset(_dt.datetime.fromordinal(o)) for o in range(first, stop + 1)]
     return frozenset(first + i for i in range(stop - first) if offsets[i] != offsets[i + 1])
 
 

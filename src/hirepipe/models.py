@@ -34,7 +34,6 @@ from pydantic_core import PydanticCustomError, core_schema
 
 __all__ = [
     "Application",
-    "as_instant",
     "Approval",
     "Band",
     "Candidate",
@@ -54,6 +53,7 @@ __all__ = [
     "Scorecard",
     "Timestamp",
     "TransitionRecord",
+    "as_instant",
 ]
 
 

@@ -34,13 +34,13 @@ from hirepipe.errors import (
 )
 from hirepipe.models import (
     Application,
-    as_instant,
     Candidate,
     Identifier,
     Interview,
     Requisition,
     Text,
     TransitionRecord,
+    as_instant,
 )
 from hirepipe.policy import PREVIOUS, Context, EventData, EventSpec, Policy
 

@@ -101,7 +101,7 @@ _PATHS["on_hold"] = (*_PATHS["review"], "hold")
 
 
 def make_requisition(**overrides: Any) -> Requisition:
-    """Return a requisition with sensible defaults: one headcount, 120,000-150,000 USD, one approver."""
+    """Return a requisition: one headcount, a 120,000-150,000 USD band, one approver (cfo)."""
     fields: dict[str, Any] = {
         "id": "req-1",
         "title": "Backend Engineer",
@@ -128,7 +128,7 @@ def make_candidate(number: int = 1, **overrides: Any) -> Candidate:
 
 def _data_for(event: str, application: Application) -> dict[str, Any]:
     """The data the standard policy's guards need for ``event`` on the happy path."""
-    return {
+    table: dict[str, dict[str, Any]] = {
         "schedule_next_round": {"interviewers": ["carol"]},
         "request_approval": {"salary": Decimal(135_000)},
         "extend_offer": {"salary": Decimal(135_000), "start_date": date(2025, 3, 3)},
@@ -136,7 +136,8 @@ def _data_for(event: str, application: Application) -> dict[str, Any]:
         "reject": {"reason": "skills", "feedback": "We need deeper database experience."},
         "keep_warm": {"warm_until": application.created_at.add(months=6), "consent": True},
         "hold": {"reason": "budget freeze"},
-    }.get(event, {})
+    }
+    return dict(table.get(event, {}))
 
 
 def _prepare(pipeline: Pipeline, application: Application, event: str, req: Requisition) -> None:
