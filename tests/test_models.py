@@ -179,6 +179,29 @@ class TestStrictness:
             record.actor = "someone else"  # type: ignore[misc]
 
 
+class TestFieldsSet:
+    def test_copy_with_update_leaves_shared_set_alone(self):
+        """Frozen models share their set of given fields; copying with an update does not leak."""
+        first = Interview(round=1, interviewers=["a"])
+        second = Interview(round=2, interviewers=["b"])
+        changed = first.model_copy(update={"held_at": NOW})
+        assert {"round", "interviewers"} == first.model_fields_set == second.model_fields_set
+        assert {"round", "interviewers", "held_at"} == changed.model_fields_set
+
+    def test_assignment_marks_field_on_that_model_only(self, pipeline, requisition):
+        """Mutable models keep their own set: assigning marks the field on that model only."""
+        one, two = (make_application(pipeline, requisition) for _ in range(2))
+        one.proposed_salary = Decimal(1)
+        assert "proposed_salary" in one.model_fields_set
+        assert "proposed_salary" not in two.model_fields_set
+
+    def test_engine_records_exclude_nothing_when_unset_excluded(self, pipeline, requisition):
+        """Records the engine writes dump the same with and without exclude_unset."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        record = application.history[-1]
+        assert record.model_dump() == record.model_dump(exclude_unset=True)
+
+
 class TestBehaviour:
     @pytest.mark.parametrize(
         ("recommendation", "score"),

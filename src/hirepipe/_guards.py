@@ -49,8 +49,8 @@ def interview_held(ctx: Context) -> Iterator[Blocker]:
         )
         return
     # round_held records the holding itself (default: now); start_debrief reads the record
-    recorded = hasattr(ctx.data, "held_at")
-    held_at = (getattr(ctx.data, "held_at", None) or ctx.now) if recorded else interview.held_at
+    recorded = "held_at" in type(ctx.data).model_fields
+    held_at = (ctx.data.value("held_at") or ctx.now) if recorded else interview.held_at
     if held_at is None:
         yield Blocker(
             "interview_not_held",
@@ -94,7 +94,7 @@ def below_max_rounds(ctx: Context) -> Iterator[Blocker]:
 
 def interviewers_named(ctx: Context) -> Iterator[Blocker]:
     """The event's data names the next round's interviewers."""
-    if not getattr(ctx.data, "interviewers", None):
+    if not ctx.data.value("interviewers"):
         yield Blocker(
             "interviewers_missing",
             "name the next round's interviewers (interviewers=[...])",
@@ -174,7 +174,7 @@ def _pay_outside(amount: Decimal, currency: str, band: Band) -> Blocker:
 
 def pay_inside_band(ctx: Context) -> Iterator[Blocker]:
     """The proposed salary lies inside the approved band."""
-    salary = getattr(ctx.data, "salary", None) or ctx.application.proposed_salary
+    salary = ctx.data.value("salary") or ctx.application.proposed_salary
     if salary is None:
         yield Blocker(
             "salary_missing", "propose a salary (salary=...) to approve", needs_input=True
@@ -332,9 +332,7 @@ def rejection_explained(ctx: Context) -> Iterator[Blocker]:
             {"reason": ctx.reason, "reasons": list(reasons)},
             needs_input=True,
         )
-    if not getattr(ctx.data, "feedback", None) and not getattr(
-        ctx.data, "feedback_on_request", False
-    ):
+    if not ctx.data.value("feedback") and not ctx.data.value("feedback_on_request"):
         yield Blocker(
             "feedback_missing",
             "give feedback (feedback='...') or offer it on request (feedback_on_request=True)",
@@ -350,7 +348,7 @@ def reason_given(ctx: Context) -> Iterator[Blocker]:
 
 def warm_until_set(ctx: Context) -> Iterator[Blocker]:
     """A future warm-until date and the candidate's consent to stay in touch."""
-    warm_until = getattr(ctx.data, "warm_until", None)
+    warm_until = ctx.data.value("warm_until")
     if warm_until is None:
         yield Blocker(
             "warm_until_missing", "give a warm-until date (warm_until=...)", needs_input=True
@@ -359,7 +357,7 @@ def warm_until_set(ctx: Context) -> Iterator[Blocker]:
         yield Blocker(
             "warm_until_past", f"warm_until {warm_until.isoformat()} is not in the future"
         )
-    consent = getattr(ctx.data, "consent", None)
+    consent = ctx.data.value("consent")
     if not (consent or ctx.application.candidate.consent_to_contact):
         yield Blocker(
             "consent_missing",
@@ -371,8 +369,8 @@ def warm_until_set(ctx: Context) -> Iterator[Blocker]:
 def interviewer_assigned(ctx: Context) -> Iterator[Blocker]:
     """The scorecard's author interviews the round it is for."""
     app = ctx.application
-    author = getattr(ctx.data, "interviewer", None) or ctx.actor
-    round_number = getattr(ctx.data, "round", None) or app.round
+    author = ctx.data.value("interviewer") or ctx.actor
+    round_number = ctx.data.value("round") or app.round
     interview = app.interview(round_number)
     if author is None:
         yield Blocker("author_missing", "say who wrote the scorecard", needs_input=True)
@@ -394,7 +392,7 @@ def interviewer_assigned(ctx: Context) -> Iterator[Blocker]:
 def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
     """The approval comes from one of the requisition's approvers."""
     requisition = ctx.requisition
-    approver = getattr(ctx.data, "approver", None) or ctx.actor
+    approver = ctx.data.value("approver") or ctx.actor
     if approver is None:
         yield Blocker("approver_missing", "say who decides", needs_input=True)
     elif requisition is None:
@@ -412,7 +410,7 @@ def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
 
 def referee_known(ctx: Context) -> Iterator[Blocker]:
     """The referee is on record; to be contacted, they consented."""
-    name = getattr(ctx.data, "referee", None)
+    name = ctx.data.value("referee")
     found = [r for r in ctx.application.references if r.referee == name]
     if not found:
         yield Blocker(
@@ -430,7 +428,7 @@ def referee_known(ctx: Context) -> Iterator[Blocker]:
 
 def referee_new(ctx: Context) -> Iterator[Blocker]:
     """No referee of that name is on record yet."""
-    name = getattr(ctx.data, "referee", None)
+    name = ctx.data.value("referee")
     if any(r.referee == name for r in ctx.application.references):
         yield Blocker(
             "duplicate_referee", f"referee {name!r} is already on record", {"referee": name}

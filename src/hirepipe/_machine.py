@@ -6,8 +6,9 @@ per policy, never attached to a model; each event fires on a small private token
 and the ``transitions`` logger is set to WARNING at import, since an application logging at
 INFO made every event about four times slower.
 
-The token carries the stage and the guard context; ``transitions`` moves the token's state,
-so the application itself is only touched by the pipeline once the whole change is known.
+The token carries the stage and the guard context; ``transitions`` evaluates the guards and
+moves the token's state. The application itself is only touched by the pipeline, once the
+whole change is known.
 """
 
 from __future__ import annotations
@@ -19,25 +20,22 @@ from typing import Any
 from transitions import Machine, MachineError
 
 from hirepipe.errors import Blocker
-from hirepipe.policy import PREVIOUS, Change, Context, EffectSpec, GuardSpec, Policy
+from hirepipe.policy import PREVIOUS, Context, GuardSpec, Policy
 
 __all__ = ["CompiledPolicy", "evaluate"]
 
 logging.getLogger("transitions").setLevel(logging.WARNING)
 
-_NO_CHANGE = Change()
-
 
 class _Token:
     """What ``transitions`` fires on: a stage, the context, and what the callbacks found."""
 
-    __slots__ = ("blockers", "change", "context", "state")
+    __slots__ = ("blockers", "context", "state")
 
     def __init__(self, state: str, context: Context) -> None:
         self.state = state
         self.context = context
         self.blockers: list[Blocker] = []
-        self.change = _NO_CHANGE
 
 
 def evaluate(guards: Sequence[GuardSpec], context: Context) -> list[Blocker]:
@@ -72,19 +70,6 @@ class _ResumesTo:
         return bool(token.context.application.held_from == self.stage)
 
 
-class _ApplyEffect:
-    """Computes the event's change once the guards passed, before the state moves."""
-
-    __slots__ = ("effect",)
-
-    def __init__(self, effect: EffectSpec) -> None:
-        self.effect = effect
-
-    def __call__(self, event_data: Any) -> None:
-        token: _Token = event_data.model
-        token.change = self.effect.apply(token.context)
-
-
 class CompiledPolicy:
     """A policy compiled into a ``transitions`` Machine, shared by every application."""
 
@@ -102,7 +87,6 @@ class CompiledPolicy:
         )
         for spec in policy.events.values():
             guard = _GuardCondition(spec.guards)
-            before: list[Any] = [_ApplyEffect(spec.effect)] if spec.effect is not None else []
             for source in policy.sources(spec.name):
                 if spec.dest == PREVIOUS:
                     for target in policy.destinations(spec.name):
@@ -111,25 +95,23 @@ class CompiledPolicy:
                             source,
                             target,
                             conditions=[_ResumesTo(target), guard],
-                            before=before,
                         )
                 else:
-                    machine.add_transition(
-                        spec.name, source, spec.dest, conditions=[guard], before=before
-                    )
+                    machine.add_transition(spec.name, source, spec.dest, conditions=[guard])
         self._triggers: dict[str, Callable[[_Token], bool]] = {
             name: machine.events[name].trigger for name in policy.events
         }
 
-    def run(self, context: Context) -> tuple[bool, str, Change, list[Blocker]]:
-        """Fire ``context.event`` from the application's stage.
+    def run(self, context: Context) -> tuple[bool, str, list[Blocker]]:
+        """Fire ``context.event`` from the application's stage on a token.
 
-        Return whether it applied, the stage it leads to, the change its effect computed and
-        the blockers found. The caller has checked that the event exists from the stage.
+        Return whether the guards let it through, the stage it leads to and the blockers
+        found. Nothing is changed: the caller computes the effect and commits. The caller has
+        checked that the event exists from the stage.
         """
         token = _Token(context.application.stage, context)
         try:
             applied = self._triggers[context.event](token)
         except MachineError as exc:  # pragma: no cover - the pipeline checks sources first
             raise RuntimeError(f"policy and machine disagree: {exc}") from exc
-        return applied, token.state, token.change, token.blockers
+        return applied, token.state, token.blockers

@@ -49,6 +49,7 @@ __all__ = ["Fired", "Hook", "HookFailure", "Pipeline"]
 _log = logging.getLogger("hirepipe")
 _IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
 _REASON: TypeAdapter[str | None] = TypeAdapter(Text | None)
+_RECORD_DATA: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,9 @@ class Pipeline:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.hooks: list[Hook] = list(hooks)
         self._compiled = CompiledPolicy(policy)
+        self._routes: dict[str, frozenset[str]] = {
+            stage: frozenset(policy.events_from(stage)) for stage in policy.stages
+        }
         self._empty: dict[type[EventData], EventData] = {}
         self._failures: list[HookFailure] = []
         self._commit_lock = threading.Lock()
@@ -157,31 +161,36 @@ class Pipeline:
         :class:`ConcurrentUpdate` if the version moved, and :class:`RequisitionMismatch` for
         another requisition's application. Any error leaves everything unchanged.
         """
-        spec = self._spec(application, event)
-        self._check_requisition(application, requisition, spec)
-        _IDENTIFIER.validate_python(actor)
+        stage_before = application.stage
+        spec = self.policy.events.get(event)
+        if spec is None or event not in self._routes.get(stage_before, ()):
+            spec = self._spec(application, event)  # raises with the allowed events
+        if requisition is not None and requisition.id != application.requisition_id:
+            self._check_requisition(application, requisition, spec)
+        if not (actor.__class__ is str and 0 < len(actor) <= 200 and actor == actor.strip()):
+            _IDENTIFIER.validate_python(actor)  # raises ValidationError, or the actor is fine
         if reason is not None:
             _REASON.validate_python(reason)
         version = application.version
         if expected_version is not None and expected_version != version:
             raise ConcurrentUpdate(
                 application_id=application.id,
-                stage=application.stage,
+                stage=stage_before,
                 event=event,
                 expected=expected_version,
                 actual=version,
             )
         context = Context(
-            application=application,
-            requisition=requisition,
-            event=event,
-            data=self._data(spec, data),
-            actor=actor,
-            reason=reason,
-            now=as_instant(self.clock.now()),
-            policy=self.policy,
+            application,
+            requisition,
+            event,
+            self._data(spec, data),
+            actor,
+            reason,
+            as_instant(self.clock.now()),
+            self.policy,
         )
-        applied, stage, change, blockers = self._compiled.run(context)
+        applied, stage, blockers = self._compiled.run(context)
         if not applied:
             raise GuardRejected(
                 application_id=application.id,
@@ -189,14 +198,25 @@ class Pipeline:
                 event=event,
                 blockers=blockers or [self._resume_blocker(application)],
             )
-        app_updates = _validated(application, change.application)
-        req_updates = _validated(requisition, change.requisition) if requisition else {}
-        record_data = context.data.model_dump(mode="json", exclude_defaults=True)
-        record_data.update(change.record_data)
-        record = TransitionRecord.model_construct(
+        effect = spec.effect
+        record_data = context.data.model_dump(mode="json", exclude_defaults=True) if data else {}
+        app_updates: Mapping[str, Any] = {}
+        req_updates: Mapping[str, Any] = {}
+        if effect is not None:
+            change = effect.apply(context)
+            app_updates, req_updates = change.application, change.requisition
+            if not effect.trusted:
+                app_updates = _validated(application, app_updates)
+                req_updates = _validated(requisition, req_updates) if requisition else {}
+            if change.record_data:
+                derived = change.record_data
+                if not effect.trusted:
+                    derived = _RECORD_DATA.dump_python(dict(derived), mode="json")
+                record_data.update(derived)
+        record = TransitionRecord.trusted(
             event=event,
             kind="activity" if spec.dest is None else "transition",
-            from_stage=application.stage,
+            from_stage=stage_before,
             to_stage=stage,
             actor=actor,
             at=context.now,
@@ -209,12 +229,17 @@ class Pipeline:
             if application.version != version:
                 raise ConcurrentUpdate(
                     application_id=application.id,
-                    stage=application.stage,
+                    stage=stage_before,
                     event=event,
                     expected=version,
                     actual=application.version,
                 )
-            _commit(application, {**app_updates, "stage": stage, "version": version + 1})
+            # plain writes of validated values: nothing below can fail half-way
+            fields = application.__dict__
+            if app_updates:
+                _commit(application, app_updates)
+            fields["stage"] = stage
+            fields["version"] = version + 1
             application.history.append(record)
             if req_updates and requisition is not None:
                 _commit(requisition, req_updates)
@@ -421,7 +446,7 @@ def _validated(model: BaseModel, updates: Mapping[str, Any]) -> dict[str, Any]:
     return {name: trial.__dict__[name] for name in updates}
 
 
-def _commit(model: BaseModel, values: dict[str, Any]) -> None:
+def _commit(model: BaseModel, values: Mapping[str, Any]) -> None:
     """Write already-validated values in one step; nothing here can fail half-way."""
     model.__dict__.update(values)
-    model.__pydantic_fields_set__.update(values)
+    model.__pydantic_fields_set__.update(values.keys())

@@ -80,6 +80,14 @@ class EventData(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def value(self, name: str, default: Any = None) -> Any:
+        """Return field ``name``, or ``default`` when this event's data has no such field.
+
+        Guards shared by several events use this instead of ``getattr(data, name, None)``:
+        a missing attribute on a Pydantic model costs microseconds, on every event.
+        """
+        return self.__dict__.get(name, default)
+
 
 class NoData(EventData):
     """The data of an event that takes none."""
@@ -103,9 +111,12 @@ class PolicySettings(BaseModel):
     approval_days: int = Field(default=3, ge=1, strict=True)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Context:
     """What a guard or an effect sees: the application, the event and its data, and time.
+
+    Treat it as read-only. (It is not a frozen dataclass only because a frozen one costs a
+    microsecond more to build, on every event.)
 
     ``actor`` is ``None`` only when :meth:`hirepipe.Pipeline.blockers` is asked without one.
     """
@@ -151,11 +162,16 @@ class GuardSpec:
 
 @dataclass(frozen=True, slots=True)
 class EffectSpec:
-    """A named effect and the data model its event accepts."""
+    """A named effect and the data model its event accepts.
+
+    The engine validates every field an effect changes, unless the effect is ``trusted``
+    to build validated values itself (the standard effects are, and are tested for it).
+    """
 
     name: str
     apply: Effect
     data: type[EventData] = NoData
+    trusted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +231,7 @@ class Policy:
         "_sources",
         "_stages",
         "initial",
+        "label",
         "name",
         "rejection_reasons",
         "settings",
@@ -234,6 +251,8 @@ class Policy:
     ) -> None:
         self.name = name
         self.version = version
+        self.label = f"{name}@{version}"
+        """``name@version``, as written into every TransitionRecord."""
         self.initial = initial
         self.settings = settings if settings is not None else PolicySettings()
         self.rejection_reasons: Mapping[str, RejectionSide] = MappingProxyType(
@@ -254,11 +273,6 @@ class Policy:
         self._events_from: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {stage: tuple(names) for stage, names in by_stage.items()}
         )
-
-    @property
-    def label(self) -> str:
-        """``name@version``, as written into every TransitionRecord."""
-        return f"{self.name}@{self.version}"
 
     @property
     def stages(self) -> Mapping[str, StageSpec]:
