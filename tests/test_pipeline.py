@@ -57,7 +57,13 @@ class TestErrors:
         application = make_application(pipeline, requisition, stage="withdrawn")
         with pytest.raises(TransitionNotAllowed) as caught:
             pipeline.fire(application, "start_debrief", actor="maria")
-        assert ("note", "thank_you_received", "inquiry") == caught.value.allowed
+        assert (
+            "note",
+            "thank_you_received",
+            "inquiry",
+            "thank_you_sent",
+            "status_update",
+        ) == caught.value.allowed
 
     def test_guard_rejected_carries_blockers(self, pipeline, requisition):
         """A refused event carries every blocker, each with a code, message and data."""

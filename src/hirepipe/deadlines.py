@@ -14,7 +14,9 @@ Conventions:
   date there (an interview at 23:30 in Los Angeles counts on its Los Angeles date). A ``t`` that
   is not on a business day counts from the next business day at the same time (the calendar's
   roll forward): with a one-day thank-you, Friday 16:00 is due Monday 16:00, and Saturday 10:00
-  is due Tuesday 10:00. Every ``due`` is expressed in the requisition's time zone.
+  is due Tuesday 10:00. Like every hirepipe timestamp, ``due`` and ``since`` are held at a
+  fixed UTC offset (:func:`hirepipe.models.as_instant`): the requisition zone's offset at that
+  instant, so they read as the requisition's local time.
 - **Contact with the candidate** is any history record whose event is in ``contact_events``
   (default :data:`CANDIDATE_CONTACT_EVENTS`). A contact at or after an interview was held meets
   that round's thank-you; the latest contact (or interview, or the application's creation)
@@ -32,7 +34,7 @@ Stage rules follow the standard policy's stage names (``interviewed``, ``debrief
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import pendulum
@@ -40,17 +42,10 @@ from pydantic import BaseModel, ConfigDict
 
 from hirepipe.calendar import BusinessCalendar
 from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
-from hirepipe.models import (
-    Application,
-    Identifier,
-    OfferStatus,
-    Requisition,
-    Timestamp,
-    TransitionRecord,
-)
-from hirepipe.policy import Policy, StageKind
+from hirepipe.models import Application, Identifier, OfferStatus, Requisition, Timestamp
+from hirepipe.policy import Policy, PolicySettings, StageKind
 
-__all__ = ["CANDIDATE_CONTACT_EVENTS", "Deadline", "DeadlineKind", "ServiceLevels"]
+__all__ = ["CANDIDATE_CONTACT_EVENTS", "CalendarFor", "Deadline", "DeadlineKind", "ServiceLevels"]
 
 CANDIDATE_CONTACT_EVENTS: frozenset[str] = frozenset(
     {
@@ -85,14 +80,35 @@ class DeadlineKind(StrEnum):
     warm_until = "warm_until"  # the talent-pool period ends
 
 
+# stage: the deadline its entry starts, the setting that sizes it, and what is owed
+_STAGE_LEVELS: dict[str, tuple[DeadlineKind, Callable[[PolicySettings], int], str]] = {
+    "review": (
+        DeadlineKind.review,
+        lambda settings: settings.review_days,
+        "decide on {name}: another round, approval, the talent pool or a rejection",
+    ),
+    "approval": (
+        DeadlineKind.approval,
+        lambda settings: settings.approval_days,
+        "approve or refuse an offer to {name}",
+    ),
+    "references": (
+        DeadlineKind.references,
+        lambda settings: settings.reference_check_days,
+        "finish the reference checks of {name}",
+    ),
+}
+
+
 class Deadline(BaseModel):
     """One thing owed on an application, by whom, and by when.
 
     ``since`` is the instant the deadline counts from (the interview held, the stage entered,
-    the last contact, the offer extended); ``due`` is when it is owed, in the requisition's
-    time zone. ``owed_by`` names people (the hiring manager, interviewers, approvers) or, for
-    an offer's answer, the candidate's id. ``stage`` is the application's stage when the
-    deadline was derived. Frozen, and exact through JSON.
+    the last contact, the offer extended); ``due`` is when it is owed. Both read as the
+    requisition's local time (held at that zone's UTC offset). ``owed_by`` names people (the
+    hiring manager, interviewers, approvers) or, for an offer's answer, the candidate's id.
+    ``stage`` is the application's stage when the deadline was derived. Frozen, and exact
+    through JSON.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -106,7 +122,7 @@ class Deadline(BaseModel):
     stage: Identifier
     description: str
 
-    def is_overdue(self, now: pendulum.DateTime) -> bool:
+    def is_overdue(self, now: datetime) -> bool:
         """Whether the deadline has passed at ``now`` (strictly before it)."""
         return self.due < now
 
@@ -121,12 +137,10 @@ class ServiceLevels:
     ``calendars`` returns the business-day calendar of a requisition; by default one
     ``BusinessCalendar(country, time_zone=...)`` per country and zone, built once and kept.
     ``contact_events`` names the history events that count as contact with the candidate.
-    ``scorecard_days`` is the business days interviewers have to submit scorecards after a
-    round is held (the policy's settings do not carry it yet). Raises
-    :class:`~hirepipe.errors.PolicyError` for a negative ``scorecard_days``.
+    The number of business days each deadline allows comes from the policy's settings.
     """
 
-    __slots__ = ("_cache", "_calendars", "contact_events", "policy", "scorecard_days")
+    __slots__ = ("_cache", "_calendars", "contact_events", "policy")
 
     def __init__(
         self,
@@ -134,15 +148,9 @@ class ServiceLevels:
         *,
         calendars: CalendarFor | None = None,
         contact_events: Iterable[str] = CANDIDATE_CONTACT_EVENTS,
-        scorecard_days: int = 1,
     ) -> None:
-        if scorecard_days < 0:
-            raise PolicyError(
-                [PolicyProblem("scorecard_days", f"{scorecard_days} is negative; give 0 or more")]
-            )
         self.policy = policy
         self.contact_events = frozenset(contact_events)
-        self.scorecard_days = scorecard_days
         self._calendars = calendars
         self._cache: dict[tuple[str, str], BusinessCalendar] = {}
 
@@ -175,16 +183,11 @@ class ServiceLevels:
             )
         spec = self.policy.stages.get(application.stage)
         if spec is None:
-            raise PolicyError(
-                [
-                    PolicyProblem(
-                        "stages",
-                        f"application {application.id!r} is in stage {application.stage!r}, "
-                        f"which {self.policy.label} does not define; pass the policy it runs "
-                        "under",
-                    )
-                ]
+            problem = (
+                f"application {application.id!r} is in stage {application.stage!r}, which "
+                f"{self.policy.label} does not define; pass the policy it runs under"
             )
+            raise PolicyError([PolicyProblem("stages", problem)])
         if spec.terminal:
             return []
         derive = _Derivation(self, application, requisition)
@@ -198,7 +201,7 @@ class ServiceLevels:
         self,
         applications: Iterable[Application],
         requisitions: Mapping[str, Requisition] | Iterable[Requisition],
-        now: pendulum.DateTime,
+        now: datetime,
         *,
         within: timedelta = timedelta(0),
     ) -> list[Deadline]:
@@ -235,7 +238,7 @@ class ServiceLevels:
         self,
         applications: Iterable[Application],
         requisitions: Mapping[str, Requisition] | Iterable[Requisition],
-        now: pendulum.DateTime,
+        now: datetime,
     ) -> list[Deadline]:
         """Return every open deadline whose due time is before ``now``, soonest first.
 
@@ -244,7 +247,7 @@ class ServiceLevels:
         return self.due(applications, requisitions, now)
 
     def __repr__(self) -> str:
-        return f"ServiceLevels({self.policy!r}, scorecard_days={self.scorecard_days})"
+        return f"ServiceLevels({self.policy!r})"
 
 
 def _order(deadline: Deadline) -> tuple[pendulum.DateTime, str, str]:
@@ -268,8 +271,7 @@ class _Derivation:
         self.contacts = [r.at for r in application.history if r.event in levels.contact_events]
 
     def after(self, since: pendulum.DateTime, business_days: int) -> pendulum.DateTime:
-        # the calendar answers in its own zone; a custom calendar may use another one
-        return self.calendar.add_business_days(since, business_days).in_timezone(self.zone)
+        return self.calendar.add_business_days(since, business_days)
 
     def make(
         self,
@@ -279,6 +281,8 @@ class _Derivation:
         owed_by: tuple[str, ...],
         description: str,
     ) -> Deadline:
+        # read in the requisition's zone (a custom calendar may answer in another one);
+        # Timestamp then holds that local time at its UTC offset
         return Deadline(
             application_id=self.app.id,
             requisition_id=self.requisition.id,
@@ -326,55 +330,31 @@ class _Derivation:
         )
 
     def entered(self) -> pendulum.DateTime:
-        record: TransitionRecord | None = next(
-            (
-                r
-                for r in reversed(self.app.history)
-                if r.kind == "transition" and r.to_stage == self.app.stage
-            ),
-            None,
-        )
-        return record.at if record is not None else self.app.created_at
+        for record in reversed(self.app.history):
+            if record.kind == "transition" and record.to_stage == self.app.stage:
+                return record.at
+        return self.app.created_at
 
     def stage_deadlines(self, kind: StageKind) -> list[Deadline]:
-        app, settings, stage = self.app, self.levels.policy.settings, self.app.stage
-        name = app.candidate.name
-        found: list[Deadline] = []
-        if stage in _SCORECARD_STAGES:
-            found += self.scorecards()
-        elif stage == "review":
+        app, stage, name = self.app, self.app.stage, self.app.candidate.name
+        found = self.scorecards() if stage in _SCORECARD_STAGES else []
+        if stage in _STAGE_LEVELS:
+            code, days, text = _STAGE_LEVELS[stage]
             since = self.entered()
-            found.append(
-                self.make(
-                    DeadlineKind.review,
-                    since,
-                    self.after(since, settings.review_days),
-                    self.manager,
-                    f"decide on {name}: another round, approval, the talent pool or a rejection",
+            owed_by: tuple[str, ...] = self.manager
+            if code is DeadlineKind.approval:
+                decided = {a.approver for a in app.approvals if a.decided_at >= since}
+                # once every approver decided, the hiring manager owes the approve event
+                owed_by = (
+                    tuple(p for p in self.requisition.approvers if p not in decided) or owed_by
                 )
-            )
-        elif stage == "approval":
-            since = self.entered()
-            decided = {a.approver for a in app.approvals if a.decided_at >= since}
-            waiting = tuple(p for p in self.requisition.approvers if p not in decided)
             found.append(
                 self.make(
-                    DeadlineKind.approval,
+                    code,
                     since,
-                    self.after(since, settings.approval_days),
-                    waiting or self.manager,  # all decided: the manager fires approve
-                    f"approve or refuse an offer to {name}",
-                )
-            )
-        elif stage == "references":
-            since = self.entered()
-            found.append(
-                self.make(
-                    DeadlineKind.references,
-                    since,
-                    self.after(since, settings.reference_check_days),
-                    self.manager,
-                    f"finish the reference checks of {name}",
+                    self.after(since, days(self.levels.policy.settings)),
+                    owed_by,
+                    text.format(name=name),
                 )
             )
         offer = app.offer
@@ -415,7 +395,7 @@ class _Derivation:
             self.make(
                 DeadlineKind.scorecards,
                 interview.held_at,
-                self.after(interview.held_at, self.levels.scorecard_days),
+                self.after(interview.held_at, self.levels.policy.settings.scorecard_days),
                 missing,
                 f"submit scorecards for round {interview.round} of {self.app.candidate.name}",
             )

@@ -302,8 +302,9 @@ class Candidate(_Frozen):
 class Requisition(_Model):
     """An approved opening: headcount, budget band and the people who decide.
 
-    ``approvers`` are the people whose approval an offer needs; ``time_zone`` and ``country``
-    are where business days are counted.
+    ``approvers`` are the people whose approval an offer needs; ``recruiter`` (or else the
+    hiring manager) owes the candidate their updates; ``time_zone`` and ``country`` are where
+    business days are counted.
     """
 
     id: Identifier
@@ -316,6 +317,7 @@ class Requisition(_Model):
     country: Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{2}$")] = "US"
     time_zone: TimeZoneName = "UTC"
     hiring_manager: Identifier
+    recruiter: Identifier | None = None
     approvers: list[Identifier] = Field(default_factory=list)
     status: RequisitionStatus = RequisitionStatus.open
 

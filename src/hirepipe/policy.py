@@ -105,6 +105,8 @@ class PolicySettings(BaseModel):
     offer_validity_days: int = Field(default=10, ge=1, strict=True)
     """Calendar days an offer stays valid when ``extend_offer`` names no ``valid_until``."""
     thank_you_days: int = Field(default=1, ge=0, strict=True)
+    scorecard_days: int = Field(default=1, ge=0, strict=True)
+    """Business days after an interview by which every scorecard is due."""
     update_cadence_days: int = Field(default=5, ge=1, strict=True)
     reference_check_days: int = Field(default=5, ge=1, strict=True)
     review_days: int = Field(default=5, ge=1, strict=True)

@@ -1,0 +1,428 @@
+"""The standard policy's event data models and effects.
+
+Each effect takes a :class:`~hirepipe.policy.Context` and returns the
+:class:`~hirepipe.policy.Change` its event makes; none mutates anything. The data models say
+what each event accepts as keyword data in :meth:`hirepipe.Pipeline.fire`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pendulum
+from pydantic import Field, StrictBool
+
+from hirepipe._guards import approved_band
+from hirepipe.models import (
+    Approval,
+    Band,
+    Identifier,
+    Interview,
+    Money,
+    Offer,
+    OfferStatus,
+    Recommendation,
+    Reference,
+    ReferenceOutcome,
+    ReferenceStatus,
+    Rejection,
+    RequisitionStatus,
+    RoundNumber,
+    Scorecard,
+    Text,
+    Timestamp,
+    as_instant,
+)
+from hirepipe.policy import Change, Context, EffectSpec, EventData
+
+__all__ = [
+    "STANDARD_EFFECTS",
+    "ApprovalData",
+    "ApproveData",
+    "CounterData",
+    "HeldData",
+    "KeepWarmData",
+    "NextRoundData",
+    "NoteData",
+    "OfferData",
+    "RefereeData",
+    "ReferenceData",
+    "ReferenceResultData",
+    "RejectData",
+    "RetargetData",
+    "SalaryData",
+    "ScorecardData",
+]
+
+# -- event data ------------------------------------------------------------------------------
+
+
+class NextRoundData(EventData):
+    """``schedule_next_round``: who interviews in the next round, and when."""
+
+    interviewers: list[Identifier] = Field(default_factory=list)
+    scheduled_at: Timestamp | None = None
+
+
+class HeldData(EventData):
+    """``round_held``: when the round's interview was held (default: now)."""
+
+    held_at: Timestamp | None = None
+
+
+class SalaryData(EventData):
+    """``request_approval``: the salary proposed for approval."""
+
+    salary: Money | None = None
+
+
+class ApproveData(EventData):
+    """``approve``: the salary approved (default: the proposed one) and the band it covers."""
+
+    salary: Money | None = None
+    band: Band | None = None
+
+
+class OfferData(EventData):
+    """``extend_offer`` and ``revise_offer``: the terms (a revision keeps what it omits)."""
+
+    title: Identifier | None = None
+    salary: Money | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    benefits: list[Identifier] = Field(default_factory=list)
+    start_date: date | None = None
+    valid_until: Timestamp | None = None
+    note: Text = ""
+
+
+class CounterData(EventData):
+    """``counter``: what the candidate asked for."""
+
+    salary: Money | None = None
+    note: Text = ""
+
+
+class NoteData(EventData):
+    """``accept``, ``decline``, ``note`` and the candidate's messages: free text."""
+
+    text: Text = ""
+
+
+class RejectData(EventData):
+    """``reject``: feedback, or an explicit offer of feedback on request."""
+
+    feedback: Text | None = None
+    feedback_on_request: StrictBool = False
+
+
+class KeepWarmData(EventData):
+    """``keep_warm``: until when to stay in touch, and the candidate's consent."""
+
+    warm_until: Timestamp | None = None
+    consent: StrictBool | None = None
+
+
+class RetargetData(EventData):
+    """``reactivate``: the requisition the application moves to (filled in by the engine)."""
+
+    requisition_id: Identifier | None = None
+
+
+class ScorecardData(EventData):
+    """``submit_scorecard``: the author (default: the actor) and their verdict."""
+
+    recommendation: Recommendation
+    notes: Text = ""
+    interviewer: Identifier | None = None
+    round: RoundNumber | None = None
+
+
+class ApprovalData(EventData):
+    """``record_approval``: the approver (default: the actor) and their decision."""
+
+    granted: StrictBool
+    approver: Identifier | None = None
+    band: Band | None = None
+    note: Text = ""
+
+
+class ReferenceData(EventData):
+    """``add_reference``: a referee and their consent to be contacted."""
+
+    referee: Identifier
+    contact: Identifier
+    relationship: Text = ""
+    consent: StrictBool = False
+
+
+class RefereeData(EventData):
+    """``contact_reference``: which referee."""
+
+    referee: Identifier
+
+
+class ReferenceResultData(EventData):
+    """``complete_reference``: how the check ended."""
+
+    referee: Identifier
+    status: ReferenceStatus = ReferenceStatus.completed
+    outcome: ReferenceOutcome | None = None
+    notes: Text = ""
+
+
+# -- effects ---------------------------------------------------------------------------------
+
+
+def _data(ctx: Context, model: type[Any]) -> Any:
+    assert isinstance(ctx.data, model), f"{ctx.event} got {type(ctx.data).__name__}"
+    return ctx.data
+
+
+def schedule_round(ctx: Context) -> Change:
+    """Open the next round with its interviewers."""
+    data: NextRoundData = _data(ctx, NextRoundData)
+    app = ctx.application
+    interview = Interview(
+        round=app.round + 1, interviewers=data.interviewers, scheduled_at=data.scheduled_at
+    )
+    return Change({"round": app.round + 1, "interviews": (*app.interviews, interview)})
+
+
+def mark_held(ctx: Context) -> Change:
+    """Record when the current round's interview was held."""
+    data: HeldData = _data(ctx, HeldData)
+    app = ctx.application
+    held_at = data.held_at or ctx.now
+    interviews = tuple(
+        i.model_copy(update={"held_at": held_at}) if i.round == app.round else i
+        for i in app.interviews
+    )
+    return Change({"interviews": interviews}, {"held_at": held_at.isoformat()})
+
+
+def propose_salary(ctx: Context) -> Change:
+    """Keep the salary proposed for approval."""
+    data: SalaryData = _data(ctx, SalaryData)
+    return Change({"proposed_salary": data.salary}) if data.salary is not None else Change()
+
+
+def grant(ctx: Context) -> Change:
+    """Fix the approved band and salary."""
+    data: ApproveData = _data(ctx, ApproveData)
+    band = data.band or approved_band(ctx)
+    salary = data.salary or ctx.application.proposed_salary
+    assert band is not None
+    return Change(
+        {"approved_band": band, "proposed_salary": salary},
+        {"band": band.model_dump(mode="json"), "salary": str(salary)},
+    )
+
+
+def make_offer(ctx: Context) -> Change:
+    """Put out a new offer version; a revision supersedes the previous one."""
+    data: OfferData = _data(ctx, OfferData)
+    app = ctx.application
+    current = app.offer
+    terms: dict[str, Any] = {}
+    if current is not None:
+        terms = current.model_dump(
+            include={"title", "salary", "currency", "benefits", "start_date"}
+        )
+    elif ctx.requisition is not None:
+        terms = {"title": ctx.requisition.title, "currency": ctx.requisition.budget.currency}
+    given = data.model_dump(exclude_none=True, exclude={"note", "valid_until"})
+    if not given.get("benefits"):
+        given.pop("benefits", None)
+    terms.update(given)
+    valid_until = data.valid_until or _days_later(ctx, ctx.settings.offer_validity_days)
+    offer = Offer(
+        version=len(app.offers) + 1,
+        valid_until=valid_until,
+        extended_at=ctx.now,
+        **terms,
+    )
+    offers = app.offers
+    if current is not None and current.status is OfferStatus.extended:
+        offers = (*offers[:-1], current.model_copy(update={"status": OfferStatus.superseded}))
+    return Change({"offers": (*offers, offer)}, {"offer": offer.model_dump(mode="json")})
+
+
+def _days_later(ctx: Context, days: int) -> pendulum.DateTime:
+    """``days`` calendar days after now, same wall-clock time in the requisition's zone."""
+    if ctx.requisition is None:
+        return ctx.now.add(days=days)
+    local = ctx.now.in_timezone(ctx.requisition.time_zone)
+    return as_instant(local.add(days=days))
+
+
+def _settle_offer(ctx: Context, status: OfferStatus) -> dict[str, Any]:
+    offer = ctx.application.offer
+    if offer is None or offer.status is not OfferStatus.extended:
+        return {}
+    return {"offers": (*ctx.application.offers[:-1], offer.model_copy(update={"status": status}))}
+
+
+def accept_offer(ctx: Context) -> Change:
+    """Accept the live offer and fill one headcount."""
+    requisition: dict[str, Any] = {}
+    if ctx.requisition is not None:
+        filled = ctx.requisition.filled + 1
+        requisition = {"filled": filled}
+        if filled >= ctx.requisition.headcount:
+            requisition["status"] = RequisitionStatus.filled
+    return Change(_settle_offer(ctx, OfferStatus.accepted), requisition=requisition)
+
+
+def decline_offer(ctx: Context) -> Change:
+    """The candidate turned the offer down."""
+    return Change(_settle_offer(ctx, OfferStatus.declined))
+
+
+def expire_offer(ctx: Context) -> Change:
+    """The offer's valid-until date passed."""
+    return Change(_settle_offer(ctx, OfferStatus.expired))
+
+
+def record_rejection(ctx: Context) -> Change:
+    """Keep the rejection's reason and feedback."""
+    data: RejectData = _data(ctx, RejectData)
+    rejection = Rejection(
+        reason=ctx.reason or "",
+        feedback=data.feedback,
+        feedback_on_request=data.feedback_on_request,
+        rejected_at=ctx.now,
+    )
+    return Change({"rejection": rejection})
+
+
+def warm(ctx: Context) -> Change:
+    """Keep the candidate warm until a date."""
+    data: KeepWarmData = _data(ctx, KeepWarmData)
+    return Change({"warm_until": data.warm_until})
+
+
+def retarget(ctx: Context) -> Change:
+    """Move the application to the requisition it is reactivated for."""
+    data: RetargetData = _data(ctx, RetargetData)
+    target = ctx.requisition.id if ctx.requisition is not None else data.requisition_id
+    return Change(
+        {"requisition_id": target, "warm_until": None, "rejection": None},
+        {"requisition_id": target},
+    )
+
+
+def hold(ctx: Context) -> Change:
+    """Remember where the application was, to resume there."""
+    return Change({"held_from": ctx.application.stage})
+
+
+def resume(ctx: Context) -> Change:
+    """Forget the hold."""
+    return Change({"held_from": None})
+
+
+def reopen(ctx: Context) -> Change:
+    """Undo a rejection (the record keeps the reason)."""
+    return Change({"rejection": None})
+
+
+def add_scorecard(ctx: Context) -> Change:
+    """Add an interviewer's scorecard."""
+    data: ScorecardData = _data(ctx, ScorecardData)
+    card = Scorecard(
+        interviewer=data.interviewer or ctx.actor or "",
+        round=data.round or ctx.application.round,
+        recommendation=data.recommendation,
+        notes=data.notes,
+        submitted_at=ctx.now,
+    )
+    return Change({"scorecards": (*ctx.application.scorecards, card)})
+
+
+def add_approval(ctx: Context) -> Change:
+    """Add an approver's decision."""
+    data: ApprovalData = _data(ctx, ApprovalData)
+    approval = Approval(
+        approver=data.approver or ctx.actor or "",
+        granted=data.granted,
+        band=data.band,
+        note=data.note,
+        decided_at=ctx.now,
+    )
+    return Change({"approvals": (*ctx.application.approvals, approval)})
+
+
+def add_reference(ctx: Context) -> Change:
+    """Put a referee on record."""
+    data: ReferenceData = _data(ctx, ReferenceData)
+    reference = Reference(**data.model_dump())
+    return Change({"references": (*ctx.application.references, reference)})
+
+
+def send_notice(ctx: Context) -> Change:
+    """Record that the candidate was told before any referee is contacted."""
+    return Change({"reference_notice_at": ctx.now})
+
+
+def _update_reference(ctx: Context, referee: str, **update: Any) -> Change:
+    references = tuple(
+        r.model_copy(update=update) if r.referee == referee else r
+        for r in ctx.application.references
+    )
+    return Change({"references": references})
+
+
+def contact_reference(ctx: Context) -> Change:
+    """Mark a referee contacted now."""
+    data: RefereeData = _data(ctx, RefereeData)
+    return _update_reference(
+        ctx, data.referee, status=ReferenceStatus.contacted, contacted_at=ctx.now
+    )
+
+
+def complete_reference(ctx: Context) -> Change:
+    """Record how a reference check ended."""
+    data: ReferenceResultData = _data(ctx, ReferenceResultData)
+    return _update_reference(
+        ctx,
+        data.referee,
+        status=data.status,
+        outcome=data.outcome,
+        notes=data.notes,
+        completed_at=ctx.now,
+    )
+
+
+def _nothing(ctx: Context) -> Change:
+    return Change()
+
+
+STANDARD_EFFECTS: dict[str, EffectSpec] = {
+    spec.name: spec
+    for spec in (
+        EffectSpec("schedule_round", schedule_round, NextRoundData, trusted=True),
+        EffectSpec("mark_held", mark_held, HeldData, trusted=True),
+        EffectSpec("propose_salary", propose_salary, SalaryData, trusted=True),
+        EffectSpec("grant", grant, ApproveData, trusted=True),
+        EffectSpec("make_offer", make_offer, OfferData, trusted=True),
+        EffectSpec("counter", _nothing, CounterData, trusted=True),
+        EffectSpec("accept_offer", accept_offer, NoteData, trusted=True),
+        EffectSpec("decline_offer", decline_offer, NoteData, trusted=True),
+        EffectSpec("expire_offer", expire_offer, trusted=True),
+        EffectSpec("record_rejection", record_rejection, RejectData, trusted=True),
+        EffectSpec("withdraw", _nothing, NoteData, trusted=True),
+        EffectSpec("warm", warm, KeepWarmData, trusted=True),
+        EffectSpec("retarget", retarget, RetargetData, trusted=True),
+        EffectSpec("hold", hold, trusted=True),
+        EffectSpec("resume", resume, trusted=True),
+        EffectSpec("reopen", reopen, trusted=True),
+        EffectSpec("note", _nothing, NoteData, trusted=True),
+        EffectSpec("add_scorecard", add_scorecard, ScorecardData, trusted=True),
+        EffectSpec("add_approval", add_approval, ApprovalData, trusted=True),
+        EffectSpec("add_reference", add_reference, ReferenceData, trusted=True),
+        EffectSpec("send_notice", send_notice, trusted=True),
+        EffectSpec("contact_reference", contact_reference, RefereeData, trusted=True),
+        EffectSpec("complete_reference", complete_reference, ReferenceResultData, trusted=True),
+    )
+}
