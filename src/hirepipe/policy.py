@@ -326,6 +326,18 @@ class Policy:
                 names[source] = None
         return tuple(names)
 
+    def to_mermaid(self) -> str:
+        """Return the lifecycle as a Mermaid ``stateDiagram-v2`` (GitHub renders it)."""
+        from hirepipe._diagram import to_mermaid
+
+        return to_mermaid(self)
+
+    def to_dot(self) -> str:
+        """Return the lifecycle as a Graphviz ``digraph``."""
+        from hirepipe._diagram import to_dot
+
+        return to_dot(self)
+
     def __repr__(self) -> str:
         return (
             f"Policy({self.label!r}, {len(self._stages)} stages, "

@@ -1,0 +1,50 @@
+"""The README and the examples run as tests, so they cannot rot."""
+
+from __future__ import annotations
+
+import re
+import runpy
+from pathlib import Path
+
+import pytest
+
+from hirepipe import standard_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_readme_python_blocks_run_in_order():
+    """Every Python block of the README runs, in order, in one namespace."""
+    namespace: dict[str, object] = {}
+    code = blocks("python")
+    assert len(code) >= 2
+    for block in code:
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+    assert "hired" == namespace["application"].stage  # type: ignore[attr-defined]
+
+
+def test_readme_diagram_matches_the_code():
+    """The README's lifecycle diagram is what standard_policy().to_mermaid() draws."""
+    (diagram,) = blocks("mermaid")
+    assert standard_policy().to_mermaid() == diagram
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_run(path, capsys):
+    """Every example script runs to the end and prints what it shows."""
+    runpy.run_path(str(path), run_name="__main__")
+    assert capsys.readouterr().out.strip()
+
+
+def test_quickstart_reaches_hired(capsys):
+    """The quickstart walks its candidate to hired."""
+    runpy.run_path(str(ROOT / "examples" / "quickstart.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "not yet: 1 of 2 scorecards missing: bob" in out
+    assert "Ada Lovelace: hired" in out
