@@ -25,7 +25,7 @@ def test_readme_python_blocks_run_in_order():
     code = blocks("python")
     assert len(code) >= 2
     for block in code:
-        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+        exec(compile(block, "README.md", "exec"), namespace)
     assert "hired" == namespace["application"].stage  # type: ignore[attr-defined]
 
 

@@ -33,4 +33,5 @@ def test_top_level_names_match_all():
 
 def test_version_is_a_string():
     """The package carries its version."""
-    assert isinstance(hirepipe.__version__, str) and hirepipe.__version__
+    assert isinstance(hirepipe.__version__, str)
+    assert hirepipe.__version__

@@ -28,8 +28,6 @@ from hirepipe.models import Application, Requisition
 __all__ = [
     "ACTIVE",
     "ANY",
-    "OPEN",
-    "PREVIOUS",
     "Change",
     "Context",
     "Effect",
@@ -39,6 +37,8 @@ __all__ = [
     "Guard",
     "GuardSpec",
     "NoData",
+    "OPEN",
+    "PREVIOUS",
     "Policy",
     "PolicySettings",
     "RejectionSide",
