@@ -605,3 +605,53 @@ def test_default_clock_and_policy(requisition):
     assert timedelta(0) == application.created_at.utcoffset()
     assert isinstance(FakeClock().now(), type(application.created_at))
     assert isinstance(requisition, Requisition)
+
+
+class TestBandsAndOffersEdgeCases:
+    def test_approve_without_requisition(self, pipeline, requisition):
+        """Approval checks need the requisition: its approvers and its budget."""
+        application = make_application(pipeline, requisition, stage="approval")
+        assert ["requisition_required", "band_unknown"] == refused(pipeline, application, "approve")
+
+    def test_disjoint_approval_band(self, pipeline, requisition):
+        """An approver's band that misses the budget entirely blocks approval, and says so."""
+        application = make_application(pipeline, requisition, stage="approval")
+        pipeline.fire(
+            application,
+            "record_approval",
+            actor="cfo",
+            requisition=requisition,
+            granted=True,
+            band={"minimum": 200_000, "maximum": 250_000, "currency": "USD"},
+        )
+        assert ["approval_bands_disjoint"] == refused(pipeline, application, "approve", requisition)
+
+    def test_offer_terms_without_requisition_need_title_and_currency(self, pipeline, requisition):
+        """Without the requisition, a first offer must name its title and currency."""
+        application = make_application(pipeline, requisition, stage="offer")
+        fresh = Application.model_validate_json(application.model_dump_json())
+        fresh.offers = ()
+        fresh.stage = "references"
+        blockers = pipeline.blockers(fresh, "extend_offer", salary=135_000, start_date=START_DATE)
+        assert ["offer_terms_missing"] == [b.code for b in blockers]
+        assert {"missing": ["title", "currency"]} == dict(blockers[0].data)
+
+    def test_no_live_offer(self, pipeline, clock):
+        """Accepting needs a live offer on record."""
+        application = Application(
+            id="a",
+            candidate=make_candidate(),
+            requisition_id="req-1",
+            stage="offer",
+            created_at=clock.now(),
+        )
+        assert ["no_live_offer"] == refused(pipeline, application, "accept", make_requisition())
+
+    def test_offer_validity_keeps_local_time_across_dst(self, clock, requisition):
+        """Ten days of validity end at the same New York wall-clock time, across the DST change."""
+        clock.set(clock.now().set(month=3, day=3))
+        pipeline = Pipeline(standard_policy(), clock=clock)
+        application = make_application(pipeline, requisition, stage="offer")
+        extended = application.offer.extended_at.in_timezone("America/New_York")
+        until = application.offer.valid_until.in_timezone("America/New_York")
+        assert (16, 16, 10) == (extended.hour, until.hour, (until.date() - extended.date()).days)

@@ -248,3 +248,17 @@ class TestBehaviour:
         assert [("alice", Recommendation.yes)] == [(c.interviewer, c.recommendation) for c in cards]
         assert [] == application.scorecards_for(round=2)
         assert application.interview(round=2) is None
+
+
+class TestInstants:
+    def test_as_instant_refuses_naive(self):
+        """as_instant needs an aware datetime."""
+        from hirepipe.models import as_instant
+
+        with pytest.raises(ValueError, match="has no time zone"):
+            as_instant(dt.datetime(2025, 1, 1))
+
+    def test_stages_visited_in_order(self, pipeline, requisition):
+        """stages_visited lists each stage once, oldest first."""
+        application = make_application(pipeline, requisition, stage="on_hold")
+        assert ["interviewed", "debrief", "review", "on_hold"] == list(application.stages_visited())

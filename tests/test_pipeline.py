@@ -313,3 +313,67 @@ class TestQueries:
         """The pipeline's repr says which policy it runs."""
         assert repr(pipeline).startswith("Pipeline(Policy('standard@1'")
         assert "standard@1" == standard_policy().label
+
+
+class TestCustomEffects:
+    def _policy(self, effect):
+        return Policy(
+            name="custom",
+            version="2",
+            initial="a",
+            stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+            events=[EventSpec("go", ("a",), "b", effect=EffectSpec("go", effect))],
+        )
+
+    def test_untrusted_effect_is_validated_and_recorded_as_json(self, clock, requisition):
+        """A policy's own effect has its changes validated and its derived facts JSON-ified."""
+        from datetime import date
+        from decimal import Decimal
+
+        def go(ctx):
+            return Change(
+                {"proposed_salary": "120000.50"},
+                record_data={"when": date(2025, 1, 2), "amount": Decimal("1.5")},
+                requisition={"headcount": 3},
+            )
+
+        pipeline = Pipeline(self._policy(go), clock=clock)
+        application = pipeline.new_application(make_candidate(), requisition)
+        record = pipeline.fire(application, "go", actor="x", requisition=requisition)
+        assert {"when": "2025-01-02", "amount": "1.5"} == record.data
+        assert "120000.50" == str(application.proposed_salary)
+        assert 3 == requisition.headcount
+        assert "custom@2" == record.policy
+
+    def test_blockers_with_malformed_data_raise(self, pipeline, requisition):
+        """Asking with malformed data is a ValidationError, not a blocker."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        with pytest.raises(ValidationError):
+            pipeline.blockers(application, "submit_scorecard", recommendation="maybe")
+
+    def test_blockers_name_missing_required_data(self, pipeline, requisition):
+        """Required data not given yet is a needs-input blocker naming the field."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        (blocker,) = pipeline.blockers(application, "submit_scorecard", actor="alice")
+        assert ("data_missing", {"field": "recommendation"}, True) == (
+            blocker.code,
+            dict(blocker.data),
+            blocker.needs_input,
+        )
+
+
+class TestDiagrams:
+    def test_dot_names_every_stage_once(self, policy):
+        """The Graphviz rendering declares each stage, terminal ones as double circles."""
+        dot = policy.to_dot()
+        assert dot.startswith('digraph "standard@1" {')
+        for name, spec in policy.stages.items():
+            shape = "doublecircle" if spec.terminal else "ellipse"
+            assert 1 == dot.count(f'    "{name}" [shape={shape}];')
+        assert '"any_open_stage" -> "rejected" [label="reject [rejection_explained]"];' in dot
+
+    def test_mermaid_draws_selectors_once(self, policy):
+        """Events from every open stage are drawn once, from a pseudo-state."""
+        mermaid = policy.to_mermaid()
+        assert 1 == mermaid.count("--> rejected: reject")
+        assert "on_hold --> previous_stage: resume [reason_given]" in mermaid

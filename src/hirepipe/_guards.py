@@ -163,6 +163,15 @@ def approved_band(ctx: Context) -> Band | None:
     return band
 
 
+def _no_band(ctx: Context) -> Blocker:
+    if ctx.requisition is None and ctx.application.approved_band is None:
+        return Blocker("band_unknown", "pass the requisition to check its budget", needs_input=True)
+    return Blocker(
+        "approval_bands_disjoint",
+        "the approvers' bands and the budget do not overlap: no pay can be approved",
+    )
+
+
 def _pay_outside(amount: Decimal, currency: str, band: Band) -> Blocker:
     return Blocker(
         "pay_outside_band",
@@ -182,7 +191,7 @@ def pay_inside_band(ctx: Context) -> Iterator[Blocker]:
         return
     band = approved_band(ctx)
     if band is None:
-        yield Blocker("band_unknown", "no approved band: pass the requisition", needs_input=True)
+        yield _no_band(ctx)
     elif not band.contains(salary, band.currency):
         yield _pay_outside(salary, band.currency, band)
 
@@ -268,7 +277,7 @@ def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
     if ctx.event == "revise_offer" and _covered_by_new_approval(ctx, terms):
         return
     if band is None:
-        yield Blocker("band_unknown", "no approved band: pass the requisition", needs_input=True)
+        yield _no_band(ctx)
     else:
         yield _pay_outside(terms["salary"], terms["currency"], band)
 

@@ -518,11 +518,6 @@ class Application(_Model):
         """The latest offer version, if any."""
         return self.offers[-1] if self.offers else None
 
-    @property
-    def last_record(self) -> TransitionRecord | None:
-        """The newest history record, if any."""
-        return self.history[-1] if self.history else None
-
     def stages_visited(self) -> Sequence[str]:
         """Return the stages the application passed through, oldest first, without repeats."""
         seen: list[str] = []
