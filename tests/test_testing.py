@@ -26,12 +26,10 @@ class TestClocks:
     @pytest.mark.parametrize("use", ["start", "set"], ids=str)
     def test_fake_clock_refuses_naive(self, use):
         """A fake clock needs aware datetimes too."""
-        naive = dt.datetime(2025, 1, 1)  # noqa: DTZ001
+        naive = dt.datetime(2025, 1, 1)
+        act = FakeClock if use == "start" else FakeClock().set
         with pytest.raises(ValueError, match="time-zone-aware"):
-            if use == "start":
-                FakeClock(naive)  # type: ignore[arg-type]
-            else:
-                FakeClock().set(naive)  # type: ignore[arg-type]
+            act(naive)
 
     def test_system_clock(self):
         """The system clock answers in its zone and refuses an unknown one."""

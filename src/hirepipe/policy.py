@@ -28,6 +28,8 @@ from hirepipe.models import Application, Requisition
 __all__ = [
     "ACTIVE",
     "ANY",
+    "OPEN",
+    "PREVIOUS",
     "Change",
     "Context",
     "Effect",
@@ -37,8 +39,6 @@ __all__ = [
     "Guard",
     "GuardSpec",
     "NoData",
-    "OPEN",
-    "PREVIOUS",
     "Policy",
     "PolicySettings",
     "RejectionSide",
