@@ -219,6 +219,37 @@ class EventSpec:
         return self.effect.data if self.effect is not None else NoData
 
 
+class Recipient(StrEnum):
+    """Who a notification goes to, by role; the notify layer resolves roles to addresses."""
+
+    candidate = "candidate"
+    hiring_manager = "hiring_manager"
+    recruiter = "recruiter"
+    approvers = "approvers"
+    interviewers = "interviewers"
+    referees = "referees"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRule:
+    """When a notification is due, to whom, and with which template.
+
+    A rule fires on any of ``events`` (activities included), on entering any of ``stages``,
+    or when the service-level deadline of kind ``deadline`` falls due; the notification is due
+    ``delay_days`` business days later (0: at once). ``template`` names a template of the
+    notify layer.
+    """
+
+    name: str
+    template: str
+    to: Recipient
+    events: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    deadline: str | None = None
+    delay_days: int = 0
+    description: str = ""
+
+
 class Policy:
     """An immutable, validated lifecycle definition.
 
@@ -235,6 +266,7 @@ class Policy:
         "initial",
         "label",
         "name",
+        "notifications",
         "rejection_reasons",
         "settings",
         "version",
@@ -250,6 +282,7 @@ class Policy:
         events: Sequence[EventSpec],
         settings: PolicySettings | None = None,
         rejection_reasons: Mapping[str, RejectionSide] | None = None,
+        notifications: Sequence[NotificationRule] = (),
     ) -> None:
         self.name = name
         self.version = version
@@ -262,7 +295,8 @@ class Policy:
         )
         self._stages: Mapping[str, StageSpec] = MappingProxyType({s.name: s for s in stages})
         self._events: Mapping[str, EventSpec] = MappingProxyType({e.name: e for e in events})
-        problems = _check(self, stages, events)
+        self.notifications: tuple[NotificationRule, ...] = tuple(notifications)
+        problems = _check(self, stages, events) + _check_rules(self)
         if problems:
             raise PolicyError(problems)
         self._sources: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -384,6 +418,33 @@ def _check(
     if problems:
         return problems  # reachability needs a consistent graph
     return _check_graph(policy, stages, events)
+
+
+def _check_rules(policy: Policy) -> list[PolicyProblem]:
+    """Return the problems of the notification rules: unknown events, stages, roles."""
+    problems = _duplicates("notifications", [rule.name for rule in policy.notifications])
+    for rule in policy.notifications:
+        where = f"notifications.{rule.name}"
+        for event in rule.events:
+            if event not in policy.events:
+                problems.append(PolicyProblem(f"{where}.events", f"unknown event {event!r}"))
+        for stage in rule.stages:
+            if stage not in policy.stages:
+                problems.append(PolicyProblem(f"{where}.stages", f"unknown stage {stage!r}"))
+        if not (rule.events or rule.stages or rule.deadline):
+            problems.append(
+                PolicyProblem(where, "the rule never fires: give events, stages or a deadline")
+            )
+        if rule.to not in Recipient.__members__:
+            problems.append(
+                PolicyProblem(
+                    f"{where}.to",
+                    f"unknown recipient {rule.to!r}; use one of {', '.join(Recipient)}",
+                )
+            )
+        if rule.delay_days < 0:
+            problems.append(PolicyProblem(f"{where}.delay_days", "must be 0 or more"))
+    return problems
 
 
 def _duplicates(where: str, names: Sequence[str]) -> list[PolicyProblem]:
