@@ -5,8 +5,12 @@ timelines and notification hooks. Start with :class:`Pipeline` and :func:`standa
 """
 
 from hirepipe._version import __version__
+from hirepipe.calendar import BusinessCalendar as BusinessCalendar
 from hirepipe.clock import Clock as Clock
 from hirepipe.clock import SystemClock as SystemClock
+from hirepipe.deadlines import Deadline as Deadline
+from hirepipe.deadlines import DeadlineKind as DeadlineKind
+from hirepipe.deadlines import ServiceLevels as ServiceLevels
 from hirepipe.errors import Blocker as Blocker
 from hirepipe.errors import CalendarError as CalendarError
 from hirepipe.errors import ConcurrentUpdate as ConcurrentUpdate
@@ -18,6 +22,11 @@ from hirepipe.errors import PolicyProblem as PolicyProblem
 from hirepipe.errors import RequisitionMismatch as RequisitionMismatch
 from hirepipe.errors import TransitionError as TransitionError
 from hirepipe.errors import TransitionNotAllowed as TransitionNotAllowed
+from hirepipe.estimate import Estimate as Estimate
+from hirepipe.estimate import FitReport as FitReport
+from hirepipe.estimate import Priors as Priors
+from hirepipe.estimate import StageDistribution as StageDistribution
+from hirepipe.estimate import TimelineEstimator as TimelineEstimator
 from hirepipe.models import Application as Application
 from hirepipe.models import Approval as Approval
 from hirepipe.models import Band as Band
@@ -44,11 +53,15 @@ from hirepipe.policy import Context as Context
 from hirepipe.policy import EventData as EventData
 from hirepipe.policy import EventSpec as EventSpec
 from hirepipe.policy import GuardSpec as GuardSpec
+from hirepipe.policy import NotificationRule as NotificationRule
 from hirepipe.policy import Policy as Policy
 from hirepipe.policy import PolicySettings as PolicySettings
+from hirepipe.policy import Recipient as Recipient
 from hirepipe.policy import RejectionSide as RejectionSide
 from hirepipe.policy import StageKind as StageKind
 from hirepipe.policy import StageSpec as StageSpec
+from hirepipe.registry import Registry as Registry
+from hirepipe.registry import standard_registry as standard_registry
 from hirepipe.standard import standard_policy as standard_policy
 
 __all__ = [
@@ -56,6 +69,7 @@ __all__ = [
     "Approval",
     "Band",
     "Blocker",
+    "BusinessCalendar",
     "CalendarError",
     "Candidate",
     "Change",
@@ -63,16 +77,21 @@ __all__ = [
     "CompanySize",
     "ConcurrentUpdate",
     "Context",
+    "Deadline",
+    "DeadlineKind",
+    "Estimate",
     "EstimateError",
     "EventData",
     "EventSpec",
     "Fired",
+    "FitReport",
     "GuardRejected",
     "GuardSpec",
     "HirepipeError",
     "Hook",
     "HookFailure",
     "Interview",
+    "NotificationRule",
     "Offer",
     "OfferStatus",
     "Pipeline",
@@ -80,22 +99,29 @@ __all__ = [
     "PolicyError",
     "PolicyProblem",
     "PolicySettings",
+    "Priors",
+    "Recipient",
     "Recommendation",
     "Reference",
     "ReferenceOutcome",
     "ReferenceStatus",
+    "Registry",
     "Rejection",
     "RejectionSide",
     "Requisition",
     "RequisitionMismatch",
     "RequisitionStatus",
     "Scorecard",
+    "ServiceLevels",
+    "StageDistribution",
     "StageKind",
     "StageSpec",
     "SystemClock",
+    "TimelineEstimator",
     "TransitionError",
     "TransitionNotAllowed",
     "TransitionRecord",
     "__version__",
     "standard_policy",
+    "standard_registry",
 ]

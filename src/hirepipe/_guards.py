@@ -450,17 +450,33 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
         GuardSpec("requisition_open", requisition_open, "the requisition has open headcount"),
         GuardSpec("interview_held", interview_held, "the round's interview has been held"),
         GuardSpec(
-            "scorecards_complete", scorecards_complete, "every interviewer submitted a scorecard"
+            "scorecards_complete",
+            scorecards_complete,
+            "every interviewer submitted a scorecard",
+            checks="debrief",
         ),
         GuardSpec("below_max_rounds", below_max_rounds, "rounds below the policy's maximum"),
         GuardSpec("interviewers_named", interviewers_named, "the next round's interviewers named"),
         GuardSpec(
             "debrief_recommends_hire", debrief_recommends_hire, "the debrief recommends hiring"
         ),
-        GuardSpec("approvals_granted", approvals_granted, "every required approval granted"),
-        GuardSpec("pay_inside_band", pay_inside_band, "proposed pay inside the approved band"),
         GuardSpec(
-            "references_ready", references_ready, "candidate told first; references complete"
+            "approvals_granted",
+            approvals_granted,
+            "every required approval granted",
+            checks="approval",
+        ),
+        GuardSpec(
+            "pay_inside_band",
+            pay_inside_band,
+            "proposed pay inside the approved band",
+            checks="approval",
+        ),
+        GuardSpec(
+            "references_ready",
+            references_ready,
+            "candidate told first; references complete",
+            checks="references",
         ),
         GuardSpec("offer_terms_valid", offer_terms_valid, "offer terms inside the approved band"),
         GuardSpec("offer_not_expired", offer_not_expired, "the offer has not expired"),

@@ -13,17 +13,21 @@ anything themselves; the engine applies a change whole or not at all.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field
 
 from hirepipe.errors import Blocker, PolicyError, PolicyProblem
 from hirepipe.models import Application, Requisition
+
+if TYPE_CHECKING:
+    from hirepipe.registry import Registry
 
 __all__ = [
     "ACTIVE",
@@ -155,11 +159,16 @@ Effect = Callable[[Context], Change]
 
 @dataclass(frozen=True, slots=True)
 class GuardSpec:
-    """A named guard and what it checks, for diagrams and error messages."""
+    """A named guard and what it checks, for diagrams and error messages.
+
+    ``checks`` names the stage whose work the guard checks (``references_ready`` checks the
+    ``references`` stage); :meth:`Policy.without_stage` drops such guards with their stage.
+    """
 
     name: str
     check: Guard
     description: str = ""
+    checks: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +369,146 @@ class Policy:
                 names[source] = None
         return tuple(names)
 
+    # -- as data ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any], *, registry: Registry | None = None) -> Policy:
+        """Build a policy from a document: plain data as :meth:`to_dict` returns it.
+
+        Guard and effect names resolve through ``registry`` (default: the standard one).
+        Raises :class:`~hirepipe.errors.PolicyError` listing every problem, and nothing else.
+        """
+        from hirepipe._policy_io import load_dict
+
+        return load_dict(document, registry=registry)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, registry: Registry | None = None) -> Policy:
+        """Load a policy from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file.
+
+        Raises :class:`~hirepipe.errors.PolicyError` (with the file and key of each problem)
+        for anything wrong, from a missing file to an unknown guard, and nothing else.
+        """
+        from hirepipe._policy_io import load_file
+
+        return load_file(path, registry=registry)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the policy as plain data; ``Policy.from_dict`` reads it back to an equal one."""
+        from hirepipe._policy_io import to_dict
+
+        return to_dict(self)
+
+    def to_toml(self) -> str:
+        """Return the policy as a TOML document that :meth:`from_file` reads back."""
+        from hirepipe._policy_io import dump_toml, to_dict
+
+        return dump_toml(to_dict(self))
+
+    def registry(self) -> Registry:
+        """Return a registry of the standard guards and effects and every one this policy uses.
+
+        ``Policy.from_dict(p.to_dict(), registry=p.registry())`` rebuilds ``p`` whatever
+        custom guards it carries.
+        """
+        from hirepipe.registry import Registry, standard_registry
+
+        own = Registry(
+            guards=[g for e in self._events.values() for g in e.guards],
+            effects=[e.effect for e in self._events.values() if e.effect is not None],
+        )
+        return standard_registry().merged(own)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Policy):
+            return NotImplemented
+        return (
+            self.to_dict() == other.to_dict() and self.registry().guards == other.registry().guards
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal policies compare by content
+
+    # -- deriving ------------------------------------------------------------------------------
+
+    def named(self, name: str, version: str) -> Policy:
+        """Return this policy under another name and version (records carry both)."""
+        from hirepipe._derive import rebuild
+
+        return rebuild(self, name=name, version=version)
+
+    def with_stage(
+        self,
+        stage: StageSpec | str,
+        *,
+        after: str | None = None,
+        event: str | None = None,
+        guards: Sequence[GuardSpec | Guard] = (),
+        kind: StageKind = StageKind.active,
+        description: str = "",
+    ) -> Policy:
+        """Return a policy with another stage; with ``after``, on the way out of that stage.
+
+        With ``after="debrief"``, the events that moved an application on from the debrief
+        lead to the new stage instead, and a new event (``event``, default
+        ``complete_<stage>``, guarded by ``guards``) leads on from it to where they led.
+        """
+        from hirepipe._derive import with_stage
+
+        spec = stage if isinstance(stage, StageSpec) else StageSpec(stage, kind, description)
+        specs = [g if isinstance(g, GuardSpec) else _guard_spec(g) for g in guards]
+        return with_stage(self, spec, after=after, event=event, guards=specs)
+
+    def without_stage(self, name: str) -> Policy:
+        """Return a policy without stage ``name``, its events rewired around it.
+
+        The events that moved an application on from the stage fire from the stages that led
+        into it, with the guards of the events that led in; guards that check the removed
+        stage (``GuardSpec.checks``) and activities only possible there go with it.
+        """
+        from hirepipe._derive import without_stage
+
+        return without_stage(self, name)
+
+    def with_event(self, event: EventSpec) -> Policy:
+        """Return a policy with ``event`` added, or replacing the event of its name."""
+        from hirepipe._derive import with_event
+
+        return with_event(self, event)
+
+    def without_event(self, name: str) -> Policy:
+        """Return a policy without event ``name``."""
+        from hirepipe._derive import without_event
+
+        return without_event(self, name)
+
+    def with_guard(
+        self, event: str, guard: Guard | GuardSpec, *, name: str | None = None
+    ) -> Policy:
+        """Return a policy whose ``event`` is also guarded by ``guard``."""
+        from hirepipe._derive import with_guard
+
+        return with_guard(self, event, guard, name=name)
+
+    def with_setting(self, **settings: Any) -> Policy:
+        """Return a policy with settings replaced (``with_setting(update_cadence_days=5)``)."""
+        from hirepipe._derive import with_setting
+
+        return with_setting(self, **settings)
+
+    def with_notifications(self, *rules: NotificationRule) -> Policy:
+        """Return a policy with notification rules added (replacing rules of the same name)."""
+        from hirepipe._derive import with_notifications
+
+        return with_notifications(self, rules)
+
+    def with_rejection_reasons(self, **reasons: RejectionSide | str) -> Policy:
+        """Return a policy whose rejection taxonomy has more reasons (``name=side``)."""
+        from hirepipe._derive import with_rejection_reasons
+
+        return with_rejection_reasons(self, reasons)
+
+    # -- pictures ------------------------------------------------------------------------------
+
     def to_mermaid(self) -> str:
         """Return the lifecycle as a Mermaid ``stateDiagram-v2`` (GitHub renders it)."""
         from hirepipe._diagram import to_mermaid
@@ -377,6 +526,13 @@ class Policy:
             f"Policy({self.label!r}, {len(self._stages)} stages, "
             f"{len(self._events)} events, initial={self.initial!r})"
         )
+
+
+def _guard_spec(guard: Guard) -> GuardSpec:
+    name = getattr(guard, "__name__", "")
+    if not name or name == "<lambda>":
+        raise PolicyError([PolicyProblem("guards", "name the guard: pass a GuardSpec")])
+    return GuardSpec(name, guard, (guard.__doc__ or "").strip().split("\n")[0])
 
 
 def _check(

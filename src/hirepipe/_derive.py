@@ -1,0 +1,238 @@
+"""Derive a new policy from an existing one; the original is never changed.
+
+Each function returns a new, validated :class:`~hirepipe.policy.Policy` (or raises
+:class:`~hirepipe.errors.PolicyError`); :class:`Policy` exposes them as ``with_*`` methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from hirepipe.errors import PolicyError, PolicyProblem
+from hirepipe.policy import (
+    PREVIOUS,
+    EventSpec,
+    Guard,
+    GuardSpec,
+    NotificationRule,
+    Policy,
+    PolicySettings,
+    RejectionSide,
+    StageKind,
+    StageSpec,
+)
+
+__all__ = [
+    "rebuild",
+    "with_event",
+    "with_guard",
+    "with_setting",
+    "with_stage",
+    "without_event",
+    "without_stage",
+]
+
+_SELECTOR = "@"
+
+
+def rebuild(policy: Policy, **parts: Any) -> Policy:
+    """Return a policy like ``policy`` with some constructor arguments replaced."""
+    arguments: dict[str, Any] = {
+        "name": policy.name,
+        "version": policy.version,
+        "initial": policy.initial,
+        "stages": list(policy.stages.values()),
+        "events": list(policy.events.values()),
+        "settings": policy.settings,
+        "rejection_reasons": dict(policy.rejection_reasons),
+        "notifications": list(policy.notifications),
+    }
+    arguments.update(parts)
+    return Policy(**arguments)
+
+
+def _problem(where: str, message: str) -> PolicyError:
+    return PolicyError([PolicyProblem(where, message)])
+
+
+def _forward(policy: Policy, stage: str) -> list[EventSpec]:
+    """The events that move an application on from ``stage`` to another active stage."""
+    return [
+        event
+        for event in policy.events.values()
+        if stage in event.sources
+        and event.dest not in (None, PREVIOUS, stage)
+        and policy.stage(event.dest or "").kind is StageKind.active
+    ]
+
+
+def with_stage(
+    policy: Policy,
+    stage: StageSpec,
+    *,
+    after: str | None = None,
+    event: str | None = None,
+    guards: Sequence[GuardSpec] = (),
+) -> Policy:
+    """Add ``stage``; with ``after``, put it on the way out of that stage.
+
+    The events that moved an application on from ``after`` now lead to the new stage, and a
+    new event (``event``, default ``complete_<stage>``, guarded by ``guards``) leads from the
+    new stage to where they led. Without ``after``, add events with :func:`with_event`.
+    """
+    stages = list(policy.stages.values())
+    if after is None:
+        return rebuild(policy, stages=[*stages, stage])
+    if after not in policy.stages:
+        raise _problem(f"with_stage(after={after!r})", f"unknown stage {after!r}")
+    forward = _forward(policy, after)
+    targets = {e.dest for e in forward}
+    if len(targets) != 1:
+        raise _problem(
+            f"with_stage(after={after!r})",
+            f"{after!r} leads on to {sorted(t or '' for t in targets) or 'nothing'}; "
+            "insert the stage by hand with with_event",
+        )
+    (target,) = targets
+    position = [s.name for s in stages].index(after) + 1
+    stages.insert(position, stage)
+    events = [replace(e, dest=stage.name) if e in forward else e for e in policy.events.values()]
+    events.append(
+        EventSpec(
+            name=event or f"complete_{stage.name}",
+            sources=(stage.name,),
+            dest=target,
+            guards=tuple(guards),
+            description=f"leave {stage.name}",
+        )
+    )
+    return rebuild(policy, stages=stages, events=events)
+
+
+def without_stage(policy: Policy, name: str) -> Policy:
+    """Remove stage ``name`` and rewire around it.
+
+    The events that moved an application on from the stage now fire from the stages that led
+    into it, guarded by the guards of the events they replace as well as their own; guards that
+    check the removed stage's work (``GuardSpec.checks``) go with it, and so do the events
+    that led only into the stage (their effects with them), activities that were possible only
+    there, and notification rules that mention only what was removed.
+    """
+    if name not in policy.stages:
+        raise _problem(f"without_stage({name!r})", f"unknown stage {name!r}")
+    if name == policy.initial:
+        raise _problem(f"without_stage({name!r})", "cannot remove the initial stage")
+    incoming = [e for e in policy.events.values() if e.dest == name]
+    forward = _forward(policy, name)
+    if incoming and not forward:
+        raise _problem(f"without_stage({name!r})", "nothing leads on from it to rewire to")
+    before = tuple(dict.fromkeys(s for e in incoming for s in e.sources))
+    inherited = [g for e in incoming for g in e.guards]
+    events = []
+    for event in policy.events.values():
+        if event in incoming:
+            continue
+        sources = tuple(s for s in event.sources if s != name)
+        guards = event.guards
+        if event in forward:
+            sources = tuple(dict.fromkeys((*before, *sources)))
+            guards = tuple({g.name: g for g in (*inherited, *event.guards)}.values())
+        guards = tuple(g for g in guards if g.checks != name)
+        if sources:
+            events.append(replace(event, sources=sources, guards=guards))
+    kept = {e.name for e in events}
+    rules = []
+    for rule in policy.notifications:
+        trimmed = replace(
+            rule,
+            events=tuple(e for e in rule.events if e in kept),
+            stages=tuple(s for s in rule.stages if s != name),
+        )
+        if trimmed.events or trimmed.stages or trimmed.deadline:
+            rules.append(trimmed)
+    return rebuild(
+        policy,
+        stages=[s for s in policy.stages.values() if s.name != name],
+        events=events,
+        notifications=rules,
+    )
+
+
+def with_event(policy: Policy, event: EventSpec) -> Policy:
+    """Add ``event``, or replace the event of the same name."""
+    events = [e for e in policy.events.values() if e.name != event.name]
+    if event.name in policy.events:
+        position = list(policy.events).index(event.name)
+        events.insert(position, event)
+    else:
+        events.append(event)
+    return rebuild(policy, events=events)
+
+
+def without_event(policy: Policy, name: str) -> Policy:
+    """Remove event ``name`` and the notification rules that fired only on it."""
+    if name not in policy.events:
+        raise _problem(f"without_event({name!r})", f"unknown event {name!r}")
+    rules = []
+    for rule in policy.notifications:
+        trimmed = replace(rule, events=tuple(e for e in rule.events if e != name))
+        if trimmed.events or trimmed.stages or trimmed.deadline:
+            rules.append(trimmed)
+    return rebuild(
+        policy,
+        events=[e for e in policy.events.values() if e.name != name],
+        notifications=rules,
+    )
+
+
+def with_guard(
+    policy: Policy, event: str, guard: Guard | GuardSpec, *, name: str | None = None
+) -> Policy:
+    """Add a guard to ``event``; a plain function is named by ``name`` or its ``__name__``."""
+    if event not in policy.events:
+        raise _problem(f"with_guard({event!r})", f"unknown event {event!r}")
+    if not isinstance(guard, GuardSpec):
+        label = name or getattr(guard, "__name__", "")
+        if not label or label == "<lambda>":
+            raise _problem(f"with_guard({event!r})", "name the guard (name=...)")
+        guard = GuardSpec(label, guard, (guard.__doc__ or "").strip().split("\n")[0])
+    spec = policy.events[event]
+    return with_event(policy, replace(spec, guards=(*spec.guards, guard)))
+
+
+def with_setting(policy: Policy, **settings: Any) -> Policy:
+    """Replace settings by name; an unknown name or a wrong type raises PolicyError."""
+    try:
+        merged = PolicySettings.model_validate({**policy.settings.model_dump(), **settings})
+    except ValidationError as error:
+        raise PolicyError(
+            [
+                PolicyProblem(f"settings.{'.'.join(str(p) for p in e['loc'])}", e["msg"])
+                for e in error.errors(include_url=False)
+            ]
+        ) from None
+    return rebuild(policy, settings=merged)
+
+
+def with_notifications(policy: Policy, rules: Iterable[NotificationRule]) -> Policy:
+    """Add notification rules, replacing rules of the same name."""
+    new = {rule.name: rule for rule in rules}
+    kept = [r for r in policy.notifications if r.name not in new]
+    return rebuild(policy, notifications=[*kept, *new.values()])
+
+
+def with_rejection_reasons(policy: Policy, reasons: dict[str, RejectionSide | str]) -> Policy:
+    """Add rejection reasons to the taxonomy, each with its side."""
+    merged = dict(policy.rejection_reasons)
+    for reason, side in reasons.items():
+        try:
+            merged[reason] = RejectionSide(side)
+        except ValueError:
+            raise _problem(
+                f"rejection_reasons.{reason}", f"{side!r} is not a side: company or candidate"
+            ) from None
+    return rebuild(policy, rejection_reasons=merged)

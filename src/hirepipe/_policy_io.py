@@ -1,0 +1,363 @@
+"""Policies as documents: load from a dict, TOML, YAML or JSON, and dump back exactly.
+
+Loading never raises anything but :class:`~hirepipe.errors.PolicyError`, which lists every
+problem at once, each with where it is (file and key) and what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+
+from hirepipe.errors import Blocker, PolicyError, PolicyProblem
+from hirepipe.policy import (
+    Context,
+    EffectSpec,
+    EventSpec,
+    GuardSpec,
+    NotificationRule,
+    Policy,
+    PolicySettings,
+    Recipient,
+    RejectionSide,
+    StageKind,
+    StageSpec,
+)
+from hirepipe.registry import Registry, standard_registry
+
+__all__ = ["MAX_FILE_BYTES", "dump_toml", "load_dict", "load_file", "to_dict"]
+
+MAX_FILE_BYTES = 1_048_576
+"""The largest policy file read; a policy is a page of text, not megabytes."""
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _StageDoc(_Doc):
+    name: StrictStr
+    kind: StageKind = StageKind.active
+    description: StrictStr = ""
+
+
+class _EventDoc(_Doc):
+    name: StrictStr
+    sources: list[StrictStr]
+    dest: StrictStr | None = None
+    guards: list[StrictStr] = Field(default_factory=list)
+    effect: StrictStr | None = None
+    description: StrictStr = ""
+    retarget: StrictBool = False
+
+
+class _RuleDoc(_Doc):
+    name: StrictStr
+    template: StrictStr
+    to: Recipient
+    events: list[StrictStr] = Field(default_factory=list)
+    stages: list[StrictStr] = Field(default_factory=list)
+    deadline: StrictStr | None = None
+    delay_days: StrictInt = 0
+    description: StrictStr = ""
+
+
+class _PolicyDoc(_Doc):
+    name: StrictStr
+    version: StrictStr
+    initial: StrictStr
+    stages: list[_StageDoc]
+    events: list[_EventDoc]
+    settings: dict[StrictStr, Any] = Field(default_factory=dict)
+    rejection_reasons: dict[StrictStr, RejectionSide] = Field(default_factory=dict)
+    notifications: list[_RuleDoc] = Field(default_factory=list)
+
+
+def _where(source: str, location: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in location:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return f"{source}: {key or '(document)'}"
+
+
+def _problems(
+    source: str, error: ValidationError, prefix: tuple[str, ...] = ()
+) -> list[PolicyProblem]:
+    return [
+        PolicyProblem(_where(source, (*prefix, *e["loc"])), _message(e["msg"], e["type"]))
+        for e in error.errors(include_url=False)
+    ]
+
+
+def _message(message: str, kind: str) -> str:
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling"
+    if kind == "missing":
+        return "required key missing; add it"
+    return message
+
+
+def load_dict(
+    document: object, *, registry: Registry | None = None, source: str = "<dict>"
+) -> Policy:
+    """Build a policy from a document (see :meth:`Policy.from_dict`)."""
+    if not isinstance(document, Mapping):
+        raise PolicyError(
+            [PolicyProblem(source, f"a policy is a table of keys, not {type(document).__name__}")]
+        )
+    try:
+        doc = _PolicyDoc.model_validate(dict(document))
+    except ValidationError as error:
+        raise PolicyError(_problems(source, error)) from None
+    registry = registry if registry is not None else standard_registry()
+    problems: list[PolicyProblem] = []
+    try:
+        settings = PolicySettings.model_validate(doc.settings)
+    except ValidationError as error:
+        problems += _problems(source, error, ("settings",))
+        settings = PolicySettings()
+    events = [_event(doc_event, registry, source, problems) for doc_event in doc.events]
+    rules = [
+        NotificationRule(
+            name=r.name,
+            template=r.template,
+            to=r.to,
+            events=tuple(r.events),
+            stages=tuple(r.stages),
+            deadline=r.deadline,
+            delay_days=r.delay_days,
+            description=r.description,
+        )
+        for r in doc.notifications
+    ]
+    try:
+        policy = Policy(
+            name=doc.name,
+            version=doc.version,
+            initial=doc.initial,
+            stages=[StageSpec(s.name, s.kind, s.description) for s in doc.stages],
+            events=events,
+            settings=settings,
+            rejection_reasons=doc.rejection_reasons,
+            notifications=rules,
+        )
+    except PolicyError as error:
+        problems += [PolicyProblem(f"{source}: {p.where}", p.message) for p in error.problems]
+    if problems:
+        raise PolicyError(problems)
+    return policy
+
+
+def _never(_context: Context) -> Iterator[Blocker]:  # pragma: no cover - never fired
+    yield from ()
+
+
+def _event(
+    doc: _EventDoc, registry: Registry, source: str, problems: list[PolicyProblem]
+) -> EventSpec:
+    guards = []
+    for name in doc.guards:
+        spec = registry.resolve_guard(name)
+        if spec is None:
+            problems.append(
+                PolicyProblem(
+                    f"{source}: events.{doc.name}.guards",
+                    f"no guard named {name!r}; register it (Registry.add_guard) "
+                    "or allow its package (Registry(allow_imports=...))",
+                )
+            )
+            spec = GuardSpec(name, _never)  # keeps checking the rest of the document
+        guards.append(spec)
+    effect: EffectSpec | None = None
+    if doc.effect is not None:
+        effect = registry.resolve_effect(doc.effect)
+        if effect is None:
+            problems.append(
+                PolicyProblem(
+                    f"{source}: events.{doc.name}.effect",
+                    f"no effect named {doc.effect!r}; register it (Registry.add_effect)",
+                )
+            )
+    return EventSpec(
+        name=doc.name,
+        sources=tuple(doc.sources),
+        dest=doc.dest,
+        guards=tuple(guards),
+        effect=effect,
+        description=doc.description,
+        retarget=doc.retarget,
+    )
+
+
+def load_file(path: str | os.PathLike[str], *, registry: Registry | None = None) -> Policy:
+    """Load a policy from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file."""
+    path = Path(path)
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise PolicyError(
+                [
+                    PolicyProblem(
+                        source,
+                        f"{size} bytes is too large for a policy (the limit is "
+                        f"{MAX_FILE_BYTES}); is this the right file?",
+                    )
+                ]
+            )
+        text = path.read_bytes().decode("utf-8")
+    except PolicyError:
+        raise
+    except OSError as error:
+        raise PolicyError(
+            [PolicyProblem(source, f"cannot read the file: {error.strerror}")]
+        ) from None
+    except UnicodeDecodeError as error:
+        raise PolicyError(
+            [PolicyProblem(source, f"not UTF-8 text (byte {error.start}); save it as UTF-8")]
+        ) from None
+    return load_dict(_parse(text, path.suffix.lower(), source), registry=registry, source=source)
+
+
+def _parse(text: str, suffix: str, source: str) -> object:
+    try:
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix in {".yaml", ".yml"}:
+            return _parse_yaml(text, source)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+        raise PolicyError(
+            [PolicyProblem(source, f"not valid {suffix[1:].upper()}: {error}")]
+        ) from None
+    except RecursionError:
+        raise PolicyError([PolicyProblem(source, "nested too deeply to be a policy")]) from None
+    raise PolicyError(
+        [PolicyProblem(source, f"unknown file type {suffix!r}; use .toml, .yaml, .yml or .json")]
+    )
+
+
+def _parse_yaml(text: str, source: str) -> object:
+    try:
+        import yaml
+    except ImportError:
+        raise PolicyError(
+            [PolicyProblem(source, "reading YAML needs PyYAML: pip install 'hirepipe[yaml]'")]
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise PolicyError([PolicyProblem(source, f"not valid YAML: {error}")]) from None
+
+
+# -- dumping ---------------------------------------------------------------------------------
+
+
+def to_dict(policy: Policy) -> dict[str, Any]:
+    """Return the policy as a plain document that :func:`load_dict` reads back to an equal one."""
+    return {
+        "name": policy.name,
+        "version": policy.version,
+        "initial": policy.initial,
+        "settings": policy.settings.model_dump(mode="json"),
+        "rejection_reasons": {name: str(side) for name, side in policy.rejection_reasons.items()},
+        "stages": [
+            {"name": s.name, "kind": str(s.kind), "description": s.description}
+            for s in policy.stages.values()
+        ],
+        "events": [_event_doc(e) for e in policy.events.values()],
+        "notifications": [_rule_doc(r) for r in policy.notifications],
+    }
+
+
+def _event_doc(event: EventSpec) -> dict[str, Any]:
+    doc: dict[str, Any] = {"name": event.name, "sources": list(event.sources)}
+    if event.dest is not None:
+        doc["dest"] = event.dest
+    doc["guards"] = [g.name for g in event.guards]
+    if event.effect is not None:
+        doc["effect"] = event.effect.name
+    doc["description"] = event.description
+    if event.retarget:
+        doc["retarget"] = True
+    return doc
+
+
+def _rule_doc(rule: NotificationRule) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "name": rule.name,
+        "template": rule.template,
+        "to": str(rule.to),
+        "events": list(rule.events),
+        "stages": list(rule.stages),
+    }
+    if rule.deadline is not None:
+        doc["deadline"] = rule.deadline
+    doc["delay_days"] = rule.delay_days
+    doc["description"] = rule.description
+    return doc
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"TOML cannot hold {type(value).__name__}")
+
+
+def _is_table_array(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _table(lines: list[str], prefix: str, table: Mapping[str, Any]) -> None:
+    nested = []
+    for key, value in table.items():
+        if isinstance(value, dict) or _is_table_array(value):
+            nested.append((key, value))
+        else:
+            lines.append(f"{_key(key)} = {_value(value)}")
+    for key, value in nested:
+        name = f"{prefix}{_key(key)}"
+        if isinstance(value, dict):
+            lines += ["", f"[{name}]"]
+            _table(lines, f"{name}.", value)
+        else:
+            for item in value:
+                lines += ["", f"[[{name}]]"]
+                _table(lines, f"{name}.", item)
+
+
+def dump_toml(document: Mapping[str, Any]) -> str:
+    """Return ``document`` (str keys; str, int, float, bool, list and dict values) as TOML."""
+    lines: list[str] = []
+    _table(lines, "", document)
+    return "\n".join(lines).lstrip("\n") + "\n"
