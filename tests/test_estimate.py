@@ -25,7 +25,6 @@ from hirepipe.estimate import (
     Quantiles,
     StageDistribution,
     TimelineEstimator,
-    _calendar_for,
 )
 from hirepipe.models import Application
 from hirepipe.testing import FakeClock, advance, make_application, make_candidate, make_requisition
@@ -568,10 +567,18 @@ class TestEstimate:
         assert estimate == Estimate.from_json(estimate.to_json())
         assert '"stage":"approval"' in estimate.to_json()
 
-    def test_calendars_are_cached_per_country_and_zone(self):
-        """One calendar per (country, time zone) serves every estimate."""
-        assert _calendar_for("US", NY) is _calendar_for("US", NY)
-        assert _calendar_for("US", NY) is not _calendar_for("US", "UTC")
+    def test_calendars_are_cached_per_place(self):
+        """One calendar per country, subdivision and time zone serves every estimate."""
+        from hirepipe._calendars import calendar_for
+
+        new_york = make_requisition()
+        assert calendar_for(new_york) is calendar_for(make_requisition(id="other"))
+        assert calendar_for(new_york) is not calendar_for(make_requisition(time_zone="UTC"))
+        california = calendar_for(make_requisition(subdivision="CA"))
+        assert california is not calendar_for(new_york)
+        # Cesar Chavez Day is a California state holiday, not a federal one
+        assert not california.is_business_day(pendulum.date(2025, 3, 31))
+        assert calendar_for(new_york).is_business_day(pendulum.date(2025, 3, 31))
 
     def test_estimate_is_repeatable_and_leaves_the_application_alone(
         self, estimator, pipeline, clock

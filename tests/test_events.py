@@ -287,7 +287,8 @@ class TestReferencesAndOffer:
             offer.version,
             offer.benefits,
         )
-        assert application.history[-1].at.add(days=10) == offer.valid_until
+        days = pipeline.policy.settings.offer_validity_days
+        assert application.history[-1].at.add(days=days) == offer.valid_until
 
     def test_offer_needs_notice_before_contact(self, pipeline, requisition):
         """The candidate must be told before any referee is contacted."""
@@ -394,7 +395,7 @@ class TestOfferOutcomes:
         """An expired offer cannot be accepted or countered; the sweep expires it."""
         application = make_application(pipeline, requisition, stage="offer")
         assert ["offer_still_valid"] == refused(pipeline, application, "expire")
-        clock.advance(days=11)
+        clock.advance(days=pipeline.policy.settings.offer_validity_days + 1)
         assert ["offer_expired"] == refused(pipeline, application, "accept", requisition)
         assert ["offer_expired"] == refused(pipeline, application, "counter")
         pipeline.fire(application, "expire", actor="sweep")
@@ -654,4 +655,9 @@ class TestBandsAndOffersEdgeCases:
         application = make_application(pipeline, requisition, stage="offer")
         extended = application.offer.extended_at.in_timezone("America/New_York")
         until = application.offer.valid_until.in_timezone("America/New_York")
-        assert (16, 16, 10) == (extended.hour, until.hour, (until.date() - extended.date()).days)
+        days = pipeline.policy.settings.offer_validity_days
+        assert (16, 16, days) == (
+            extended.hour,
+            until.hour,
+            (until.date() - extended.date()).days,
+        )

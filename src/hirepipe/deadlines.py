@@ -40,6 +40,7 @@ from enum import StrEnum
 import pendulum
 from pydantic import BaseModel, ConfigDict
 
+from hirepipe._calendars import calendar_for
 from hirepipe.calendar import BusinessCalendar
 from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
 from hirepipe.models import Application, Identifier, OfferStatus, Requisition, Timestamp
@@ -140,7 +141,7 @@ class ServiceLevels:
     The number of business days each deadline allows comes from the policy's settings.
     """
 
-    __slots__ = ("_cache", "_calendars", "contact_events", "policy")
+    __slots__ = ("_calendars", "contact_events", "policy")
 
     def __init__(
         self,
@@ -152,20 +153,12 @@ class ServiceLevels:
         self.policy = policy
         self.contact_events = frozenset(contact_events)
         self._calendars = calendars
-        self._cache: dict[tuple[str, str], BusinessCalendar] = {}
 
     def calendar(self, requisition: Requisition) -> BusinessCalendar:
         """Return the business-day calendar deadlines of ``requisition`` are counted in."""
         if self._calendars is not None:
             return self._calendars(requisition)
-        key = (requisition.country, requisition.time_zone)
-        calendar = self._cache.get(key)
-        if calendar is None:
-            # building loads holiday data, so share one per country and zone
-            calendar = self._cache.setdefault(
-                key, BusinessCalendar(requisition.country, time_zone=requisition.time_zone)
-            )
-        return calendar
+        return calendar_for(requisition)
 
     def deadlines(self, application: Application, requisition: Requisition) -> list[Deadline]:
         """Return the open deadlines of ``application``, soonest first.

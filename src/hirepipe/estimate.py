@@ -44,6 +44,7 @@ import pendulum
 from pydantic import TypeAdapter
 
 from hirepipe import _priors
+from hirepipe._calendars import calendar_for
 from hirepipe._priors import FitReport, Priors, Source, StageDistribution, StageFit
 from hirepipe.calendar import BusinessCalendar
 from hirepipe.errors import CalendarError, EstimateError, RequisitionMismatch
@@ -193,10 +194,10 @@ def _window(calendar: BusinessCalendar, today: date) -> _Window:
     return _Window(calendar, today)
 
 
-@lru_cache(maxsize=64)
-def _calendar_for(country: str, time_zone: str) -> BusinessCalendar:
-    """Return the shared :class:`BusinessCalendar` of a country and time zone."""
-    return BusinessCalendar(country, time_zone=time_zone)
+@lru_cache(maxsize=1)
+def _default_calendar() -> BusinessCalendar:
+    """The calendar ``fit`` counts in when given none: United States, UTC."""
+    return BusinessCalendar("US", time_zone="UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +361,7 @@ class TimelineEstimator:
                 given=requisition.id,
             )
         count = _candidates(candidates)
-        cal = calendar or _calendar_for(requisition.country, requisition.time_zone)
+        cal = calendar or calendar_for(requisition)
         window = _window(cal, cal.local_date(now))
         stage = application.stage
         route = _ROUTES.get(stage)
@@ -415,7 +416,7 @@ class TimelineEstimator:
             raise EstimateError(f"min_observations must be an int, not {min_observations!r}")
         if min_observations < 2:
             raise EstimateError("min_observations must be at least 2 to estimate a spread")
-        cal = calendar or _calendar_for("US", "UTC")
+        cal = calendar or _default_calendar()
         report = _priors.learn(histories, cal, self.priors.stages, min_observations)
         return TimelineEstimator(self.priors, fitted=report), report
 

@@ -315,6 +315,8 @@ class Requisition(_Model):
     industry: Identifier = "all_employers"
     company_size: CompanySize = CompanySize.medium
     country: Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{2}$")] = "US"
+    subdivision: Annotated[str, StringConstraints(strict=True, max_length=10)] | None = None
+    """A state or region whose holidays count too (``"CA"``, ``"BY"``), as ``holidays`` names it."""
     time_zone: TimeZoneName = "UTC"
     hiring_manager: Identifier
     recruiter: Identifier | None = None
