@@ -12,9 +12,18 @@ from hirepipe.testing import FakeClock, RecordingHook, make_requisition
 START = pendulum.datetime(2025, 1, 6, 16, tz="America/New_York")
 
 
-@pytest.fixture(scope="session")
-def policy() -> Policy:
-    return standard_policy()
+@pytest.fixture(scope="session", params=["code", "toml"])
+def policy(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Policy:
+    """The standard policy, as built in code and as loaded back from its own dumped TOML.
+
+    Every test that uses it runs against both, so the file form behaves identically.
+    """
+    built = standard_policy()
+    if request.param == "code":
+        return built
+    path = tmp_path_factory.mktemp("policy") / "standard.toml"
+    path.write_text(built.to_toml(), encoding="utf-8")
+    return Policy.from_file(path)
 
 
 @pytest.fixture

@@ -13,9 +13,18 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from hirepipe.errors import Blocker, PolicyError, PolicyProblem
 from hirepipe.policy import (
@@ -45,7 +54,7 @@ class _Doc(BaseModel):
 
 class _StageDoc(_Doc):
     name: StrictStr
-    kind: StageKind = StageKind.active
+    kind: Annotated[StageKind, Strict(False)] = StageKind.active
     description: StrictStr = ""
 
 
@@ -62,7 +71,7 @@ class _EventDoc(_Doc):
 class _RuleDoc(_Doc):
     name: StrictStr
     template: StrictStr
-    to: Recipient
+    to: Annotated[Recipient, Strict(False)]
     events: list[StrictStr] = Field(default_factory=list)
     stages: list[StrictStr] = Field(default_factory=list)
     deadline: StrictStr | None = None
@@ -77,7 +86,9 @@ class _PolicyDoc(_Doc):
     stages: list[_StageDoc]
     events: list[_EventDoc]
     settings: dict[StrictStr, Any] = Field(default_factory=dict)
-    rejection_reasons: dict[StrictStr, RejectionSide] = Field(default_factory=dict)
+    rejection_reasons: dict[StrictStr, Annotated[RejectionSide, Strict(False)]] = Field(
+        default_factory=dict
+    )
     notifications: list[_RuleDoc] = Field(default_factory=list)
 
 
