@@ -393,7 +393,10 @@ class TestFuzz:
         try:
             Policy.from_dict(document)
         except PolicyError as error:
-            assert error.problems
+            problems = error.problems
+        else:
+            problems = ("loaded",)
+        assert problems
 
     @settings(max_examples=300, deadline=None)
     @given(st.binary(max_size=300), st.sampled_from([".toml", ".json", ".yaml"]))
@@ -413,4 +416,7 @@ class TestFuzz:
         try:
             Policy.from_file(path)
         except PolicyError as error:
-            assert error.problems
+            problems = error.problems
+        else:
+            problems = ("loaded",)
+        assert problems
