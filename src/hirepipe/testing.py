@@ -5,23 +5,34 @@ Nothing here reads the wall clock; every test decides what time it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+from hirepipe.calendar import BusinessCalendar
 from hirepipe.models import Application, Band, Candidate, Requisition
+from hirepipe.paths import Path
 from hirepipe.pipeline import Fired, Pipeline
+from hirepipe.policy import PREVIOUS, Policy, StageKind
 
 __all__ = [
+    "STANDARD_RECIPES",
     "FakeClock",
+    "Recipe",
     "RecordingHook",
     "advance",
+    "event_sequences",
     "make_application",
     "make_candidate",
     "make_requisition",
+    "walk",
 ]
 
 
@@ -29,15 +40,19 @@ class FakeClock:
     """A clock that stands still until told to move.
 
     ``FakeClock(pendulum.datetime(2025, 1, 6, 9, tz="America/New_York"))``; then ``set`` it or
-    ``advance`` it by any pendulum duration (``advance(days=2, hours=3)``).
+    ``advance`` it by any pendulum duration (``advance(days=2, hours=3)``). Given a
+    ``calendar``, it also moves in business days (``advance_business_days(3)``).
     """
 
-    __slots__ = ("_now",)
+    __slots__ = ("_now", "calendar")
 
-    def __init__(self, start: pendulum.DateTime | None = None) -> None:
+    def __init__(
+        self, start: pendulum.DateTime | None = None, *, calendar: BusinessCalendar | None = None
+    ) -> None:
         self._now = start if start is not None else pendulum.datetime(2025, 1, 6, 9, tz="UTC")
         if self._now.tzinfo is None:
             raise ValueError("FakeClock needs a time-zone-aware start")
+        self.calendar = calendar
 
     def now(self) -> pendulum.DateTime:
         """Return the clock's current instant."""
@@ -52,6 +67,13 @@ class FakeClock:
     def advance(self, **duration: float) -> pendulum.DateTime:
         """Move forward by a pendulum duration (``days=1``, ``hours=2``...); return the new now."""
         self._now = self._now.add(**duration)  # type: ignore[arg-type]
+        return self._now
+
+    def advance_business_days(self, days: int) -> pendulum.DateTime:
+        """Move to the same wall-clock time ``days`` business days on, in the calendar's zone."""
+        if self.calendar is None:
+            raise ValueError("give the FakeClock a calendar to move in business days")
+        self._now = self.calendar.add_business_days(self._now, days)
         return self._now
 
     def __repr__(self) -> str:
@@ -126,51 +148,91 @@ def make_candidate(number: int = 1, **overrides: Any) -> Candidate:
     return Candidate(**fields)
 
 
-def _data_for(event: str, application: Application) -> dict[str, Any]:
-    """The data the standard policy's guards need for ``event`` on the happy path."""
-    table: dict[str, dict[str, Any]] = {
-        "schedule_next_round": {"interviewers": ["carol"]},
-        "request_approval": {"salary": Decimal(135_000)},
-        "extend_offer": {"salary": Decimal(135_000), "start_date": date(2025, 3, 3)},
-        "counter": {"salary": Decimal(145_000)},
-        "reject": {"reason": "skills", "feedback": "We need deeper database experience."},
-        "keep_warm": {"warm_until": application.created_at.add(months=6), "consent": True},
-        "hold": {"reason": "budget freeze"},
-    }
-    return dict(table.get(event, {}))
+DataFor = Callable[[Application], dict[str, Any]]
+"""Returns the keyword data (``reason`` included) to fire an event with."""
+Prepare = Callable[[Pipeline, Application, Requisition], None]
+"""Fires the activities an event's guards look for, before the event."""
 
 
-def _prepare(pipeline: Pipeline, application: Application, event: str, req: Requisition) -> None:
-    """Record the activities the next event's guards look for."""
-    if event == "complete_debrief":
-        interview = application.interview()
-        for person in interview.interviewers if interview else ():
-            pipeline.fire(application, "submit_scorecard", actor=person, recommendation="yes")
-    elif event == "approve":
-        for approver in req.approvers:
-            pipeline.fire(
-                application, "record_approval", actor=approver, requisition=req, granted=True
-            )
-    elif event == "extend_offer":
-        pipeline.fire(application, "send_reference_notice", actor="maria")
-        for number in range(pipeline.policy.settings.required_references):
-            referee = f"referee-{number + 1}"
-            pipeline.fire(
-                application,
-                "add_reference",
-                actor="maria",
-                referee=referee,
-                contact=f"{referee}@example.com",
-                consent=True,
-            )
-            pipeline.fire(application, "contact_reference", actor="maria", referee=referee)
-            pipeline.fire(
-                application,
-                "complete_reference",
-                actor="maria",
-                referee=referee,
-                outcome="satisfactory",
-            )
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """How to make one event pass its guards: activities first, then the event's data."""
+
+    data: DataFor | None = None
+    prepare: Prepare | None = None
+
+
+def _activity(pipeline: Pipeline, application: Application, event: str, **data: Any) -> None:
+    """Fire an activity if the policy has it from the current stage (it may have been removed)."""
+    if event in pipeline.policy.events_from(application.stage):
+        pipeline.fire(application, event, **data)
+
+
+def _scorecards(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
+    interview = application.interview()
+    for person in interview.interviewers if interview else ():
+        _activity(pipeline, application, "submit_scorecard", actor=person, recommendation="yes")
+
+
+def _approvals(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
+    for approver in requisition.approvers:
+        _activity(
+            pipeline,
+            application,
+            "record_approval",
+            actor=approver,
+            requisition=requisition,
+            granted=True,
+        )
+
+
+def _references(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
+    _activity(pipeline, application, "send_reference_notice", actor="maria")
+    for number in range(pipeline.policy.settings.required_references):
+        referee = f"referee-{number + 1}"
+        _activity(
+            pipeline,
+            application,
+            "add_reference",
+            actor="maria",
+            referee=referee,
+            contact=f"{referee}@example.com",
+            consent=True,
+        )
+        _activity(pipeline, application, "contact_reference", actor="maria", referee=referee)
+        _activity(
+            pipeline,
+            application,
+            "complete_reference",
+            actor="maria",
+            referee=referee,
+            outcome="satisfactory",
+        )
+
+
+def _offer(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
+    _approvals(pipeline, application, requisition)
+    _references(pipeline, application, requisition)
+
+
+STANDARD_RECIPES: dict[str, Recipe] = {
+    "complete_debrief": Recipe(prepare=_scorecards),
+    "schedule_next_round": Recipe(lambda app: {"interviewers": ["carol"]}),
+    "request_approval": Recipe(lambda app: {"salary": Decimal(135_000)}),
+    "approve": Recipe(prepare=_approvals),
+    "extend_offer": Recipe(
+        lambda app: {"salary": Decimal(135_000), "start_date": date(2025, 3, 3)}, _offer
+    ),
+    "counter": Recipe(lambda app: {"salary": Decimal(145_000)}),
+    "reject": Recipe(
+        lambda app: {"reason": "skills", "feedback": "We need deeper database experience."}
+    ),
+    "keep_warm": Recipe(lambda app: {"warm_until": app.created_at.add(months=6), "consent": True}),
+    "hold": Recipe(lambda app: {"reason": "budget freeze"}),
+    "resume": Recipe(lambda app: {"reason": "budget back"}),
+    "reopen": Recipe(lambda app: {"reason": "reviewed again"}),
+}
+"""How the standard policy's events pass their guards: the recipes ``advance`` uses."""
 
 
 def advance(
@@ -179,17 +241,52 @@ def advance(
     requisition: Requisition,
     events: Sequence[str],
     *,
+    recipes: Mapping[str, Recipe] | None = None,
     actor: str = "maria",
+    hours_between: float = 0,
 ) -> Application:
-    """Fire ``events`` in order with the data and activities the standard guards need."""
+    """Fire ``events`` in order, each with the activities and data its recipe gives.
+
+    ``recipes`` add to (or replace) :data:`STANDARD_RECIPES`, for a company's own events and
+    guards. With a :class:`FakeClock`, ``hours_between`` moves time on before each event, so
+    stages take time (as the estimator's ``fit`` needs).
+    """
+    book = {**STANDARD_RECIPES, **(recipes or {})}
     for event in events:
-        _prepare(pipeline, application, event, requisition)
-        data = _data_for(event, application)
+        if hours_between and isinstance(pipeline.clock, FakeClock):
+            pipeline.clock.advance(hours=hours_between)
+        recipe = book.get(event, Recipe())
+        if recipe.prepare is not None:
+            recipe.prepare(pipeline, application, requisition)
+        data = recipe.data(application) if recipe.data is not None else {}
         reason = data.pop("reason", None)
         pipeline.fire(
             application, event, actor=actor, requisition=requisition, reason=reason, **data
         )
     return application
+
+
+def walk(
+    pipeline: Pipeline,
+    requisition: Requisition,
+    path: Path,
+    *,
+    candidate: Candidate | None = None,
+    recipes: Mapping[str, Recipe] | None = None,
+    hours_between: float = 0,
+) -> Application:
+    """Return a new application taken along ``path`` (from :func:`hirepipe.paths.paths`)."""
+    application = pipeline.new_application(
+        candidate or make_candidate(), requisition, interviewers=("alice", "bob")
+    )
+    return advance(
+        pipeline,
+        application,
+        requisition,
+        path.events,
+        recipes=recipes,
+        hours_between=hours_between,
+    )
 
 
 def make_application(
@@ -199,6 +296,7 @@ def make_application(
     stage: str = "interviewed",
     candidate: Candidate | None = None,
     interviewers: Sequence[str] = ("alice", "bob"),
+    hours_between: float = 0,
 ) -> Application:
     """Return an application brought to ``stage`` of the standard policy by real events.
 
@@ -209,4 +307,40 @@ def make_application(
     application = pipeline.new_application(
         candidate or make_candidate(), requisition, interviewers=interviewers
     )
-    return advance(pipeline, application, requisition, _PATHS[stage])
+    return advance(pipeline, application, requisition, _PATHS[stage], hours_between=hours_between)
+
+
+def event_sequences(policy: Policy, *, max_size: int = 20) -> SearchStrategy[list[str]]:
+    """Return a hypothesis strategy of event sequences that follow ``policy``'s graph.
+
+    Each sequence starts at the initial stage and fires, at every step, a transition the
+    policy defines from the stage reached (guards aside: pair it with :func:`advance` and
+    recipes, or expect refusals). ``resume`` returns to the stage the hold began in.
+    Needs hypothesis installed.
+    """
+    from hypothesis import strategies as st
+
+    transitions = {
+        stage: [n for n in policy.events_from(stage) if not policy.events[n].is_activity]
+        for stage in policy.stages
+    }
+
+    @st.composite
+    def sequences(draw: st.DrawFn) -> list[str]:
+        stage, held_from, fired = policy.initial, "", []
+        for _ in range(draw(st.integers(0, max_size))):
+            options = transitions[stage]
+            if not options:
+                break
+            event = draw(st.sampled_from(options))
+            dest = policy.events[event].dest
+            if dest == PREVIOUS:
+                stage, held_from = held_from, ""
+            elif dest is not None:
+                if policy.stage(dest).kind is StageKind.paused:
+                    held_from = stage
+                stage = dest
+            fired.append(event)
+        return fired
+
+    return sequences()
