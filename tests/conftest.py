@@ -9,6 +9,8 @@ from hirepipe import Pipeline, Requisition, standard_policy
 from hirepipe.policy import Policy
 from hirepipe.testing import FakeClock, RecordingHook, make_requisition
 
+pytest_plugins = ["pytester"]
+
 START = pendulum.datetime(2025, 1, 6, 16, tz="America/New_York")
 
 

@@ -629,13 +629,13 @@ def _check_graph(
 ) -> list[PolicyProblem]:
     problems: list[PolicyProblem] = []
     edges: dict[str, set[str]] = {s.name: set() for s in stages}
+    resumes: set[str] = set()  # stages a resume leads out of (back to where a hold began)
     for event in events:
         if event.dest is None:
             continue
-        sources = policy._expand(event.sources)
-        for source in sources:
+        for source in policy._expand(event.sources):
             if event.dest == PREVIOUS:
-                edges[source].update(policy._expand((ACTIVE,)))
+                resumes.add(source)  # only back to a stage already reached: no reach from it
             else:
                 edges[source].add(event.dest)
     reached = {policy.initial}
@@ -653,7 +653,7 @@ def _check_graph(
                     f"unreachable from {policy.initial!r}: add an event that leads to it",
                 )
             )
-        if not spec.terminal and not (edges[spec.name] - {spec.name}):
+        if not spec.terminal and not (edges[spec.name] - {spec.name}) and spec.name not in resumes:
             problems.append(
                 PolicyProblem(
                     f"stages.{spec.name}",

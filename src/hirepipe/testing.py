@@ -215,6 +215,13 @@ def _offer(pipeline: Pipeline, application: Application, requisition: Requisitio
     _references(pipeline, application, requisition)
 
 
+def _lapse(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
+    """Move a fake clock past the live offer's valid-until date."""
+    offer = application.offer
+    if offer is not None and isinstance(pipeline.clock, FakeClock):
+        pipeline.clock.set(max(pipeline.clock.now(), offer.valid_until.add(minutes=1)))
+
+
 STANDARD_RECIPES: dict[str, Recipe] = {
     "complete_debrief": Recipe(prepare=_scorecards),
     "schedule_next_round": Recipe(lambda app: {"interviewers": ["carol"]}),
@@ -228,6 +235,7 @@ STANDARD_RECIPES: dict[str, Recipe] = {
         lambda app: {"reason": "skills", "feedback": "We need deeper database experience."}
     ),
     "keep_warm": Recipe(lambda app: {"warm_until": app.created_at.add(months=6), "consent": True}),
+    "expire": Recipe(prepare=_lapse),
     "hold": Recipe(lambda app: {"reason": "budget freeze"}),
     "resume": Recipe(lambda app: {"reason": "budget back"}),
     "reopen": Recipe(lambda app: {"reason": "reviewed again"}),

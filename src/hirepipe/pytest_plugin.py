@@ -1,0 +1,58 @@
+"""A pytest plugin offering hirepipe's test kit as fixtures (registered as ``hirepipe``).
+
+Installed with hirepipe, it gives every test suite these fixtures, each new per test:
+
+- ``hirepipe_clock``: a :class:`~hirepipe.testing.FakeClock` at Monday 2025-01-06 09:00 in New
+  York, moving in US business days;
+- ``hirepipe_policy``: the standard policy (override the fixture to test your own);
+- ``hirepipe_recorder``: a :class:`~hirepipe.testing.RecordingHook`;
+- ``hirepipe_pipeline``: a :class:`~hirepipe.Pipeline` of the three above;
+- ``hirepipe_requisition``: a requisition from :func:`~hirepipe.testing.make_requisition`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+
+from hirepipe._calendars import calendar_for
+from hirepipe.models import Requisition
+from hirepipe.pipeline import Pipeline
+from hirepipe.policy import Policy
+from hirepipe.standard import standard_policy
+from hirepipe.testing import FakeClock, RecordingHook, make_requisition
+
+
+@pytest.fixture
+def hirepipe_requisition() -> Requisition:
+    """A requisition in New York: one headcount, 120,000-150,000 USD, approver ``cfo``."""
+    return make_requisition()
+
+
+@pytest.fixture
+def hirepipe_clock(hirepipe_requisition: Requisition) -> FakeClock:
+    """A fake clock on Monday 2025-01-06 09:00 New York time, with the requisition's calendar."""
+    return FakeClock(
+        pendulum.datetime(2025, 1, 6, 9, tz=hirepipe_requisition.time_zone),
+        calendar=calendar_for(hirepipe_requisition),
+    )
+
+
+@pytest.fixture
+def hirepipe_policy() -> Policy:
+    """The standard policy; override this fixture to run the kit against your own."""
+    return standard_policy()
+
+
+@pytest.fixture
+def hirepipe_recorder() -> RecordingHook:
+    """A hook that records every applied event."""
+    return RecordingHook()
+
+
+@pytest.fixture
+def hirepipe_pipeline(
+    hirepipe_policy: Policy, hirepipe_clock: FakeClock, hirepipe_recorder: RecordingHook
+) -> Pipeline:
+    """A pipeline running ``hirepipe_policy`` on ``hirepipe_clock``, recording its events."""
+    return Pipeline(hirepipe_policy, clock=hirepipe_clock, hooks=[hirepipe_recorder])
