@@ -7,8 +7,10 @@ what each event accepts as keyword data in :meth:`hirepipe.Pipeline.fire`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pendulum
 from pydantic import Field, StrictBool
@@ -252,8 +254,14 @@ def _days_later(ctx: Context, days: int) -> pendulum.DateTime:
     """``days`` calendar days after now, same wall-clock time in the requisition's zone."""
     if ctx.requisition is None:
         return ctx.now.add(days=days)
-    local = ctx.now.in_timezone(ctx.requisition.time_zone)
-    return as_instant(local.add(days=days))
+    # the standard library's zoneinfo: pendulum reads zone data anew on every lookup
+    local = datetime.fromtimestamp(ctx.now.timestamp(), _zone(ctx.requisition.time_zone))
+    return as_instant(local + timedelta(days=days))
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def _settle_offer(ctx: Context, status: OfferStatus) -> dict[str, Any]:
