@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pendulum
 from pydantic import Field, StrictBool
 
+from hirepipe._approvals import chain_state
 from hirepipe._guards import approved_band
 from hirepipe.models import (
     Approval,
@@ -32,6 +33,7 @@ from hirepipe.models import (
     RequisitionStatus,
     RoundNumber,
     Scorecard,
+    Substitution,
     Text,
     Timestamp,
     as_instant,
@@ -55,6 +57,7 @@ __all__ = [
     "RetargetData",
     "SalaryData",
     "ScorecardData",
+    "SubstitutionData",
 ]
 
 # -- event data ------------------------------------------------------------------------------
@@ -247,7 +250,21 @@ def make_offer(ctx: Context) -> Change:
     offers = app.offers
     if current is not None and current.status is OfferStatus.extended:
         offers = (*offers[:-1], current.model_copy(update={"status": OfferStatus.superseded}))
-    return Change({"offers": (*offers, offer)}, {"offer": offer.model_dump(mode="json")})
+    facts: dict[str, Any] = {"offer": offer.model_dump(mode="json")}
+    band = approved_band(ctx)
+    if current is not None and band is not None and not band.contains(offer.salary, offer.currency):
+        # the guard let it through because the pay steps approved it again: say so
+        facts["reapproved"] = {
+            "reason": "revised pay outside the approved band",
+            "steps": [
+                s.step.name
+                for s in chain_state(ctx.application, ctx.requisition, ctx.settings)
+                if s.step.covers_pay
+            ]
+            if ctx.requisition is not None
+            else [],
+        }
+    return Change({"offers": (*offers, offer)}, facts)
 
 
 def _days_later(ctx: Context, days: int) -> pendulum.DateTime:
@@ -331,8 +348,42 @@ def resume(ctx: Context) -> Change:
 
 
 def reopen(ctx: Context) -> Change:
-    """Undo a rejection (the record keeps the reason)."""
-    return Change({"rejection": None})
+    """Undo a rejection (the record keeps the reason), for this or another requisition."""
+    data: RetargetData = _data(ctx, RetargetData)
+    target = ctx.requisition.id if ctx.requisition is not None else data.requisition_id
+    if target is None or target == ctx.application.requisition_id:
+        return Change({"rejection": None})
+    return Change({"rejection": None, "requisition_id": target}, {"requisition_id": target})
+
+
+class SubstitutionData(EventData):
+    """``replace_approver``: who is away, who decides instead, in which step (default: all)."""
+
+    absent: Identifier
+    substitute: Identifier
+    step: Identifier | None = None
+
+
+def substitute_approver(ctx: Context) -> Change:
+    """Put a substitute in the absent approver's steps; decisions already made stand."""
+    data: SubstitutionData = _data(ctx, SubstitutionData)
+    assert ctx.requisition is not None
+    steps = [
+        s.step.name
+        for s in chain_state(ctx.application, ctx.requisition, ctx.settings)
+        if data.absent in s.approvers and (data.step is None or s.step.name == data.step)
+    ]
+    added = tuple(
+        Substitution(
+            step=step,
+            absent=data.absent,
+            substitute=data.substitute,
+            reason=ctx.reason or "",
+            at=ctx.now,
+        )
+        for step in steps
+    )
+    return Change({"substitutions": (*ctx.application.substitutions, *added)}, {"steps": steps})
 
 
 def add_scorecard(ctx: Context) -> Change:
@@ -424,7 +475,8 @@ STANDARD_EFFECTS: dict[str, EffectSpec] = {
         EffectSpec("retarget", retarget, RetargetData, trusted=True),
         EffectSpec("hold", hold, trusted=True),
         EffectSpec("resume", resume, trusted=True),
-        EffectSpec("reopen", reopen, trusted=True),
+        EffectSpec("reopen", reopen, RetargetData, trusted=True),
+        EffectSpec("substitute_approver", substitute_approver, SubstitutionData, trusted=True),
         EffectSpec("note", _nothing, NoteData, trusted=True),
         EffectSpec("add_scorecard", add_scorecard, ScorecardData, trusted=True),
         EffectSpec("add_approval", add_approval, ApprovalData, trusted=True),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from hirepipe._approvals import StepState, chain_state, current_step, pay_steps_covering
 from hirepipe.errors import Blocker
 from hirepipe.models import Band, Offer, OfferStatus, ReferenceOutcome, ReferenceStatus
 from hirepipe.policy import Context, GuardSpec
@@ -129,31 +130,45 @@ def approvals_granted(ctx: Context) -> Iterator[Blocker]:
             needs_input=True,
         )
         return
-    latest = {a.approver: a for a in ctx.application.approvals}
-    denied = [p for p in requisition.approvers if p in latest and not latest[p].granted]
-    missing = [p for p in requisition.approvers if p not in latest]
-    if denied:
-        yield Blocker(
-            "approval_denied",
-            f"approval denied by {_names(denied)}",
-            {"denied": denied},
-        )
-    if missing:
+    states = chain_state(ctx.application, requisition, ctx.settings)
+    for state in states:
+        if state.impossible:
+            yield Blocker(
+                "approval_denied",
+                f"approval denied by {_names(list(state.denied))} (step {state.step.name!r})",
+                {"denied": list(state.denied), "step": state.step.name},
+            )
+            return
+    waiting = current_step(states)
+    if waiting is not None:
+        short = waiting.step.needed - len(waiting.granted)
+        later = len(states) - states.index(waiting) - 1
+        after = f"; {later} more step{'s' if later > 1 else ''} after it" if later else ""
+        where = "" if len(states) == 1 else f" (step {waiting.step.name!r}{after})"
         yield Blocker(
             "approvals_missing",
-            f"{len(missing)} of {len(requisition.approvers)} approvals missing: {_names(missing)}",
-            {"missing": missing, "expected": len(requisition.approvers)},
+            f"{short} of {waiting.step.needed} approvals missing: "
+            f"{_names(list(waiting.pending))}{where}",
+            {
+                "missing": list(waiting.pending),
+                "expected": waiting.step.needed,
+                "step": waiting.step.name,
+                "steps_after": later,
+            },
         )
 
 
 def approved_band(ctx: Context) -> Band | None:
-    """The band this application's approvals cover: the budget narrowed by every approval."""
+    """The band this application's approvals cover: the budget narrowed by every approval.
+
+    Once ``approve`` has fired, the band it fixed is the answer.
+    """
     app = ctx.application
-    band = app.approved_band
-    if band is None:
-        if ctx.requisition is None:
-            return None
-        band = ctx.requisition.budget
+    if app.approved_band is not None:  # fixed when the approval was granted
+        return app.approved_band
+    if ctx.requisition is None:
+        return None
+    band = ctx.requisition.budget
     for approval in app.approvals:
         if approval.granted and approval.band is not None:
             narrowed = band.intersect(approval.band)
@@ -274,24 +289,40 @@ def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
     band = approved_band(ctx)
     if band is not None and band.contains(terms["salary"], terms["currency"]):
         return
-    if ctx.event == "revise_offer" and _covered_by_new_approval(ctx, terms):
-        return
     if band is None:
         yield _no_band(ctx)
-    else:
-        yield _pay_outside(terms["salary"], terms["currency"], band)
+        return
+    reopened = reopened_pay_steps(ctx, terms["salary"], terms["currency"])
+    if reopened is not None and not reopened:
+        return  # a revision outside the band, approved again by every pay step
+    blocker = _pay_outside(terms["salary"], terms["currency"], band)
+    if reopened:
+        names = [s.step.name for s in reopened]
+        people = [p for s in reopened for p in s.pending]
+        blocker = Blocker(
+            blocker.code,
+            f"{blocker.message}; the pay steps {', '.join(map(repr, names))} must approve it "
+            f"again ({_names(people)})",
+            {**blocker.data, "reopened_steps": names, "approvers": people},
+        )
+    yield blocker
 
 
-def _covered_by_new_approval(ctx: Context, terms: dict[str, Any]) -> bool:
-    """Whether approvals granted since the current offer cover the revised pay."""
+def reopened_pay_steps(ctx: Context, amount: Decimal, currency: str) -> list[StepState] | None:
+    """For a revised offer: the pay steps still to approve ``amount`` again since the offer.
+
+    ``None`` when this is not a revision with a requisition to read the chain from.
+    """
     current = ctx.application.offer
-    since = current.extended_at if current is not None else None
-    return any(
-        a.granted
-        and a.band is not None
-        and (since is None or a.decided_at >= since)
-        and a.band.contains(terms["salary"], terms["currency"])
-        for a in ctx.application.approvals
+    if ctx.event != "revise_offer" or current is None or ctx.requisition is None:
+        return None
+    return pay_steps_covering(
+        ctx.application,
+        ctx.requisition,
+        ctx.settings,
+        amount=amount,
+        currency=currency,
+        since=current.extended_at,
     )
 
 
@@ -404,16 +435,62 @@ def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
     approver = ctx.data.value("approver") or ctx.actor
     if approver is None:
         yield Blocker("approver_missing", "say who decides", needs_input=True)
-    elif requisition is None:
+        return
+    if requisition is None:
         yield Blocker(
             "requisition_required", "pass the requisition to check its approvers", needs_input=True
         )
-    elif approver not in requisition.approvers:
+        return
+    states = chain_state(ctx.application, requisition, ctx.settings)
+    mine = [s for s in states if approver in s.approvers]
+    everyone = [p for s in states for p in s.approvers]
+    if not mine:
         yield Blocker(
             "not_an_approver",
             f"{approver!r} is not an approver of requisition {requisition.id!r}: "
-            f"{_names(list(requisition.approvers))}",
+            f"{_names(everyone)}",
             {"approver": approver},
+        )
+    elif ctx.application.stage == "negotiation":
+        if not any(s.step.covers_pay for s in mine):
+            yield Blocker(
+                "not_a_pay_approver",
+                f"{approver!r} approves no pay step; only pay steps re-approve a revised offer",
+                {"approver": approver},
+            )
+    else:
+        current = current_step(states)
+        if current is not None and all(states.index(s) > states.index(current) for s in mine):
+            yield Blocker(
+                "approval_out_of_order",
+                f"{approver!r} decides in step {mine[0].step.name!r}, which opens once step "
+                f"{current.step.name!r} is granted",
+                {"approver": approver, "step": mine[0].step.name, "current": current.step.name},
+            )
+
+
+def absent_approver_in_chain(ctx: Context) -> Iterator[Blocker]:
+    """The replaced approver is in the step named, and the substitute is not already."""
+    requisition = ctx.requisition
+    if requisition is None:
+        yield Blocker(
+            "requisition_required", "pass the requisition to read its chain", needs_input=True
+        )
+        return
+    absent, substitute = ctx.data.value("absent"), ctx.data.value("substitute")
+    states = chain_state(ctx.application, requisition, ctx.settings)
+    steps = [s for s in states if absent in s.approvers]
+    if not steps:
+        yield Blocker(
+            "not_an_approver",
+            f"{absent!r} approves no step of requisition {requisition.id!r}",
+            {"approver": absent},
+        )
+    elif any(substitute in s.approvers for s in steps):
+        yield Blocker(
+            "substitute_already_approves",
+            f"{substitute!r} already approves step {steps[0].step.name!r}",
+            {"approver": substitute},
         )
 
 
@@ -485,7 +562,12 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
         GuardSpec("reason_given", reason_given, "a reason"),
         GuardSpec("warm_until_set", warm_until_set, "a warm-until date and consent"),
         GuardSpec("interviewer_assigned", interviewer_assigned, "the author interviews the round"),
-        GuardSpec("approver_in_chain", approver_in_chain, "the approver is in the chain"),
+        GuardSpec("approver_in_chain", approver_in_chain, "the approver's step is open"),
+        GuardSpec(
+            "absent_approver_in_chain",
+            absent_approver_in_chain,
+            "the replaced approver is in the chain",
+        ),
         GuardSpec("referee_known", referee_known, "the referee is on record (and consented)"),
         GuardSpec("referee_new", referee_new, "the referee is not on record yet"),
     )

@@ -35,6 +35,7 @@ from pydantic_core import PydanticCustomError, core_schema
 __all__ = [
     "Application",
     "Approval",
+    "ApprovalStep",
     "Band",
     "Candidate",
     "CompanySize",
@@ -51,6 +52,7 @@ __all__ = [
     "Requisition",
     "RequisitionStatus",
     "Scorecard",
+    "Substitution",
     "Timestamp",
     "TransitionRecord",
     "as_instant",
@@ -299,10 +301,52 @@ class Candidate(_Frozen):
     consent_to_contact: StrictBool = False
 
 
+class ApprovalStep(_Frozen):
+    """One group of an approval chain: ``required`` of its ``approvers`` must grant it.
+
+    Steps run in sequence: a step's approvers decide once every earlier step is granted.
+    ``covers_pay`` marks steps that approve compensation: a revised offer outside the approved
+    band reopens only those. ``due_days`` is the business days the step may take (default: the
+    policy's ``approval_days``).
+    """
+
+    name: Identifier
+    approvers: tuple[Identifier, ...] = Field(min_length=1)
+    required: Annotated[int, Field(strict=True, ge=1)] | None = None
+    covers_pay: StrictBool = True
+    due_days: Annotated[int, Field(strict=True, ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _enough_approvers(self) -> Self:
+        if self.required is not None and self.required > len(self.approvers):
+            raise PydanticCustomError(
+                "step_required",
+                "step {name!r} requires {required} approvals but names {count} approvers",
+                {"name": self.name, "required": self.required, "count": len(self.approvers)},
+            )
+        return self
+
+    @property
+    def needed(self) -> int:
+        """How many grants the step needs (all approvers unless ``required`` says fewer)."""
+        return self.required if self.required is not None else len(self.approvers)
+
+
+class Substitution(_Frozen):
+    """An approver replaced in one step (out of office); audited, the chain not restarted."""
+
+    step: Identifier
+    absent: Identifier
+    substitute: Identifier
+    reason: Text
+    at: Timestamp
+
+
 class Requisition(_Model):
     """An approved opening: headcount, budget band and the people who decide.
 
-    ``approvers`` are the people whose approval an offer needs; ``recruiter`` (or else the
+    ``approvers`` are the people whose approval an offer needs: with no ``approval_chain``,
+    the policy groups them into sequential steps by company size. ``recruiter`` (or else the
     hiring manager) owes the candidate their updates; ``time_zone`` and ``country`` are where
     business days are counted.
     """
@@ -321,6 +365,7 @@ class Requisition(_Model):
     hiring_manager: Identifier
     recruiter: Identifier | None = None
     approvers: list[Identifier] = Field(default_factory=list)
+    approval_chain: tuple[ApprovalStep, ...] = ()
     status: RequisitionStatus = RequisitionStatus.open
 
     @property
@@ -490,6 +535,7 @@ class Application(_Model):
     references: tuple[Reference, ...] = ()
     reference_notice_at: Timestamp | None = None
     approvals: tuple[Approval, ...] = ()
+    substitutions: tuple[Substitution, ...] = ()
     proposed_salary: Money | None = None
     approved_band: Band | None = None
     offers: tuple[Offer, ...] = ()

@@ -125,7 +125,17 @@ class PolicySettings(BaseModel):
     review_days: int = Field(default=10, ge=1, strict=True)
     """Business days a slate review may take (the prior's mean share is about 8.5)."""
     approval_days: int = Field(default=5, ge=1, strict=True)
-    """Business days each approval may take (the prior's mean share is about 4.8)."""
+    """Business days each approval step may take (the prior's mean share is about 4.8)."""
+    approval_steps: dict[str, int] = Field(
+        default_factory=lambda: {"small": 1, "medium": 1, "large": 2, "enterprise": 3}
+    )
+    """Sequential steps a requisition's approvers are split into, by company size, when the
+    requisition names no ``approval_chain``: larger companies approve in longer chains."""
+    runner_ups: int = Field(default=2, ge=0, strict=True)
+    """Candidates kept warm in the talent pool when a requisition is filled; the rest are
+    rejected (``role_filled``)."""
+    warm_days: int = Field(default=180, ge=1, strict=True)
+    """Calendar days a runner-up stays in the talent pool."""
 
 
 @dataclass(slots=True)

@@ -182,7 +182,14 @@ _EVENTS: tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...], str | No
     ),
     ("hold", (ACTIVE,), "on_hold", ("reason_given",), "hold", "pause"),
     ("resume", ("on_hold",), PREVIOUS, ("reason_given",), "resume", "resume where it left"),
-    ("reopen", ("rejected",), "review", ("reason_given",), "reopen", "undo a rejection"),
+    (
+        "reopen",
+        ("rejected",),
+        "review",
+        ("reason_given",),
+        "reopen",
+        "undo a rejection, for this or another requisition",
+    ),
     # activities: recorded, no stage change
     ("note", (ANY,), None, (), "note", "a note"),
     ("thank_you_received", (ANY,), None, (), "note", "the candidate sent a thank-you note"),
@@ -211,6 +218,14 @@ _EVENTS: tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...], str | No
         ("approver_in_chain",),
         "add_approval",
         "an approver's decision",
+    ),
+    (
+        "replace_approver",
+        ("review", "approval", "references", "negotiation"),
+        None,
+        ("reason_given", "absent_approver_in_chain"),
+        "substitute_approver",
+        "an approver away: a substitute decides instead",
     ),
     (
         "add_reference",
@@ -260,7 +275,7 @@ def standard_policy(settings: PolicySettings | None = None) -> Policy:
             guards=tuple(STANDARD_GUARDS[g] for g in guards),
             effect=STANDARD_EFFECTS[effect] if effect is not None else None,
             description=description,
-            retarget=name == "reactivate",
+            retarget=name in {"reactivate", "reopen"},
         )
         for name, sources, dest, guards, effect, description in _EVENTS
     ]

@@ -1,0 +1,126 @@
+"""Approval chains: steps in sequence, each needing k of its n approvers, as Greenhouse runs them.
+
+The chain is the requisition's ``approval_chain``, or, when it names none, its ``approvers``
+split into sequential steps by company size (the policy's ``approval_steps``). Decisions are the
+application's ``approvals`` (the latest per approver counts) after its ``substitutions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from hirepipe.models import Application, ApprovalStep, Requisition
+from hirepipe.policy import PolicySettings
+
+__all__ = ["StepState", "chain_of", "chain_state", "current_step", "pay_steps_covering"]
+
+
+def chain_of(requisition: Requisition, settings: PolicySettings) -> tuple[ApprovalStep, ...]:
+    """Return the requisition's approval chain (its own, or its approvers split by size)."""
+    if requisition.approval_chain:
+        return requisition.approval_chain
+    people = list(requisition.approvers)
+    if not people:
+        return ()
+    count = min(settings.approval_steps.get(str(requisition.company_size), 1), len(people))
+    size, extra = divmod(len(people), count)
+    steps, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        steps.append(ApprovalStep(name=f"step-{index + 1}", approvers=tuple(people[start:end])))
+        start = end
+    return tuple(steps)
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    """Where one step stands for one application."""
+
+    step: ApprovalStep
+    approvers: tuple[str, ...]  # after substitutions
+    granted: tuple[str, ...]
+    denied: tuple[str, ...]
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Approvers who have not decided."""
+        return tuple(p for p in self.approvers if p not in self.granted and p not in self.denied)
+
+    @property
+    def satisfied(self) -> bool:
+        """Whether enough approvers granted."""
+        return len(self.granted) >= self.step.needed
+
+    @property
+    def impossible(self) -> bool:
+        """Whether too many denied for the step ever to be granted."""
+        return len(self.approvers) - len(self.denied) < self.step.needed
+
+
+def _approvers(application: Application, step: ApprovalStep) -> tuple[str, ...]:
+    people = list(step.approvers)
+    for substitution in application.substitutions:
+        if substitution.step == step.name and substitution.absent in people:
+            people[people.index(substitution.absent)] = substitution.substitute
+    return tuple(people)
+
+
+def chain_state(
+    application: Application,
+    requisition: Requisition,
+    settings: PolicySettings,
+    *,
+    since: datetime | None = None,
+) -> list[StepState]:
+    """Return the state of each step, counting decisions made at or after ``since``."""
+    latest = {
+        a.approver: a for a in application.approvals if since is None or a.decided_at >= since
+    }
+    states = []
+    for step in chain_of(requisition, settings):
+        people = _approvers(application, step)
+        decided = [latest[p] for p in people if p in latest]
+        states.append(
+            StepState(
+                step=step,
+                approvers=people,
+                granted=tuple(a.approver for a in decided if a.granted),
+                denied=tuple(a.approver for a in decided if not a.granted),
+            )
+        )
+    return states
+
+
+def current_step(states: Sequence[StepState]) -> StepState | None:
+    """Return the first step not yet granted, or ``None`` when the whole chain is."""
+    return next((state for state in states if not state.satisfied), None)
+
+
+def pay_steps_covering(
+    application: Application,
+    requisition: Requisition,
+    settings: PolicySettings,
+    *,
+    amount: Decimal,
+    currency: str,
+    since: datetime,
+) -> list[StepState]:
+    """Return the pay steps NOT yet re-granted, since ``since``, for ``amount`` in ``currency``.
+
+    A pay step counts as re-granted when enough of its approvers granted a band covering the
+    amount at or after ``since``. An empty list means every pay step covers the new pay.
+    """
+    covering = application.model_copy(
+        update={
+            "approvals": tuple(
+                a
+                for a in application.approvals
+                if a.granted and a.band is not None and a.band.contains(amount, currency)
+            )
+        }
+    )
+    states = chain_state(covering, requisition, settings, since=since)
+    return [s for s in states if s.step.covers_pay and not s.satisfied]
