@@ -20,6 +20,7 @@ from hirepipe.errors import HirepipeError as HirepipeError
 from hirepipe.errors import PolicyError as PolicyError
 from hirepipe.errors import PolicyProblem as PolicyProblem
 from hirepipe.errors import RequisitionMismatch as RequisitionMismatch
+from hirepipe.errors import SlateError as SlateError
 from hirepipe.errors import TransitionError as TransitionError
 from hirepipe.errors import TransitionNotAllowed as TransitionNotAllowed
 from hirepipe.estimate import Estimate as Estimate
@@ -29,6 +30,7 @@ from hirepipe.estimate import StageDistribution as StageDistribution
 from hirepipe.estimate import TimelineEstimator as TimelineEstimator
 from hirepipe.models import Application as Application
 from hirepipe.models import Approval as Approval
+from hirepipe.models import ApprovalStep as ApprovalStep
 from hirepipe.models import Band as Band
 from hirepipe.models import Candidate as Candidate
 from hirepipe.models import CompanySize as CompanySize
@@ -43,6 +45,7 @@ from hirepipe.models import Rejection as Rejection
 from hirepipe.models import Requisition as Requisition
 from hirepipe.models import RequisitionStatus as RequisitionStatus
 from hirepipe.models import Scorecard as Scorecard
+from hirepipe.models import Substitution as Substitution
 from hirepipe.models import TransitionRecord as TransitionRecord
 from hirepipe.pipeline import Fired as Fired
 from hirepipe.pipeline import Hook as Hook
@@ -62,11 +65,13 @@ from hirepipe.policy import StageKind as StageKind
 from hirepipe.policy import StageSpec as StageSpec
 from hirepipe.registry import Registry as Registry
 from hirepipe.registry import standard_registry as standard_registry
+from hirepipe.slate import Slate as Slate
 from hirepipe.standard import standard_policy as standard_policy
 
 __all__ = [
     "Application",
     "Approval",
+    "ApprovalStep",
     "Band",
     "Blocker",
     "BusinessCalendar",
@@ -113,9 +118,12 @@ __all__ = [
     "RequisitionStatus",
     "Scorecard",
     "ServiceLevels",
+    "Slate",
+    "SlateError",
     "StageDistribution",
     "StageKind",
     "StageSpec",
+    "Substitution",
     "SystemClock",
     "TimelineEstimator",
     "TransitionError",

@@ -9,8 +9,9 @@ method and for the array forms:
   in ``working_days`` is a business day too. Precedence: ``working_days``, then shutdown days and
   extra holidays, then national working weekends, then public holidays, then the weekmask.
 - **Counting is half-open**: ``business_days_between(a, b)`` counts the business days in
-  ``[a, b)`` (``a`` counts if it is one, ``b`` never does), and is negative when ``b < a``:
-  ``-business_days_between(b, a)``. This is numpy's ``busday_count``.
+  ``[a, b)`` (``a`` counts if it is one, ``b`` never does), and is ``-business_days_between(b,
+  a)`` when ``b < a``. This is numpy's ``busday_count`` forwards; backwards numpy counts
+  ``(b, a]``, which breaks the identity below for a start off a business day, so we shift it.
 - **Adding rolls forward first**: ``add_business_days(d, n)`` starts from ``d`` if it is a business
   day, else from the next one, then moves ``n`` business days (back when ``n < 0``). This is numpy's
   ``busday_offset(..., roll="forward")``. So for every ``d`` and ``n``,
@@ -20,7 +21,10 @@ method and for the array forms:
   date is what counts (23:30 in Los Angeles is still that day there). A naive datetime is refused.
   Output follows input: a date gives a ``pendulum.Date``; a datetime gives a ``pendulum.DateTime``
   in the calendar's time zone at the same local wall-clock time on the resulting day.
-- Dates must fall in the years 1900 to 2200.
+- **Clock changes**: on a day the zone's clocks change, a skipped wall-clock time moves forward
+  and a repeated one takes the later offset, as ``pendulum.datetime`` does.
+- The weekend is the country's current one for every year (``holidays`` knows that Saudi Arabia
+  had Thursday-Friday before mid-2013; numpy takes one weekmask). Dates must fall in 1900-2200.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from __future__ import annotations
 import datetime as _dt
 import operator
 import threading
+import zoneinfo
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Final, Literal, overload
 
 import holidays
 import numpy as np
@@ -49,22 +54,20 @@ DayArray = npt.NDArray[np.datetime64]
 _DAY = np.dtype("datetime64[D]")
 _EPOCH = _dt.date(1970, 1, 1).toordinal()  # datetime64[D] counts days from 1970-01-01
 _FIRST_YEAR, _LAST_YEAR = 1900, 2200
-_ONE_DAY = _dt.timedelta(days=1)
+_ZONES = (zoneinfo.ZoneInfo, _dt.timezone)  # zones that always give an offset (pendulum's too)
 
 
 @dataclass(frozen=True, slots=True)
 class _Table:
     """One immutable snapshot of loaded years; replaced whole, so readers need no lock."""
 
-    first: _dt.date  # numpy's answers are right for dates in [first, end): a year inside the load
-    end: _dt.date
-    first64: np.datetime64
-    end64: np.datetime64
+    lo: int  # numpy's answers are right for ordinals in [lo, hi): a year inside the load
+    hi: int
     busdaycal: np.busdaycalendar
     worked: frozenset[int]  # ordinals of worked days numpy counts as off (weekend days)
     worked_sorted: tuple[int, ...]
     worked64: DayArray
-    worked_ranks: npt.NDArray[np.int64]  # business days before each worked day, from first64
+    worked_ranks: npt.NDArray[np.int64]  # business days before each worked day, from lo
     names: dict[_dt.date, str]
     shifts: frozenset[int]  # ordinals of days the time zone changes its UTC offset
 
@@ -93,9 +96,9 @@ class BusinessCalendar:
         shutdown_days: Iterable[_dt.date] = (),
         working_days: Iterable[_dt.date] = (),
     ) -> None:
-        self.country = country
-        self.subdiv = subdiv
-        self.time_zone = time_zone
+        self.country: Final = country
+        self.subdiv: Final = subdiv
+        self.time_zone: Final = time_zone
         try:
             self._tz = pendulum.timezone(time_zone)
         except (ValueError, TypeError, AttributeError) as exc:  # InvalidTimezone is a ValueError
@@ -114,7 +117,7 @@ class BusinessCalendar:
                 f"bad weekmask {weekmask!r}: {exc}; give at least one working day as"
                 " '1111100', 'Mon Tue Wed Thu Fri' or seven 0/1 values from Monday"
             ) from exc
-        self.weekmask: str = "".join("1" if on else "0" for on in mask)
+        self.weekmask: Final = "".join("1" if on else "0" for on in mask)
         self._extra = frozenset(self._day_of(d) for d in extra_holidays)
         self._shutdown = frozenset(self._day_of(d) for d in shutdown_days)
         self._working = frozenset(self._day_of(d) for d in working_days)
@@ -122,10 +125,9 @@ class BusinessCalendar:
             days = ", ".join(d.isoformat() for d in clash)
             raise CalendarError(f"days both worked and off: {days}; keep each in one list")
         self._lock = threading.Lock()
-        never = _dt.date.min  # an empty window: the first call loads the years it needs
+        # an empty window: the first call loads the years it needs
         self._table = _Table(
-            never, never, np.datetime64("NaT", "D"), np.datetime64("NaT", "D"),
-            np.busdaycalendar(weekmask=mask), frozenset(), (), np.array([], dtype=_DAY),
+            0, 0, np.busdaycalendar(weekmask=mask), frozenset(), (), np.array([], dtype=_DAY),
             np.array([], dtype=np.int64), {}, frozenset(),
         )  # fmt: skip
 
@@ -141,18 +143,16 @@ class BusinessCalendar:
 
     def local_date(self, when: _dt.date) -> pendulum.Date:
         """Return the date ``when`` falls on in the calendar's time zone."""
-        day, _ = self._split(when)
-        return pendulum.Date(day.year, day.month, day.day)
+        return pendulum.Date.fromordinal(self._split(when)[0])
 
     def is_business_day(self, when: _dt.date) -> bool:
         """Return whether ``when`` (its local date, for a datetime) is a business day."""
-        day, _ = self._split(when)
+        ordinal, _ = self._split(when)
         table = self._table
-        if not table.first <= day < table.end:
-            table = self._cover(_to64(day), _to64(day))
-        ordinal = day.toordinal()
+        if not table.lo <= ordinal < table.hi:
+            table = self._cover(_to64(ordinal), _to64(ordinal))
         return ordinal in table.worked or bool(
-            np.is_busday(np.datetime64(ordinal - _EPOCH, "D"), busdaycal=table.busdaycal)
+            np.is_busday(_to64(ordinal), busdaycal=table.busdaycal)
         )
 
     @overload
@@ -166,8 +166,8 @@ class BusinessCalendar:
         ``business_days_between(when, result) == n`` always holds. Returns the type given:
         a ``pendulum.Date``, or a ``pendulum.DateTime`` at the same local wall-clock time.
         """
-        day, local = self._split(when)
-        return self._join(self._offset(day, _steps(n)), local)
+        ordinal, local = self._split(when)
+        return self._join(self._offset(ordinal, _steps(n)), local)
 
     @overload
     def next_business_day(self, when: _dt.datetime) -> pendulum.DateTime: ...
@@ -175,8 +175,8 @@ class BusinessCalendar:
     def next_business_day(self, when: _dt.date) -> pendulum.Date: ...
     def next_business_day(self, when: _dt.date) -> pendulum.Date:
         """Return the first business day strictly after ``when``."""
-        day, local = self._split(when)
-        return self._join(self._offset(day + _ONE_DAY, 0), local)
+        ordinal, local = self._split(when)
+        return self._join(self._offset(ordinal + 1, 0), local)
 
     @overload
     def roll(self, when: _dt.datetime, direction: Roll = ...) -> pendulum.DateTime: ...
@@ -184,11 +184,11 @@ class BusinessCalendar:
     def roll(self, when: _dt.date, direction: Roll = ...) -> pendulum.Date: ...
     def roll(self, when: _dt.date, direction: Roll = "forward") -> pendulum.Date:
         """Return ``when`` if it is a business day, else the next (or previous) one."""
-        day, local = self._split(when)
+        ordinal, local = self._split(when)
         if direction == "forward":
-            return self._join(self._offset(day, 0), local)
-        if direction == "backward":  # the business day before the first one after ``day``
-            return self._join(self._offset(day + _ONE_DAY, -1), local)
+            return self._join(self._offset(ordinal, 0), local)
+        if direction == "backward":  # the business day before the first one after ``when``
+            return self._join(self._offset(ordinal + 1, -1), local)
         raise CalendarError(f"roll direction must be 'forward' or 'backward', not {direction!r}")
 
     def business_days_between(self, start: _dt.date, stop: _dt.date) -> int:
@@ -196,19 +196,12 @@ class BusinessCalendar:
 
         For any day ``d``: ``business_days_between(d, add_business_days(d, n)) == n``.
         """
-        first, _ = self._split(start)
-        last, _ = self._split(stop)
+        a, b = self._split(start)[0], self._split(stop)[0]
+        back = int(b < a)  # numpy counts (b, a] backwards: a day earlier makes that [b, a)
         table = self._table
-        if not (table.first <= first < table.end and table.first <= last < table.end):
-            table = self._cover(_to64(min(first, last)), _to64(max(first, last)))
-        a, b = first.toordinal(), last.toordinal()
-        count = int(
-            np.busday_count(
-                np.datetime64(a - _EPOCH, "D"),
-                np.datetime64(b - _EPOCH, "D"),
-                busdaycal=table.busdaycal,
-            )
-        )
+        if not (table.lo <= min(a, b) - back and max(a, b) < table.hi):
+            table = self._cover(_to64(min(a, b) - back), _to64(max(a, b)))
+        count = int(np.busday_count(_to64(a - back), _to64(b - back), busdaycal=table.busdaycal))
         if table.worked_sorted:
             count += bisect_left(table.worked_sorted, b) - bisect_left(table.worked_sorted, a)
         return count
@@ -219,13 +212,12 @@ class BusinessCalendar:
         Public holidays (weekend ones too), extra holidays and shutdown days, by date; a public
         holiday listed in ``working_days`` or worked nationally is left out.
         """
-        first, _ = self._split(start)
-        last, _ = self._split(stop)
+        first, last = self._split(start)[0], self._split(stop)[0]
         table = self._cover(_to64(first), _to64(max(first, last)))
         return [
             (pendulum.Date(d.year, d.month, d.day), name)
             for d, name in sorted(table.names.items())
-            if first <= d < last
+            if first <= d.toordinal() < last
         ]
 
     # -- array forms ----------------------------------------------------------------------------
@@ -236,7 +228,8 @@ class BusinessCalendar:
         table = self._cover_array(days)
         result: npt.NDArray[np.bool_] = np.is_busday(days, busdaycal=table.busdaycal)
         if table.worked_sorted:
-            result |= _member(table.worked64, days)
+            index = np.minimum(np.searchsorted(table.worked64, days), len(table.worked64) - 1)
+            result |= table.worked64[index] == days
         return result
 
     def add_business_days_array(self, dates: npt.ArrayLike, n: int | npt.ArrayLike) -> DayArray:
@@ -252,7 +245,9 @@ class BusinessCalendar:
                 result = np.asarray(_shift(table, days, steps))
             except ValueError as exc:  # shapes that do not broadcast
                 raise CalendarError(f"dates and n do not fit together: {exc}") from exc
-            if result.size == 0 or (table.first64 <= result.min() and result.max() < table.end64):
+            if result.size == 0 or (
+                _to64(table.lo) <= result.min() and result.max() < _to64(table.hi)
+            ):
                 return result
             table = self._cover(result.min(), result.max())
 
@@ -261,38 +256,46 @@ class BusinessCalendar:
     ) -> npt.NDArray[np.int64]:
         """Elementwise ``business_days_between`` over ``datetime64[D]`` dates (they broadcast)."""
         first, last = _days(start, "start"), _days(stop, "stop")
-        self._cover_array(first)
-        table = self._cover_array(last)
         try:
-            count: npt.NDArray[np.int64] = np.busday_count(first, last, busdaycal=table.busdaycal)
+            back = (last < first).astype("timedelta64[D]")  # as in the scalar form: [b, a)
         except ValueError as exc:
             raise CalendarError(f"start and stop do not fit together: {exc}") from exc
+        self._cover_array(first - back)
+        table = self._cover_array(last - back)
+        count: npt.NDArray[np.int64] = np.busday_count(
+            first - back, last - back, busdaycal=table.busdaycal
+        )
         if table.worked_sorted:
             count += np.searchsorted(table.worked64, last) - np.searchsorted(table.worked64, first)
         return count
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _split(self, when: _dt.date) -> tuple[_dt.date, _dt.datetime | None]:
-        """Return the local date of ``when`` and, for a datetime, its local datetime."""
+    def _split(self, when: _dt.date) -> tuple[int, _dt.datetime | None]:
+        """Return the ordinal of ``when``'s local date and, for a datetime, its local time."""
         if isinstance(when, _dt.datetime):
-            if when.tzinfo is self._tz:  # already local: skip pendulum's costly astimezone
-                return when.date(), when
-            if when.tzinfo is None or when.utcoffset() is None:
+            zone = when.tzinfo
+            if zone is self._tz:
+                return when.toordinal(), when
+            if zone is None or (not isinstance(zone, _ZONES) and when.utcoffset() is None):
                 raise CalendarError(
                     f"naive datetime {when.isoformat()}: attach a time zone"
                     " (e.g. pendulum.datetime(..., tz='America/New_York')) so its local date"
                     f" in {self.time_zone} is known"
                 )
+            if type(when) is not _dt.datetime:  # pendulum's astimezone is slow: convert a copy
+                when = _dt.datetime(
+                    when.year, when.month, when.day, when.hour, when.minute, when.second,
+                    when.microsecond, tzinfo=zone, fold=when.fold,
+                )  # fmt: skip
             local = when.astimezone(self._tz)
-            return local.date(), local
+            return local.toordinal(), local
         if isinstance(when, _dt.date):
-            return when, None
+            return when.toordinal(), None
         raise CalendarError(f"expected a date or an aware datetime, got {type(when).__name__}")
 
     def _day_of(self, when: _dt.date) -> _dt.date:
-        day, _ = self._split(when)
-        return _dt.date(day.year, day.month, day.day)  # plain dates: they are dictionary keys
+        return _dt.date.fromordinal(self._split(when)[0])  # plain dates: they are dict keys
 
     def _join(self, day: _dt.date, local: _dt.datetime | None) -> pendulum.Date:
         """Return ``day`` as a Date, or at ``local``'s wall-clock time when it is given."""
@@ -310,18 +313,22 @@ class BusinessCalendar:
             local.microsecond, tzinfo=self._tz, fold=1,
         )  # fmt: skip
 
-    def _offset(self, day: _dt.date, steps: int) -> _dt.date:
-        """Roll ``day`` forward to a business day, then move ``steps`` business days."""
-        start = np.datetime64(day.toordinal() - _EPOCH, "D")
+    def _offset(self, ordinal: int, steps: int) -> _dt.date:
+        """Roll ``ordinal``'s day forward to a business day, then move ``steps`` business days."""
+        start = _to64(ordinal)
         table = self._table
-        if not table.first <= day < table.end:
+        if not table.lo <= ordinal < table.hi:
             table = self._cover(start, start)
         while True:
-            result = _shift(table, start, steps).item()
-            if isinstance(result, _dt.date) and table.first <= result < table.end:
+            if table.worked_sorted:
+                result = _shift(table, start, steps).item()
+            else:  # the usual case, inlined: this is the hot path
+                result = np.busday_offset(start, steps, "forward", busdaycal=table.busdaycal).item()
+            if isinstance(result, _dt.date) and table.lo <= result.toordinal() < table.hi:
                 return result
             # the answer left the loaded years (or Python's date range): load more and redo
-            table = self._cover(start, np.datetime64(result, "D"))
+            end = np.datetime64(result, "D")
+            table = self._cover(min(start, end), max(start, end))
 
     def _cover_array(self, days: DayArray) -> _Table:
         table = self._table
@@ -330,7 +337,7 @@ class BusinessCalendar:
         low, high = days.min(), days.max()
         if np.isnat(low):  # min and max propagate NaT, so this finds any
             raise CalendarError("dates contain NaT; drop or fill the missing dates first")
-        if table.first64 <= low and high < table.end64:
+        if _to64(table.lo) <= low and high < _to64(table.hi):
             return table
         return self._cover(low, high)
 
@@ -345,11 +352,11 @@ class BusinessCalendar:
             )
         with self._lock:
             table = self._table
-            if table.first64 <= low and high < table.end64:
+            if _to64(table.lo) <= low and high < _to64(table.hi):
                 return table  # another thread loaded them meanwhile
-            if table.first < table.end:  # grow the loaded years, never shrink them
-                first_year = min(first_year, table.first.year)
-                last_year = max(last_year, table.end.year - 1)
+            if table.lo < table.hi:  # grow the loaded years, never shrink them
+                first_year = min(first_year, _dt.date.fromordinal(table.lo).year)
+                last_year = max(last_year, _dt.date.fromordinal(table.hi).year - 1)
             self._table = table = self._build(first_year - 1, last_year + 1)
             return table
 
@@ -369,22 +376,14 @@ class BusinessCalendar:
         )
         worked = sorted(d for d in self._working | national if not mask[d.weekday()])
         worked64 = np.array(worked, dtype=_DAY).reshape(-1)
-        first = _dt.date(first_year + 1, 1, 1)
-        first64 = np.datetime64(first, "D")
-        ranks = np.busday_count(first64, worked64, busdaycal=calendar) + np.arange(len(worked))
+        lo = _dt.date(first_year + 1, 1, 1).toordinal()
+        ranks = np.busday_count(_to64(lo), worked64, busdaycal=calendar) + np.arange(len(worked))
+        worked_ordinals = tuple(d.toordinal() for d in worked)
         return _Table(
-            first=first,
-            end=_dt.date(last_year, 1, 1),
-            first64=first64,
-            end64=np.datetime64(_dt.date(last_year, 1, 1), "D"),
-            busdaycal=calendar,
-            worked=frozenset(d.toordinal() for d in worked),
-            worked_sorted=tuple(d.toordinal() for d in worked),
-            worked64=worked64,
-            worked_ranks=ranks.astype(np.int64),
-            names=names,
-            shifts=_offset_changes(self._tz, first_year, last_year),
-        )
+            lo, _dt.date(last_year, 1, 1).toordinal(), calendar, frozenset(worked_ordinals),
+            worked_ordinals, worked64, ranks.astype(np.int64), names,
+            _offset_changes(self._tz, first_year, last_year),
+        )  # fmt: skip
 
 
 def _shift(
@@ -401,11 +400,11 @@ def _shift(
     if not table.worked_sorted:
         return np.busday_offset(days, steps, roll="forward", busdaycal=calendar)
     worked_before = np.searchsorted(table.worked64, days)
-    rank = np.busday_count(table.first64, days, busdaycal=calendar) + worked_before + steps
+    rank = np.busday_count(_to64(table.lo), days, busdaycal=calendar) + worked_before + steps
     index = np.searchsorted(table.worked_ranks, rank)
     nearest = np.minimum(index, len(table.worked_ranks) - 1)
     # numpy's day of rank ``rank - index``, reached from ``days`` itself: busday_offset walks
-    # every holiday it passes, so a short hop is far cheaper than one from ``first64``
+    # every holiday it passes, so a short hop is far cheaper than one from ``lo``
     plain = np.busday_offset(
         days, steps + worked_before - index, roll="forward", busdaycal=calendar
     )
@@ -418,12 +417,6 @@ def _offset_changes(zone: _dt.tzinfo, first_year: int, last_year: int) -> frozen
     stop = _dt.date(last_year + 1, 1, 1).toordinal()
     offsets = [zone.utcoffset(_dt.datetime.fromordinal(o)) for o in range(first, stop + 1)]
     return frozenset(first + i for i in range(stop - first) if offsets[i] != offsets[i + 1])
-
-
-def _member(sorted_days: DayArray, days: DayArray) -> npt.NDArray[np.bool_]:
-    index = np.minimum(np.searchsorted(sorted_days, days), len(sorted_days) - 1)
-    found: npt.NDArray[np.bool_] = sorted_days[index] == days
-    return found
 
 
 def _days(values: npt.ArrayLike, what: str) -> DayArray:
@@ -443,8 +436,8 @@ def _steps(n: int) -> int:
         raise CalendarError(f"n must be a whole number of business days, got {n!r}") from None
 
 
-def _to64(day: _dt.date) -> np.datetime64:
-    return np.datetime64(day.toordinal() - _EPOCH, "D")
+def _to64(ordinal: int) -> np.datetime64:
+    return np.datetime64(ordinal - _EPOCH, "D")
 
 
 def _load_holidays(country: str, subdiv: str | None, years: Iterable[int]) -> holidays.HolidayBase:

@@ -9,6 +9,7 @@
     │   ├── GuardRejected            the event exists, but guards block it (carries the blockers)
     │   └── ConcurrentUpdate         another writer changed the application first
     ├── RequisitionMismatch      the application belongs to another requisition
+    ├── SlateError               a requisition-level request that cannot be met
     ├── CalendarError            bad input to the business-day calendar
     └── EstimateError            bad input to the timeline estimator
 
@@ -36,6 +37,7 @@ __all__ = [
     "PolicyError",
     "PolicyProblem",
     "RequisitionMismatch",
+    "SlateError",
     "TransitionError",
     "TransitionNotAllowed",
 ]
@@ -183,6 +185,18 @@ class RequisitionMismatch(HirepipeError):
             f"application {application_id!r} belongs to requisition {expected!r}, "
             f"not {given!r}; pass its own requisition"
         )
+
+
+class SlateError(HirepipeError):
+    """A requisition-level request that cannot be met: an unknown or duplicate application.
+
+    ``requisition_id`` and ``application_id`` say which.
+    """
+
+    def __init__(self, message: str, *, requisition_id: str, application_id: str) -> None:
+        self.requisition_id = requisition_id
+        self.application_id = application_id
+        super().__init__(message)
 
 
 class CalendarError(HirepipeError, ValueError):

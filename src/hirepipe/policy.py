@@ -136,6 +136,8 @@ class PolicySettings(BaseModel):
     rejected (``role_filled``)."""
     warm_days: int = Field(default=180, ge=1, strict=True)
     """Calendar days a runner-up stays in the talent pool."""
+    ranking: str = "mean_recommendation"
+    """How a slate is ranked: a name from :data:`hirepipe.slate.RANKINGS`."""
 
 
 @dataclass(slots=True)

@@ -1,0 +1,405 @@
+"""The requisition level: a slate of candidates reviewed together, filled, and kept warm.
+
+A hiring decision is never about one candidate. A :class:`Slate` holds a requisition and its
+applications and fires every event through the :class:`~hirepipe.Pipeline`, so each rule
+below is a guard or a transition with a record:
+
+- the review compares the whole slate (:meth:`Slate.ranking`), and closes when every active
+  candidate's debrief is complete or the review deadline passes, whichever comes first; until
+  then ``request_approval`` is blocked with ``review_open``;
+- accepting the last headcount fills the requisition: the best runner-ups (whose debrief
+  recommended hiring, up to the policy's ``runner_ups``) go to the talent pool with a
+  warm-until date, everyone else still open is rejected (``role_filled``) with feedback on
+  request, so nobody is left in limbo;
+- when a chosen candidate declines, withdraws or lets an offer expire, the next runner-up is
+  brought forward (from review, or from the talent pool) until the headcount is filled or the
+  slate is exhausted;
+- a budget freeze holds the whole slate and a thaw resumes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+
+from hirepipe._calendars import calendar_for
+from hirepipe.errors import Blocker, GuardRejected, RequisitionMismatch, SlateError
+from hirepipe.models import (
+    Application,
+    Candidate,
+    Recommendation,
+    Requisition,
+    RequisitionStatus,
+    TransitionRecord,
+    as_instant,
+)
+from hirepipe.pipeline import Pipeline
+from hirepipe.policy import StageKind
+
+__all__ = ["RANKINGS", "Ranked", "Ranking", "Slate", "mean_recommendation"]
+
+Ranking = Callable[[Application], tuple[float, ...]]
+"""A sort key for an application: higher ranks first."""
+
+_NO_SCORE = -3.0  # below strong_no: candidates without scorecards rank last
+_BEFORE_REVIEW = frozenset({"interviewed", "debrief", "next_round"})
+_IN_FLIGHT = frozenset({"approval", "references", "offer", "negotiation"})
+_FELL_THROUGH = frozenset({"declined", "withdrawn"})
+
+
+def mean_recommendation(application: Application) -> tuple[float, ...]:
+    """Rank by mean recommendation (latest scorecard per interviewer and round), then strong_yes."""
+    latest = {(c.interviewer, c.round): c.recommendation for c in application.scorecards}
+    if not latest:
+        return (_NO_SCORE, 0.0)
+    scores = [r.score for r in latest.values()]
+    strong = sum(r is Recommendation.strong_yes for r in latest.values())
+    return (sum(scores) / len(scores), float(strong))
+
+
+RANKINGS: dict[str, Ranking] = {"mean_recommendation": mean_recommendation}
+"""Rankings a policy names in its ``ranking`` setting; add your own by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """An application's place on the slate."""
+
+    application: Application
+    key: tuple[float, ...]
+
+    @property
+    def score(self) -> float:
+        """The first part of the ranking key (the mean recommendation by default)."""
+        return self.key[0]
+
+
+class Slate:
+    """A requisition and its applications, run through one pipeline.
+
+    ``ranking`` overrides the policy's ``ranking`` setting. Every method that changes anything
+    fires events through the pipeline and returns their records; errors leave everything as it
+    was (a fill or a fall-through stops at the first refusal it cannot route around).
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        requisition: Requisition,
+        applications: Iterable[Application] = (),
+        *,
+        ranking: Ranking | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.requisition = requisition
+        settings = pipeline.policy.settings
+        if ranking is None:
+            if settings.ranking not in RANKINGS:
+                raise SlateError(
+                    f"the policy ranks by {settings.ranking!r}, which is not in RANKINGS: "
+                    f"{', '.join(RANKINGS)}",
+                    requisition_id=requisition.id,
+                    application_id="",
+                )
+            ranking = RANKINGS[settings.ranking]
+        self._ranking = ranking
+        self._applications: dict[str, Application] = {}
+        for application in applications:
+            self.add(application)
+
+    # -- membership --------------------------------------------------------------------------
+
+    def add(self, application: Application) -> Application:
+        """Put an application of this requisition on the slate and return it."""
+        if application.requisition_id != self.requisition.id:
+            raise RequisitionMismatch(
+                application_id=application.id,
+                expected=application.requisition_id,
+                given=self.requisition.id,
+            )
+        if application.id in self._applications:
+            raise SlateError(
+                f"application {application.id!r} is already on the slate of "
+                f"{self.requisition.id!r}",
+                requisition_id=self.requisition.id,
+                application_id=application.id,
+            )
+        self._applications[application.id] = application
+        return application
+
+    def new_application(
+        self,
+        candidate: Candidate,
+        *,
+        interviewers: Iterable[str] = (),
+        held_at: pendulum.DateTime | None = None,
+    ) -> Application:
+        """Create an application for ``candidate`` after their first interview, on the slate."""
+        return self.add(
+            self.pipeline.new_application(
+                candidate, self.requisition, interviewers=tuple(interviewers), held_at=held_at
+            )
+        )
+
+    def get(self, application_id: str) -> Application:
+        """Return the application ``application_id``; raise SlateError if it is not here."""
+        found = self._applications.get(application_id)
+        if found is None:
+            raise SlateError(
+                f"no application {application_id!r} on the slate of {self.requisition.id!r}",
+                requisition_id=self.requisition.id,
+                application_id=application_id,
+            )
+        return found
+
+    def __iter__(self) -> Iterator[Application]:
+        return iter(list(self._applications.values()))
+
+    def __len__(self) -> int:
+        return len(self._applications)
+
+    def _open(self) -> list[Application]:
+        """Applications still open for this requisition (not ended, not pooled)."""
+        kinds = (StageKind.active, StageKind.paused)
+        return [a for a in self if self.pipeline.policy.stage(a.stage).kind in kinds]
+
+    # -- review ------------------------------------------------------------------------------
+
+    def ranking(self, applications: Iterable[Application] | None = None) -> list[Ranked]:
+        """Return the open applications (or those given), best first; ties keep slate order."""
+        pool = self._open() if applications is None else list(applications)
+        ranked = [Ranked(a, self._ranking(a)) for a in pool]
+        return sorted(ranked, key=lambda r: r.key, reverse=True)
+
+    def review_deadline(self) -> pendulum.DateTime | None:
+        """When the review closes at the latest: the policy's review days after the first entry."""
+        entries = [
+            r.at
+            for a in self
+            for r in a.history
+            if r.to_stage == "review" and r.kind == "transition"
+        ]
+        if not entries:
+            return None
+        days = self.pipeline.policy.settings.review_days
+        return as_instant(calendar_for(self.requisition).add_business_days(min(entries), days))
+
+    def review_blockers(self, now: pendulum.DateTime | None = None) -> list[Blocker]:
+        """Why the slate's review is still open; empty once it has closed."""
+        waiting = [a for a in self._open() if a.stage in _BEFORE_REVIEW]
+        deadline = self.review_deadline()
+        moment = now or self.pipeline.clock.now()
+        if not waiting or (deadline is not None and moment >= deadline):
+            return []
+        names = ", ".join(a.candidate.name for a in waiting)
+        closes = f"; it closes at {deadline.isoformat()} at the latest" if deadline else ""
+        return [
+            Blocker(
+                "review_open",
+                f"the slate's review is open: {len(waiting)} candidates not yet debriefed "
+                f"({names}){closes}",
+                {
+                    "waiting": [a.id for a in waiting],
+                    "deadline": deadline.isoformat() if deadline else None,
+                },
+            )
+        ]
+
+    # -- firing ------------------------------------------------------------------------------
+
+    def blockers(self, application_id: str, event: str, **data: Any) -> list[Blocker]:
+        """Why ``event`` cannot fire now on the application, requisition-level rules included."""
+        application = self.get(application_id)
+        found = self.pipeline.blockers(application, event, requisition=self.requisition, **data)
+        if event == "request_approval":
+            found = self.review_blockers() + found
+        return found
+
+    def fire(
+        self,
+        application_id: str,
+        event: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        **data: Any,
+    ) -> list[TransitionRecord]:
+        """Fire ``event`` on an application of the slate, then apply the requisition's rules.
+
+        Returns every record written: the event's, then those of a fill (runner-ups pooled,
+        the rest rejected) or a fall-through (the next runner-up brought forward).
+        """
+        application = self.get(application_id)
+        if event == "request_approval":
+            blockers = self.review_blockers()
+            if blockers:
+                raise GuardRejected(
+                    application_id=application.id,
+                    stage=application.stage,
+                    event=event,
+                    blockers=blockers,
+                )
+        before = application.stage
+        record = self.pipeline.fire(
+            application, event, actor=actor, requisition=self.requisition, reason=reason, **data
+        )
+        records = [record]
+        if record.to_stage == "hired" and self.requisition.open_headcount == 0:
+            records += self._close(actor)
+        elif record.to_stage in _FELL_THROUGH and before in _IN_FLIGHT:
+            records += self.fall_through(actor=actor)
+        return records
+
+    def sweep(self, *, actor: str = "sweep") -> list[TransitionRecord]:
+        """Expire every offer past its valid-until date (and fall through); return the records."""
+        records: list[TransitionRecord] = []
+        for application in self._open():
+            if application.stage in {"offer", "negotiation"} and not self.pipeline.blockers(
+                application, "expire"
+            ):
+                records += self.fire(application.id, "expire", actor=actor)
+        return records
+
+    # -- filling and falling through -----------------------------------------------------------
+
+    def _close(self, actor: str) -> list[TransitionRecord]:
+        """The requisition is filled: keep the best runner-ups warm, reject everyone else."""
+        settings = self.pipeline.policy.settings
+        warm_until = self.pipeline.clock.now().add(days=settings.warm_days)
+        records: list[TransitionRecord] = []
+        kept = 0
+        for ranked in self.ranking():
+            application = ranked.application
+            if kept < settings.runner_ups and self._can_keep_warm(application):
+                records.append(
+                    self.pipeline.fire(
+                        application,
+                        "keep_warm",
+                        actor=actor,
+                        requisition=self.requisition,
+                        warm_until=warm_until,
+                    )
+                )
+                kept += 1
+            else:
+                records.append(
+                    self.pipeline.fire(
+                        application,
+                        "reject",
+                        actor=actor,
+                        requisition=self.requisition,
+                        reason="role_filled",
+                        feedback_on_request=True,
+                    )
+                )
+        return records
+
+    def _can_keep_warm(self, application: Application) -> bool:
+        """A runner-up: the debrief recommended hiring, and the pool can take them now."""
+        threshold = self.pipeline.policy.settings.hire_threshold
+        return mean_recommendation(application)[0] >= threshold and not self.pipeline.blockers(
+            application,
+            "keep_warm",
+            requisition=self.requisition,
+            warm_until=self.pipeline.clock.now().add(days=1),
+        )
+
+    def fall_through(self, *, actor: str) -> list[TransitionRecord]:
+        """Bring runner-ups forward until the open headcount is in flight or none is left.
+
+        A runner-up in review is sent to approval; one in the talent pool is reactivated into
+        review first. Candidates the guards refuse (a debrief that does not recommend hiring)
+        are passed over.
+        """
+        records: list[TransitionRecord] = []
+        salary = self._last_offered_salary()
+        in_flight = sum(a.stage in _IN_FLIGHT for a in self)
+        candidates = [a for a in self if a.stage in {"review", "talent_pool"}]
+        for ranked in self.ranking(candidates):
+            if in_flight >= self.requisition.open_headcount:
+                break
+            application = ranked.application
+            if application.stage == "talent_pool":
+                if self.pipeline.blockers(application, "reactivate", requisition=self.requisition):
+                    continue
+                records.append(
+                    self.pipeline.fire(
+                        application, "reactivate", actor=actor, requisition=self.requisition
+                    )
+                )
+            data = {"salary": salary} if salary is not None else {}
+            if self.review_blockers() or self.pipeline.blockers(
+                application, "request_approval", requisition=self.requisition, **data
+            ):
+                continue  # back in review, but the guards keep it there: try the next
+            records.append(
+                self.pipeline.fire(
+                    application,
+                    "request_approval",
+                    actor=actor,
+                    requisition=self.requisition,
+                    **data,
+                )
+            )
+            in_flight += 1
+        return records
+
+    def _last_offered_salary(self) -> Any:
+        offers = [o for a in self for o in a.offers]
+        return max(offers, key=lambda o: o.extended_at).salary if offers else None
+
+    # -- the whole slate -----------------------------------------------------------------------
+
+    def hold_all(self, *, actor: str, reason: str) -> list[TransitionRecord]:
+        """A budget freeze: put the requisition on hold and every active application with it."""
+        records = [
+            self.pipeline.fire(a, "hold", actor=actor, requisition=self.requisition, reason=reason)
+            for a in self._open()
+            if self.pipeline.policy.stage(a.stage).kind is StageKind.active
+        ]
+        self.requisition.status = RequisitionStatus.on_hold
+        return records
+
+    def resume_all(self, *, actor: str, reason: str) -> list[TransitionRecord]:
+        """The freeze is over: reopen the requisition and resume every held application."""
+        self.requisition.status = RequisitionStatus.open
+        return [
+            self.pipeline.fire(
+                a, "resume", actor=actor, requisition=self.requisition, reason=reason
+            )
+            for a in self
+            if a.stage == "on_hold"
+        ]
+
+    def transfer(
+        self, application_id: str, to: Slate, *, actor: str, reason: str
+    ) -> TransitionRecord:
+        """Route a rejected or pooled candidate to another open requisition, history and all."""
+        application = self.get(application_id)
+        event = "reopen" if application.stage == "rejected" else "reactivate"
+        record = self.pipeline.fire(
+            application, event, actor=actor, requisition=to.requisition, reason=reason
+        )
+        del self._applications[application.id]
+        to.add(application)
+        return record
+
+    def lapsing(
+        self, *, within: timedelta, now: pendulum.DateTime | None = None
+    ) -> list[Application]:
+        """Talent-pool candidates whose warm-until date falls within ``within`` of now."""
+        moment = now or self.pipeline.clock.now()
+        return [
+            a
+            for a in self
+            if a.stage == "talent_pool"
+            and a.warm_until is not None
+            and a.warm_until <= moment + within
+        ]
+
+    def __repr__(self) -> str:
+        return f"Slate({self.requisition.id!r}, {len(self)} applications)"
