@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from hirepipe import (
     Application,
+    ApprovalStep,
     CalendarError,
     Interview,
     Pipeline,
@@ -557,3 +558,26 @@ class TestProperties:
                 assert moment.in_timezone(zone).isoformat() == moment.isoformat()
             if deadline.kind is DeadlineKind.thank_you:
                 assert 1 == calendar.business_days_between(deadline.since, deadline.due)
+
+
+class TestApprovalChainDeadlines:
+    def test_each_step_owes_its_own_deadline(self):
+        """The open step's approvers owe it, due from when the step before it was granted."""
+        chain = (
+            ApprovalStep(name="finance", approvers=("cfo",)),
+            ApprovalStep(name="exec", approvers=("ceo", "coo"), required=1, due_days=2),
+        )
+        world = World(MONDAY, approvers=[], approval_chain=chain)
+        application = world.application("approval")
+        first = world.open(application, DeadlineKind.approval)[0]
+        assert ("cfo",) == first.owed_by
+        world.clock.set(ny(2025, 1, 8, 10))
+        world.pipeline.fire(
+            application, "record_approval", actor="cfo", requisition=world.requisition, granted=True
+        )
+        (second,) = world.open(application, DeadlineKind.approval)
+        assert (("ceo", "coo"), ny(2025, 1, 8, 10), ny(2025, 1, 10, 10)) == (
+            second.owed_by,
+            second.since,
+            second.due,
+        )

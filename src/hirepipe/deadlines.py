@@ -40,6 +40,7 @@ from enum import StrEnum
 import pendulum
 from pydantic import BaseModel, ConfigDict
 
+from hirepipe._approvals import chain_state, current_step
 from hirepipe._calendars import calendar_for
 from hirepipe.calendar import BusinessCalendar
 from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
@@ -322,6 +323,28 @@ class _Derivation:
             f"tell {self.app.candidate.name} where the application stands",
         )
 
+    def approval_step(
+        self, entered: pendulum.DateTime, allowed: int
+    ) -> tuple[pendulum.DateTime, int, tuple[str, ...]]:
+        """When the open approval step opened, its business days, and who owes it.
+
+        A step opens when the step before it is granted; once the whole chain is granted,
+        the hiring manager owes the ``approve`` event.
+        """
+        settings = self.levels.policy.settings
+        states = chain_state(self.app, self.requisition, settings, since=entered)
+        current = current_step(states)
+        if current is None:
+            return entered, allowed, self.manager
+        earlier = {p for s in states[: states.index(current)] for p in s.approvers}
+        grants = [
+            a.decided_at
+            for a in self.app.approvals
+            if a.granted and a.approver in earlier and a.decided_at >= entered
+        ]
+        opened = max([entered, *grants])
+        return opened, current.step.due_days or allowed, current.pending or self.manager
+
     def entered(self) -> pendulum.DateTime:
         for record in reversed(self.app.history):
             if record.kind == "transition" and record.to_stage == self.app.stage:
@@ -335,20 +358,11 @@ class _Derivation:
             code, days, text = _STAGE_LEVELS[stage]
             since = self.entered()
             owed_by: tuple[str, ...] = self.manager
+            allowed = days(self.levels.policy.settings)
             if code is DeadlineKind.approval:
-                decided = {a.approver for a in app.approvals if a.decided_at >= since}
-                # once every approver decided, the hiring manager owes the approve event
-                owed_by = (
-                    tuple(p for p in self.requisition.approvers if p not in decided) or owed_by
-                )
+                since, allowed, owed_by = self.approval_step(since, allowed)
             found.append(
-                self.make(
-                    code,
-                    since,
-                    self.after(since, days(self.levels.policy.settings)),
-                    owed_by,
-                    text.format(name=name),
-                )
+                self.make(code, since, self.after(since, allowed), owed_by, text.format(name=name))
             )
         offer = app.offer
         if offer is not None and offer.status is OfferStatus.extended:
