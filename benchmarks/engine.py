@@ -17,7 +17,7 @@ import pendulum
 from statemachine import State, StateMachine
 from transitions import Machine
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is ours
 from _harness import best_of, interleaved, report, timed
 
 from hirepipe import (

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is ours
 from _harness import report
 
 from hirepipe import Pipeline, Policy, standard_policy
