@@ -27,8 +27,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# coverage starts before pytest: the installed pytest plugin imports hirepipe at start-up,
+# before pytest-cov would begin measuring
 pytest: $(STAMP)
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage report
 
 test: lint typecheck pytest
 
