@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from hirepipe.models import Application, ApprovalStep, Requisition
 from hirepipe.policy import PolicySettings
@@ -22,10 +23,16 @@ def chain_of(requisition: Requisition, settings: PolicySettings) -> tuple[Approv
     """Return the requisition's approval chain (its own, or its approvers split by size)."""
     if requisition.approval_chain:
         return requisition.approval_chain
-    people = list(requisition.approvers)
-    if not people:
+    if not requisition.approvers:
         return ()
-    count = min(settings.approval_steps.get(str(requisition.company_size), 1), len(people))
+    count = settings.approval_steps.get(str(requisition.company_size), 1)
+    return _split(tuple(requisition.approvers), count)
+
+
+@lru_cache(maxsize=1024)
+def _split(people: tuple[str, ...], count: int) -> tuple[ApprovalStep, ...]:
+    """The approvers in ``count`` sequential steps, each needing all of its approvers."""
+    count = min(max(count, 1), len(people))
     size, extra = divmod(len(people), count)
     steps, start = [], 0
     for index in range(count):
