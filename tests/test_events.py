@@ -661,3 +661,19 @@ class TestBandsAndOffersEdgeCases:
             until.hour,
             (until.date() - extended.date()).days,
         )
+
+
+def test_offer_record_keeps_what_the_data_did_not_say(pipeline, requisition):
+    """The offer's record holds its version, validity and the terms it carried over."""
+    application = make_application(pipeline, requisition, stage="negotiation")
+    record = pipeline.fire(
+        application, "revise_offer", actor="maria", requisition=requisition, salary=145_000
+    )
+    assert {"salary": "145000"} == {"salary": record.data["salary"]}
+    assert (2, "Backend Engineer", "USD", "2025-03-03") == (
+        record.data["version"],
+        record.data["title"],
+        record.data["currency"],
+        record.data["start_date"],
+    )
+    assert application.offer.valid_until.isoformat() == record.data["valid_until"]

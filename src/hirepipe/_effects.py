@@ -250,7 +250,17 @@ def make_offer(ctx: Context) -> Change:
     offers = app.offers
     if current is not None and current.status is OfferStatus.extended:
         offers = (*offers[:-1], current.model_copy(update={"status": OfferStatus.superseded}))
-    facts: dict[str, Any] = {"offer": offer.model_dump(mode="json")}
+    # the record keeps what the event's data did not say: the version, the validity, and the
+    # terms carried over from the last version or the requisition
+    facts: dict[str, Any] = {
+        "version": offer.version,
+        "valid_until": valid_until.isoformat(),
+        **{
+            k: str(v) if k == "salary" else (v.isoformat() if k == "start_date" else v)
+            for k, v in terms.items()
+            if k not in given
+        },
+    }
     band = approved_band(ctx)
     if current is not None and band is not None and not band.contains(offer.salary, offer.currency):
         # the guard let it through because the pay steps approved it again: say so
