@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hirepipe import Blocker, Context
+from hirepipe import Blocker, Change, Context
+from hirepipe.policy import EffectSpec
 
 
 def always_passes(ctx: Context) -> Iterator[Blocker]:
     """Never blocks."""
     yield from ()
+
+
+def stamp(ctx: Context) -> Change:
+    """Changes nothing; the record keeps the event."""
+    return Change()
+
+
+STAMP = EffectSpec("tests.policies:STAMP", stamp)

@@ -420,3 +420,44 @@ class TestFuzz:
         else:
             problems = ("loaded",)
         assert problems
+
+
+class TestDottedPaths:
+    def test_effects_and_guards_by_dotted_path(self):
+        """Allowed packages resolve guards and effects, given as specs or plain functions."""
+        registry = Registry(allow_imports=["tests.policies"])
+        assert "tests.policies:STAMP" == registry.resolve_effect("tests.policies:STAMP").name
+        plain = registry.resolve_effect("tests.policies:stamp")
+        assert ("tests.policies:stamp", False) == (plain.name, plain.trusted)
+        assert registry.resolve_guard("tests.policies:always_passes") is not None
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "tests.policies:missing",
+            "tests.nowhere:thing",
+            "elsewhere.module:thing",
+            "tests.policies:",
+        ],
+        ids=["missing-attribute", "missing-module", "not-allowed", "no-attribute"],
+    )
+    def test_unresolvable_paths(self, name):
+        """Paths outside the allowed packages, or to nothing, resolve to nothing."""
+        registry = Registry(allow_imports=["tests"])
+        assert (None, None) == (registry.resolve_guard(name), registry.resolve_effect(name))
+
+
+def test_rules_and_special_floats_round_trip():
+    """Notification rules, and settings holding any float, survive the TOML round trip."""
+    from hirepipe import NotificationRule
+
+    policy = STANDARD.with_notifications(
+        NotificationRule("nudge", "nudge", "candidate", deadline="candidate_update", delay_days=1),
+        NotificationRule("thanks", "thanks", "candidate", events=("start_debrief",)),
+    )
+    assert policy == Policy.from_dict(tomllib.loads(policy.to_toml()))
+    document = {"values": [float("inf"), float("-inf"), 1.5], "inner": {"deep": {"x": 1}}}
+    again = tomllib.loads(dump_toml(document))
+    assert document == again
+    with pytest.raises(TypeError, match="TOML cannot hold"):
+        dump_toml({"when": object()})
