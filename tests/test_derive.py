@@ -137,7 +137,8 @@ class TestWithoutStage:
             NotificationRule("stage", "t", "candidate", stages=("references",)),
         ]
         policy = STANDARD.with_notifications(*rules).without_stage("references")
-        assert [("both", ("accept",))] == [(r.name, r.events) for r in policy.notifications]
+        mine = [r for r in policy.notifications if r.name in {"refs", "both", "stage"}]
+        assert [("both", ("accept",))] == [(r.name, r.events) for r in mine]
 
 
 class TestSmallDerivations:
@@ -180,7 +181,7 @@ class TestSmallDerivations:
         with_rule = added.with_notifications(
             NotificationRule("p", "t", "candidate", events=("ping",))
         )
-        assert () == with_rule.without_event("ping").notifications
+        assert STANDARD.notifications == with_rule.without_event("ping").notifications
         with pytest.raises(PolicyError, match="unknown event"):
             STANDARD.without_event("ping")
 

@@ -8,7 +8,15 @@ import pytest
 
 import hirepipe
 
-MODULES = ["hirepipe", "hirepipe.models", "hirepipe.errors", "hirepipe.policy", "hirepipe.pipeline"]
+MODULES = [
+    "hirepipe",
+    "hirepipe.errors",
+    "hirepipe.models",
+    "hirepipe.notify",
+    "hirepipe.pipeline",
+    "hirepipe.policy",
+    "hirepipe.slate",
+]
 
 
 @pytest.mark.parametrize("name", MODULES, ids=str)

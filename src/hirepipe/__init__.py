@@ -14,13 +14,16 @@ from hirepipe.deadlines import ServiceLevels as ServiceLevels
 from hirepipe.errors import Blocker as Blocker
 from hirepipe.errors import CalendarError as CalendarError
 from hirepipe.errors import ConcurrentUpdate as ConcurrentUpdate
+from hirepipe.errors import DeliveryError as DeliveryError
 from hirepipe.errors import EstimateError as EstimateError
 from hirepipe.errors import GuardRejected as GuardRejected
 from hirepipe.errors import HirepipeError as HirepipeError
+from hirepipe.errors import NotificationError as NotificationError
 from hirepipe.errors import PolicyError as PolicyError
 from hirepipe.errors import PolicyProblem as PolicyProblem
 from hirepipe.errors import RequisitionMismatch as RequisitionMismatch
 from hirepipe.errors import SlateError as SlateError
+from hirepipe.errors import TemplateError as TemplateError
 from hirepipe.errors import TransitionError as TransitionError
 from hirepipe.errors import TransitionNotAllowed as TransitionNotAllowed
 from hirepipe.estimate import Estimate as Estimate
@@ -84,6 +87,7 @@ __all__ = [
     "Context",
     "Deadline",
     "DeadlineKind",
+    "DeliveryError",
     "Estimate",
     "EstimateError",
     "EventData",
@@ -96,6 +100,7 @@ __all__ = [
     "Hook",
     "HookFailure",
     "Interview",
+    "NotificationError",
     "NotificationRule",
     "Offer",
     "OfferStatus",
@@ -125,6 +130,7 @@ __all__ = [
     "StageSpec",
     "Substitution",
     "SystemClock",
+    "TemplateError",
     "TimelineEstimator",
     "TransitionError",
     "TransitionNotAllowed",

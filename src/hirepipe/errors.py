@@ -10,6 +10,9 @@
     │   └── ConcurrentUpdate         another writer changed the application first
     ├── RequisitionMismatch      the application belongs to another requisition
     ├── SlateError               a requisition-level request that cannot be met
+    ├── NotificationError        a notification could not be made or delivered
+    │   ├── TemplateError            a template is missing, broken, or broke the sandbox
+    │   └── DeliveryError            a sender failed; the outbox retries it with backoff
     ├── CalendarError            bad input to the business-day calendar
     └── EstimateError            bad input to the timeline estimator
 
@@ -31,13 +34,16 @@ __all__ = [
     "Blocker",
     "CalendarError",
     "ConcurrentUpdate",
+    "DeliveryError",
     "EstimateError",
     "GuardRejected",
     "HirepipeError",
+    "NotificationError",
     "PolicyError",
     "PolicyProblem",
     "RequisitionMismatch",
     "SlateError",
+    "TemplateError",
     "TransitionError",
     "TransitionNotAllowed",
 ]
@@ -197,6 +203,33 @@ class SlateError(HirepipeError):
         self.requisition_id = requisition_id
         self.application_id = application_id
         super().__init__(message)
+
+
+class NotificationError(HirepipeError):
+    """A notification could not be made or delivered; the message says what to fix."""
+
+
+class TemplateError(NotificationError):
+    """A template is missing, broken, or tried what the sandbox forbids.
+
+    ``template`` names the file; a template can read the facts it is given and nothing else.
+    """
+
+    def __init__(self, template: str, message: str) -> None:
+        self.template = template
+        super().__init__(f"template {template!r}: {message}")
+
+
+class DeliveryError(NotificationError):
+    """A sender could not deliver a notification; the outbox retries it with backoff.
+
+    ``key`` is the notification's idempotency key; ``status`` the remote status code, if any.
+    """
+
+    def __init__(self, key: str, message: str, *, status: int | None = None) -> None:
+        self.key = key
+        self.status = status
+        super().__init__(f"notification {key!r} not delivered: {message}")
 
 
 class CalendarError(HirepipeError, ValueError):

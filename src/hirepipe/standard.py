@@ -25,6 +25,7 @@ from hirepipe._effects import (
     ScorecardData,
 )
 from hirepipe._guards import STANDARD_GUARDS
+from hirepipe._standard_rules import STANDARD_NOTIFICATIONS
 from hirepipe.policy import (
     ACTIVE,
     ANY,
@@ -41,6 +42,7 @@ from hirepipe.policy import (
 __all__ = [
     "STANDARD_EFFECTS",
     "STANDARD_GUARDS",
+    "STANDARD_NOTIFICATIONS",
     "STANDARD_REJECTION_REASONS",
     "ApprovalData",
     "ApproveData",
@@ -287,4 +289,5 @@ def standard_policy(settings: PolicySettings | None = None) -> Policy:
         events=events,
         settings=settings,
         rejection_reasons=STANDARD_REJECTION_REASONS,
+        notifications=STANDARD_NOTIFICATIONS,
     )

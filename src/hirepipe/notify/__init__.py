@@ -1,0 +1,99 @@
+"""Candidate communications: notification rules, templates, an outbox, senders and the cadence.
+
+::
+
+    policy = standard_policy()                          # or any Policy(..., notifications=...)
+    outbox = Outbox()
+    notifier = Notifier(outbox, policy)                 # rules: policy.notifications
+    pipeline = Pipeline(policy, clock=clock, hooks=[notifier])
+    application = pipeline.new_application(candidate, requisition)
+    notifier.created(application, requisition)          # no event marks a creation
+    pipeline.fire(application, "start_debrief", actor="maria")
+    deliver(outbox, SmtpSender("smtp.example.com", from_address="jobs@example.com"), clock.now())
+    notifier.sweep(applications, requisitions, clock.now())   # daily: cadence and reminders
+
+Every notification has an idempotency key, so no transition notifies twice. It is rendered
+when it is sent, from facts built from a snapshot taken when it was made (so the hook stays
+cheap). A send that fails is retried with backoff and, after the last attempt, kept as
+failed. Nothing is dropped. :data:`STANDARD_NOTIFICATIONS` are the standard policy's rules;
+the templates are in ``hirepipe/templates`` and any of them can be overridden
+(:class:`Templates`).
+"""
+
+from hirepipe._standard_rules import STANDARD_NOTIFICATIONS
+from hirepipe.notify._cadence import UpdateDue, who_needs_an_update
+from hirepipe.notify._facts import (
+    EstimateProvider,
+    FactBuilder,
+    OpenRolesProvider,
+    Person,
+    Scene,
+    as_outlook,
+    default_estimate,
+    no_estimate,
+    roles_from_requisitions,
+)
+from hirepipe.notify._model import (
+    CREATED,
+    DeliveryError,
+    Message,
+    Notification,
+    NotificationError,
+    NotificationStatus,
+    OpenRole,
+    Outlook,
+    TemplateError,
+)
+from hirepipe.notify._notifier import Notifier
+from hirepipe.notify._outbox import Backoff, Outbox
+from hirepipe.notify._senders import (
+    DeliveryReport,
+    LoggingSender,
+    MemorySender,
+    Sender,
+    SmtpSender,
+    WebhookSender,
+    deliver,
+    message_id,
+    sign,
+    verify_signature,
+)
+from hirepipe.notify._templates import Templates
+
+__all__ = [
+    "CREATED",
+    "STANDARD_NOTIFICATIONS",
+    "Backoff",
+    "DeliveryError",
+    "DeliveryReport",
+    "EstimateProvider",
+    "FactBuilder",
+    "LoggingSender",
+    "MemorySender",
+    "Message",
+    "Notification",
+    "NotificationError",
+    "NotificationStatus",
+    "Notifier",
+    "OpenRole",
+    "OpenRolesProvider",
+    "Outbox",
+    "Outlook",
+    "Person",
+    "Scene",
+    "Sender",
+    "SmtpSender",
+    "TemplateError",
+    "Templates",
+    "UpdateDue",
+    "WebhookSender",
+    "as_outlook",
+    "default_estimate",
+    "deliver",
+    "message_id",
+    "no_estimate",
+    "roles_from_requisitions",
+    "sign",
+    "verify_signature",
+    "who_needs_an_update",
+]

@@ -1,0 +1,128 @@
+"""The notify layer's data: notifications, rendered messages, estimates and open roles.
+
+Everything here is plain, frozen data. A :class:`Notification` holds the JSON-ready facts its
+template needs, taken from the application as it was when the event applied (built on first
+use), so it renders the same at any later time and can be stored anywhere; the outbox
+replaces it whole when its delivery status changes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
+
+from pydantic import TypeAdapter
+
+from hirepipe.errors import DeliveryError, NotificationError, TemplateError
+
+__all__ = [
+    "CREATED",
+    "DeliveryError",
+    "Message",
+    "Notification",
+    "NotificationError",
+    "NotificationStatus",
+    "OpenRole",
+    "Outlook",
+    "TemplateError",
+]
+
+CREATED: Final = "created"
+"""The trigger of rules that fire when an application is created (``NotificationRule.deadline``).
+
+A new application is created in the initial stage without an event, so no hook sees it: call
+:meth:`hirepipe.notify.Notifier.created` after ``Pipeline.new_application`` (the sweep also
+catches applications that nothing happened to yet).
+"""
+
+_NO_FACTS: Mapping[str, Any] = MappingProxyType({})
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+class NotificationStatus(StrEnum):
+    """Where a notification stands: waiting to be sent, sent, or failed for good."""
+
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A rendered notification: a one-line subject, plain text and HTML."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One message to one person, with its delivery state. Read-only: the outbox changes it.
+
+    ``key`` is the idempotency key (application, record version or deadline, rule, person):
+    the same transition never makes two notifications with one key. ``trigger`` is the event,
+    deadline kind or :data:`CREATED` that made it; ``role`` the recipient's role and ``to``
+    their id (the candidate's id for the candidate); ``address`` their e-mail address if known.
+    ``facts`` is what the template renders, as JSON-ready data (built on first use from a
+    snapshot of the application at the event). ``next_attempt_at`` is when a sender may try
+    it next (``due_at`` until a send fails).
+    """
+
+    key: str
+    rule: str
+    template: str
+    application_id: str
+    requisition_id: str
+    trigger: str
+    role: str
+    to: str
+    address: str | None
+    created_at: _dt.datetime
+    due_at: _dt.datetime
+    next_attempt_at: _dt.datetime
+    facts: Mapping[str, Any] = field(default_factory=lambda: _NO_FACTS)
+    status: NotificationStatus = NotificationStatus.pending
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: _dt.datetime | None = None
+
+    def to_json(self) -> str:
+        """Return the notification as JSON, for a durable outbox (its facts built now)."""
+        return _NOTIFICATION_JSON.dump_json(replace(self, facts=dict(self.facts))).decode()
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Notification:
+        """Read a notification written by :meth:`to_json`."""
+        return _NOTIFICATION_JSON.validate_json(text)
+
+
+_NOTIFICATION_JSON: TypeAdapter[Notification] = TypeAdapter(Notification)
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """What an estimate provider tells the candidate: the likely and latest decision dates.
+
+    ``pending`` is false when no decision is pending (on hold, in the talent pool, ended);
+    ``note`` says why.
+    """
+
+    likely: _dt.date | None
+    latest: _dt.date | None = None
+    pending: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRole:
+    """Another open role to name in a rejection: its title and, optionally, where to apply."""
+
+    title: str
+    url: str | None = None

@@ -1,0 +1,439 @@
+"""The Notifier: a hook that turns applied events, creations and deadlines into notifications.
+
+A rule of ``policy.notifications`` fires
+
+- on any of its ``events`` (transitions and activities alike), when the hook is called;
+- on entering any of its ``stages`` (a transition whose destination is one of them);
+- with ``deadline="created"`` (:data:`CREATED`), when :meth:`Notifier.created` is told of a
+  new application (no event marks a creation);
+- with ``deadline`` naming a :class:`~hirepipe.deadlines.DeadlineKind`, when :meth:`Notifier.sweep`
+  finds that service-level deadline overdue. ``candidate_update`` counts the notifications
+  sent as contact (:func:`who_needs_an_update`); a deadline rule addressed to approvers or
+  interviewers goes only to those who owe the step.
+
+Each notification is due ``delay_days`` business days after its trigger (in the requisition's
+calendar), or at once. Its idempotency key names the application, the record version (``0``
+for the creation, the deadline's kind and start for a deadline), the rule and the person, so
+calling the hook again after a crash, or through ``Pipeline.retry_failed_hooks``, adds nothing
+twice. A hook that raises has added only whole notifications; the retry adds the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from hirepipe.deadlines import Deadline, DeadlineKind, ServiceLevels
+from hirepipe.errors import CalendarError
+from hirepipe.models import Application, Requisition, TransitionRecord, as_instant
+from hirepipe.notify._cadence import UpdateDue, update_due, who_needs_an_update
+from hirepipe.notify._facts import (
+    EstimateProvider,
+    FactBuilder,
+    Facts,
+    OpenRolesProvider,
+    Person,
+    Scene,
+    default_estimate,
+    snapshot,
+)
+from hirepipe.notify._model import CREATED, Message, Notification, NotificationError
+from hirepipe.notify._outbox import Outbox
+from hirepipe.notify._senders import DeliveryReport, Sender, deliver
+from hirepipe.notify._templates import Templates
+from hirepipe.pipeline import Fired
+from hirepipe.policy import NotificationRule, Policy, Recipient
+
+__all__ = ["Notifier"]
+
+Requisitions = (
+    Mapping[str, Requisition] | Iterable[Requisition] | Callable[[str], Requisition | None]
+)
+Directory = Mapping[str, str] | Callable[[str], str | None]
+_FILTERED_BY_OWER = frozenset({Recipient.approvers, Recipient.interviewers})
+_NONE: tuple[NotificationRule, ...] = ()
+_KINDS = frozenset(kind.value for kind in DeadlineKind)
+
+
+class _Rules:
+    """A policy's notification rules, indexed by what triggers them."""
+
+    __slots__ = ("by_event", "by_stage", "created", "deadline", "policy", "seen")
+
+    def __init__(self, policy: Policy) -> None:
+        unknown = [
+            f"{rule.name}: {rule.deadline!r}"
+            for rule in policy.notifications
+            if rule.deadline and rule.deadline != CREATED and rule.deadline not in _KINDS
+        ]
+        if unknown:
+            raise NotificationError(
+                f"notification rules of {policy.label} name unknown deadlines "
+                f"({'; '.join(unknown)}); use {CREATED!r} or a deadline kind: "
+                f"{', '.join(sorted(_KINDS))}"
+            )
+        self.policy = policy
+        self.by_event: dict[str, list[NotificationRule]] = {}
+        self.by_stage: dict[str, list[NotificationRule]] = {}
+        for rule in policy.notifications:
+            for event in rule.events:
+                self.by_event.setdefault(event, []).append(rule)
+            for stage in rule.stages:
+                self.by_stage.setdefault(stage, []).append(rule)
+        self.created = tuple(r for r in policy.notifications if r.deadline == CREATED)
+        self.deadline = tuple(
+            r for r in policy.notifications if r.deadline and r.deadline != CREATED
+        )
+        self.seen: dict[tuple[str, str, str], tuple[NotificationRule, ...]] = {}
+
+    def on(self, record: TransitionRecord) -> tuple[NotificationRule, ...]:
+        """The rules an applied record triggers, each once, in policy order."""
+        key = (record.event, record.to_stage, record.kind)
+        found = self.seen.get(key)
+        if found is None:
+            matched = list(self.by_event.get(record.event, ()))
+            if record.kind == "transition":
+                matched += self.by_stage.get(record.to_stage, ())
+            order = {rule.name: n for n, rule in enumerate(self.policy.notifications)}
+            unique = {rule.name: rule for rule in matched}
+            found = tuple(sorted(unique.values(), key=lambda r: order[r.name])) or _NONE
+            self.seen[key] = found
+        return found
+
+
+class Notifier:
+    """A hook (``Pipeline(hooks=[notifier])``) that puts notifications into an outbox.
+
+    ``policy`` holds the rules (``policy.notifications``) and the service levels the sweep
+    uses (default: the standard policy); an event applied under another policy uses that
+    policy's rules. ``templates`` defaults to hirepipe's own. A rule naming a template that
+    does not exist, or a deadline that is neither ``"created"`` nor a
+    :class:`~hirepipe.deadlines.DeadlineKind`, raises NotificationError here.
+
+    ``requisitions`` finds an application's requisition when an event was fired without one: a
+    mapping by id, a collection, or a callable taking the id (requisitions seen in events and
+    in :meth:`created` are remembered too). ``directory`` maps people's ids to e-mail
+    addresses (an id that is an address needs no entry). ``estimate`` is the estimate
+    provider (None: :func:`default_estimate`, the timeline estimator; :func:`no_estimate` for
+    none); ``open_roles`` names other open roles in a rejection; ``signature`` closes every
+    message; ``facts`` adds facts for a company's own templates.
+
+    With each event's notifications the hook keeps a snapshot of the application and the
+    requisition (two shallow copies); their facts, the estimate included, are built from it
+    when first rendered, so the hook costs little more than the event itself.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        policy: Policy | None = None,
+        *,
+        templates: Templates | None = None,
+        requisitions: Requisitions | None = None,
+        directory: Directory | None = None,
+        estimate: EstimateProvider | None = None,
+        open_roles: OpenRolesProvider | None = None,
+        levels: ServiceLevels | None = None,
+        signature: str = "The hiring team",
+        facts: Mapping[str, FactBuilder] | None = None,
+    ) -> None:
+        if policy is None:
+            from hirepipe.standard import standard_policy
+
+            policy = standard_policy()
+        self.outbox = outbox
+        self.policy = policy
+        self.templates = templates if templates is not None else Templates()
+        self.templates.check(rule.template for rule in policy.notifications)
+        self._rules_of: dict[int, _Rules] = {id(policy): _Rules(policy)}
+        self.levels = levels if levels is not None else ServiceLevels(policy)
+        self._facts = Facts(
+            estimate=estimate if estimate is not None else default_estimate(),
+            open_roles=open_roles,
+            signature=signature,
+            extra=facts or {},
+        )
+        self._known: dict[str, Requisition] = {}
+        self._lookup: Callable[[str], Requisition | None] | None = None
+        if callable(requisitions):
+            self._lookup = requisitions
+        elif isinstance(requisitions, Mapping):
+            self._lookup = requisitions.get
+        elif requisitions is not None:
+            self._known.update((r.id, r) for r in requisitions)
+        self._directory: Callable[[str], str | None] | None = (
+            directory.get if isinstance(directory, Mapping) else directory
+        )
+
+    # -- the hook ------------------------------------------------------------------------------
+
+    def __call__(self, fired: Fired, /) -> None:
+        """Put the notifications of one applied event into the outbox (idempotent)."""
+        record = fired.record
+        rules = self._rules(fired.policy).on(record)
+        if not rules:
+            return
+        application = fired.application
+        requisition = self._requisition(application, fired.requisition)
+        made = []
+        copies: tuple[Application, Requisition] | None = None
+        for rule in rules:
+            for person in self._recipients(rule.to, application, requisition):
+                key = f"{application.id}/{record.version}/{rule.name}/{person.id}"
+                if key in self.outbox:
+                    continue  # called again after a crash: this one is already kept
+                if copies is None:  # one snapshot for every notification of this event
+                    copies = snapshot(application, requisition)
+                scene = Scene(
+                    copies[0],
+                    copies[1],
+                    fired.policy,
+                    record.event,
+                    record.at,
+                    record.to_stage,
+                    person,
+                    record=record,
+                )
+                made.append(self._notification(rule, key, scene))
+        for notification in made:
+            self.outbox.add(notification)
+
+    # -- creation and deadlines ----------------------------------------------------------------
+
+    def created(
+        self, application: Application, requisition: Requisition | None = None
+    ) -> list[Notification]:
+        """Notify of a new application (rules with ``deadline="created"``); return what was added.
+
+        Call it after ``Pipeline.new_application``; calling it again adds nothing.
+        """
+        requisition = self._requisition(application, requisition)
+        made = []
+        copies = snapshot(application, requisition)
+        for rule in self._rules(self.policy).created:
+            for person in self._recipients(rule.to, application, requisition):
+                key = f"{application.id}/0/{rule.name}/{person.id}"
+                if key not in self.outbox:
+                    scene = Scene(
+                        *copies,
+                        self.policy,
+                        CREATED,
+                        application.created_at,
+                        self.policy.initial,
+                        person,
+                    )
+                    made.append(self._notification(rule, key, scene))
+        return [n for n in made if self.outbox.add(n)]
+
+    def sweep(
+        self,
+        applications: Iterable[Application],
+        requisitions: Mapping[str, Requisition] | Iterable[Requisition] | None,
+        now: _dt.datetime,
+    ) -> list[Notification]:
+        """Add the notifications that deadlines call for at ``now``; return what was added.
+
+        Run it from a daily (or hourly) job: it finds overdue service-level deadlines for the
+        rules with a ``deadline``, candidates owed a periodic update, and applications that
+        nothing happened to yet whose creation was never notified. Each deadline notifies
+        once. Raises CalendarError for a naive ``now``.
+        """
+        _aware(now)
+        at = as_instant(now)
+        given = _by_id(requisitions)
+        self._known.update(given)
+        rules = self._rules(self.policy)
+        made: list[Notification] = []
+        for application in applications:
+            requisition = self._requisition(application, given.get(application.requisition_id))
+            if application.version == 0 and rules.created:
+                made += self.created(application, requisition)
+            if not rules.deadline:
+                continue
+            deadlines = self.levels.deadlines(application, requisition)
+            for rule in rules.deadline:
+                found = self._deadline_notifications(rule, application, requisition, deadlines, at)
+                made += (n for n in found if self.outbox.add(n))
+        return made
+
+    def who_needs_an_update(
+        self,
+        applications: Iterable[Application],
+        requisitions: Mapping[str, Requisition] | Iterable[Requisition] | None,
+        now: _dt.datetime,
+    ) -> list[UpdateDue]:
+        """:func:`who_needs_an_update` with this notifier's outbox and service levels."""
+        apps = list(applications)
+        given = dict(_by_id(requisitions))
+        for application in apps:
+            if application.requisition_id not in given:
+                given[application.requisition_id] = self._requisition(application, None)
+        return who_needs_an_update(apps, given, now, outbox=self.outbox, levels=self.levels)
+
+    # -- delivery ------------------------------------------------------------------------------
+
+    def deliver(
+        self, sender: Sender, now: _dt.datetime, *, limit: int | None = None
+    ) -> DeliveryReport:
+        """Send what is due at ``now`` through ``sender`` (see :func:`deliver`)."""
+        return deliver(self.outbox, sender, now, templates=self.templates, limit=limit)
+
+    def render(self, notification: Notification) -> Message:
+        """Render ``notification`` with this notifier's templates."""
+        return self.templates.render(notification.template, notification.facts)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _deadline_notifications(
+        self,
+        rule: NotificationRule,
+        application: Application,
+        requisition: Requisition,
+        deadlines: list[Deadline],
+        now: Any,
+    ) -> list[Notification]:
+        made = []
+        if rule.deadline == DeadlineKind.candidate_update:
+            owed = update_due(
+                application,
+                requisition,
+                now,
+                levels=self.levels,
+                outbox=self.outbox,
+                deadlines=deadlines,
+            )
+            if owed is None or owed[0].queued:
+                return []  # not yet owed, or a message to the candidate is on its way
+            waiting, deadline = owed
+            instances: list[tuple[Deadline, Any, int | None]] = [
+                (deadline, waiting.last_contact, waiting.business_days_since)
+            ]
+        else:
+            instances = [
+                (d, None, None) for d in deadlines if d.kind == rule.deadline and d.is_overdue(now)
+            ]
+        copies = snapshot(application, requisition) if instances else None
+        for deadline, last_contact, waited in instances:
+            assert copies is not None
+            since = (last_contact or deadline.since).isoformat()
+            people = self._recipients(rule.to, application, requisition, deadline.owed_by)
+            for person in people:
+                key = f"{application.id}/{deadline.kind}@{since}/{rule.name}/{person.id}"
+                if key in self.outbox:
+                    continue
+                scene = Scene(
+                    *copies,
+                    self.policy,
+                    deadline.kind.value,
+                    now,
+                    application.stage,
+                    person,
+                    deadline=deadline,
+                    last_contact=last_contact,
+                    business_days_since=waited,
+                )
+                made.append(self._notification(rule, key, scene))
+        return made
+
+    def _notification(self, rule: NotificationRule, key: str, scene: Scene) -> Notification:
+        at = scene.at
+        due = at
+        if rule.delay_days:
+            calendar = self.levels.calendar(scene.requisition)
+            due = as_instant(calendar.add_business_days(at, rule.delay_days))
+        person = scene.recipient
+        return Notification(
+            key=key,
+            rule=rule.name,
+            template=rule.template,
+            application_id=scene.application.id,
+            requisition_id=scene.requisition.id,
+            trigger=scene.trigger,
+            role=person.role,
+            to=person.id,
+            address=person.address,
+            created_at=at,
+            due_at=due,
+            next_attempt_at=due,
+            facts=self._facts.lazy(self.templates.needs(rule.template), scene),
+        )
+
+    def _rules(self, policy: Policy) -> _Rules:
+        rules = self._rules_of.get(id(policy))
+        if rules is None or rules.policy is not policy:
+            self.templates.check(rule.template for rule in policy.notifications)
+            rules = self._rules_of[id(policy)] = _Rules(policy)
+        return rules
+
+    def _requisition(self, application: Application, given: Requisition | None) -> Requisition:
+        wanted = application.requisition_id
+        if given is not None and given.id == wanted:
+            self._known[wanted] = given
+            return given
+        found = self._known.get(wanted)
+        if found is None and self._lookup is not None:
+            found = self._lookup(wanted)
+            if found is not None:
+                self._known[wanted] = found
+        if found is None:
+            raise NotificationError(
+                f"no requisition {wanted!r} for application {application.id!r}: fire the event "
+                "with requisition=..., call created() with it, or give the Notifier requisitions"
+            )
+        return found
+
+    def _recipients(
+        self,
+        role: str,
+        application: Application,
+        requisition: Requisition,
+        owed_by: tuple[str, ...] | None = None,
+    ) -> list[Person]:
+        if role == Recipient.candidate:
+            candidate = application.candidate
+            return [Person(role, candidate.id, candidate.name, candidate.email)]
+        if role == Recipient.referees:
+            people = [
+                Person(role, r.referee, r.referee, r.contact if "@" in r.contact else None)
+                for r in application.references
+            ]
+            return [p if p.address else self._person(role, p.id) for p in people]
+        if role == Recipient.hiring_manager:
+            ids: Iterable[str] = (requisition.hiring_manager,)
+        elif role == Recipient.recruiter:
+            ids = (requisition.recruiter or requisition.hiring_manager,)
+        elif role == Recipient.approvers:
+            ids = requisition.approvers
+        elif role == Recipient.interviewers:
+            interview = application.interview()
+            ids = interview.interviewers if interview is not None else ()
+        else:
+            raise NotificationError(f"unknown recipient role {role!r}")
+        if owed_by is not None and role in _FILTERED_BY_OWER:
+            ids = [person for person in ids if person in owed_by]
+        return [self._person(role, person) for person in dict.fromkeys(ids)]
+
+    def _person(self, role: str, person: str) -> Person:
+        address = self._directory(person) if self._directory is not None else None
+        if address is None and "@" in person:
+            address = person
+        return Person(role, person, person, address)
+
+    def __repr__(self) -> str:
+        return f"Notifier({self.policy!r}, {len(self.policy.notifications)} rules, {self.outbox!r})"
+
+
+def _aware(now: _dt.datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise CalendarError(f"naive now {now.isoformat()}: pass an aware datetime")
+
+
+def _by_id(
+    requisitions: Mapping[str, Requisition] | Iterable[Requisition] | None,
+) -> Mapping[str, Requisition]:
+    if requisitions is None:
+        return {}
+    if isinstance(requisitions, Mapping):
+        return requisitions
+    return {requisition.id: requisition for requisition in requisitions}

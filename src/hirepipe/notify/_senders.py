@@ -1,0 +1,401 @@
+"""Senders, and :func:`deliver`, which sends what is due and retries what fails.
+
+A sender is any callable ``(notification, message, now)`` that delivers one rendered
+notification or raises; hirepipe ships four: :class:`MemorySender` (tests),
+:class:`LoggingSender`, :class:`SmtpSender` (``smtplib`` and ``email``) and
+:class:`WebhookSender` (a JSON body signed with HMAC-SHA256, as ATS webhooks are).
+
+Delivery is at least once. Each message carries a stable id derived from the notification's
+key (SMTP ``Message-ID``, webhook ``Idempotency-Key``) so a receiver can drop the repeat that a
+crash between sending and :meth:`~hirepipe.notify.Outbox.mark_sent` may cause.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.errors import MessageError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import cache
+from typing import Any, Protocol
+
+from hirepipe._version import __version__
+from hirepipe.errors import CalendarError
+from hirepipe.notify._model import DeliveryError, Message, Notification, NotificationError
+from hirepipe.notify._outbox import Outbox
+from hirepipe.notify._templates import Templates
+
+__all__ = [
+    "DeliveryReport",
+    "LoggingSender",
+    "MemorySender",
+    "Sender",
+    "SmtpSender",
+    "WebhookSender",
+    "deliver",
+    "message_id",
+    "sign",
+    "verify_signature",
+]
+
+_log = logging.getLogger("hirepipe.notify")
+
+
+class Sender(Protocol):
+    """Delivers one rendered notification, or raises (any exception is a failed attempt)."""
+
+    def __call__(self, notification: Notification, message: Message, now: datetime, /) -> None:
+        """Send ``message``, the rendering of ``notification``, at ``now``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one :func:`deliver` run did: sent, to be retried, and failed for good."""
+
+    sent: tuple[Notification, ...] = ()
+    retrying: tuple[Notification, ...] = ()
+    failed: tuple[Notification, ...] = ()
+
+
+@cache
+def _default_templates() -> Templates:
+    return Templates()
+
+
+def deliver(
+    outbox: Outbox,
+    sender: Sender,
+    now: datetime,
+    *,
+    templates: Templates | None = None,
+    limit: int | None = None,
+) -> DeliveryReport:
+    """Render and send every notification due at ``now``; return what happened.
+
+    A notification that fails to render or to send is marked failed for this attempt and
+    retried after the outbox's backoff; after the last attempt it stays in the outbox as
+    failed (and is logged as an error). Nothing is dropped. ``templates`` defaults to
+    hirepipe's own; ``limit`` caps how many are tried in this run. One deliverer at a time
+    per outbox. Raises CalendarError for a naive ``now``.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise CalendarError(f"naive now {now.isoformat()}: pass an aware datetime")
+    templates = templates if templates is not None else _default_templates()
+    sent: list[Notification] = []
+    retrying: list[Notification] = []
+    failed: list[Notification] = []
+    with outbox.delivering():
+        for notification in outbox.due(now, limit=limit):
+            try:
+                message = templates.render(notification.template, notification.facts)
+                sender(notification, message, now)
+            except Exception as exc:  # any failure is one failed attempt, never a lost message
+                updated = outbox.mark_failed(notification.key, now, exc)
+                if updated.status == "failed":
+                    _log.error(
+                        "notification %s failed for good after %d attempts: %s",
+                        updated.key,
+                        updated.attempts,
+                        updated.last_error,
+                    )
+                    failed.append(updated)
+                else:
+                    _log.warning(
+                        "notification %s failed (attempt %d), retrying at %s: %s",
+                        updated.key,
+                        updated.attempts,
+                        updated.next_attempt_at.isoformat(),
+                        updated.last_error,
+                    )
+                    retrying.append(updated)
+            else:
+                sent.append(outbox.mark_sent(notification.key, now))
+    return DeliveryReport(tuple(sent), tuple(retrying), tuple(failed))
+
+
+def message_id(notification: Notification) -> str:
+    """A stable id for the notification's messages: the first 32 hex digits of its key's hash."""
+    return hashlib.sha256(notification.key.encode()).hexdigest()[:32]
+
+
+# -- in memory and logging -------------------------------------------------------------------
+
+
+class MemorySender:
+    """Keeps what it is given (``sent``: notification and message pairs), for tests.
+
+    ``fail`` decides, per notification, to raise a DeliveryError instead (scripted failures).
+    """
+
+    def __init__(self, *, fail: Callable[[Notification], bool] | None = None) -> None:
+        self.sent: list[tuple[Notification, Message]] = []
+        self.fail = fail
+
+    def __call__(self, notification: Notification, message: Message, now: datetime, /) -> None:
+        """Keep the message, or fail as scripted."""
+        if self.fail is not None and self.fail(notification):
+            raise DeliveryError(notification.key, "scripted failure")
+        self.sent.append((notification, message))
+
+    @property
+    def messages(self) -> list[Message]:
+        """The messages kept, in order."""
+        return [message for _, message in self.sent]
+
+    def __repr__(self) -> str:
+        return f"MemorySender({len(self.sent)} sent)"
+
+
+class LoggingSender:
+    """Logs each message (recipient, subject and text) instead of sending it."""
+
+    def __init__(self, logger: logging.Logger | None = None, *, level: int = logging.INFO) -> None:
+        self.logger = logger if logger is not None else _log
+        self.level = level
+
+    def __call__(self, notification: Notification, message: Message, now: datetime, /) -> None:
+        """Log the message."""
+        self.logger.log(
+            self.level,
+            "to %s <%s> [%s]: %s\n%s",
+            notification.to,
+            notification.address or "no address",
+            notification.rule,
+            message.subject,
+            message.text,
+        )
+
+
+# -- SMTP ------------------------------------------------------------------------------------
+
+
+class SmtpSender:
+    """Sends e-mail through an SMTP server with the standard library.
+
+    ``from_address`` is the sender; ``starttls`` upgrades a plain connection, ``use_ssl``
+    connects with TLS from the start; ``username`` and ``password`` log in. One connection per
+    message. A notification without an address, or any SMTP or network error, raises
+    DeliveryError.
+    """
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 25,
+        *,
+        from_address: str,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        use_ssl: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout: float = 10.0,
+        local_hostname: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.from_address = from_address
+        self.username = username
+        self._password = password
+        self.starttls = starttls
+        self.use_ssl = use_ssl
+        self.ssl_context = ssl_context
+        self.timeout = timeout
+        self.local_hostname = local_hostname
+        self._domain = from_address.rpartition("@")[2] or "hirepipe"
+
+    def build(self, notification: Notification, message: Message, now: datetime) -> EmailMessage:
+        """Return the e-mail for ``message``: plain text with an HTML alternative."""
+        if notification.address is None:
+            raise DeliveryError(
+                notification.key,
+                f"no e-mail address for {notification.to!r}; give the Notifier a directory",
+            )
+        email = EmailMessage()
+        try:
+            email["To"] = Address(addr_spec=notification.address)
+            email["From"] = self.from_address
+            email["Subject"] = message.subject
+        except (ValueError, IndexError, MessageError) as exc:  # the email package's parsers
+            raise DeliveryError(notification.key, f"bad address or subject: {exc}") from exc
+        email["Date"] = format_datetime(now)
+        email["Message-ID"] = f"<{message_id(notification)}@{self._domain}>"
+        email["X-Hirepipe-Rule"] = notification.rule
+        email.set_content(message.text)
+        email.add_alternative(message.html, subtype="html")
+        return email
+
+    def __call__(self, notification: Notification, message: Message, now: datetime, /) -> None:
+        """Send one e-mail; raise DeliveryError if the server or the network refuses it."""
+        email = self.build(notification, message, now)
+        try:
+            if self.use_ssl:
+                connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host,
+                    self.port,
+                    timeout=self.timeout,
+                    local_hostname=self.local_hostname,
+                    context=self.ssl_context,
+                )
+            else:
+                connection = smtplib.SMTP(
+                    self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
+                )
+            with connection as smtp:
+                if self.starttls and not self.use_ssl:
+                    smtp.starttls(context=self.ssl_context)
+                if self.username is not None:
+                    smtp.login(self.username, self._password or "")
+                smtp.send_message(email)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(
+                notification.key, f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"SmtpSender({self.host!r}, {self.port}, from_address={self.from_address!r})"
+
+
+# -- webhooks --------------------------------------------------------------------------------
+
+SIGNATURE_HEADER = "X-Hirepipe-Signature"
+TIMESTAMP_HEADER = "X-Hirepipe-Timestamp"
+
+
+def sign(secret: str | bytes, timestamp: str, body: bytes) -> str:
+    """Return the webhook signature header value: ``sha256=`` and the HMAC of timestamp.body."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(
+    secret: str | bytes,
+    body: bytes,
+    timestamp: str,
+    signature: str,
+    now: datetime,
+    *,
+    tolerance: timedelta = timedelta(minutes=5),
+) -> bool:
+    """Whether a webhook request is authentic and fresh (for receivers of :class:`WebhookSender`).
+
+    ``timestamp`` and ``signature`` are the ``X-Hirepipe-Timestamp`` and
+    ``X-Hirepipe-Signature`` headers. A request older (or newer) than ``tolerance`` is refused
+    even with a good signature, so a captured request cannot be replayed later.
+    """
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now.timestamp() - sent) > tolerance.total_seconds():
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Refuse redirects: urllib would turn the POST into a GET and drop the body."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class WebhookSender:
+    """POSTs each notification as JSON to ``url``, signed with HMAC-SHA256.
+
+    Headers: ``X-Hirepipe-Timestamp`` (Unix seconds at ``now``), ``X-Hirepipe-Signature``
+    (``sha256=<hex>``, the HMAC of ``timestamp + "." + body`` with ``secret``; check it with
+    :func:`verify_signature`) and ``Idempotency-Key``. A status other than 2xx, a redirect, or
+    a network error raises DeliveryError. The JSON holds the notification's ids, recipient,
+    rendered subject, text and HTML, and its facts.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        secret: str | bytes,
+        *,
+        timeout: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if not url.startswith(("https://", "http://")):
+            raise NotificationError(f"webhook url must be http(s), not {url!r}")
+        if not secret:
+            raise NotificationError("a webhook needs a secret to sign its requests")
+        self.url = url
+        self._secret = secret
+        self.timeout = timeout
+        self.headers = dict(headers or {})
+        self._opener = urllib.request.build_opener(_NoRedirects)
+
+    @staticmethod
+    def body(notification: Notification, message: Message) -> bytes:
+        """Return the JSON body sent for ``notification``."""
+        payload = {
+            "id": message_id(notification),
+            "key": notification.key,
+            "rule": notification.rule,
+            "template": notification.template,
+            "trigger": notification.trigger,
+            "application_id": notification.application_id,
+            "requisition_id": notification.requisition_id,
+            "to": {
+                "role": notification.role,
+                "id": notification.to,
+                "address": notification.address,
+            },
+            "subject": message.subject,
+            "text": message.text,
+            "html": message.html,
+            "created_at": notification.created_at.isoformat(),
+            "due_at": notification.due_at.isoformat(),
+            "attempt": notification.attempts + 1,
+            "facts": notification.facts,
+        }
+        return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
+
+    def __call__(self, notification: Notification, message: Message, now: datetime, /) -> None:
+        """POST one notification; raise DeliveryError unless the receiver answers 2xx."""
+        body = self.body(notification, message)
+        timestamp = str(int(now.timestamp()))
+        request = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={
+                **self.headers,
+                "Content-Type": "application/json",
+                "User-Agent": f"hirepipe/{__version__}",
+                "Idempotency-Key": message_id(notification),
+                TIMESTAMP_HEADER: timestamp,
+                SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+            },
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                response.read()
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            raise DeliveryError(
+                notification.key, f"{self.url} answered HTTP {exc.code}", status=exc.code
+            ) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise DeliveryError(notification.key, f"{self.url}: {exc}") from exc
+        if not 200 <= status < 300:
+            raise DeliveryError(notification.key, f"{self.url} answered {status}", status=status)
+
+    def __repr__(self) -> str:
+        return f"WebhookSender({self.url!r})"
