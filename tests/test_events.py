@@ -290,9 +290,23 @@ class TestReferencesAndOffer:
         days = pipeline.policy.settings.offer_validity_days
         assert application.history[-1].at.add(days=days) == offer.valid_until
 
+    def test_contact_needs_the_notice_first(self, pipeline, requisition):
+        """No referee is contacted before the candidate is told."""
+        application = make_application(pipeline, requisition, stage="references")
+        pipeline.fire(
+            application, "add_reference", actor="maria", referee="r", contact="x", consent=True
+        )
+        codes = refused(pipeline, application, "contact_reference", referee="r")
+        assert ["reference_notice_missing"] == codes
+
     def test_offer_needs_notice_before_contact(self, pipeline, requisition):
-        """The candidate must be told before any referee is contacted."""
-        application = self._ready(pipeline, requisition, notice=False)
+        """Contacts recorded before the notice (imported history) block the offer."""
+        application = self._ready(pipeline, requisition)
+        early = application.reference_notice_at.subtract(hours=1)
+        application.references = tuple(
+            r.model_copy(update={"contacted_at": early}) for r in application.references
+        )
+        application.reference_notice_at = None
         codes = refused(
             pipeline,
             application,
@@ -302,8 +316,7 @@ class TestReferencesAndOffer:
             start_date=START_DATE,
         )
         assert ["reference_notice_missing"] == codes
-        pipeline.clock.advance(hours=1)
-        pipeline.fire(application, "send_reference_notice", actor="maria")
+        application.reference_notice_at = early.add(minutes=30)
         codes = refused(
             pipeline,
             application,
@@ -369,6 +382,7 @@ class TestReferencesAndOffer:
     def test_contact_needs_consent_and_known_referee(self, pipeline, requisition):
         """A referee is contacted only once on record and with consent."""
         application = make_application(pipeline, requisition, stage="references")
+        pipeline.fire(application, "send_reference_notice", actor="maria")
         assert ["unknown_referee"] == refused(
             pipeline, application, "contact_reference", referee="x"
         )

@@ -512,6 +512,15 @@ def referee_known(ctx: Context) -> Iterator[Blocker]:
         )
 
 
+def reference_notice_given(ctx: Context) -> Iterator[Blocker]:
+    """The candidate was told before any referee is contacted."""
+    if ctx.application.reference_notice_at is None:
+        yield Blocker(
+            "reference_notice_missing",
+            "tell the candidate before any referee is contacted (send_reference_notice)",
+        )
+
+
 def referee_new(ctx: Context) -> Iterator[Blocker]:
     """No referee of that name is on record yet."""
     name = ctx.data.value("referee")
@@ -570,5 +579,11 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
         ),
         GuardSpec("referee_known", referee_known, "the referee is on record (and consented)"),
         GuardSpec("referee_new", referee_new, "the referee is not on record yet"),
+        GuardSpec(
+            "reference_notice_given",
+            reference_notice_given,
+            "the candidate was told first",
+            checks="references",
+        ),
     )
 }

@@ -249,7 +249,7 @@ _EVENTS: tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...], str | No
         "contact_reference",
         ("references",),
         None,
-        ("referee_known",),
+        ("reference_notice_given", "referee_known"),
         "contact_reference",
         "a referee contacted",
     ),
