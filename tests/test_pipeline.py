@@ -215,7 +215,8 @@ class TestHooks:
         assert [r.event for r in application.history] == recorder.events
         fired = recorder.calls[-1]
         assert isinstance(fired, Fired)
-        assert (application, fired.record) == (fired.application, application.history[-1])
+        assert fired.application is application
+        assert application.history[-1] is fired.record
 
     def test_refused_events_reach_no_hook(self, pipeline, recorder, requisition):
         """A refused event notifies nobody."""

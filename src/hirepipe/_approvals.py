@@ -16,7 +16,14 @@ from functools import lru_cache
 from hirepipe.models import Application, ApprovalStep, Requisition
 from hirepipe.policy import PolicySettings
 
-__all__ = ["StepState", "chain_of", "chain_state", "current_step", "pay_steps_covering"]
+__all__ = [
+    "StepState",
+    "approval_round",
+    "chain_of",
+    "chain_state",
+    "current_step",
+    "pay_steps_covering",
+]
 
 
 def chain_of(requisition: Requisition, settings: PolicySettings) -> tuple[ApprovalStep, ...]:
@@ -117,17 +124,35 @@ def pay_steps_covering(
 ) -> list[StepState]:
     """Return the pay steps NOT yet re-granted, since ``since``, for ``amount`` in ``currency``.
 
-    A pay step counts as re-granted when enough of its approvers granted a band covering the
-    amount at or after ``since``. An empty list means every pay step covers the new pay.
+    A pay step counts as re-granted when enough of its approvers' latest decisions since
+    ``since`` grant a band covering the amount (a later denial withdraws an earlier grant).
+    An empty list means every pay step covers the new pay.
     """
-    covering = application.model_copy(
-        update={
-            "approvals": tuple(
-                a
-                for a in application.approvals
-                if a.granted and a.band is not None and a.band.contains(amount, currency)
-            )
-        }
-    )
-    states = chain_state(covering, requisition, settings, since=since)
-    return [s for s in states if s.step.covers_pay and not s.satisfied]
+    latest = {a.approver: a for a in application.approvals if a.decided_at >= since}
+    open_steps = []
+    for state in chain_state(application, requisition, settings):
+        if not state.step.covers_pay:
+            continue
+        covering = [
+            p
+            for p in state.approvers
+            if p in latest
+            and latest[p].granted
+            and latest[p].band is not None
+            and latest[p].band.contains(amount, currency)  # type: ignore[union-attr]
+        ]
+        if len(covering) < state.step.needed:
+            # as far as the new pay goes, only the covering grants count
+            open_steps.append(StepState(state.step, state.approvers, tuple(covering), ()))
+    return open_steps
+
+
+def approval_round(application: Application) -> datetime | None:
+    """When the application's current approval round began: its latest ``request_approval``.
+
+    Decisions made before it (for an earlier round, or another requisition) do not count.
+    """
+    for record in reversed(application.history):
+        if record.event == "request_approval":
+            return record.at
+    return None

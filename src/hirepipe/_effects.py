@@ -342,7 +342,7 @@ def retarget(ctx: Context) -> Change:
     data: RetargetData = _data(ctx, RetargetData)
     target = ctx.requisition.id if ctx.requisition is not None else data.requisition_id
     return Change(
-        {"requisition_id": target, "warm_until": None, "rejection": None},
+        {"requisition_id": target, "warm_until": None, "rejection": None, **_FRESH_ROUND},
         {"requisition_id": target},
     )
 
@@ -363,7 +363,18 @@ def reopen(ctx: Context) -> Change:
     target = ctx.requisition.id if ctx.requisition is not None else data.requisition_id
     if target is None or target == ctx.application.requisition_id:
         return Change({"rejection": None})
-    return Change({"rejection": None, "requisition_id": target}, {"requisition_id": target})
+    return Change(
+        {"rejection": None, "requisition_id": target, **_FRESH_ROUND}, {"requisition_id": target}
+    )
+
+
+_FRESH_ROUND: dict[str, Any] = {
+    "approvals": (),
+    "substitutions": (),
+    "approved_band": None,
+    "proposed_salary": None,
+}
+"""Another requisition has its own budget and approvers: nothing approved carries over."""
 
 
 class SubstitutionData(EventData):

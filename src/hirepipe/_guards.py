@@ -6,7 +6,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from hirepipe._approvals import StepState, chain_state, current_step, pay_steps_covering
+from hirepipe._approvals import (
+    StepState,
+    approval_round,
+    chain_state,
+    current_step,
+    pay_steps_covering,
+)
 from hirepipe.errors import Blocker
 from hirepipe.models import Band, Offer, OfferStatus, ReferenceOutcome, ReferenceStatus
 from hirepipe.policy import Context, GuardSpec
@@ -130,7 +136,9 @@ def approvals_granted(ctx: Context) -> Iterator[Blocker]:
             needs_input=True,
         )
         return
-    states = chain_state(ctx.application, requisition, ctx.settings)
+    states = chain_state(
+        ctx.application, requisition, ctx.settings, since=approval_round(ctx.application)
+    )
     for state in states:
         if state.impossible:
             yield Blocker(
@@ -169,7 +177,10 @@ def approved_band(ctx: Context) -> Band | None:
     if ctx.requisition is None:
         return None
     band = ctx.requisition.budget
+    since = approval_round(app)
     for approval in app.approvals:
+        if since is not None and approval.decided_at < since:
+            continue
         if approval.granted and approval.band is not None:
             narrowed = band.intersect(approval.band)
             if narrowed is None:
@@ -207,8 +218,18 @@ def pay_inside_band(ctx: Context) -> Iterator[Blocker]:
     band = approved_band(ctx)
     if band is None:
         yield _no_band(ctx)
-    elif not band.contains(salary, band.currency):
-        yield _pay_outside(salary, band.currency, band)
+        return
+    asked: Band | None = ctx.data.value("band")
+    if asked is not None and band.intersect(asked) != asked:
+        yield Blocker(
+            "band_outside_budget",
+            f"the band {asked.minimum}..{asked.maximum} {asked.currency} is not inside the "
+            f"approved {band.minimum}..{band.maximum} {band.currency}",
+            {"band": asked.model_dump(mode="json"), "approved": band.model_dump(mode="json")},
+        )
+        return
+    if not (asked or band).contains(salary, band.currency):
+        yield _pay_outside(salary, band.currency, asked or band)
 
 
 def references_ready(ctx: Context) -> Iterator[Blocker]:
@@ -224,8 +245,9 @@ def references_ready(ctx: Context) -> Iterator[Blocker]:
         )
     early = [
         r.referee
-        for r in contacted
-        if notice is not None and r.contacted_at is not None and r.contacted_at < notice
+        for r in app.references
+        if notice is not None
+        and any(at is not None and at < notice for at in (r.contacted_at, r.completed_at))
     ]
     if early:
         yield Blocker(
@@ -293,7 +315,7 @@ def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
         yield _no_band(ctx)
         return
     reopened = reopened_pay_steps(ctx, terms["salary"], terms["currency"])
-    if reopened is not None and not reopened:
+    if reopened is not None and not reopened and _has_pay_steps(ctx):
         return  # a revision outside the band, approved again by every pay step
     blocker = _pay_outside(terms["salary"], terms["currency"], band)
     if reopened:
@@ -306,6 +328,13 @@ def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
             {**blocker.data, "reopened_steps": names, "approvers": people},
         )
     yield blocker
+
+
+def _has_pay_steps(ctx: Context) -> bool:
+    requisition = ctx.requisition
+    return requisition is not None and any(
+        s.step.covers_pay for s in chain_state(ctx.application, requisition, ctx.settings)
+    )
 
 
 def reopened_pay_steps(ctx: Context, amount: Decimal, currency: str) -> list[StepState] | None:
@@ -441,7 +470,9 @@ def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
             "requisition_required", "pass the requisition to check its approvers", needs_input=True
         )
         return
-    states = chain_state(ctx.application, requisition, ctx.settings)
+    states = chain_state(
+        ctx.application, requisition, ctx.settings, since=approval_round(ctx.application)
+    )
     mine = [s for s in states if approver in s.approvers]
     everyone = [p for s in states for p in s.approvers]
     if not mine:
@@ -508,6 +539,12 @@ def referee_known(ctx: Context) -> Iterator[Blocker]:
         yield Blocker(
             "referee_consent_missing",
             f"referee {name!r} has not consented to be contacted",
+            {"referee": name},
+        )
+    elif ctx.event == "complete_reference" and found[-1].contacted_at is None:
+        yield Blocker(
+            "referee_not_contacted",
+            f"referee {name!r} has not been contacted yet (contact_reference)",
             {"referee": name},
         )
 

@@ -40,7 +40,7 @@ from enum import StrEnum
 import pendulum
 from pydantic import BaseModel, ConfigDict
 
-from hirepipe._approvals import chain_state, current_step
+from hirepipe._approvals import approval_round, chain_state, current_step
 from hirepipe._calendars import calendar_for
 from hirepipe.calendar import BusinessCalendar
 from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
@@ -332,7 +332,8 @@ class _Derivation:
         the hiring manager owes the ``approve`` event.
         """
         settings = self.levels.policy.settings
-        states = chain_state(self.app, self.requisition, settings, since=entered)
+        round_start = approval_round(self.app) or entered
+        states = chain_state(self.app, self.requisition, settings, since=round_start)
         current = current_step(states)
         if current is None:
             return entered, allowed, self.manager
@@ -340,7 +341,7 @@ class _Derivation:
         grants = [
             a.decided_at
             for a in self.app.approvals
-            if a.granted and a.approver in earlier and a.decided_at >= entered
+            if a.granted and a.approver in earlier and a.decided_at >= round_start
         ]
         opened = max([entered, *grants])
         return opened, current.step.due_days or allowed, current.pending or self.manager

@@ -32,6 +32,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
+from hirepipe.errors import CalendarError
+
 __all__ = [
     "Application",
     "Approval",
@@ -86,7 +88,10 @@ def as_instant(value: datetime) -> pendulum.DateTime:
         return last[1]
     offset = value.utcoffset()
     if offset is None:
-        raise ValueError(f"naive datetime {value.isoformat()} has no time zone")
+        raise CalendarError(
+            f"naive datetime {value.isoformat()} has no time zone; "
+            "a clock or caller must give time-zone-aware datetimes"
+        )
     zone = _FIXED_ZONES.get(offset)
     if zone is None:
         zone = _FIXED_ZONES.setdefault(offset, pendulum.FixedTimezone(int(offset.total_seconds())))

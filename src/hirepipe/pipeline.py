@@ -162,16 +162,18 @@ class Pipeline:
         another requisition's application. Any error leaves everything unchanged.
         """
         stage_before = application.stage
-        spec = self.policy.events.get(event)
+        spec = self.policy.events.get(event) if event.__class__ is str else None
         if spec is None or event not in self._routes.get(stage_before, ()):
             spec = self._spec(application, event)  # raises with the allowed events
         if requisition is not None and requisition.id != application.requisition_id:
             self._check_requisition(application, requisition, spec)
         if not (actor.__class__ is str and 0 < len(actor) <= 200 and actor == actor.strip()):
-            _IDENTIFIER.validate_python(actor)  # raises ValidationError, or the actor is fine
+            actor = _IDENTIFIER.validate_python(actor)  # raises, or returns it stripped
         if reason is not None:
             _REASON.validate_python(reason)
         version = application.version
+        # the requisition as the guards will see it: committed only if nobody changed it since
+        seen = dict(requisition.__dict__) if requisition is not None else None
         if expected_version is not None and expected_version != version:
             raise ConcurrentUpdate(
                 application_id=application.id,
@@ -205,6 +207,19 @@ class Pipeline:
         if effect is not None:
             change = effect.apply(context)
             app_updates, req_updates = change.application, change.requisition
+            if req_updates and requisition is None:
+                raise GuardRejected(
+                    application_id=application.id,
+                    stage=stage_before,
+                    event=event,
+                    blockers=[
+                        Blocker(
+                            "requisition_required",
+                            f"{event!r} changes the requisition: pass it (requisition=...)",
+                            needs_input=True,
+                        )
+                    ],
+                )
             if not effect.trusted:
                 app_updates = _validated(application, app_updates)
                 req_updates = _validated(requisition, req_updates) if requisition else {}
@@ -227,6 +242,15 @@ class Pipeline:
         )
         with self._commit_lock:
             if application.version != version:
+                raise ConcurrentUpdate(
+                    application_id=application.id,
+                    stage=stage_before,
+                    event=event,
+                    expected=version,
+                    actual=application.version,
+                )
+            if req_updates and requisition is not None and requisition.__dict__ != seen:
+                # another event changed the requisition (filled it, say) under our guards
                 raise ConcurrentUpdate(
                     application_id=application.id,
                     stage=stage_before,
@@ -345,8 +369,15 @@ class Pipeline:
                 fired.record.event,
                 fired.application.id,
             )
+            # a retry must see the application as the event left it, not as it is by then
+            kept = Fired(
+                fired.record,
+                fired.application.model_copy(deep=True),
+                fired.requisition.model_copy(deep=True) if fired.requisition else None,
+                fired.policy,
+            )
             with self._commit_lock:
-                self._failures.append(HookFailure(hook, fired, exc))
+                self._failures.append(HookFailure(hook, kept, exc))
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -354,7 +385,7 @@ class Pipeline:
         return self.policy.events_from(stage)
 
     def _known(self, application: Application, event: str) -> EventSpec:
-        spec = self.policy.events.get(event)
+        spec = self.policy.events.get(event) if isinstance(event, str) else None
         if spec is None:
             raise TransitionNotAllowed(
                 application_id=application.id,

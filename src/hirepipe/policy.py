@@ -445,8 +445,10 @@ class Policy:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Policy):
             return NotImplemented
-        return (
-            self.to_dict() == other.to_dict() and self.registry().guards == other.registry().guards
+        # the documents name guards and effects; the callables behind the names must match too
+        return self.to_dict() == other.to_dict() and all(
+            mine.guards == theirs.guards and mine.effect == theirs.effect
+            for mine, theirs in zip(self._events.values(), other._events.values(), strict=True)
         )
 
     __hash__ = None  # type: ignore[assignment]  # equal policies compare by content

@@ -257,7 +257,7 @@ _EVENTS: tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...], str | No
         "complete_reference",
         ("references",),
         None,
-        ("referee_known",),
+        ("reference_notice_given", "referee_known"),
         "complete_reference",
         "a reference check ended",
     ),

@@ -24,6 +24,7 @@ import datetime as _dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from hirepipe._approvals import chain_state
 from hirepipe.deadlines import Deadline, DeadlineKind, ServiceLevels
 from hirepipe.errors import CalendarError
 from hirepipe.models import Application, Requisition, TransitionRecord, as_instant
@@ -404,7 +405,9 @@ class Notifier:
         elif role == Recipient.recruiter:
             ids = (requisition.recruiter or requisition.hiring_manager,)
         elif role == Recipient.approvers:
-            ids = requisition.approvers
+            # everyone in the approval chain (its own steps, or the approvers by size)
+            states = chain_state(application, requisition, self.policy.settings)
+            ids = [person for state in states for person in state.approvers]
         elif role == Recipient.interviewers:
             interview = application.interview()
             ids = interview.interviewers if interview is not None else ()
