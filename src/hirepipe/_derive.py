@@ -196,10 +196,10 @@ def with_guard(
     if event not in policy.events:
         raise _problem(f"with_guard({event!r})", f"unknown event {event!r}")
     if not isinstance(guard, GuardSpec):
-        label = name or getattr(guard, "__name__", "")
-        if not label or label == "<lambda>":
-            raise _problem(f"with_guard({event!r})", "name the guard (name=...)")
-        guard = GuardSpec(label, guard, (guard.__doc__ or "").strip().split("\n")[0])
+        try:
+            guard = GuardSpec.of(guard, name=name)
+        except ValueError as error:
+            raise _problem(f"with_guard({event!r})", f"{error} (name=...)") from None
     spec = policy.events[event]
     return with_event(policy, replace(spec, guards=(*spec.guards, guard)))
 

@@ -16,7 +16,7 @@ import pendulum
 from pydantic import Field, StrictBool
 
 from hirepipe._approvals import chain_state
-from hirepipe._guards import approved_band
+from hirepipe._guards import approved_band, offer_terms
 from hirepipe.models import (
     Approval,
     Band,
@@ -229,16 +229,8 @@ def make_offer(ctx: Context) -> Change:
     data: OfferData = _data(ctx, OfferData)
     app = ctx.application
     current = app.offer
-    terms: dict[str, Any] = {}
-    if current is not None:
-        terms = current.model_dump(
-            include={"title", "salary", "currency", "benefits", "start_date"}
-        )
-    elif ctx.requisition is not None:
-        terms = {"title": ctx.requisition.title, "currency": ctx.requisition.budget.currency}
-    given = data.model_dump(exclude_none=True, exclude={"note", "valid_until"})
-    if not given.get("benefits"):
-        given.pop("benefits", None)
+    terms, given = offer_terms(ctx)
+    given.pop("valid_until", None)
     terms.update(given)
     valid_until = data.valid_until or _days_later(ctx, ctx.settings.offer_validity_days)
     offer = Offer(

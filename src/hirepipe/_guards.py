@@ -275,24 +275,28 @@ def references_ready(ctx: Context) -> Iterator[Blocker]:
         )
 
 
-def _offer_terms(ctx: Context) -> dict[str, Any]:
-    """The offer terms: the event's data over the current offer's terms."""
-    data = ctx.data.model_dump(exclude_none=True)
-    data.pop("note", None)
+def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the terms an offer starts from, and the ones the event's data gives.
+
+    A first offer starts from the requisition's title and currency, a revision from the
+    current offer's terms; an empty benefits list in the data keeps the benefits as they were.
+    """
+    given = ctx.data.model_dump(exclude_none=True, exclude={"note"})
+    if not given.get("benefits"):
+        given.pop("benefits", None)
     current = ctx.application.offer
     base: dict[str, Any] = {}
     if current is not None:
         base = current.model_dump(include={"title", "salary", "currency", "benefits", "start_date"})
     elif ctx.requisition is not None:
         base = {"title": ctx.requisition.title, "currency": ctx.requisition.budget.currency}
-    if not data.get("benefits") and "benefits" in base:
-        data.pop("benefits", None)
-    return {**base, **data}
+    return base, given
 
 
 def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
     """Offer terms complete, inside the approved band, and valid until a future date."""
-    terms = _offer_terms(ctx)
+    base, given = offer_terms(ctx)
+    terms = {**base, **given}
     missing = [k for k in ("title", "salary", "currency", "start_date") if k not in terms]
     if missing:
         yield Blocker(

@@ -193,6 +193,25 @@ class GuardSpec:
     description: str = ""
     checks: str | None = None
 
+    @classmethod
+    def of(
+        cls,
+        check: Guard,
+        *,
+        name: str | None = None,
+        description: str = "",
+        checks: str | None = None,
+    ) -> GuardSpec:
+        """Wrap a function: named by ``name`` or its ``__name__``, described by its docstring.
+
+        Raises ``ValueError`` for a lambda without a name: a policy writes guards by name.
+        """
+        label = name or getattr(check, "__name__", "")
+        if not label or label == "<lambda>":
+            raise ValueError("name the guard: a lambda has no name to write in a policy")
+        summary = description or (check.__doc__ or "").strip().split("\n")[0]
+        return cls(label, check, summary, checks)
+
 
 @dataclass(frozen=True, slots=True)
 class EffectSpec:
@@ -480,7 +499,10 @@ class Policy:
         from hirepipe._derive import with_stage
 
         spec = stage if isinstance(stage, StageSpec) else StageSpec(stage, kind, description)
-        specs = [g if isinstance(g, GuardSpec) else _guard_spec(g) for g in guards]
+        try:
+            specs = [g if isinstance(g, GuardSpec) else GuardSpec.of(g) for g in guards]
+        except ValueError as error:
+            raise PolicyError([PolicyProblem("with_stage(guards=...)", str(error))]) from None
         return with_stage(self, spec, after=after, event=event, guards=specs)
 
     def without_stage(self, name: str) -> Policy:
@@ -551,13 +573,6 @@ class Policy:
             f"Policy({self.label!r}, {len(self._stages)} stages, "
             f"{len(self._events)} events, initial={self.initial!r})"
         )
-
-
-def _guard_spec(guard: Guard) -> GuardSpec:
-    name = getattr(guard, "__name__", "")
-    if not name or name == "<lambda>":
-        raise PolicyError([PolicyProblem("guards", "name the guard: pass a GuardSpec")])
-    return GuardSpec(name, guard, (guard.__doc__ or "").strip().split("\n")[0])
 
 
 def _check(

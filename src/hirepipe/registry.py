@@ -69,7 +69,7 @@ class Registry:
         spec = check if isinstance(check, GuardSpec) else None
         if spec is None:
             assert not isinstance(check, GuardSpec)
-            spec = GuardSpec(name or _name_of(check), check, description, checks)
+            spec = GuardSpec.of(check, name=name, description=description, checks=checks)
         return _add(self._guards, spec, "guard")
 
     def guard(
@@ -78,7 +78,7 @@ class Registry:
         """Register the decorated function as a guard: ``@registry.guard()``."""
 
         def register(fn: _F) -> _F:
-            self.add_guard(fn, name=name, description=description or _doc(fn), checks=checks)  # type: ignore[arg-type]
+            self.add_guard(fn, name=name, description=description, checks=checks)  # type: ignore[arg-type]
             return fn
 
         return register
@@ -163,10 +163,6 @@ def _name_of(function: Callable[..., object]) -> str:
     if not name or name == "<lambda>":
         raise ValueError("name the guard or effect: a lambda has no name to write in a policy")
     return name
-
-
-def _doc(function: Callable[..., object]) -> str:
-    return (function.__doc__ or "").strip().split("\n")[0]
 
 
 _Spec = TypeVar("_Spec", GuardSpec, EffectSpec)
