@@ -323,8 +323,10 @@ class TestRegistry:
 
     def test_lambda_needs_a_name(self):
         """A lambda cannot be written into a policy without a name."""
-        with pytest.raises(ValueError, match="name the guard or effect"):
+        with pytest.raises(ValueError, match="name the guard"):
             Registry().add_guard(lambda ctx: ())
+        with pytest.raises(ValueError, match="name the guard or effect"):
+            Registry().add_effect(lambda ctx: ())
 
     def test_effects_register_untrusted(self):
         """Effects registered by a company are validated by the engine."""
