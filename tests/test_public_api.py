@@ -16,6 +16,7 @@ MODULES = [
     "hirepipe.pipeline",
     "hirepipe.policy",
     "hirepipe.slate",
+    "hirepipe.store",
 ]
 
 

@@ -162,6 +162,16 @@ class Pipeline:
         another requisition's application. Any error leaves everything unchanged.
         """
         stage_before = application.stage
+        version = application.version
+        if expected_version is not None and expected_version != version:
+            # a stale writer hears that first, not that its event no longer fits the stage
+            raise ConcurrentUpdate(
+                application_id=application.id,
+                stage=stage_before,
+                event=event,
+                expected=expected_version,
+                actual=version,
+            )
         spec = self.policy.events.get(event) if event.__class__ is str else None
         if spec is None or event not in self._routes.get(stage_before, ()):
             spec = self._spec(application, event)  # raises with the allowed events
@@ -171,17 +181,8 @@ class Pipeline:
             actor = _IDENTIFIER.validate_python(actor)  # raises, or returns it stripped
         if reason is not None:
             _REASON.validate_python(reason)
-        version = application.version
         # the requisition as the guards will see it: committed only if nobody changed it since
         seen = dict(requisition.__dict__) if requisition is not None else None
-        if expected_version is not None and expected_version != version:
-            raise ConcurrentUpdate(
-                application_id=application.id,
-                stage=stage_before,
-                event=event,
-                expected=expected_version,
-                actual=version,
-            )
         context = Context(
             application,
             requisition,

@@ -1,0 +1,59 @@
+"""A durable store: applications, their transition log, requisitions and an outbox, in SQL.
+
+Install with ``pip install 'hirepipe[store]'`` (SQLAlchemy 2; psycopg 3 for PostgreSQL)::
+
+    store = Store("sqlite:///hiring.db", pipeline)   # or "postgresql+psycopg://user@host/db"
+    store.upgrade()                                   # create or upgrade the tables
+    pipeline.hooks.append(Notifier(store.outbox, policy))  # notifications commit with events
+    store.add(application, requisition)
+    store.fire(application.id, "start_debrief", actor="maria")  # one transaction
+    deliver(store.outbox, sender, clock.now())       # several workers may deliver at once
+    assert store.verify() == []                       # every log replays to its snapshot
+
+Every event is one database transaction: the new snapshot (compare-and-set on its version),
+the log row, the requisition it changed (compare-and-set on the requisition's version) and
+the notifications its hooks made commit together or not at all; a writer that lost a race
+gets :class:`~hirepipe.ConcurrentUpdate` and retries. SQLite (the embedded default) has one
+writer at a time; PostgreSQL serves many application servers. The tables are plain
+SQLAlchemy Core (:attr:`Store.tables`), documents are kept as JSON text, and
+:meth:`Store.upgrade` applies the migrations shipped here (:data:`MIGRATIONS`, up to
+:data:`SCHEMA_VERSION`).
+"""
+
+try:
+    import sqlalchemy as _sqlalchemy  # noqa: F401  (only to explain a missing extra)
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "hirepipe.store needs SQLAlchemy 2 (and psycopg 3 for PostgreSQL): "
+        "pip install 'hirepipe[store]'"
+    ) from exc
+
+from hirepipe.store._errors import AlreadyStored as AlreadyStored
+from hirepipe.store._errors import ConcurrentRequisitionUpdate as ConcurrentRequisitionUpdate
+from hirepipe.store._errors import CorruptData as CorruptData
+from hirepipe.store._errors import NotStored as NotStored
+from hirepipe.store._errors import Problem as Problem
+from hirepipe.store._errors import SchemaError as SchemaError
+from hirepipe.store._errors import StoreError as StoreError
+from hirepipe.store._outbox import StoreOutbox as StoreOutbox
+from hirepipe.store._schema import MIGRATIONS as MIGRATIONS
+from hirepipe.store._schema import SCHEMA_VERSION as SCHEMA_VERSION
+from hirepipe.store._schema import Migration as Migration
+from hirepipe.store._schema import Tables as Tables
+from hirepipe.store._store import Store as Store
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "AlreadyStored",
+    "ConcurrentRequisitionUpdate",
+    "CorruptData",
+    "Migration",
+    "NotStored",
+    "Problem",
+    "SchemaError",
+    "Store",
+    "StoreError",
+    "StoreOutbox",
+    "Tables",
+]

@@ -1,0 +1,173 @@
+"""The transition log as data: what a record changed, folding the log, and checking it.
+
+A log row keeps, besides its :class:`~hirepipe.TransitionRecord`, the application fields the
+record changed (their new JSON values). The first row of an application (kind ``added``)
+holds the whole application as it was added. Replaying folds the rows in version order: set
+the changed fields, append the record to ``history``, take its version. The result must equal
+the stored snapshot, field for field, as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from hirepipe.models import Application
+from hirepipe.store._errors import Problem
+
+__all__ = ["LogRow", "changed_fields", "check_application", "fold"]
+
+ADDED = "added"
+_DERIVED = frozenset({"history", "version"})  # the fold sets these from the records
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    """The replay-relevant columns of one log row."""
+
+    version: int
+    kind: str
+    record: str | None
+    changes: str
+
+
+def changed_fields(before: Mapping[str, Any], model: BaseModel) -> dict[str, Any]:
+    """Return the fields of ``model`` that differ from ``before``, as JSON values.
+
+    ``before`` is a copy of the model's ``__dict__`` taken before the event. The engine
+    replaces fields whole (tuples, frozen models), so an unchanged field is the same object.
+    ``history`` and ``version`` are left out: the fold derives them from the records.
+    """
+    after = model.__dict__
+    names = {
+        name
+        for name, value in after.items()
+        if name not in _DERIVED and before.get(name) is not value and before.get(name) != value
+    }
+    return model.model_dump(mode="json", include=names) if names else {}
+
+
+def _object(text: str | None, what: str) -> dict[str, Any]:
+    if text is None:
+        raise ValueError(f"{what} is missing")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{what} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is JSON but not an object")
+    return value
+
+
+def fold(
+    application_id: str, rows: Iterable[LogRow], *, upto: int | None = None
+) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Fold log rows (in version order) into the application's JSON; return it and problems.
+
+    ``upto`` stops after that version. The state is None when the log cannot be folded.
+    """
+    state: dict[str, Any] | None = None
+    problems: list[Problem] = []
+
+    def problem(code: str, message: str, version: int) -> None:
+        problems.append(Problem(code, message, application_id=application_id, version=version))
+
+    for row in rows:
+        if upto is not None and row.version > upto:
+            break
+        try:
+            if row.kind == ADDED:
+                if state is not None:
+                    problem("log_order", "a second 'added' row in the log", row.version)
+                    return None, problems
+                state = _object(row.changes, "the added application")
+                history = state.get("history")
+                if not isinstance(history, list) or state.get("version") != row.version:
+                    problem(
+                        "invalid_log_row",
+                        "the added application has no history list or another version",
+                        row.version,
+                    )
+                    return None, problems
+                continue
+            if state is None:
+                problem(
+                    "log_order", "the log does not start with the added application", row.version
+                )
+                return None, problems
+            expected = state["version"] + 1
+            if row.version != expected:
+                problem("log_gap", f"expected version {expected}, found {row.version}", row.version)
+                return None, problems
+            record = _object(row.record, "the transition record")
+            if record.get("version") != row.version:
+                problem(
+                    "invalid_log_row",
+                    f"the record says version {record.get('version')!r}",
+                    row.version,
+                )
+                return None, problems
+            changes = _object(row.changes, "the changed fields")
+            if changes.keys() & _DERIVED:
+                problem(
+                    "invalid_log_row", "the changed fields name history or version", row.version
+                )
+                return None, problems
+            state.update(changes)
+            state["history"].append(record)
+            state["version"] = row.version
+        except ValueError as exc:
+            problem("invalid_log_row", str(exc), row.version)
+            return None, problems
+    if state is None and not problems:
+        problems.append(
+            Problem("log_missing", "no log rows for the application", application_id=application_id)
+        )
+    return state, problems
+
+
+def check_application(
+    application_id: str,
+    columns: Mapping[str, Any],
+    snapshot: str,
+    rows: Iterable[LogRow],
+) -> list[Problem]:
+    """Check one application: its snapshot, its columns, and its log replayed against both."""
+    problems: list[Problem] = []
+
+    def problem(code: str, message: str) -> None:
+        problems.append(Problem(code, message, application_id=application_id))
+
+    try:
+        stored = _object(snapshot, "the snapshot")
+    except ValueError as exc:
+        problem("invalid_snapshot", str(exc))
+        stored = None
+    if stored is not None:
+        try:
+            Application.model_validate_json(snapshot)
+        except ValidationError as exc:
+            problem("invalid_snapshot", f"the snapshot is not a valid Application: {exc}")
+        for name, value in columns.items():
+            if stored.get(name) != value:
+                problem(
+                    "column_mismatch",
+                    f"column {name} is {value!r} but the snapshot says {stored.get(name)!r}",
+                )
+    replayed, found = fold(application_id, rows)
+    problems += found
+    if replayed is None or stored is None:
+        return problems
+    differing = sorted(
+        name for name in stored.keys() | replayed.keys() if stored.get(name) != replayed.get(name)
+    )
+    if differing:
+        problem(
+            "replay_differs",
+            f"replaying the log does not give the snapshot; fields differ: {', '.join(differing)}",
+        )
+    return problems

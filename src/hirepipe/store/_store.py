@@ -1,0 +1,542 @@
+"""The Store: applications, requisitions, the transition log and the outbox in one database.
+
+``Store.fire`` is one database transaction: read the snapshot, fire through the pipeline,
+then write the new snapshot with compare-and-set on the version (``UPDATE ... WHERE id = :id
+AND version = :read``), the requisition it changed (compare-and-set on its own version), the
+log row, and what the pipeline's hooks put into ``store.outbox``. Either all of it commits or
+none of it does; a writer that lost the race gets :class:`~hirepipe.ConcurrentUpdate`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, bindparam, exists, insert, select, update
+from sqlalchemy.engine import URL, Connection
+
+from hirepipe.errors import ConcurrentUpdate, RequisitionMismatch
+from hirepipe.models import Application, Requisition
+from hirepipe.notify import Backoff, Notification
+from hirepipe.pipeline import Fired, Pipeline
+from hirepipe.store import _schema
+from hirepipe.store._engine import WRITE, make_engine, prepare
+from hirepipe.store._errors import (
+    AlreadyStored,
+    NotStored,
+    Problem,
+    StoreError,
+)
+from hirepipe.store._outbox import StoreOutbox
+from hirepipe.store._replay import ADDED, changed_fields
+from hirepipe.store._support import PipelineClock, Recent, Transaction, call_hooks
+from hirepipe.store._verify import parse_application, parse_requisition, replay, verify
+from hirepipe.store._writes import (
+    insert_ignore,
+    insert_notifications,
+    insert_requisition,
+    requisition_row,
+    version_of,
+    write_requisition,
+)
+
+__all__ = ["Store"]
+
+
+class Store:
+    """Applications and their transition log, requisitions and an outbox, in SQL.
+
+    ``url`` is a SQLAlchemy URL (``sqlite:///hiring.db``, ``postgresql+psycopg://user@host/db``)
+    or an ``Engine`` of your own. ``pipeline`` fires the events (the standard policy on the
+    wall clock by default); its hooks are called by the store inside each event's transaction
+    once the compare-and-set has succeeded, so what they add to :attr:`outbox` commits with the
+    event. A hook that raises never undoes the event: it is logged, recorded in the database,
+    reported by :meth:`verify` and called again by :meth:`retry_hooks` (hooks must be
+    idempotent, as the Notifier is). ``schema`` puts the tables in a PostgreSQL schema.
+    ``backoff`` and ``lease`` configure :attr:`outbox`.
+
+    Create or upgrade the tables once with :meth:`upgrade`. A Store is safe to share between
+    threads; every process opens its own.
+    """
+
+    def __init__(
+        self,
+        url: str | URL | Engine,
+        pipeline: Pipeline | None = None,
+        *,
+        schema: str | None = None,
+        backoff: Backoff | None = None,
+        lease: timedelta = timedelta(minutes=5),
+    ) -> None:
+        if isinstance(url, Engine):
+            self.engine, self._owns_engine = url, False
+        else:
+            self.engine, self._owns_engine = make_engine(url), True
+        if self.engine.dialect.name not in ("sqlite", "postgresql"):
+            raise StoreError(
+                f"hirepipe.store runs on SQLite and PostgreSQL, not {self.engine.dialect.name}"
+            )
+        prepare(self.engine)
+        self.pipeline = pipeline if pipeline is not None else Pipeline()
+        self.tables = _schema.define_tables(MetaData(schema=schema))
+        self._firing = Pipeline(self.pipeline.policy, clock=PipelineClock(self))
+        self._active: ContextVar[Transaction | None] = ContextVar(
+            f"hirepipe_store_{id(self)}", default=None
+        )
+        self._schema_checked = False
+        # SQLite has one writer at a time: this process's writers queue here, in order,
+        # rather than in SQLite's busy handler, which sleeps in steps of up to 100 ms
+        self._sqlite = self.engine.dialect.name == "sqlite"
+        self._writers = threading.Lock()
+        self._recent = Recent()
+        self.outbox = StoreOutbox(self, backoff=backoff, lease=lease)
+        applications, requisitions = self.tables.applications, self.tables.requisitions
+        self._load_for_fire = (
+            select(
+                applications.c.snapshot,
+                applications.c.version,
+                requisitions.c.snapshot.label("requisition_snapshot"),
+                requisitions.c.version.label("requisition_version"),
+            )
+            .join(requisitions, requisitions.c.id == applications.c.requisition_id)
+            .where(applications.c.id == bindparam("id"))
+        )
+        # built once: the hot path only binds values
+        self._compare_and_set = (
+            update(applications)
+            .where(
+                applications.c.id == bindparam("b_id"),
+                applications.c.version == bindparam("b_read"),
+            )
+            .values(
+                version=bindparam("b_version"),
+                stage=bindparam("b_stage"),
+                requisition_id=bindparam("b_requisition_id"),
+                snapshot=bindparam("b_snapshot"),
+            )
+        )
+        self._append = insert(self.tables.transitions)
+
+    # -- schema and transactions ---------------------------------------------------------------
+
+    def upgrade(self) -> int:
+        """Create the tables, or upgrade them to this hirepipe's schema; return its version.
+
+        Safe to run at every start-up and from several processes at once.
+        """
+        with self.engine.connect() as connection, connection.begin():
+            version = _schema.upgrade(connection, self.tables)
+        self._schema_checked = True
+        return version
+
+    def schema_version(self) -> int:
+        """The database's schema version (0: no hirepipe tables yet)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{WRITE: False})
+            with connection.begin():
+                return _schema.current_version(connection, self.tables)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Run several store calls, and statements of your own, in one database transaction.
+
+        Yields the SQLAlchemy connection. Store calls inside join the transaction (each in a
+        savepoint, so one that raises undoes only itself); an exception leaving the block
+        rolls everything back. Use it to add an application and its creation notifications
+        together::
+
+            with store.transaction():
+                store.add(application, requisition)
+                notifier.created(application, requisition)
+        """
+        with self._atomic(savepoint=True) as tx:
+            yield tx.connection
+
+    @contextmanager
+    def _atomic(
+        self, *, write: bool = True, savepoint: bool = True, consistent: bool = False
+    ) -> Iterator[Transaction]:
+        current = self._active.get()
+        if current is not None:
+            inner: AbstractContextManager[object] = (
+                current.connection.begin_nested() if write and savepoint else nullcontext()
+            )
+            with inner:
+                yield current
+            return
+        queue = self._writers if write and self._sqlite else nullcontext()
+        with queue, self.engine.connect() as connection:
+            connection.execution_options(**{WRITE: write})
+            if consistent and connection.dialect.name == "postgresql":
+                # several statements, one snapshot (SQLite's read transactions have one anyway)
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                if not self._schema_checked:
+                    _schema.check(connection, self.tables)
+                    self._schema_checked = True
+                tx = Transaction(connection)
+                token = self._active.set(tx)
+                try:
+                    yield tx
+                finally:
+                    self._active.reset(token)
+
+    # -- applications and requisitions ---------------------------------------------------------
+
+    def add(self, application: Application, requisition: Requisition | None = None) -> None:
+        """Store a new application, and its requisition if the store does not have it yet.
+
+        The log starts with the application as given (its version and history included).
+        Raises AlreadyStored for a known application id, NotStored when the requisition is
+        neither given nor stored, and RequisitionMismatch for another requisition.
+        """
+        if requisition is not None and requisition.id != application.requisition_id:
+            raise RequisitionMismatch(
+                application_id=application.id,
+                expected=application.requisition_id,
+                given=requisition.id,
+            )
+        tables = self.tables
+        with self._atomic() as tx:
+            connection = tx.connection
+            if requisition is not None:
+                insert_requisition(connection, self.tables, requisition)
+            elif not connection.execute(
+                select(exists().where(tables.requisitions.c.id == application.requisition_id))
+            ).scalar():
+                raise NotStored("requisition", application.requisition_id)
+            snapshot = application.model_dump_json()
+            added = connection.execute(
+                insert_ignore(connection, tables.applications, "id")
+                .returning(tables.applications.c.id)
+                .values(
+                    id=application.id,
+                    requisition_id=application.requisition_id,
+                    candidate_id=application.candidate.id,
+                    stage=application.stage,
+                    version=application.version,
+                    snapshot=snapshot,
+                )
+            )
+            if added.first() is None:
+                raise AlreadyStored("application", application.id)
+            connection.execute(
+                insert(tables.transitions).values(
+                    application_id=application.id,
+                    version=application.version,
+                    kind=ADDED,
+                    at=application.created_at,
+                    changes=snapshot,
+                )
+            )
+
+    def load(self, application_id: str) -> Application:
+        """Return the stored application (a fresh object). Raises NotStored."""
+        table = self.tables.applications
+        with self._atomic(write=False) as tx:
+            snapshot = tx.connection.execute(
+                select(table.c.snapshot).where(table.c.id == application_id)
+            ).scalar_one_or_none()
+        if snapshot is None:
+            raise NotStored("application", application_id)
+        return parse_application(application_id, snapshot)
+
+    def applications(
+        self, *, requisition_id: str | None = None, stage: str | None = None
+    ) -> list[Application]:
+        """Return the stored applications, by id, of one requisition or in one stage if given."""
+        table = self.tables.applications
+        query = select(table.c.id, table.c.snapshot).order_by(table.c.id)
+        if requisition_id is not None:
+            query = query.where(table.c.requisition_id == requisition_id)
+        if stage is not None:
+            query = query.where(table.c.stage == stage)
+        with self._atomic(write=False) as tx:
+            rows = tx.connection.execute(query).all()
+        return [parse_application(row.id, row.snapshot) for row in rows]
+
+    def add_requisition(self, requisition: Requisition) -> None:
+        """Store a new requisition. Raises AlreadyStored for a known id."""
+        with self._atomic() as tx:
+            if not insert_requisition(tx.connection, self.tables, requisition):
+                raise AlreadyStored("requisition", requisition.id)
+
+    def requisition(self, requisition_id: str) -> Requisition:
+        """Return the stored requisition. Raises NotStored."""
+        table = self.tables.requisitions
+        with self._atomic(write=False) as tx:
+            snapshot = tx.connection.execute(
+                select(table.c.snapshot).where(table.c.id == requisition_id)
+            ).scalar_one_or_none()
+        if snapshot is None:
+            raise NotStored("requisition", requisition_id)
+        return parse_requisition(requisition_id, snapshot)
+
+    def requisitions(self) -> list[Requisition]:
+        """Return every stored requisition, by id."""
+        table = self.tables.requisitions
+        with self._atomic(write=False) as tx:
+            rows = tx.connection.execute(
+                select(table.c.id, table.c.snapshot).order_by(table.c.id)
+            ).all()
+        return [parse_requisition(row.id, row.snapshot) for row in rows]
+
+    def update_requisition(self, requisition_id: str, **changes: Any) -> Requisition:
+        """Change fields of a stored requisition (validated); return it as now stored.
+
+        The row is locked while it changes, so concurrent updates and fires queue instead of
+        losing each other's work. Raises NotStored, and ValidationError for bad values.
+        """
+        if "id" in changes:
+            raise StoreError("a requisition's id cannot change; add a new requisition")
+        table = self.tables.requisitions
+        with self._atomic() as tx:
+            row = tx.connection.execute(
+                select(table.c.snapshot, table.c.version)
+                .where(table.c.id == requisition_id)
+                .with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise NotStored("requisition", requisition_id)
+            updated = parse_requisition(requisition_id, row.snapshot).model_copy()
+            for name, value in changes.items():
+                setattr(updated, name, value)  # validate_assignment checks every value
+            tx.connection.execute(
+                update(table)
+                .where(table.c.id == requisition_id)
+                .values(
+                    version=row.version + 1,
+                    status=updated.status.value,
+                    snapshot=updated.model_dump_json(),
+                )
+            )
+        return updated
+
+    # -- firing --------------------------------------------------------------------------------
+
+    def fire(
+        self,
+        application_id: str,
+        event: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        expected_version: int | None = None,
+        **data: Any,
+    ) -> Fired:
+        """Fire ``event`` on a stored application and store the result in one transaction.
+
+        Arguments as for :meth:`Pipeline.fire <hirepipe.Pipeline.fire>`; the application's
+        requisition comes from the store (a ``reactivate`` or ``reopen`` with
+        ``requisition_id=`` uses that one). Returns the :class:`~hirepipe.Fired` the hooks got.
+
+        Raises what ``Pipeline.fire`` raises (nothing is written then),
+        :class:`~hirepipe.ConcurrentUpdate` when another writer changed the application (or,
+        as :class:`ConcurrentRequisitionUpdate`, its requisition) since it was read or since
+        ``expected_version``: reload and try again. NotStored for an unknown id.
+        """
+        tables = self.tables
+        top_level = self._active.get() is None
+        with self._atomic() as tx:
+            connection = tx.connection
+            row = connection.execute(self._load_for_fire, {"id": application_id}).one_or_none()
+            if row is None:
+                raise NotStored("application", application_id)
+            application = self._recent.get(application_id, row.version)
+            if application is None:
+                application = parse_application(application_id, row.snapshot, version=row.version)
+            if expected_version is not None and expected_version != row.version:
+                # before the pipeline looks at the stage: a stale caller learns it is stale,
+                # not that its event does not fit a stage it has not seen yet
+                raise ConcurrentUpdate(
+                    application_id=application_id,
+                    stage=application.stage,
+                    event=event,
+                    expected=expected_version,
+                    actual=row.version,
+                )
+            requisition = parse_requisition(application.requisition_id, row.requisition_snapshot)
+            requisition_version = row.requisition_version
+            target = data.get("requisition_id")
+            spec = self.pipeline.policy.events.get(event)
+            if (
+                spec is not None
+                and spec.retarget
+                and isinstance(target, str)
+                and target != requisition.id
+            ):
+                requisition, requisition_version = requisition_row(connection, self.tables, target)
+            if self._firing.policy is not self.pipeline.policy:
+                self._firing = Pipeline(self.pipeline.policy, clock=PipelineClock(self))
+            before = dict(application.__dict__)
+            requisition_before = dict(requisition.__dict__)
+            record = self._firing.fire(
+                application,
+                event,
+                actor=actor,
+                requisition=requisition,
+                reason=reason,
+                expected_version=expected_version,
+                **data,
+            )
+            written = connection.execute(
+                self._compare_and_set,
+                {
+                    "b_id": application_id,
+                    "b_read": row.version,
+                    "b_version": record.version,
+                    "b_stage": application.stage,
+                    "b_requisition_id": application.requisition_id,
+                    "b_snapshot": application.model_dump_json(),
+                },
+            )
+            if written.rowcount != 1:
+                raise ConcurrentUpdate(
+                    application_id=application_id,
+                    stage=record.from_stage,
+                    event=event,
+                    expected=row.version,
+                    actual=version_of(connection, tables.applications, application_id),
+                )
+            requisition_changes = None
+            if requisition.__dict__ != requisition_before:
+                requisition_changes = json.dumps(changed_fields(requisition_before, requisition))
+                write_requisition(
+                    connection,
+                    self.tables,
+                    requisition,
+                    requisition_version,
+                    application_id=application_id,
+                    event=event,
+                    stage=record.from_stage,
+                )
+            fired = Fired(record, application, requisition, self.pipeline.policy)
+            errors, collected = call_hooks(self.pipeline.hooks, tx, fired)
+            connection.execute(
+                self._append,
+                {
+                    "application_id": application_id,
+                    "version": record.version,
+                    "kind": record.kind,
+                    "event": event,
+                    "from_stage": record.from_stage,
+                    "to_stage": record.to_stage,
+                    "actor": record.actor,
+                    "at": record.at,
+                    "record": record.model_dump_json(),
+                    "changes": json.dumps(changed_fields(before, application)),
+                    "requisition_changes": requisition_changes,
+                },
+            )
+            if errors:
+                connection.execute(
+                    insert(tables.hook_failures).values(
+                        application_id=application_id,
+                        version=record.version,
+                        errors=json.dumps(errors),
+                    )
+                )
+            if collected:
+                insert_notifications(connection, self.tables, collected)
+        if top_level:  # committed: the next event on it need not parse its JSON again
+            self._recent.put(application_id, record.version, application)
+        return fired
+
+    def retry_hooks(self) -> int:
+        """Call the hooks again for every event where one failed; return how many still fail.
+
+        Each event is rebuilt from the log as the hooks first saw it (its requisition as it
+        stands now) and retried in its own transaction.
+        """
+        table = self.tables.hook_failures
+        with self._atomic(write=False) as tx:
+            failures = tx.connection.execute(
+                select(table.c.application_id, table.c.version).order_by(
+                    table.c.application_id, table.c.version
+                )
+            ).all()
+        still = 0
+        for application_id, version in failures:
+            with self._atomic() as tx:
+                key = (table.c.application_id == application_id) & (table.c.version == version)
+                if (
+                    tx.connection.execute(
+                        select(table.c.errors).where(key).with_for_update()
+                    ).first()
+                    is None
+                ):
+                    continue  # another process retried it meanwhile
+                application = replay(tx.connection, self.tables, application_id, upto=version)
+                requisition, _ = requisition_row(
+                    tx.connection, self.tables, application.requisition_id
+                )
+                record = application.history[-1]
+                fired = Fired(record, application, requisition, self.pipeline.policy)
+                errors, collected = call_hooks(self.pipeline.hooks, tx, fired)
+                if collected:
+                    insert_notifications(tx.connection, self.tables, collected)
+                if errors:
+                    still += 1
+                    tx.connection.execute(
+                        update(table).where(key).values(errors=json.dumps(errors))
+                    )
+                else:
+                    tx.connection.execute(table.delete().where(key))
+        return still
+
+    # -- the outbox sweep (this store's own outbox) ---------------------------------------------
+
+    def due(self, now: datetime, *, limit: int | None = None) -> list[Notification]:
+        """Claim and return the notifications to send at ``now`` (:meth:`StoreOutbox.due`)."""
+        return self.outbox.due(now, limit=limit)
+
+    def mark_sent(self, key: str, now: datetime) -> Notification:
+        """Record a notification sent (:meth:`StoreOutbox.mark_sent`)."""
+        return self.outbox.mark_sent(key, now)
+
+    def mark_failed(self, key: str, now: datetime, error: str | BaseException) -> Notification:
+        """Record a failed attempt, to retry with backoff (:meth:`StoreOutbox.mark_failed`)."""
+        return self.outbox.mark_failed(key, now, error)
+
+    # -- the log -------------------------------------------------------------------------------
+
+    def replay(self, application_id: str, *, version: int | None = None) -> Application:
+        """Rebuild the application from its log alone (up to ``version``, default all of it).
+
+        Equals :meth:`load` for a sound store. Raises NotStored, and CorruptData when the
+        log cannot be read back.
+        """
+        with self._atomic(write=False) as tx:
+            return replay(tx.connection, self.tables, application_id, upto=version)
+
+    def verify(self, *, batch_size: int = 500) -> list[Problem]:
+        """Check every application, requisition and notification; return what is wrong.
+
+        Every application's log is replayed and compared with its snapshot and columns; a
+        row that is not valid JSON (or not a valid model) is reported with its id, never
+        raised. An empty list means the store is sound. Events whose hooks failed are
+        reported too (``hook_failed``: run :meth:`retry_hooks`).
+        """
+        return verify(self.tables, lambda: self._atomic(write=False, consistent=True), batch_size)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the store's connections (an engine given to the store is left open)."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        url = self.engine.url.render_as_string(hide_password=True)
+        return f"Store({url!r}, {self.pipeline.policy!r})"

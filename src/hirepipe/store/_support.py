@@ -1,0 +1,122 @@
+"""What a Store keeps between calls: the transaction in progress, recent states, the clock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pendulum
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from hirepipe.models import Application
+from hirepipe.notify import Notification
+from hirepipe.pipeline import Fired, Hook, Pipeline
+
+__all__ = ["PipelineClock", "Recent", "Transaction", "call_hooks", "copy_application"]
+
+_log = logging.getLogger("hirepipe.store")
+
+
+@dataclass(slots=True)
+class Transaction:
+    """The transaction a store call runs in; nested calls in the same context join it."""
+
+    connection: Connection
+    collecting: dict[str, Notification] | None = None  # what hooks add during a fire
+    absent: set[str] = field(default_factory=set)  # keys looked up and not found meanwhile
+
+
+class Recent:
+    """The latest committed state of recently fired applications, by id and version.
+
+    Parsing and validating an application's JSON is most of an event's work in Python. The
+    row is still read in the event's transaction; only when its version is the one this store
+    committed last is the JSON not parsed again. Entries are private copies, and every use
+    takes a copy: nobody else ever holds them.
+    """
+
+    __slots__ = ("_entries", "_lock", "size")
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[int, Application]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, application_id: str, version: int) -> Application | None:
+        with self._lock:
+            found = self._entries.get(application_id)
+            if found is None or found[0] != version:
+                return None
+            self._entries.move_to_end(application_id)
+        return copy_application(found[1])
+
+    def put(self, application_id: str, version: int, application: Application) -> None:
+        kept = copy_application(application)
+        with self._lock:
+            self._entries[application_id] = (version, kept)
+            self._entries.move_to_end(application_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def copy_application(application: Application) -> Application:
+    """A copy the engine may change freely: fields are replaced whole, the history appended."""
+    copied = application.model_copy()
+    copied.__dict__["history"] = list(application.history)
+    return copied
+
+
+class HasPipeline(Protocol):
+    """A store: what it fires with may be replaced at any time."""
+
+    pipeline: Pipeline
+
+
+class PipelineClock:
+    """The clock of the store's pipeline of the moment, read at every event."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: HasPipeline) -> None:
+        self.owner = owner
+
+    def now(self) -> pendulum.DateTime:
+        """Return the pipeline's now."""
+        return self.owner.pipeline.clock.now()
+
+
+def call_hooks(
+    hooks: Iterable[Hook], tx: Transaction, fired: Fired
+) -> tuple[list[str], list[Notification]]:
+    """Call every hook inside the event's transaction; return failures and what they added.
+
+    A hook that raises is logged and its failure returned (it never undoes the event); a
+    database error is the transaction's own failure and propagates.
+    """
+    outer, outer_absent = tx.collecting, tx.absent
+    tx.collecting, tx.absent = {}, set()
+    errors = []
+    try:
+        for hook in list(hooks):
+            try:
+                hook(fired)
+            except DBAPIError:
+                raise  # the transaction itself failed: nothing is written
+            except Exception as exc:  # a hook never undoes an event
+                _log.exception(
+                    "hook %r failed on %s of application %s (version %d); "
+                    "recorded for store.retry_hooks()",
+                    hook,
+                    fired.record.event,
+                    fired.application.id,
+                    fired.record.version,
+                )
+                errors.append(f"{hook!r}: {type(exc).__name__}: {exc}")
+        return errors, list(tx.collecting.values())
+    finally:
+        tx.collecting, tx.absent = outer, outer_absent
