@@ -19,6 +19,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
+	$(BIN)/hirepipe simulate --industry engineering --company-size large --candidates 8 --runs 500 --seed 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks

@@ -420,3 +420,23 @@ class TestTalentPool:
         world.fire(later, "keep_warm", warm_until=world.clock.now().add(days=90), consent=True)
         assert [soon] == [a.id for a in world.slate.lapsing(within=timedelta(days=30))]
         assert "Slate('req-1', 2 applications)" == repr(world.slate)
+
+
+class TestLateRejection:
+    def test_rejected_in_flight_brings_the_runner_up_forward(self):
+        """A chosen candidate rejected over their references makes room for the runner-up."""
+        world = World()
+        first, second = world.candidates("strong_yes", "yes")
+        world.fire(first, "request_approval", salary=130_000)
+        world.approve(first)
+        records = world.fire(
+            first, "reject", reason="references", feedback="References fell short."
+        )
+        assert ["reject", "request_approval"] == [r.event for r in records]
+        assert "approval" == world.stage(second)
+
+    def test_repeatable_ids(self):
+        """A slate can be given the application ids, for runs that repeat exactly."""
+        world = World()
+        app = world.slate.new_application(make_candidate(), application_id="req-1-0")
+        assert "req-1-0" == app.id

@@ -22,6 +22,7 @@ from hirepipe.errors import NotificationError as NotificationError
 from hirepipe.errors import PolicyError as PolicyError
 from hirepipe.errors import PolicyProblem as PolicyProblem
 from hirepipe.errors import RequisitionMismatch as RequisitionMismatch
+from hirepipe.errors import SimulationError as SimulationError
 from hirepipe.errors import SlateError as SlateError
 from hirepipe.errors import TemplateError as TemplateError
 from hirepipe.errors import TransitionError as TransitionError
@@ -123,6 +124,7 @@ __all__ = [
     "RequisitionStatus",
     "Scorecard",
     "ServiceLevels",
+    "SimulationError",
     "Slate",
     "SlateError",
     "StageDistribution",

@@ -13,6 +13,7 @@
     ├── NotificationError        a notification could not be made or delivered
     │   ├── TemplateError            a template is missing, broken, or broke the sandbox
     │   └── DeliveryError            a sender failed; the outbox retries it with backoff
+    ├── SimulationError          a scenario the simulator cannot run, or a run its rules refused
     ├── CalendarError            bad input to the business-day calendar
     └── EstimateError            bad input to the timeline estimator
 
@@ -42,6 +43,7 @@ __all__ = [
     "PolicyError",
     "PolicyProblem",
     "RequisitionMismatch",
+    "SimulationError",
     "SlateError",
     "TemplateError",
     "TransitionError",
@@ -230,6 +232,17 @@ class DeliveryError(NotificationError):
         self.key = key
         self.status = status
         super().__init__(f"notification {key!r} not delivered: {message}")
+
+
+class SimulationError(HirepipeError, ValueError):
+    """A scenario the simulator cannot run with a policy, or a run the rules refused.
+
+    ``run`` is the run's index when one run failed (None for a problem found up front).
+    """
+
+    def __init__(self, message: str, *, run: int | None = None) -> None:
+        super().__init__(message)
+        self.run = run
 
 
 class CalendarError(HirepipeError, ValueError):

@@ -135,7 +135,7 @@ def _time_zone(value: str) -> str:
     except Exception as exc:  # pendulum raises its own NotFound, a KeyError subclass
         raise PydanticCustomError(
             "unknown_time_zone",
-            "unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'",
+            "unknown time zone '{value}'; use an IANA name such as 'Europe/Berlin'",
             {"value": value},
         ) from exc
     return value

@@ -11,8 +11,8 @@ below is a guard or a transition with a record:
   recommended hiring, up to the policy's ``runner_ups``) go to the talent pool with a
   warm-until date, everyone else still open is rejected (``role_filled``) with feedback on
   request, so nobody is left in limbo;
-- when a chosen candidate declines, withdraws or lets an offer expire, the next runner-up is
-  brought forward (from review, or from the talent pool) until the headcount is filled or the
+- when a chosen candidate declines, withdraws, lets an offer expire or is rejected late (a
+  failed reference), the next runner-up is brought forward (from review, or from the talent pool) until the headcount is filled or the
   slate is exhausted;
 - a budget freeze holds the whole slate and a thaw resumes it.
 """
@@ -48,7 +48,7 @@ Ranking = Callable[[Application], tuple[float, ...]]
 _NO_SCORE = -3.0  # below strong_no: candidates without scorecards rank last
 _BEFORE_REVIEW = frozenset({"interviewed", "debrief", "next_round"})
 _IN_FLIGHT = frozenset({"approval", "references", "offer", "negotiation"})
-_FELL_THROUGH = frozenset({"declined", "withdrawn"})
+_FELL_THROUGH = frozenset({"declined", "withdrawn", "rejected"})
 
 
 def mean_recommendation(application: Application) -> tuple[float, ...]:
@@ -137,11 +137,19 @@ class Slate:
         *,
         interviewers: Iterable[str] = (),
         held_at: pendulum.DateTime | None = None,
+        application_id: str | None = None,
     ) -> Application:
-        """Create an application for ``candidate`` after their first interview, on the slate."""
+        """Create an application for ``candidate`` after their first interview, on the slate.
+
+        ``application_id`` defaults to a random one; pass your own for repeatable runs.
+        """
         return self.add(
             self.pipeline.new_application(
-                candidate, self.requisition, interviewers=tuple(interviewers), held_at=held_at
+                candidate,
+                self.requisition,
+                interviewers=tuple(interviewers),
+                held_at=held_at,
+                application_id=application_id,
             )
         )
 

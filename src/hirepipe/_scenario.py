@@ -1,0 +1,446 @@
+"""The scenario, what it and a policy fix before the first simulated run, and business time.
+
+:mod:`hirepipe.simulate` is the public face (it re-exports :class:`Scenario`);
+:mod:`hirepipe._sim_runner` drives the runs. A :class:`Plan` is everything runs share: the
+requisition, the stage distributions, the timeline, which event moves each stage on, the
+outcome probabilities, and where in a candidate's row of uniforms each random number lives.
+
+Time inside a run is counted in **business minutes** from the start: a business day is 09:00 to
+17:00 local time (480 minutes), so ``N`` business days after any moment is the same wall-clock
+time ``N`` business days later, exactly as :class:`~hirepipe.deadlines.ServiceLevels` counts.
+Integers keep every comparison exact.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pendulum
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    field_validator,
+    model_validator,
+)
+
+from hirepipe._approvals import chain_of
+from hirepipe._calendars import calendar_for
+from hirepipe.calendar import BusinessCalendar
+from hirepipe.deadlines import ServiceLevels
+from hirepipe.errors import SimulationError
+from hirepipe.estimate import StageDistribution, TimelineEstimator
+from hirepipe.models import (
+    ApprovalStep,
+    Band,
+    Candidate,
+    CompanySize,
+    Recommendation,
+    Requisition,
+    as_instant,
+)
+from hirepipe.policy import PREVIOUS, Policy, RejectionSide, StageKind
+
+__all__ = ["DAY", "Plan", "Scenario", "SimulationError", "Timeline", "make_plan"]
+
+DAY = 480
+"""Business minutes in a business day (09:00 to 17:00 local time)."""
+
+SALARY = Decimal(120_000)
+MANAGER = "hiring-manager"
+_BUDGET = Band(minimum=Decimal(100_000), maximum=Decimal(140_000), currency="USD")
+_STANDARD_FORWARD = {
+    "interviewed": "start_debrief",
+    "debrief": "complete_debrief",
+    "review": "request_approval",
+    "next_round": "round_held",
+    "approval": "approve",
+    "references": "extend_offer",
+    "negotiation": "revise_offer",
+}
+_SPECIAL = frozenset({"offer"})  # the candidate answers; no forward event of the company's
+
+# Each candidate draws one row of uniforms per run, each number at a fixed place, so that two
+# arms of a comparison use the same number for the same purpose (common random numbers)
+# whatever else differs between them. Durations: one per stage and visit.
+MAX_ROUNDS, MAX_INTERVIEWERS, MAX_APPROVERS, MAX_VISITS, MAX_STAGES = 5, 10, 16, 4, 12
+_STAGE_ORDER = (*_STANDARD_FORWARD, "offer")
+DURATION = 0
+VERDICT = DURATION + MAX_STAGES * MAX_VISITS  # each interviewer's recommendation, per round
+SCORED = VERDICT + MAX_ROUNDS * MAX_INTERVIEWERS  # when in the stage they submit it
+ABSENT = SCORED + MAX_ROUNDS * MAX_INTERVIEWERS  # whether each approver is away
+OUTCOME = ABSENT + MAX_APPROVERS  # the answer to each offer
+COUNTER = OUTCOME + MAX_VISITS  # how much more a counter asks for
+WITHDRAWS, WITHDRAW_AT, REFERENCES_FAIL = range(COUNTER + MAX_VISITS, COUNTER + MAX_VISITS + 3)
+SLOTS = REFERENCES_FAIL + 1
+
+RECOMMENDATIONS = (
+    Recommendation.strong_yes,
+    Recommendation.yes,
+    Recommendation.mixed,
+    Recommendation.no,
+    Recommendation.strong_no,
+)
+
+
+_Probability = float
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+def _probability(default: float) -> Any:
+    return Field(default=default, ge=0, le=1)
+
+
+class Scenario(BaseModel):
+    """The requisition and the people a simulation runs; every field has a default.
+
+    Probabilities are assumptions unless you know better: the defaults follow the published
+    shares where there are any (about 69% of offers accepted and 17% turned down, NACE and
+    Glassdoor via Greenhouse) and are round guesses otherwise. ``stage_days`` replaces a stage's
+    mean business days (its spread kept), ``extra_days`` adds fixed business days to every
+    visit of a stage ("approvals take a week longer": ``{"approval": 5}``); stages outside the
+    priors (a policy's own) need a ``stage_days`` entry. Invalid values raise Pydantic's
+    ``ValidationError``.
+    """
+
+    model_config = _FROZEN
+
+    industry: str = "all_employers"
+    """An industry of the priors (``"engineering"``, ``"government"``; aliases accepted)."""
+    company_size: CompanySize = CompanySize.medium
+    candidates: int = Field(default=3, ge=1, le=500)
+    """Candidates interviewed for the requisition (the priors' reference slate is 3)."""
+    headcount: int = Field(default=1, ge=1)
+    rounds: int = Field(default=1, ge=1, le=MAX_ROUNDS)
+    """Interview rounds a candidate the debriefs recommend goes through before an offer."""
+    interviewers: int = Field(default=2, ge=1, le=MAX_INTERVIEWERS)
+    approvers: int = Field(default=1, ge=0, le=MAX_APPROVERS)
+    """Approvers of every offer, split into steps by company size (the policy's setting)."""
+    approval_chain: tuple[ApprovalStep, ...] = ()
+    """An explicit chain, replacing ``approvers``."""
+    approver_availability: float = Field(default=1.0, gt=0, le=1)
+    """The chance an approver is at work when their decision falls due."""
+    absence_days: NonNegativeFloat = 3.0
+    """Business days before an absent approver's deputy is named and the step goes on."""
+    recommendations: dict[Recommendation, NonNegativeFloat] = Field(
+        default_factory=lambda: {
+            Recommendation.strong_yes: 0.15,
+            Recommendation.yes: 0.35,
+            Recommendation.mixed: 0.2,
+            Recommendation.no: 0.2,
+            Recommendation.strong_no: 0.1,
+        }
+    )
+    """How likely each interviewer's recommendation is (weights; missing ones are 0)."""
+    offer_accepted: _Probability = _probability(0.69)
+    offer_countered: _Probability = _probability(0.12)
+    offer_declined: _Probability = _probability(0.17)
+    offer_lapsed: _Probability = _probability(0.02)
+    """The four answers to a first offer; they sum to 1. A revised offer is accepted,
+    declined or left to lapse in the same proportions."""
+    reference_failure: _Probability = _probability(0.05)
+    """The chance a candidate's reference checks come back unsatisfactory."""
+    withdrawal: _Probability = _probability(0.10)
+    """The chance a candidate withdraws at some point of the process."""
+    stage_days: dict[str, PositiveFloat] = Field(default_factory=dict)
+    extra_days: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    """The country whose public holidays the business calendar skips (``holidays``' codes)."""
+    subdivision: str | None = None
+    time_zone: str = "UTC"
+    """The IANA time zone of the requisition; business days run 09:00 to 17:00 there."""
+    start: date = date(2025, 1, 6)
+    """The day of the interviews (rolled forward to a business day); fixed, never today."""
+    periodic_updates: bool = False
+    """Whether the company sends a status update whenever a candidate's update falls due."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ValueError, OSError, ZoneInfoNotFoundError):  # a directory, a long name...
+            raise ValueError(
+                f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'"
+            ) from None
+        return name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        answers = (self.offer_accepted, self.offer_countered, self.offer_declined)
+        total = sum(answers) + self.offer_lapsed
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(
+                "offer_accepted, offer_countered, offer_declined and offer_lapsed must sum "
+                f"to 1, not {total:g}"
+            )
+        if self.offer_accepted + self.offer_declined + self.offer_lapsed <= 0:
+            raise ValueError("a revised offer needs a chance to be accepted, declined or lapse")
+        if sum(self.recommendations.values()) <= 0:
+            raise ValueError("recommendations need at least one positive weight")
+        if self.headcount > self.candidates:
+            raise ValueError(
+                f"headcount {self.headcount} is more than the {self.candidates} candidates"
+            )
+        if sum(step.needed for step in self.approval_chain) > MAX_APPROVERS:
+            raise ValueError(f"at most {MAX_APPROVERS} approvals per offer can be simulated")
+        return self
+
+
+class Timeline:
+    """Business minutes since a run's start, mapped to instants and back.
+
+    Minute ``m`` is ``m // 480`` business days after the start day, ``m % 480`` minutes after
+    09:00 local time; the instants are held at their fixed UTC offset like every hirepipe
+    timestamp.
+    """
+
+    def __init__(self, calendar: BusinessCalendar, start: date) -> None:
+        self.calendar = calendar
+        self.start = calendar.roll(start)
+        self._days: list[int] = []
+        self._starts: dict[int, pendulum.DateTime] = {}
+        self._extend(520)
+        self.origin = self.instant(0)
+
+    def _extend(self, count: int) -> None:
+        first = np.datetime64(self.start.isoformat(), "D")
+        days = self.calendar.add_business_days_array(first, np.arange(count))
+        epoch = date(1970, 1, 1).toordinal()
+        self._days = [epoch + int(d) for d in days.astype(np.int64).tolist()]
+
+    def _day(self, index: int) -> pendulum.DateTime:
+        found = self._starts.get(index)
+        if found is None:
+            while index >= len(self._days):
+                self._extend(2 * len(self._days))
+            day = date.fromordinal(self._days[index])
+            local = pendulum.datetime(day.year, day.month, day.day, 9, tz=self.calendar.time_zone)
+            found = self._starts[index] = as_instant(local)
+        return found
+
+    def instant(self, minute: int) -> pendulum.DateTime:
+        """The instant of business minute ``minute``."""
+        day, into = divmod(minute, DAY)
+        start = self._day(day)
+        if not into:
+            return start
+        # the standard library's replace keeps the class and the fixed offset, and costs a
+        # tenth of pendulum's addition; 09:00 + 480 minutes never crosses midnight
+        hour, minute = divmod(into, 60)
+        return datetime.replace(start, hour=9 + hour, minute=minute)
+
+    def minute_at_or_after(self, when: datetime) -> int:
+        """The first business minute at or after ``when`` (an aware datetime)."""
+        local = pendulum.instance(when).in_timezone(self.calendar.time_zone)
+        ordinal = local.date().toordinal()
+        while ordinal > self._days[-1]:
+            self._extend(2 * len(self._days))
+        index = bisect_left(self._days, ordinal)
+        if index >= len(self._days) or self._days[index] != ordinal:
+            return index * DAY  # not a business day: 09:00 on the next one
+        into = (
+            (local.hour - 9) * 60 + local.minute + (1 if local.second or local.microsecond else 0)
+        )
+        return index * DAY + min(max(into, 0), DAY)
+
+    def minute_after(self, when: datetime) -> int:
+        """The first business minute strictly after ``when``."""
+        minute = self.minute_at_or_after(when)
+        return minute + 1 if self.instant(minute) == when else minute
+
+    def calendar_days(self, minute: int) -> float:
+        """Calendar days from the start to business minute ``minute``."""
+        return (self.instant(minute) - self.origin).total_seconds() / 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a scenario fixes before the first run; shared by every run, never changed."""
+
+    policy: Policy
+    scenario: Scenario
+    requisition: Requisition
+    timeline: Timeline
+    durations: dict[str, tuple[StageDistribution, int]]  # stage -> distribution, extra minutes
+    slot: dict[str, int]
+    forward: dict[str, str]
+    chain: tuple[ApprovalStep, ...]
+    candidates: tuple[Candidate, ...]
+    contact_events: frozenset[str]
+    verdicts: tuple[float, ...]  # cumulative probabilities, in RECOMMENDATIONS order
+    first_answer: tuple[float, ...]  # cumulative: accepted, countered, declined, lapsed
+    later_answer: tuple[float, ...]  # after a counter: no second counter
+    withdraw_window: int
+    reasons: dict[str, str]
+
+
+def make_plan(policy: Policy, scenario: Scenario, estimator: TimelineEstimator) -> Plan:
+    """Check that the policy and scenario fit together and fix everything runs share.
+
+    Raises :class:`SimulationError` naming what does not fit.
+    """
+    industry = estimator.priors.industry(scenario.industry)
+    settings = policy.settings
+    if scenario.rounds > settings.max_rounds:
+        raise SimulationError(
+            f"the scenario has {scenario.rounds} rounds but the policy allows "
+            f"max_rounds={settings.max_rounds}; lower rounds or raise the policy's max_rounds"
+        )
+    chain = tuple(scenario.approval_chain)
+    requisition = Requisition(
+        id="req",
+        title="Simulated role",
+        headcount=scenario.headcount,
+        budget=_BUDGET,
+        industry=industry,
+        company_size=scenario.company_size,
+        country=scenario.country,
+        subdivision=scenario.subdivision,
+        time_zone=scenario.time_zone,
+        hiring_manager=MANAGER,
+        approvers=[] if chain else [f"approver-{n}" for n in range(1, scenario.approvers + 1)],
+        approval_chain=chain,
+    )
+    chain = chain_of(requisition, settings)  # at most MAX_APPROVERS: the scenario checked
+    active = [s for s, spec in policy.stages.items() if spec.kind is StageKind.active]
+    unknown = sorted(set(scenario.stage_days) | set(scenario.extra_days))
+    unknown = [s for s in unknown if s not in policy.stages]
+    if unknown:
+        raise SimulationError(
+            f"stage_days or extra_days name stages the policy does not have: {', '.join(unknown)}"
+        )
+    durations: dict[str, tuple[StageDistribution, int]] = {}
+    for stage in active:
+        durations[stage] = _duration(stage, scenario, requisition, estimator)
+    custom = [s for s in active if s not in _STAGE_ORDER]
+    slot = {s: n for n, s in enumerate((*_STAGE_ORDER, *custom))}
+    forward = {s: _forward(policy, s) for s in active if s not in _SPECIAL}
+    for needed in ("accept", "decline"):
+        if "offer" in policy.stages and needed not in policy.events_from("offer"):
+            raise SimulationError(f"the simulator needs the {needed!r} event from 'offer'")
+    if scenario.offer_countered > 0 and "counter" not in policy.events_from("offer"):
+        raise SimulationError("the scenario counters offers but the policy has no 'counter' event")
+    window = sum(
+        durations[s][0].mean
+        for s in ("interviewed", "debrief", "review", "approval")
+        if s in durations
+    )
+    window += sum(durations[s][0].mean for s in ("references", "offer") if s in durations)
+    first = _cumulative(
+        scenario.offer_accepted, scenario.offer_countered, scenario.offer_declined,
+        scenario.offer_lapsed,
+    )  # fmt: skip
+    later = _cumulative(
+        scenario.offer_accepted, 0.0, scenario.offer_declined, scenario.offer_lapsed
+    )
+    verdicts = _cumulative(*(scenario.recommendations.get(r, 0.0) for r in RECOMMENDATIONS))
+    return Plan(
+        policy=policy,
+        scenario=scenario,
+        requisition=requisition,
+        timeline=Timeline(calendar_for(requisition), scenario.start),
+        durations=durations,
+        slot=slot,
+        forward=forward,
+        chain=chain,
+        candidates=tuple(
+            Candidate(
+                id=f"cand-{n}",
+                name=f"Candidate {n}",
+                email=f"candidate{n}@example.com",
+                consent_to_contact=True,
+            )
+            for n in range(1, scenario.candidates + 1)
+        ),
+        contact_events=ServiceLevels(policy).contact_events,
+        verdicts=verdicts,
+        first_answer=first,
+        later_answer=later,
+        withdraw_window=round(window * DAY),
+        reasons={
+            "debrief": _reason(policy, "skills"),
+            "references": _reason(policy, "references"),
+        },
+    )
+
+
+def _duration(
+    stage: str, scenario: Scenario, requisition: Requisition, estimator: TimelineEstimator
+) -> tuple[StageDistribution, int]:
+    extra = round(scenario.extra_days.get(stage, 0.0) * DAY)
+    mean = scenario.stage_days.get(stage)
+    if stage in estimator.priors.stages:
+        prior = estimator.stage_distribution(
+            stage, requisition, candidates_under_review=scenario.candidates
+        )
+        if mean is None:
+            return prior, extra
+        return StageDistribution(stage, mean, prior.cv), extra
+    if mean is None:
+        raise SimulationError(
+            f"stage {stage!r} has no duration prior: give its mean business days, "
+            f"Scenario(stage_days={{{stage!r}: ...}})"
+        )
+    return StageDistribution(stage, mean, estimator.priors.cv), extra
+
+
+def _forward(policy: Policy, stage: str) -> str:
+    """The event that moves an application on from ``stage`` when the stage's work is done."""
+    ways = [
+        name
+        for name in policy.events_from(stage)
+        if (dest := policy.events[name].dest) not in (None, PREVIOUS, stage)
+        and policy.stage(dest).kind is StageKind.active
+        and name != "schedule_next_round"
+    ]
+    preferred = _STANDARD_FORWARD.get(stage)
+    if preferred in ways:
+        return preferred
+    if len(ways) == 1:
+        return ways[0]
+    raise SimulationError(
+        f"stage {stage!r} has {'no' if not ways else 'several'} ways on to another active "
+        f"stage ({', '.join(ways) or 'none'}); the simulator needs exactly one"
+    )
+
+
+def _reason(policy: Policy, wanted: str) -> str:
+    reasons = policy.rejection_reasons
+    if wanted in reasons:
+        return wanted
+    company = [r for r, side in reasons.items() if side is RejectionSide.company]
+    if not (company or reasons):
+        raise SimulationError("the policy has no rejection reasons; the simulator needs one")
+    return (company or list(reasons))[0]
+
+
+def _cumulative(*weights: float) -> tuple[float, ...]:
+    total = sum(weights)
+    running, out = 0.0, []
+    for weight in weights:
+        running += weight / total
+        out.append(running)
+    out[-1] = 1.0
+    return tuple(out)
+
+
+def pick(cumulative: Sequence[float], u: float) -> int:
+    """The outcome a uniform ``u`` in [0, 1) picks from cumulative probabilities."""
+    return min(bisect_right(cumulative, u), len(cumulative) - 1)
+
+
+def interviewers(round: int, count: int) -> list[str]:
+    """The ids of a round's ``count`` interviewers (each round has its own panel)."""
+    prefix = "interviewer" if round == 1 else f"round-{round}-interviewer"
+    return [f"{prefix}-{n}" for n in range(1, count + 1)]

@@ -1,0 +1,532 @@
+"""The run driver behind :mod:`hirepipe.simulate`: one requisition at a time, event by event.
+
+A :class:`Runner` drives a requisition through a real :class:`~hirepipe.Pipeline` and
+:class:`~hirepipe.Slate` on a :class:`~hirepipe.testing.FakeClock`. A queue of timed actions
+fires events (an interviewer's scorecard, the end of a debrief, an approver's decision, the
+candidate's answer); a hook watching every applied record schedules what each new stage needs,
+whoever moved the application there (the runner, or the slate filling the requisition or
+bringing a runner-up forward). Nothing is shortcut: every guard runs, and the slate reviews,
+fills and falls through by its own rules.
+
+Durations are the estimator's stage distributions, sampled by inverse CDF from one row of
+uniforms per candidate and run, each number at a fixed place (``_scenario`` lays them out), so
+two arms of a comparison draw the same number for the same purpose.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from hirepipe._scenario import (
+    ABSENT,
+    COUNTER,
+    DAY,
+    DURATION,
+    MANAGER,
+    MAX_INTERVIEWERS,
+    MAX_ROUNDS,
+    MAX_STAGES,
+    MAX_VISITS,
+    OUTCOME,
+    RECOMMENDATIONS,
+    REFERENCES_FAIL,
+    SALARY,
+    SCORED,
+    SLOTS,
+    VERDICT,
+    WITHDRAW_AT,
+    WITHDRAWS,
+    Plan,
+    SimulationError,
+    interviewers,
+    pick,
+)
+from hirepipe._sim_results import RunOutcome
+from hirepipe._sim_tracking import CADENCE_KINDS, IN_FLIGHT, OutboxFactory, Rules, SeatTracker
+from hirepipe.deadlines import ServiceLevels
+from hirepipe.errors import HirepipeError
+from hirepipe.models import Application, RequisitionStatus
+from hirepipe.pipeline import Fired, Hook, Pipeline
+from hirepipe.policy import StageKind
+from hirepipe.slate import Slate
+from hirepipe.testing import FakeClock
+
+__all__ = ["Runner"]
+
+ACCEPTED, COUNTERED, DECLINED, LAPSED = range(4)
+# action codes, indexes into Runner._loop's handlers
+_THANK, _SCORE, _END, _REVIEWED, _GATE, _STEP, _REFERENCES, _CHECKED = range(8)
+_ANSWER, _SWEEP, _WITHDRAW, _UPDATE = range(8, 12)
+_BEFORE_REVIEW = frozenset({"interviewed", "debrief", "next_round"})  # the slate's own set
+
+
+class _Seat(SeatTracker):
+    """One candidate's application in a run, and what the driver knows of it."""
+
+    __slots__ = ("app", "epoch", "final", "index", "ready", "recommended", "row")
+
+    def __init__(self, index: int, app: Application, row: array[float], kind: StageKind) -> None:
+        super().__init__(app.stage, kind, 0)
+        self.index = index
+        self.app = app
+        self.row = row
+        self.epoch = 0
+        self.ready = False
+        self.recommended = False
+        self.final = False
+
+
+class Runner:
+    """Runs requisitions of one plan, one at a time, through one pipeline.
+
+    ``hooks`` are called after the runner's own on every applied event (tests use them to
+    check the runner against :class:`~hirepipe.deadlines.ServiceLevels`).
+    """
+
+    def __init__(self, plan: Plan, *, seed: int, hooks: Iterable[Hook] = ()) -> None:
+        self.plan = plan
+        self.seed = seed
+        self.policy = plan.policy
+        self.settings = plan.policy.settings
+        self.scenario = plan.scenario
+        self.timeline = plan.timeline
+        self.clock = FakeClock(self.timeline.origin)
+        self._hooks: list[Hook] = [self._on_fired, *hooks]
+        self.pipeline = Pipeline(plan.policy, clock=self.clock, hooks=self._hooks)
+        self.levels = ServiceLevels(plan.policy)
+        self._kinds = {name: spec.kind for name, spec in plan.policy.stages.items()}
+        self._events = frozenset(plan.policy.events)
+        self.review_days = self.settings.review_days * DAY
+        self.rules = Rules.of(plan.policy, plan.contact_events, plan.timeline)
+        self._outbox = OutboxFactory.for_policy(plan.policy, self.levels)
+        self._durations = {
+            stage: (dist.quantile, extra) for stage, (dist, extra) in plan.durations.items()
+        }
+
+    # -- one run -----------------------------------------------------------------------------
+
+    def run(self, index: int) -> RunOutcome:
+        """Drive requisition ``index`` from the interviews to its end; return what happened."""
+        sequence = np.random.SeedSequence(self.seed, spawn_key=(index,))
+        self.rng = np.random.default_rng(sequence)
+        # one row of uniforms per candidate, in C order: row k is numbers k*SLOTS onwards
+        numbers = array("d", self.rng.random(len(self.plan.candidates) * SLOTS).tobytes())
+        self.requisition = self.plan.requisition.model_copy(
+            update={"id": f"req-{index}", "approvers": list(self.plan.requisition.approvers)}
+        )
+        self.slate = Slate(self.pipeline, self.requisition)
+        self.queue: list[tuple[int, int, int, int, int, int]] = []
+        self.sequence = 0
+        self.now = self.last = 0
+        self.clock.set(self.timeline.origin)
+        self.in_flight = self.ready = self.events = 0
+        self.changed = False  # whether the slate moved since the last dispatch
+        self.first_review: int | None = None
+        self.first_offer: int | None = None
+        self.filled_at: int | None = None
+        self.dispatched: list[str] = []
+        self.hired: list[str] = []
+        self.counts = dict.fromkeys(
+            ("offers", "accepted", "countered", "declined", "lapsed", "withdrawals",
+             "references_failed", "rejected_at_review", "next_rounds", "substitutes",
+             "status_updates"),
+            0,
+        )  # fmt: skip
+        self.contacts: dict[str, int] = {}
+        self.visits: dict[str, list[int]] = {}
+        self.notifier = self._outbox.start(self.requisition) if self._outbox else None
+        # this run's notifier watches this run's events, after the runner and the caller's
+        notifier = [self.notifier.hook] if self.notifier is not None else []
+        self.pipeline.hooks[:] = [*self._hooks, *notifier]
+        self.seats: list[_Seat] = []
+        self.by_id: dict[str, _Seat] = {}
+        panel = interviewers(1, self.scenario.interviewers)
+        for k, candidate in enumerate(self.plan.candidates):
+            app = self.pipeline.new_application(
+                candidate,
+                self.requisition,
+                interviewers=panel,
+                held_at=self.timeline.origin,
+                application_id=f"req-{index}-{k + 1}",
+            )
+            row = numbers[k * SLOTS : (k + 1) * SLOTS]
+            seat = _Seat(k, app, row, self._kinds[app.stage])
+            self.seats.append(seat)
+            self.by_id[app.id] = seat
+            self.slate.add(app)
+            if self.notifier is not None:
+                self.notifier.created(app, self.requisition)
+            self._enter(seat, app.stage)
+            if seat.row[WITHDRAWS] < self.scenario.withdrawal:
+                at = math.floor(seat.row[WITHDRAW_AT] * self.plan.withdraw_window)
+                self._at(at, _WITHDRAW, seat, -1)
+        try:
+            self._loop(index)
+        except (HirepipeError, ValueError) as exc:
+            if isinstance(exc, SimulationError):
+                raise
+            raise SimulationError(f"run {index} stopped: {exc}", run=index) from exc
+        if self.pipeline.hook_failures:
+            failure = self.pipeline.hook_failures[0]
+            raise SimulationError(
+                f"run {index}: a hook failed on {failure.fired.record.event}: {failure.error!r}",
+                run=index,
+            ) from failure.error
+        return self._outcome(index)
+
+    def _loop(self, index: int) -> None:
+        handlers: list[Callable[[_Seat, int], None]] = [
+            self._thank, self._score, self._end, self._reviewed, self._gate, self._step,
+            self._references, self._checked, self._answer, self._sweep, self._withdraw,
+            self._update,
+        ]  # fmt: skip
+        queue, seats, requisition = self.queue, self.seats, self.requisition
+        limit = 50 * 260 * DAY  # fifty years: a scenario that never ends is a bug
+        while queue:
+            minute, _, code, k, epoch, arg = heapq.heappop(queue)
+            seat = seats[k]
+            if epoch >= 0 and seat.epoch != epoch:
+                continue  # the application has moved on since this was scheduled
+            if minute != self.now:
+                if minute > limit:  # pragma: no cover - a safety net, not a path
+                    raise SimulationError(f"run {index} did not end in fifty years", run=index)
+                self.now = minute
+                self.clock.set(self.timeline.instant(minute))
+            handlers[code](seat, arg)
+            if requisition.status is RequisitionStatus.filled:
+                break
+            if self.changed and self.ready and requisition.open_headcount > self.in_flight:
+                self._dispatch()
+
+    def _outcome(self, index: int) -> RunOutcome:
+        end = self.last
+        breaches: dict[str, int] = {}
+        silences = []
+        for seat in self.seats:
+            seat.finish(self.rules, end)
+            for kind in seat.breached:
+                breaches[kind] = breaches.get(kind, 0) + 1
+            silences.append(seat.longest_silence)
+        notifications = self.notifier.counts() if self.notifier else dict(self.contacts)
+        if self.counts["status_updates"] and self.notifier is not None:
+            notifications["periodic_update"] = self.counts["status_updates"]
+        first_choice = self.dispatched[: self.requisition.headcount]
+        timeline = self.timeline
+        return RunOutcome(
+            run=index,
+            filled=self.filled_at is not None,
+            first_offer=self.first_offer,
+            filled_at=self.filled_at,
+            end=end,
+            first_offer_days=(
+                timeline.calendar_days(self.first_offer) if self.first_offer is not None else None
+            ),
+            filled_days=(
+                timeline.calendar_days(self.filled_at) if self.filled_at is not None else None
+            ),
+            counts=dict(self.counts),
+            first_choice=self.dispatched[0] if self.dispatched else None,
+            hired=tuple(self.hired),
+            runner_up_hired=any(h not in first_choice for h in self.hired),
+            notifications=dict(sorted(notifications.items())),
+            breaches=dict(sorted(breaches.items())),
+            silences=tuple(silences),
+            visits={stage: tuple(v) for stage, v in self.visits.items()},
+            events=self.events,
+        )
+
+    # -- scheduling --------------------------------------------------------------------------
+
+    def _at(self, minute: int, code: int, seat: _Seat, epoch: int, arg: int = 0) -> None:
+        self.sequence += 1
+        heapq.heappush(self.queue, (minute, self.sequence, code, seat.index, epoch, arg))
+
+    def _draw(self, seat: _Seat, stage: str) -> int:
+        """A duration of ``stage`` for this visit, in business minutes (inverse-CDF sampling)."""
+        visit = seat.visit_count.get(stage, 0)
+        slot = self.plan.slot[stage]
+        if visit < MAX_VISITS and slot < MAX_STAGES:
+            u = seat.row[DURATION + slot * MAX_VISITS + visit]
+        else:
+            u = float(self.rng.random())
+        quantile, extra = self._durations[stage]
+        return round(quantile(min(max(u, 1e-12), 1 - 1e-12)) * DAY) + extra
+
+    def _fire(self, seat: _Seat, event: str, *, actor: str = MANAGER, **data: Any) -> None:
+        self.slate.fire(seat.app.id, event, actor=actor, **data)
+
+    def _enter(self, seat: _Seat, stage: str) -> None:
+        """Schedule what a stage needs: its activities, and the action that ends it."""
+        seat.epoch += 1
+        epoch, now = seat.epoch, self.now
+        if self._kinds[stage] is not StageKind.active:
+            return
+        if stage == "interviewed":
+            if "thank_you_sent" in self._events:
+                self._at(now, _THANK, seat, epoch)
+            length = self._draw(seat, stage)
+            rnd = min(seat.app.round, MAX_ROUNDS) - 1
+            if "submit_scorecard" in self._events:
+                for i in range(min(self.scenario.interviewers, MAX_INTERVIEWERS)):
+                    u = seat.row[SCORED + rnd * MAX_INTERVIEWERS + i]
+                    self._at(now + math.floor(u * length), _SCORE, seat, epoch, i)
+            self._at(now + length, _END, seat, epoch)
+        elif stage == "review":
+            if self.first_review is None:
+                self.first_review = now
+                self._at(now + self.settings.review_days * DAY, _GATE, seat, -1)
+            self._at(now + self._draw(seat, stage), _REVIEWED, seat, epoch)
+        elif stage == "approval":
+            if seat.app.id not in self.dispatched:
+                self.dispatched.append(seat.app.id)
+            self._plan_approval(seat, epoch)
+        elif stage == "references":
+            self._at(now, _REFERENCES, seat, epoch)
+            self._at(now + self._draw(seat, stage), _CHECKED, seat, epoch)
+        elif stage == "offer":
+            self._plan_answer(seat, epoch)
+        else:
+            self._at(now + self._draw(seat, stage), _END, seat, epoch)
+        seat.visit_count[stage] = seat.visit_count.get(stage, 0) + 1
+
+    def _plan_approval(self, seat: _Seat, epoch: int) -> None:
+        length = self._draw(seat, "approval")
+        steps = len(self.plan.chain)
+        if not steps:
+            self._at(self.now + length, _END, seat, epoch)
+            return
+        seat.step_times = [length * (i + 1) // steps - length * i // steps for i in range(steps)]
+        self._at(self.now + self._step_delay(seat, 0), _STEP, seat, epoch, 0)
+
+    def _step_delay(self, seat: _Seat, step: int) -> int:
+        absent = any(seat.row[ABSENT + p] >= self.scenario.approver_availability
+                     for _, p in self._deciders(step))  # fmt: skip
+        away = round(self.scenario.absence_days * DAY) if absent else 0
+        return seat.step_times[step] + away
+
+    def _deciders(self, step: int) -> list[tuple[str, int]]:
+        before = sum(s.needed for s in self.plan.chain[:step])
+        chosen = self.plan.chain[step]
+        return [(name, before + n) for n, name in enumerate(chosen.approvers[: chosen.needed])]
+
+    def _plan_answer(self, seat: _Seat, epoch: int) -> None:
+        visit = seat.visit_count.get("offer", 0)
+        answers = self.plan.first_answer if visit == 0 else self.plan.later_answer
+        outcome = pick(answers, seat.row[OUTCOME + min(visit, MAX_VISITS - 1)])
+        offer = seat.app.offer
+        assert offer is not None
+        expiry = self.timeline.minute_after(offer.valid_until)
+        self._at(expiry, _SWEEP, seat, -1)  # the daily deadline sweep, at the right moment
+        if outcome != LAPSED:
+            answer = min(self.now + self._draw(seat, "offer"), expiry - 2)
+            self._at(max(answer, self.now), _ANSWER, seat, epoch, outcome)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def _thank(self, seat: _Seat, arg: int) -> None:
+        self._fire(seat, "thank_you_sent", text="Thank you for your time today.")
+
+    def _score(self, seat: _Seat, interviewer: int) -> None:
+        app = seat.app
+        rnd = min(app.round, MAX_ROUNDS) - 1
+        verdict = RECOMMENDATIONS[
+            pick(self.plan.verdicts, seat.row[VERDICT + rnd * MAX_INTERVIEWERS + interviewer])
+        ]
+        interview = app.interview()
+        assert interview is not None
+        self._fire(
+            seat, "submit_scorecard", actor=interview.interviewers[interviewer],
+            recommendation=verdict,
+        )  # fmt: skip
+
+    def _end(self, seat: _Seat, arg: int) -> None:
+        event = self.plan.forward[seat.stage]
+        self._fire(seat, event, **self._data(seat, event))
+
+    def _data(self, seat: _Seat, event: str) -> dict[str, Any]:
+        if event in ("request_approval", "approve"):
+            return {"salary": SALARY}
+        if event == "extend_offer":
+            start = self.clock.now().date() + timedelta(days=30)
+            return {"salary": seat.app.proposed_salary or SALARY, "start_date": start}
+        if event == "revise_offer":
+            return {"salary": seat.asked}
+        if event == "schedule_next_round":
+            return {
+                "interviewers": interviewers(seat.app.round + 1, self.scenario.interviewers),
+                "scheduled_at": self.timeline.instant(self.now + seat.next_round),
+            }
+        return {}
+
+    def _reviewed(self, seat: _Seat, arg: int) -> None:
+        if not seat.recommended:
+            self.counts["rejected_at_review"] += 1
+            self._fire(
+                seat, "reject", reason=self.plan.reasons["debrief"],
+                feedback="The panel's debrief did not recommend an offer.",
+            )  # fmt: skip
+        elif not seat.final:
+            self.counts["next_rounds"] += 1
+            # the next round's wait is drawn now: the invitation names the interview's date
+            seat.next_round = self._draw(seat, "next_round")
+            self._fire(seat, "schedule_next_round", **self._data(seat, "schedule_next_round"))
+        else:
+            seat.ready = True
+            self.ready += 1
+            self.changed = True
+
+    def _gate(self, seat: _Seat, arg: int) -> None:
+        """The review deadline passed: the slate's review is closed whoever is still out."""
+        self.changed = True
+
+    def _dispatch(self) -> None:
+        """Send the best-ranked finished candidates to approval, up to the open headcount."""
+        self.changed = False
+        slots = self.requisition.open_headcount - self.in_flight
+        gate = self.first_review is not None and self.now >= self.first_review + self.review_days
+        if not gate and any(s.stage in _BEFORE_REVIEW for s in self.seats):
+            return  # the slate's review is open: asking the slate would only say so, slowly
+        if self.slate.review_blockers():
+            return
+        eligible = [s.app for s in self.seats if s.stage == "review" and s.recommended and s.final]
+        event = self.plan.forward["review"]
+        for ranked in self.slate.ranking(eligible)[:slots]:
+            seat = self.by_id[ranked.application.id]
+            if seat.ready:
+                self._fire(seat, event, **self._data(seat, event))
+
+    def _step(self, seat: _Seat, step: int) -> None:
+        name = self.plan.chain[step].name
+        for approver, position in self._deciders(step):
+            if seat.row[ABSENT + position] >= self.scenario.approver_availability:
+                deputy = f"{approver}-deputy"
+                self.counts["substitutes"] += 1
+                self._fire(
+                    seat, "replace_approver", absent=approver, substitute=deputy, step=name,
+                    reason=f"{approver} is away; {deputy} decides",
+                )  # fmt: skip
+                approver = deputy
+            self._fire(seat, "record_approval", actor=approver, granted=True)
+        if step + 1 < len(self.plan.chain):
+            self._at(self.now + self._step_delay(seat, step + 1), _STEP, seat, seat.epoch, step + 1)
+        else:
+            self._end(seat, 0)
+
+    def _references(self, seat: _Seat, arg: int) -> None:
+        if "send_reference_notice" not in self._events:
+            return
+        self._fire(seat, "send_reference_notice")
+        for n in range(1, self.settings.required_references + 1):
+            referee = f"referee-{n}"
+            self._fire(
+                seat, "add_reference", referee=referee, contact=f"{referee}@example.com",
+                consent=True,
+            )  # fmt: skip
+            self._fire(seat, "contact_reference", referee=referee)
+
+    def _checked(self, seat: _Seat, arg: int) -> None:
+        failed = seat.row[REFERENCES_FAIL] < self.scenario.reference_failure
+        if "complete_reference" in self._events:
+            for n in range(1, self.settings.required_references + 1):
+                outcome = "unsatisfactory" if failed and n == 1 else "satisfactory"
+                self._fire(seat, "complete_reference", referee=f"referee-{n}", outcome=outcome)
+        if failed:
+            self.counts["references_failed"] += 1
+            self._fire(
+                seat, "reject", reason=self.plan.reasons["references"],
+                feedback="The reference checks did not support an offer.",
+            )  # fmt: skip
+            # the slate falls through on a decline or a withdrawal; after a rejection of a
+            # candidate in flight the company brings the next runner-up forward itself
+            self.slate.fall_through(actor=MANAGER)
+        else:
+            self._end(seat, 0)
+
+    def _answer(self, seat: _Seat, outcome: int) -> None:
+        candidate = seat.app.candidate.id
+        if outcome == ACCEPTED:
+            self._fire(seat, "accept", actor=candidate, text="I accept.")
+        elif outcome == DECLINED:
+            self._fire(seat, "decline", actor=candidate, text="I have accepted another offer.")
+        else:
+            visit = min(seat.visit_count.get("offer", 1) - 1, MAX_VISITS - 1)
+            raise_by = Decimal(300 + round(500 * seat.row[COUNTER + visit])) / 10_000
+            seat.asked = (SALARY * (1 + raise_by)).quantize(Decimal(1))
+            self._fire(seat, "counter", actor=candidate, salary=seat.asked)
+
+    def _sweep(self, seat: _Seat, arg: int) -> None:
+        self.slate.sweep(actor="sweep")
+
+    def _withdraw(self, seat: _Seat, arg: int) -> None:
+        if self._kinds[seat.stage] is StageKind.active:
+            self._fire(seat, "withdraw", actor=seat.app.candidate.id, text="I am withdrawing.")
+
+    def _update(self, seat: _Seat, heard: int) -> None:
+        if seat.heard == heard and self._kinds[seat.stage] in CADENCE_KINDS:
+            self.counts["status_updates"] += 1
+            self._fire(seat, "status_update", text="Where things stand.")
+
+    # -- watching every applied event ----------------------------------------------------------
+
+    def _on_fired(self, fired: Fired, /) -> None:
+        record = fired.record
+        seat = self.by_id[fired.application.id]
+        now = self.now
+        self.events += 1
+        self.last = now
+        event = record.event
+        if event in self.plan.contact_events:
+            self.contacts[event] = self.contacts.get(event, 0) + 1
+        moved = record.kind == "transition" and record.from_stage != record.to_stage
+        before = seat.stage
+        if moved:
+            self.visits.setdefault(before, []).append(now - seat.entered)
+        seat.observe(self.rules, record, now, moved, fired.application, self.requisition)
+        if moved:
+            self.changed = True
+            if before in IN_FLIGHT:
+                self.in_flight -= 1
+            if record.to_stage in IN_FLIGHT:
+                self.in_flight += 1
+            if seat.ready:
+                seat.ready = False
+                self.ready -= 1
+            self._enter(seat, record.to_stage)
+        self._count(seat, event, now)
+        if self.scenario.periodic_updates and seat.wants_update():
+            due = seat.heard + self.settings.update_cadence_days * DAY
+            seat.update_for = seat.heard
+            self._at(due, _UPDATE, seat, -1, seat.heard)
+
+    def _count(self, seat: _Seat, event: str, now: int) -> None:
+        counts = self.counts
+        if event == "complete_debrief":
+            app = seat.app
+            cards = app.scorecards_for()
+            mean = sum(c.recommendation.score for c in cards) / len(cards) if cards else -3.0
+            seat.recommended = mean >= self.settings.hire_threshold
+            seat.final = app.round >= self.scenario.rounds
+        elif event in ("extend_offer", "revise_offer"):
+            if event == "extend_offer":
+                counts["offers"] += 1
+            if self.first_offer is None:
+                self.first_offer = now
+        elif event == "accept":
+            counts["accepted"] += 1
+            self.hired.append(seat.app.id)
+            if self.requisition.status is RequisitionStatus.filled:
+                self.filled_at = now
+        elif event in ("decline", "counter"):
+            counts["declined" if event == "decline" else "countered"] += 1
+        elif event == "expire":
+            counts["lapsed"] += 1
+        elif event == "withdraw":
+            counts["withdrawals"] += 1

@@ -1,0 +1,292 @@
+"""Seeded what-if simulations of whole requisitions, through the real rules.
+
+::
+
+    from hirepipe import standard_policy
+    from hirepipe.simulate import Scenario, compare, simulate
+
+    scenario = Scenario(industry="engineering", company_size="large", candidates=8)
+    result = simulate(standard_policy(), scenario, runs=2_000, seed=1)
+    result.time_to_offer.business_days.p80      # business days from the interviews
+    slower = scenario.model_copy(update={"extra_days": {"approval": 5}})
+    compare(scenario, slower, runs=2_000, seed=1).differences["offer_business_days"]
+
+Each run is one requisition: its candidates are interviewed on the scenario's start day, then
+driven event by event through a real :class:`~hirepipe.Pipeline` and
+:class:`~hirepipe.Slate` on a :class:`~hirepipe.testing.FakeClock` (every guard runs; the
+slate reviews, fills and falls through by its own rules). How long each stage takes is drawn
+from the :class:`~hirepipe.TimelineEstimator`'s distribution of that stage (inverse-CDF
+sampling); what people decide is drawn from the scenario's probabilities:
+
+- each interviewer's recommendation (``recommendations``), submitted while the candidate is in
+  ``interviewed``; a debrief below the policy's ``hire_threshold`` ends in a rejection when the
+  candidate's review ends; otherwise another round follows until ``rounds`` are held;
+- the review closes as the slate's rules say (every debrief in, or the review deadline); then
+  the best-ranked candidate whose own review has ended goes to approval, one per open headcount;
+- approvals follow the requisition's chain, the stage's duration split over its steps; an
+  approver who is away (``1 - approver_availability``) is replaced by a deputy after
+  ``absence_days``; reference checks fail with ``reference_failure`` (the candidate is rejected
+  and the next runner-up brought forward); offers are accepted, countered (once: a revised offer
+  follows the ``negotiation`` stage), declined or left to lapse; the answer comes before the
+  offer expires, or the deadline sweep expires it; any candidate withdraws with ``withdrawal``
+  at a uniform time within the mean interview-to-answer span;
+- the company thanks every candidate when an interview is held and, with ``periodic_updates``,
+  sends a status update whenever one falls due (as a daily notification sweep would).
+
+Published figures and their limits are in :mod:`hirepipe.estimate`: with the default priors,
+a medium company and the reference slate of three, the mean interview-to-offer time is the
+published one (NACE 2012), the outcome probabilities are assumptions.
+
+Runs are independent: run ``i`` draws its numbers from ``np.random.SeedSequence(seed,
+spawn_key=(i,))`` (the ``i``-th child of ``SeedSequence(seed).spawn``), each at a fixed place,
+so the same seed gives the same result byte for byte, with any number of ``workers``, and two
+arms of :func:`compare` meet the same luck (common random numbers). Nothing reads the wall
+clock; application ids are ``req-<run>-<candidate>``.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from multiprocessing.context import BaseContext
+from statistics import NormalDist
+from typing import Literal
+
+from hirepipe._scenario import Plan, Scenario, SimulationError, make_plan
+from hirepipe._sim_results import (
+    BREACH_KINDS,
+    METRICS,
+    Breaches,
+    Comparison,
+    Difference,
+    Durations,
+    Notifications,
+    Progress,
+    RunOutcome,
+    RunRecord,
+    SimulationResult,
+    Summary,
+    paired,
+    summarise,
+)
+from hirepipe._sim_runner import Runner
+from hirepipe.estimate import TimelineEstimator
+from hirepipe.policy import Policy
+
+__all__ = [
+    "BREACH_KINDS",
+    "Breaches",
+    "Comparison",
+    "Difference",
+    "Durations",
+    "Notifications",
+    "RunRecord",
+    "Scenario",
+    "SimulationError",
+    "SimulationResult",
+    "Summary",
+    "compare",
+    "simulate",
+]
+
+
+def simulate(
+    policy: Policy | None = None,
+    scenario: Scenario | None = None,
+    runs: int = 1_000,
+    seed: int = 0,
+    *,
+    workers: int = 1,
+    estimator: TimelineEstimator | None = None,
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Run ``runs`` seeded requisitions of ``scenario`` under ``policy``; return the findings.
+
+    ``policy`` defaults to the standard one, ``scenario`` to ``Scenario()``, ``estimator`` to
+    the published priors. ``workers`` above 1 splits the runs over that many processes (the
+    result is byte for byte the same); the policy's guards and effects must then be importable
+    functions, and a script must call it under ``if __name__ == "__main__":`` (each process
+    imports the script again, as :mod:`multiprocessing` does). ``progress`` is called with the
+    number of runs just finished.
+    Raises :class:`SimulationError` for a scenario the policy cannot run (or a run its rules
+    refused), :class:`~hirepipe.EstimateError` for an unknown industry, and
+    :class:`~hirepipe.CalendarError` for a country the holidays data does not know.
+    """
+    policy, scenario, estimator = _defaults(policy, scenario, estimator)
+    for name, value, least in (("runs", runs, 1), ("seed", seed, 0), ("workers", workers, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise SimulationError(
+                f"{name} must be a whole number of at least {least}, not {value!r}"
+            )
+    plan = make_plan(policy, scenario, estimator)
+    if workers == 1 or runs == 1:
+        outcomes = _run_here(plan, seed, runs, progress)
+    else:
+        outcomes = _run_in_processes(policy, scenario, estimator, seed, runs, workers, progress)
+    return summarise(policy, scenario, seed, outcomes, _notifications_source(policy))
+
+
+def _notifications_source(policy: Policy) -> Literal["outbox", "events"]:
+    """Where a simulation of ``policy`` counts notifications (see :class:`Notifications`)."""
+    if not policy.notifications:
+        return "events"
+    try:
+        import hirepipe.notify  # noqa: F401
+    except ImportError:  # pragma: no cover - the notify layer ships with hirepipe
+        return "events"
+    return "outbox"
+
+
+def _defaults(
+    policy: Policy | None, scenario: Scenario | None, estimator: TimelineEstimator | None
+) -> tuple[Policy, Scenario, TimelineEstimator]:
+    if policy is None:
+        from hirepipe.standard import standard_policy
+
+        policy = standard_policy()
+    return policy, scenario or Scenario(), estimator or TimelineEstimator()
+
+
+_PROGRESS_EVERY = 50
+
+
+def _run_here(plan: Plan, seed: int, runs: int, progress: Progress | None) -> list[RunOutcome]:
+    runner = Runner(plan, seed=seed)
+    outcomes = []
+    for index in range(runs):
+        outcomes.append(runner.run(index))
+        if progress is not None and (index + 1) % _PROGRESS_EVERY == 0:
+            progress(_PROGRESS_EVERY)
+    if progress is not None and runs % _PROGRESS_EVERY:
+        progress(runs % _PROGRESS_EVERY)
+    return outcomes
+
+
+_WORKER: list[Runner] = []  # the worker process's runner, built once by _start_worker
+
+
+def _start_worker(payload: bytes) -> None:
+    document, registry, scenario, estimator, seed = pickle.loads(payload)
+    policy = Policy.from_dict(document, registry=registry)
+    _WORKER[:] = [Runner(make_plan(policy, scenario, estimator), seed=seed)]
+
+
+def _run_chunk(start: int, stop: int) -> list[RunOutcome]:
+    runner = _WORKER[0]
+    return [runner.run(index) for index in range(start, stop)]
+
+
+def _process_context() -> BaseContext:
+    """Fork on Linux when this process runs no other thread; otherwise spawn.
+
+    A forked worker starts in milliseconds with everything imported and warm, where a spawned
+    one imports hirepipe again (about a second). A fork of a process running other threads (a
+    progress bar's) may deadlock, and only Linux forks safely with every system library.
+    """
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
+
+
+def _run_in_processes(
+    policy: Policy,
+    scenario: Scenario,
+    estimator: TimelineEstimator,
+    seed: int,
+    runs: int,
+    workers: int,
+    progress: Progress | None,
+) -> list[RunOutcome]:
+    try:
+        payload = pickle.dumps((policy.to_dict(), policy.registry(), scenario, estimator, seed))
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise SimulationError(
+            f"workers={workers} sends the policy to other processes, and it cannot be pickled "
+            f"({exc}); define its guards and effects as module-level functions, or use workers=1"
+        ) from exc
+    size = max(1, min(500, math.ceil(runs / (workers * 8))))
+    chunks = [(start, min(start + size, runs)) for start in range(0, runs, size)]
+    done: list[list[RunOutcome]] = [[] for _ in chunks]
+    context = _process_context()
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(payload,)
+        ) as pool:
+            futures = {pool.submit(_run_chunk, a, b): n for n, (a, b) in enumerate(chunks)}
+            for future in as_completed(futures):
+                n = futures[future]
+                done[n] = future.result()
+                if progress is not None:
+                    progress(len(done[n]))
+    except BrokenProcessPool as exc:
+        raise SimulationError(
+            f"a worker process stopped ({exc}); from a script, call simulate(..., workers=N) "
+            "under `if __name__ == '__main__':`, since each worker imports the script again"
+        ) from exc
+    return [outcome for chunk in done for outcome in chunk]
+
+
+# -- comparing ----------------------------------------------------------------------------------
+
+Arm = Policy | Scenario | tuple[Policy, Scenario]
+"""One side of a comparison: a policy (run on the shared scenario), a scenario (run under the
+shared policy), or both."""
+
+
+def compare(
+    a: Arm,
+    b: Arm,
+    runs: int = 1_000,
+    seed: int = 0,
+    *,
+    policy: Policy | None = None,
+    scenario: Scenario | None = None,
+    confidence: float = 0.95,
+    workers: int = 1,
+    estimator: TimelineEstimator | None = None,
+) -> Comparison:
+    """Simulate two arms on the same seeds and return their paired differences (``b - a``).
+
+    Each arm is a :class:`Policy`, a :class:`Scenario` or a ``(policy, scenario)`` pair; the
+    missing half is ``policy`` (default: the standard policy) or ``scenario`` (default:
+    ``Scenario()``). Run ``i`` of both arms draws the same numbers for the same purposes, so
+    the differences of paired runs carry little noise: a small difference can be told from
+    none. ``differences`` holds, per metric of :class:`RunRecord` (times, fills, notifications,
+    candidates past the update cadence...), the mean of each arm, the mean paired difference
+    and its ``confidence`` interval.
+    """
+    if not 0 < confidence < 1:
+        raise SimulationError(f"confidence must lie strictly between 0 and 1, not {confidence}")
+    shared = _defaults(policy, scenario, estimator)
+    arms = [_arm(arm, shared[0], shared[1]) for arm in (a, b)]
+    first, second = (
+        simulate(p, s, runs, seed, workers=workers, estimator=shared[2]) for p, s in arms
+    )
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    differences = {
+        name: paired(first.records, second.records, metric, z, confidence)
+        for name, metric in METRICS.items()
+    }
+    return Comparison(a=first, b=second, differences=differences)
+
+
+def _arm(arm: Arm, policy: Policy, scenario: Scenario) -> tuple[Policy, Scenario]:
+    if isinstance(arm, Policy):
+        return arm, scenario
+    if isinstance(arm, Scenario):
+        return policy, arm
+    if (
+        isinstance(arm, tuple)
+        and len(arm) == 2
+        and isinstance(arm[0], Policy)
+        and isinstance(arm[1], Scenario)
+    ):
+        return arm
+    raise SimulationError(
+        f"an arm is a Policy, a Scenario or a (Policy, Scenario) pair, not {type(arm).__name__}"
+    )

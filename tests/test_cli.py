@@ -1,0 +1,293 @@
+"""The hirepipe command line, end to end: what it prints, and how it fails."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hirepipe
+from hirepipe import standard_policy
+from hirepipe._cli_output import histogram
+from hirepipe.cli import main
+from hirepipe.estimate import Estimate
+from hirepipe.paths import paths
+from hirepipe.simulate import Scenario, SimulationResult, simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["--runs", "30", "--candidates", "4", "--seed", "1"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+class TestSimulate:
+    def test_table_and_histogram(self, capsys):
+        """A simulation prints the times table, the rates, the stages and a histogram."""
+        code, out, err = run(
+            capsys, "simulate", "--industry", "engineering", "--company-size", "large", *SMALL
+        )
+        assert (0, "") == (code, err)
+        assert "30 requisitions under standard@1: engineering, large company, 4 candidates" in out
+        for text in ("first offer", "business days", "calendar days", "P80", "filled"):
+            assert text in out
+        assert "review" in out
+        assert "candidate_update" in out
+        assert "First offer, business days after the interviews:" in out
+        assert "│█" in out
+
+    def test_json_is_the_library_result(self, capsys):
+        """--json prints the result of simulate() for the same arguments, without records."""
+        code, out, _ = run(capsys, "simulate", "--json", *SMALL)
+        assert 0 == code
+        expected = simulate(None, Scenario(candidates=4), runs=30, seed=1)
+        assert expected.to_json(records=False, indent=2) + "\n" == out
+        assert "records" not in json.loads(out)
+
+    def test_options_reach_the_scenario(self, capsys):
+        """Stage overrides, dates and switches end up in the scenario the run used."""
+        code, out, _ = run(
+            capsys, "simulate", "--json", *SMALL, "--extra-days", "approval=5",
+            "--stage-days", "review=4", "--periodic-updates", "--start", "2025-03-03",
+            "--approvers", "2", "--availability", "0.5", "--headcount", "2", "--rounds", "2",
+        )  # fmt: skip
+        assert 0 == code
+        scenario = SimulationResult.model_validate_json(
+            json.dumps({**json.loads(out), "records": []})
+        ).scenario
+        assert ({"approval": 5.0}, {"review": 4.0}, True) == (
+            scenario.extra_days,
+            scenario.stage_days,
+            scenario.periodic_updates,
+        )
+        assert ("2025-03-03", 2, 0.5, 2, 2) == (
+            scenario.start.isoformat(),
+            scenario.approvers,
+            scenario.approver_availability,
+            scenario.headcount,
+            scenario.rounds,
+        )
+
+    def test_plot(self, capsys, tmp_path):
+        """--plot draws the distributions to a PNG file."""
+        pytest.importorskip("matplotlib")
+        target = tmp_path / "out.png"
+        code, out, _ = run(capsys, "simulate", *SMALL, "--plot", str(target))
+        assert 0 == code
+        assert target.read_bytes().startswith(b"\x89PNG")
+        assert f"Plot written to {target}" in out
+
+    def test_plot_without_matplotlib(self, capsys, monkeypatch, tmp_path):
+        """Without matplotlib, --plot says which extra to install, in one line."""
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+        code, _, err = run(capsys, "simulate", *SMALL, "--plot", str(tmp_path / "x.png"))
+        assert 1 == code
+        assert ["hirepipe: error: --plot needs matplotlib, the 'plot' extra: "
+                "pip install 'hirepipe[plot]'"] == err.splitlines()  # fmt: skip
+
+    def test_progress_bar(self, capsys):
+        """--progress shows a bar on stderr while it runs, and the same result after."""
+        code, out, _ = run(capsys, "simulate", *SMALL, "--progress", "--workers", "1")
+        assert 0 == code
+        assert "first offer" in out
+
+    def test_a_policy_file(self, capsys, tmp_path):
+        """--policy runs a policy loaded from a file."""
+        path = tmp_path / "fast.toml"
+        fast = standard_policy().with_setting(review_days=3).named("fast", "2")
+        path.write_text(fast.to_toml(), encoding="utf-8")
+        code, out, _ = run(capsys, "simulate", *SMALL, "--policy", str(path))
+        assert 0 == code
+        assert "requisitions under fast@2" in out
+
+
+class TestEstimate:
+    def test_dates_for_an_interview(self, capsys):
+        """The estimate prints each stage's end and when the offer and the answer come."""
+        code, out, err = run(
+            capsys, "estimate", "--interviewed", "2025-03-03", "--industry", "engineering",
+            "--country", "US", "--time-zone", "America/New_York",
+        )  # fmt: skip
+        assert (0, "") == (code, err)
+        assert "Interviewed on 2025-03-03, as of 2025-03-03" in out
+        assert "references" in out
+        assert "offer: by 2025-04-" in out
+        assert "answer: by" in out
+
+    def test_json(self, capsys):
+        """--json prints the Estimate, which reads back."""
+        code, out, _ = run(
+            capsys, "estimate", "--interviewed", "2025-03-03", "--as-of", "2025-03-10",
+            "--candidates", "6", "--json",
+        )  # fmt: skip
+        assert 0 == code
+        estimate = Estimate.from_json(out)
+        assert ("interviewed", "2025-03-10") == (estimate.stage, estimate.as_of.isoformat())
+        assert 5 == estimate.elapsed
+
+    def test_as_of_before_the_interview(self, capsys):
+        """An estimate before the interview is an error, in one line."""
+        code, _, err = run(
+            capsys, "estimate", "--interviewed", "2025-03-03", "--as-of", "2025-03-01"
+        )
+        assert 1 == code
+        assert ["hirepipe: error: --as-of 2025-03-01 is before the interview on 2025-03-03"] == (
+            err.splitlines()
+        )
+
+
+class TestPolicies:
+    def test_validate_a_good_file(self, capsys, tmp_path):
+        """Validating a good file says it is valid and what it holds."""
+        path = tmp_path / "standard.toml"
+        path.write_text(standard_policy().to_toml(), encoding="utf-8")
+        code, out, _ = run(capsys, "validate", str(path))
+        assert 0 == code
+        assert out.startswith(f"{path}: valid, standard@1: 14 stages, ")
+
+    def test_validate_a_bad_file(self, capsys, tmp_path):
+        """Every problem of a bad file, on one line; exit code 1."""
+        bad = tmp_path / "bad.toml"
+        bad.write_text('name = "x"\nversion = "1"\ninitial = "nowhere"\n', encoding="utf-8")
+        code, out, err = run(capsys, "validate", str(bad))
+        assert (1, "") == (code, out)
+        (line,) = err.splitlines()
+        assert line.startswith("hirepipe: error: the policy has ")
+
+    def test_diagram_mermaid_and_dot(self, capsys):
+        """A diagram is what the policy draws, in either language."""
+        code, out, _ = run(capsys, "diagram", "standard")
+        assert (0, standard_policy().to_mermaid() + "\n") == (code, out)
+        code, out, _ = run(capsys, "diagram", "standard", "--format", "dot")
+        assert (0, standard_policy().to_dot() + "\n") == (code, out)
+
+    def test_paths(self, capsys):
+        """Every simple path to the stages asked for is listed, then their count."""
+        code, out, _ = run(capsys, "paths", "standard", "--to", "hired", "--to", "declined")
+        lines = out.splitlines()
+        expected = paths(standard_policy(), to=["hired", "declined"])
+        assert 0 == code
+        assert [str(p) for p in expected] == lines[:-1]
+        assert f"{len(expected)} paths" == lines[-1]
+        assert lines[0].startswith("interviewed -start_debrief-> debrief")
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("argv", "code", "start"),
+        [
+            (["simulate", "--industry", "astrology", "--runs", "2"], 1, "unknown industry"),
+            (["simulate", "--company-size", "huge"], 2, "Invalid value for '--company-size'"),
+            (["simulate", "--bogus"], 2, "No such option: --bogus"),
+            (["simulate", "--runs", "0"], 1, "runs must be a whole number"),
+            (["simulate", "--candidates", "0"], 1, "candidates: Input should be greater"),
+            (["simulate", "--extra-days", "approval"], 1, "--extra-days takes stage="),
+            (["simulate", "--runs", "2", "--country", "XX"], 1, ""),
+            (["diagram", "missing.toml"], 1, "the policy has 1 problem: missing.toml"),
+            (["estimate", "--interviewed", "someday"], 1, "--interviewed takes a date as"),
+            (["estimate"], 2, "Missing option '--interviewed'"),
+            (["nothing"], 2, "No such command 'nothing'"),
+        ],
+        ids=[
+            "industry", "size", "option", "runs", "candidates", "pairs", "country", "file",
+            "date", "missing", "command",
+        ],
+    )  # fmt: skip
+    def test_one_line_and_a_non_zero_exit(self, capsys, argv, code, start):
+        """Every error prints one line on stderr and exits non-zero; nothing on stdout."""
+        found, out, err = run(capsys, *argv)
+        assert (code, "") == (found, out)
+        (line,) = err.splitlines()
+        assert line.startswith(f"hirepipe: error: {start}")
+
+    @pytest.mark.parametrize(
+        "command", ["simulate", "estimate", "validate", "diagram", "paths"], ids=str
+    )
+    def test_help_everywhere(self, capsys, command):
+        """Every command explains itself with --help."""
+        code, out, _ = run(capsys, command, "--help")
+        assert 0 == code
+        assert "Usage: hirepipe" in out
+        assert "--help" in out
+
+    def test_no_command_shows_help(self, capsys):
+        """The bare command lists the commands."""
+        code, out, _ = run(capsys)
+        assert 0 == code
+        for command in ("simulate", "estimate", "validate", "diagram", "paths"):
+            assert command in out
+
+    def test_without_the_extra(self, capsys, monkeypatch):
+        """Without typer, hirepipe says which extra to install."""
+        monkeypatch.setitem(sys.modules, "typer", None)
+        code, out, err = run(capsys, "simulate")
+        assert (1, "") == (code, out)
+        assert [
+            "hirepipe: the command line needs the 'cli' extra (typer is not installed): "
+            "pip install 'hirepipe[cli]'"
+        ] == err.splitlines()
+
+    def test_a_bug_is_not_hidden(self, capsys, monkeypatch):
+        """An error that is not the user's keeps its traceback: it is a bug to report."""
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr("hirepipe.cli.policy_paths", broken)
+        with pytest.raises(RuntimeError, match="a bug"):
+            main(["paths", "standard"])
+
+    def test_module_entry_point(self, capsys, monkeypatch):
+        """hirepipe/__main__.py runs the command line and exits with its code."""
+        import runpy
+
+        monkeypatch.setattr(sys, "argv", ["hirepipe", "diagram", "standard", "-f", "dot"])
+        entry = Path(hirepipe.__file__).with_name("__main__.py")
+        with pytest.raises(SystemExit) as exited:
+            runpy.run_path(str(entry), run_name="__main__")
+        assert 0 == exited.value.code
+        assert capsys.readouterr().out.startswith("digraph")
+
+    def test_python_dash_m(self):
+        """The module runs the command line: python -m hirepipe."""
+        done = subprocess.run(
+            [sys.executable, "-m", "hirepipe", "paths", "standard", "--to", "withdrawn"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert 0 == done.returncode
+        assert done.stdout.splitlines()[-1].endswith("paths")
+
+
+def test_report_without_offers():
+    """A simulation in which nobody got an offer shows dashes, not numbers."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from hirepipe._cli_output import report_simulation
+
+    result = simulate(None, Scenario(candidates=2, recommendations={"no": 1.0}), runs=3, seed=1)
+    console = Console(file=StringIO(), width=100)
+    report_simulation(console, result, None)
+    text = console.file.getvalue()
+    assert "│ first offer │ business days │    - │   - │   - │   - │    0 │" in text
+    assert "  (no values)" in text
+
+
+def test_histogram_bins_and_tail():
+    """The text histogram has nice bins, bars scaled to the largest and the tail in one line."""
+    values = [1.0] * 100 + [12.0] * 50 + [25.0] * 49 + [400.0]
+    drawn = histogram(values, bins=5, width=10).splitlines()
+    assert "    0-5 │" + "█" * 10 + " 100" == drawn[0]
+    assert "    25+ │" + "█" * 5 + " 50" == drawn[-1]
+    assert sum(int(line.rsplit(" ", 1)[1]) for line in drawn) == len(values)
+    assert "  (no values)" == histogram([])

@@ -1,0 +1,633 @@
+"""Seeded simulations of whole requisitions through the real pipeline and slate."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from hirepipe import (
+    ApprovalStep,
+    Blocker,
+    EstimateError,
+    Policy,
+    ServiceLevels,
+    StageKind,
+    TimelineEstimator,
+    standard_policy,
+)
+from hirepipe._scenario import SLOTS, Timeline, make_plan
+from hirepipe._sim_runner import Runner
+from hirepipe.policy import NotificationRule, Recipient
+from hirepipe.simulate import (
+    BREACH_KINDS,
+    Scenario,
+    SimulationError,
+    SimulationResult,
+    compare,
+    simulate,
+)
+
+QUIET = {"withdrawal": 0.0, "reference_failure": 0.0}  # nothing falls through by chance
+
+
+def silent_policy() -> Policy:
+    """The standard policy without notification rules: notifications are counted as events."""
+    document = standard_policy().to_dict()
+    document.pop("notifications", None)
+    return Policy.from_dict(document)
+
+
+def never(ctx):
+    """Never lets an offer out."""
+    yield Blocker("never", "no offers in this test")
+
+
+class TruthHook:
+    """Derives every application's deadlines with ServiceLevels after each of its records."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.levels = ServiceLevels(policy)
+        self.reset()
+
+    def reset(self) -> None:
+        self.open: dict[str, list] = {}
+        self.breached: dict[str, set[str]] = {}
+
+    def __call__(self, fired) -> None:
+        app, at = fired.application, fired.record.at
+        for deadline in self.open.get(app.id, []):
+            if deadline.is_overdue(at):
+                self.breached.setdefault(app.id, set()).add(deadline.kind.value)
+        self.open[app.id] = self.levels.deadlines(app, fired.requisition)
+
+    def counts(self, end) -> dict[str, int]:
+        for app_id, deadlines in self.open.items():
+            for deadline in deadlines:
+                if deadline.is_overdue(end):
+                    self.breached.setdefault(app_id, set()).add(deadline.kind.value)
+        found: dict[str, int] = {}
+        for kinds in self.breached.values():
+            for kind in kinds:
+                found[kind] = found.get(kind, 0) + 1
+        return dict(sorted(found.items()))
+
+
+class TestScenario:
+    def test_defaults_are_a_valid_scenario(self):
+        """Every field has a default; the scenario is frozen."""
+        scenario = Scenario()
+        assert (3, 1, "all_employers") == (
+            scenario.candidates,
+            scenario.headcount,
+            scenario.industry,
+        )
+        with pytest.raises(ValidationError):
+            scenario.candidates = 4  # type: ignore[misc]
+
+    @pytest.mark.parametrize(
+        ("fields", "message"),
+        [
+            ({"offer_accepted": 0.5}, "must sum to 1"),
+            ({"headcount": 4}, "more than the 3 candidates"),
+            ({"recommendations": {"yes": 0.0}}, "positive weight"),
+            ({"withdrawal": 1.5}, "less than or equal to 1"),
+            ({"stage_days": {"approval": 0}}, "greater than 0"),
+            ({"rounds": 6}, "less than or equal to 5"),
+            ({"colour": "blue"}, "Extra inputs are not permitted"),
+            ({"time_zone": "Mars/Base"}, "unknown time zone 'Mars/Base'"),
+            ({"time_zone": "America"}, "unknown time zone 'America'"),
+            (
+                {
+                    "offer_countered": 1.0,
+                    "offer_accepted": 0,
+                    "offer_declined": 0,
+                    "offer_lapsed": 0,
+                },
+                "a revised offer needs",
+            ),
+            (
+                {"approval_chain": [{"name": "all", "approvers": [f"p{n}" for n in range(17)]}]},
+                "at most 16 approvals",
+            ),
+        ],
+        ids=[
+            "answers",
+            "headcount",
+            "verdicts",
+            "probability",
+            "days",
+            "rounds",
+            "unknown",
+            "zone",
+            "zone-directory",
+            "counters-only",
+            "chain",
+        ],
+    )
+    def test_invalid_scenarios_are_refused(self, fields, message):
+        """Bad values raise Pydantic's ValidationError saying what is wrong."""
+        with pytest.raises(ValidationError, match=message):
+            Scenario(**fields)
+
+
+class TestDeterminism:
+    SCENARIO = Scenario(candidates=4, offer_countered=0.3, offer_accepted=0.51, withdrawal=0.2)
+
+    def test_same_seed_same_json(self):
+        """The same seed gives the same result, byte for byte; another seed does not."""
+        first = simulate(None, self.SCENARIO, runs=25, seed=11).to_json()
+        again = simulate(None, self.SCENARIO, runs=25, seed=11).to_json()
+        other = simulate(None, self.SCENARIO, runs=25, seed=12).to_json()
+        assert first == again
+        assert first != other
+
+    @pytest.mark.parametrize("start", ["fork", "spawn"], ids=str)
+    def test_two_workers_give_the_json_of_one(self, start, monkeypatch):
+        """Runs split over two processes give the result of one process, byte for byte."""
+        if start not in multiprocessing.get_all_start_methods():
+            pytest.skip(f"no {start} on this platform")
+        monkeypatch.setattr(
+            "hirepipe.simulate._process_context", lambda: multiprocessing.get_context(start)
+        )
+        one = simulate(None, self.SCENARIO, runs=40, seed=5, workers=1)
+        done: list[int] = []
+        two = simulate(None, self.SCENARIO, runs=40, seed=5, workers=2, progress=done.append)
+        assert one.to_json() == two.to_json()
+        assert 40 == sum(done)
+
+    def test_workers_are_spawned_while_other_threads_run(self):
+        """A process running other threads (a progress bar) spawns its workers, never forks."""
+        from hirepipe.simulate import _process_context
+
+        release = threading.Event()
+        other = threading.Thread(target=release.wait)
+        other.start()
+        try:
+            assert "spawn" == _process_context().get_start_method()
+        finally:
+            release.set()
+            other.join()
+
+    def test_another_process_gives_the_same_json(self, tmp_path):
+        """A fresh interpreter (another hash seed) computes the same JSON."""
+        script = textwrap.dedent(
+            """
+            from hirepipe.simulate import Scenario, simulate
+            scenario = Scenario(candidates=4, offer_countered=0.3, offer_accepted=0.51,
+                                withdrawal=0.2)
+            print(simulate(None, scenario, runs=25, seed=11).to_json(), end="")
+            """
+        )
+        environment = {**os.environ, "PYTHONHASHSEED": "12345"}
+        child = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=True,
+            timeout=120,
+        )
+        assert simulate(None, self.SCENARIO, runs=25, seed=11).to_json() == child.stdout
+
+    def test_run_numbers_are_the_spawned_children(self):
+        """Run i draws from the i-th child of SeedSequence(seed).spawn, so runs are independent."""
+        plan = make_plan(standard_policy(), Scenario(), TimelineEstimator())
+        runner = Runner(plan, seed=9)
+        runner.run(3)
+        child = np.random.SeedSequence(9).spawn(4)[3]
+        expected = np.random.default_rng(child).random(3 * SLOTS)
+        assert expected.tolist()[:SLOTS] == runner.seats[0].row.tolist()
+
+    def test_progress_counts_every_run(self):
+        """The progress callback is told of every run, once."""
+        done: list[int] = []
+        simulate(None, Scenario(), runs=120, seed=1, progress=done.append)
+        assert 120 == sum(done)
+
+
+class TestCalibration:
+    @pytest.mark.parametrize(
+        ("industry", "published"),
+        [
+            ("all_employers", 24.2),
+            ("computer_electronics", 16.0),
+            ("engineering_services", 30.3),
+            ("government", 38.0),
+        ],
+        ids=["all", "electronics", "engineering", "government"],
+    )
+    def test_interview_to_offer_reproduces_the_published_mean(self, industry, published):
+        """Default priors, a medium company, three candidates: NACE's mean within 5%."""
+        scenario = Scenario(industry=industry, candidates=3, **QUIET)
+        result = simulate(None, scenario, runs=500, seed=2025)
+        mean = result.time_to_offer.business_days.mean
+        assert mean is not None
+        assert abs(mean / published - 1) < 0.05, (industry, mean, published)
+
+    def test_sampled_stages_follow_the_priors(self):
+        """Stages nobody waits in last as long as the estimator says (within 5%)."""
+        result = simulate(None, Scenario(candidates=6, **QUIET), runs=400, seed=3)
+        estimator = TimelineEstimator()
+        plan = make_plan(standard_policy(), Scenario(candidates=6), estimator)
+        for stage in ("interviewed", "debrief"):
+            expected = plan.durations[stage][0].mean
+            found = result.stages[stage].mean
+            assert abs(found / expected - 1) < 0.05, (stage, found, expected)
+
+
+class TestRules:
+    def test_nobody_is_left_in_limbo(self):
+        """Every run ends with every application ended or in the talent pool."""
+        plan = make_plan(standard_policy(), Scenario(candidates=6), TimelineEstimator())
+        runner = Runner(plan, seed=4)
+        for index in range(30):
+            runner.run(index)
+            kinds = {plan.policy.stage(a.stage).kind for a in runner.slate}
+            assert kinds <= {StageKind.terminal, StageKind.pool}, (index, kinds)
+
+    def test_the_runner_up_is_hired_when_the_first_choice_declines(self):
+        """After a decline the slate brings the runner-up forward, and they can be hired."""
+        scenario = Scenario(
+            candidates=5, offer_accepted=0.5, offer_declined=0.5, offer_countered=0.0,
+            offer_lapsed=0.0, **QUIET,
+        )  # fmt: skip
+        result = simulate(silent_policy(), scenario, runs=60, seed=8)
+        fell = [r for r in result.records if r.runner_up_hired]
+        assert fell
+        assert all(r.hired[0] != r.first_choice for r in fell)
+        assert result.runner_up_hired == pytest.approx(
+            len(fell) / sum(r.filled for r in result.records), abs=1e-6
+        )
+
+    def test_nobody_recommended_nobody_offered(self):
+        """Weights left out are zero: panels that always say no reject everyone at review."""
+        scenario = Scenario(candidates=3, recommendations={"strong_no": 1.0}, **QUIET)
+        result = simulate(None, scenario, runs=10, seed=1)
+        assert (0.0, 30) == (result.offer_rate, result.outcomes["rejected_at_review"])
+
+    def test_failed_references_fall_through(self):
+        """A candidate whose references fail is rejected; nobody gets an offer."""
+        scenario = Scenario(candidates=3, reference_failure=1.0, withdrawal=0.0)
+        result = simulate(None, scenario, runs=20, seed=1)
+        assert 0 == result.outcomes["offers"]
+        assert result.outcomes["references_failed"] > 20
+        assert 0.0 == result.fill_rate
+
+    def test_more_rounds_take_longer(self):
+        """A second round runs through next_round and back, and the offer comes later."""
+        one = simulate(None, Scenario(candidates=4, **QUIET), runs=60, seed=6)
+        two = simulate(None, Scenario(candidates=4, rounds=2, **QUIET), runs=60, seed=6)
+        assert two.outcomes["next_rounds"] > 0
+        assert "next_round" in two.stages
+        assert two.time_to_offer.business_days.mean > one.time_to_offer.business_days.mean
+
+    def test_a_lapsed_offer_is_expired_by_the_sweep(self):
+        """An unanswered offer lapses at its valid-until date and counts as a missed deadline."""
+        scenario = Scenario(
+            candidates=2, offer_lapsed=1.0, offer_accepted=0.0, offer_countered=0.0,
+            offer_declined=0.0, **QUIET,
+        )  # fmt: skip
+        result = simulate(None, scenario, runs=10, seed=2)
+        assert result.outcomes["lapsed"] == result.outcomes["offers"] > 0
+        assert result.breaches["offer_expiry"].applications == result.outcomes["lapsed"]
+
+    def test_periodic_updates_leave_nobody_waiting(self):
+        """With updates at the cadence, nobody passes it; more notifications go out."""
+        base = Scenario(candidates=4, **QUIET)
+        quiet = simulate(silent_policy(), base, runs=30, seed=3)
+        kept = simulate(
+            silent_policy(), base.model_copy(update={"periodic_updates": True}), runs=30, seed=3
+        )
+        assert quiet.breaches["candidate_update"].applications > 0
+        assert 0 == kept.breaches["candidate_update"].applications
+        assert kept.notifications.per_run.mean > quiet.notifications.per_run.mean
+        assert kept.silence.p95 <= 5.0
+
+    @pytest.mark.parametrize(
+        "scenario",
+        [
+            Scenario(candidates=5),
+            Scenario(
+                candidates=4,
+                rounds=2,
+                approval_chain=(
+                    ApprovalStep(name="finance", approvers=("cfo", "controller"), required=1),
+                    ApprovalStep(name="exec", approvers=("ceo",), due_days=2),
+                ),
+                approver_availability=0.5,
+                periodic_updates=True,
+                company_size="large",
+            ),
+            Scenario(
+                candidates=5,
+                headcount=2,
+                approvers=3,
+                company_size="enterprise",
+                offer_lapsed=0.3,
+                offer_accepted=0.41,
+            ),
+        ],
+        ids=["default", "chain-rounds-updates", "two-hires-lapses"],
+    )
+    def test_breaches_are_what_service_levels_report(self, scenario):
+        """Missed deadlines per kind equal ServiceLevels.deadlines checked after every event."""
+        policy = standard_policy()
+        plan = make_plan(policy, scenario, TimelineEstimator())
+        truth = TruthHook(policy)
+        runner = Runner(plan, seed=21, hooks=[truth])
+        for index in range(25):
+            truth.reset()
+            outcome = runner.run(index)
+            assert truth.counts(plan.timeline.instant(outcome.end)) == outcome.breaches, index
+
+    def test_absent_approvers_delay_the_offer_by_the_absence(self):
+        """Absent approvers (replaced after three business days) delay every offer by three."""
+        base = Scenario(candidates=3, **QUIET)
+        away = base.model_copy(update={"approver_availability": 1e-9, "absence_days": 3.0})
+        found = compare(base, away, runs=40, seed=4)
+        difference = found.differences["offer_business_days"]
+        assert difference.difference == pytest.approx(3.0, abs=0.01)
+        assert found.b.outcomes["substitutes"] >= found.b.outcomes["offers"] > 0
+
+    def test_a_week_longer_approval_delays_offers_by_a_week(self):
+        """Approvals a week longer: common random numbers show offers exactly a week later."""
+        base = Scenario(candidates=3, **QUIET)
+        slower = base.model_copy(update={"extra_days": {"approval": 5}})
+        difference = compare(base, slower, runs=60, seed=7).differences["offer_business_days"]
+        assert difference.difference == pytest.approx(5.0, abs=0.01)
+        assert difference.high - difference.low < 0.1
+
+    def test_five_rounds(self):
+        """Five rounds visit interviewed five times, past the fixed draws per stage and visit."""
+        policy = standard_policy().with_setting(max_rounds=5)
+        scenario = Scenario(candidates=2, rounds=5, recommendations={"yes": 1.0}, **QUIET)
+        runner = Runner(make_plan(policy, scenario, TimelineEstimator()), seed=1)
+        runner.run(0)
+        hired = [seat for seat in runner.seats if seat.app.stage == "hired"]
+        assert [(5, 5)] == [(s.app.round, s.visit_count["interviewed"]) for s in hired]
+
+    def test_no_approvers(self):
+        """Without approvers the approval stage only takes its time."""
+        result = simulate(None, Scenario(candidates=3, approvers=0, **QUIET), runs=10, seed=1)
+        assert result.outcomes["offers"] > 0
+        assert 0 == result.outcomes["substitutes"]
+
+    def test_without_thank_you_events_the_thank_you_is_late(self):
+        """A policy with no thank-you event never thanks anyone: every thank-you is late."""
+        policy = silent_policy().without_event("thank_you_sent")
+        result = simulate(policy, Scenario(candidates=3, **QUIET), runs=5, seed=1)
+        assert 15 == result.breaches["thank_you"].applications
+
+    def test_policy_without_references(self):
+        """A policy without the references stage offers straight after approval."""
+        policy = standard_policy().without_stage("references")
+        result = simulate(policy, Scenario(candidates=3, **QUIET), runs=20, seed=1)
+        assert "references" not in result.stages
+        assert result.outcomes["offers"] > 0
+
+    def test_a_policy_stage_needs_a_duration(self):
+        """A stage the priors do not know needs stage_days; then it is simulated."""
+        policy = standard_policy().with_stage("assessment", after="debrief")
+        with pytest.raises(SimulationError, match="stage_days"):
+            simulate(policy, Scenario(), runs=1, seed=1)
+        scenario = Scenario(stage_days={"assessment": 2.0}, **QUIET)
+        result = simulate(policy, scenario, runs=20, seed=1)
+        assert result.stages["assessment"].count > 0
+
+
+class TestPolicyFit:
+    def test_a_policy_without_counters(self):
+        """A scenario with counters needs the counter event; without counters it runs."""
+        policy = standard_policy().without_stage("negotiation")
+        with pytest.raises(SimulationError, match="no 'counter' event"):
+            simulate(policy, Scenario(), runs=1, seed=1)
+        scenario = Scenario(offer_countered=0.0, offer_accepted=0.81, **QUIET)
+        assert simulate(policy, scenario, runs=5, seed=1).outcomes["countered"] == 0
+
+    def test_a_policy_without_declines(self):
+        """Candidates answer offers with accept and decline: both must exist."""
+        policy = standard_policy().without_event("decline")
+        with pytest.raises(SimulationError, match="needs the 'decline' event from 'offer'"):
+            simulate(policy, Scenario(), runs=1, seed=1)
+
+    def test_a_stage_with_two_ways_on(self):
+        """The simulator needs one way on from each stage it moves along."""
+        from hirepipe import EventSpec
+
+        policy = (
+            standard_policy()
+            .with_stage("assessment", after="debrief")
+            .with_event(EventSpec("skip_ahead", ("assessment",), "approval"))
+        )
+        scenario = Scenario(stage_days={"assessment": 1.0})
+        with pytest.raises(SimulationError, match=r"several ways on .*complete_assessment"):
+            simulate(policy, scenario, runs=1, seed=1)
+
+    def test_rejection_reasons_of_the_policy(self):
+        """Rejections use a company-side reason the policy knows."""
+        document = silent_policy().to_dict()
+        document["rejection_reasons"] = {"not_a_fit": "company", "went_elsewhere": "candidate"}
+        policy = Policy.from_dict(document)
+        plan = make_plan(policy, Scenario(), TimelineEstimator())
+        assert {"debrief": "not_a_fit", "references": "not_a_fit"} == plan.reasons
+        assert simulate(policy, Scenario(**QUIET), runs=5, seed=1).runs == 5
+
+
+class TestNotifications:
+    def test_counted_from_the_outbox_with_notification_rules(self):
+        """With rules, hirepipe.notify's Notifier fills an in-memory outbox per run."""
+        rule = NotificationRule(
+            name="offer_out", template="offer", to=Recipient.candidate, events=("extend_offer",)
+        )
+        policy = silent_policy().with_notifications(rule)
+        result = simulate(policy, Scenario(candidates=3, **QUIET), runs=20, seed=1)
+        assert "outbox" == result.notifications.source
+        assert {"offer_out": result.outcomes["offers"] / 20} == result.notifications.by_kind
+
+    def test_counted_from_events_without_rules(self):
+        """Without rules, the candidate-facing events are counted."""
+        result = simulate(silent_policy(), Scenario(candidates=3), runs=20, seed=1)
+        assert "events" == result.notifications.source
+        assert 3.0 == result.notifications.by_kind["thank_you_sent"]
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "message"),
+        [
+            ({"runs": 0}, SimulationError, "runs must be"),
+            ({"seed": -1}, SimulationError, "seed must be"),
+            ({"workers": 0}, SimulationError, "workers must be"),
+            ({"scenario": Scenario(industry="astrology")}, EstimateError, "unknown industry"),
+            ({"scenario": Scenario(rounds=4)}, SimulationError, "max_rounds=3"),
+            ({"scenario": Scenario(extra_days={"lunch": 1})}, SimulationError, "lunch"),
+        ],
+        ids=["runs", "seed", "workers", "industry", "rounds", "stage"],
+    )
+    def test_bad_input_is_refused_up_front(self, kwargs, error, message):
+        """Problems are found before the first run, each with what to change."""
+        arguments = {"runs": 5, "seed": 1, **kwargs}
+        with pytest.raises(error, match=message):
+            simulate(None, **arguments)
+
+    def test_a_run_the_rules_refuse_names_the_run(self):
+        """A guard that blocks what the simulator must do stops it with the run's index."""
+        policy = standard_policy().with_guard("extend_offer", never)
+        with pytest.raises(SimulationError, match=r"run \d+ stopped: .*\[never\]") as caught:
+            simulate(policy, Scenario(candidates=2, **QUIET), runs=10, seed=1)
+        assert str(caught.value).startswith(f"run {caught.value.run} stopped")
+
+    def test_a_failing_hook_stops_the_run(self, caplog):
+        """A hook that raises (a notifier, say) stops the simulation, naming run and event."""
+
+        def broken(fired):
+            raise RuntimeError("boom")
+
+        plan = make_plan(standard_policy(), Scenario(), TimelineEstimator())
+        runner = Runner(plan, seed=1, hooks=[broken])
+        with pytest.raises(SimulationError, match="run 0: a hook failed on thank_you_sent"):
+            runner.run(0)
+
+    def test_a_worker_that_cannot_start(self, monkeypatch):
+        """When worker processes die, the error says how to call simulate from a script."""
+
+        def fails(payload):
+            raise RuntimeError("no worker today")
+
+        monkeypatch.setattr("hirepipe.simulate._start_worker", fails)
+        monkeypatch.setattr(
+            "hirepipe.simulate._process_context", lambda: multiprocessing.get_context("fork")
+        )
+        if "fork" not in multiprocessing.get_all_start_methods():
+            pytest.skip("no fork on this platform")
+        with pytest.raises(SimulationError, match="if __name__ == '__main__'"):
+            simulate(None, Scenario(), runs=4, seed=1, workers=2)
+
+    def test_the_worker_side_in_this_process(self):
+        """A worker rebuilds the policy from its payload and runs what one process would."""
+        import pickle
+
+        from hirepipe import simulate as module
+
+        policy, scenario = standard_policy(), Scenario(candidates=3)
+        payload = pickle.dumps(
+            (policy.to_dict(), policy.registry(), scenario, TimelineEstimator(), 4)
+        )
+        module._start_worker(payload)
+        here = Runner(make_plan(policy, scenario, TimelineEstimator()), seed=4)
+        assert [here.run(i) for i in range(2, 5)] == module._run_chunk(2, 5)
+
+    def test_workers_need_a_picklable_policy(self):
+        """A policy with a lambda guard cannot go to other processes: the error says so."""
+        from hirepipe import GuardSpec
+
+        guard = GuardSpec("anything", lambda ctx: iter(()))
+        policy = standard_policy().with_guard("start_debrief", guard)
+        with pytest.raises(SimulationError, match="cannot be pickled"):
+            simulate(policy, Scenario(), runs=4, seed=1, workers=2)
+
+
+@pytest.fixture(scope="module")
+def result() -> SimulationResult:
+    return simulate(None, Scenario(candidates=4), runs=30, seed=3)
+
+
+class TestResult:
+    def test_json_round_trip(self, result):
+        """The JSON reads back into an equal result."""
+        assert result == SimulationResult.model_validate_json(result.to_json())
+
+    def test_json_without_records(self, result):
+        """records=False leaves the per-run records out."""
+        data = json.loads(result.to_json(records=False))
+        assert "records" not in data
+        assert set(BREACH_KINDS) == set(data["breaches"])
+
+    def test_one_record_per_run_in_order(self, result):
+        """Every run has its record, in run order, with ids that name the run."""
+        assert list(range(30)) == [r.run for r in result.records]
+        assert all(h.startswith(f"req-{r.run}-") for r in result.records for h in r.hired)
+
+    def test_dataframe_needs_pandas(self, result, monkeypatch):
+        """Without pandas, to_dataframe says what to install."""
+        monkeypatch.setitem(sys.modules, "pandas", None)
+        with pytest.raises(ImportError, match="pip install pandas"):
+            result.to_dataframe()
+
+    def test_dataframe(self, result):
+        """With pandas, one row per run and a column per outcome and breach kind."""
+        pytest.importorskip("pandas")
+        frame = result.to_dataframe()
+        assert 30 == len(frame)
+        assert {"offer_business_days", "outcome_offers", "breach_review"} <= set(frame.columns)
+
+
+class TestCompare:
+    def test_an_arm_against_itself_differs_by_nothing(self):
+        """Common random numbers: the same arm twice gives zero differences, zero width."""
+        found = compare(Scenario(candidates=3), Scenario(candidates=3), runs=20, seed=2)
+        for name, difference in found.differences.items():
+            assert difference.difference in (0.0, None), name
+            if difference.low is not None:
+                assert difference.low == difference.high == 0.0, name
+
+    def test_policies_compare_on_a_shared_scenario(self):
+        """Two policies run on the same scenario; a faster review shows as earlier offers."""
+        fast = standard_policy().with_setting(review_days=2)
+        found = compare(
+            standard_policy(), fast, runs=30, seed=3, scenario=Scenario(candidates=6, **QUIET)
+        )
+        assert found.differences["offer_business_days"].difference <= 0
+        assert "records" not in json.loads(found.to_json())["a"]
+
+    def test_pairs_of_policy_and_scenario(self):
+        """Arms may be (policy, scenario) pairs; a metric no run has compares as None."""
+        never = Scenario(candidates=2, recommendations={"no": 1.0})
+        found = compare((standard_policy(), never), (silent_policy(), never), runs=4, seed=1)
+        assert (0, None, None) == (
+            found.differences["fill_business_days"].pairs,
+            found.differences["fill_business_days"].difference,
+            found.differences["fill_business_days"].mean_a,
+        )
+        assert "outbox" == found.a.notifications.source
+        assert "events" == found.b.notifications.source
+
+    @pytest.mark.parametrize(
+        ("arm", "confidence", "message"),
+        [("fast", 0.95, "an arm is"), (Scenario(), 1.5, "confidence")],
+        ids=["arm", "confidence"],
+    )
+    def test_bad_arms_are_refused(self, arm, confidence, message):
+        """An arm is a Policy, a Scenario or both; the confidence lies in (0, 1)."""
+        with pytest.raises(SimulationError, match=message):
+            compare(arm, Scenario(), runs=2, seed=1, confidence=confidence)
+
+
+class TestTimeline:
+    def test_business_minutes_skip_weekends_and_holidays(self):
+        """Minute 480 is the next business day at 09:00; holidays do not count."""
+        from datetime import date
+
+        from hirepipe import BusinessCalendar
+
+        timeline = Timeline(BusinessCalendar("US", time_zone="America/New_York"), date(2025, 1, 17))
+        friday = timeline.instant(0)
+        assert "2025-01-17T09:00:00-05:00" == friday.isoformat()
+        # Monday 20 January 2025 is Martin Luther King Jr. Day
+        assert "2025-01-21T09:00:00-05:00" == timeline.instant(480).isoformat()
+        assert "2025-01-17T16:59:00-05:00" == timeline.instant(479).isoformat()
+        assert 480 == timeline.minute_at_or_after(friday.add(hours=9))
+        assert 480 == timeline.minute_at_or_after(friday.add(days=1))
+        assert 61 == timeline.minute_after(friday.add(hours=1))
+        far = timeline.instant(1_000 * 480)  # beyond the first two years: the table grows
+        assert 1_000 * 480 == timeline.minute_at_or_after(far)
+        assert far.date() > date(2028, 1, 1)
