@@ -12,8 +12,8 @@ below is a guard or a transition with a record:
   warm-until date, everyone else still open is rejected (``role_filled``) with feedback on
   request, so nobody is left in limbo;
 - when a chosen candidate declines, withdraws, lets an offer expire or is rejected late (a
-  failed reference), the next runner-up is brought forward (from review, or from the talent pool) until the headcount is filled or the
-  slate is exhausted;
+  failed reference), the next runner-up is brought forward (from review, or from the talent
+  pool) until the headcount is filled or the slate is exhausted;
 - a budget freeze holds the whole slate and a thaw resumes it.
 """
 
