@@ -48,16 +48,21 @@ DATA = {
 
 
 def ready_application(pipeline: Pipeline, requisition, number: int) -> Application:
-    """An application in `interviewed` with every scorecard, approval and reference in place."""
+    """An application in `interviewed` with every scorecard, approval and reference in place.
+
+    The approval is dated at the pipeline's now, which is when `request_approval` will fire:
+    approvals count from the start of their round.
+    """
+    now = pipeline.clock.now()
     application = pipeline.new_application(
         make_candidate(number), requisition, interviewers=["alice", "bob"]
     )
     application.scorecards = tuple(
-        Scorecard(interviewer=p, round=1, recommendation="yes", submitted_at=NOW)
+        Scorecard(interviewer=p, round=1, recommendation="yes", submitted_at=now)
         for p in ("alice", "bob")
     )
-    application.approvals = (Approval(approver="cfo", granted=True, decided_at=NOW),)
-    application.reference_notice_at = NOW
+    application.approvals = (Approval(approver="cfo", granted=True, decided_at=now),)
+    application.reference_notice_at = now
     application.references = tuple(
         Reference(
             referee=f"ref-{n}",
@@ -65,7 +70,7 @@ def ready_application(pipeline: Pipeline, requisition, number: int) -> Applicati
             consent=True,
             status="completed",
             outcome="satisfactory",
-            contacted_at=NOW.add(hours=1),
+            contacted_at=now.add(hours=1),
         )
         for n in range(2)
     )

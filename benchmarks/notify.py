@@ -20,16 +20,15 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pendulum
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is ours
 from _harness import best_of, interleaved, report, timed
+from engine import DATA, PATH, ready_application
 
-from hirepipe import Application, Approval, Pipeline, Reference, Scorecard, standard_policy
+from hirepipe import Application, Pipeline, standard_policy
 from hirepipe.notify import (
     MemorySender,
     Notification,
@@ -41,49 +40,12 @@ from hirepipe.notify import (
 )
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 
-PATH = [
-    "start_debrief",
-    "complete_debrief",
-    "request_approval",
-    "approve",
-    "extend_offer",
-    "accept",
-]
 N = 2_000
 NOW = pendulum.datetime(2025, 1, 6, 9, tz="America/New_York")
-DATA = {
-    "request_approval": {"salary": Decimal(135_000)},
-    "extend_offer": {"salary": Decimal(135_000), "start_date": date(2025, 3, 3)},
-}
 BASE = standard_policy()
 POLICY = BASE
 TEMPLATES = Templates()
 PENDING = NotificationStatus.pending
-
-
-def ready_application(pipeline: Pipeline, requisition, number: int) -> Application:
-    """An application in `interviewed` with every scorecard, approval and reference in place."""
-    application = pipeline.new_application(
-        make_candidate(number), requisition, interviewers=["alice", "bob"]
-    )
-    application.scorecards = tuple(
-        Scorecard(interviewer=p, round=1, recommendation="yes", submitted_at=NOW)
-        for p in ("alice", "bob")
-    )
-    application.approvals = (Approval(approver="cfo", granted=True, decided_at=NOW),)
-    application.reference_notice_at = NOW
-    application.references = tuple(
-        Reference(
-            referee=f"ref-{n}",
-            contact="x",
-            consent=True,
-            status="completed",
-            outcome="satisfactory",
-            contacted_at=NOW.add(hours=1),
-        )
-        for n in range(2)
-    )
-    return application
 
 
 def fire_path(with_notifier: bool, made: list[int]) -> Callable[[], float]:
