@@ -291,3 +291,17 @@ def test_histogram_bins_and_tail():
     assert "    25+ │" + "█" * 5 + " 50" == drawn[-1]
     assert sum(int(line.rsplit(" ", 1)[1]) for line in drawn) == len(values)
     assert "  (no values)" == histogram([])
+
+
+def test_python_dash_m_runs_the_command_line(capsys, monkeypatch):
+    """``python -m hirepipe`` is the same command line, exiting with its status."""
+    import runpy
+    from pathlib import Path
+
+    import hirepipe
+
+    monkeypatch.setattr("sys.argv", ["hirepipe", "paths", "standard", "--to", "hired"])
+    with pytest.raises(SystemExit) as caught:
+        runpy.run_path(str(Path(hirepipe.__file__).parent / "__main__.py"), run_name="__main__")
+    assert 0 == caught.value.code
+    assert "accept" in capsys.readouterr().out
