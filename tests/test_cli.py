@@ -305,3 +305,30 @@ def test_python_dash_m_runs_the_command_line(capsys, monkeypatch):
         runpy.run_path(str(Path(hirepipe.__file__).parent / "__main__.py"), run_name="__main__")
     assert 0 == caught.value.code
     assert "accept" in capsys.readouterr().out
+
+
+def test_validate_allows_a_companys_own_guards(capsys, tmp_path):
+    """Guards named by dotted path load once their package is allowed, and not before."""
+    document = standard_policy().with_guard("accept", _named_guard()).to_dict()
+    document["events"] = [
+        {
+            **e,
+            "guards": [g if g != "always" else "tests.policies:always_passes" for g in e["guards"]],
+        }
+        for e in document["events"]
+    ]
+    from hirepipe._policy_io import dump_toml
+
+    path = tmp_path / "acme.toml"
+    path.write_text(dump_toml(document), encoding="utf-8")
+    assert 1 == main(["validate", str(path)])
+    assert "no guard named 'tests.policies:always_passes'" in capsys.readouterr().err
+    assert 0 == main(["validate", str(path), "--allow-imports", "tests.policies"])
+    assert "valid, standard@1" in capsys.readouterr().out
+
+
+def _named_guard():
+    def always(ctx):
+        yield from ()
+
+    return always

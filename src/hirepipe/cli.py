@@ -109,13 +109,24 @@ def _guarded(work: Callable[[], None]) -> None:
         raise typer.Exit(1) from None
 
 
-def _policy(source: str) -> Policy:
-    """The policy in file ``source``; ``standard`` (with no such file) is the standard policy."""
+def _policy(source: str, allow_imports: Sequence[str] = ()) -> Policy:
+    """The policy in file ``source``; ``standard`` (with no such file) is the standard policy.
+
+    ``allow_imports`` names packages whose guards and effects the file may name by dotted path
+    (``acme.hiring.guards:assessment_passed``); the current directory is importable.
+    """
     if source == "standard" and not Path(source).exists():
         from hirepipe.standard import standard_policy
 
         return standard_policy()
-    return Policy.from_file(source)
+    registry = None
+    if allow_imports:
+        from hirepipe.registry import Registry, standard_registry
+
+        if "" not in sys.path:
+            sys.path.insert(0, "")  # a company's own package, run from its checkout
+        registry = standard_registry().merged(Registry(allow_imports=allow_imports))
+    return Policy.from_file(source, registry=registry)
 
 
 def _date(text: str, option: str) -> date:
@@ -263,11 +274,19 @@ def build_app() -> "typer.Typer":
     @app.command("validate")
     def validate_command(
         path: Annotated[str, typer.Argument(help="A policy file: TOML, YAML or JSON.")],
+        allow_imports: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--allow-imports",
+                help="A package whose guards and effects the file names by dotted path "
+                "(repeatable).",
+            ),
+        ] = None,
     ) -> None:
         """Check a policy file; list every problem it has."""
 
         def work() -> None:
-            policy = Policy.from_file(path)
+            policy = _policy(path, allow_imports or ())
             events = sum(not e.is_activity for e in policy.events.values())
             print(
                 f"{path}: valid, {policy.label}: {len(policy.stages)} stages, {events} events, "
