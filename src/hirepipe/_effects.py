@@ -16,7 +16,7 @@ import pendulum
 from pydantic import Field, StrictBool
 
 from hirepipe._approvals import chain_state
-from hirepipe._guards import approved_band, offer_terms
+from hirepipe._money_guards import approved_band, offer_terms
 from hirepipe.models import (
     Approval,
     Band,
