@@ -565,7 +565,8 @@ class TestResult:
 
     def test_dataframe(self, result):
         """With pandas, one row per run and a column per outcome and breach kind."""
-        pytest.importorskip("pandas")
+        import pandas  # noqa: F401  (installed by the dev extra: fail loudly, never skip)
+
         frame = result.to_dataframe()
         assert 30 == len(frame)
         assert {"offer_business_days", "outcome_offers", "breach_review"} <= set(frame.columns)
