@@ -150,17 +150,10 @@ class Outbox:
         """
         with self._lock:
             current = self._known(key)
-            if current.status is _SENT:
-                return current
-            if current.status is _FAILED:
-                raise NotificationError(
-                    f"notification {key!r} failed for good; requeue it before sending again"
-                )
-            updated = replace(
-                current, status=_SENT, attempts=current.attempts + 1, sent_at=now, last_error=None
-            )
-            self._leave_pending(updated)
-            self._note_sent(updated)
+            updated = after_sending(current, now)
+            if updated is not current:
+                self._leave_pending(updated)
+                self._note_sent(updated)
             return updated
 
     def mark_failed(self, key: str, now: datetime, error: str | BaseException) -> Notification:
@@ -170,35 +163,18 @@ class Outbox:
         failed for good and kept. Raises NotificationError for an unknown key or a
         notification that is not pending.
         """
-        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         with self._lock:
-            current = self._known(key)
-            if current.status is not _PENDING:
-                raise NotificationError(
-                    f"notification {key!r} is {current.status}, not pending; "
-                    "only a pending notification can fail an attempt"
-                )
-            attempts = current.attempts + 1
-            if attempts >= self.backoff.attempts:
-                updated = replace(current, status=_FAILED, attempts=attempts, last_error=reason)
+            updated = after_failure(self._known(key), now, error, self.backoff)
+            if updated.status is _FAILED:
                 self._leave_pending(updated)
             else:
-                updated = replace(
-                    current,
-                    attempts=attempts,
-                    last_error=reason,
-                    next_attempt_at=now + self.backoff.delay(attempts),
-                )
                 self._all[key] = self._pending[key] = updated
             return updated
 
     def requeue(self, key: str, now: datetime) -> Notification:
         """Put a failed notification back to pending at ``now``, with a fresh set of attempts."""
         with self._lock:
-            current = self._known(key)
-            if current.status is not _FAILED:
-                raise NotificationError(f"notification {key!r} is {current.status}, not failed")
-            updated = replace(current, status=_PENDING, attempts=0, next_attempt_at=now)
+            updated = after_requeue(self._known(key), now)
             self._all[key] = self._pending[key] = updated
             who = (updated.application_id, updated.to)
             self._queued[who] = self._queued.get(who, 0) + 1
@@ -243,3 +219,53 @@ class Outbox:
                 f"Outbox({len(self._all)} notifications: {len(self._pending)} pending, "
                 f"{len(self._all) - len(self._pending) - failed} sent, {failed} failed)"
             )
+
+
+# -- the delivery states, shared by every outbox (in memory here, durable in hirepipe.store) ---
+
+
+def after_sending(current: Notification, now: datetime) -> Notification:
+    """Return ``current`` marked sent at ``now``; a sent one is returned as it is.
+
+    Raises NotificationError for a notification that already failed for good.
+    """
+    if current.status is _SENT:
+        return current
+    if current.status is _FAILED:
+        raise NotificationError(
+            f"notification {current.key!r} failed for good; requeue it before sending again"
+        )
+    return replace(
+        current, status=_SENT, attempts=current.attempts + 1, sent_at=now, last_error=None
+    )
+
+
+def after_failure(
+    current: Notification, now: datetime, error: str | BaseException, backoff: Backoff
+) -> Notification:
+    """Return ``current`` after a failed attempt: retried after the backoff, or failed for good.
+
+    Raises NotificationError for a notification that is not pending.
+    """
+    if current.status is not _PENDING:
+        raise NotificationError(
+            f"notification {current.key!r} is {current.status}, not pending; "
+            "only a pending notification can fail an attempt"
+        )
+    reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    attempts = current.attempts + 1
+    if attempts >= backoff.attempts:
+        return replace(current, status=_FAILED, attempts=attempts, last_error=reason)
+    return replace(
+        current,
+        attempts=attempts,
+        last_error=reason,
+        next_attempt_at=now + backoff.delay(attempts),
+    )
+
+
+def after_requeue(current: Notification, now: datetime) -> Notification:
+    """Return a failed ``current`` pending again at ``now``, with a fresh set of attempts."""
+    if current.status is not _FAILED:
+        raise NotificationError(f"notification {current.key!r} is {current.status}, not failed")
+    return replace(current, status=_PENDING, attempts=0, next_attempt_at=now)

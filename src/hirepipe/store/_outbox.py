@@ -16,13 +16,13 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import Row, Select, bindparam, exists, func, or_, select, update
 
 from hirepipe.notify import Backoff, Notification, NotificationError, NotificationStatus, Outbox
+from hirepipe.notify._outbox import after_failure, after_requeue, after_sending
 from hirepipe.store._writes import insert_notifications, row_values
 
 if TYPE_CHECKING:
@@ -204,16 +204,9 @@ class StoreOutbox(Outbox):
         """
         with self._store._atomic(savepoint=False) as tx:
             current = self._locked(key)
-            if current.status is _SENT:
-                return current
-            if current.status is _FAILED:
-                raise NotificationError(
-                    f"notification {key!r} failed for good; requeue it before sending again"
-                )
-            updated = replace(
-                current, status=_SENT, attempts=current.attempts + 1, sent_at=now, last_error=None
-            )
-            self._write(tx.connection, updated)
+            updated = after_sending(current, now)
+            if updated is not current:
+                self._write(tx.connection, updated)
             return updated
 
     def mark_failed(self, key: str, now: _dt.datetime, error: str | BaseException) -> Notification:
@@ -223,34 +216,15 @@ class StoreOutbox(Outbox):
         failed for good and kept. Raises NotificationError for an unknown key or a
         notification that is not pending.
         """
-        reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         with self._store._atomic(savepoint=False) as tx:
-            current = self._locked(key)
-            if current.status is not _PENDING:
-                raise NotificationError(
-                    f"notification {key!r} is {current.status}, not pending; "
-                    "only a pending notification can fail an attempt"
-                )
-            attempts = current.attempts + 1
-            if attempts >= self.backoff.attempts:
-                updated = replace(current, status=_FAILED, attempts=attempts, last_error=reason)
-            else:
-                updated = replace(
-                    current,
-                    attempts=attempts,
-                    last_error=reason,
-                    next_attempt_at=now + self.backoff.delay(attempts),
-                )
+            updated = after_failure(self._locked(key), now, error, self.backoff)
             self._write(tx.connection, updated)
             return updated
 
     def requeue(self, key: str, now: _dt.datetime) -> Notification:
         """Put a failed notification back to pending at ``now``, with a fresh set of attempts."""
         with self._store._atomic(savepoint=False) as tx:
-            current = self._locked(key)
-            if current.status is not _FAILED:
-                raise NotificationError(f"notification {key!r} is {current.status}, not failed")
-            updated = replace(current, status=_PENDING, attempts=0, next_attempt_at=now)
+            updated = after_requeue(self._locked(key), now)
             self._write(tx.connection, updated)
             return updated
 
