@@ -24,7 +24,7 @@ import pendulum
 sys.path.append(str(Path(__file__).parent))
 from _harness import interleaved, report
 
-from hirepipe.calendar import BusinessCalendar
+from hirepipe.timeline.calendar import BusinessCalendar
 
 ZONE = "America/New_York"
 CALLS = 20_000  # scalar calls per round

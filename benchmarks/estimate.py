@@ -19,10 +19,10 @@ import time
 import pendulum
 
 from hirepipe import Pipeline, standard_policy
-from hirepipe._priors import route_model
-from hirepipe.calendar import BusinessCalendar
-from hirepipe.estimate import TimelineEstimator, _layout
 from hirepipe.testing import FakeClock, make_application, make_requisition
+from hirepipe.timeline._priors import route_model
+from hirepipe.timeline.calendar import BusinessCalendar
+from hirepipe.timeline.estimate import TimelineEstimator, _layout
 
 STAGES = ("interviewed", "debrief", "review", "next_round", "approval", "references", "offer")
 INDUSTRIES = (

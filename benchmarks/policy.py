@@ -14,7 +14,7 @@ sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is 
 from _harness import report
 
 from hirepipe import Pipeline, Policy, standard_policy
-from hirepipe.paths import paths
+from hirepipe.policy import paths
 
 
 def best_ms(run, repeat: int = 20) -> float:

@@ -29,9 +29,9 @@ sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is 
 from _harness import best_of, interleaved, report
 
 from hirepipe import Policy, TimelineEstimator, standard_policy
-from hirepipe._scenario import make_plan
-from hirepipe._sim_runner import Runner
 from hirepipe.simulate import Scenario, simulate
+from hirepipe.simulate._runner import Runner
+from hirepipe.simulate._scenario import make_plan
 
 SCENARIO = Scenario(industry="engineering", company_size="large", candidates=8)
 

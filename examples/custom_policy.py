@@ -25,8 +25,7 @@ from hirepipe import (
     standard_policy,
     standard_registry,
 )
-from hirepipe.paths import paths
-from hirepipe.policy import EffectSpec, EventSpec
+from hirepipe.policy import EffectSpec, EventSpec, paths
 from hirepipe.testing import FakeClock, Recipe, make_requisition, walk
 
 HERE = Path(__file__).parent

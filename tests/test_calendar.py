@@ -1,4 +1,4 @@
-"""Tests for hirepipe.calendar: known dates, conventions, errors, properties against holidays."""
+"""Tests for the business-day calendar: known dates, conventions, errors, properties."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hirepipe.calendar import BusinessCalendar
 from hirepipe.errors import CalendarError
+from hirepipe.timeline.calendar import BusinessCalendar
 
 D = dt.date
 LA = "America/Los_Angeles"

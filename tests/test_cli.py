@@ -11,11 +11,11 @@ import pytest
 
 import hirepipe
 from hirepipe import standard_policy
-from hirepipe._cli_output import histogram
 from hirepipe.cli import main
-from hirepipe.estimate import Estimate
-from hirepipe.paths import paths
+from hirepipe.cli._output import histogram
+from hirepipe.policy import paths
 from hirepipe.simulate import Scenario, SimulationResult, simulate
+from hirepipe.timeline.estimate import Estimate
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["--runs", "30", "--candidates", "4", "--seed", "1"]
@@ -240,7 +240,7 @@ class TestErrors:
         def broken(*args, **kwargs):
             raise RuntimeError("a bug")
 
-        monkeypatch.setattr("hirepipe.cli.policy_paths", broken)
+        monkeypatch.setattr("hirepipe.cli._app.policy_paths", broken)
         with pytest.raises(RuntimeError, match="a bug"):
             main(["paths", "standard"])
 
@@ -274,7 +274,7 @@ def test_report_without_offers():
 
     from rich.console import Console
 
-    from hirepipe._cli_output import report_simulation
+    from hirepipe.cli._output import report_simulation
 
     result = simulate(None, Scenario(candidates=2, recommendations={"no": 1.0}), runs=3, seed=1)
     console = Console(file=StringIO(), width=100)
@@ -318,7 +318,7 @@ def test_validate_allows_a_companys_own_guards(capsys, tmp_path):
         }
         for e in document["events"]
     ]
-    from hirepipe._policy_io import dump_toml
+    from hirepipe.policy._io import dump_toml
 
     path = tmp_path / "acme.toml"
     path.write_text(dump_toml(document), encoding="utf-8")

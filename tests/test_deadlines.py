@@ -1,4 +1,4 @@
-"""Tests of hirepipe.deadlines: service-level deadlines derived from application data."""
+"""Tests of hirepipe.timeline.deadlines: service-level deadlines derived from application data."""
 
 from __future__ import annotations
 
@@ -22,13 +22,6 @@ from hirepipe import (
     RequisitionMismatch,
     standard_policy,
 )
-from hirepipe.calendar import BusinessCalendar
-from hirepipe.deadlines import (
-    CANDIDATE_CONTACT_EVENTS,
-    Deadline,
-    DeadlineKind,
-    ServiceLevels,
-)
 from hirepipe.policy import Policy
 from hirepipe.testing import (
     FakeClock,
@@ -36,6 +29,13 @@ from hirepipe.testing import (
     make_application,
     make_candidate,
     make_requisition,
+)
+from hirepipe.timeline.calendar import BusinessCalendar
+from hirepipe.timeline.deadlines import (
+    CANDIDATE_CONTACT_EVENTS,
+    Deadline,
+    DeadlineKind,
+    ServiceLevels,
 )
 
 NY = "America/New_York"

@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hirepipe import CompanySize, EstimateError, Pipeline, RequisitionMismatch, TransitionRecord
-from hirepipe.calendar import BusinessCalendar
-from hirepipe.estimate import (
+from hirepipe.models import Application
+from hirepipe.testing import FakeClock, advance, make_application, make_candidate, make_requisition
+from hirepipe.timeline.calendar import BusinessCalendar
+from hirepipe.timeline.estimate import (
     DateQuantiles,
     Estimate,
     FitReport,
@@ -26,8 +28,6 @@ from hirepipe.estimate import (
     StageDistribution,
     TimelineEstimator,
 )
-from hirepipe.models import Application
-from hirepipe.testing import FakeClock, advance, make_application, make_candidate, make_requisition
 
 NY = "America/New_York"
 CALENDAR = BusinessCalendar("US", time_zone=NY)
@@ -134,7 +134,7 @@ class TestPriors:
 
     def test_priors_load_from_a_file(self, tmp_path):
         """A TOML file laid out like the packaged one replaces the defaults."""
-        text = resources.files("hirepipe").joinpath("data/priors.toml").read_text("utf-8")
+        text = resources.files("hirepipe.timeline").joinpath("data/priors.toml").read_text("utf-8")
         path = tmp_path / "priors.toml"
         path.write_text(text.replace("accounting = 17.0", "accounting = 20.0"))
         estimator = TimelineEstimator(Priors.load(path))
@@ -569,7 +569,7 @@ class TestEstimate:
 
     def test_calendars_are_cached_per_place(self):
         """One calendar per country, subdivision and time zone serves every estimate."""
-        from hirepipe._calendars import calendar_for
+        from hirepipe.timeline.calendar import calendar_for
 
         new_york = make_requisition()
         assert calendar_for(new_york) is calendar_for(make_requisition(id="other"))

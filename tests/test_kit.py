@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 
 from hirepipe import GuardRejected, Pipeline, Policy, PolicyError, standard_policy
-from hirepipe.calendar import BusinessCalendar
-from hirepipe.paths import Path, paths
+from hirepipe.policy import Path, paths
 from hirepipe.testing import FakeClock, event_sequences, make_requisition, walk
+from hirepipe.timeline.calendar import BusinessCalendar
 from tests.conftest import START
 
 EXAMPLES = FilePath(__file__).resolve().parent.parent / "examples"

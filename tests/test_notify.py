@@ -17,8 +17,6 @@ from hirepipe import (
     Requisition,
     standard_policy,
 )
-from hirepipe._standard_rules import STANDARD_NOTIFICATIONS
-from hirepipe.calendar import BusinessCalendar
 from hirepipe.notify import (
     CREATED,
     MemorySender,
@@ -31,7 +29,9 @@ from hirepipe.notify import (
     deliver,
     roles_from_requisitions,
 )
+from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
 from hirepipe.testing import FakeClock, advance, make_application, make_candidate, make_requisition
+from hirepipe.timeline.calendar import BusinessCalendar
 from tests.conftest import START
 
 NY = "America/New_York"

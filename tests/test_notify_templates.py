@@ -180,7 +180,7 @@ class TestStrictness:
 
     def test_a_missing_template_is_named(self):
         """Asking for a template that does not exist says where it was looked for."""
-        with pytest.raises(TemplateError, match=r"not found in hirepipe/templates"):
+        with pytest.raises(TemplateError, match=r"not found in hirepipe/notify/templates"):
             TEMPLATES.render("nothing_here", FACTS)
 
     def test_a_syntax_error_is_named(self, tmp_path):

@@ -19,7 +19,7 @@ from hirepipe import (
     standard_policy,
     standard_registry,
 )
-from hirepipe._policy_io import MAX_FILE_BYTES, dump_toml
+from hirepipe.policy._io import MAX_FILE_BYTES, dump_toml
 
 STANDARD = standard_policy()
 

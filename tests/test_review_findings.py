@@ -131,7 +131,7 @@ class TestRetargeting:
 
     def test_hold_and_resume_keep_the_approval_round(self, pipeline, clock, requisition):
         """Approvals given before a hold still count after the resume, in guard and deadline."""
-        from hirepipe.deadlines import DeadlineKind, ServiceLevels
+        from hirepipe.timeline.deadlines import DeadlineKind, ServiceLevels
 
         application = make_application(pipeline, requisition, stage="approval")
         pipeline.fire(

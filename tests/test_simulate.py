@@ -24,8 +24,6 @@ from hirepipe import (
     TimelineEstimator,
     standard_policy,
 )
-from hirepipe._scenario import SLOTS, Timeline, make_plan
-from hirepipe._sim_runner import Runner
 from hirepipe.policy import NotificationRule, Recipient
 from hirepipe.simulate import (
     BREACH_KINDS,
@@ -35,6 +33,8 @@ from hirepipe.simulate import (
     compare,
     simulate,
 )
+from hirepipe.simulate._runner import Runner
+from hirepipe.simulate._scenario import SLOTS, Timeline, make_plan
 
 QUIET = {"withdrawal": 0.0, "reference_failure": 0.0}  # nothing falls through by chance
 
@@ -156,7 +156,7 @@ class TestDeterminism:
         if start not in multiprocessing.get_all_start_methods():
             pytest.skip(f"no {start} on this platform")
         monkeypatch.setattr(
-            "hirepipe.simulate._process_context", lambda: multiprocessing.get_context(start)
+            "hirepipe.simulate._simulate._process_context", lambda: multiprocessing.get_context(start)
         )
         one = simulate(None, self.SCENARIO, runs=40, seed=5, workers=1)
         done: list[int] = []
@@ -166,7 +166,7 @@ class TestDeterminism:
 
     def test_workers_are_spawned_while_other_threads_run(self):
         """A process running other threads (a progress bar) spawns its workers, never forks."""
-        from hirepipe.simulate import _process_context
+        from hirepipe.simulate._simulate import _process_context
 
         release = threading.Event()
         other = threading.Thread(target=release.wait)
@@ -503,9 +503,9 @@ class TestErrors:
         def fails(payload):
             raise RuntimeError("no worker today")
 
-        monkeypatch.setattr("hirepipe.simulate._start_worker", fails)
+        monkeypatch.setattr("hirepipe.simulate._simulate._start_worker", fails)
         monkeypatch.setattr(
-            "hirepipe.simulate._process_context", lambda: multiprocessing.get_context("fork")
+            "hirepipe.simulate._simulate._process_context", lambda: multiprocessing.get_context("fork")
         )
         if "fork" not in multiprocessing.get_all_start_methods():
             pytest.skip("no fork on this platform")
@@ -516,7 +516,7 @@ class TestErrors:
         """A worker rebuilds the policy from its payload and runs what one process would."""
         import pickle
 
-        from hirepipe import simulate as module
+        from hirepipe.simulate import _simulate as module
 
         policy, scenario = standard_policy(), Scenario(candidates=3)
         payload = pickle.dumps(

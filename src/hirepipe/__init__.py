@@ -5,12 +5,8 @@ timelines and notification hooks. Start with :class:`Pipeline` and :func:`standa
 """
 
 from hirepipe._version import __version__
-from hirepipe.calendar import BusinessCalendar as BusinessCalendar
 from hirepipe.clock import Clock as Clock
 from hirepipe.clock import SystemClock as SystemClock
-from hirepipe.deadlines import Deadline as Deadline
-from hirepipe.deadlines import DeadlineKind as DeadlineKind
-from hirepipe.deadlines import ServiceLevels as ServiceLevels
 from hirepipe.errors import Blocker as Blocker
 from hirepipe.errors import CalendarError as CalendarError
 from hirepipe.errors import ConcurrentUpdate as ConcurrentUpdate
@@ -27,11 +23,6 @@ from hirepipe.errors import SlateError as SlateError
 from hirepipe.errors import TemplateError as TemplateError
 from hirepipe.errors import TransitionError as TransitionError
 from hirepipe.errors import TransitionNotAllowed as TransitionNotAllowed
-from hirepipe.estimate import Estimate as Estimate
-from hirepipe.estimate import FitReport as FitReport
-from hirepipe.estimate import Priors as Priors
-from hirepipe.estimate import StageDistribution as StageDistribution
-from hirepipe.estimate import TimelineEstimator as TimelineEstimator
 from hirepipe.models import Application as Application
 from hirepipe.models import Approval as Approval
 from hirepipe.models import ApprovalStep as ApprovalStep
@@ -64,13 +55,22 @@ from hirepipe.policy import NotificationRule as NotificationRule
 from hirepipe.policy import Policy as Policy
 from hirepipe.policy import PolicySettings as PolicySettings
 from hirepipe.policy import Recipient as Recipient
+from hirepipe.policy import Registry as Registry
 from hirepipe.policy import RejectionSide as RejectionSide
 from hirepipe.policy import StageKind as StageKind
 from hirepipe.policy import StageSpec as StageSpec
-from hirepipe.registry import Registry as Registry
-from hirepipe.registry import standard_registry as standard_registry
 from hirepipe.slate import Slate as Slate
 from hirepipe.standard import standard_policy as standard_policy
+from hirepipe.standard import standard_registry as standard_registry
+from hirepipe.timeline import BusinessCalendar as BusinessCalendar
+from hirepipe.timeline import Deadline as Deadline
+from hirepipe.timeline import DeadlineKind as DeadlineKind
+from hirepipe.timeline import Estimate as Estimate
+from hirepipe.timeline import FitReport as FitReport
+from hirepipe.timeline import Priors as Priors
+from hirepipe.timeline import ServiceLevels as ServiceLevels
+from hirepipe.timeline import StageDistribution as StageDistribution
+from hirepipe.timeline import TimelineEstimator as TimelineEstimator
 
 __all__ = [
     "Application",

@@ -1,4 +1,10 @@
-"""Where time comes from. Nothing else in hirepipe reads the wall clock."""
+"""Where time comes from. Nothing else in hirepipe reads the wall clock.
+
+::
+
+    clock = ManualClock(pendulum.datetime(2025, 1, 6, 9, tz="Europe/Berlin"))
+    clock.advance(days=2)
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import pendulum
 
-__all__ = ["Clock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "SystemClock"]
 
 
 @runtime_checkable
@@ -33,3 +39,36 @@ class SystemClock:
 
     def __repr__(self) -> str:
         return f"SystemClock({self.time_zone!r})"
+
+
+class ManualClock:
+    """A clock that stands still until it is set or advanced: for simulations and tests.
+
+    ``ManualClock(pendulum.datetime(2025, 1, 6, 9, tz="America/New_York"))``, then ``set`` it
+    or ``advance`` it by any pendulum duration (``advance(days=2, hours=3)``).
+    """
+
+    __slots__ = ("_now",)
+
+    def __init__(self, start: pendulum.DateTime | None = None) -> None:
+        self._now = start if start is not None else pendulum.datetime(2025, 1, 6, 9, tz="UTC")
+        if self._now.tzinfo is None:
+            raise ValueError(f"{type(self).__name__} needs a time-zone-aware start")
+
+    def now(self) -> pendulum.DateTime:
+        """Return the clock's current instant."""
+        return self._now
+
+    def set(self, when: pendulum.DateTime) -> None:
+        """Jump to ``when`` (time-zone aware)."""
+        if when.tzinfo is None:
+            raise ValueError(f"{type(self).__name__}.set needs a time-zone-aware datetime")
+        self._now = when
+
+    def advance(self, **duration: float) -> pendulum.DateTime:
+        """Move forward by a pendulum duration (``days=1``, ``hours=2``...); return the new now."""
+        self._now = self._now.add(**duration)  # type: ignore[arg-type]
+        return self._now
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._now.isoformat()})"

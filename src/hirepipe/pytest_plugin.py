@@ -15,12 +15,12 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from hirepipe._calendars import calendar_for
 from hirepipe.models import Requisition
 from hirepipe.pipeline import Pipeline
 from hirepipe.policy import Policy
 from hirepipe.standard import standard_policy
 from hirepipe.testing import FakeClock, RecordingHook, make_requisition
+from hirepipe.timeline.calendar import calendar_for
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from typing import Any
 
 import pendulum
 
-from hirepipe._calendars import calendar_for
 from hirepipe.errors import Blocker, GuardRejected, RequisitionMismatch, SlateError
 from hirepipe.models import (
     Application,
@@ -39,6 +38,7 @@ from hirepipe.models import (
 )
 from hirepipe.pipeline import Pipeline
 from hirepipe.policy import StageKind
+from hirepipe.timeline.calendar import calendar_for
 
 __all__ = ["RANKINGS", "Ranked", "Ranking", "Slate", "mean_recommendation"]
 

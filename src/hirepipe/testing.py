@@ -16,11 +16,11 @@ import pendulum
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-from hirepipe.calendar import BusinessCalendar
+from hirepipe.clock import ManualClock
 from hirepipe.models import Application, Band, Candidate, Requisition
-from hirepipe.paths import Path
 from hirepipe.pipeline import Fired, Pipeline
-from hirepipe.policy import PREVIOUS, Policy, StageKind
+from hirepipe.policy import PREVIOUS, Path, Policy, StageKind
+from hirepipe.timeline.calendar import BusinessCalendar
 
 __all__ = [
     "STANDARD_RECIPES",
@@ -36,48 +36,26 @@ __all__ = [
 ]
 
 
-class FakeClock:
-    """A clock that stands still until told to move.
+class FakeClock(ManualClock):
+    """A :class:`~hirepipe.clock.ManualClock` that also moves in business days.
 
-    ``FakeClock(pendulum.datetime(2025, 1, 6, 9, tz="America/New_York"))``; then ``set`` it or
-    ``advance`` it by any pendulum duration (``advance(days=2, hours=3)``). Given a
-    ``calendar``, it also moves in business days (``advance_business_days(3)``).
+    ``FakeClock(start, calendar=BusinessCalendar("US"))`` then ``advance_business_days(3)``.
     """
 
-    __slots__ = ("_now", "calendar")
+    __slots__ = ("calendar",)
 
     def __init__(
         self, start: pendulum.DateTime | None = None, *, calendar: BusinessCalendar | None = None
     ) -> None:
-        self._now = start if start is not None else pendulum.datetime(2025, 1, 6, 9, tz="UTC")
-        if self._now.tzinfo is None:
-            raise ValueError("FakeClock needs a time-zone-aware start")
+        super().__init__(start)
         self.calendar = calendar
-
-    def now(self) -> pendulum.DateTime:
-        """Return the clock's current instant."""
-        return self._now
-
-    def set(self, when: pendulum.DateTime) -> None:
-        """Jump to ``when`` (time-zone aware)."""
-        if when.tzinfo is None:
-            raise ValueError("FakeClock.set needs a time-zone-aware datetime")
-        self._now = when
-
-    def advance(self, **duration: float) -> pendulum.DateTime:
-        """Move forward by a pendulum duration (``days=1``, ``hours=2``...); return the new now."""
-        self._now = self._now.add(**duration)  # type: ignore[arg-type]
-        return self._now
 
     def advance_business_days(self, days: int) -> pendulum.DateTime:
         """Move to the same wall-clock time ``days`` business days on, in the calendar's zone."""
         if self.calendar is None:
             raise ValueError("give the FakeClock a calendar to move in business days")
-        self._now = self.calendar.add_business_days(self._now, days)
-        return self._now
-
-    def __repr__(self) -> str:
-        return f"FakeClock({self._now.isoformat()})"
+        self.set(self.calendar.add_business_days(self.now(), days))
+        return self.now()
 
 
 class RecordingHook:
@@ -283,7 +261,7 @@ def walk(
     recipes: Mapping[str, Recipe] | None = None,
     hours_between: float = 0,
 ) -> Application:
-    """Return a new application taken along ``path`` (from :func:`hirepipe.paths.paths`)."""
+    """Return a new application taken along ``path`` (from :func:`hirepipe.policy._paths.paths`)."""
     application = pipeline.new_application(
         candidate or make_candidate(), requisition, interviewers=("alice", "bob")
     )

@@ -16,11 +16,10 @@ Every notification has an idempotency key, so no transition notifies twice. It i
 when it is sent, from facts built from a snapshot taken when it was made (so the hook stays
 cheap). A send that fails is retried with backoff and, after the last attempt, kept as
 failed. Nothing is dropped. :data:`STANDARD_NOTIFICATIONS` are the standard policy's rules;
-the templates are in ``hirepipe/templates`` and any of them can be overridden
+the templates are in ``hirepipe/notify/templates`` and any of them can be overridden
 (:class:`Templates`).
 """
 
-from hirepipe._standard_rules import STANDARD_NOTIFICATIONS
 from hirepipe.notify._cadence import UpdateDue, who_needs_an_update
 from hirepipe.notify._facts import (
     EstimateProvider,
@@ -59,6 +58,7 @@ from hirepipe.notify._senders import (
     verify_signature,
 )
 from hirepipe.notify._templates import Templates
+from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
 
 __all__ = [
     "CREATED",

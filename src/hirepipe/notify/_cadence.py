@@ -3,9 +3,9 @@
 **Contact**, the one rule: the candidate last heard from us at the latest of
 
 - a history record whose event means contact (``ServiceLevels.contact_events``, by default
-  :data:`hirepipe.deadlines.CANDIDATE_CONTACT_EVENTS`: a rejection, an offer, a status update
-  recorded by hand...), an interview held, or the application's creation, exactly as
-  :class:`hirepipe.deadlines.ServiceLevels` counts for its ``candidate_update`` deadline; and
+  :data:`~hirepipe.timeline.deadlines.CANDIDATE_CONTACT_EVENTS`: a rejection, an offer, a status
+  update recorded by hand...), an interview held, or the application's creation, exactly as
+  :class:`~hirepipe.timeline.ServiceLevels` counts for its ``candidate_update`` deadline; and
 - a notification about the application that the outbox *sent* to the candidate.
 
 A notification still pending is not contact: the candidate has not heard it. It is reported
@@ -24,11 +24,11 @@ from datetime import datetime
 
 import pendulum
 
-from hirepipe.deadlines import Deadline, DeadlineKind, ServiceLevels
 from hirepipe.errors import CalendarError, RequisitionMismatch
 from hirepipe.models import Application, Requisition, as_instant
 from hirepipe.notify._outbox import Outbox
 from hirepipe.policy import Policy
+from hirepipe.timeline.deadlines import Deadline, DeadlineKind, ServiceLevels
 
 __all__ = ["UpdateDue", "who_needs_an_update"]
 

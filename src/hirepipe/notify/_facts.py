@@ -26,11 +26,11 @@ from typing import Any
 
 import pendulum
 
-from hirepipe.deadlines import Deadline
 from hirepipe.errors import HirepipeError
 from hirepipe.models import Application, Requisition, TransitionRecord
 from hirepipe.notify._model import NotificationError, OpenRole, Outlook
 from hirepipe.policy import Policy
+from hirepipe.timeline.deadlines import Deadline
 
 __all__ = [
     "EstimateProvider",
@@ -49,7 +49,7 @@ _log = logging.getLogger("hirepipe.notify")
 
 EstimateProvider = Callable[[Application, Requisition, _dt.datetime], object]
 """``(application, requisition, now)`` to an :class:`Outlook`, a date, an estimate with
-``next_decision.dates.p50``/``p80`` (a :class:`hirepipe.estimate.Estimate`), or None."""
+``next_decision.dates.p50``/``p80`` (a :class:`~hirepipe.timeline.Estimate`), or None."""
 
 OpenRolesProvider = Callable[[Application, Requisition], Iterable[OpenRole]]
 """``(application, requisition)`` to the other open roles a rejected candidate may fit."""
@@ -143,13 +143,13 @@ def no_estimate(application: Application, requisition: Requisition, now: _dt.dat
 
 
 def default_estimate() -> EstimateProvider:
-    """Return the default estimate provider: :class:`hirepipe.estimate.TimelineEstimator`.
+    """Return the default estimate provider: :class:`hirepipe.timeline.estimate.TimelineEstimator`.
 
     The estimator (and its priors) is built at the first call; without the estimate module
     the provider gives no estimate.
     """
     try:
-        from hirepipe.estimate import TimelineEstimator
+        from hirepipe.timeline.estimate import TimelineEstimator
     except ImportError:  # pragma: no cover - the estimator ships with hirepipe
         return no_estimate
     made: list[TimelineEstimator] = []
@@ -166,7 +166,7 @@ def as_outlook(value: object) -> Outlook | None:
     """Read an estimate provider's answer as an :class:`Outlook`.
 
     Accepts an Outlook, a date (the likely date), anything shaped like
-    :class:`hirepipe.estimate.Estimate` (``pending``, ``note``, ``next_decision.dates.p50`` and
+    :class:`~hirepipe.timeline.Estimate` (``pending``, ``note``, ``next_decision.dates.p50`` and
     ``p80``), or None. Raises NotificationError for anything else.
     """
     if value is None or isinstance(value, Outlook):

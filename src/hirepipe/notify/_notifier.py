@@ -6,7 +6,7 @@ A rule of ``policy.notifications`` fires
 - on entering any of its ``stages`` (a transition whose destination is one of them);
 - with ``deadline="created"`` (:data:`CREATED`), when :meth:`Notifier.created` is told of a
   new application (no event marks a creation);
-- with ``deadline`` naming a :class:`~hirepipe.deadlines.DeadlineKind`, when :meth:`Notifier.sweep`
+- with ``deadline`` naming a :class:`~hirepipe.timeline.DeadlineKind`, when :meth:`Notifier.sweep`
   finds that service-level deadline overdue. ``candidate_update`` counts the notifications
   sent as contact (:func:`who_needs_an_update`); a deadline rule addressed to approvers or
   interviewers goes only to those who owe the step.
@@ -24,8 +24,6 @@ import datetime as _dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from hirepipe._approvals import chain_state
-from hirepipe.deadlines import Deadline, DeadlineKind, ServiceLevels
 from hirepipe.errors import CalendarError
 from hirepipe.models import Application, Requisition, TransitionRecord, as_instant
 from hirepipe.notify._cadence import UpdateDue, update_due, who_needs_an_update
@@ -45,6 +43,8 @@ from hirepipe.notify._senders import DeliveryReport, Sender, deliver
 from hirepipe.notify._templates import Templates
 from hirepipe.pipeline import Fired
 from hirepipe.policy import NotificationRule, Policy, Recipient
+from hirepipe.standard._approvals import chain_state
+from hirepipe.timeline.deadlines import Deadline, DeadlineKind, ServiceLevels
 
 __all__ = ["Notifier"]
 
@@ -110,7 +110,7 @@ class Notifier:
     uses (default: the standard policy); an event applied under another policy uses that
     policy's rules. ``templates`` defaults to hirepipe's own. A rule naming a template that
     does not exist, or a deadline that is neither ``"created"`` nor a
-    :class:`~hirepipe.deadlines.DeadlineKind`, raises NotificationError here.
+    :class:`~hirepipe.timeline.DeadlineKind`, raises NotificationError here.
 
     ``requisitions`` finds an application's requisition when an event was fired without one: a
     mapping by id, a collection, or a callable taking the id (requisitions seen in events and

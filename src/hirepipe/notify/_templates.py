@@ -3,7 +3,7 @@
 A notification template ``name`` is three files: ``name.subject.txt`` (one line), ``name.txt``
 (plain text) and ``name.html`` (HTML, autoescaped). A company overrides any file by putting
 one with the same name in its own directory; everything else comes from the defaults shipped
-in ``hirepipe/templates``. Files whose names start with ``_`` are shared parts: the HTML
+in ``hirepipe/notify/templates``. Files whose names start with ``_`` are shared parts: the HTML
 layout (``_layout.html``) and the shared wording (``_wording.txt``), whose top-level names
 (``next_steps``, ``headlines``, the ``step`` and ``outlook`` macros) every template can use.
 
@@ -85,7 +85,7 @@ class Templates:
             directories = [directories]
         self.directories = tuple(os.fspath(d) for d in directories)
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(d) for d in self.directories]
-        loaders.append(jinja2.PackageLoader("hirepipe", "templates"))
+        loaders.append(jinja2.PackageLoader("hirepipe.notify", "templates"))
         self.environment: ImmutableSandboxedEnvironment = _Sandbox(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=jinja2.select_autoescape(
@@ -155,7 +155,7 @@ class Templates:
         try:
             return self.environment.get_template(filename)
         except jinja2.TemplateNotFound:
-            where = ", ".join([*self.directories, "hirepipe/templates"])
+            where = ", ".join([*self.directories, "hirepipe/notify/templates"])
             raise TemplateError(
                 filename, f"not found in {where}; add the file or fix the rule's template name"
             ) from None

@@ -28,13 +28,13 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "pip install 'hirepipe[store]'"
     ) from exc
 
-from hirepipe.store._errors import AlreadyStored as AlreadyStored
-from hirepipe.store._errors import ConcurrentRequisitionUpdate as ConcurrentRequisitionUpdate
-from hirepipe.store._errors import CorruptData as CorruptData
-from hirepipe.store._errors import NotStored as NotStored
-from hirepipe.store._errors import Problem as Problem
-from hirepipe.store._errors import SchemaError as SchemaError
-from hirepipe.store._errors import StoreError as StoreError
+from hirepipe.errors import AlreadyStored as AlreadyStored
+from hirepipe.errors import ConcurrentRequisitionUpdate as ConcurrentRequisitionUpdate
+from hirepipe.errors import CorruptData as CorruptData
+from hirepipe.errors import NotStored as NotStored
+from hirepipe.errors import Problem as Problem
+from hirepipe.errors import SchemaError as SchemaError
+from hirepipe.errors import StoreError as StoreError
 from hirepipe.store._outbox import StoreOutbox as StoreOutbox
 from hirepipe.store._schema import MIGRATIONS as MIGRATIONS
 from hirepipe.store._schema import SCHEMA_VERSION as SCHEMA_VERSION

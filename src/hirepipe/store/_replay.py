@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from hirepipe.errors import Problem
 from hirepipe.models import Application
-from hirepipe.store._errors import Problem
 
 __all__ = ["LogRow", "changed_fields", "check_application", "fold"]
 

@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
-from hirepipe.store._errors import SchemaError
+from hirepipe.errors import SchemaError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "Tables", "define_tables", "upgrade"]
 

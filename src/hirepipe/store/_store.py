@@ -20,18 +20,19 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, bindparam, exists, insert, select, update
 from sqlalchemy.engine import URL, Connection
 
-from hirepipe.errors import ConcurrentUpdate, RequisitionMismatch
+from hirepipe.errors import (
+    AlreadyStored,
+    ConcurrentUpdate,
+    NotStored,
+    Problem,
+    RequisitionMismatch,
+    StoreError,
+)
 from hirepipe.models import Application, Requisition
 from hirepipe.notify import Backoff, Notification
 from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.store import _schema
 from hirepipe.store._engine import WRITE, make_engine, prepare
-from hirepipe.store._errors import (
-    AlreadyStored,
-    NotStored,
-    Problem,
-    StoreError,
-)
 from hirepipe.store._outbox import StoreOutbox
 from hirepipe.store._replay import ADDED, changed_fields
 from hirepipe.store._support import PipelineClock, Recent, Transaction, call_hooks

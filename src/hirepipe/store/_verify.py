@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from sqlalchemy import Row, select
 from sqlalchemy.engine import Connection
 
+from hirepipe.errors import CorruptData, NotStored, Problem, StoreError
 from hirepipe.models import Application, Requisition
 from hirepipe.notify import Notification
-from hirepipe.store._errors import CorruptData, NotStored, Problem, StoreError
 from hirepipe.store._replay import LogRow, check_application, fold
 from hirepipe.store._schema import Tables
 

@@ -14,9 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
+from hirepipe.errors import ConcurrentRequisitionUpdate, NotStored
 from hirepipe.models import Requisition
 from hirepipe.notify import Notification
-from hirepipe.store._errors import ConcurrentRequisitionUpdate, NotStored
 from hirepipe.store._schema import Tables
 from hirepipe.store._verify import parse_requisition
 

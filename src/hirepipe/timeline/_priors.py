@@ -1,7 +1,7 @@
 """The estimator's model: priors, stage distributions, sums of stages, observed stage times.
 
-The defaults live in ``hirepipe/data/priors.toml`` with each figure's source, unit and year;
-:mod:`hirepipe.estimate` documents the model and is the public face of everything here.
+The defaults live in ``timeline/data/priors.toml`` with each figure's source, unit and year;
+:mod:`hirepipe.timeline.estimate` documents the model and is the public face of everything here.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
-from hirepipe.calendar import BusinessCalendar
 from hirepipe.errors import EstimateError
 from hirepipe.models import Application, CompanySize, TransitionRecord
+from hirepipe.timeline.calendar import BusinessCalendar
 
 PATH_STAGES = ("interviewed", "debrief", "review", "approval", "references")
 """The standard stages between an interview and the offer, whose means split the total."""
@@ -110,7 +110,7 @@ class Priors(BaseModel):
 
     @classmethod
     def from_toml(cls, data: Mapping[str, Any]) -> Priors:
-        """Build priors from parsed TOML laid out like ``hirepipe/data/priors.toml``."""
+        """Build priors from parsed TOML laid out like ``hirepipe/timeline/data/priors.toml``."""
         try:
             total, window = data["interview_to_offer"], data["offer_decision"]
             split, other = data["stage_split"], data["other_stages"]
@@ -183,7 +183,7 @@ class Priors(BaseModel):
 
 @cache
 def _default() -> Priors:
-    text = resources.files("hirepipe").joinpath("data/priors.toml").read_text("utf-8")
+    text = resources.files("hirepipe.timeline").joinpath("data/priors.toml").read_text("utf-8")
     return Priors.from_toml(tomllib.loads(text))
 
 

@@ -1,7 +1,7 @@
 """What a simulated application went through: silences, service-level breaches, notifications.
 
 A deadline is *breached* when it was overdue (``due < now``) at some moment while it was open,
-exactly as :class:`~hirepipe.deadlines.ServiceLevels` would have reported it at that moment.
+exactly as :class:`~hirepipe.timeline.ServiceLevels` would have reported it at that moment.
 Deriving the deadlines with ``ServiceLevels.deadlines`` after every event costs about 100 us a
 call, more than the event itself, so :class:`SeatTracker` keeps them up to date from the
 records as they are written, following the same rules (``tests/test_simulate.py`` checks the
@@ -13,12 +13,12 @@ two agree on simulated requisitions):
 - ``thank_you``: every interview held, until a contact at or after it;
 - ``scorecards``: in ``interviewed`` and ``debrief``, until every interviewer of the round
   submitted; ``review``, ``references``: from entering the stage; ``approval``: the open
-  step's, from when it opened (:func:`hirepipe._approvals.chain_state`), then the approval
+  step's, from when it opened (:func:`hirepipe.standard._approvals.chain_state`), then the approval
   itself; ``offer_expiry``: while an offer is out.
 
 Overdue is monotone in time and deadlines change only when the application does, so checking
 the open ones at each record about the application, and at the run's end, finds every breach.
-Times are business minutes (see :mod:`hirepipe._scenario`).
+Times are business minutes (see :mod:`hirepipe.simulate._scenario`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from typing import Any, Protocol
 
 import pendulum
 
-from hirepipe._approvals import chain_state, current_step
-from hirepipe.deadlines import ServiceLevels
 from hirepipe.models import Application, OfferStatus, Requisition, TransitionRecord
 from hirepipe.pipeline import Hook
 from hirepipe.policy import Policy, StageKind
+from hirepipe.standard._approvals import chain_state, current_step
+from hirepipe.timeline.deadlines import ServiceLevels
 
 __all__ = ["CADENCE_KINDS", "IN_FLIGHT", "OutboxFactory", "Rules", "RunNotifier", "SeatTracker"]
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hirepipe.estimate import Estimate
 from hirepipe.simulate import SimulationResult, Summary
+from hirepipe.timeline.estimate import Estimate
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from hirepipe._scenario import DAY, Scenario
 from hirepipe.policy import Policy
+from hirepipe.simulate._scenario import DAY, Scenario
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped, unused-ignore]

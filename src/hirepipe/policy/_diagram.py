@@ -7,7 +7,12 @@ pseudo-state "the stage it left". Activities change no stage and are left out.
 
 from __future__ import annotations
 
-from hirepipe.policy import ACTIVE, ANY, OPEN, PREVIOUS, EventSpec, Policy
+from typing import TYPE_CHECKING
+
+from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, EventSpec
+
+if TYPE_CHECKING:
+    from hirepipe.policy._policy import Policy
 
 __all__ = ["to_dot", "to_mermaid"]
 

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hirepipe.errors import PolicyProblem
-from hirepipe.policy import ACTIVE, ANY, OPEN, PREVIOUS, Recipient
+from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, Recipient
 
 if TYPE_CHECKING:
-    from hirepipe.policy import EventSpec, Policy, StageSpec
+    from hirepipe.policy._policy import Policy
+    from hirepipe.policy._specs import EventSpec, StageSpec
 
 __all__ = ["problems_of"]
 

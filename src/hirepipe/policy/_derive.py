@@ -8,23 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from hirepipe.errors import PolicyError, PolicyProblem
-from hirepipe.policy import (
+from hirepipe.policy._specs import (
     PREVIOUS,
     EventSpec,
     Guard,
     GuardSpec,
     NotificationRule,
-    Policy,
     PolicySettings,
     RejectionSide,
     StageKind,
     StageSpec,
 )
+
+if TYPE_CHECKING:
+    from hirepipe.policy._policy import Policy
 
 __all__ = [
     "rebuild",
@@ -52,7 +54,7 @@ def rebuild(policy: Policy, **parts: Any) -> Policy:
         "notifications": list(policy.notifications),
     }
     arguments.update(parts)
-    return Policy(**arguments)
+    return type(policy)(**arguments)
 
 
 def _problem(where: str, message: str) -> PolicyError:

@@ -1,41 +1,174 @@
-"""The standard policy's guards for money and approvals: chains, bands, offers.
+"""Approval chains (steps in sequence, each needing k of its n approvers) and their guards.
 
-Split from :mod:`hirepipe._guards`, which holds the rest and the table of standard guards.
+The chain is the requisition's ``approval_chain``, or, when it names none, its ``approvers``
+split into sequential steps by company size (the policy's ``approval_steps``). Decisions are the
+application's ``approvals`` (the latest per approver counts) after its ``substitutions``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
 
-from hirepipe._approvals import (
-    StepState,
-    approval_round,
-    chain_state,
-    current_step,
-    pay_steps_covering,
-)
 from hirepipe.errors import Blocker
-from hirepipe.models import Band, Offer, OfferStatus
-from hirepipe.policy import Context
+from hirepipe.models import Application, ApprovalStep, Band, Requisition
+from hirepipe.policy import Context, PolicySettings
 
 __all__ = [
+    "StepState",
     "absent_approver_in_chain",
+    "approval_round",
     "approvals_granted",
     "approved_band",
     "approver_in_chain",
-    "offer_not_expired",
-    "offer_past_valid_until",
-    "offer_terms",
-    "offer_terms_valid",
+    "chain_of",
+    "chain_state",
+    "current_step",
+    "has_pay_steps",
+    "no_band_blocker",
     "pay_inside_band",
+    "pay_outside_blocker",
+    "pay_steps_covering",
     "reopened_pay_steps",
 ]
 
 
-def _names(people: list[str]) -> str:
-    return ", ".join(people)
+def chain_of(requisition: Requisition, settings: PolicySettings) -> tuple[ApprovalStep, ...]:
+    """Return the requisition's approval chain (its own, or its approvers split by size)."""
+    if requisition.approval_chain:
+        return requisition.approval_chain
+    if not requisition.approvers:
+        return ()
+    count = settings.approval_steps.get(str(requisition.company_size), 1)
+    return _split(tuple(requisition.approvers), count)
+
+
+@lru_cache(maxsize=1024)
+def _split(people: tuple[str, ...], count: int) -> tuple[ApprovalStep, ...]:
+    """The approvers in ``count`` sequential steps, each needing all of its approvers."""
+    count = min(max(count, 1), len(people))
+    size, extra = divmod(len(people), count)
+    steps, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        steps.append(ApprovalStep(name=f"step-{index + 1}", approvers=tuple(people[start:end])))
+        start = end
+    return tuple(steps)
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    """Where one step stands for one application."""
+
+    step: ApprovalStep
+    approvers: tuple[str, ...]  # after substitutions
+    granted: tuple[str, ...]
+    denied: tuple[str, ...]
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Approvers who have not decided."""
+        return tuple(p for p in self.approvers if p not in self.granted and p not in self.denied)
+
+    @property
+    def satisfied(self) -> bool:
+        """Whether enough approvers granted."""
+        return len(self.granted) >= self.step.needed
+
+    @property
+    def impossible(self) -> bool:
+        """Whether too many denied for the step ever to be granted."""
+        return len(self.approvers) - len(self.denied) < self.step.needed
+
+
+def _approvers(application: Application, step: ApprovalStep) -> tuple[str, ...]:
+    people = list(step.approvers)
+    for substitution in application.substitutions:
+        if substitution.step == step.name and substitution.absent in people:
+            people[people.index(substitution.absent)] = substitution.substitute
+    return tuple(people)
+
+
+def chain_state(
+    application: Application,
+    requisition: Requisition,
+    settings: PolicySettings,
+    *,
+    since: datetime | None = None,
+) -> list[StepState]:
+    """Return the state of each step, counting decisions made at or after ``since``."""
+    latest = {
+        a.approver: a for a in application.approvals if since is None or a.decided_at >= since
+    }
+    states = []
+    for step in chain_of(requisition, settings):
+        people = _approvers(application, step)
+        decided = [latest[p] for p in people if p in latest]
+        states.append(
+            StepState(
+                step=step,
+                approvers=people,
+                granted=tuple(a.approver for a in decided if a.granted),
+                denied=tuple(a.approver for a in decided if not a.granted),
+            )
+        )
+    return states
+
+
+def current_step(states: Sequence[StepState]) -> StepState | None:
+    """Return the first step not yet granted, or ``None`` when the whole chain is."""
+    return next((state for state in states if not state.satisfied), None)
+
+
+def pay_steps_covering(
+    application: Application,
+    requisition: Requisition,
+    settings: PolicySettings,
+    *,
+    amount: Decimal,
+    currency: str,
+    since: datetime,
+) -> list[StepState]:
+    """Return the pay steps NOT yet re-granted, since ``since``, for ``amount`` in ``currency``.
+
+    A pay step counts as re-granted when enough of its approvers' latest decisions since
+    ``since`` grant a band covering the amount (a later denial withdraws an earlier grant).
+    An empty list means every pay step covers the new pay.
+    """
+    latest = {a.approver: a for a in application.approvals if a.decided_at >= since}
+    open_steps = []
+    for state in chain_state(application, requisition, settings):
+        if not state.step.covers_pay:
+            continue
+        covering = [
+            p
+            for p in state.approvers
+            if p in latest
+            and latest[p].granted
+            and latest[p].band is not None
+            and latest[p].band.contains(amount, currency)  # type: ignore[union-attr]
+        ]
+        if len(covering) < state.step.needed:
+            # as far as the new pay goes, only the covering grants count
+            open_steps.append(StepState(state.step, state.approvers, tuple(covering), ()))
+    return open_steps
+
+
+def approval_round(application: Application) -> datetime | None:
+    """When the application's current approval round began: its latest ``request_approval``.
+
+    Decisions made before it (for an earlier round, or another requisition) do not count.
+    """
+    for record in reversed(application.history):
+        if record.event == "request_approval":
+            return record.at
+    return None
+
+
+# -- the guards on approvals and bands ---------------------------------------------------------
 
 
 def approvals_granted(ctx: Context) -> Iterator[Blocker]:
@@ -55,7 +188,7 @@ def approvals_granted(ctx: Context) -> Iterator[Blocker]:
         if state.impossible:
             yield Blocker(
                 "approval_denied",
-                f"approval denied by {_names(list(state.denied))} (step {state.step.name!r})",
+                f"approval denied by {', '.join(list(state.denied))} (step {state.step.name!r})",
                 {"denied": list(state.denied), "step": state.step.name},
             )
             return
@@ -68,7 +201,7 @@ def approvals_granted(ctx: Context) -> Iterator[Blocker]:
         yield Blocker(
             "approvals_missing",
             f"{short} of {waiting.step.needed} approvals missing: "
-            f"{_names(list(waiting.pending))}{where}",
+            f"{', '.join(list(waiting.pending))}{where}",
             {
                 "missing": list(waiting.pending),
                 "expected": waiting.step.needed,
@@ -101,7 +234,7 @@ def approved_band(ctx: Context) -> Band | None:
     return band
 
 
-def _no_band(ctx: Context) -> Blocker:
+def no_band_blocker(ctx: Context) -> Blocker:
     if ctx.requisition is None and ctx.application.approved_band is None:
         return Blocker("band_unknown", "pass the requisition to check its budget", needs_input=True)
     return Blocker(
@@ -110,7 +243,7 @@ def _no_band(ctx: Context) -> Blocker:
     )
 
 
-def _pay_outside(amount: Decimal, currency: str, band: Band) -> Blocker:
+def pay_outside_blocker(amount: Decimal, currency: str, band: Band) -> Blocker:
     return Blocker(
         "pay_outside_band",
         f"{amount} {currency} is outside the approved band "
@@ -129,7 +262,7 @@ def pay_inside_band(ctx: Context) -> Iterator[Blocker]:
         return
     band = approved_band(ctx)
     if band is None:
-        yield _no_band(ctx)
+        yield no_band_blocker(ctx)
         return
     asked: Band | None = ctx.data.value("band")
     if asked is not None and band.intersect(asked) != asked:
@@ -141,69 +274,10 @@ def pay_inside_band(ctx: Context) -> Iterator[Blocker]:
         )
         return
     if not (asked or band).contains(salary, band.currency):
-        yield _pay_outside(salary, band.currency, asked or band)
+        yield pay_outside_blocker(salary, band.currency, asked or band)
 
 
-def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return the terms an offer starts from, and the ones the event's data gives.
-
-    A first offer starts from the requisition's title and currency, a revision from the
-    current offer's terms; an empty benefits list in the data keeps the benefits as they were.
-    """
-    given = ctx.data.model_dump(exclude_none=True, exclude={"note"})
-    if not given.get("benefits"):
-        given.pop("benefits", None)
-    current = ctx.application.offer
-    base: dict[str, Any] = {}
-    if current is not None:
-        base = current.model_dump(include={"title", "salary", "currency", "benefits", "start_date"})
-    elif ctx.requisition is not None:
-        base = {"title": ctx.requisition.title, "currency": ctx.requisition.budget.currency}
-    return base, given
-
-
-def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
-    """Offer terms complete, inside the approved band, and valid until a future date."""
-    base, given = offer_terms(ctx)
-    terms = {**base, **given}
-    missing = [k for k in ("title", "salary", "currency", "start_date") if k not in terms]
-    if missing:
-        yield Blocker(
-            "offer_terms_missing",
-            f"the offer needs {', '.join(missing)}",
-            {"missing": missing},
-            needs_input=True,
-        )
-        return
-    valid_until = terms.get("valid_until")
-    if valid_until is not None and valid_until <= ctx.now:
-        yield Blocker(
-            "offer_valid_until_past",
-            f"valid_until {valid_until.isoformat()} is not in the future",
-        )
-    band = approved_band(ctx)
-    if band is not None and band.contains(terms["salary"], terms["currency"]):
-        return
-    if band is None:
-        yield _no_band(ctx)
-        return
-    reopened = reopened_pay_steps(ctx, terms["salary"], terms["currency"])
-    if reopened is not None and not reopened and _has_pay_steps(ctx):
-        return  # a revision outside the band, approved again by every pay step
-    blocker = _pay_outside(terms["salary"], terms["currency"], band)
-    if reopened:
-        names = [s.step.name for s in reopened]
-        people = [p for s in reopened for p in s.pending]
-        blocker = Blocker(
-            blocker.code,
-            f"{blocker.message}; the pay steps {', '.join(map(repr, names))} must approve it "
-            f"again ({_names(people)})",
-            {**blocker.data, "reopened_steps": names, "approvers": people},
-        )
-    yield blocker
-
-
-def _has_pay_steps(ctx: Context) -> bool:
+def has_pay_steps(ctx: Context) -> bool:
     requisition = ctx.requisition
     return requisition is not None and any(
         s.step.covers_pay for s in chain_state(ctx.application, requisition, ctx.settings)
@@ -228,35 +302,6 @@ def reopened_pay_steps(ctx: Context, amount: Decimal, currency: str) -> list[Ste
     )
 
 
-def _live_offer(ctx: Context) -> Offer | None:
-    offer = ctx.application.offer
-    return offer if offer is not None and offer.status is OfferStatus.extended else None
-
-
-def offer_not_expired(ctx: Context) -> Iterator[Blocker]:
-    """There is a live offer and its valid-until date has not passed."""
-    offer = _live_offer(ctx)
-    if offer is None:
-        yield Blocker("no_live_offer", "there is no extended offer to act on")
-    elif ctx.now > offer.valid_until:
-        yield Blocker(
-            "offer_expired",
-            f"offer version {offer.version} expired at {offer.valid_until.isoformat()}",
-            {"valid_until": offer.valid_until.isoformat(), "version": offer.version},
-        )
-
-
-def offer_past_valid_until(ctx: Context) -> Iterator[Blocker]:
-    """The offer's valid-until date has passed (the deadline sweep fires ``expire``)."""
-    offer = _live_offer(ctx)
-    if offer is not None and ctx.now <= offer.valid_until:
-        yield Blocker(
-            "offer_still_valid",
-            f"offer version {offer.version} is valid until {offer.valid_until.isoformat()}",
-            {"valid_until": offer.valid_until.isoformat()},
-        )
-
-
 def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
     """The approval comes from one of the requisition's approvers."""
     requisition = ctx.requisition
@@ -278,7 +323,7 @@ def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
         yield Blocker(
             "not_an_approver",
             f"{approver!r} is not an approver of requisition {requisition.id!r}: "
-            f"{_names(everyone)}",
+            f"{', '.join(everyone)}",
             {"approver": approver},
         )
     elif ctx.application.stage == "negotiation":

@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -27,20 +27,22 @@ from pydantic import (
 )
 
 from hirepipe.errors import Blocker, PolicyError, PolicyProblem
-from hirepipe.policy import (
+from hirepipe.policy._registry import Registry, default_registry
+from hirepipe.policy._specs import (
     Context,
     EffectSpec,
     EventSpec,
     GuardSpec,
     NotificationRule,
-    Policy,
     PolicySettings,
     Recipient,
     RejectionSide,
     StageKind,
     StageSpec,
 )
-from hirepipe.registry import Registry, standard_registry
+
+if TYPE_CHECKING:
+    from hirepipe.policy._policy import Policy
 
 __all__ = ["MAX_FILE_BYTES", "dump_toml", "load_dict", "load_file", "to_dict"]
 
@@ -117,9 +119,13 @@ def _message(message: str, kind: str) -> str:
 
 
 def load_dict(
-    document: object, *, registry: Registry | None = None, source: str = "<dict>"
+    cls: type[Policy],
+    document: object,
+    *,
+    registry: Registry | None = None,
+    source: str = "<dict>",
 ) -> Policy:
-    """Build a policy from a document (see :meth:`Policy.from_dict`)."""
+    """Build a ``cls`` from a document (see :meth:`Policy.from_dict`)."""
     if not isinstance(document, Mapping):
         raise PolicyError(
             [PolicyProblem(source, f"a policy is a table of keys, not {type(document).__name__}")]
@@ -128,7 +134,7 @@ def load_dict(
         doc = _PolicyDoc.model_validate(dict(document))
     except ValidationError as error:
         raise PolicyError(_problems(source, error)) from None
-    registry = registry if registry is not None else standard_registry()
+    registry = registry if registry is not None else default_registry()
     problems: list[PolicyProblem] = []
     try:
         settings = PolicySettings.model_validate(doc.settings)
@@ -150,7 +156,7 @@ def load_dict(
         for r in doc.notifications
     ]
     try:
-        policy = Policy(
+        policy = cls(
             name=doc.name,
             version=doc.version,
             initial=doc.initial,
@@ -208,7 +214,9 @@ def _event(
     )
 
 
-def load_file(path: str | os.PathLike[str], *, registry: Registry | None = None) -> Policy:
+def load_file(
+    cls: type[Policy], path: str | os.PathLike[str], *, registry: Registry | None = None
+) -> Policy:
     """Load a policy from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file."""
     path = Path(path)
     source = str(path)
@@ -235,7 +243,8 @@ def load_file(path: str | os.PathLike[str], *, registry: Registry | None = None)
         raise PolicyError(
             [PolicyProblem(source, f"not UTF-8 text (byte {error.start}); save it as UTF-8")]
         ) from None
-    return load_dict(_parse(text, path.suffix.lower(), source), registry=registry, source=source)
+    document = _parse(text, path.suffix.lower(), source)
+    return load_dict(cls, document, registry=registry, source=source)
 
 
 def _parse(text: str, suffix: str, source: str) -> object:

@@ -1,31 +1,26 @@
 """The standard policy's guards and their table; each yields one Blocker per reason.
 
-Blocker codes are stable. The guards on money and approvals live in
-:mod:`hirepipe._money_guards`.
+Blocker codes are stable. The guards on approvals live with the approval chains
+(:mod:`hirepipe.standard._approvals`), those on offer terms with the offers
+(:mod:`hirepipe.standard._offers`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hirepipe._money_guards import (
-    absent_approver_in_chain,
-    approvals_granted,
-    approver_in_chain,
-    offer_not_expired,
-    offer_past_valid_until,
-    offer_terms_valid,
-    pay_inside_band,
-)
 from hirepipe.errors import Blocker
 from hirepipe.models import ReferenceOutcome, ReferenceStatus
 from hirepipe.policy import Context, GuardSpec
+from hirepipe.standard._approvals import (
+    absent_approver_in_chain,
+    approvals_granted,
+    approver_in_chain,
+    pay_inside_band,
+)
+from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
 
 __all__ = ["STANDARD_GUARDS"]
-
-
-def _names(people: list[str]) -> str:
-    return ", ".join(people)
 
 
 def requisition_open(ctx: Context) -> Iterator[Blocker]:
@@ -87,7 +82,7 @@ def scorecards_complete(ctx: Context) -> Iterator[Blocker]:
     if missing:
         yield Blocker(
             "scorecards_missing",
-            f"{len(missing)} of {len(expected)} scorecards missing: {_names(missing)}",
+            f"{len(missing)} of {len(expected)} scorecards missing: {', '.join(missing)}",
             {"missing": missing, "expected": len(expected), "round": app.round},
         )
 
@@ -150,14 +145,14 @@ def references_ready(ctx: Context) -> Iterator[Blocker]:
     if early:
         yield Blocker(
             "referees_contacted_before_notice",
-            f"referees contacted before the candidate was told: {_names(early)}",
+            f"referees contacted before the candidate was told: {', '.join(early)}",
             {"referees": early},
         )
     bad = [r.referee for r in app.references if r.outcome is ReferenceOutcome.unsatisfactory]
     if bad:
         yield Blocker(
             "reference_unsatisfactory",
-            f"unsatisfactory references: {_names(bad)}",
+            f"unsatisfactory references: {', '.join(bad)}",
             {"referees": bad},
         )
     good = [
@@ -242,7 +237,7 @@ def interviewer_assigned(ctx: Context) -> Iterator[Blocker]:
         yield Blocker(
             "not_an_interviewer",
             f"{author!r} is not an interviewer of round {round_number}: "
-            f"{_names(list(interview.interviewers))}",
+            f"{', '.join(list(interview.interviewers))}",
             {"interviewer": author, "round": round_number},
         )
 

@@ -1,7 +1,7 @@
 """The run driver behind :mod:`hirepipe.simulate`: one requisition at a time, event by event.
 
 A :class:`Runner` drives a requisition through a real :class:`~hirepipe.Pipeline` and
-:class:`~hirepipe.Slate` on a :class:`~hirepipe.testing.FakeClock`. A queue of timed actions
+:class:`~hirepipe.Slate` on a :class:`~hirepipe.clock.ManualClock`. A queue of timed actions
 fires events (an interviewer's scorecard, the end of a debrief, an approver's decision, the
 candidate's answer); a hook watching every applied record schedules what each new stage needs,
 whoever moved the application there (the runner, or the slate filling the requisition or
@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from hirepipe._scenario import (
+from hirepipe.clock import ManualClock
+from hirepipe.errors import HirepipeError
+from hirepipe.models import Application, RequisitionStatus
+from hirepipe.pipeline import Fired, Hook, Pipeline
+from hirepipe.policy import StageKind
+from hirepipe.simulate._results import RunOutcome
+from hirepipe.simulate._scenario import (
     ABSENT,
     COUNTER,
     DAY,
@@ -49,15 +55,9 @@ from hirepipe._scenario import (
     interviewers,
     pick,
 )
-from hirepipe._sim_results import RunOutcome
-from hirepipe._sim_tracking import CADENCE_KINDS, IN_FLIGHT, OutboxFactory, Rules, SeatTracker
-from hirepipe.deadlines import ServiceLevels
-from hirepipe.errors import HirepipeError
-from hirepipe.models import Application, RequisitionStatus
-from hirepipe.pipeline import Fired, Hook, Pipeline
-from hirepipe.policy import StageKind
+from hirepipe.simulate._tracking import CADENCE_KINDS, IN_FLIGHT, OutboxFactory, Rules, SeatTracker
 from hirepipe.slate import Slate
-from hirepipe.testing import FakeClock
+from hirepipe.timeline.deadlines import ServiceLevels
 
 __all__ = ["Runner"]
 
@@ -88,7 +88,7 @@ class Runner:
     """Runs requisitions of one plan, one at a time, through one pipeline.
 
     ``hooks`` are called after the runner's own on every applied event (tests use them to
-    check the runner against :class:`~hirepipe.deadlines.ServiceLevels`).
+    check the runner against :class:`~hirepipe.timeline.deadlines.ServiceLevels`).
     """
 
     def __init__(self, plan: Plan, *, seed: int, hooks: Iterable[Hook] = ()) -> None:
@@ -98,7 +98,7 @@ class Runner:
         self.settings = plan.policy.settings
         self.scenario = plan.scenario
         self.timeline = plan.timeline
-        self.clock = FakeClock(self.timeline.origin)
+        self.clock = ManualClock(self.timeline.origin)
         self._hooks: list[Hook] = [self._on_fired, *hooks]
         self.pipeline = Pipeline(plan.policy, clock=self.clock, hooks=self._hooks)
         self.levels = ServiceLevels(plan.policy)

@@ -1,13 +1,13 @@
 """The scenario, what it and a policy fix before the first simulated run, and business time.
 
 :mod:`hirepipe.simulate` is the public face (it re-exports :class:`Scenario`);
-:mod:`hirepipe._sim_runner` drives the runs. A :class:`Plan` is everything runs share: the
+:mod:`hirepipe.simulate._runner` drives the runs. A :class:`Plan` is everything runs share: the
 requisition, the stage distributions, the timeline, which event moves each stage on, the
 outcome probabilities, and where in a candidate's row of uniforms each random number lives.
 
 Time inside a run is counted in **business minutes** from the start: a business day is 09:00 to
 17:00 local time (480 minutes), so ``N`` business days after any moment is the same wall-clock
-time ``N`` business days later, exactly as :class:`~hirepipe.deadlines.ServiceLevels` counts.
+time ``N`` business days later, exactly as :class:`~hirepipe.timeline.ServiceLevels` counts.
 Integers keep every comparison exact.
 """
 
@@ -34,12 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from hirepipe._approvals import chain_of
-from hirepipe._calendars import calendar_for
-from hirepipe.calendar import BusinessCalendar
-from hirepipe.deadlines import ServiceLevels
 from hirepipe.errors import SimulationError
-from hirepipe.estimate import StageDistribution, TimelineEstimator
 from hirepipe.models import (
     ApprovalStep,
     Band,
@@ -50,6 +45,10 @@ from hirepipe.models import (
     as_instant,
 )
 from hirepipe.policy import PREVIOUS, Policy, RejectionSide, StageKind
+from hirepipe.standard._approvals import chain_of
+from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
+from hirepipe.timeline.deadlines import ServiceLevels
+from hirepipe.timeline.estimate import StageDistribution, TimelineEstimator
 
 __all__ = ["DAY", "Plan", "Scenario", "SimulationError", "Timeline", "make_plan"]
 

@@ -1,31 +1,7 @@
-"""The standard post-interview lifecycle: the design's tables, as a :class:`Policy`.
-
-:func:`standard_policy` builds it. The event data models re-exported here say what each
-event accepts as keyword data in :meth:`hirepipe.Pipeline.fire`.
-"""
+"""The standard post-interview lifecycle: the design's tables, as a :class:`Policy`."""
 
 from __future__ import annotations
 
-from hirepipe._effects import (
-    STANDARD_EFFECTS,
-    ApprovalData,
-    ApproveData,
-    CounterData,
-    HeldData,
-    KeepWarmData,
-    NextRoundData,
-    NoteData,
-    OfferData,
-    RefereeData,
-    ReferenceData,
-    ReferenceResultData,
-    RejectData,
-    RetargetData,
-    SalaryData,
-    ScorecardData,
-)
-from hirepipe._guards import STANDARD_GUARDS
-from hirepipe._standard_rules import STANDARD_NOTIFICATIONS
 from hirepipe.policy import (
     ACTIVE,
     ANY,
@@ -38,28 +14,15 @@ from hirepipe.policy import (
     StageKind,
     StageSpec,
 )
+from hirepipe.policy._registry import Registry, register_built_in
+from hirepipe.standard._effects import STANDARD_EFFECTS
+from hirepipe.standard._guards import STANDARD_GUARDS
+from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
 
 __all__ = [
-    "STANDARD_EFFECTS",
-    "STANDARD_GUARDS",
-    "STANDARD_NOTIFICATIONS",
     "STANDARD_REJECTION_REASONS",
-    "ApprovalData",
-    "ApproveData",
-    "CounterData",
-    "HeldData",
-    "KeepWarmData",
-    "NextRoundData",
-    "NoteData",
-    "OfferData",
-    "RefereeData",
-    "ReferenceData",
-    "ReferenceResultData",
-    "RejectData",
-    "RetargetData",
-    "SalaryData",
-    "ScorecardData",
     "standard_policy",
+    "standard_registry",
 ]
 
 STANDARD_REJECTION_REASONS: dict[str, RejectionSide] = {
@@ -291,3 +254,14 @@ def standard_policy(settings: PolicySettings | None = None) -> Policy:
         rejection_reasons=STANDARD_REJECTION_REASONS,
         notifications=STANDARD_NOTIFICATIONS,
     )
+
+
+def standard_registry() -> Registry:
+    """Return a new registry holding the standard policy's guards and effects.
+
+    A company adds its own to it (``registry.add_guard``) to load a policy file that names both.
+    """
+    return Registry(guards=STANDARD_GUARDS.values(), effects=STANDARD_EFFECTS.values())
+
+
+register_built_in(standard_registry)

@@ -1,47 +1,6 @@
-"""Seeded what-if simulations of whole requisitions, through the real rules.
+"""simulate() and compare(): seeded runs of whole requisitions through the real engine.
 
-::
-
-    from hirepipe import standard_policy
-    from hirepipe.simulate import Scenario, compare, simulate
-
-    scenario = Scenario(industry="engineering", company_size="large", candidates=8)
-    result = simulate(standard_policy(), scenario, runs=2_000, seed=1)
-    result.time_to_offer.business_days.p80      # business days from the interviews
-    slower = scenario.model_copy(update={"extra_days": {"approval": 5}})
-    compare(scenario, slower, runs=2_000, seed=1).differences["offer_business_days"]
-
-Each run is one requisition: its candidates are interviewed on the scenario's start day, then
-driven event by event through a real :class:`~hirepipe.Pipeline` and
-:class:`~hirepipe.Slate` on a :class:`~hirepipe.testing.FakeClock` (every guard runs; the
-slate reviews, fills and falls through by its own rules). How long each stage takes is drawn
-from the :class:`~hirepipe.TimelineEstimator`'s distribution of that stage (inverse-CDF
-sampling); what people decide is drawn from the scenario's probabilities:
-
-- each interviewer's recommendation (``recommendations``), submitted while the candidate is in
-  ``interviewed``; a debrief below the policy's ``hire_threshold`` ends in a rejection when the
-  candidate's review ends; otherwise another round follows until ``rounds`` are held;
-- the review closes as the slate's rules say (every debrief in, or the review deadline); then
-  the best-ranked candidate whose own review has ended goes to approval, one per open headcount;
-- approvals follow the requisition's chain, the stage's duration split over its steps; an
-  approver who is away (``1 - approver_availability``) is replaced by a deputy after
-  ``absence_days``; reference checks fail with ``reference_failure`` (the candidate is rejected
-  and the next runner-up brought forward); offers are accepted, countered (once: a revised offer
-  follows the ``negotiation`` stage), declined or left to lapse; the answer comes before the
-  offer expires, or the deadline sweep expires it; any candidate withdraws with ``withdrawal``
-  at a uniform time within the mean interview-to-answer span;
-- the company thanks every candidate when an interview is held and, with ``periodic_updates``,
-  sends a status update whenever one falls due (as a daily notification sweep would).
-
-Published figures and their limits are in :mod:`hirepipe.estimate`: with the default priors,
-a medium company and the reference slate of three, the mean interview-to-offer time is the
-published one (NACE 2012), the outcome probabilities are assumptions.
-
-Runs are independent: run ``i`` draws its numbers from ``np.random.SeedSequence(seed,
-spawn_key=(i,))`` (the ``i``-th child of ``SeedSequence(seed).spawn``), each at a fixed place,
-so the same seed gives the same result byte for byte, with any number of ``workers``, and two
-arms of :func:`compare` meet the same luck (common random numbers). Nothing reads the wall
-clock; application ids are ``req-<run>-<candidate>``.
+How a run works, what it draws and what is assumed: ``docs/simulation.md``.
 """
 
 from __future__ import annotations
@@ -57,8 +16,8 @@ from multiprocessing.context import BaseContext
 from statistics import NormalDist
 from typing import Literal
 
-from hirepipe._scenario import Plan, Scenario, SimulationError, make_plan
-from hirepipe._sim_results import (
+from hirepipe.policy import Policy
+from hirepipe.simulate._results import (
     BREACH_KINDS,
     METRICS,
     Breaches,
@@ -74,9 +33,9 @@ from hirepipe._sim_results import (
     paired,
     summarise,
 )
-from hirepipe._sim_runner import Runner
-from hirepipe.estimate import TimelineEstimator
-from hirepipe.policy import Policy
+from hirepipe.simulate._runner import Runner
+from hirepipe.simulate._scenario import Plan, Scenario, SimulationError, make_plan
+from hirepipe.timeline.estimate import TimelineEstimator
 
 __all__ = [
     "BREACH_KINDS",

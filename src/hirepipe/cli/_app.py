@@ -4,7 +4,7 @@ Needs the ``cli`` extra (``pip install 'hirepipe[cli]'``: typer and rich); ``--p
 ``plot`` extra (matplotlib). Without typer and rich, ``hirepipe`` says which extra to install.
 Every command has ``--help``; every error prints one line on stderr and exits non-zero (1 for
 a problem with the input, 2 for a command line that does not parse). What the commands print
-is drawn by :mod:`hirepipe._cli_output`.
+is drawn by :mod:`hirepipe.cli._output`.
 """
 
 # No ``from __future__ import annotations`` here: typer reads the commands' annotations at
@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pendulum
 from pydantic import ValidationError
 
-from hirepipe._cli_output import draw, report_estimate, report_simulation
+from hirepipe.cli._output import draw, report_estimate, report_simulation
 from hirepipe.errors import HirepipeError, PolicyError
-from hirepipe.estimate import Estimate, Priors, TimelineEstimator
 from hirepipe.models import Application, Band, Candidate, CompanySize, Interview, Requisition
-from hirepipe.paths import paths as policy_paths
 from hirepipe.policy import Policy
+from hirepipe.policy._paths import paths as policy_paths
 from hirepipe.simulate import Scenario, SimulationResult, simulate
+from hirepipe.timeline.estimate import Estimate, Priors, TimelineEstimator
 
 if TYPE_CHECKING:
     import typer
@@ -121,7 +121,8 @@ def _policy(source: str, allow_imports: Sequence[str] = ()) -> Policy:
         return standard_policy()
     registry = None
     if allow_imports:
-        from hirepipe.registry import Registry, standard_registry
+        from hirepipe.policy import Registry
+        from hirepipe.standard import standard_registry
 
         if "" not in sys.path:
             sys.path.insert(0, "")  # a company's own package, run from its checkout

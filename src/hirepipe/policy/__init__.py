@@ -1,0 +1,65 @@
+"""The policy as data: the stages, events, guards, settings and rules of a lifecycle.
+
+::
+
+    from hirepipe.policy import Policy, StageSpec
+
+    policy = Policy.from_file("policy.toml")
+    policy = policy.with_stage(StageSpec("assessment"), after="debrief")
+
+A :class:`Policy` is immutable and validated whole; its parts (:class:`StageSpec`,
+:class:`EventSpec`, :class:`GuardSpec`, ...) are frozen dataclasses. A :class:`Registry`
+resolves the guard and effect names a document uses; :func:`paths` lists every way through.
+"""
+
+from hirepipe.policy._paths import Path as Path
+from hirepipe.policy._paths import paths as paths
+from hirepipe.policy._policy import Policy as Policy
+from hirepipe.policy._registry import Registry as Registry
+from hirepipe.policy._registry import default_registry as default_registry
+from hirepipe.policy._specs import ACTIVE as ACTIVE
+from hirepipe.policy._specs import ANY as ANY
+from hirepipe.policy._specs import OPEN as OPEN
+from hirepipe.policy._specs import PREVIOUS as PREVIOUS
+from hirepipe.policy._specs import Change as Change
+from hirepipe.policy._specs import Context as Context
+from hirepipe.policy._specs import Effect as Effect
+from hirepipe.policy._specs import EffectSpec as EffectSpec
+from hirepipe.policy._specs import EventData as EventData
+from hirepipe.policy._specs import EventSpec as EventSpec
+from hirepipe.policy._specs import Guard as Guard
+from hirepipe.policy._specs import GuardSpec as GuardSpec
+from hirepipe.policy._specs import NoData as NoData
+from hirepipe.policy._specs import NotificationRule as NotificationRule
+from hirepipe.policy._specs import PolicySettings as PolicySettings
+from hirepipe.policy._specs import Recipient as Recipient
+from hirepipe.policy._specs import RejectionSide as RejectionSide
+from hirepipe.policy._specs import StageKind as StageKind
+from hirepipe.policy._specs import StageSpec as StageSpec
+
+__all__ = [
+    "ACTIVE",
+    "ANY",
+    "OPEN",
+    "PREVIOUS",
+    "Change",
+    "Context",
+    "Effect",
+    "EffectSpec",
+    "EventData",
+    "EventSpec",
+    "Guard",
+    "GuardSpec",
+    "NoData",
+    "NotificationRule",
+    "Path",
+    "Policy",
+    "PolicySettings",
+    "Recipient",
+    "Registry",
+    "RejectionSide",
+    "StageKind",
+    "StageSpec",
+    "default_registry",
+    "paths",
+]

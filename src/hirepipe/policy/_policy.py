@@ -1,0 +1,280 @@
+"""The :class:`Policy`: an immutable, validated lifecycle definition.
+
+::
+
+    policy = standard_policy().with_setting(update_cadence_days=3)
+    policy.to_toml()
+
+A policy is plain data. Guards and effects are named callables, so a policy can be written in
+a file and resolved against a registry; the engine compiles it and never changes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from hirepipe.errors import PolicyError, PolicyProblem
+from hirepipe.policy import _derive, _diagram, _io
+from hirepipe.policy._checks import problems_of
+from hirepipe.policy._registry import Registry, default_registry
+from hirepipe.policy._specs import (
+    ACTIVE,
+    ANY,
+    OPEN,
+    PREVIOUS,
+    EventSpec,
+    Guard,
+    GuardSpec,
+    NotificationRule,
+    PolicySettings,
+    RejectionSide,
+    StageKind,
+    StageSpec,
+)
+
+__all__ = ["Policy"]
+
+
+class Policy:
+    """An immutable, validated lifecycle definition.
+
+    Construction checks the whole definition and raises :class:`~hirepipe.errors.PolicyError`
+    listing every problem at once. ``rejection_reasons`` maps each reason name to the side that
+    ends the application.
+    """
+
+    __slots__ = (
+        "_events",
+        "_events_from",
+        "_sources",
+        "_stages",
+        "initial",
+        "label",
+        "name",
+        "notifications",
+        "rejection_reasons",
+        "settings",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        stages: Sequence[StageSpec],
+        initial: str,
+        events: Sequence[EventSpec],
+        settings: PolicySettings | None = None,
+        rejection_reasons: Mapping[str, RejectionSide] | None = None,
+        notifications: Sequence[NotificationRule] = (),
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.label = f"{name}@{version}"
+        """``name@version``, as written into every TransitionRecord."""
+        self.initial = initial
+        self.settings = settings if settings is not None else PolicySettings()
+        self.rejection_reasons: Mapping[str, RejectionSide] = MappingProxyType(
+            dict(rejection_reasons or {})
+        )
+        self._stages: Mapping[str, StageSpec] = MappingProxyType({s.name: s for s in stages})
+        self._events: Mapping[str, EventSpec] = MappingProxyType({e.name: e for e in events})
+        self.notifications: tuple[NotificationRule, ...] = tuple(notifications)
+        problems = problems_of(self, stages, events)
+        if problems:
+            raise PolicyError(problems)
+        self._sources: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {e.name: self._expand(e.sources) for e in events}
+        )
+        by_stage: dict[str, list[str]] = {s.name: [] for s in stages}
+        for event in events:
+            for source in self._sources[event.name]:
+                by_stage[source].append(event.name)
+        self._events_from: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {stage: tuple(names) for stage, names in by_stage.items()}
+        )
+
+    @property
+    def stages(self) -> Mapping[str, StageSpec]:
+        """The stages by name, in definition order."""
+        return self._stages
+
+    @property
+    def events(self) -> Mapping[str, EventSpec]:
+        """The events (activities included) by name, in definition order."""
+        return self._events
+
+    def stage(self, name: str) -> StageSpec:
+        """Return the stage called ``name``; raise ``KeyError`` if there is none."""
+        return self._stages[name]
+
+    def sources(self, event: str) -> tuple[str, ...]:
+        """Return the stages ``event`` may fire from, selectors expanded."""
+        return self._sources[event]
+
+    def events_from(self, stage: str) -> tuple[str, ...]:
+        """Return the names of the events (activities included) defined from ``stage``."""
+        return self._events_from.get(stage, ())
+
+    def destinations(self, event: str) -> tuple[str, ...]:
+        """Return every stage ``event`` can lead to (the source itself for an activity)."""
+        spec = self._events[event]
+        if spec.dest is None:
+            return self._sources[event]
+        if spec.dest == PREVIOUS:
+            return self._expand((ACTIVE,))
+        return (spec.dest,)
+
+    def is_terminal(self, stage: str) -> bool:
+        """Whether ``stage`` is terminal."""
+        return self._stages[stage].terminal
+
+    def _expand(self, sources: Iterable[str]) -> tuple[str, ...]:
+        names: dict[str, None] = {}
+        for source in sources:
+            if source == ANY:
+                names.update(dict.fromkeys(self._stages))
+            elif source == OPEN:
+                names.update({s: None for s, spec in self._stages.items() if not spec.terminal})
+            elif source == ACTIVE:
+                names.update(
+                    {s: None for s, spec in self._stages.items() if spec.kind is StageKind.active}
+                )
+            else:
+                names[source] = None
+        return tuple(names)
+
+    # -- as data ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any], *, registry: Registry | None = None) -> Policy:
+        """Build a policy from a document: plain data as :meth:`to_dict` returns it.
+
+        Guard and effect names resolve through ``registry`` (default: the standard one).
+        Raises :class:`~hirepipe.errors.PolicyError` listing every problem, and nothing else.
+        """
+        return _io.load_dict(cls, document, registry=registry)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, registry: Registry | None = None) -> Policy:
+        """Load a policy from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file.
+
+        Raises :class:`~hirepipe.errors.PolicyError` (with the file and key of each problem)
+        for anything wrong, from a missing file to an unknown guard, and nothing else.
+        """
+        return _io.load_file(cls, path, registry=registry)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the policy as plain data; ``Policy.from_dict`` reads it back to an equal one."""
+        return _io.to_dict(self)
+
+    def to_toml(self) -> str:
+        """Return the policy as a TOML document that :meth:`from_file` reads back."""
+        return _io.dump_toml(_io.to_dict(self))
+
+    def registry(self) -> Registry:
+        """Return a registry of the standard guards and effects and every one this policy uses.
+
+        ``Policy.from_dict(p.to_dict(), registry=p.registry())`` rebuilds ``p`` whatever
+        custom guards it carries.
+        """
+        own = Registry(
+            guards=[g for e in self._events.values() for g in e.guards],
+            effects=[e.effect for e in self._events.values() if e.effect is not None],
+        )
+        return default_registry().merged(own)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Policy):
+            return NotImplemented
+        # the documents name guards and effects; the callables behind the names must match too
+        return self.to_dict() == other.to_dict() and all(
+            mine.guards == theirs.guards and mine.effect == theirs.effect
+            for mine, theirs in zip(self._events.values(), other._events.values(), strict=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal policies compare by content
+
+    # -- deriving ------------------------------------------------------------------------------
+
+    def named(self, name: str, version: str) -> Policy:
+        """Return this policy under another name and version (records carry both)."""
+        return _derive.rebuild(self, name=name, version=version)
+
+    def with_stage(
+        self,
+        stage: StageSpec | str,
+        *,
+        after: str | None = None,
+        event: str | None = None,
+        guards: Sequence[GuardSpec | Guard] = (),
+        kind: StageKind = StageKind.active,
+        description: str = "",
+    ) -> Policy:
+        """Return a policy with another stage; with ``after``, on the way out of that stage.
+
+        With ``after="debrief"``, the events that moved an application on from the debrief
+        lead to the new stage instead, and a new event (``event``, default
+        ``complete_<stage>``, guarded by ``guards``) leads on from it to where they led.
+        """
+        spec = stage if isinstance(stage, StageSpec) else StageSpec(stage, kind, description)
+        try:
+            specs = [g if isinstance(g, GuardSpec) else GuardSpec.of(g) for g in guards]
+        except ValueError as error:
+            raise PolicyError([PolicyProblem("with_stage(guards=...)", str(error))]) from None
+        return _derive.with_stage(self, spec, after=after, event=event, guards=specs)
+
+    def without_stage(self, name: str) -> Policy:
+        """Return a policy without stage ``name``, its events rewired around it.
+
+        The events that moved an application on from the stage fire from the stages that led
+        into it, with the guards of the events that led in; guards that check the removed
+        stage (``GuardSpec.checks``) and activities only possible there go with it.
+        """
+        return _derive.without_stage(self, name)
+
+    def with_event(self, event: EventSpec) -> Policy:
+        """Return a policy with ``event`` added, or replacing the event of its name."""
+        return _derive.with_event(self, event)
+
+    def without_event(self, name: str) -> Policy:
+        """Return a policy without event ``name``."""
+        return _derive.without_event(self, name)
+
+    def with_guard(
+        self, event: str, guard: Guard | GuardSpec, *, name: str | None = None
+    ) -> Policy:
+        """Return a policy whose ``event`` is also guarded by ``guard``."""
+        return _derive.with_guard(self, event, guard, name=name)
+
+    def with_setting(self, **settings: Any) -> Policy:
+        """Return a policy with settings replaced (``with_setting(update_cadence_days=5)``)."""
+        return _derive.with_setting(self, **settings)
+
+    def with_notifications(self, *rules: NotificationRule) -> Policy:
+        """Return a policy with notification rules added (replacing rules of the same name)."""
+        return _derive.with_notifications(self, rules)
+
+    def with_rejection_reasons(self, **reasons: RejectionSide | str) -> Policy:
+        """Return a policy whose rejection taxonomy has more reasons (``name=side``)."""
+        return _derive.with_rejection_reasons(self, reasons)
+
+    # -- pictures ------------------------------------------------------------------------------
+
+    def to_mermaid(self) -> str:
+        """Return the lifecycle as a Mermaid ``stateDiagram-v2`` (GitHub renders it)."""
+        return _diagram.to_mermaid(self)
+
+    def to_dot(self) -> str:
+        """Return the lifecycle as a Graphviz ``digraph``."""
+        return _diagram.to_dot(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"Policy({self.label!r}, {len(self._stages)} stages, "
+            f"{len(self._events)} events, initial={self.initial!r})"
+        )

@@ -1,0 +1,296 @@
+"""The parts a policy is made of: stages, events, guards, effects, settings and rules.
+
+A guard takes a :class:`Context` and yields :class:`~hirepipe.errors.Blocker` objects, one per
+reason the event cannot fire; it yields nothing when the event may fire. An effect takes the
+same context and returns a :class:`Change`: the application fields to replace, derived facts
+to keep in the history record, and requisition fields to replace. Effects never mutate
+anything themselves; the engine applies a change whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+import pendulum
+from pydantic import BaseModel, ConfigDict, Field
+
+from hirepipe.errors import Blocker
+from hirepipe.models import Application, Requisition
+
+if TYPE_CHECKING:
+    from hirepipe.policy._policy import Policy
+
+__all__ = [
+    "ACTIVE",
+    "ANY",
+    "OPEN",
+    "PREVIOUS",
+    "Change",
+    "Context",
+    "Effect",
+    "EffectSpec",
+    "EventData",
+    "EventSpec",
+    "Guard",
+    "GuardSpec",
+    "NoData",
+    "NotificationRule",
+    "PolicySettings",
+    "Recipient",
+    "RejectionSide",
+    "StageKind",
+    "StageSpec",
+]
+
+ANY: Final = "@any"
+"""Source selector: every stage, terminal ones included (for activities such as notes)."""
+OPEN: Final = "@open"
+"""Source selector: every stage that is not terminal."""
+ACTIVE: Final = "@active"
+"""Source selector: every active stage (not paused, not pooled, not terminal)."""
+PREVIOUS: Final = "@previous"
+"""Destination: the stage the application was in before it was put on hold."""
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class StageKind(StrEnum):
+    """What a stage means for the application's life."""
+
+    active = "active"  # the application is moving
+    paused = "paused"  # on hold; it resumes where it left
+    pool = "pool"  # kept warm for later
+    terminal = "terminal"  # the application has ended for its requisition
+
+
+class RejectionSide(StrEnum):
+    """Who ended the application: the company or the candidate."""
+
+    company = "company"
+    candidate = "candidate"
+
+
+class EventData(BaseModel):
+    """Base class of the data an event accepts; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def value(self, name: str, default: Any = None) -> Any:
+        """Return field ``name``, or ``default`` when this event's data has no such field.
+
+        Guards shared by several events use this instead of ``getattr(data, name, None)``:
+        a missing attribute on a Pydantic model costs microseconds, on every event.
+        """
+        return self.__dict__.get(name, default)
+
+
+class NoData(EventData):
+    """The data of an event that takes none."""
+
+
+class PolicySettings(BaseModel):
+    """The numbers a policy runs by. Durations are in business days unless named otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_rounds: int = Field(default=3, ge=1, strict=True)
+    """Interview rounds an application may have, the first included."""
+    hire_threshold: float = Field(default=0.5, ge=-2, le=2)
+    """The mean scorecard score (-2 strong_no .. 2 strong_yes) a debrief needs to recommend."""
+    required_references: int = Field(default=2, ge=0, strict=True)
+    """Completed, satisfactory references an offer needs."""
+    offer_validity_days: int = Field(default=21, ge=1, strict=True)
+    """Calendar days an offer stays valid when ``extend_offer`` names no ``valid_until``.
+
+    21 calendar days (15 business days) covers the published mean decision window of 14.1
+    business days (NACE 2012); a shorter default would expire most offers before the answer.
+    """
+    thank_you_days: int = Field(default=1, ge=0, strict=True)
+    """Business days after each interview round by which the candidate is thanked."""
+    scorecard_days: int = Field(default=1, ge=0, strict=True)
+    """Business days after an interview by which every scorecard is due."""
+    update_cadence_days: int = Field(default=5, ge=1, strict=True)
+    """The longest a waiting candidate goes without an update, in business days."""
+    reference_check_days: int = Field(default=7, ge=1, strict=True)
+    """Business days reference checks may take (the prior's mean share is about 6)."""
+    review_days: int = Field(default=10, ge=1, strict=True)
+    """Business days a slate review may take (the prior's mean share is about 8.5)."""
+    approval_days: int = Field(default=5, ge=1, strict=True)
+    """Business days each approval step may take (the prior's mean share is about 4.8)."""
+    approval_steps: dict[str, int] = Field(
+        default_factory=lambda: {"small": 1, "medium": 1, "large": 2, "enterprise": 3}
+    )
+    """Sequential steps a requisition's approvers are split into, by company size, when the
+    requisition names no ``approval_chain``: larger companies approve in longer chains."""
+    runner_ups: int = Field(default=2, ge=0, strict=True)
+    """Candidates kept warm in the talent pool when a requisition is filled; the rest are
+    rejected (``role_filled``)."""
+    warm_days: int = Field(default=180, ge=1, strict=True)
+    """Calendar days a runner-up stays in the talent pool."""
+    ranking: str = "mean_recommendation"
+    """How a slate is ranked: a name from :data:`hirepipe.slate.RANKINGS`."""
+
+
+@dataclass(slots=True)
+class Context:
+    """What a guard or an effect sees: the application, the event and its data, and time.
+
+    Treat it as read-only. (It is not a frozen dataclass only because a frozen one costs a
+    microsecond more to build, on every event.)
+
+    ``actor`` is ``None`` only when :meth:`hirepipe.Pipeline.blockers` is asked without one.
+    """
+
+    application: Application
+    requisition: Requisition | None
+    event: str
+    data: EventData
+    actor: str | None
+    reason: str | None
+    now: pendulum.DateTime
+    policy: Policy
+
+    @property
+    def settings(self) -> PolicySettings:
+        """The policy's settings."""
+        return self.policy.settings
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What an effect changes: replaced fields and derived facts for the record."""
+
+    application: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    record_data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    requisition: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+Guard = Callable[[Context], Iterable[Blocker]]
+"""A guard yields one Blocker per reason the event cannot fire, and nothing when it can."""
+Effect = Callable[[Context], Change]
+"""An effect returns the change an event makes; it must not mutate anything."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardSpec:
+    """A named guard and what it checks, for diagrams and error messages.
+
+    ``checks`` names the stage whose work the guard checks (``references_ready`` checks the
+    ``references`` stage); :meth:`Policy.without_stage` drops such guards with their stage.
+    """
+
+    name: str
+    check: Guard
+    description: str = ""
+    checks: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        check: Guard,
+        *,
+        name: str | None = None,
+        description: str = "",
+        checks: str | None = None,
+    ) -> GuardSpec:
+        """Wrap a function: named by ``name`` or its ``__name__``, described by its docstring.
+
+        Raises ``ValueError`` for a lambda without a name: a policy writes guards by name.
+        """
+        label = name or getattr(check, "__name__", "")
+        if not label or label == "<lambda>":
+            raise ValueError("name the guard: a lambda has no name to write in a policy")
+        summary = description or (check.__doc__ or "").strip().split("\n")[0]
+        return cls(label, check, summary, checks)
+
+
+@dataclass(frozen=True, slots=True)
+class EffectSpec:
+    """A named effect and the data model its event accepts.
+
+    The engine validates every field an effect changes, unless the effect is ``trusted``
+    to build validated values itself (the standard effects are, and are tested for it).
+    """
+
+    name: str
+    apply: Effect
+    data: type[EventData] = NoData
+    trusted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpec:
+    """A stage of the lifecycle."""
+
+    name: str
+    kind: StageKind = StageKind.active
+    description: str = ""
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the application has ended for its requisition in this stage."""
+        return self.kind is StageKind.terminal
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """An event: where it may fire from, where it leads, what guards it and what it changes.
+
+    ``sources`` holds stage names or the selectors :data:`ANY`, :data:`OPEN` and
+    :data:`ACTIVE`. ``dest`` is a stage name, :data:`PREVIOUS` (back to where a hold began), or
+    ``None`` for an activity, which changes no stage but is recorded. ``retarget`` lets the
+    event move the application to the requisition passed with it (``reactivate``).
+    """
+
+    name: str
+    sources: tuple[str, ...]
+    dest: str | None
+    guards: tuple[GuardSpec, ...] = ()
+    effect: EffectSpec | None = None
+    description: str = ""
+    retarget: bool = False
+
+    @property
+    def is_activity(self) -> bool:
+        """Whether the event changes no stage."""
+        return self.dest is None
+
+    @property
+    def data_model(self) -> type[EventData]:
+        """The model that validates the event's data."""
+        return self.effect.data if self.effect is not None else NoData
+
+
+class Recipient(StrEnum):
+    """Who a notification goes to, by role; the notify layer resolves roles to addresses."""
+
+    candidate = "candidate"
+    hiring_manager = "hiring_manager"
+    recruiter = "recruiter"
+    approvers = "approvers"
+    interviewers = "interviewers"
+    referees = "referees"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRule:
+    """When a notification is due, to whom, and with which template.
+
+    A rule fires on any of ``events`` (activities included), on entering any of ``stages``,
+    or when the service-level deadline of kind ``deadline`` falls due; the notification is due
+    ``delay_days`` business days later (0: at once). ``template`` names a template of the
+    notify layer.
+    """
+
+    name: str
+    template: str
+    to: Recipient
+    events: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    deadline: str | None = None
+    delay_days: int = 0
+    description: str = ""

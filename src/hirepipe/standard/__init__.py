@@ -1,0 +1,60 @@
+"""The standard post-interview lifecycle of the design: stages, events, guards, effects, rules.
+
+::
+
+    from hirepipe.standard import standard_policy
+
+    policy = standard_policy()
+    policy.events["extend_offer"].data_model  # OfferData: what the event accepts
+
+The only package that names a standard stage. The data models say what each standard event
+accepts as keyword data in :meth:`hirepipe.Pipeline.fire`.
+"""
+
+from hirepipe.standard._data import ApprovalData as ApprovalData
+from hirepipe.standard._data import ApproveData as ApproveData
+from hirepipe.standard._data import CounterData as CounterData
+from hirepipe.standard._data import HeldData as HeldData
+from hirepipe.standard._data import KeepWarmData as KeepWarmData
+from hirepipe.standard._data import NextRoundData as NextRoundData
+from hirepipe.standard._data import NoteData as NoteData
+from hirepipe.standard._data import OfferData as OfferData
+from hirepipe.standard._data import RefereeData as RefereeData
+from hirepipe.standard._data import ReferenceData as ReferenceData
+from hirepipe.standard._data import ReferenceResultData as ReferenceResultData
+from hirepipe.standard._data import RejectData as RejectData
+from hirepipe.standard._data import RetargetData as RetargetData
+from hirepipe.standard._data import SalaryData as SalaryData
+from hirepipe.standard._data import ScorecardData as ScorecardData
+from hirepipe.standard._data import SubstitutionData as SubstitutionData
+from hirepipe.standard._effects import STANDARD_EFFECTS as STANDARD_EFFECTS
+from hirepipe.standard._guards import STANDARD_GUARDS as STANDARD_GUARDS
+from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS as STANDARD_NOTIFICATIONS
+from hirepipe.standard._policy import STANDARD_REJECTION_REASONS as STANDARD_REJECTION_REASONS
+from hirepipe.standard._policy import standard_policy as standard_policy
+from hirepipe.standard._policy import standard_registry as standard_registry
+
+__all__ = [
+    "STANDARD_EFFECTS",
+    "STANDARD_GUARDS",
+    "STANDARD_NOTIFICATIONS",
+    "STANDARD_REJECTION_REASONS",
+    "ApprovalData",
+    "ApproveData",
+    "CounterData",
+    "HeldData",
+    "KeepWarmData",
+    "NextRoundData",
+    "NoteData",
+    "OfferData",
+    "RefereeData",
+    "ReferenceData",
+    "ReferenceResultData",
+    "RejectData",
+    "RetargetData",
+    "SalaryData",
+    "ScorecardData",
+    "SubstitutionData",
+    "standard_policy",
+    "standard_registry",
+]

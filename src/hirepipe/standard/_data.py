@@ -1,0 +1,167 @@
+"""What each standard event accepts: the data models of :meth:`hirepipe.Pipeline.fire`'s keywords.
+
+``standard_policy().events["extend_offer"].data_model`` is :class:`OfferData`; unknown keys
+are refused, and every field is validated before any guard runs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, StrictBool
+
+from hirepipe.models import (
+    Band,
+    Identifier,
+    Money,
+    Recommendation,
+    ReferenceOutcome,
+    ReferenceStatus,
+    RoundNumber,
+    Text,
+    Timestamp,
+)
+from hirepipe.policy import EventData
+
+__all__ = [
+    "ApprovalData",
+    "ApproveData",
+    "CounterData",
+    "HeldData",
+    "KeepWarmData",
+    "NextRoundData",
+    "NoteData",
+    "OfferData",
+    "RefereeData",
+    "ReferenceData",
+    "ReferenceResultData",
+    "RejectData",
+    "RetargetData",
+    "SalaryData",
+    "ScorecardData",
+    "SubstitutionData",
+]
+
+
+class NextRoundData(EventData):
+    """``schedule_next_round``: who interviews in the next round, and when."""
+
+    interviewers: list[Identifier] = Field(default_factory=list)
+    scheduled_at: Timestamp | None = None
+
+
+class HeldData(EventData):
+    """``round_held``: when the round's interview was held (default: now)."""
+
+    held_at: Timestamp | None = None
+
+
+class SalaryData(EventData):
+    """``request_approval``: the salary proposed for approval."""
+
+    salary: Money | None = None
+
+
+class ApproveData(EventData):
+    """``approve``: the salary approved (default: the proposed one) and the band it covers."""
+
+    salary: Money | None = None
+    band: Band | None = None
+
+
+class OfferData(EventData):
+    """``extend_offer`` and ``revise_offer``: the terms (a revision keeps what it omits)."""
+
+    title: Identifier | None = None
+    salary: Money | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    benefits: list[Identifier] = Field(default_factory=list)
+    start_date: date | None = None
+    valid_until: Timestamp | None = None
+    note: Text = ""
+
+
+class CounterData(EventData):
+    """``counter``: what the candidate asked for."""
+
+    salary: Money | None = None
+    note: Text = ""
+
+
+class NoteData(EventData):
+    """``accept``, ``decline``, ``note`` and the candidate's messages: free text."""
+
+    text: Text = ""
+
+
+class RejectData(EventData):
+    """``reject``: feedback, or an explicit offer of feedback on request."""
+
+    feedback: Text | None = None
+    feedback_on_request: StrictBool = False
+
+
+class KeepWarmData(EventData):
+    """``keep_warm``: until when to stay in touch, and the candidate's consent."""
+
+    warm_until: Timestamp | None = None
+    consent: StrictBool | None = None
+
+
+class RetargetData(EventData):
+    """``reactivate``: the requisition the application moves to (filled in by the engine)."""
+
+    requisition_id: Identifier | None = None
+
+
+class ScorecardData(EventData):
+    """``submit_scorecard``: the author (default: the actor) and their verdict."""
+
+    recommendation: Recommendation
+    notes: Text = ""
+    interviewer: Identifier | None = None
+    round: RoundNumber | None = None
+
+
+class ApprovalData(EventData):
+    """``record_approval``: the approver (default: the actor) and their decision."""
+
+    granted: StrictBool
+    approver: Identifier | None = None
+    band: Band | None = None
+    note: Text = ""
+
+
+class ReferenceData(EventData):
+    """``add_reference``: a referee and their consent to be contacted."""
+
+    referee: Identifier
+    contact: Identifier
+    relationship: Text = ""
+    consent: StrictBool = False
+
+
+class RefereeData(EventData):
+    """``contact_reference``: which referee."""
+
+    referee: Identifier
+
+
+class ReferenceResultData(EventData):
+    """``complete_reference``: how the check ended."""
+
+    referee: Identifier
+    status: ReferenceStatus = ReferenceStatus.completed
+    outcome: ReferenceOutcome | None = None
+    notes: Text = ""
+
+
+# -- effects ---------------------------------------------------------------------------------
+
+
+class SubstitutionData(EventData):
+    """``replace_approver``: who is away, who decides instead, in which step (default: all)."""
+
+    absent: Identifier
+    substitute: Identifier
+    step: Identifier | None = None

@@ -1,0 +1,112 @@
+"""Offers: the terms an offer is made on, and the guards on its terms and its validity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from hirepipe.errors import Blocker
+from hirepipe.models import Offer, OfferStatus
+from hirepipe.policy import Context
+from hirepipe.standard._approvals import (
+    approved_band,
+    has_pay_steps,
+    no_band_blocker,
+    pay_outside_blocker,
+    reopened_pay_steps,
+)
+
+__all__ = [
+    "offer_not_expired",
+    "offer_past_valid_until",
+    "offer_terms",
+    "offer_terms_valid",
+]
+
+
+def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the terms an offer starts from, and the ones the event's data gives.
+
+    A first offer starts from the requisition's title and currency, a revision from the
+    current offer's terms; an empty benefits list in the data keeps the benefits as they were.
+    """
+    given = ctx.data.model_dump(exclude_none=True, exclude={"note"})
+    if not given.get("benefits"):
+        given.pop("benefits", None)
+    current = ctx.application.offer
+    base: dict[str, Any] = {}
+    if current is not None:
+        base = current.model_dump(include={"title", "salary", "currency", "benefits", "start_date"})
+    elif ctx.requisition is not None:
+        base = {"title": ctx.requisition.title, "currency": ctx.requisition.budget.currency}
+    return base, given
+
+
+def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
+    """Offer terms complete, inside the approved band, and valid until a future date."""
+    base, given = offer_terms(ctx)
+    terms = {**base, **given}
+    missing = [k for k in ("title", "salary", "currency", "start_date") if k not in terms]
+    if missing:
+        yield Blocker(
+            "offer_terms_missing",
+            f"the offer needs {', '.join(missing)}",
+            {"missing": missing},
+            needs_input=True,
+        )
+        return
+    valid_until = terms.get("valid_until")
+    if valid_until is not None and valid_until <= ctx.now:
+        yield Blocker(
+            "offer_valid_until_past",
+            f"valid_until {valid_until.isoformat()} is not in the future",
+        )
+    band = approved_band(ctx)
+    if band is not None and band.contains(terms["salary"], terms["currency"]):
+        return
+    if band is None:
+        yield no_band_blocker(ctx)
+        return
+    reopened = reopened_pay_steps(ctx, terms["salary"], terms["currency"])
+    if reopened is not None and not reopened and has_pay_steps(ctx):
+        return  # a revision outside the band, approved again by every pay step
+    blocker = pay_outside_blocker(terms["salary"], terms["currency"], band)
+    if reopened:
+        names = [s.step.name for s in reopened]
+        people = [p for s in reopened for p in s.pending]
+        blocker = Blocker(
+            blocker.code,
+            f"{blocker.message}; the pay steps {', '.join(map(repr, names))} must approve it "
+            f"again ({', '.join(people)})",
+            {**blocker.data, "reopened_steps": names, "approvers": people},
+        )
+    yield blocker
+
+
+def _live_offer(ctx: Context) -> Offer | None:
+    offer = ctx.application.offer
+    return offer if offer is not None and offer.status is OfferStatus.extended else None
+
+
+def offer_not_expired(ctx: Context) -> Iterator[Blocker]:
+    """There is a live offer and its valid-until date has not passed."""
+    offer = _live_offer(ctx)
+    if offer is None:
+        yield Blocker("no_live_offer", "there is no extended offer to act on")
+    elif ctx.now > offer.valid_until:
+        yield Blocker(
+            "offer_expired",
+            f"offer version {offer.version} expired at {offer.valid_until.isoformat()}",
+            {"valid_until": offer.valid_until.isoformat(), "version": offer.version},
+        )
+
+
+def offer_past_valid_until(ctx: Context) -> Iterator[Blocker]:
+    """The offer's valid-until date has passed (the deadline sweep fires ``expire``)."""
+    offer = _live_offer(ctx)
+    if offer is not None and ctx.now <= offer.valid_until:
+        yield Blocker(
+            "offer_still_valid",
+            f"offer version {offer.version} is valid until {offer.valid_until.isoformat()}",
+            {"valid_until": offer.valid_until.isoformat()},
+        )

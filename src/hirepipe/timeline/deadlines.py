@@ -1,0 +1,409 @@
+"""Service levels: what an application is owed, by whom, and by when, as plain data.
+
+Deadlines are data, never timers (design decision 7). :class:`ServiceLevels` derives the open
+:class:`Deadline` objects of an application from its own fields and history alone, so a daily
+sweep (:meth:`ServiceLevels.overdue`, :meth:`ServiceLevels.due`) finds the same deadlines after
+any restart, and nothing needs storing or cancelling. Time is always passed in.
+
+Conventions:
+
+- **Business days are the requisition's**: ``BusinessCalendar(requisition.country,
+  time_zone=requisition.time_zone)`` unless ``calendars`` says otherwise.
+- **"N business days after t"** is ``calendar.add_business_days(t, N)``: the same local
+  wall-clock time in the requisition's zone, N business days later. ``t`` counts on its local
+  date there (an interview at 23:30 in Los Angeles counts on its Los Angeles date). A ``t`` that
+  is not on a business day counts from the next business day at the same time (the calendar's
+  roll forward): with a one-day thank-you, Friday 16:00 is due Monday 16:00, and Saturday 10:00
+  is due Tuesday 10:00. Like every hirepipe timestamp, ``due`` and ``since`` are held at a
+  fixed UTC offset (:func:`hirepipe.models.as_instant`): the requisition zone's offset at that
+  instant, so they read as the requisition's local time.
+- **Contact with the candidate** is any history record whose event is in ``contact_events``
+  (default :data:`CANDIDATE_CONTACT_EVENTS`). A contact at or after an interview was held meets
+  that round's thank-you; the latest contact (or interview, or the application's creation)
+  starts the update cadence afresh. The communications layer meets deadlines by recording
+  events with these names; a policy with other names passes its own set.
+- **A stage's clock starts** at the latest transition into the current stage (a ``resume``
+  restarts it), or at the application's creation for the initial stage.
+- **Terminal stages owe nothing.** The talent pool owes only its warm-until date.
+- **Overdue** means ``due < now``, strictly.
+
+Stage rules follow the standard policy's stage names (``interviewed``, ``debrief``, ``review``,
+``approval``, ``references``, ``negotiation``); a policy without those stages gets none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import pendulum
+from pydantic import BaseModel, ConfigDict
+
+from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
+from hirepipe.models import Application, Identifier, OfferStatus, Requisition, Timestamp
+from hirepipe.policy import Policy, PolicySettings, StageKind
+from hirepipe.standard._approvals import approval_round, chain_state, current_step
+from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
+
+__all__ = ["CANDIDATE_CONTACT_EVENTS", "CalendarFor", "Deadline", "DeadlineKind", "ServiceLevels"]
+
+CANDIDATE_CONTACT_EVENTS: frozenset[str] = frozenset(
+    {
+        # written by the communications layer when a message goes out
+        "thank_you_sent",
+        "status_update",
+        # standard-policy events the candidate is told of as they happen
+        "schedule_next_round",  # invited to another round
+        "send_reference_notice",  # told before any referee is contacted
+        "extend_offer",
+        "revise_offer",
+        "keep_warm",  # needs the candidate's consent, so they were asked
+        "reject",
+    }
+)
+"""History events that mean the company told the candidate something."""
+
+_SCORECARD_STAGES = frozenset({"interviewed", "debrief"})
+_CADENCE_KINDS = frozenset({StageKind.active, StageKind.paused})
+
+
+class DeadlineKind(StrEnum):
+    """What a deadline is for; the values are stable codes to match on and store."""
+
+    thank_you = "thank_you"  # thank the candidate for an interview round
+    candidate_update = "candidate_update"  # tell the candidate where things stand
+    scorecards = "scorecards"  # interviewers submit their scorecards for the round
+    review = "review"  # decide: another round, approval, the pool or a rejection
+    approval = "approval"  # approvers decide on the offer
+    references = "references"  # finish the reference checks
+    offer_expiry = "offer_expiry"  # the live offer lapses
+    warm_until = "warm_until"  # the talent-pool period ends
+
+
+# stage: the deadline its entry starts, the setting that sizes it, and what is owed
+_STAGE_LEVELS: dict[str, tuple[DeadlineKind, Callable[[PolicySettings], int], str]] = {
+    "review": (
+        DeadlineKind.review,
+        lambda settings: settings.review_days,
+        "decide on {name}: another round, approval, the talent pool or a rejection",
+    ),
+    "approval": (
+        DeadlineKind.approval,
+        lambda settings: settings.approval_days,
+        "approve or refuse an offer to {name}",
+    ),
+    "references": (
+        DeadlineKind.references,
+        lambda settings: settings.reference_check_days,
+        "finish the reference checks of {name}",
+    ),
+}
+
+
+class Deadline(BaseModel):
+    """One thing owed on an application, by whom, and by when.
+
+    ``since`` is the instant the deadline counts from (the interview held, the stage entered,
+    the last contact, the offer extended); ``due`` is when it is owed. Both read as the
+    requisition's local time (held at that zone's UTC offset). ``owed_by`` names people (the
+    hiring manager, interviewers, approvers) or, for an offer's answer, the candidate's id.
+    ``stage`` is the application's stage when the deadline was derived. Frozen, and exact
+    through JSON.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    application_id: Identifier
+    requisition_id: Identifier
+    kind: DeadlineKind
+    due: Timestamp
+    since: Timestamp
+    owed_by: tuple[Identifier, ...]
+    stage: Identifier
+    description: str
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Whether the deadline has passed at ``now`` (strictly before it)."""
+        return self.due < now
+
+
+CalendarFor = Callable[[Requisition], BusinessCalendar]
+"""Returns the business-day calendar of a requisition."""
+
+
+class ServiceLevels:
+    """Derives the service-level deadlines of applications under ``policy``.
+
+    ``calendars`` returns the business-day calendar of a requisition; by default one
+    ``BusinessCalendar(country, time_zone=...)`` per country and zone, built once and kept.
+    ``contact_events`` names the history events that count as contact with the candidate.
+    The number of business days each deadline allows comes from the policy's settings.
+    """
+
+    __slots__ = ("_calendars", "contact_events", "policy")
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        calendars: CalendarFor | None = None,
+        contact_events: Iterable[str] = CANDIDATE_CONTACT_EVENTS,
+    ) -> None:
+        self.policy = policy
+        self.contact_events = frozenset(contact_events)
+        self._calendars = calendars
+
+    def calendar(self, requisition: Requisition) -> BusinessCalendar:
+        """Return the business-day calendar deadlines of ``requisition`` are counted in."""
+        if self._calendars is not None:
+            return self._calendars(requisition)
+        return calendar_for(requisition)
+
+    def deadlines(self, application: Application, requisition: Requisition) -> list[Deadline]:
+        """Return the open deadlines of ``application``, soonest first.
+
+        Met deadlines are left out; overdue ones are included (see :meth:`overdue`). Raises
+        :class:`~hirepipe.errors.RequisitionMismatch` if ``requisition`` is not the
+        application's, and :class:`~hirepipe.errors.PolicyError` if the policy does not define
+        the application's stage.
+        """
+        if requisition.id != application.requisition_id:
+            raise RequisitionMismatch(
+                application_id=application.id,
+                expected=application.requisition_id,
+                given=requisition.id,
+            )
+        spec = self.policy.stages.get(application.stage)
+        if spec is None:
+            problem = (
+                f"application {application.id!r} is in stage {application.stage!r}, which "
+                f"{self.policy.label} does not define; pass the policy it runs under"
+            )
+            raise PolicyError([PolicyProblem("stages", problem)])
+        if spec.terminal:
+            return []
+        derive = _Derivation(self, application, requisition)
+        found = derive.thank_yous()
+        if spec.kind in _CADENCE_KINDS:
+            found.append(derive.update())
+        found += derive.stage_deadlines(spec.kind)
+        return sorted(found, key=_order)
+
+    def due(
+        self,
+        applications: Iterable[Application],
+        requisitions: Mapping[str, Requisition] | Iterable[Requisition],
+        now: datetime,
+        *,
+        within: timedelta = timedelta(0),
+    ) -> list[Deadline]:
+        """Return every open deadline due before ``now + within``, soonest first.
+
+        ``requisitions`` maps ids to requisitions, or lists them; every application's
+        requisition must be among them (else :class:`~hirepipe.errors.RequisitionMismatch`).
+        ``within`` looks ahead (``timedelta(days=1)`` for a daily sweep's warnings). Raises
+        :class:`~hirepipe.errors.CalendarError` for a naive ``now``.
+        """
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise CalendarError(
+                f"naive now {now.isoformat()}: pass an aware datetime, e.g. clock.now()"
+            )
+        by_id = (
+            requisitions
+            if isinstance(requisitions, Mapping)
+            else {requisition.id: requisition for requisition in requisitions}
+        )
+        horizon = now + within
+        found: list[Deadline] = []
+        for application in applications:
+            requisition = by_id.get(application.requisition_id)
+            if requisition is None:
+                raise RequisitionMismatch(
+                    application_id=application.id,
+                    expected=application.requisition_id,
+                    given="<not passed>",
+                )
+            found += (d for d in self.deadlines(application, requisition) if d.due < horizon)
+        return sorted(found, key=_order)
+
+    def overdue(
+        self,
+        applications: Iterable[Application],
+        requisitions: Mapping[str, Requisition] | Iterable[Requisition],
+        now: datetime,
+    ) -> list[Deadline]:
+        """Return every open deadline whose due time is before ``now``, soonest first.
+
+        The same as :meth:`due` with no look-ahead; it raises what :meth:`due` raises.
+        """
+        return self.due(applications, requisitions, now)
+
+    def __repr__(self) -> str:
+        return f"ServiceLevels({self.policy!r})"
+
+
+def _order(deadline: Deadline) -> tuple[pendulum.DateTime, str, str]:
+    return (deadline.due, deadline.application_id, deadline.kind.value)
+
+
+class _Derivation:
+    """The deadlines of one application, computed from its data in one pass over history."""
+
+    __slots__ = ("app", "calendar", "contacts", "levels", "manager", "requisition", "zone")
+
+    def __init__(
+        self, levels: ServiceLevels, application: Application, requisition: Requisition
+    ) -> None:
+        self.levels = levels
+        self.app = application
+        self.requisition = requisition
+        self.calendar = levels.calendar(requisition)
+        self.zone = requisition.time_zone
+        self.manager = (requisition.hiring_manager,)
+        self.contacts = [r.at for r in application.history if r.event in levels.contact_events]
+
+    def after(self, since: pendulum.DateTime, business_days: int) -> pendulum.DateTime:
+        return self.calendar.add_business_days(since, business_days)
+
+    def make(
+        self,
+        kind: DeadlineKind,
+        since: pendulum.DateTime,
+        due: pendulum.DateTime,
+        owed_by: tuple[str, ...],
+        description: str,
+    ) -> Deadline:
+        # read in the requisition's zone (a custom calendar may answer in another one);
+        # Timestamp then holds that local time at its UTC offset
+        return Deadline(
+            application_id=self.app.id,
+            requisition_id=self.requisition.id,
+            kind=kind,
+            due=due.in_timezone(self.zone),
+            since=since.in_timezone(self.zone),
+            owed_by=owed_by,
+            stage=self.app.stage,
+            description=description,
+        )
+
+    def thank_yous(self) -> list[Deadline]:
+        days = self.levels.policy.settings.thank_you_days
+        found = []
+        for interview in self.app.interviews:
+            held = interview.held_at
+            if held is None or any(at >= held for at in self.contacts):
+                continue
+            found.append(
+                self.make(
+                    DeadlineKind.thank_you,
+                    held,
+                    self.after(held, days),
+                    self.manager,
+                    f"thank {self.app.candidate.name} for the round {interview.round} interview",
+                )
+            )
+        return found
+
+    def update(self) -> Deadline:
+        # the candidate last heard from us at the latest contact, interview or application
+        heard = max(
+            [
+                self.app.created_at,
+                *self.contacts,
+                *(i.held_at for i in self.app.interviews if i.held_at is not None),
+            ]
+        )
+        return self.make(
+            DeadlineKind.candidate_update,
+            heard,
+            self.after(heard, self.levels.policy.settings.update_cadence_days),
+            self.manager,
+            f"tell {self.app.candidate.name} where the application stands",
+        )
+
+    def approval_step(
+        self, entered: pendulum.DateTime, allowed: int
+    ) -> tuple[pendulum.DateTime, int, tuple[str, ...]]:
+        """When the open approval step opened, its business days, and who owes it.
+
+        A step opens when the step before it is granted; once the whole chain is granted,
+        the hiring manager owes the ``approve`` event.
+        """
+        settings = self.levels.policy.settings
+        round_start = approval_round(self.app) or entered
+        states = chain_state(self.app, self.requisition, settings, since=round_start)
+        current = current_step(states)
+        if current is None:
+            return entered, allowed, self.manager
+        earlier = {p for s in states[: states.index(current)] for p in s.approvers}
+        grants = [
+            a.decided_at
+            for a in self.app.approvals
+            if a.granted and a.approver in earlier and a.decided_at >= round_start
+        ]
+        opened = max([entered, *grants])
+        return opened, current.step.due_days or allowed, current.pending or self.manager
+
+    def entered(self) -> pendulum.DateTime:
+        for record in reversed(self.app.history):
+            if record.kind == "transition" and record.to_stage == self.app.stage:
+                return record.at
+        return self.app.created_at
+
+    def stage_deadlines(self, kind: StageKind) -> list[Deadline]:
+        app, stage, name = self.app, self.app.stage, self.app.candidate.name
+        found = self.scorecards() if stage in _SCORECARD_STAGES else []
+        if stage in _STAGE_LEVELS:
+            code, days, text = _STAGE_LEVELS[stage]
+            since = self.entered()
+            owed_by: tuple[str, ...] = self.manager
+            allowed = days(self.levels.policy.settings)
+            if code is DeadlineKind.approval:
+                since, allowed, owed_by = self.approval_step(since, allowed)
+            found.append(
+                self.make(code, since, self.after(since, allowed), owed_by, text.format(name=name))
+            )
+        offer = app.offer
+        if offer is not None and offer.status is OfferStatus.extended:
+            # an offer out waits on the candidate; after a counter, on the company's revision
+            negotiating = stage == "negotiation"
+            found.append(
+                self.make(
+                    DeadlineKind.offer_expiry,
+                    offer.extended_at,
+                    offer.valid_until,
+                    self.manager if negotiating else (app.candidate.id,),
+                    f"offer version {offer.version} to {name} lapses; "
+                    + ("revise it before then" if negotiating else "an answer is due"),
+                )
+            )
+        if kind is StageKind.pool and app.warm_until is not None:
+            found.append(
+                self.make(
+                    DeadlineKind.warm_until,
+                    self.entered(),
+                    app.warm_until,
+                    self.manager,
+                    f"reactivate {name} or let the talent-pool period end",
+                )
+            )
+        return found
+
+    def scorecards(self) -> list[Deadline]:
+        interview = self.app.interview()
+        if interview is None or interview.held_at is None:
+            return []
+        submitted = {card.interviewer for card in self.app.scorecards_for(interview.round)}
+        missing = tuple(p for p in interview.interviewers if p not in submitted)
+        if not missing:
+            return []
+        return [
+            self.make(
+                DeadlineKind.scorecards,
+                interview.held_at,
+                self.after(interview.held_at, self.levels.policy.settings.scorecard_days),
+                missing,
+                f"submit scorecards for round {interview.round} of {self.app.candidate.name}",
+            )
+        ]
