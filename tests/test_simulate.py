@@ -156,7 +156,8 @@ class TestDeterminism:
         if start not in multiprocessing.get_all_start_methods():
             pytest.skip(f"no {start} on this platform")
         monkeypatch.setattr(
-            "hirepipe.simulate._simulate._process_context", lambda: multiprocessing.get_context(start)
+            "hirepipe.simulate._simulate._process_context",
+            lambda: multiprocessing.get_context(start),
         )
         one = simulate(None, self.SCENARIO, runs=40, seed=5, workers=1)
         done: list[int] = []
@@ -505,7 +506,8 @@ class TestErrors:
 
         monkeypatch.setattr("hirepipe.simulate._simulate._start_worker", fails)
         monkeypatch.setattr(
-            "hirepipe.simulate._simulate._process_context", lambda: multiprocessing.get_context("fork")
+            "hirepipe.simulate._simulate._process_context",
+            lambda: multiprocessing.get_context("fork"),
         )
         if "fork" not in multiprocessing.get_all_start_methods():
             pytest.skip("no fork on this platform")
