@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench format clean
+.PHONY: demo test quick lint typecheck pytest bench format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ pytest: $(STAMP)
 	$(BIN)/coverage report
 
 test: lint typecheck pytest
+
+# the edit-test loop: everything but the tests marked slow, no coverage
+quick: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # -P: do not put benchmarks/ first on sys.path (benchmarks/calendar.py would shadow the stdlib).
 bench: $(STAMP)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
+from datetime import date
 
 import pytest
 from pydantic import ValidationError
 
 from hirepipe import (
+    CalendarError,
     Change,
     ConcurrentUpdate,
     EventSpec,
@@ -24,7 +27,14 @@ from hirepipe import (
     standard_policy,
 )
 from hirepipe.policy import EffectSpec
-from hirepipe.testing import RecordingHook, make_application, make_candidate, make_requisition
+from hirepipe.testing import (
+    FakeClock,
+    RecordingHook,
+    make_application,
+    make_candidate,
+    make_requisition,
+)
+from tests.conftest import START
 
 
 class TestErrors:
@@ -328,7 +338,6 @@ class TestCustomEffects:
 
     def test_untrusted_effect_is_validated_and_recorded_as_json(self, clock, requisition):
         """A policy's own effect has its changes validated and its derived facts JSON-ified."""
-        from datetime import date
         from decimal import Decimal
 
         def go(ctx):
@@ -378,3 +387,101 @@ class TestDiagrams:
         mermaid = policy.to_mermaid()
         assert 1 == mermaid.count("--> rejected: reject")
         assert "on_hold --> previous_stage: resume [reason_given]" in mermaid
+
+
+class TestPipelineContract:
+    def test_retried_hook_sees_the_application_as_the_event_left_it(self, clock, requisition):
+        """A failed hook is retried with the state right after its event, not a later one."""
+        seen: list[str] = []
+
+        def fragile(fired: Fired) -> None:
+            if fired.record.event == "start_debrief" and not seen:
+                seen.append("failed")
+                raise ConnectionError("down")
+            seen.append(fired.application.stage)
+
+        pipeline = Pipeline(standard_policy(), clock=clock, hooks=[fragile])
+        application = make_application(pipeline, requisition)
+        pipeline.fire(application, "start_debrief", actor="m")
+        pipeline.fire(application, "withdraw", actor="cand-1")
+        assert 0 == pipeline.retry_failed_hooks()
+        assert ["failed", "withdrawn", "debrief"] == seen
+
+    def test_two_accepts_on_one_headcount(self, clock):
+        """Two threads accepting the last headcount at once: one is hired, one is told."""
+        barrier = threading.Barrier(2, timeout=5)
+
+        def together(ctx):
+            """Both guards pass before either commits."""
+            barrier.wait()
+            yield from ()
+
+        policy = standard_policy().with_guard("accept", together)
+        pipeline = Pipeline(policy, clock=clock)
+        requisition = make_requisition(headcount=2)
+        first = make_application(pipeline, requisition, stage="offer")
+        second = make_application(pipeline, requisition, stage="offer", candidate=make_candidate(2))
+        requisition.headcount = 1
+        outcomes: list[object] = []
+
+        def accept(application):
+            try:
+                pipeline.fire(application, "accept", actor="c", requisition=requisition)
+                outcomes.append("hired")
+            except ConcurrentUpdate as error:
+                outcomes.append(type(error).__name__)
+
+        threads = [threading.Thread(target=accept, args=(a,)) for a in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert ["ConcurrentUpdate", "hired"] == sorted(outcomes)
+        assert (1, 1) == (requisition.filled, [first.stage, second.stage].count("hired"))
+
+    def test_actor_is_stored_stripped(self, pipeline, requisition):
+        """An actor with surrounding spaces is recorded as validated, and round-trips."""
+        application = make_application(pipeline, requisition)
+        record = pipeline.fire(application, "note", actor="  maria ", text="hi")
+        assert "maria" == record.actor
+        assert application == type(application).model_validate_json(application.model_dump_json())
+
+    def test_event_must_be_a_name(self, pipeline, requisition):
+        """An event that is not a string is refused as unknown."""
+        application = make_application(pipeline, requisition)
+        with pytest.raises(TransitionNotAllowed):
+            pipeline.fire(application, ["note"], actor="m")  # type: ignore[arg-type]
+
+    def test_naive_clock_is_a_calendar_error(self, requisition):
+        """A clock that returns naive datetimes is refused with a hirepipe error."""
+
+        class Naive:
+            def now(self):
+                return dt.datetime(2025, 1, 6, 9)
+
+        pipeline = Pipeline(standard_policy(), clock=FakeClock(START))
+        application = make_application(pipeline, requisition)
+        pipeline.clock = Naive()
+        with pytest.raises(CalendarError, match="no time zone"):
+            pipeline.fire(application, "start_debrief", actor="m")
+        assert 0 == application.version
+
+    def test_requisition_change_needs_the_requisition(self, clock):
+        """An effect that changes the requisition refuses to apply without one."""
+
+        def fill(ctx):
+            return Change(requisition={"filled": 1})
+
+        policy = Policy(
+            name="p",
+            version="1",
+            initial="a",
+            stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+            events=[EventSpec("go", ("a",), "b", effect=EffectSpec("fill", fill))],
+        )
+        pipeline = Pipeline(policy, clock=clock)
+        application = pipeline.new_application(make_candidate(), make_requisition())
+        with pytest.raises(GuardRejected) as caught:
+            pipeline.fire(application, "go", actor="m")
+        assert ("requisition_required",) == caught.value.codes
+        assert "a" == application.stage

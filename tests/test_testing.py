@@ -1,14 +1,106 @@
-"""The test kit: a fake clock, a recording hook and factories for the standard policy."""
+"""The test kit: clocks, factories, walks, event-sequence strategies, the pytest plugin."""
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from pathlib import Path as FilePath
 
 import pendulum
 import pytest
+from hypothesis import given, settings
 
-from hirepipe import SystemClock
-from hirepipe.testing import FakeClock, make_application
+from hirepipe import GuardRejected, Pipeline, Policy, SystemClock, standard_policy
+from hirepipe.policy import Path, paths
+from hirepipe.testing import FakeClock, event_sequences, make_application, make_requisition, walk
+from hirepipe.timeline.calendar import BusinessCalendar
+from tests.conftest import START
+
+EXAMPLES = FilePath(__file__).resolve().parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))
+import custom_policy  # noqa: E402  (the example, tested with the kit as a company would)
+
+STANDARD = standard_policy()
+
+
+class TestCustomPolicyExample:
+    """The example company policy, proved with the kit as a company would in its own suite."""
+
+    def test_file_and_code_agree(self):
+        """examples/policy.toml is exactly acme_policy()."""
+        loaded = Policy.from_file(EXAMPLES / "policy.toml", registry=custom_policy.registry)
+        assert custom_policy.acme_policy() == loaded
+
+    @pytest.mark.parametrize(
+        "make", [custom_policy.acme_policy, custom_policy.intern_policy], ids=["acme", "interns"]
+    )
+    def test_every_path_reachable(self, make):
+        """Every path of Acme's policies walks to its end with Acme's recipes."""
+        policy = make()
+        for path in paths(policy):
+            pipeline = Pipeline(policy, clock=FakeClock(START))
+            application = walk(pipeline, make_requisition(), path, recipes=custom_policy.RECIPES)
+            assert path.end == application.stage
+
+    def test_assessment_guard(self):
+        """The assessment must be graded 60 or more before the candidate moves on."""
+        pipeline = Pipeline(custom_policy.acme_policy(), clock=FakeClock(START))
+        path = paths(pipeline.policy, to="hired")[0]
+        application = walk(pipeline, make_requisition(), Path(path.events[:2], path.stages[:3]))
+        assert "assessment" == application.stage
+        pipeline.fire(application, "grade_assessment", actor="maria", score=40)
+        with pytest.raises(GuardRejected) as caught:
+            pipeline.fire(application, "pass_assessment", actor="maria")
+        assert ("assessment_failed",) == caught.value.codes
+
+    def test_interns_skip_references(self):
+        """Interns are hired without the references stage."""
+        (hired,) = paths(custom_policy.intern_policy(), to="hired")
+        assert "references" not in hired.stages
+
+
+class TestStrategies:
+    @settings(max_examples=100, deadline=None)
+    @given(event_sequences(STANDARD, max_size=15))
+    def test_sequences_follow_the_graph(self, events):
+        """Every drawn sequence fires events defined from the stage reached."""
+        stage, held = STANDARD.initial, None
+        for event in events:
+            assert event in STANDARD.events_from(stage)
+            dest = STANDARD.events[event].dest
+            if event == "hold":
+                held = stage
+            stage = held if dest == "@previous" else dest
+
+    def test_business_day_clock(self):
+        """A fake clock with a calendar moves in business days (over a weekend here)."""
+        import pendulum
+
+        clock = FakeClock(
+            pendulum.datetime(2025, 1, 3, 16, tz="America/New_York"),
+            calendar=BusinessCalendar("US", time_zone="America/New_York"),
+        )
+        assert "2025-01-07T16:00:00-05:00" == clock.advance_business_days(2).isoformat()
+        with pytest.raises(ValueError, match="give the FakeClock a calendar"):
+            FakeClock().advance_business_days(1)
+
+
+def test_pytest_plugin_fixtures(pytester):
+    """The installed pytest plugin offers the kit as fixtures to any test suite."""
+    pytester.makepyfile(
+        """
+        def test_kit(hirepipe_pipeline, hirepipe_clock, hirepipe_recorder, hirepipe_requisition):
+            app = hirepipe_pipeline.new_application(
+                __import__("hirepipe.testing").testing.make_candidate(), hirepipe_requisition,
+                interviewers=["alice"],
+            )
+            hirepipe_pipeline.fire(app, "start_debrief", actor="maria")
+            assert hirepipe_recorder.events == ["start_debrief"]
+            assert hirepipe_clock.advance_business_days(1).day == 7
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 class TestClocks:

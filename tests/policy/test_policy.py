@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from hirepipe import PolicyError, PolicySettings, StageKind, StageSpec, standard_policy
-from hirepipe.policy import ACTIVE, ANY, OPEN, PREVIOUS, EventSpec, Policy
+from hirepipe import (
+    Change,
+    EventSpec,
+    Policy,
+    PolicyError,
+    PolicySettings,
+    StageKind,
+    StageSpec,
+    standard_policy,
+)
+from hirepipe.policy import ACTIVE, ANY, OPEN, PREVIOUS, EffectSpec
 
 DESIGN_EVENTS = {
     # event: (sources, destination), from the design document's table
@@ -190,3 +199,24 @@ class TestValidation:
         assert ("a", "wait", "done") == policy.destinations("note")
         assert ("a",) == policy.destinations("back")
         assert policy.is_terminal("done")
+
+
+def test_policies_with_other_effects_differ():
+    """Two policies whose effects differ under one name are not equal."""
+
+    def other_note(ctx):
+        return Change()
+
+    standard = standard_policy()
+    spec = standard.events["note"]
+    changed = standard.with_event(
+        EventSpec(
+            spec.name,
+            spec.sources,
+            spec.dest,
+            effect=EffectSpec("note", other_note, spec.data_model),
+            description=spec.description,
+        )
+    )
+    assert standard.to_dict() == changed.to_dict()
+    assert standard != changed

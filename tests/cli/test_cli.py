@@ -17,7 +17,7 @@ from hirepipe.policy import paths
 from hirepipe.simulate import Scenario, SimulationResult, simulate
 from hirepipe.timeline.estimate import Estimate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--runs", "30", "--candidates", "4", "--seed", "1"]
 
 

@@ -150,6 +150,7 @@ class TestDeterminism:
         assert first == again
         assert first != other
 
+    @pytest.mark.slow
     @pytest.mark.parametrize("start", ["fork", "spawn"], ids=str)
     def test_two_workers_give_the_json_of_one(self, start, monkeypatch):
         """Runs split over two processes give the result of one process, byte for byte."""
@@ -178,6 +179,7 @@ class TestDeterminism:
             release.set()
             other.join()
 
+    @pytest.mark.slow
     def test_another_process_gives_the_same_json(self, tmp_path):
         """A fresh interpreter (another hash seed) computes the same JSON."""
         script = textwrap.dedent(
@@ -215,6 +217,7 @@ class TestDeterminism:
         assert 120 == sum(done)
 
 
+@pytest.mark.slow
 class TestCalibration:
     @pytest.mark.parametrize(
         ("industry", "published"),

@@ -553,6 +553,7 @@ class TestArrays:
         )
 
 
+@pytest.mark.slow
 class TestProperties:
     @settings(max_examples=2500, deadline=None)
     @given(key=countries, day=dates, n=steps)

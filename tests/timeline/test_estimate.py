@@ -717,6 +717,7 @@ class TestFit:
         "offer": 9.0,
     }
 
+    @pytest.mark.slow
     def test_recovers_stage_means_from_2000_histories(self, estimator):
         """Fitting 2,000 synthetic histories recovers every stage's mean within 10%."""
         fitted, report = estimator.fit(synthetic_histories(self.MEANS, 2_000, seed=4))
@@ -727,6 +728,7 @@ class TestFit:
         assert dict.fromkeys(self.MEANS, 2_000) == observed
         assert ("next_round", "negotiation") == report.fallbacks
 
+    @pytest.mark.slow
     def test_fitted_estimates_are_calibrated(self, estimator):
         """Held-out histories reach the offer by the fitted P80 80% of the time.
 

@@ -22,8 +22,8 @@ from hirepipe.notify import (
     deliver,
 )
 from hirepipe.store import StoreOutbox
-from tests import store_helpers
-from tests.store_helpers import LATER, START, World
+from tests.store import helpers as store_helpers
+from tests.store.helpers import LATER, START, World
 
 database = store_helpers.database  # the fixture: SQLite and PostgreSQL
 

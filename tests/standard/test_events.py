@@ -691,3 +691,56 @@ def test_offer_record_keeps_what_the_data_did_not_say(pipeline, requisition):
         record.data["start_date"],
     )
     assert application.offer.valid_until.isoformat() == record.data["valid_until"]
+
+
+class TestReferences:
+    def test_completion_needs_notice_and_contact(self, pipeline, requisition):
+        """A reference is completed only after the notice and the contact."""
+        application = make_application(pipeline, requisition, stage="references")
+        pipeline.fire(application, "add_reference", actor="m", referee="r", contact="x")
+        with pytest.raises(GuardRejected) as caught:
+            pipeline.fire(
+                application, "complete_reference", actor="m", referee="r", outcome="satisfactory"
+            )
+        assert ("reference_notice_missing", "referee_not_contacted") == caught.value.codes
+
+
+class TestRetargeting:
+    def test_approvals_do_not_follow_to_another_requisition(self, pipeline, requisition):
+        """Reactivated for another requisition, a candidate needs its own approvals and band."""
+        application = make_application(pipeline, requisition, stage="declined")
+        pipeline.fire(
+            application, "keep_warm", actor="m", warm_until=application.created_at.add(months=3)
+        )
+        cheaper = make_requisition(
+            id="req-2", budget={"minimum": 40_000, "maximum": 50_000, "currency": "USD"}
+        )
+        pipeline.fire(application, "reactivate", actor="m", requisition=cheaper)
+        assert ((), None, None) == (
+            application.approvals,
+            application.approved_band,
+            application.proposed_salary,
+        )
+        pipeline.fire(
+            application, "request_approval", actor="m", requisition=cheaper, salary=45_000
+        )
+        codes = [b.code for b in pipeline.blockers(application, "approve", requisition=cheaper)]
+        assert ["approvals_missing"] == codes
+
+    def test_hold_and_resume_keep_the_approval_round(self, pipeline, clock, requisition):
+        """Approvals given before a hold still count after the resume, in guard and deadline."""
+        from hirepipe.timeline.deadlines import DeadlineKind, ServiceLevels
+
+        application = make_application(pipeline, requisition, stage="approval")
+        pipeline.fire(
+            application, "record_approval", actor="cfo", requisition=requisition, granted=True
+        )
+        pipeline.fire(application, "hold", actor="m", reason="freeze")
+        clock.advance(days=1)
+        pipeline.fire(application, "resume", actor="m", reason="thaw")
+        assert [] == pipeline.blockers(application, "approve", requisition=requisition)
+        levels = ServiceLevels(pipeline.policy)
+        (deadline,) = [
+            d for d in levels.deadlines(application, requisition) if d.kind is DeadlineKind.approval
+        ]
+        assert ("maria",) == deadline.owed_by

@@ -11,7 +11,7 @@ import pytest
 from hirepipe import HirepipeError
 from hirepipe.notify import NotificationError, TemplateError, Templates
 from hirepipe.notify._templates import format_date, format_datetime, money
-from tests.test_notify import TEMPLATES, World
+from tests.notify.world import TEMPLATES, World
 
 FACTS = {
     "candidate": {"id": "cand-1", "name": "Ada", "email": "ada@example.com"},

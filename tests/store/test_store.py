@@ -47,8 +47,8 @@ from hirepipe.store._replay import LogRow, check_application, fold
 from hirepipe.store._schema import UtcDateTime
 from hirepipe.store._support import Recent
 from hirepipe.testing import FakeClock, RecordingHook, make_candidate, make_requisition
-from tests import store_helpers
-from tests.store_helpers import POLICY, START, Database, World
+from tests.store import helpers as store_helpers
+from tests.store.helpers import POLICY, START, Database, World
 
 database = store_helpers.database  # the fixtures: SQLite and PostgreSQL, PostgreSQL only
 postgres = store_helpers.postgres

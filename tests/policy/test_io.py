@@ -387,6 +387,7 @@ def mutations():
     )
 
 
+@pytest.mark.slow
 class TestFuzz:
     @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(mutations())

@@ -22,8 +22,8 @@ import pytest
 
 from hirepipe.notify import MemorySender, NotificationError, deliver
 from hirepipe.store import CorruptData
-from tests import store_helpers
-from tests.store_helpers import LATER, PAUSES, Database, Outcome, World, child, workload
+from tests.store import helpers as store_helpers
+from tests.store.helpers import LATER, PAUSES, Database, Outcome, World, child, workload
 
 database = store_helpers.database  # the fixture: SQLite and PostgreSQL
 
@@ -76,6 +76,7 @@ def check_outcome(world: World, ids: list[str], outcome: Outcome) -> None:
     assert [] == store.outbox.pending()
 
 
+@pytest.mark.slow
 class TestConcurrency:
     def test_eight_threads(self, database):
         """8 writers and 2 deliverers at once: nothing lost, nothing doubled, no gaps."""
@@ -98,6 +99,7 @@ class TestConcurrency:
         check_outcome(world, ids, outcome)
 
 
+@pytest.mark.slow
 class TestCrashes:
     def test_a_process_killed_inside_fire_leaves_old_or_new(self, database):
         """SIGKILL at each point of store.fire: before COMMIT the old state, after it the new."""

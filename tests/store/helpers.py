@@ -5,7 +5,7 @@ PostgreSQL server comes from ``HIREPIPE_TEST_POSTGRES_URL`` (default: the local 
 trust authentication); each test gets a schema of its own, dropped afterwards. A server that
 does not answer fails the tests, with how to start one: they never skip.
 
-Run as ``python -m tests.store_helpers workload|crash '<json>'``, this module is the child
+Run as ``python -m tests.store.helpers workload|crash '<json>'``, this module is the child
 process of the multi-process and crash tests.
 """
 
@@ -43,7 +43,7 @@ from hirepipe.policy import NotificationRule, Recipient
 from hirepipe.store import Store, StoreOutbox
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get(
     "HIREPIPE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -324,9 +324,9 @@ def workload(
 
 
 def child(mode: str, options: dict[str, Any]) -> subprocess.Popen[str]:
-    """Start ``python -m tests.store_helpers <mode> <options>`` from the repository's root."""
+    """Start ``python -m tests.store.helpers <mode> <options>`` from the repository's root."""
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.store_helpers", mode, json.dumps(options)],
+        [sys.executable, "-m", "tests.store.helpers", mode, json.dumps(options)],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -23,7 +23,7 @@ from hirepipe.notify import (
     Outbox,
     deliver,
 )
-from tests.test_notify import TEMPLATES, World
+from tests.notify.world import TEMPLATES, World
 
 NOW = pendulum.datetime(2025, 1, 6, 9, tz="UTC")
 FACTS = {

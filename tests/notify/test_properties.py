@@ -27,7 +27,7 @@ from hirepipe.notify import (
 )
 from hirepipe.testing import FakeClock, advance, event_sequences, make_candidate, make_requisition
 from tests.conftest import START
-from tests.test_notify import POLICY, TEMPLATES, stub_estimate
+from tests.notify.world import POLICY, TEMPLATES, stub_estimate
 
 CHORES = ("retry", "deliver", "tick", "sweep", "inquiry", "thanks")
 ATTEMPTS = 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pendulum
@@ -11,11 +12,13 @@ import pytest
 
 from hirepipe import (
     Application,
+    ApprovalStep,
     CalendarError,
     EstimateError,
     Fired,
     Pipeline,
     Requisition,
+    standard_policy,
 )
 from hirepipe.notify import (
     CREATED,
@@ -33,7 +36,7 @@ from hirepipe.notify import (
 from hirepipe.policy import NotificationRule, Recipient
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
-from tests.test_notify import (
+from tests.notify.world import (
     ESTIMATE_TEXT,
     LATEST,
     LIKELY,
@@ -572,3 +575,21 @@ class TestEstimates:
         text = world.render(world.latest(application, "rejection")).text
         assert [(application.id, "req-1")] == seen
         assert "- Platform Engineer\n" in text
+
+
+def test_approval_reminders_reach_chain_approvers():
+    """An overdue step of an approval chain reminds its own approvers."""
+    from hirepipe.notify import Notifier, Outbox
+
+    clock = FakeClock(START)
+    pipeline = Pipeline(standard_policy(), clock=clock)
+    chain = (ApprovalStep(name="finance", approvers=("cfo@example.com",)),)
+    requisition = make_requisition(approvers=[], approval_chain=chain)
+    application = make_application(pipeline, requisition, stage="approval")
+    clock.advance(days=30)
+    notifier = Notifier(Outbox(), pipeline.policy)
+    made = notifier.sweep([application], [requisition], clock.now())
+    reminders = [n for n in made if n.rule == "approval_reminder"]
+    assert ["cfo@example.com"] == [n.to for n in reminders]
+    assert date(2025, 1, 6) == START.date()
+    assert pendulum.DateTime is type(clock.now())

@@ -28,8 +28,8 @@ from hirepipe.notify import (
     sign,
     verify_signature,
 )
-from tests.test_notify import World
-from tests.test_notify_outbox import NOW, note
+from tests.notify.test_outbox import NOW, note
+from tests.notify.world import World
 
 SECRET = "s3cret"
 MESSAGE = Message(subject="Hello", text="Plain text\n", html="<p>HTML</p>\n")
