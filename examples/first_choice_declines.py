@@ -12,7 +12,7 @@ from datetime import date
 
 import pendulum
 
-from hirepipe import Band, Candidate, Pipeline, Requisition, Slate, standard_policy
+from hirepipe import Band, Candidate, Fired, Pipeline, Requisition, Slate, standard_policy
 from hirepipe.testing import FakeClock
 
 VERDICTS = {"Ada": "strong_yes", "Grace": "yes", "Linus": "no"}
@@ -51,6 +51,13 @@ def offer(slate: Slate, application_id: str, clock: FakeClock) -> None:
     )
 
 
+def show(fired: Fired) -> None:
+    """Print whose record it is, the event and where it led."""
+    record = fired.record
+    name = fired.application.candidate.name
+    print(f"{name}: {record.event}: {record.from_stage} -> {record.to_stage}")
+
+
 def main() -> None:
     clock = FakeClock(pendulum.datetime(2025, 1, 6, 16, tz="America/New_York"))
     pipeline = Pipeline(standard_policy(), clock=clock)
@@ -83,14 +90,14 @@ def main() -> None:
     slate.fire(first, "request_approval", actor="maria", salary=140_000)
     offer(slate, first, clock)
     clock.advance(days=2)
-    for record in slate.fire(first, "decline", actor=first, text="accepted another offer"):
-        print(f"{record.event}: {record.from_stage} -> {record.to_stage}")
+    for fired in slate.fire(first, "decline", actor=first, text="accepted another offer"):
+        show(fired)
 
     runner_up = ids[ranking[1]]
     offer(slate, runner_up, clock)
     clock.advance(days=1)
-    for record in slate.fire(runner_up, "accept", actor=runner_up):
-        print(f"{record.event}: {record.from_stage} -> {record.to_stage}")
+    for fired in slate.fire(runner_up, "accept", actor=runner_up):
+        show(fired)
     for application in slate:
         print(f"{application.candidate.name}: {application.stage}")
     print(

@@ -349,7 +349,7 @@ class TestCustomEffects:
 
         pipeline = Pipeline(self._policy(go), clock=clock)
         application = pipeline.new_application(make_candidate(), requisition)
-        record = pipeline.fire(application, "go", actor="x", requisition=requisition)
+        record = pipeline.fire(application, "go", actor="x", requisition=requisition).record
         assert {"when": "2025-01-02", "amount": "1.5"} == record.data
         assert "120000.50" == str(application.proposed_salary)
         assert 3 == requisition.headcount
@@ -442,7 +442,7 @@ class TestPipelineContract:
     def test_actor_is_stored_stripped(self, pipeline, requisition):
         """An actor with surrounding spaces is recorded as validated, and round-trips."""
         application = make_application(pipeline, requisition)
-        record = pipeline.fire(application, "note", actor="  maria ", text="hi")
+        record = pipeline.fire(application, "note", actor="  maria ", text="hi").record
         assert "maria" == record.actor
         assert application == type(application).model_validate_json(application.model_dump_json())
 

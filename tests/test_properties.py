@@ -111,7 +111,7 @@ def test_random_sequences_are_atomic_and_keep_invariants(start, steps):
                 requisition=requisition if with_requisition else None,
                 reason=reason,
                 **data,
-            )
+            ).record
         except (HirepipeError, ValidationError):
             assert before == application.model_dump_json()
             assert req_before == requisition.model_dump_json()

@@ -59,7 +59,10 @@ class World:
         return ids
 
     def fire(self, application_id: str, event: str, *, actor: str = "maria", **data):
-        return self.slate.fire(application_id, event, actor=actor, **data)
+        """Fire through the slate; return the records of every event it applied, in order."""
+        return [
+            fired.record for fired in self.slate.fire(application_id, event, actor=actor, **data)
+        ]
 
     def offer(self, application_id: str, salary: int = 135_000) -> None:
         """Take a candidate from review to an extended offer."""
@@ -139,11 +142,12 @@ class TestStories:
         first, second = world.candidates("yes", "yes")
         world.fire(first, "request_approval", salary=130_000)
         held = world.slate.hold_all(actor="cfo", reason="budget freeze")
-        assert ["hold", "hold"] == [r.event for r in held]
+        assert ["hold", "hold"] == [f.record.event for f in held]
+        assert {first, second} == {f.application.id for f in held}
         assert ("on_hold", 0) == (world.requisition.status, world.requisition.open_headcount)
         assert {"on_hold"} == set(world.stages().values())
         resumed = world.slate.resume_all(actor="cfo", reason="budget restored")
-        assert ["budget restored"] * 2 == [r.reason for r in resumed]
+        assert ["budget restored"] * 2 == [f.record.reason for f in resumed]
         assert ("approval", "review", "open") == (
             world.stage(first),
             world.stage(second),
@@ -217,7 +221,7 @@ class TestFill:
         world.offer(first)
         assert [] == world.slate.sweep()
         world.clock.advance(days=30)
-        records = world.slate.sweep()
+        records = [fired.record for fired in world.slate.sweep()]
         assert "approval" == world.stage(second)
         assert [("expire", "declined"), ("request_approval", "approval")] == [
             (r.event, r.to_stage) for r in records

@@ -3,7 +3,8 @@
 ::
 
     pipeline = Pipeline(standard_policy())
-    record = pipeline.fire(application, "start_debrief", actor="hm")
+    fired = pipeline.fire(application, "start_debrief", actor="hm")
+    fired.record.to_stage  # "debrief"
 
 A transition is atomic: it applies in full (stage, history record, version + 1, the event's
 changes) or raises and leaves the application, and the requisition, exactly as they were.
@@ -148,8 +149,42 @@ class Pipeline:
         reason: str | None = None,
         expected_version: int | None = None,
         **data: Any,
-    ) -> TransitionRecord:
-        """Apply ``event`` to ``application`` and return the record appended to its history.
+    ) -> Fired:
+        """Apply ``event`` to ``application``, then tell the hooks; return what was applied.
+
+        :meth:`apply` with the same arguments, then every hook in order with the returned
+        :class:`Fired` (``fired.record`` is the record appended to the history). A hook that
+        raises never undoes the event: the failure is kept for :meth:`retry_failed_hooks`.
+        """
+        fired = self.apply(
+            application,
+            event,
+            actor=actor,
+            requisition=requisition,
+            reason=reason,
+            expected_version=expected_version,
+            **data,
+        )
+        if self.hooks:
+            self._call_hooks(fired)
+        return fired
+
+    def apply(
+        self,
+        application: Application,
+        event: str,
+        *,
+        actor: str,
+        requisition: Requisition | None = None,
+        reason: str | None = None,
+        expected_version: int | None = None,
+        **data: Any,
+    ) -> Fired:
+        """Apply ``event`` to ``application`` without calling hooks; return what was applied.
+
+        The returned :class:`Fired` holds the record appended to the history, the application
+        and requisition it applied to, and the policy. A caller that commits elsewhere first
+        (the store, in its transaction) calls the hooks itself.
 
         ``data`` is validated by the event's data model (a Pydantic ``ValidationError`` when it
         does not fit). Pass ``requisition`` for events whose guards look at it (headcount,
@@ -268,9 +303,7 @@ class Pipeline:
             application.history.append(record)
             if req_updates and requisition is not None:
                 _commit(requisition, req_updates)
-        if self.hooks:
-            self._call_hooks(Fired(record, application, requisition, self.policy))
-        return record
+        return Fired(record, application, requisition, self.policy)
 
     def blockers(
         self,

@@ -33,10 +33,9 @@ from hirepipe.models import (
     Recommendation,
     Requisition,
     RequisitionStatus,
-    TransitionRecord,
     as_instant,
 )
-from hirepipe.pipeline import Pipeline
+from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.policy import StageKind
 from hirepipe.timeline.calendar import calendar_for
 
@@ -235,11 +234,12 @@ class Slate:
         actor: str,
         reason: str | None = None,
         **data: Any,
-    ) -> list[TransitionRecord]:
+    ) -> list[Fired]:
         """Fire ``event`` on an application of the slate, then apply the requisition's rules.
 
-        Returns every record written: the event's, then those of a fill (runner-ups pooled,
-        the rest rejected) or a fall-through (the next runner-up brought forward).
+        Returns a :class:`~hirepipe.Fired` for every event applied: the event's first, then
+        those of a fill (runner-ups pooled, the rest rejected) or a fall-through (the next
+        runner-up brought forward); each names its application.
         """
         application = self.get(application_id)
         if event == "request_approval":
@@ -252,19 +252,19 @@ class Slate:
                     blockers=blockers,
                 )
         before = application.stage
-        record = self.pipeline.fire(
+        fired = self.pipeline.fire(
             application, event, actor=actor, requisition=self.requisition, reason=reason, **data
         )
-        records = [record]
-        if record.to_stage == "hired" and self.requisition.open_headcount == 0:
+        records = [fired]
+        if fired.record.to_stage == "hired" and self.requisition.open_headcount == 0:
             records += self._close(actor)
-        elif record.to_stage in _FELL_THROUGH and before in _IN_FLIGHT:
+        elif fired.record.to_stage in _FELL_THROUGH and before in _IN_FLIGHT:
             records += self.fall_through(actor=actor)
         return records
 
-    def sweep(self, *, actor: str = "sweep") -> list[TransitionRecord]:
+    def sweep(self, *, actor: str = "sweep") -> list[Fired]:
         """Expire every offer past its valid-until date (and fall through); return the records."""
-        records: list[TransitionRecord] = []
+        records: list[Fired] = []
         for application in self._open():
             if application.stage in {"offer", "negotiation"} and not self.pipeline.blockers(
                 application, "expire"
@@ -274,11 +274,11 @@ class Slate:
 
     # -- filling and falling through -----------------------------------------------------------
 
-    def _close(self, actor: str) -> list[TransitionRecord]:
+    def _close(self, actor: str) -> list[Fired]:
         """The requisition is filled: keep the best runner-ups warm, reject everyone else."""
         settings = self.pipeline.policy.settings
         warm_until = self.pipeline.clock.now().add(days=settings.warm_days)
-        records: list[TransitionRecord] = []
+        records: list[Fired] = []
         kept = 0
         for ranked in self.ranking():
             application = ranked.application
@@ -316,14 +316,14 @@ class Slate:
             warm_until=self.pipeline.clock.now().add(days=1),
         )
 
-    def fall_through(self, *, actor: str) -> list[TransitionRecord]:
+    def fall_through(self, *, actor: str) -> list[Fired]:
         """Bring runner-ups forward until the open headcount is in flight or none is left.
 
         A runner-up in review is sent to approval; one in the talent pool is reactivated into
         review first. Candidates the guards refuse (a debrief that does not recommend hiring)
         are passed over.
         """
-        records: list[TransitionRecord] = []
+        records: list[Fired] = []
         salary = self._last_offered_salary()
         in_flight = sum(a.stage in _IN_FLIGHT for a in self)
         candidates = [a for a in self if a.stage in {"review", "talent_pool"}]
@@ -362,7 +362,7 @@ class Slate:
 
     # -- the whole slate -----------------------------------------------------------------------
 
-    def hold_all(self, *, actor: str, reason: str) -> list[TransitionRecord]:
+    def hold_all(self, *, actor: str, reason: str) -> list[Fired]:
         """A budget freeze: put the requisition on hold and every active application with it."""
         records = [
             self.pipeline.fire(a, "hold", actor=actor, requisition=self.requisition, reason=reason)
@@ -372,7 +372,7 @@ class Slate:
         self.requisition.status = RequisitionStatus.on_hold
         return records
 
-    def resume_all(self, *, actor: str, reason: str) -> list[TransitionRecord]:
+    def resume_all(self, *, actor: str, reason: str) -> list[Fired]:
         """The freeze is over: reopen the requisition and resume every held application."""
         self.requisition.status = RequisitionStatus.open
         return [
@@ -383,18 +383,16 @@ class Slate:
             if a.stage == "on_hold"
         ]
 
-    def transfer(
-        self, application_id: str, to: Slate, *, actor: str, reason: str
-    ) -> TransitionRecord:
+    def transfer(self, application_id: str, to: Slate, *, actor: str, reason: str) -> Fired:
         """Route a rejected or pooled candidate to another open requisition, history and all."""
         application = self.get(application_id)
         event = "reopen" if application.stage == "rejected" else "reactivate"
-        record = self.pipeline.fire(
+        fired = self.pipeline.fire(
             application, event, actor=actor, requisition=to.requisition, reason=reason
         )
         del self._applications[application.id]
         to.add(application)
-        return record
+        return fired
 
     def lapsing(
         self, *, within: timedelta, now: pendulum.DateTime | None = None

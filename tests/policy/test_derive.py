@@ -151,7 +151,7 @@ class TestSmallDerivations:
             b.code for b in pipeline.blockers(application, "start_debrief")
         ]
         pipeline.fire(application, "note", actor="cand-1", text="portfolio attached")
-        assert "acme@7" == pipeline.fire(application, "start_debrief", actor="m").policy
+        assert "acme@7" == pipeline.fire(application, "start_debrief", actor="m").record.policy
 
     def test_with_guard_refusals(self):
         """Guards need a known event and a name."""

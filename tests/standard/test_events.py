@@ -55,7 +55,7 @@ class TestDebrief:
     def test_start_debrief_after_interview(self, pipeline, requisition):
         """An interview held makes the debrief start; the record says who and when."""
         application = make_application(pipeline, requisition)
-        record = pipeline.fire(application, "start_debrief", actor="maria")
+        record = pipeline.fire(application, "start_debrief", actor="maria").record
         assert ("interviewed", "debrief", "maria", 1) == (
             record.from_stage,
             record.to_stage,
@@ -161,7 +161,7 @@ class TestApproval:
         application = make_application(pipeline, requisition, stage="review")
         record = pipeline.fire(
             application, "request_approval", actor="maria", requisition=requisition, salary=140_000
-        )
+        ).record
         assert {"salary": "140000"} == record.data
         assert Decimal(140_000) == application.proposed_salary
 
@@ -201,7 +201,9 @@ class TestApproval:
         pipeline.fire(
             application, "record_approval", actor="vp", requisition=requisition, granted=True
         )
-        record = pipeline.fire(application, "approve", actor="maria", requisition=requisition)
+        record = pipeline.fire(
+            application, "approve", actor="maria", requisition=requisition
+        ).record
         assert "references" == application.stage
         assert {"minimum": "120000", "maximum": "150000", "currency": "USD"} == record.data["band"]
 
@@ -500,7 +502,9 @@ class TestEndings:
         """Undoing a rejection is audited: it needs a reason, and clears the rejection."""
         application = make_application(pipeline, requisition, stage="rejected")
         assert ["reason_missing"] == refused(pipeline, application, "reopen")
-        record = pipeline.fire(application, "reopen", actor="maria", reason="scored wrong round")
+        record = pipeline.fire(
+            application, "reopen", actor="maria", reason="scored wrong round"
+        ).record
         assert ("review", None, "scored wrong round") == (
             application.stage,
             application.rejection,
@@ -513,7 +517,7 @@ class TestPoolAndHold:
         """A runner-up kept warm can be reactivated for another open role."""
         application = make_application(pipeline, requisition, stage="talent_pool")
         other = make_requisition(id="req-2", title="Data Engineer")
-        record = pipeline.fire(application, "reactivate", actor="maria", requisition=other)
+        record = pipeline.fire(application, "reactivate", actor="maria", requisition=other).record
         assert ("review", "req-2", None) == (
             application.stage,
             application.requisition_id,
@@ -587,7 +591,7 @@ class TestActivities:
         """Activities change no stage but are recorded, even on a terminal application."""
         application = make_application(pipeline, requisition, stage="hired")
         version = application.version
-        record = pipeline.fire(application, activity, actor="cand-1", text="thank you!")
+        record = pipeline.fire(application, activity, actor="cand-1", text="thank you!").record
         assert ("activity", "hired", "hired", version + 1) == (
             record.kind,
             record.from_stage,
@@ -682,7 +686,7 @@ def test_offer_record_keeps_what_the_data_did_not_say(pipeline, requisition):
     application = make_application(pipeline, requisition, stage="negotiation")
     record = pipeline.fire(
         application, "revise_offer", actor="maria", requisition=requisition, salary=145_000
-    )
+    ).record
     assert {"salary": "145000"} == {"salary": record.data["salary"]}
     assert (2, "Backend Engineer", "USD", "2025-03-03") == (
         record.data["version"],

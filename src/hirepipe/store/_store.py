@@ -35,7 +35,7 @@ from hirepipe.store import _schema
 from hirepipe.store._engine import WRITE, make_engine, prepare
 from hirepipe.store._outbox import StoreOutbox
 from hirepipe.store._replay import ADDED, changed_fields
-from hirepipe.store._support import PipelineClock, Recent, Transaction, call_hooks
+from hirepipe.store._support import Recent, Transaction, call_hooks
 from hirepipe.store._verify import parse_application, parse_requisition, replay, verify
 from hirepipe.store._writes import (
     insert_ignore,
@@ -85,7 +85,6 @@ class Store:
         prepare(self.engine)
         self.pipeline = pipeline if pipeline is not None else Pipeline()
         self.tables = _schema.define_tables(MetaData(schema=schema))
-        self._firing = Pipeline(self.pipeline.policy, clock=PipelineClock(self))
         self._active: ContextVar[Transaction | None] = ContextVar(
             f"hirepipe_store_{id(self)}", default=None
         )
@@ -372,11 +371,9 @@ class Store:
                 and target != requisition.id
             ):
                 requisition, requisition_version = requisition_row(connection, self.tables, target)
-            if self._firing.policy is not self.pipeline.policy:
-                self._firing = Pipeline(self.pipeline.policy, clock=PipelineClock(self))
             before = dict(application.__dict__)
             requisition_before = dict(requisition.__dict__)
-            record = self._firing.fire(
+            fired = self.pipeline.apply(
                 application,
                 event,
                 actor=actor,
@@ -385,6 +382,7 @@ class Store:
                 expected_version=expected_version,
                 **data,
             )
+            record = fired.record
             written = connection.execute(
                 self._compare_and_set,
                 {
@@ -416,7 +414,6 @@ class Store:
                     event=event,
                     stage=record.from_stage,
                 )
-            fired = Fired(record, application, requisition, self.pipeline.policy)
             errors, collected = call_hooks(self.pipeline.hooks, tx, fired)
             connection.execute(
                 self._append,

@@ -7,17 +7,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
-import pendulum
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from hirepipe.models import Application
 from hirepipe.notify import Notification
-from hirepipe.pipeline import Fired, Hook, Pipeline
+from hirepipe.pipeline import Fired, Hook
 
-__all__ = ["PipelineClock", "Recent", "Transaction", "call_hooks", "copy_application"]
+__all__ = ["Recent", "Transaction", "call_hooks", "copy_application"]
 
 _log = logging.getLogger("hirepipe.store")
 
@@ -69,25 +67,6 @@ def copy_application(application: Application) -> Application:
     copied = application.model_copy()
     copied.__dict__["history"] = list(application.history)
     return copied
-
-
-class HasPipeline(Protocol):
-    """A store: what it fires with may be replaced at any time."""
-
-    pipeline: Pipeline
-
-
-class PipelineClock:
-    """The clock of the store's pipeline of the moment, read at every event."""
-
-    __slots__ = ("owner",)
-
-    def __init__(self, owner: HasPipeline) -> None:
-        self.owner = owner
-
-    def now(self) -> pendulum.DateTime:
-        """Return the pipeline's now."""
-        return self.owner.pipeline.clock.now()
 
 
 def call_hooks(
