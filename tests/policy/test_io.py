@@ -325,7 +325,7 @@ class TestRegistry:
         """A lambda cannot be written into a policy without a name."""
         with pytest.raises(ValueError, match="name the guard"):
             Registry().add_guard(lambda ctx: ())
-        with pytest.raises(ValueError, match="name the guard or effect"):
+        with pytest.raises(ValueError, match="name the effect"):
             Registry().add_effect(lambda ctx: ())
 
     def test_effects_register_untrusted(self):

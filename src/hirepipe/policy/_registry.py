@@ -20,7 +20,15 @@ import importlib
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from hirepipe.policy._specs import Effect, EffectSpec, EventData, Guard, GuardSpec, NoData
+from hirepipe.policy._specs import (
+    Effect,
+    EffectSpec,
+    EventData,
+    Guard,
+    GuardSpec,
+    NoData,
+    name_of,
+)
 
 __all__ = ["Registry", "default_registry", "register_built_in"]
 
@@ -97,7 +105,8 @@ class Registry:
         """
         if isinstance(apply, EffectSpec):
             return _add(self._effects, apply, "effect")
-        return _add(self._effects, EffectSpec(name or _name_of(apply), apply, data), "effect")
+        spec = EffectSpec(name_of(apply, "effect", name), apply, data)
+        return _add(self._effects, spec, "effect")
 
     def effect(
         self, *, name: str | None = None, data: type[EventData] = NoData
@@ -157,12 +166,6 @@ class Registry:
     def __repr__(self) -> str:
         return f"Registry({len(self._guards)} guards, {len(self._effects)} effects)"
 
-
-def _name_of(function: Callable[..., object]) -> str:
-    name = getattr(function, "__name__", "")
-    if not name or name == "<lambda>":
-        raise ValueError("name the guard or effect: a lambda has no name to write in a policy")
-    return name
 
 
 _Spec = TypeVar("_Spec", GuardSpec, EffectSpec)

@@ -44,6 +44,7 @@ __all__ = [
     "RejectionSide",
     "StageKind",
     "StageSpec",
+    "name_of",
 ]
 
 ANY: Final = "@any"
@@ -175,6 +176,17 @@ Effect = Callable[[Context], Change]
 """An effect returns the change an event makes; it must not mutate anything."""
 
 
+def name_of(function: Callable[..., object], kind: str, name: str | None = None) -> str:
+    """Return ``name``, or the function's ``__name__``: the name a policy writes it under.
+
+    Raises ``ValueError`` for a lambda without a ``name``: a policy names guards and effects.
+    """
+    label = name or getattr(function, "__name__", "")
+    if not label or label == "<lambda>":
+        raise ValueError(f"name the {kind}: a lambda has no name to write in a policy")
+    return label
+
+
 @dataclass(frozen=True, slots=True)
 class GuardSpec:
     """A named guard and what it checks, for diagrams and error messages.
@@ -201,9 +213,7 @@ class GuardSpec:
 
         Raises ``ValueError`` for a lambda without a name: a policy writes guards by name.
         """
-        label = name or getattr(check, "__name__", "")
-        if not label or label == "<lambda>":
-            raise ValueError("name the guard: a lambda has no name to write in a policy")
+        label = name_of(check, "guard", name)
         summary = description or (check.__doc__ or "").strip().split("\n")[0]
         return cls(label, check, summary, checks)
 
