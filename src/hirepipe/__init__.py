@@ -1,7 +1,29 @@
 """hirepipe: the rules of what happens after a job interview.
 
 The post-interview lifecycle as guarded transitions on Pydantic models, with business-day
-timelines and notification hooks. Start with :class:`Pipeline` and :func:`standard_policy`.
+timelines and notification hooks. Start with :class:`Pipeline` and :func:`standard_policy`::
+
+    pipeline = Pipeline(standard_policy())
+    application = pipeline.new_application(candidate, requisition, interviewers=["alice"])
+    pipeline.fire(application, "start_debrief", actor="maria")
+
+The package is layered; each layer imports only those before it (``tests/test_layers.py``
+checks it):
+
+1. ``_version`` and ``errors``: the version and the one exception tree;
+2. ``clock`` and ``_types``: where time comes from, and the shared field types;
+3. ``models``: the Pydantic data (Candidate, Requisition, Application, records);
+4. ``policy``: a lifecycle as data (stages and their roles, events, guards, settings, io);
+5. ``standard``: the standard lifecycle, the only place that names its stages;
+6. ``_machine``: the one module that imports ``transitions``, which decides every transition;
+7. ``pipeline``: the facade that applies events and tells hooks;
+8. ``timeline``: business days, service levels and deadlines, the timeline estimator;
+9. ``slate``: the requisition level (review, fill, fall-through);
+10. ``notify``: candidate communications, templates, the outbox and its senders;
+11. ``simulate``: seeded what-if runs through the real engine;
+12. ``store``: the optional durable store (SQLAlchemy Core);
+13. ``cli``: the optional command line;
+14. ``testing`` and ``pytest_plugin``: the test kit, which nothing in production imports.
 """
 
 from hirepipe._version import __version__

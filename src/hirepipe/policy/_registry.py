@@ -167,7 +167,6 @@ class Registry:
         return f"Registry({len(self._guards)} guards, {len(self._effects)} effects)"
 
 
-
 _Spec = TypeVar("_Spec", GuardSpec, EffectSpec)
 
 
