@@ -36,18 +36,17 @@ from hirepipe.models import (
     as_instant,
 )
 from hirepipe.pipeline import Fired, Pipeline
-from hirepipe.policy import StageKind
+from hirepipe.policy import StageKind, StageRole
 from hirepipe.timeline.calendar import calendar_for
 
 __all__ = ["RANKINGS", "Ranked", "Ranking", "Slate", "mean_recommendation"]
+
+POOL = StageKind.pool
 
 Ranking = Callable[[Application], tuple[float, ...]]
 """A sort key for an application: higher ranks first."""
 
 _NO_SCORE = -3.0  # below strong_no: candidates without scorecards rank last
-_BEFORE_REVIEW = frozenset({"interviewed", "debrief", "next_round"})
-_IN_FLIGHT = frozenset({"approval", "references", "offer", "negotiation"})
-_FELL_THROUGH = frozenset({"declined", "withdrawn", "rejected"})
 
 
 def mean_recommendation(application: Application) -> tuple[float, ...]:
@@ -106,6 +105,10 @@ class Slate:
                 )
             ranking = RANKINGS[settings.ranking]
         self._ranking = ranking
+        policy = pipeline.policy
+        self._assessing = policy.stages_in(StageRole.assessment)
+        self._reviewing = policy.stages_in(StageRole.review)
+        self._in_flight = policy.stages_in(StageRole.in_flight)
         self._applications: dict[str, Application] = {}
         for application in applications:
             self.add(application)
@@ -183,21 +186,28 @@ class Slate:
         return sorted(ranked, key=lambda r: r.key, reverse=True)
 
     def review_deadline(self) -> pendulum.DateTime | None:
-        """When the review closes at the latest: the policy's review days after the first entry."""
+        """When the review closes at the latest: its service level's days after the first entry.
+
+        The review is the stages whose role is ``review``; ``None`` before anyone entered one,
+        or when none has a service level.
+        """
         entries = [
-            r.at
+            (r.at, r.to_stage)
             for a in self
             for r in a.history
-            if r.to_stage == "review" and r.kind == "transition"
+            if r.to_stage in self._reviewing and r.kind == "transition"
         ]
         if not entries:
             return None
-        days = self.pipeline.policy.settings.review_days
-        return as_instant(calendar_for(self.requisition).add_business_days(min(entries), days))
+        first, stage = min(entries)
+        days = self.pipeline.policy.service_days(stage)
+        if days is None:
+            return None
+        return as_instant(calendar_for(self.requisition).add_business_days(first, days))
 
     def review_blockers(self, now: pendulum.DateTime | None = None) -> list[Blocker]:
         """Why the slate's review is still open; empty once it has closed."""
-        waiting = [a for a in self._open() if a.stage in _BEFORE_REVIEW]
+        waiting = [a for a in self._open() if a.stage in self._assessing]
         deadline = self.review_deadline()
         moment = now or self.pipeline.clock.now()
         if not waiting or (deadline is not None and moment >= deadline):
@@ -222,9 +232,18 @@ class Slate:
         """Why ``event`` cannot fire now on the application, requisition-level rules included."""
         application = self.get(application_id)
         found = self.pipeline.blockers(application, event, requisition=self.requisition, **data)
-        if event == "request_approval":
+        if self._chooses(application, event):
             found = self.review_blockers() + found
         return found
+
+    def _chooses(self, application: Application, event: str) -> bool:
+        """Whether ``event`` takes the application from the review into the open headcount."""
+        spec = self.pipeline.policy.events.get(event)
+        return (
+            spec is not None
+            and application.stage in self._reviewing
+            and spec.dest in self._in_flight
+        )
 
     def fire(
         self,
@@ -242,7 +261,7 @@ class Slate:
         runner-up brought forward); each names its application.
         """
         application = self.get(application_id)
-        if event == "request_approval":
+        if self._chooses(application, event):
             blockers = self.review_blockers()
             if blockers:
                 raise GuardRejected(
@@ -251,33 +270,38 @@ class Slate:
                     event=event,
                     blockers=blockers,
                 )
+        policy = self.pipeline.policy
         before = application.stage
+        warm_until = self._warm_until()  # before anything changes: a fill must not fail half-way
         fired = self.pipeline.fire(
             application, event, actor=actor, requisition=self.requisition, reason=reason, **data
         )
         records = [fired]
-        if fired.record.to_stage == "hired" and self.requisition.open_headcount == 0:
-            records += self._close(actor)
-        elif fired.record.to_stage in _FELL_THROUGH and before in _IN_FLIGHT:
+        after = fired.record.to_stage
+        if policy.stage(after).role is StageRole.hired and self.requisition.open_headcount == 0:
+            records += self._close(actor, warm_until)
+        elif policy.fell_through(after) and before in self._in_flight:
             records += self.fall_through(actor=actor)
         return records
+
+    def _warm_until(self) -> pendulum.DateTime:
+        return self.pipeline.clock.now().add(days=self.pipeline.policy.settings.warm_days)
 
     def sweep(self, *, actor: str = "sweep") -> list[Fired]:
         """Expire every offer past its valid-until date (and fall through); return the records."""
         records: list[Fired] = []
         for application in self._open():
-            if application.stage in {"offer", "negotiation"} and not self.pipeline.blockers(
-                application, "expire"
-            ):
+            if "expire" in self.pipeline.policy.events_from(
+                application.stage
+            ) and not self.pipeline.blockers(application, "expire"):
                 records += self.fire(application.id, "expire", actor=actor)
         return records
 
     # -- filling and falling through -----------------------------------------------------------
 
-    def _close(self, actor: str) -> list[Fired]:
+    def _close(self, actor: str, warm_until: pendulum.DateTime) -> list[Fired]:
         """The requisition is filled: keep the best runner-ups warm, reject everyone else."""
         settings = self.pipeline.policy.settings
-        warm_until = self.pipeline.clock.now().add(days=settings.warm_days)
         records: list[Fired] = []
         kept = 0
         for ranked in self.ranking():
@@ -319,42 +343,53 @@ class Slate:
     def fall_through(self, *, actor: str) -> list[Fired]:
         """Bring runner-ups forward until the open headcount is in flight or none is left.
 
-        A runner-up in review is sent to approval; one in the talent pool is reactivated into
-        review first. Candidates the guards refuse (a debrief that does not recommend hiring)
-        are passed over.
+        A runner-up in review goes forward (the review stage's forward event); one in the
+        talent pool is brought back into review first (the pool's event back into it).
+        Candidates the guards refuse (a debrief that does not recommend hiring) are passed over.
         """
+        policy = self.pipeline.policy
         records: list[Fired] = []
         salary = self._last_offered_salary()
-        in_flight = sum(a.stage in _IN_FLIGHT for a in self)
-        candidates = [a for a in self if a.stage in {"review", "talent_pool"}]
+        in_flight = sum(a.stage in self._in_flight for a in self)
+        candidates = [
+            a for a in self if a.stage in self._reviewing or policy.stage(a.stage).kind is POOL
+        ]
         for ranked in self.ranking(candidates):
             if in_flight >= self.requisition.open_headcount:
                 break
             application = ranked.application
-            if application.stage == "talent_pool":
-                if self.pipeline.blockers(application, "reactivate", requisition=self.requisition):
+            if policy.stage(application.stage).kind is POOL:
+                back = self._event_into(application.stage, self._reviewing)
+                if back is None or self.pipeline.blockers(
+                    application, back, requisition=self.requisition
+                ):
                     continue
                 records.append(
-                    self.pipeline.fire(
-                        application, "reactivate", actor=actor, requisition=self.requisition
-                    )
+                    self.pipeline.fire(application, back, actor=actor, requisition=self.requisition)
                 )
+            forward = policy.forward(application.stage)
+            if forward is None:
+                continue
             data = {"salary": salary} if salary is not None else {}
             if self.review_blockers() or self.pipeline.blockers(
-                application, "request_approval", requisition=self.requisition, **data
+                application, forward, requisition=self.requisition, **data
             ):
                 continue  # back in review, but the guards keep it there: try the next
             records.append(
                 self.pipeline.fire(
-                    application,
-                    "request_approval",
-                    actor=actor,
-                    requisition=self.requisition,
-                    **data,
+                    application, forward, actor=actor, requisition=self.requisition, **data
                 )
             )
             in_flight += 1
         return records
+
+    def _event_into(self, stage: str, targets: frozenset[str]) -> str | None:
+        """The first event from ``stage`` that leads into one of ``targets``."""
+        policy = self.pipeline.policy
+        for name in policy.events_from(stage):
+            if policy.events[name].dest in targets:
+                return name
+        return None
 
     def _last_offered_salary(self) -> Any:
         offers = [o for a in self for o in a.offers]
@@ -380,13 +415,33 @@ class Slate:
                 a, "resume", actor=actor, requisition=self.requisition, reason=reason
             )
             for a in self
-            if a.stage == "on_hold"
+            if self.pipeline.policy.stage(a.stage).kind is StageKind.paused
         ]
 
     def transfer(self, application_id: str, to: Slate, *, actor: str, reason: str) -> Fired:
-        """Route a rejected or pooled candidate to another open requisition, history and all."""
+        """Route a rejected or pooled candidate to another open requisition, history and all.
+
+        Fires the event that moves the application to another requisition from its stage
+        (``reopen`` from a rejection, ``reactivate`` from the talent pool). Checks first: an
+        application already on ``to``, or a stage with no such event, changes nothing.
+        """
         application = self.get(application_id)
-        event = "reopen" if application.stage == "rejected" else "reactivate"
+        if application.id in to._applications:
+            raise SlateError(
+                f"application {application.id!r} is already on the slate of {to.requisition.id!r}",
+                requisition_id=to.requisition.id,
+                application_id=application.id,
+            )
+        policy = self.pipeline.policy
+        moves = [e for e in policy.events_from(application.stage) if policy.events[e].retarget]
+        if not moves:
+            raise SlateError(
+                f"application {application.id!r} in stage {application.stage!r} cannot move to "
+                "another requisition from there",
+                requisition_id=self.requisition.id,
+                application_id=application.id,
+            )
+        event = moves[0]
         fired = self.pipeline.fire(
             application, event, actor=actor, requisition=to.requisition, reason=reason
         )
@@ -402,7 +457,7 @@ class Slate:
         return [
             a
             for a in self
-            if a.stage == "talent_pool"
+            if self.pipeline.policy.stage(a.stage).kind is POOL
             and a.warm_until is not None
             and a.warm_until <= moment + within
         ]

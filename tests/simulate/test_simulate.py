@@ -66,7 +66,7 @@ class TruthHook:
         app, at = fired.application, fired.record.at
         for deadline in self.open.get(app.id, []):
             if deadline.is_overdue(at):
-                self.breached.setdefault(app.id, set()).add(deadline.kind.value)
+                self.breached.setdefault(app.id, set()).add(deadline.kind)
         self.open[app.id] = self.levels.deadlines(app, fired.requisition)
 
     def counts(self, end) -> dict[str, int]:

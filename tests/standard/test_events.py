@@ -745,6 +745,6 @@ class TestRetargeting:
         assert [] == pipeline.blockers(application, "approve", requisition=requisition)
         levels = ServiceLevels(pipeline.policy)
         (deadline,) = [
-            d for d in levels.deadlines(application, requisition) if d.kind is DeadlineKind.approval
+            d for d in levels.deadlines(application, requisition) if d.kind == DeadlineKind.approval
         ]
         assert ("maria",) == deadline.owed_by

@@ -76,7 +76,7 @@ class World:
     def open(self, application: Application, kind: DeadlineKind) -> list[Deadline]:
         """The open deadlines of ``kind``."""
         found = self.levels.deadlines(application, self.requisition)
-        return [d for d in found if d.kind is kind]
+        return [d for d in found if d.kind == kind]
 
     def due_of(self, application: Application, kind: DeadlineKind) -> pendulum.DateTime:
         """The due time of the one open deadline of ``kind``."""
@@ -170,7 +170,7 @@ class TestThankYou:
 
         found = levels.deadlines(application, world.requisition)
 
-        assert expected == sum(d.kind is DeadlineKind.thank_you for d in found)
+        assert expected == sum(d.kind == DeadlineKind.thank_you for d in found)
 
     def test_owed_by_the_hiring_manager(self):
         """The hiring manager owes the thank-you."""
@@ -498,7 +498,7 @@ class TestServiceLevels:
         (actual,) = [
             d
             for d in levels.deadlines(application, world.requisition)
-            if d.kind is DeadlineKind.thank_you
+            if d.kind == DeadlineKind.thank_you
         ]
 
         assert ny(2025, 1, 14, 16) == actual.due
@@ -556,7 +556,7 @@ class TestProperties:
             assert deadline.since <= deadline.due
             for moment in (deadline.due, deadline.since):
                 assert moment.in_timezone(zone).isoformat() == moment.isoformat()
-            if deadline.kind is DeadlineKind.thank_you:
+            if deadline.kind == DeadlineKind.thank_you:
                 assert 1 == calendar.business_days_between(deadline.since, deadline.due)
 
 

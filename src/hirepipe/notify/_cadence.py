@@ -105,7 +105,7 @@ def update_due(
     """Return the update one application is owed at ``now`` and its deadline, or None."""
     if deadlines is None:
         deadlines = levels.deadlines(application, requisition)
-    deadline = next((d for d in deadlines if d.kind is DeadlineKind.candidate_update), None)
+    deadline = next((d for d in deadlines if d.kind == DeadlineKind.candidate_update), None)
     if deadline is None:
         return None
     calendar = levels.calendar(requisition)

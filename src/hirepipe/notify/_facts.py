@@ -401,7 +401,7 @@ def _deadline(scene: Scene) -> dict[str, Any] | None:
         return None
     since = scene.last_contact or deadline.since
     return {
-        "kind": deadline.kind.value,
+        "kind": deadline.kind,
         "due": instant(deadline.due),
         "since": instant(since),
         "description": deadline.description,

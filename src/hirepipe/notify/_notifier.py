@@ -63,16 +63,21 @@ class _Rules:
     __slots__ = ("by_event", "by_stage", "created", "deadline", "policy", "seen")
 
     def __init__(self, policy: Policy) -> None:
+        kinds = _KINDS | {
+            spec.service.deadline or spec.name
+            for spec in policy.stages.values()
+            if spec.service is not None
+        }
         unknown = [
             f"{rule.name}: {rule.deadline!r}"
             for rule in policy.notifications
-            if rule.deadline and rule.deadline != CREATED and rule.deadline not in _KINDS
+            if rule.deadline and rule.deadline != CREATED and rule.deadline not in kinds
         ]
         if unknown:
             raise NotificationError(
                 f"notification rules of {policy.label} name unknown deadlines "
                 f"({'; '.join(unknown)}); use {CREATED!r} or a deadline kind: "
-                f"{', '.join(sorted(_KINDS))}"
+                f"{', '.join(sorted(kinds))}"
             )
         self.policy = policy
         self.by_event: dict[str, list[NotificationRule]] = {}
@@ -326,7 +331,7 @@ class Notifier:
                 scene = Scene(
                     *copies,
                     self.policy,
-                    deadline.kind.value,
+                    deadline.kind,
                     now,
                     application.stage,
                     person,

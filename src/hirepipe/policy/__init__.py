@@ -17,6 +17,10 @@ from hirepipe.policy._paths import paths as paths
 from hirepipe.policy._policy import Policy as Policy
 from hirepipe.policy._registry import Registry as Registry
 from hirepipe.policy._registry import default_registry as default_registry
+from hirepipe.policy._roles import Duration as Duration
+from hirepipe.policy._roles import Owner as Owner
+from hirepipe.policy._roles import ServiceLevel as ServiceLevel
+from hirepipe.policy._roles import StageRole as StageRole
 from hirepipe.policy._specs import ACTIVE as ACTIVE
 from hirepipe.policy._specs import ANY as ANY
 from hirepipe.policy._specs import OPEN as OPEN
@@ -44,6 +48,7 @@ __all__ = [
     "PREVIOUS",
     "Change",
     "Context",
+    "Duration",
     "Effect",
     "EffectSpec",
     "EventData",
@@ -52,13 +57,16 @@ __all__ = [
     "GuardSpec",
     "NoData",
     "NotificationRule",
+    "Owner",
     "Path",
     "Policy",
     "PolicySettings",
     "Recipient",
     "Registry",
     "RejectionSide",
+    "ServiceLevel",
     "StageKind",
+    "StageRole",
     "StageSpec",
     "default_registry",
     "paths",

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hirepipe.errors import PolicyProblem
-from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, Recipient
+from hirepipe.policy._roles import StageRole
+from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, PolicySettings, Recipient, StageKind
 
 if TYPE_CHECKING:
     from hirepipe.policy._policy import Policy
@@ -25,7 +26,9 @@ def problems_of(
     policy: Policy, stages: Sequence[StageSpec], events: Sequence[EventSpec]
 ) -> list[PolicyProblem]:
     """Return every problem of the definition: names, references, the graph and the rules."""
-    return _check(policy, stages, events) + _check_rules(policy)
+    return (
+        _check(policy, stages, events) + _check_rules(policy) + _check_roles(policy, stages, events)
+    )
 
 
 def _check(
@@ -142,5 +145,108 @@ def _check_graph(
                     "a non-terminal stage with no way out: add an event from it, "
                     "or make it terminal",
                 )
+            )
+    return problems
+
+
+def _fires_from(event: EventSpec, stage: StageSpec) -> bool:
+    """Whether ``event`` may fire from ``stage``, selectors included."""
+    for source in event.sources:
+        if source == stage.name or source == ANY:
+            return True
+        if source == OPEN and not stage.terminal:
+            return True
+        if source == ACTIVE and stage.kind is StageKind.active:
+            return True
+    return False
+
+
+_INTEGER_SETTINGS = frozenset(
+    name for name, field in PolicySettings.model_fields.items() if field.annotation is int
+)
+
+
+def _check_roles(
+    policy: Policy, stages: Sequence[StageSpec], events: Sequence[EventSpec]
+) -> list[PolicyProblem]:
+    """The stage roles: each consistent with its stage's kind, and naming what exists."""
+    problems: list[PolicyProblem] = []
+    kinds = {s.name: s.kind for s in stages}
+    by_name = {e.name: e for e in events}
+    for stage in stages:
+        where = f"stages.{stage.name}"
+        role = stage.role
+        if role is StageRole.hired and not stage.terminal:
+            problems.append(
+                PolicyProblem(f"{where}.role", "only a terminal stage can have the role 'hired'")
+            )
+        elif role not in (None, StageRole.hired) and stage.kind is not StageKind.active:
+            problems.append(
+                PolicyProblem(
+                    f"{where}.role",
+                    f"the role {str(role)!r} needs an active stage, not a {stage.kind} one",
+                )
+            )
+        if stage.service is not None:
+            days = stage.service.days
+            if isinstance(days, str):
+                if days not in _INTEGER_SETTINGS:
+                    problems.append(
+                        PolicyProblem(
+                            f"{where}.service.days",
+                            f"{days!r} is not a whole-number setting; use a number of business "
+                            f"days or one of {', '.join(sorted(_INTEGER_SETTINGS))}",
+                        )
+                    )
+            elif isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3_650:
+                problems.append(
+                    PolicyProblem(
+                        f"{where}.service.days",
+                        f"business days must be a whole number from 0 to 3650, not {days!r}",
+                    )
+                )
+        if stage.duration is not None:
+            problems += [
+                PolicyProblem(f"{where}.duration", message) for message in stage.duration.problems()
+            ]
+        if stage.forward is not None:
+            event = by_name.get(stage.forward)
+            if event is None or not _fires_from(event, stage):
+                problems.append(
+                    PolicyProblem(
+                        f"{where}.forward",
+                        f"{stage.forward!r} is not an event that fires from {stage.name!r}",
+                    )
+                )
+            elif kinds.get(event.dest or "") is not StageKind.active or event.dest == stage.name:
+                problems.append(
+                    PolicyProblem(
+                        f"{where}.forward",
+                        f"{stage.forward!r} does not lead on to another active stage",
+                    )
+                )
+        total = 0.0
+        for name, chance in stage.exits:
+            event = by_name.get(name)
+            if event is None or not _fires_from(event, stage) or event.dest is None:
+                problems.append(
+                    PolicyProblem(
+                        f"{where}.exits",
+                        f"{name!r} is not an event that leads out of {stage.name!r}",
+                    )
+                )
+            if (
+                isinstance(chance, bool)
+                or not isinstance(chance, int | float)
+                or not (0 <= chance <= 1)
+            ):
+                problems.append(
+                    PolicyProblem(f"{where}.exits.{name}", f"a chance from 0 to 1, not {chance!r}")
+                )
+            else:
+                total += chance
+        if total > 1 + 1e-9:
+            problems.append(
+                PolicyProblem(f"{where}.exits", f"the chances add up to {total:g}, more than 1")
             )
     return problems

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     Strict,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -28,6 +29,7 @@ from pydantic import (
 
 from hirepipe.errors import Blocker, PolicyError, PolicyProblem
 from hirepipe.policy._registry import Registry, default_registry
+from hirepipe.policy._roles import Duration, Owner, ServiceLevel, StageRole
 from hirepipe.policy._specs import (
     Context,
     EffectSpec,
@@ -54,10 +56,49 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+class _ServiceDoc(_Doc):
+    days: StrictInt | StrictStr
+    owner: Annotated[Owner, Strict(False)] = Owner.hiring_manager
+    deadline: StrictStr | None = None
+    owes: StrictStr = ""
+
+
+class _DurationDoc(_Doc):
+    mean_days: StrictFloat | StrictInt | None = None
+    cv: StrictFloat | StrictInt | None = None
+    prior: StrictStr | None = None
+
+
 class _StageDoc(_Doc):
     name: StrictStr
     kind: Annotated[StageKind, Strict(False)] = StageKind.active
     description: StrictStr = ""
+    role: Annotated[StageRole, Strict(False)] | None = None
+    service: _ServiceDoc | None = None
+    duration: _DurationDoc | None = None
+    forward: StrictStr | None = None
+    updates: StrictBool | None = None
+    exits: dict[StrictStr, StrictFloat | StrictInt] = Field(default_factory=dict)
+
+    def spec(self) -> StageSpec:
+        """The stage this document describes."""
+        service = self.service
+        duration = self.duration
+        return StageSpec(
+            self.name,
+            self.kind,
+            self.description,
+            role=self.role,
+            service=ServiceLevel(service.days, service.owner, service.deadline, service.owes)
+            if service is not None
+            else None,
+            duration=Duration(duration.mean_days, duration.cv, duration.prior)
+            if duration is not None
+            else None,
+            forward=self.forward,
+            updates=self.updates,
+            exits=tuple((name, float(chance)) for name, chance in self.exits.items()),
+        )
 
 
 class _EventDoc(_Doc):
@@ -160,7 +201,7 @@ def load_dict(
             name=doc.name,
             version=doc.version,
             initial=doc.initial,
-            stages=[StageSpec(s.name, s.kind, s.description) for s in doc.stages],
+            stages=[s.spec() for s in doc.stages],
             events=events,
             settings=settings,
             rejection_reasons=doc.rejection_reasons,
@@ -290,13 +331,38 @@ def to_dict(policy: Policy) -> dict[str, Any]:
         "initial": policy.initial,
         "settings": policy.settings.model_dump(mode="json"),
         "rejection_reasons": {name: str(side) for name, side in policy.rejection_reasons.items()},
-        "stages": [
-            {"name": s.name, "kind": str(s.kind), "description": s.description}
-            for s in policy.stages.values()
-        ],
+        "stages": [_stage_doc(s) for s in policy.stages.values()],
         "events": [_event_doc(e) for e in policy.events.values()],
         "notifications": [_rule_doc(r) for r in policy.notifications],
     }
+
+
+def _stage_doc(stage: StageSpec) -> dict[str, Any]:
+    doc: dict[str, Any] = {"name": stage.name, "kind": str(stage.kind)}
+    doc["description"] = stage.description
+    if stage.role is not None:
+        doc["role"] = str(stage.role)
+    if stage.forward is not None:
+        doc["forward"] = stage.forward
+    if stage.updates is not None:
+        doc["updates"] = stage.updates
+    if stage.exits:
+        doc["exits"] = dict(stage.exits)
+    if stage.service is not None:
+        service = stage.service
+        doc["service"] = {"days": service.days, "owner": str(service.owner)}
+        if service.deadline is not None:
+            doc["service"]["deadline"] = service.deadline
+        if service.owes:
+            doc["service"]["owes"] = service.owes
+    if stage.duration is not None:
+        duration = {
+            "mean_days": stage.duration.mean_days,
+            "cv": stage.duration.cv,
+            "prior": stage.duration.prior,
+        }
+        doc["duration"] = {key: value for key, value in duration.items() if value is not None}
+    return doc
 
 
 def _event_doc(event: EventSpec) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from hirepipe.errors import PolicyError, PolicyProblem
 from hirepipe.policy import _derive, _diagram, _io
 from hirepipe.policy._checks import problems_of
 from hirepipe.policy._registry import Registry, default_registry
+from hirepipe.policy._roles import Owner, StageRole
 from hirepipe.policy._specs import (
     ACTIVE,
     ANY,
@@ -132,6 +133,68 @@ class Policy:
     def is_terminal(self, stage: str) -> bool:
         """Whether ``stage`` is terminal."""
         return self._stages[stage].terminal
+
+    # -- stage roles ---------------------------------------------------------------------------
+
+    def stages_in(self, *roles: StageRole) -> frozenset[str]:
+        """Return the names of the stages whose role is one of ``roles``."""
+        return frozenset(s for s, spec in self._stages.items() if spec.role in roles)
+
+    def forward(self, stage: str) -> str | None:
+        """Return the event that moves an application on from ``stage`` when its work is done.
+
+        The stage's declared ``forward``, else the one event from it to another active stage;
+        ``None`` when there is no such event, or several and none declared.
+        """
+        spec = self._stages[stage]
+        if spec.forward is not None:
+            return spec.forward
+        ways = self._ways_on(stage)
+        return ways[0] if len(ways) == 1 else None
+
+    def _ways_on(self, stage: str) -> list[str]:
+        found = []
+        for name in self.events_from(stage):
+            dest = self._events[name].dest
+            if dest in (None, PREVIOUS, stage) or dest not in self._stages:
+                continue
+            if self._stages[dest].kind is StageKind.active:
+                found.append(name)
+        return found
+
+    def service_days(self, stage: str) -> int | None:
+        """Return the business days the stage's service level allows; ``None`` without one."""
+        service = self._stages[stage].service
+        if service is None:
+            return None
+        days = service.days
+        value = getattr(self.settings, days) if isinstance(days, str) else days
+        return int(value)
+
+    def fell_through(self, stage: str) -> bool:
+        """Whether ``stage`` ends an application without filling a headcount."""
+        spec = self._stages[stage]
+        return spec.terminal and spec.role is not StageRole.hired
+
+    def main_path(self, stage: str) -> tuple[str, ...]:
+        """Return the stages from ``stage`` to the candidate's answer along the forward events.
+
+        The path ends with the first stage the candidate owes (an offer out), or where no
+        forward event leads on; a stage is never visited twice. Empty for a stage that is not
+        active.
+        """
+        path: list[str] = []
+        current: str | None = stage
+        while current is not None and current not in path:
+            spec = self._stages[current]
+            if spec.kind is not StageKind.active:
+                break
+            path.append(current)
+            if spec.service is not None and spec.service.owner is Owner.candidate:
+                break
+            event = self.forward(current)
+            current = self._events[event].dest if event is not None else None
+        return tuple(path)
 
     def _expand(self, sources: Iterable[str]) -> tuple[str, ...]:
         names: dict[str, None] = {}

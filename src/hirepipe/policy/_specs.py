@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hirepipe.errors import Blocker
 from hirepipe.models import Application, Requisition
+from hirepipe.policy._roles import Duration, ServiceLevel, StageRole
 
 if TYPE_CHECKING:
     from hirepipe.policy._policy import Policy
@@ -234,16 +235,43 @@ class EffectSpec:
 
 @dataclass(frozen=True, slots=True)
 class StageSpec:
-    """A stage of the lifecycle."""
+    """A stage of the lifecycle, and what it means to the layers above the engine.
+
+    ``role`` places it in the requisition's decision (:class:`StageRole`: the slate reads
+    it); ``service`` is its service level (a deadline from entering it, and who owes it);
+    ``duration`` its expected length for the estimator and the simulator; ``forward`` the
+    event that moves an application on when the stage's work is done (default: the one event
+    from it to another active stage); ``updates`` whether a waiting candidate is owed regular
+    updates in it (default: in active and paused stages); ``exits`` the chance of each other
+    way out, for the simulator (``(("reject", 0.05),)``; the rest of the time it goes forward).
+    """
 
     name: str
     kind: StageKind = StageKind.active
     description: str = ""
+    role: StageRole | None = None
+    service: ServiceLevel | None = None
+    duration: Duration | None = None
+    forward: str | None = None
+    updates: bool | None = None
+    exits: tuple[tuple[str, float], ...] = ()
 
     @property
     def terminal(self) -> bool:
         """Whether the application has ended for its requisition in this stage."""
         return self.kind is StageKind.terminal
+
+    @property
+    def holds_headcount(self) -> bool:
+        """Whether an application here counts against the requisition's open headcount."""
+        return self.role is StageRole.in_flight
+
+    @property
+    def owes_updates(self) -> bool:
+        """Whether a candidate waiting here is owed regular updates."""
+        if self.updates is not None:
+            return self.updates
+        return self.kind in (StageKind.active, StageKind.paused)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,15 @@ from hirepipe.policy import (
     ANY,
     OPEN,
     PREVIOUS,
+    Duration,
     EventSpec,
+    Owner,
     Policy,
     PolicySettings,
     RejectionSide,
+    ServiceLevel,
     StageKind,
+    StageRole,
     StageSpec,
 )
 from hirepipe.policy._registry import Registry, register_built_in
@@ -47,18 +51,90 @@ STANDARD_REJECTION_REASONS: dict[str, RejectionSide] = {
 """Rejection reasons and the side each belongs to."""
 
 
+def _prior(name: str) -> Duration:
+    """The priors' published or assumed figure for the standard stage ``name``."""
+    return Duration(prior=name)
+
+
 _STAGES = (
-    StageSpec("interviewed", StageKind.active, "an interview round was held"),
-    StageSpec("debrief", StageKind.active, "interviewers submit scorecards and discuss"),
-    StageSpec("review", StageKind.active, "the candidate is compared with the whole slate"),
-    StageSpec("next_round", StageKind.active, "another interview round is scheduled"),
-    StageSpec("approval", StageKind.active, "position and budget approval for an offer"),
-    StageSpec("references", StageKind.active, "reference checks, the candidate told first"),
-    StageSpec("offer", StageKind.active, "an offer is out"),
-    StageSpec("negotiation", StageKind.active, "the candidate countered"),
+    StageSpec(
+        "interviewed",
+        StageKind.active,
+        "an interview round was held",
+        role=StageRole.assessment,
+        service=ServiceLevel("scorecard_days", Owner.interviewers, "scorecards"),
+        duration=_prior("interviewed"),
+    ),
+    StageSpec(
+        "debrief",
+        StageKind.active,
+        "interviewers submit scorecards and discuss",
+        role=StageRole.assessment,
+        service=ServiceLevel("scorecard_days", Owner.interviewers, "scorecards"),
+        duration=_prior("debrief"),
+    ),
+    StageSpec(
+        "review",
+        StageKind.active,
+        "the candidate is compared with the whole slate",
+        role=StageRole.review,
+        service=ServiceLevel(
+            "review_days",
+            Owner.hiring_manager,
+            "review",
+            "decide on {name}: another round, approval, the talent pool or a rejection",
+        ),
+        duration=_prior("review"),
+        forward="request_approval",
+    ),
+    StageSpec(
+        "next_round",
+        StageKind.active,
+        "another interview round is scheduled",
+        role=StageRole.assessment,
+        duration=_prior("next_round"),
+    ),
+    StageSpec(
+        "approval",
+        StageKind.active,
+        "position and budget approval for an offer",
+        role=StageRole.in_flight,
+        service=ServiceLevel(
+            "approval_days", Owner.approvers, "approval", "approve or refuse an offer to {name}"
+        ),
+        duration=_prior("approval"),
+    ),
+    StageSpec(
+        "references",
+        StageKind.active,
+        "reference checks, the candidate told first",
+        role=StageRole.in_flight,
+        service=ServiceLevel(
+            "reference_check_days",
+            Owner.hiring_manager,
+            "references",
+            "finish the reference checks of {name}",
+        ),
+        duration=_prior("references"),
+    ),
+    StageSpec(
+        "offer",
+        StageKind.active,
+        "an offer is out",
+        role=StageRole.in_flight,
+        service=ServiceLevel("offer_validity_days", Owner.candidate, "offer_expiry"),
+        duration=_prior("offer"),
+    ),
+    StageSpec(
+        "negotiation",
+        StageKind.active,
+        "the candidate countered",
+        role=StageRole.in_flight,
+        duration=_prior("negotiation"),
+    ),
     StageSpec("talent_pool", StageKind.pool, "kept warm: a runner-up or a future fit"),
     StageSpec("on_hold", StageKind.paused, "paused; resumes where it left"),
-    StageSpec("hired", StageKind.terminal, "offer accepted"),
+    StageSpec("hired", StageKind.terminal, "offer accepted", role=StageRole.hired),
     StageSpec("declined", StageKind.terminal, "offer declined"),
     StageSpec("rejected", StageKind.terminal, "the company said no"),
     StageSpec("withdrawn", StageKind.terminal, "the candidate withdrew"),

@@ -27,8 +27,11 @@ Conventions:
 - **Terminal stages owe nothing.** The talent pool owes only its warm-until date.
 - **Overdue** means ``due < now``, strictly.
 
-Stage rules follow the standard policy's stage names (``interviewed``, ``debrief``, ``review``,
-``approval``, ``references``, ``negotiation``); a policy without those stages gets none of them.
+- **A stage's own deadline** comes from its service level (``StageSpec.service``): its business
+  days from entering the stage, owed by the hiring manager (or the recruiter); the approvers
+  owe the open step of their chain from when it opened; the interviewers owe the round's
+  scorecards from the interview; where the candidate owes the answer, the live offer's
+  valid-until date is the deadline. Stages are known by these roles, never by name.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
 from hirepipe.models import Application, Identifier, OfferStatus, Requisition, Timestamp
-from hirepipe.policy import Policy, PolicySettings, StageKind
+from hirepipe.policy import Owner, Policy, ServiceLevel, StageKind, StageSpec
 from hirepipe.standard._approvals import approval_round, chain_state, current_step
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 
@@ -64,12 +67,12 @@ CANDIDATE_CONTACT_EVENTS: frozenset[str] = frozenset(
 )
 """History events that mean the company told the candidate something."""
 
-_SCORECARD_STAGES = frozenset({"interviewed", "debrief"})
-_CADENCE_KINDS = frozenset({StageKind.active, StageKind.paused})
-
 
 class DeadlineKind(StrEnum):
-    """What a deadline is for; the values are stable codes to match on and store."""
+    """The standard deadline codes; a policy's own stages add theirs (``ServiceLevel.deadline``).
+
+    The values are stable codes to match on and store; ``Deadline.kind`` is the code.
+    """
 
     thank_you = "thank_you"  # thank the candidate for an interview round
     candidate_update = "candidate_update"  # tell the candidate where things stand
@@ -79,26 +82,6 @@ class DeadlineKind(StrEnum):
     references = "references"  # finish the reference checks
     offer_expiry = "offer_expiry"  # the live offer lapses
     warm_until = "warm_until"  # the talent-pool period ends
-
-
-# stage: the deadline its entry starts, the setting that sizes it, and what is owed
-_STAGE_LEVELS: dict[str, tuple[DeadlineKind, Callable[[PolicySettings], int], str]] = {
-    "review": (
-        DeadlineKind.review,
-        lambda settings: settings.review_days,
-        "decide on {name}: another round, approval, the talent pool or a rejection",
-    ),
-    "approval": (
-        DeadlineKind.approval,
-        lambda settings: settings.approval_days,
-        "approve or refuse an offer to {name}",
-    ),
-    "references": (
-        DeadlineKind.references,
-        lambda settings: settings.reference_check_days,
-        "finish the reference checks of {name}",
-    ),
-}
 
 
 class Deadline(BaseModel):
@@ -116,7 +99,7 @@ class Deadline(BaseModel):
 
     application_id: Identifier
     requisition_id: Identifier
-    kind: DeadlineKind
+    kind: Identifier
     due: Timestamp
     since: Timestamp
     owed_by: tuple[Identifier, ...]
@@ -183,11 +166,11 @@ class ServiceLevels:
             raise PolicyError([PolicyProblem("stages", problem)])
         if spec.terminal:
             return []
-        derive = _Derivation(self, application, requisition)
-        found = derive.thank_yous()
-        if spec.kind in _CADENCE_KINDS:
-            found.append(derive.update())
-        found += derive.stage_deadlines(spec.kind)
+        owed = _Owed(self, application, requisition)
+        found = owed.thank_yous()
+        if spec.owes_updates:
+            found.append(owed.update())
+        found += owed.stage_deadlines(spec)
         return sorted(found, key=_order)
 
     def due(
@@ -244,11 +227,11 @@ class ServiceLevels:
 
 
 def _order(deadline: Deadline) -> tuple[pendulum.DateTime, str, str]:
-    return (deadline.due, deadline.application_id, deadline.kind.value)
+    return (deadline.due, deadline.application_id, deadline.kind)
 
 
-class _Derivation:
-    """The deadlines of one application, computed from its data in one pass over history."""
+class _Owed:
+    """What one application is owed, computed from its data in one pass over its history."""
 
     __slots__ = ("app", "calendar", "contacts", "levels", "manager", "requisition", "zone")
 
@@ -268,7 +251,7 @@ class _Derivation:
 
     def make(
         self,
-        kind: DeadlineKind,
+        kind: str,
         since: pendulum.DateTime,
         due: pendulum.DateTime,
         owed_by: tuple[str, ...],
@@ -351,34 +334,46 @@ class _Derivation:
                 return record.at
         return self.app.created_at
 
-    def stage_deadlines(self, kind: StageKind) -> list[Deadline]:
-        app, stage, name = self.app, self.app.stage, self.app.candidate.name
-        found = self.scorecards() if stage in _SCORECARD_STAGES else []
-        if stage in _STAGE_LEVELS:
-            code, days, text = _STAGE_LEVELS[stage]
+    def stage_deadlines(self, spec: StageSpec) -> list[Deadline]:
+        app, name = self.app, self.app.candidate.name
+        service = spec.service
+        found: list[Deadline] = []
+        if service is not None and service.owner is Owner.interviewers:
+            found += self.scorecards(service)
+        elif service is not None and service.owner is not Owner.candidate:
             since = self.entered()
+            allowed = self.levels.policy.service_days(spec.name) or 0
             owed_by: tuple[str, ...] = self.manager
-            allowed = days(self.levels.policy.settings)
-            if code is DeadlineKind.approval:
+            if service.owner is Owner.recruiter and self.requisition.recruiter:
+                owed_by = (self.requisition.recruiter,)
+            if service.owner is Owner.approvers:
                 since, allowed, owed_by = self.approval_step(since, allowed)
             found.append(
-                self.make(code, since, self.after(since, allowed), owed_by, text.format(name=name))
+                self.make(
+                    service.deadline or spec.name,
+                    since,
+                    self.after(since, allowed),
+                    owed_by,
+                    service.owes.format(name=name)
+                    if service.owes
+                    else f"move {name} on from {spec.name}",
+                )
             )
+        answering = service is not None and service.owner is Owner.candidate
         offer = app.offer
         if offer is not None and offer.status is OfferStatus.extended:
             # an offer out waits on the candidate; after a counter, on the company's revision
-            negotiating = stage == "negotiation"
             found.append(
                 self.make(
                     DeadlineKind.offer_expiry,
                     offer.extended_at,
                     offer.valid_until,
-                    self.manager if negotiating else (app.candidate.id,),
+                    (app.candidate.id,) if answering else self.manager,
                     f"offer version {offer.version} to {name} lapses; "
-                    + ("revise it before then" if negotiating else "an answer is due"),
+                    + ("an answer is due" if answering else "revise it before then"),
                 )
             )
-        if kind is StageKind.pool and app.warm_until is not None:
+        if spec.kind is StageKind.pool and app.warm_until is not None:
             found.append(
                 self.make(
                     DeadlineKind.warm_until,
@@ -390,7 +385,8 @@ class _Derivation:
             )
         return found
 
-    def scorecards(self) -> list[Deadline]:
+    def scorecards(self, service: ServiceLevel) -> list[Deadline]:
+        """The round's scorecards, owed by its interviewers from the interview held."""
         interview = self.app.interview()
         if interview is None or interview.held_at is None:
             return []
@@ -398,11 +394,12 @@ class _Derivation:
         missing = tuple(p for p in interview.interviewers if p not in submitted)
         if not missing:
             return []
+        days = self.levels.policy.service_days(self.app.stage) or 0
         return [
             self.make(
-                DeadlineKind.scorecards,
+                service.deadline or DeadlineKind.scorecards,
                 interview.held_at,
-                self.after(interview.held_at, self.levels.policy.settings.scorecard_days),
+                self.after(interview.held_at, days),
                 missing,
                 f"submit scorecards for round {interview.round} of {self.app.candidate.name}",
             )

@@ -1,0 +1,102 @@
+"""What a stage means to the layers above the engine: its role, service level and duration.
+
+::
+
+    StageSpec(
+        "background_check",
+        role=StageRole.in_flight,
+        service=ServiceLevel(days=5, owner=Owner.outside),
+        duration=Duration(mean_days=4, cv=0.5),
+    )
+
+The slate, the deadlines, the estimator, the notifier and the simulator read these, never a
+stage's name, so a company's own stage works in every layer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["Duration", "Owner", "ServiceLevel", "StageRole"]
+
+
+class StageRole(StrEnum):
+    """Where a stage sits in a requisition's decision; the slate reads it.
+
+    ``assessment``: before the slate's decision (interviews, debriefs, an assessment); the
+    slate's review waits for every candidate still here. ``review``: the slate's decision,
+    where candidates are compared and runner-ups wait. ``in_flight``: chosen for the open
+    headcount (approval, checks, the offer); the slate counts it against the headcount and
+    brings the next runner-up forward when it ends in a terminal stage. ``hired``: a terminal
+    stage that fills a headcount; every other terminal stage means the application fell
+    through.
+    """
+
+    assessment = "assessment"
+    review = "review"
+    in_flight = "in_flight"
+    hired = "hired"
+
+
+class Owner(StrEnum):
+    """Who owes the next step of a stage.
+
+    ``approvers`` are those of the open approval step (the step's own days apply);
+    ``interviewers`` those of the current round; ``candidate`` the candidate (an answer to an
+    offer: the estimator's offer milestone is the end of the stage before it); ``outside`` a
+    third party (a background-check provider), chased by the hiring manager.
+    """
+
+    hiring_manager = "hiring_manager"
+    recruiter = "recruiter"
+    approvers = "approvers"
+    interviewers = "interviewers"
+    candidate = "candidate"
+    outside = "outside"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLevel:
+    """How long a stage may take and who owes it: a deadline from entering the stage.
+
+    ``days`` is business days, or the name of an integer policy setting holding them
+    (``"review_days"``), so ``with_setting`` changes the deadline. ``deadline`` is the
+    deadline's kind code (default: the stage's name); ``owes`` says what is owed, with
+    ``{name}`` for the candidate's name.
+    """
+
+    days: int | str
+    owner: Owner = Owner.hiring_manager
+    deadline: str | None = None
+    owes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """How long a stage is expected to take, for the estimator and the simulator.
+
+    ``mean_days`` (business days) and ``cv`` (the spread: standard deviation over mean) give a
+    lognormal. Without ``mean_days`` the estimator takes the priors' figure of the stage named
+    ``prior`` (default: this stage), as the standard stages do; ``cv`` defaults to the
+    priors' spread. A company's fitted history replaces either (``TimelineEstimator.fit``).
+    """
+
+    mean_days: float | None = None
+    cv: float | None = None
+    prior: str | None = None
+
+    def problems(self) -> list[str]:
+        """What is wrong with the figures, for the policy's checks."""
+        found = []
+        for label, value in (("mean_days", self.mean_days), ("cv", self.cv)):
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value <= 0
+                or value > 1_000
+            ):
+                found.append(f"{label} must be a positive number of at most 1000, not {value!r}")
+        return found
