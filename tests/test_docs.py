@@ -36,8 +36,9 @@ def test_readme_diagram_matches_the_code():
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_examples_run(path, capsys):
+def test_examples_run(path, capsys, monkeypatch):
     """Every example script runs to the end and prints what it shows."""
+    monkeypatch.syspath_prepend(str(path.parent))  # as `python examples/x.py` would
     runpy.run_path(str(path), run_name="__main__")
     assert capsys.readouterr().out.strip()
 

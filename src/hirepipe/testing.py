@@ -5,6 +5,7 @@ Nothing here reads the wall clock; every test decides what time it is.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 from hirepipe.clock import ManualClock
 from hirepipe.models import Application, Band, Candidate, Requisition
 from hirepipe.pipeline import Fired, Pipeline
-from hirepipe.policy import PREVIOUS, Path, Policy, StageKind
+from hirepipe.policy import PREVIOUS, Path, Policy, StageKind, StageRole
 from hirepipe.timeline.calendar import BusinessCalendar
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "make_application",
     "make_candidate",
     "make_requisition",
+    "path_to",
     "walk",
 ]
 
@@ -74,30 +76,62 @@ class RecordingHook:
         return [fired.record.event for fired in self.calls]
 
 
-# -- factories for the standard policy ---------------------------------------------------------
+# -- factories -----------------------------------------------------------------------------
 
-_PATHS: dict[str, tuple[str, ...]] = {
-    "interviewed": (),
-    "debrief": ("start_debrief",),
-    "review": ("start_debrief", "complete_debrief"),
-    "next_round": ("start_debrief", "complete_debrief", "schedule_next_round"),
-    "approval": ("start_debrief", "complete_debrief", "request_approval"),
-    "references": ("start_debrief", "complete_debrief", "request_approval", "approve"),
-    "offer": (
-        "start_debrief",
-        "complete_debrief",
-        "request_approval",
-        "approve",
-        "extend_offer",
-    ),
-}
-_PATHS["negotiation"] = (*_PATHS["offer"], "counter")
-_PATHS["hired"] = (*_PATHS["offer"], "accept")
-_PATHS["declined"] = (*_PATHS["offer"], "decline")
-_PATHS["rejected"] = (*_PATHS["review"], "reject")
-_PATHS["withdrawn"] = (*_PATHS["debrief"], "withdraw")
-_PATHS["talent_pool"] = (*_PATHS["review"], "keep_warm")
-_PATHS["on_hold"] = (*_PATHS["review"], "hold")
+
+def path_to(policy: Policy, stage: str) -> tuple[str, ...]:
+    """Return the events that take a new application to ``stage`` the way a hiring team would.
+
+    Along the forward events from the initial stage (the main path), then the fewest other
+    events; a stage that is not active (an ending, the pool, a hold) is reached from the
+    review when it can be, else from the furthest main-path stage it can be reached from.
+    Raises ValueError when ``stage`` cannot be reached.
+    """
+    if stage not in policy.stages:
+        raise ValueError(
+            f"{policy.label} has no stage {stage!r}; its stages: {', '.join(policy.stages)}"
+        )
+    main = policy.main_path(policy.initial)
+    steps: dict[str, tuple[str, ...]] = {policy.initial: ()}
+    for before, after in itertools.pairwise(main):
+        event = policy.forward(before)
+        assert event is not None  # main_path follows forward events
+        steps[after] = (*steps[before], event)
+    if stage in steps:
+        return steps[stage]
+    reviewing = policy.stages_in(StageRole.review)
+    starts = sorted(
+        main,
+        key=lambda s: (
+            (s not in reviewing, -main.index(s))
+            if policy.stage(stage).kind is not StageKind.active
+            else (main.index(s),)
+        ),
+    )
+    for start in starts:
+        found = _shortest(policy, start, stage)
+        if found is not None:
+            return (*steps[start], *found)
+    raise ValueError(f"no way to {stage!r} from the main path of {policy.label}")
+
+
+def _shortest(policy: Policy, start: str, goal: str) -> tuple[str, ...] | None:
+    """The fewest transitions from ``start`` to ``goal`` (breadth first), or None."""
+    seen = {start}
+    frontier: list[tuple[str, tuple[str, ...]]] = [(start, ())]
+    while frontier:
+        following = []
+        for stage, events in frontier:
+            for name in policy.events_from(stage):
+                dest = policy.events[name].dest
+                if dest is None or dest == PREVIOUS or dest in seen:
+                    continue
+                if dest == goal:
+                    return (*events, name)
+                seen.add(dest)
+                following.append((dest, (*events, name)))
+        frontier = following
+    return None
 
 
 def make_requisition(**overrides: Any) -> Requisition:
@@ -282,18 +316,26 @@ def make_application(
     stage: str = "interviewed",
     candidate: Candidate | None = None,
     interviewers: Sequence[str] = ("alice", "bob"),
+    recipes: Mapping[str, Recipe] | None = None,
     hours_between: float = 0,
 ) -> Application:
-    """Return an application brought to ``stage`` of the standard policy by real events.
+    """Return an application brought to ``stage`` of the pipeline's policy by real events.
 
-    Its history is consistent: every record was written by ``pipeline.fire``.
+    The events are :func:`path_to`'s, each passed with its recipe (``recipes`` add to the
+    standard ones). Its history is consistent: every record was written by ``pipeline.fire``.
     """
-    if stage not in _PATHS:
-        raise ValueError(f"no standard path to {stage!r}; choose one of {', '.join(_PATHS)}")
+    events = path_to(pipeline.policy, stage)
     application = pipeline.new_application(
         candidate or make_candidate(), requisition, interviewers=interviewers
     )
-    return advance(pipeline, application, requisition, _PATHS[stage], hours_between=hours_between)
+    return advance(
+        pipeline,
+        application,
+        requisition,
+        events,
+        recipes=recipes,
+        hours_between=hours_between,
+    )
 
 
 def event_sequences(policy: Policy, *, max_size: int = 20) -> SearchStrategy[list[str]]:

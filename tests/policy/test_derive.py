@@ -13,8 +13,14 @@ from hirepipe import (
     StageKind,
     standard_policy,
 )
-from hirepipe.policy import EventSpec, GuardSpec
-from hirepipe.testing import FakeClock, make_application, make_requisition
+from hirepipe.policy import Duration, EventSpec, GuardSpec, StageRole, StageSpec
+from hirepipe.testing import (
+    STANDARD_RECIPES,
+    FakeClock,
+    Recipe,
+    make_application,
+    make_requisition,
+)
 
 STANDARD = standard_policy()
 SNAPSHOT = STANDARD.to_dict()
@@ -24,6 +30,12 @@ def needs_portfolio(ctx):
     """The candidate sent a portfolio."""
     if not any(r.event == "note" for r in ctx.application.history):
         yield Blocker("portfolio_missing", "no portfolio yet")
+
+
+def attach_portfolio(pipeline, application, requisition):
+    """The portfolio arrives and the debrief's scorecards are in: the assessment can start."""
+    pipeline.fire(application, "note", actor="cand-1", text="portfolio attached")
+    STANDARD_RECIPES["complete_debrief"].prepare(pipeline, application, requisition)
 
 
 @pytest.fixture(autouse=True)
@@ -36,12 +48,15 @@ def standard_untouched():
 
 class TestWithStage:
     def test_insert_after_a_stage(self):
-        """A stage inserted after the debrief takes over its way out and leads on to review."""
-        policy = STANDARD.with_stage("assessment", after="debrief", event="pass_assessment")
-        assert ("assessment",) == policy.destinations("complete_debrief")
+        """The new stage sits between the debrief and review: in by a new event, out by the old."""
+        policy = STANDARD.with_stage("assessment", after="debrief", event="start_assessment")
+        assert (("debrief",), ("assessment",)) == (
+            policy.sources("start_assessment"),
+            policy.destinations("start_assessment"),
+        )
         assert (("assessment",), ("review",)) == (
-            policy.sources("pass_assessment"),
-            policy.destinations("pass_assessment"),
+            policy.sources("complete_debrief"),
+            policy.destinations("complete_debrief"),
         )
         assert "assessment" in policy.sources("reject")
         assert "assessment" in policy.sources("hold")
@@ -49,22 +64,57 @@ class TestWithStage:
         assert stages.index("debrief") + 1 == stages.index("assessment")
 
     def test_default_event_name_and_guard(self):
-        """The new event is complete_<stage>, guarded as asked."""
+        """start_<stage>, guarded as asked and by the checks of the debrief's work it now ends."""
         policy = STANDARD.with_stage("assessment", after="debrief", guards=[needs_portfolio])
-        assert ["needs_portfolio"] == [g.name for g in policy.events["complete_assessment"].guards]
+        assert ["scorecards_complete", "needs_portfolio"] == [
+            g.name for g in policy.events["start_assessment"].guards
+        ]
+        assert [] == [g.name for g in policy.events["complete_debrief"].guards]
+        assert StageRole.assessment is policy.stage("assessment").role
         pipeline = Pipeline(policy, clock=FakeClock())
-        application = make_application(pipeline, make_requisition(), stage="review")
+        application = make_application(
+            pipeline,
+            make_requisition(),
+            stage="review",
+            recipes={"start_assessment": Recipe(prepare=attach_portfolio)},
+        )
         assert "assessment" in application.stages_visited()
+
+    def test_a_check_after_the_references_holds_the_offer_back(self):
+        """extend_offer, its effect and its e-mail, leave the new stage, not the references."""
+        check = StageSpec("background_check", duration=Duration(mean_days=4))
+        policy = STANDARD.with_stage(check, after="references", event="start_background_check")
+        assert ("background_check",) == policy.sources("extend_offer")
+        assert ("offer",) == policy.destinations("extend_offer")
+        assert ("background_check",) == policy.destinations("start_background_check")
+        assert STANDARD.events["extend_offer"].effect == policy.events["extend_offer"].effect
+        assert StageRole.in_flight is policy.stage("background_check").role
+        assert "contact_reference" in policy.events_from("references")
+        assert "extend_offer" not in policy.events_from("references")
+
+    def test_without_stage_undoes_with_stage(self):
+        """Removing an inserted stage (whose way in had no guards) gives the policy back."""
+        policy = STANDARD.with_stage(StageSpec("x"), after="references")
+        assert STANDARD == policy.without_stage("x")
+
+    def test_a_declared_forward_moves_with_the_events(self):
+        """After the review: the review goes on by the new event, the new stage by the old."""
+        policy = STANDARD.with_stage("shortlist", after="review", event="shortlist")
+        assert ("shortlist", "request_approval") == (
+            policy.forward("review"),
+            policy.forward("shortlist"),
+        )
+        assert {"request_approval", "schedule_next_round"} <= set(policy.events_from("shortlist"))
+
+    def test_nothing_to_insert_before_refused(self):
+        """A stage cannot be inserted after one that nothing moves on from to an active stage."""
+        with pytest.raises(PolicyError, match="nothing moves an application on"):
+            STANDARD.with_stage("x", after="on_hold")
 
     def test_plain_stage_needs_events(self):
         """A stage added without ``after`` and no event into it is unreachable: refused."""
         with pytest.raises(PolicyError, match=r"stages\.lonely: unreachable"):
             STANDARD.with_stage("lonely")
-
-    def test_ambiguous_insertion_refused(self):
-        """A stage cannot be inserted after one that leads on to several stages."""
-        with pytest.raises(PolicyError, match="leads on to"):
-            STANDARD.with_stage("x", after="review")
 
     def test_unknown_after(self):
         """Inserting after an unknown stage says so."""

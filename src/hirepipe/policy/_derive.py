@@ -80,36 +80,61 @@ def with_stage(
     event: str | None = None,
     guards: Sequence[GuardSpec] = (),
 ) -> Policy:
-    """Add ``stage``; with ``after``, put it on the way out of that stage.
+    """Add ``stage``; with ``after``, insert it between that stage and what followed it.
 
-    The events that moved an application on from ``after`` now lead to the new stage, and a
-    new event (``event``, default ``complete_<stage>``, guarded by ``guards``) leads from the
-    new stage to where they led. Without ``after``, add events with :func:`with_event`.
+    The application leaves ``after`` by a new event (``event``, default ``start_<stage>``,
+    guarded by ``guards``) into the new stage, and every event that used to move it on from
+    ``after`` to another active stage (with its guards, effects and notifications) now moves it
+    on from the new stage instead. Guards that check the work of ``after``
+    (``GuardSpec.checks``) move to the new event, the way out of it. Activities and endings
+    stay where they were. A new stage
+    with no role takes the role of ``after`` (a check after the references is in flight too).
+    Without ``after``, add events with :func:`with_event`.
     """
     stages = list(policy.stages.values())
     if after is None:
         return rebuild(policy, stages=[*stages, stage])
     if after not in policy.stages:
         raise _problem(f"with_stage(after={after!r})", f"unknown stage {after!r}")
+    if stage.name in policy.stages:
+        raise _problem(f"with_stage({stage.name!r})", f"the policy has a stage {stage.name!r}")
     forward = _forward(policy, after)
-    targets = {e.dest for e in forward}
-    if len(targets) != 1:
+    if not forward:
         raise _problem(
             f"with_stage(after={after!r})",
-            f"{after!r} leads on to {sorted(t or '' for t in targets) or 'nothing'}; "
-            "insert the stage by hand with with_event",
+            f"nothing moves an application on from {after!r} to insert the stage before; "
+            "insert it by hand with with_event",
         )
-    (target,) = targets
+    name = event or f"start_{stage.name}"
+    if name in policy.events:
+        raise _problem(f"with_stage(event={name!r})", f"the policy has an event {name!r}")
+    before = policy.stage(after)
+    inserted = stage if stage.role is not None else replace(stage, role=before.role)
+    if inserted.forward is None and before.forward is not None:
+        inserted = replace(inserted, forward=before.forward)
     position = [s.name for s in stages].index(after) + 1
-    stages.insert(position, stage)
-    events = [replace(e, dest=stage.name) if e in forward else e for e in policy.events.values()]
+    stages = [replace(s, forward=name) if s.name == after and s.forward else s for s in stages]
+    stages.insert(position, inserted)
+    # guards that check the work of ``after`` (scorecards for a debrief) guard the way out of
+    # it, which is now the new event; the others stay with the events they guard
+    checking = {g.name: g for e in forward for g in e.guards if g.checks == after}
+    events = [
+        replace(
+            e,
+            sources=tuple(stage.name if s == after else s for s in e.sources),
+            guards=tuple(g for g in e.guards if g.checks != after),
+        )
+        if e in forward
+        else e
+        for e in policy.events.values()
+    ]
     events.append(
         EventSpec(
-            name=event or f"complete_{stage.name}",
-            sources=(stage.name,),
-            dest=target,
-            guards=tuple(guards),
-            description=f"leave {stage.name}",
+            name=name,
+            sources=(after,),
+            dest=stage.name,
+            guards=(*checking.values(), *(g for g in guards if g.name not in checking)),
+            description=f"on to {stage.name}",
         )
     )
     return rebuild(policy, stages=stages, events=events)

@@ -278,11 +278,12 @@ class Policy:
         kind: StageKind = StageKind.active,
         description: str = "",
     ) -> Policy:
-        """Return a policy with another stage; with ``after``, on the way out of that stage.
+        """Return a policy with another stage; with ``after``, between it and what followed it.
 
-        With ``after="debrief"``, the events that moved an application on from the debrief
-        lead to the new stage instead, and a new event (``event``, default
-        ``complete_<stage>``, guarded by ``guards``) leads on from it to where they led.
+        With ``after="references"``, the application leaves the references by a new event
+        (``event``, default ``start_<stage>``, guarded by ``guards``) into the new stage, and the
+        events that moved it on from the references (``extend_offer``, its effect and its
+        notifications) now move it on from the new stage. ``without_stage`` undoes it.
         """
         spec = stage if isinstance(stage, StageSpec) else StageSpec(stage, kind, description)
         try:
