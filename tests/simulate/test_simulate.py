@@ -34,7 +34,7 @@ from hirepipe.simulate import (
     simulate,
 )
 from hirepipe.simulate._runner import Runner
-from hirepipe.simulate._scenario import SLOTS, Timeline, make_plan
+from hirepipe.simulate._scenario import AT_REVIEW, SLOTS, Timeline, make_plan
 
 QUIET = {"withdrawal": 0.0, "reference_failure": 0.0}  # nothing falls through by chance
 
@@ -433,7 +433,9 @@ class TestPolicyFit:
             .with_event(EventSpec("skip_ahead", ("assessment",), "approval"))
         )
         scenario = Scenario(stage_days={"assessment": 1.0})
-        with pytest.raises(SimulationError, match=r"several ways on .*complete_assessment"):
+        with pytest.raises(
+            SimulationError, match=r"several ways on .*complete_debrief, skip_ahead"
+        ):
             simulate(policy, scenario, runs=1, seed=1)
 
     def test_rejection_reasons_of_the_policy(self):
@@ -442,7 +444,10 @@ class TestPolicyFit:
         document["rejection_reasons"] = {"not_a_fit": "company", "went_elsewhere": "candidate"}
         policy = Policy.from_dict(document)
         plan = make_plan(policy, Scenario(), TimelineEstimator())
-        assert {"debrief": "not_a_fit", "references": "not_a_fit"} == plan.reasons
+        assert {"not_a_fit"} == set(plan.reasons.values())
+        assert {AT_REVIEW, *(s for s in policy.stages if policy.stage(s).kind == "active")} == set(
+            plan.reasons
+        )
         assert simulate(policy, Scenario(**QUIET), runs=5, seed=1).runs == 5
 
 

@@ -122,15 +122,21 @@ class TestPriors:
             {"cv": 0},
             {"company_size": {"small": 1.0}},
             {"aliases": {"tech": "technology"}},
-            {"other_stages": {"next_round": 7.0}},
+            {"other_stages": {"review": 7.0}},
             {"stage_cv": {"lunch": 0.5}},
         ],
-        ids=["split-sum", "split-stages", "cv", "sizes", "alias", "other-stages", "stage-cv"],
+        ids=["split-sum", "split-stages", "cv", "sizes", "alias", "other-repeats", "stage-cv"],
     )
     def test_invalid_priors_are_refused(self, changes):
         """Priors that cannot work raise a ValidationError saying what is wrong."""
         with pytest.raises(ValidationError):
             Priors.load().replace(**changes)
+
+    def test_an_estimator_lacking_a_duration_is_refused_when_built(self):
+        """Priors without a figure for a stage of the policy are refused at once, stage named."""
+        priors = Priors.load().replace(other_stages={"next_round": 7.0})
+        with pytest.raises(EstimateError, match=r"no expected duration for negotiation"):
+            TimelineEstimator(priors)
 
     def test_priors_load_from_a_file(self, tmp_path):
         """A TOML file laid out like the packaged one replaces the defaults."""

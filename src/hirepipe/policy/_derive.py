@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "rebuild",
+    "replace_stage",
     "with_event",
     "with_guard",
     "with_setting",
@@ -138,6 +139,19 @@ def with_stage(
         )
     )
     return rebuild(policy, stages=stages, events=events)
+
+
+def replace_stage(policy: Policy, name: str, **changes: Any) -> Policy:
+    """Change fields of stage ``name`` (``role``, ``service``, ``duration``...), not its name."""
+    if name not in policy.stages:
+        raise _problem(f"replace_stage({name!r})", f"unknown stage {name!r}")
+    if "name" in changes:
+        raise _problem(f"replace_stage({name!r})", "a stage keeps its name; events refer to it")
+    try:
+        stages = [replace(s, **changes) if s.name == name else s for s in policy.stages.values()]
+    except TypeError as error:
+        raise _problem(f"replace_stage({name!r})", str(error)) from None
+    return rebuild(policy, stages=stages)
 
 
 def without_stage(policy: Policy, name: str) -> Policy:

@@ -262,6 +262,21 @@ class Policy:
 
     __hash__ = None  # type: ignore[assignment]  # equal policies compare by content
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled by its parts (worker processes get policies this way); its read-only views
+        # are rebuilt by the constructor, which checks the definition again
+        parts = {
+            "name": self.name,
+            "version": self.version,
+            "initial": self.initial,
+            "stages": list(self._stages.values()),
+            "events": list(self._events.values()),
+            "settings": self.settings,
+            "rejection_reasons": dict(self.rejection_reasons),
+            "notifications": list(self.notifications),
+        }
+        return (_restore, (type(self), parts))
+
     # -- deriving ------------------------------------------------------------------------------
 
     def named(self, name: str, version: str) -> Policy:
@@ -291,6 +306,14 @@ class Policy:
         except ValueError as error:
             raise PolicyError([PolicyProblem("with_stage(guards=...)", str(error))]) from None
         return _derive.with_stage(self, spec, after=after, event=event, guards=specs)
+
+    def replace_stage(self, name: str, **changes: Any) -> Policy:
+        """Return a policy whose stage ``name`` has some fields changed.
+
+        ``standard_policy().replace_stage("review", service=ServiceLevel(5))`` gives the
+        review a five-day service level; the stage keeps its name and its events.
+        """
+        return _derive.replace_stage(self, name, **changes)
 
     def without_stage(self, name: str) -> Policy:
         """Return a policy without stage ``name``, its events rewired around it.
@@ -342,3 +365,8 @@ class Policy:
             f"Policy({self.label!r}, {len(self._stages)} stages, "
             f"{len(self._events)} events, initial={self.initial!r})"
         )
+
+
+def _restore(cls: type[Policy], parts: dict[str, Any]) -> Policy:
+    """Rebuild a pickled policy from its parts."""
+    return cls(**parts)

@@ -29,10 +29,11 @@ from hirepipe.clock import ManualClock
 from hirepipe.errors import HirepipeError
 from hirepipe.models import Application, RequisitionStatus
 from hirepipe.pipeline import Fired, Hook, Pipeline
-from hirepipe.policy import StageKind
+from hirepipe.policy import Owner, StageKind, StageRole, StageSpec
 from hirepipe.simulate._results import RunOutcome
 from hirepipe.simulate._scenario import (
     ABSENT,
+    AT_REVIEW,
     COUNTER,
     DAY,
     DURATION,
@@ -55,7 +56,7 @@ from hirepipe.simulate._scenario import (
     interviewers,
     pick,
 )
-from hirepipe.simulate._tracking import CADENCE_KINDS, IN_FLIGHT, OutboxFactory, Rules, SeatTracker
+from hirepipe.simulate._tracking import OutboxFactory, SeatTracker, ServiceMinutes
 from hirepipe.slate import Slate
 from hirepipe.timeline.deadlines import ServiceLevels
 
@@ -65,16 +66,15 @@ ACCEPTED, COUNTERED, DECLINED, LAPSED = range(4)
 # action codes, indexes into Runner._loop's handlers
 _THANK, _SCORE, _END, _REVIEWED, _GATE, _STEP, _REFERENCES, _CHECKED = range(8)
 _ANSWER, _SWEEP, _WITHDRAW, _UPDATE = range(8, 12)
-_BEFORE_REVIEW = frozenset({"interviewed", "debrief", "next_round"})  # the slate's own set
 
 
-class _Seat(SeatTracker):
+class _Candidate(SeatTracker):
     """One candidate's application in a run, and what the driver knows of it."""
 
     __slots__ = ("app", "epoch", "final", "index", "ready", "recommended", "row")
 
-    def __init__(self, index: int, app: Application, row: array[float], kind: StageKind) -> None:
-        super().__init__(app.stage, kind, 0)
+    def __init__(self, index: int, app: Application, row: array[float], spec: StageSpec) -> None:
+        super().__init__(spec, 0)
         self.index = index
         self.app = app
         self.row = row
@@ -102,10 +102,25 @@ class Runner:
         self._hooks: list[Hook] = [self._on_fired, *hooks]
         self.pipeline = Pipeline(plan.policy, clock=self.clock, hooks=self._hooks)
         self.levels = ServiceLevels(plan.policy)
-        self._kinds = {name: spec.kind for name, spec in plan.policy.stages.items()}
-        self._events = frozenset(plan.policy.events)
-        self.review_days = self.settings.review_days * DAY
-        self.rules = Rules.of(plan.policy, plan.contact_events, plan.timeline)
+        policy = plan.policy
+        self._kinds = {name: spec.kind for name, spec in policy.stages.items()}
+        self._events = frozenset(policy.events)
+        self._assessing = policy.stages_in(StageRole.assessment)
+        self._reviewing = policy.stages_in(StageRole.review)
+        self._in_flight = policy.stages_in(StageRole.in_flight)
+        self._approving = frozenset(
+            s for s, spec in policy.stages.items() if _owner(spec) is Owner.approvers
+        )
+        self._checking = frozenset(  # stages where referees are asked (the references)
+            s for s in policy.stages if "contact_reference" in policy.events_from(s)
+        )
+        # where another round is waited for: the stage schedule_next_round leads to
+        self._next_round = (
+            policy.destinations("schedule_next_round")[0]
+            if "schedule_next_round" in policy.events
+            else None
+        )
+        self.rules = ServiceMinutes.of(policy, plan.contact_events, plan.timeline)
         self._outbox = OutboxFactory.for_policy(plan.policy, self.levels)
         self._durations = {
             stage: (dist.quantile, extra) for stage, (dist, extra) in plan.durations.items()
@@ -130,6 +145,7 @@ class Runner:
         self.in_flight = self.ready = self.events = 0
         self.changed = False  # whether the slate moved since the last dispatch
         self.first_review: int | None = None
+        self.review_closes = 0
         self.first_offer: int | None = None
         self.filled_at: int | None = None
         self.dispatched: list[str] = []
@@ -146,8 +162,8 @@ class Runner:
         # this run's notifier watches this run's events, after the runner and the caller's
         notifier = [self.notifier.hook] if self.notifier is not None else []
         self.pipeline.hooks[:] = [*self._hooks, *notifier]
-        self.seats: list[_Seat] = []
-        self.by_id: dict[str, _Seat] = {}
+        self.seats: list[_Candidate] = []
+        self.by_id: dict[str, _Candidate] = {}
         panel = interviewers(1, self.scenario.interviewers)
         for k, candidate in enumerate(self.plan.candidates):
             app = self.pipeline.new_application(
@@ -158,7 +174,7 @@ class Runner:
                 application_id=f"req-{index}-{k + 1}",
             )
             row = numbers[k * SLOTS : (k + 1) * SLOTS]
-            seat = _Seat(k, app, row, self._kinds[app.stage])
+            seat = _Candidate(k, app, row, self.policy.stage(app.stage))
             self.seats.append(seat)
             self.by_id[app.id] = seat
             self.slate.add(app)
@@ -183,7 +199,7 @@ class Runner:
         return self._outcome(index)
 
     def _loop(self, index: int) -> None:
-        handlers: list[Callable[[_Seat, int], None]] = [
+        handlers: list[Callable[[_Candidate, int], None]] = [
             self._thank, self._score, self._end, self._reviewed, self._gate, self._step,
             self._references, self._checked, self._answer, self._sweep, self._withdraw,
             self._update,
@@ -245,11 +261,11 @@ class Runner:
 
     # -- scheduling --------------------------------------------------------------------------
 
-    def _at(self, minute: int, code: int, seat: _Seat, epoch: int, arg: int = 0) -> None:
+    def _at(self, minute: int, code: int, seat: _Candidate, epoch: int, arg: int = 0) -> None:
         self.sequence += 1
         heapq.heappush(self.queue, (minute, self.sequence, code, seat.index, epoch, arg))
 
-    def _draw(self, seat: _Seat, stage: str) -> int:
+    def _draw(self, seat: _Candidate, stage: str) -> int:
         """A duration of ``stage`` for this visit, in business minutes (inverse-CDF sampling)."""
         visit = seat.visit_count.get(stage, 0)
         slot = self.plan.slot[stage]
@@ -260,16 +276,16 @@ class Runner:
         quantile, extra = self._durations[stage]
         return round(quantile(min(max(u, 1e-12), 1 - 1e-12)) * DAY) + extra
 
-    def _fire(self, seat: _Seat, event: str, *, actor: str = MANAGER, **data: Any) -> None:
+    def _fire(self, seat: _Candidate, event: str, *, actor: str = MANAGER, **data: Any) -> None:
         self.slate.fire(seat.app.id, event, actor=actor, **data)
 
-    def _enter(self, seat: _Seat, stage: str) -> None:
+    def _enter(self, seat: _Candidate, stage: str) -> None:
         """Schedule what a stage needs: its activities, and the action that ends it."""
         seat.epoch += 1
         epoch, now = seat.epoch, self.now
         if self._kinds[stage] is not StageKind.active:
             return
-        if stage == "interviewed":
+        if stage == self.policy.initial:  # an interview round was held: scorecards follow
             if "thank_you_sent" in self._events:
                 self._at(now, _THANK, seat, epoch)
             length = self._draw(seat, stage)
@@ -279,26 +295,27 @@ class Runner:
                     u = seat.row[SCORED + rnd * MAX_INTERVIEWERS + i]
                     self._at(now + math.floor(u * length), _SCORE, seat, epoch, i)
             self._at(now + length, _END, seat, epoch)
-        elif stage == "review":
+        elif stage in self._reviewing:
             if self.first_review is None:
                 self.first_review = now
-                self._at(now + self.settings.review_days * DAY, _GATE, seat, -1)
+                self.review_closes = now + (self.policy.service_days(stage) or 0) * DAY
+                self._at(self.review_closes, _GATE, seat, -1)
             self._at(now + self._draw(seat, stage), _REVIEWED, seat, epoch)
-        elif stage == "approval":
+        elif stage in self._approving:
             if seat.app.id not in self.dispatched:
                 self.dispatched.append(seat.app.id)
-            self._plan_approval(seat, epoch)
-        elif stage == "references":
+            self._plan_approval(seat, epoch, stage)
+        elif stage in self._checking:
             self._at(now, _REFERENCES, seat, epoch)
             self._at(now + self._draw(seat, stage), _CHECKED, seat, epoch)
-        elif stage == "offer":
-            self._plan_answer(seat, epoch)
+        elif stage in self.plan.answering:
+            self._plan_answer(seat, epoch, stage)
         else:
             self._at(now + self._draw(seat, stage), _END, seat, epoch)
         seat.visit_count[stage] = seat.visit_count.get(stage, 0) + 1
 
-    def _plan_approval(self, seat: _Seat, epoch: int) -> None:
-        length = self._draw(seat, "approval")
+    def _plan_approval(self, seat: _Candidate, epoch: int, stage: str) -> None:
+        length = self._draw(seat, stage)
         steps = len(self.plan.chain)
         if not steps:
             self._at(self.now + length, _END, seat, epoch)
@@ -306,7 +323,7 @@ class Runner:
         seat.step_times = [length * (i + 1) // steps - length * i // steps for i in range(steps)]
         self._at(self.now + self._step_delay(seat, 0), _STEP, seat, epoch, 0)
 
-    def _step_delay(self, seat: _Seat, step: int) -> int:
+    def _step_delay(self, seat: _Candidate, step: int) -> int:
         absent = any(seat.row[ABSENT + p] >= self.scenario.approver_availability
                      for _, p in self._deciders(step))  # fmt: skip
         away = round(self.scenario.absence_days * DAY) if absent else 0
@@ -317,8 +334,8 @@ class Runner:
         chosen = self.plan.chain[step]
         return [(name, before + n) for n, name in enumerate(chosen.approvers[: chosen.needed])]
 
-    def _plan_answer(self, seat: _Seat, epoch: int) -> None:
-        visit = seat.visit_count.get("offer", 0)
+    def _plan_answer(self, seat: _Candidate, epoch: int, stage: str) -> None:
+        visit = seat.visit_count.get(stage, 0)
         answers = self.plan.first_answer if visit == 0 else self.plan.later_answer
         outcome = pick(answers, seat.row[OUTCOME + min(visit, MAX_VISITS - 1)])
         offer = seat.app.offer
@@ -326,15 +343,15 @@ class Runner:
         expiry = self.timeline.minute_after(offer.valid_until)
         self._at(expiry, _SWEEP, seat, -1)  # the daily deadline sweep, at the right moment
         if outcome != LAPSED:
-            answer = min(self.now + self._draw(seat, "offer"), expiry - 2)
+            answer = min(self.now + self._draw(seat, stage), expiry - 2)
             self._at(max(answer, self.now), _ANSWER, seat, epoch, outcome)
 
     # -- actions -----------------------------------------------------------------------------
 
-    def _thank(self, seat: _Seat, arg: int) -> None:
+    def _thank(self, seat: _Candidate, arg: int) -> None:
         self._fire(seat, "thank_you_sent", text="Thank you for your time today.")
 
-    def _score(self, seat: _Seat, interviewer: int) -> None:
+    def _score(self, seat: _Candidate, interviewer: int) -> None:
         app = seat.app
         rnd = min(app.round, MAX_ROUNDS) - 1
         verdict = RECOMMENDATIONS[
@@ -347,11 +364,19 @@ class Runner:
             recommendation=verdict,
         )  # fmt: skip
 
-    def _end(self, seat: _Seat, arg: int) -> None:
+    def _end(self, seat: _Candidate, arg: int) -> None:
+        stage = self.policy.stage(seat.stage)
         event = self.plan.forward[seat.stage]
+        if stage.exits:  # the stage's other ways out, by their chances (the run's own numbers)
+            u, running = float(self.rng.random()), 0.0
+            for name, chance in stage.exits:
+                running += chance
+                if u < running:
+                    event = name
+                    break
         self._fire(seat, event, **self._data(seat, event))
 
-    def _data(self, seat: _Seat, event: str) -> dict[str, Any]:
+    def _data(self, seat: _Candidate, event: str) -> dict[str, Any]:
         if event in ("request_approval", "approve"):
             return {"salary": SALARY}
         if event == "extend_offer":
@@ -359,6 +384,9 @@ class Runner:
             return {"salary": seat.app.proposed_salary or SALARY, "start_date": start}
         if event == "revise_offer":
             return {"salary": seat.asked}
+        if event == "reject":
+            reason = self.plan.reasons.get(seat.stage, self.plan.reasons[AT_REVIEW])
+            return {"reason": reason, "feedback": "The checks did not support an offer."}
         if event == "schedule_next_round":
             return {
                 "interviewers": interviewers(seat.app.round + 1, self.scenario.interviewers),
@@ -366,24 +394,24 @@ class Runner:
             }
         return {}
 
-    def _reviewed(self, seat: _Seat, arg: int) -> None:
+    def _reviewed(self, seat: _Candidate, arg: int) -> None:
         if not seat.recommended:
             self.counts["rejected_at_review"] += 1
             self._fire(
-                seat, "reject", reason=self.plan.reasons["debrief"],
+                seat, "reject", reason=self.plan.reasons[AT_REVIEW],
                 feedback="The panel's debrief did not recommend an offer.",
             )  # fmt: skip
-        elif not seat.final:
+        elif not seat.final and self._next_round is not None:
             self.counts["next_rounds"] += 1
             # the next round's wait is drawn now: the invitation names the interview's date
-            seat.next_round = self._draw(seat, "next_round")
+            seat.next_round = self._draw(seat, self._next_round)
             self._fire(seat, "schedule_next_round", **self._data(seat, "schedule_next_round"))
         else:
             seat.ready = True
             self.ready += 1
             self.changed = True
 
-    def _gate(self, seat: _Seat, arg: int) -> None:
+    def _gate(self, seat: _Candidate, arg: int) -> None:
         """The review deadline passed: the slate's review is closed whoever is still out."""
         self.changed = True
 
@@ -391,19 +419,21 @@ class Runner:
         """Send the best-ranked finished candidates to approval, up to the open headcount."""
         self.changed = False
         slots = self.requisition.open_headcount - self.in_flight
-        gate = self.first_review is not None and self.now >= self.first_review + self.review_days
-        if not gate and any(s.stage in _BEFORE_REVIEW for s in self.seats):
+        gate = self.first_review is not None and self.now >= self.review_closes
+        if not gate and any(s.stage in self._assessing for s in self.seats):
             return  # the slate's review is open: asking the slate would only say so, slowly
         if self.slate.review_blockers():
             return
-        eligible = [s.app for s in self.seats if s.stage == "review" and s.recommended and s.final]
-        event = self.plan.forward["review"]
+        eligible = [
+            s.app for s in self.seats if s.stage in self._reviewing and s.recommended and s.final
+        ]
         for ranked in self.slate.ranking(eligible)[:slots]:
             seat = self.by_id[ranked.application.id]
             if seat.ready:
+                event = self.plan.forward[seat.stage]
                 self._fire(seat, event, **self._data(seat, event))
 
-    def _step(self, seat: _Seat, step: int) -> None:
+    def _step(self, seat: _Candidate, step: int) -> None:
         name = self.plan.chain[step].name
         for approver, position in self._deciders(step):
             if seat.row[ABSENT + position] >= self.scenario.approver_availability:
@@ -420,7 +450,7 @@ class Runner:
         else:
             self._end(seat, 0)
 
-    def _references(self, seat: _Seat, arg: int) -> None:
+    def _references(self, seat: _Candidate, arg: int) -> None:
         if "send_reference_notice" not in self._events:
             return
         self._fire(seat, "send_reference_notice")
@@ -432,7 +462,7 @@ class Runner:
             )  # fmt: skip
             self._fire(seat, "contact_reference", referee=referee)
 
-    def _checked(self, seat: _Seat, arg: int) -> None:
+    def _checked(self, seat: _Candidate, arg: int) -> None:
         failed = seat.row[REFERENCES_FAIL] < self.scenario.reference_failure
         if "complete_reference" in self._events:
             for n in range(1, self.settings.required_references + 1):
@@ -441,7 +471,7 @@ class Runner:
         if failed:
             self.counts["references_failed"] += 1
             self._fire(
-                seat, "reject", reason=self.plan.reasons["references"],
+                seat, "reject", reason=self.plan.reasons[seat.stage],
                 feedback="The reference checks did not support an offer.",
             )  # fmt: skip
             # the slate falls through on a decline or a withdrawal; after a rejection of a
@@ -450,27 +480,27 @@ class Runner:
         else:
             self._end(seat, 0)
 
-    def _answer(self, seat: _Seat, outcome: int) -> None:
+    def _answer(self, seat: _Candidate, outcome: int) -> None:
         candidate = seat.app.candidate.id
         if outcome == ACCEPTED:
             self._fire(seat, "accept", actor=candidate, text="I accept.")
         elif outcome == DECLINED:
             self._fire(seat, "decline", actor=candidate, text="I have accepted another offer.")
         else:
-            visit = min(seat.visit_count.get("offer", 1) - 1, MAX_VISITS - 1)
+            visit = min(seat.visit_count.get(seat.stage, 1) - 1, MAX_VISITS - 1)
             raise_by = Decimal(300 + round(500 * seat.row[COUNTER + visit])) / 10_000
             seat.asked = (SALARY * (1 + raise_by)).quantize(Decimal(1))
             self._fire(seat, "counter", actor=candidate, salary=seat.asked)
 
-    def _sweep(self, seat: _Seat, arg: int) -> None:
+    def _sweep(self, seat: _Candidate, arg: int) -> None:
         self.slate.sweep(actor="sweep")
 
-    def _withdraw(self, seat: _Seat, arg: int) -> None:
+    def _withdraw(self, seat: _Candidate, arg: int) -> None:
         if self._kinds[seat.stage] is StageKind.active:
             self._fire(seat, "withdraw", actor=seat.app.candidate.id, text="I am withdrawing.")
 
-    def _update(self, seat: _Seat, heard: int) -> None:
-        if seat.heard == heard and self._kinds[seat.stage] in CADENCE_KINDS:
+    def _update(self, seat: _Candidate, heard: int) -> None:
+        if seat.heard == heard and seat.spec.owes_updates:
             self.counts["status_updates"] += 1
             self._fire(seat, "status_update", text="Where things stand.")
 
@@ -492,9 +522,9 @@ class Runner:
         seat.observe(self.rules, record, now, moved, fired.application, self.requisition)
         if moved:
             self.changed = True
-            if before in IN_FLIGHT:
+            if before in self._in_flight:
                 self.in_flight -= 1
-            if record.to_stage in IN_FLIGHT:
+            if record.to_stage in self._in_flight:
                 self.in_flight += 1
             if seat.ready:
                 seat.ready = False
@@ -506,7 +536,7 @@ class Runner:
             seat.update_for = seat.heard
             self._at(due, _UPDATE, seat, -1, seat.heard)
 
-    def _count(self, seat: _Seat, event: str, now: int) -> None:
+    def _count(self, seat: _Candidate, event: str, now: int) -> None:
         counts = self.counts
         if event == "complete_debrief":
             app = seat.app
@@ -530,3 +560,7 @@ class Runner:
             counts["lapsed"] += 1
         elif event == "withdraw":
             counts["withdrawals"] += 1
+
+
+def _owner(spec: StageSpec) -> Owner | None:
+    return spec.service.owner if spec.service is not None else None

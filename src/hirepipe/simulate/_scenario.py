@@ -34,7 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from hirepipe.errors import SimulationError
+from hirepipe.errors import EstimateError, SimulationError
 from hirepipe.models import (
     ApprovalStep,
     Band,
@@ -44,36 +44,27 @@ from hirepipe.models import (
     Requisition,
     as_instant,
 )
-from hirepipe.policy import PREVIOUS, Policy, RejectionSide, StageKind
+from hirepipe.policy import PREVIOUS, Duration, Owner, Policy, RejectionSide, StageKind
 from hirepipe.standard._approvals import chain_of
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 from hirepipe.timeline.deadlines import ServiceLevels
 from hirepipe.timeline.estimate import StageDistribution, TimelineEstimator
 
-__all__ = ["DAY", "Plan", "Scenario", "SimulationError", "Timeline", "make_plan"]
+__all__ = ["AT_REVIEW", "DAY", "Plan", "Scenario", "SimulationError", "Timeline", "make_plan"]
 
 DAY = 480
 """Business minutes in a business day (09:00 to 17:00 local time)."""
 
+AT_REVIEW = "@review"
+"""The key of ``Plan.reasons`` for a rejection when the debrief did not recommend hiring."""
 SALARY = Decimal(120_000)
 MANAGER = "hiring-manager"
 _BUDGET = Band(minimum=Decimal(100_000), maximum=Decimal(140_000), currency="USD")
-_STANDARD_FORWARD = {
-    "interviewed": "start_debrief",
-    "debrief": "complete_debrief",
-    "review": "request_approval",
-    "next_round": "round_held",
-    "approval": "approve",
-    "references": "extend_offer",
-    "negotiation": "revise_offer",
-}
-_SPECIAL = frozenset({"offer"})  # the candidate answers; no forward event of the company's
 
 # Each candidate draws one row of uniforms per run, each number at a fixed place, so that two
 # arms of a comparison use the same number for the same purpose (common random numbers)
 # whatever else differs between them. Durations: one per stage and visit.
 MAX_ROUNDS, MAX_INTERVIEWERS, MAX_APPROVERS, MAX_VISITS, MAX_STAGES = 5, 10, 16, 4, 12
-_STAGE_ORDER = (*_STANDARD_FORWARD, "offer")
 DURATION = 0
 VERDICT = DURATION + MAX_STAGES * MAX_VISITS  # each interviewer's recommendation, per round
 SCORED = VERDICT + MAX_ROUNDS * MAX_INTERVIEWERS  # when in the stage they submit it
@@ -274,6 +265,7 @@ class Plan:
     durations: dict[str, tuple[StageDistribution, int]]  # stage -> distribution, extra minutes
     slot: dict[str, int]
     forward: dict[str, str]
+    answering: frozenset[str]  # stages where the candidate owes an answer (an offer out)
     chain: tuple[ApprovalStep, ...]
     candidates: tuple[Candidate, ...]
     contact_events: frozenset[str]
@@ -281,7 +273,7 @@ class Plan:
     first_answer: tuple[float, ...]  # cumulative: accepted, countered, declined, lapsed
     later_answer: tuple[float, ...]  # after a counter: no second counter
     withdraw_window: int
-    reasons: dict[str, str]
+    reasons: dict[str, str]  # AT_REVIEW: a rejection after the debrief; a stage: its failure
 
 
 def make_plan(policy: Policy, scenario: Scenario, estimator: TimelineEstimator) -> Plan:
@@ -319,23 +311,32 @@ def make_plan(policy: Policy, scenario: Scenario, estimator: TimelineEstimator) 
         raise SimulationError(
             f"stage_days or extra_days name stages the policy does not have: {', '.join(unknown)}"
         )
+    timed = _timed(policy, scenario, estimator)
     durations: dict[str, tuple[StageDistribution, int]] = {}
     for stage in active:
-        durations[stage] = _duration(stage, scenario, requisition, estimator)
-    custom = [s for s in active if s not in _STAGE_ORDER]
-    slot = {s: n for n, s in enumerate((*_STAGE_ORDER, *custom))}
-    forward = {s: _forward(policy, s) for s in active if s not in _SPECIAL}
-    for needed in ("accept", "decline"):
-        if "offer" in policy.stages and needed not in policy.events_from("offer"):
-            raise SimulationError(f"the simulator needs the {needed!r} event from 'offer'")
-    if scenario.offer_countered > 0 and "counter" not in policy.events_from("offer"):
-        raise SimulationError("the scenario counters offers but the policy has no 'counter' event")
-    window = sum(
-        durations[s][0].mean
-        for s in ("interviewed", "debrief", "review", "approval")
-        if s in durations
+        durations[stage] = _duration(stage, scenario, requisition, timed)
+    answering = frozenset(
+        s
+        for s in active
+        if (service := policy.stage(s).service) is not None and service.owner is Owner.candidate
     )
-    window += sum(durations[s][0].mean for s in ("references", "offer") if s in durations)
+    # random numbers by stage, in definition order, the stages that wait on the candidate last
+    ordered = [s for s in active if s not in answering] + [s for s in active if s in answering]
+    slot = {s: n for n, s in enumerate(ordered)}
+    forward = {s: _forward(policy, s) for s in active if s not in answering}
+    for stage in answering:
+        for needed in ("accept", "decline"):
+            if needed not in policy.events_from(stage):
+                raise SimulationError(f"the simulator needs the {needed!r} event from {stage!r}")
+        if scenario.offer_countered > 0 and "counter" not in policy.events_from(stage):
+            raise SimulationError(
+                f"the scenario counters offers but the policy has no 'counter' event from {stage!r}"
+            )
+    path = policy.main_path(policy.initial)
+    # from the interview to the answer: the span within which a candidate may withdraw
+    window = sum(durations[s][0].mean for s in path[:4]) + sum(
+        durations[s][0].mean for s in path[4:]
+    )
     first = _cumulative(
         scenario.offer_accepted, scenario.offer_countered, scenario.offer_declined,
         scenario.offer_lapsed,
@@ -352,6 +353,7 @@ def make_plan(policy: Policy, scenario: Scenario, estimator: TimelineEstimator) 
         durations=durations,
         slot=slot,
         forward=forward,
+        answering=answering,
         chain=chain,
         candidates=tuple(
             Candidate(
@@ -368,53 +370,65 @@ def make_plan(policy: Policy, scenario: Scenario, estimator: TimelineEstimator) 
         later_answer=later,
         withdraw_window=round(window * DAY),
         reasons={
-            "debrief": _reason(policy, "skills"),
-            "references": _reason(policy, "references"),
+            AT_REVIEW: _reason(policy, "skills"),
+            **{stage: _reason(policy, stage) for stage in active},
         },
     )
+
+
+def _timed(policy: Policy, scenario: Scenario, estimator: TimelineEstimator) -> TimelineEstimator:
+    """The estimator of ``policy``: the scenario's stage_days time the stages nothing else does."""
+    for name, spec in policy.stages.items():
+        mean = scenario.stage_days.get(name)
+        if mean is None:
+            continue
+        duration = spec.duration
+        prior = (duration.prior if duration is not None else None) or name
+        if (
+            duration is None or duration.mean_days is None
+        ) and prior not in estimator.priors.stages:
+            policy = policy.replace_stage(
+                name, duration=Duration(mean, duration.cv if duration is not None else None)
+            )
+    try:
+        return TimelineEstimator(estimator.priors, policy=policy, fitted=estimator.fitted)
+    except EstimateError as exc:
+        raise SimulationError(f"{exc}; or give Scenario(stage_days={{stage: days}})") from None
 
 
 def _duration(
     stage: str, scenario: Scenario, requisition: Requisition, estimator: TimelineEstimator
 ) -> tuple[StageDistribution, int]:
     extra = round(scenario.extra_days.get(stage, 0.0) * DAY)
+    found = estimator.stage_distribution(
+        stage, requisition, candidates_under_review=scenario.candidates
+    )
     mean = scenario.stage_days.get(stage)
-    if stage in estimator.priors.stages:
-        prior = estimator.stage_distribution(
-            stage, requisition, candidates_under_review=scenario.candidates
-        )
-        if mean is None:
-            return prior, extra
-        return StageDistribution(stage, mean, prior.cv), extra
     if mean is None:
-        raise SimulationError(
-            f"stage {stage!r} has no duration prior: give its mean business days, "
-            f"Scenario(stage_days={{{stage!r}: ...}})"
-        )
-    return StageDistribution(stage, mean, estimator.priors.cv), extra
+        return found, extra
+    return StageDistribution(stage, mean, found.cv), extra
 
 
 def _forward(policy: Policy, stage: str) -> str:
     """The event that moves an application on from ``stage`` when the stage's work is done."""
+    found = policy.forward(stage)
+    if found is not None:
+        return found
     ways = [
         name
         for name in policy.events_from(stage)
         if (dest := policy.events[name].dest) not in (None, PREVIOUS, stage)
         and policy.stage(dest).kind is StageKind.active
-        and name != "schedule_next_round"
     ]
-    preferred = _STANDARD_FORWARD.get(stage)
-    if preferred in ways:
-        return preferred
-    if len(ways) == 1:
-        return ways[0]
     raise SimulationError(
         f"stage {stage!r} has {'no' if not ways else 'several'} ways on to another active "
-        f"stage ({', '.join(ways) or 'none'}); the simulator needs exactly one"
+        f"stage ({', '.join(ways) or 'none'}); the simulator needs one: declare it "
+        f"(StageSpec(forward=...))"
     )
 
 
 def _reason(policy: Policy, wanted: str) -> str:
+    """The rejection reason named ``wanted``, else the first company-side one."""
     reasons = policy.rejection_reasons
     if wanted in reasons:
         return wanted

@@ -4,21 +4,10 @@ A deadline is *breached* when it was overdue (``due < now``) at some moment whil
 exactly as :class:`~hirepipe.timeline.ServiceLevels` would have reported it at that moment.
 Deriving the deadlines with ``ServiceLevels.deadlines`` after every event costs about 100 us a
 call, more than the event itself, so :class:`SeatTracker` keeps them up to date from the
-records as they are written, following the same rules (``tests/test_simulate.py`` checks the
-two agree on simulated requisitions):
-
-- ``candidate_update``: while the stage is active or paused, due ``update_cadence_days`` after
-  the candidate last heard from us: a contact event (``ServiceLevels.contact_events``), an
-  interview held, or the application's creation;
-- ``thank_you``: every interview held, until a contact at or after it;
-- ``scorecards``: in ``interviewed`` and ``debrief``, until every interviewer of the round
-  submitted; ``review``, ``references``: from entering the stage; ``approval``: the open
-  step's, from when it opened (:func:`hirepipe.standard._approvals.chain_state`), then the approval
-  itself; ``offer_expiry``: while an offer is out.
-
-Overdue is monotone in time and deadlines change only when the application does, so checking
-the open ones at each record about the application, and at the run's end, finds every breach.
-Times are business minutes (see :mod:`hirepipe.simulate._scenario`).
+records as they are written, reading the same stage roles (``StageSpec.service``,
+``owes_updates``) in business minutes; ``tests/simulate/test_simulate.py`` checks the two agree
+on simulated requisitions of the standard and of custom policies. Times are business minutes
+(see :mod:`hirepipe.simulate._scenario`).
 """
 
 from __future__ import annotations
@@ -31,20 +20,13 @@ import pendulum
 
 from hirepipe.models import Application, OfferStatus, Requisition, TransitionRecord
 from hirepipe.pipeline import Hook
-from hirepipe.policy import Policy, StageKind
+from hirepipe.policy import Owner, Policy, StageSpec
 from hirepipe.standard._approvals import chain_state, current_step
 from hirepipe.timeline.deadlines import ServiceLevels
 
-__all__ = ["CADENCE_KINDS", "IN_FLIGHT", "OutboxFactory", "Rules", "RunNotifier", "SeatTracker"]
-
-CADENCE_KINDS = frozenset({StageKind.active, StageKind.paused})
-"""Stage kinds in which a candidate is owed regular updates."""
-IN_FLIGHT = frozenset({"approval", "references", "offer", "negotiation"})
-"""Stages of a candidate chosen for the open headcount (the slate's own set)."""
+__all__ = ["OutboxFactory", "RunNotifier", "SeatTracker", "ServiceMinutes"]
 
 _MINUTES = 480
-_SCORECARD_STAGES = frozenset({"interviewed", "debrief"})
-_STAGE_DEADLINES = ("scorecards", "review", "approval", "references")
 _OFFER_EVENTS = frozenset({"extend_offer", "revise_offer"})
 _APPROVAL_EVENTS = frozenset({"record_approval", "replace_approver"})
 
@@ -56,35 +38,38 @@ class _Timeline(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Rules:
-    """The policy's service levels, in business minutes, and what the tracker needs to read."""
+class ServiceMinutes:
+    """A policy's service levels in business minutes, and what the tracker needs to read."""
 
     policy: Policy
-    kinds: Mapping[str, StageKind]
+    stages: Mapping[str, StageSpec]
     contact_events: frozenset[str]
     timeline: _Timeline
     cadence: int
     thank_you: int
-    scorecards: int
-    review: int
-    references: int
-    approval_days: int
+    allowed: Mapping[str, int]  # stage -> its service level's minutes
+    codes: frozenset[str]  # every stage deadline's code
 
     @classmethod
-    def of(cls, policy: Policy, contact_events: frozenset[str], timeline: _Timeline) -> Rules:
-        """The rules of ``policy`` on ``timeline``."""
+    def of(
+        cls, policy: Policy, contact_events: frozenset[str], timeline: _Timeline
+    ) -> ServiceMinutes:
+        """The service levels of ``policy`` on ``timeline``."""
         settings = policy.settings
+        served = {name: spec for name, spec in policy.stages.items() if spec.service}
         return cls(
             policy=policy,
-            kinds={name: spec.kind for name, spec in policy.stages.items()},
+            stages=dict(policy.stages),
             contact_events=contact_events,
             timeline=timeline,
             cadence=settings.update_cadence_days * _MINUTES,
             thank_you=settings.thank_you_days * _MINUTES,
-            scorecards=settings.scorecard_days * _MINUTES,
-            review=settings.review_days * _MINUTES,
-            references=settings.reference_check_days * _MINUTES,
-            approval_days=settings.approval_days,
+            allowed={name: (policy.service_days(name) or 0) * _MINUTES for name in served},
+            codes=frozenset(
+                spec.service.deadline or name
+                for name, spec in served.items()
+                if spec.service is not None and spec.service.owner is not Owner.candidate
+            ),
         )
 
 
@@ -98,10 +83,10 @@ class SeatTracker:
         "grants",
         "heard",
         "held",
-        "kind",
         "longest_silence",
         "next_round",
         "open",
+        "spec",
         "stage",
         "step_times",
         "thanks",
@@ -109,9 +94,9 @@ class SeatTracker:
         "visit_count",
     )
 
-    def __init__(self, stage: str, kind: StageKind, entered: int) -> None:
-        self.stage = stage
-        self.kind = kind
+    def __init__(self, spec: StageSpec, entered: int) -> None:
+        self.stage = spec.name
+        self.spec = spec
         self.entered = entered
         self.heard = entered  # created, and the first interview held, at the start
         self.held = entered
@@ -126,18 +111,18 @@ class SeatTracker:
         self.next_round = 0
         self.update_for = -1
 
-    def _overdue(self, rules: Rules, now: int) -> None:
+    def _overdue(self, rules: ServiceMinutes, now: int) -> None:
         for kind, due in self.open.items():
             if now > due:
                 self.breached.add(kind)
         if self.thanks and now > self.thanks[0] + rules.thank_you:
             self.breached.add("thank_you")
-        if self.kind in CADENCE_KINDS and now - self.heard > self.longest_silence:
+        if self.spec.owes_updates and now - self.heard > self.longest_silence:
             self.longest_silence = now - self.heard
 
     def observe(
         self,
-        rules: Rules,
+        rules: ServiceMinutes,
         record: TransitionRecord,
         now: int,
         moved: bool,
@@ -156,69 +141,78 @@ class SeatTracker:
             self.thanks.clear()
         if moved:
             self.stage = record.to_stage
-            self.kind = rules.kinds[self.stage]
+            self.spec = rules.stages[self.stage]
             self.entered = now
-        if self.kind is StageKind.terminal:
+        spec = self.spec
+        if spec.terminal:
             self.open.clear()
             self.thanks.clear()
             return
         found = self.open
-        if self.kind in CADENCE_KINDS:
+        if spec.owes_updates:
             found["candidate_update"] = self.heard + rules.cadence
         else:
             found.pop("candidate_update", None)
-        stage = self.stage
+        service = spec.service
+        owner = service.owner if service is not None else None
         if moved:
-            for kind in _STAGE_DEADLINES:
-                found.pop(kind, None)
-            if stage == "review":
-                found["review"] = now + rules.review
-            elif stage == "references":
-                found["references"] = now + rules.references
-        if stage in _SCORECARD_STAGES and (moved or event in ("submit_scorecard", "round_held")):
-            self._scorecards(rules, app)
-        elif stage == "approval" and (moved or event in _APPROVAL_EVENTS):
+            for code in rules.codes:
+                found.pop(code, None)
+            if service is not None and owner in _FROM_ENTRY:
+                found[service.deadline or self.stage] = now + rules.allowed[self.stage]
+        if owner is Owner.interviewers and (moved or event in ("submit_scorecard", "round_held")):
+            assert service is not None
+            self._scorecards(rules, app, service.deadline or self.stage)
+        elif owner is Owner.approvers and (moved or event in _APPROVAL_EVENTS):
+            assert service is not None
             if event == "record_approval" and record.data.get("granted"):
                 approver = record.data.get("approver") or record.actor
                 self.grants[str(approver)] = now
-            found["approval"] = self._approval_due(rules, app, requisition)
+            found[service.deadline or self.stage] = self._approval_due(rules, app, requisition)
         if event in _OFFER_EVENTS:
             offer = app.offer
             if offer is not None and offer.status is OfferStatus.extended:
                 found["offer_expiry"] = rules.timeline.minute_after(offer.valid_until) - 1
 
-    def _scorecards(self, rules: Rules, app: Application) -> None:
+    def _scorecards(self, rules: ServiceMinutes, app: Application, code: str) -> None:
         interview = app.interview()
         if interview is None or interview.held_at is None:
-            self.open.pop("scorecards", None)
+            self.open.pop(code, None)
             return
         submitted = {card.interviewer for card in app.scorecards_for(interview.round)}
         if any(person not in submitted for person in interview.interviewers):
-            self.open["scorecards"] = self.held + rules.scorecards
+            self.open[code] = self.held + rules.allowed[self.stage]
         else:
-            self.open.pop("scorecards", None)
+            self.open.pop(code, None)
 
-    def _approval_due(self, rules: Rules, app: Application, requisition: Requisition) -> int:
+    def _approval_due(
+        self, rules: ServiceMinutes, app: Application, requisition: Requisition
+    ) -> int:
         """When the open approval step is due (ServiceLevels' rule), in business minutes."""
         entered = rules.timeline.instant(self.entered)
         settings = rules.policy.settings
+        allowed = rules.allowed[self.stage]
         states = chain_state(app, requisition, settings, since=entered)
         current = current_step(states)
-        if current is None:  # every step granted: the hiring manager owes ``approve``
-            return self.entered + rules.approval_days * _MINUTES
+        if current is None:  # every step granted: the hiring manager owes the approval itself
+            return self.entered + allowed
         earlier = {p for s in states[: states.index(current)] for p in s.approvers}
         grants = [m for person, m in self.grants.items() if person in earlier]
         opened = max([self.entered, *(m for m in grants if m >= self.entered)])
-        return opened + (current.step.due_days or rules.approval_days) * _MINUTES
+        return opened + (current.step.due_days * _MINUTES if current.step.due_days else allowed)
 
-    def finish(self, rules: Rules, end: int) -> None:
+    def finish(self, rules: ServiceMinutes, end: int) -> None:
         """The run ended at business minute ``end``: what was still open and overdue then."""
-        if self.kind is not StageKind.terminal:
+        if not self.spec.terminal:
             self._overdue(rules, end)
 
     def wants_update(self) -> bool:
         """Whether a periodic update should be scheduled for the latest news."""
-        return self.kind in CADENCE_KINDS and self.update_for != self.heard
+        return self.spec.owes_updates and self.update_for != self.heard
+
+
+_FROM_ENTRY = frozenset({Owner.hiring_manager, Owner.recruiter, Owner.outside})
+"""Owners whose deadline counts from entering the stage (the others have their own rules)."""
 
 
 # -- notifications ----------------------------------------------------------------------------

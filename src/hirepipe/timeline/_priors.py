@@ -25,10 +25,6 @@ from hirepipe.errors import EstimateError
 from hirepipe.models import Application, CompanySize, TransitionRecord
 from hirepipe.timeline.calendar import BusinessCalendar
 
-PATH_STAGES = ("interviewed", "debrief", "review", "approval", "references")
-"""The standard stages between an interview and the offer, whose means split the total."""
-
-HOLD = "on_hold"
 LEVELS = (0.5, 0.8, 0.95)
 """The quantile levels every estimate reports."""
 
@@ -57,12 +53,14 @@ class Priors(BaseModel):
     """Stage-duration priors in business days; every field documented in ``priors.toml``.
 
     ``industries`` maps an industry key to its mean interview-to-offer total (NACE 2012);
-    ``split`` divides a total into :data:`PATH_STAGES` (an assumption; fractions sum to 1);
-    ``offer_decision`` is the mean offer window (NACE 2012); ``other_stages`` holds assumed
-    means of ``next_round`` and ``negotiation``; ``cv`` is each stage's coefficient of
-    variation (``stage_cv`` overrides it per stage); ``company_size`` multiplies the approval
-    mean; the review mean is multiplied by ``(candidates / reference_candidates) **
-    candidate_elasticity``. Invalid values raise Pydantic's ``ValidationError``.
+    ``split`` divides a total into the stages before the offer (an assumption; fractions sum
+    to 1); ``offer_decision`` is the mean offer window (NACE 2012) of the stage
+    ``offer_stage``; ``other_stages`` holds assumed means of stages off that path; ``cv`` is
+    each stage's coefficient of variation (``stage_cv`` overrides it per stage);
+    ``company_size`` multiplies the mean of ``size_stage``; the mean of ``slate_stage`` is
+    multiplied by ``(candidates / reference_candidates) ** candidate_elasticity``. The stage
+    names are the priors' own keys (the standard stages', in the packaged file). Invalid values
+    raise Pydantic's ``ValidationError``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -70,23 +68,31 @@ class Priors(BaseModel):
     industries: dict[str, PositiveFloat]
     aliases: dict[str, str] = Field(default_factory=dict)
     offer_decision: PositiveFloat
+    offer_stage: str
     split: dict[str, PositiveFloat]
     other_stages: dict[str, PositiveFloat]
     cv: PositiveFloat
     stage_cv: dict[str, PositiveFloat] = Field(default_factory=dict)
     company_size: dict[CompanySize, PositiveFloat]
+    size_stage: str
+    slate_stage: str
     reference_candidates: int = Field(ge=1, strict=True)
     candidate_elasticity: float = Field(ge=0)
     sources: dict[str, Source] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if set(self.split) != set(PATH_STAGES):
-            raise ValueError(f"split must name exactly {', '.join(PATH_STAGES)}")
+        if not self.split:
+            raise ValueError("split must name the stages the interview-to-offer total divides into")
         if not math.isclose(sum(self.split.values()), 1.0, abs_tol=1e-6):
             raise ValueError(f"split fractions must sum to 1, not {sum(self.split.values()):g}")
-        if set(self.other_stages) != {"next_round", "negotiation"}:
-            raise ValueError("other_stages must name exactly next_round and negotiation")
+        if both := (set(self.split) | {self.offer_stage}) & set(self.other_stages):
+            raise ValueError(f"other_stages repeats {', '.join(sorted(both))}")
+        if self.offer_stage in self.split:
+            raise ValueError(f"offer_stage {self.offer_stage!r} is also in the split")
+        for label, name in (("size_stage", self.size_stage), ("slate_stage", self.slate_stage)):
+            if name not in self.stages:
+                raise ValueError(f"{label} {name!r} is not a stage of the priors")
         if missing := set(CompanySize) - set(self.company_size):
             raise ValueError(f"company_size lacks {', '.join(sorted(missing))}")
         if unknown := {a: k for a, k in self.aliases.items() if k not in self.industries}:
@@ -98,7 +104,7 @@ class Priors(BaseModel):
     @property
     def stages(self) -> tuple[str, ...]:
         """Every stage the priors give a duration for."""
-        return (*PATH_STAGES, "next_round", "offer", "negotiation")
+        return (*self.split, self.offer_stage, *self.other_stages)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Priors:
@@ -117,21 +123,26 @@ class Priors(BaseModel):
             spread, size, slate = data["dispersion"], data["company_size"], data["candidates"]
         except KeyError as exc:
             raise EstimateError(f"priors TOML lacks the table {exc.args[0]!r}") from None
-        meta = {"assumption", "note", "source", "year", "unit", "measures", "distribution"}
+        meta = {"assumption", "note", "source", "year", "unit", "measures", "distribution", "stage"}
 
         def source(table: Mapping[str, Any]) -> Source:
-            return Source(**{k: v for k, v in table.items() if k in meta - {"distribution"}})
+            return Source(
+                **{k: v for k, v in table.items() if k in meta - {"distribution", "stage"}}
+            )
 
         tables = {"split": "stage_split", "cv": "dispersion"}
         return cls(
             industries=total.get("means", {}),
             aliases=total.get("aliases", {}),
             offer_decision=window.get("mean", 0),
+            offer_stage=window.get("stage", ""),
             split={k: v for k, v in split.items() if k not in meta},
             other_stages={k: v for k, v in other.items() if k not in meta},
             cv=spread.get("cv", 0),
             stage_cv=spread.get("stage_cv", {}),
             company_size={k: v for k, v in size.items() if k not in meta},
+            size_stage=size.get("stage", ""),
+            slate_stage=slate.get("stage", ""),
             reference_candidates=slate.get("reference", 0),
             candidate_elasticity=slate.get("elasticity", -1),
             sources={
@@ -165,14 +176,15 @@ class Priors(BaseModel):
         """Return the prior mean of ``stage`` in business days, adjustments applied."""
         if stage in self.split:
             mean = self.industries[self.industry(industry)] * self.split[stage]
-            if stage == "approval":
-                mean *= self.company_size[size]
-            elif stage == "review":
-                mean *= self.candidate_factor(candidates)
-            return mean
-        if stage == "offer":
-            return self.offer_decision
-        return self.other_stages[stage]
+        elif stage == self.offer_stage:
+            mean = self.offer_decision
+        else:
+            mean = self.other_stages[stage]
+        if stage == self.size_stage:
+            mean *= self.company_size[size]
+        if stage == self.slate_stage:
+            mean *= self.candidate_factor(candidates)
+        return mean
 
     def candidate_factor(self, candidates: int | None) -> float:
         """Return the review stage's multiplier for a slate of ``candidates`` (None: 1)."""
@@ -344,8 +356,10 @@ def extend_array(
 # -- what a history shows ---------------------------------------------------------------------
 
 
-def current_visit(application: Application, stage: str) -> list[tuple[datetime, datetime | None]]:
-    """The stretches of the current visit to ``stage``, newest first (holds cut them)."""
+def current_visit(
+    application: Application, stage: str, paused: frozenset[str]
+) -> list[tuple[datetime, datetime | None]]:
+    """The stretches of the current visit to ``stage``, newest first; ``paused`` stages cut them."""
     segments: list[tuple[datetime, datetime | None]] = []
     end: datetime | None = None
     want_entry = True
@@ -354,10 +368,10 @@ def current_visit(application: Application, stage: str) -> list[tuple[datetime, 
             continue
         if want_entry and record.to_stage == stage:
             segments.append((record.at, end))
-            if record.from_stage != HOLD:
+            if record.from_stage not in paused:
                 return segments
             want_entry = False
-        elif not want_entry and record.to_stage == HOLD and record.from_stage == stage:
+        elif not want_entry and record.to_stage in paused and record.from_stage == stage:
             end, want_entry = record.at, True
         elif not want_entry:
             return segments
@@ -367,16 +381,19 @@ def current_visit(application: Application, stage: str) -> list[tuple[datetime, 
 
 
 def visits(
-    item: Application | Sequence[TransitionRecord],
+    item: Application | Sequence[TransitionRecord], paused: frozenset[str]
 ) -> Iterable[tuple[str, list[tuple[datetime, datetime]]]]:
-    """Yield (stage, stretches) for every visit to a stage that ended; holds cut stretches."""
+    """Yield (stage, stretches) for every visit to a stage that ended; holds cut stretches.
+
+    ``paused`` names the stages of a hold, whose time is left out.
+    """
     if isinstance(item, Application):
         records: Sequence[TransitionRecord] = item.history
         since: datetime | None = item.created_at
     else:
         records, since = item, None
     stretches: list[tuple[datetime, datetime]] = []
-    known, paused = since is not None, None
+    known, held = since is not None, None
     for record in records:
         if not isinstance(record, TransitionRecord):
             raise EstimateError(
@@ -385,15 +402,15 @@ def visits(
         source, target, at = record.from_stage, record.to_stage, record.at
         if record.kind != "transition" or source == target:
             continue
-        if source == HOLD:  # time on hold is left out; a resumed stage goes on counting
-            if target != paused:
+        if source in paused:  # time on hold is left out; a resumed stage goes on counting
+            if target != held:
                 stretches, known = [], True
-            since, paused = at, None
+            since, held = at, None
             continue
         if known and since is not None:
             stretches.append((since, at))
-        if target == HOLD:
-            paused = source
+        if target in paused:
+            held = source
         else:
             if known:
                 yield source, stretches
@@ -438,6 +455,7 @@ def learn(
     cal: BusinessCalendar,
     stages: Sequence[str],
     min_observations: int,
+    paused: frozenset[str],
 ) -> FitReport:
     """Measure every ended visit to each of ``stages`` in business days; see ``fit``."""
     names: list[str] = []
@@ -446,7 +464,7 @@ def learn(
     stops: list[int] = []
     local = cal.local_date
     for item in histories:
-        for stage, stretches in visits(item):
+        for stage, stretches in visits(item, paused):
             for start, stop in stretches:
                 visit.append(len(names))
                 starts.append(local(start).toordinal() - EPOCH)
@@ -484,6 +502,7 @@ def draw(
     absent: Sequence[tuple[int, int]],
     rng: np.random.Generator,
     size: int,
+    approval: int | None,
 ) -> tuple[list[npt.NDArray[np.float64]], bool]:
     """Sample business days to the end of each stage, and whether an absence held one up."""
     total, ends, extended = np.zeros(size), [], False
@@ -491,7 +510,7 @@ def draw(
         draws = StageDistribution(stage, mean, cv).sample(rng, size, 0 if k else elapsed)
         if k == 0 and cap is not None:
             draws = np.minimum(draws, cap)
-        if stage == "approval" and absent:
+        if k == approval and absent:
             longer = extend_array(total, draws, absent) - total
             extended = bool((longer > draws).any())
             draws = longer

@@ -1,30 +1,13 @@
 """When will the candidate hear back? Business-day timeline estimates for an application.
 
-What is published and what is assumed (``timeline/data/priors.toml`` holds every figure with its
-source, unit and year; replace any of it with :class:`Priors`, or learn it with ``fit``):
+::
 
-- **Published**, NACE 2012, business days: mean interview to offer by industry (all employers
-  24.2, computer and electronics 16.0, accounting 17.0, business services 17.5, construction 30.0,
-  engineering services 30.3, government 38.0, hospitality 39.5); offer to answer 14.1.
-- **Assumed**: the total splits into ``interviewed`` 0.05, ``debrief`` 0.15, ``review`` 0.35,
-  ``approval`` 0.20 and ``references`` 0.25 (which includes drafting the offer); ``next_round``
-  takes 7 and ``negotiation`` 3; every stage is lognormal, its mean the stage mean, coefficient
-  of variation 0.8, stages independent; approval's mean is multiplied by 0.75, 1.0, 1.3, 1.6 for
-  small, medium, large, enterprise companies and review's by ``(candidates / 3) ** 0.5``. So a
-  medium company with the reference slate reproduces the published means.
-- The current stage is **conditional** on the business days it has lasted (a truncated
-  lognormal's exact inverse CDF): an overdue stage moves the estimate later, never earlier.
-  Sums of stages use the Fenton-Wilkinson lognormal (the sum's exact mean and variance), checked
-  against sampling in the tests: nothing is sampled per call.
-- **Approver absences** (inclusive date ranges) halt the approval stage; when approval starts
-  decides how much of an absence it meets, so those figures come from one seeded sample per case,
-  cached. Absent days do not count as time the approval has lasted. While an **offer** is out,
-  the answer comes by its ``valid_until`` at the latest (the deadline sweep expires it).
+    outlook = TimelineEstimator().estimate(application, requisition, clock.now())
+    outlook.offer.dates.p80  # the offer goes out by then, 80% sure
 
-A duration of ``x`` business days from today's local date (the requisition's time zone) ends
-on the business day ``round(x)`` business days later. ``next_round`` adds its stage and the whole
-path again; ``negotiation`` leads to a revised offer. ``on_hold``, ``talent_pool`` and terminal
-stages have no pending decision: the :class:`Estimate` says so (``pending`` false, a ``note``).
+Durations come from each stage's ``StageSpec.duration`` (the published priors for the standard
+stages, see ``timeline/data/priors.toml``), or the company's own history (:meth:`fit`). What is
+published, what is assumed and how sums of stages are computed: ``docs/estimator.md``.
 """
 
 from __future__ import annotations
@@ -45,6 +28,8 @@ from pydantic import TypeAdapter
 
 from hirepipe.errors import CalendarError, EstimateError, RequisitionMismatch
 from hirepipe.models import Application, OfferStatus, Requisition, TransitionRecord
+from hirepipe.policy import Owner, Policy, StageKind, StageRole
+from hirepipe.standard import standard_policy
 from hirepipe.timeline import _priors
 from hirepipe.timeline._priors import FitReport, Priors, Source, StageDistribution, StageFit
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
@@ -64,13 +49,9 @@ __all__ = [
 ]
 
 LEVELS = _priors.LEVELS
-_OFFER_PATH = (*_priors.PATH_STAGES, "offer")
-_ROUTES: dict[str, tuple[str, ...]] = {s: _OFFER_PATH[i:] for i, s in enumerate(_OFFER_PATH)}
-_ROUTES["next_round"] = ("next_round", *_OFFER_PATH)
-_ROUTES["negotiation"] = ("negotiation", "offer")
 _IDLE = {
-    "on_hold": "the application is on hold: no estimate until it resumes",
-    "talent_pool": "the candidate is in the talent pool: no decision is pending",
+    StageKind.paused: "the application is on hold: no estimate until it resumes",
+    StageKind.pool: "the candidate is in the talent pool: no decision is pending",
 }
 _SEED, _DRAWS = 20_250_101, 16_384  # the sample behind estimates with approver absences
 _HORIZON = 520  # business days of dates kept per calendar and day (about two years)
@@ -209,6 +190,8 @@ class _Plan:
     window: _Window
     absent: tuple[tuple[int, int], ...]
     cap: float | None
+    approval: int | None  # where in the route approvers decide (absences halt it)
+    answered: bool  # whether the route ends with the candidate's answer to an offer
 
 
 class TimelineEstimator:
@@ -221,12 +204,49 @@ class TimelineEstimator:
     and thread-safe; its caches only hold pure results.
     """
 
-    def __init__(self, priors: Priors | None = None, *, fitted: FitReport | None = None) -> None:
+    def __init__(
+        self,
+        priors: Priors | None = None,
+        *,
+        policy: Policy | None = None,
+        fitted: FitReport | None = None,
+    ) -> None:
         self.priors = priors if priors is not None else Priors.load()
+        self.policy = policy if policy is not None else standard_policy()
         self.fitted = fitted
         self._own = {s.stage: s for s in fitted.stages if s.fitted} if fitted else {}
         self._routes: dict[tuple[Any, ...], tuple[tuple[str, float, float], ...]] = {}
         self._stages = {s: self.priors.stage_cv.get(s, self.priors.cv) for s in self.priors.stages}
+        self._durations = self._check_durations()
+        self._paused = frozenset(
+            s for s, spec in self.policy.stages.items() if spec.kind is StageKind.paused
+        )
+
+    def _check_durations(self) -> dict[str, tuple[str | None, float | None, float | None]]:
+        """Each active stage's (prior, mean, cv); refuse a stage the estimator cannot time."""
+        found: dict[str, tuple[str | None, float | None, float | None]] = {}
+        missing = []
+        for name, spec in self.policy.stages.items():
+            if spec.kind is not StageKind.active:
+                continue
+            duration = spec.duration
+            if duration is not None and duration.mean_days is not None:
+                found[name] = (None, duration.mean_days, duration.cv)
+                continue
+            prior = (duration.prior if duration is not None else None) or name
+            if prior in self._stages:
+                found[name] = (prior, None, duration.cv if duration is not None else None)
+            elif name in self._own:
+                found[name] = (None, None, None)
+            else:
+                missing.append(name)
+        if missing:
+            raise EstimateError(
+                f"{self.policy.label}: no expected duration for {', '.join(missing)}; give "
+                "each StageSpec(duration=Duration(mean_days=...)), name a prior "
+                f"(Duration(prior=...): {', '.join(self._stages)}), or fit the company's history"
+            )
+        return found
 
     def __repr__(self) -> str:
         fitted = ", ".join(self._own) or "none"
@@ -246,6 +266,12 @@ class TimelineEstimator:
         name, mean, cv = self._params(requisition, count, (stage,))[0]
         return StageDistribution(name, mean, cv)
 
+    def _adjusted(self, stage: str, candidates: int | None) -> float:
+        """The slate-size factor for a stage where the whole slate is compared, else 1."""
+        if self.policy.stage(stage).role is StageRole.review:
+            return self.priors.candidate_factor(candidates)
+        return 1.0
+
     def _params(
         self, requisition: Requisition, candidates: int | None, route: tuple[str, ...]
     ) -> tuple[tuple[str, float, float], ...]:
@@ -253,21 +279,25 @@ class TimelineEstimator:
         found = self._routes.get(key)
         if found is not None:
             return found
-        if route[0] not in self._stages:
+        if route[0] not in self._durations:
             raise EstimateError(
-                f"no duration for stage {route[0]!r}; known stages: {', '.join(self._stages)}"
+                f"no duration for stage {route[0]!r} in {self.policy.label}; "
+                f"stages with one: {', '.join(self._durations)}"
             )
         params = []
         for stage in route:
             own = self._own.get(stage)
+            prior, mean, cv = self._durations[stage]
             if own is not None and own.mean is not None and own.cv is not None:
-                factor = self.priors.candidate_factor(candidates) if stage == "review" else 1.0
-                params.append((stage, own.mean * factor, own.cv))
+                params.append((stage, own.mean * self._adjusted(stage, candidates), own.cv))
+            elif mean is not None:
+                params.append((stage, mean, cv if cv is not None else self.priors.cv))
             else:
+                assert prior is not None  # _check_durations found one
                 mean = self.priors.stage_mean(
-                    stage, requisition.industry, requisition.company_size, candidates
+                    prior, requisition.industry, requisition.company_size, candidates
                 )
-                params.append((stage, mean, self._stages[stage]))
+                params.append((stage, mean, cv if cv is not None else self._stages[prior]))
         result = tuple(params)
         if len(self._routes) > 4096:
             self._routes.clear()
@@ -300,7 +330,8 @@ class TimelineEstimator:
         )
         window = plan.window
         if not plan.route:
-            return _idle(application, window.today)
+            kind = self.policy.stage(application.stage).kind
+            return _idle(application, kind, window.today)
         stages, milestones = _layout(plan)
         head = (application.id, application.stage, window.today, True, "")
         return Estimate(*head, plan.entered, plan.elapsed, stages, *milestones)
@@ -329,7 +360,12 @@ class TimelineEstimator:
         plan = self._plan(
             application, requisition, now, candidates_under_review, approver_absences, calendar
         )
-        ends = {"next_decision": 0, "offer": len(plan.route) - 2, "answer": len(plan.route) - 1}
+        last = len(plan.route) - 1
+        ends = {
+            "next_decision": 0,
+            "offer": last - 1 if plan.answered else -1,
+            "answer": last if plan.answered else -1,
+        }
         if milestone not in ends:
             raise EstimateError(f"milestone must be one of {', '.join(ends)}, not {milestone!r}")
         if (upto := ends[milestone]) < 0:
@@ -337,7 +373,9 @@ class TimelineEstimator:
             raise EstimateError(f"no {milestone!r} is ahead of {application.id!r} in {stage!r}")
         generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         stages = plan.stages[: upto + 1]
-        return _priors.draw(stages, plan.effective, plan.cap, plan.absent, generator, size)[0][-1]
+        return _priors.draw(
+            stages, plan.effective, plan.cap, plan.absent, generator, size, plan.approval
+        )[0][-1]
 
     def _plan(
         self,
@@ -363,36 +401,44 @@ class TimelineEstimator:
         cal = calendar or calendar_for(requisition)
         window = _window(cal, cal.local_date(now))
         stage = application.stage
-        route = _ROUTES.get(stage)
-        if route is None:
-            if stage in _IDLE or stage in ("hired", "declined", "rejected", "withdrawn"):
-                return _Plan((), (), 0, 0, window.today, window, (), None)
-            known = ", ".join([*_ROUTES, *_IDLE])
+        policy = self.policy
+        spec = policy.stages.get(stage)
+        if spec is None:
             raise EstimateError(
-                f"cannot estimate stage {stage!r} of application {application.id!r}; "
-                f"the estimator knows the standard lifecycle's stages: {known}"
+                f"cannot estimate stage {stage!r} of application {application.id!r}: "
+                f"{policy.label} has no such stage (TimelineEstimator(policy=...) it runs under)"
             )
+        route = policy.main_path(stage)
+        if not route:
+            return _Plan((), (), 0, 0, window.today, window, (), None, None, False)
         stages = self._params(requisition, count, route)
+        approval = next(
+            (k for k, s in enumerate(route) if _owner(policy, s) is Owner.approvers), None
+        )
+        answered = _owner(policy, route[-1]) is Owner.candidate
         local = cal.local_date
         days = [
             (local(start), local(end) if end else None)
-            for start, end in _priors.current_visit(application, stage)
+            for start, end in _priors.current_visit(application, stage, self._paused)
         ]
         segments = [(window.offset(a), window.offset(b) if b else 0) for a, b in days]
         elapsed = max(sum(b - a for a, b in segments), 0)
         effective = elapsed
         absent: tuple[tuple[int, int], ...] = ()
         ranges = _absences(absences, cal, window)
-        if "approval" in route and ranges:
+        if approval is not None and ranges:
             absent = _merge((max(a, 0), b) for a, b in ranges if b > 0)
-            if stage == "approval":
+            if approval == 0:
                 lost = sum(max(min(b, e) - max(a, s), 0) for a, b in ranges for s, e in segments)
                 effective = max(elapsed - lost, 0)
         cap = None
         offer = application.offer
-        if stage == "offer" and offer is not None and offer.status is OfferStatus.extended:
+        answering = _owner(policy, stage) is Owner.candidate
+        if answering and offer is not None and offer.status is OfferStatus.extended:
             cap = float(max(window.offset(cal.local_date(offer.valid_until)), 0))
-        return _Plan(route, stages, elapsed, effective, days[-1][0], window, absent, cap)
+        return _Plan(
+            route, stages, elapsed, effective, days[-1][0], window, absent, cap, approval, answered
+        )
 
     # -- learning -----------------------------------------------------------------------------
 
@@ -416,8 +462,9 @@ class TimelineEstimator:
         if min_observations < 2:
             raise EstimateError("min_observations must be at least 2 to estimate a spread")
         cal = calendar or _default_calendar()
-        report = _priors.learn(histories, cal, self.priors.stages, min_observations)
-        return TimelineEstimator(self.priors, fitted=report), report
+        stages = tuple(dict.fromkeys([*self.priors.stages, *self._durations]))
+        report = _priors.learn(histories, cal, stages, min_observations, self._paused)
+        return TimelineEstimator(self.priors, policy=self.policy, fitted=report), report
 
 
 @lru_cache(maxsize=2048)
@@ -429,12 +476,14 @@ def _layout(plan: _Plan) -> tuple[tuple[StageEstimate, ...], tuple[Milestone | N
     finishes = [list(f) for f in model.finishes]
     means, finish_means = list(model.means), list(model.finish_means)
     absent = plan.absent
-    if absent and "approval" in route:
+    if absent and plan.approval is not None:
         # When approval starts decides how much of an absence it meets, which no closed form
         # captures: from approval on, the figures come from a seeded sample, once per plan.
-        j = route.index("approval")
+        j = plan.approval
         rng = np.random.default_rng(_SEED)
-        ends, extended = _priors.draw(plan.stages, plan.effective, plan.cap, absent, rng, _DRAWS)
+        ends, extended = _priors.draw(
+            plan.stages, plan.effective, plan.cap, absent, rng, _DRAWS, plan.approval
+        )
         if extended:
             stay = ends[j] - (ends[j - 1] if j else 0.0)
             if j == 0:  # starting now, the extension follows the duration: exact quantiles
@@ -465,6 +514,8 @@ def _layout(plan: _Plan) -> tuple[tuple[StageEstimate, ...], tuple[Milestone | N
         )
         for k, stage in enumerate(route)
     )
+    if not plan.answered:
+        return stages, (stages[0].finish, None, None)
     offer = stages[-2].finish if len(stages) > 1 else None
     return stages, (stages[0].finish, offer, stages[-1].finish)
 
@@ -477,9 +528,14 @@ def _candidates(value: int | None) -> int | None:
     return value
 
 
-def _idle(application: Application, today: date) -> Estimate:
+def _owner(policy: Policy, stage: str) -> Owner | None:
+    service = policy.stage(stage).service
+    return service.owner if service is not None else None
+
+
+def _idle(application: Application, kind: StageKind, today: date) -> Estimate:
     stage = application.stage
-    note = _IDLE.get(stage, f"the application has ended ({stage}): no decision is pending")
+    note = _IDLE.get(kind, f"the application has ended ({stage}): no decision is pending")
     return Estimate(application.id, stage, today, False, note, None, 0, (), None, None, None)
 
 
