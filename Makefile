@@ -41,9 +41,8 @@ test: lint typecheck pytest
 quick: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# -P: do not put benchmarks/ first on sys.path (benchmarks/calendar.py would shadow the stdlib).
 bench: $(STAMP)
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python -P $$script || exit 1; done
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests examples benchmarks

@@ -6,7 +6,7 @@
 - ``desk_overhead_ratio``: the same divided by 50 single-candidate happy paths (interview to
   hired) fired straight through ``Pipeline.fire`` (target: at most 2).
 
-Run with ``make bench`` (or ``.venv/bin/python -P benchmarks/desk.py``).
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/desk.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is ours
+sys.path.append(str(Path(__file__).parent))
 from _harness import interleaved, report, timed
 
 from hirepipe import Pipeline, standard_policy

@@ -1,6 +1,6 @@
 """Engine figures: fire against raw transitions and python-statemachine, scaling, memory.
 
-Run with ``make bench`` (or ``.venv/bin/python -P benchmarks/engine.py``). Every figure is a
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/engine.py``). Every figure is a
 ratio measured in this one process, so the machine's speed cancels out.
 """
 
@@ -17,7 +17,7 @@ import pendulum
 from statemachine import State, StateMachine
 from transitions import Machine
 
-sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is ours
+sys.path.append(str(Path(__file__).parent))
 from _harness import best_of, interleaved, report, timed
 
 from hirepipe import (

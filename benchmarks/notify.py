@@ -1,6 +1,6 @@
 """Notification figures: the cost of the Notifier hook on fire, and rendering speed.
 
-Run with ``make bench`` (or ``.venv/bin/python -P benchmarks/notify.py``). Prints
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/notify.py``). Prints
 ``name: value`` lines, each measured in this one process:
 
 - ``fire_with_notifications_vs_fire``: the happy path fired with the standard notification
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pendulum
 
-sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is ours
+sys.path.append(str(Path(__file__).parent))
 from _harness import best_of, interleaved, report, timed
 from engine import DATA, PATH, ready_application
 

@@ -1,6 +1,6 @@
 """Policy figures: load and compile the standard policy from TOML; enumerate its paths.
 
-Run with ``make bench`` (or ``.venv/bin/python -P benchmarks/policy.py``).
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/policy.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is ours
+sys.path.append(str(Path(__file__).parent))
 from _harness import report
 
 from hirepipe import Pipeline, Policy, standard_policy

@@ -1,6 +1,6 @@
 """Simulation figures: runs per second, where the time goes, two workers, scaling.
 
-Run with ``make bench`` (or ``.venv/bin/python -P benchmarks/simulate.py``). Figures:
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/simulate.py``). Figures:
 
 - ``requisition_runs_per_second``: ``simulate()`` of an 8-candidate requisition in one process,
   notifications counted through ``hirepipe.notify``'s Notifier and an in-memory outbox (the
@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is ours
+sys.path.append(str(Path(__file__).parent))
 from _harness import best_of, interleaved, report
 
 from hirepipe import Policy, TimelineEstimator, standard_policy

@@ -1,6 +1,6 @@
 """Durable store figures: events fired through ``Store.fire`` per second, and writers scaling.
 
-Run with ``make bench`` (or ``.venv/bin/python -P benchmarks/store.py``). Prints
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/store.py``). Prints
 ``name: value`` lines:
 
 - ``memory_fire_per_second``: the same events through an in-memory ``Pipeline.fire``.
@@ -34,7 +34,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-sys.path.append(str(Path(__file__).parent))  # appended: benchmarks/calendar.py is no stdlib
+sys.path.append(str(Path(__file__).parent))  # appended: benchmarks/business_days.py is no stdlib
 from _harness import best_of, report
 from sqlalchemy import create_engine, make_url, text
 

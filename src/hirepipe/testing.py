@@ -313,18 +313,18 @@ def make_application(
     pipeline: Pipeline,
     requisition: Requisition,
     *,
-    stage: str = "interviewed",
+    stage: str | None = None,
     candidate: Candidate | None = None,
     interviewers: Sequence[str] = ("alice", "bob"),
     recipes: Mapping[str, Recipe] | None = None,
     hours_between: float = 0,
 ) -> Application:
-    """Return an application brought to ``stage`` of the pipeline's policy by real events.
+    """Return an application brought to ``stage`` (default: the initial one) by real events.
 
     The events are :func:`path_to`'s, each passed with its recipe (``recipes`` add to the
     standard ones). Its history is consistent: every record was written by ``pipeline.fire``.
     """
-    events = path_to(pipeline.policy, stage)
+    events = path_to(pipeline.policy, stage if stage is not None else pipeline.policy.initial)
     application = pipeline.new_application(
         candidate or make_candidate(), requisition, interviewers=interviewers
     )

@@ -397,7 +397,7 @@ def _estimate(
         id="application",
         candidate=Candidate(id="candidate", name="Candidate", email="candidate@example.com"),
         requisition_id=requisition.id,
-        stage="interviewed",
+        stage=estimator.policy.initial,
         created_at=held,
         interviews=(Interview(round=1, interviewers=(), held_at=held),),
     )

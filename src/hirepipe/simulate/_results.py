@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from hirepipe.policy import Policy
+from hirepipe.policy import Owner, Policy
 from hirepipe.simulate._scenario import DAY, Scenario
+from hirepipe.standard import standard_policy
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped, unused-ignore]
@@ -32,20 +33,28 @@ __all__ = [
     "RunRecord",
     "SimulationResult",
     "Summary",
+    "breach_kinds",
     "paired",
     "summarise",
 ]
 
-BREACH_KINDS = (
-    "thank_you",
-    "candidate_update",
-    "scorecards",
-    "review",
-    "approval",
-    "references",
-    "offer_expiry",
-)
-"""The service-level deadlines a simulation watches (:class:`~hirepipe.DeadlineKind` values)."""
+
+def breach_kinds(policy: Policy) -> tuple[str, ...]:
+    """The service-level deadlines a simulation of ``policy`` watches, by code.
+
+    The thank-you and the candidate's updates, every stage's own deadline in stage order
+    (those the candidate owes excepted: a lapsed offer is counted as ``offer_expiry``).
+    """
+    stages = [
+        spec.service.deadline or name
+        for name, spec in policy.stages.items()
+        if spec.service is not None and spec.service.owner is not Owner.candidate
+    ]
+    return ("thank_you", "candidate_update", *dict.fromkeys(stages), "offer_expiry")
+
+
+BREACH_KINDS = breach_kinds(standard_policy())
+"""The deadlines a simulation of the standard policy watches."""
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -215,7 +224,7 @@ class SimulationResult(BaseModel):
             row = record.model_dump(exclude={"outcomes", "breaches"})
             row["hired"] = ",".join(record.hired)
             row.update({f"outcome_{k}": v for k, v in record.outcomes.items()})
-            row.update({f"breach_{k}": record.breaches.get(k, 0) for k in BREACH_KINDS})
+            row.update({f"breach_{k}": record.breaches.get(k, 0) for k in self.breaches})
             rows.append(row)
         return pandas.DataFrame(rows)
 
@@ -307,7 +316,7 @@ def summarise(
             kinds[name] = kinds.get(name, 0) + count
     applications = runs * scenario.candidates
     breaches = {}
-    for kind in BREACH_KINDS:
+    for kind in breach_kinds(policy):
         passed = [o.breaches.get(kind, 0) for o in outcomes]
         breaches[kind] = Breaches(
             applications=sum(passed),

@@ -390,7 +390,7 @@ class Runner:
         if event == "schedule_next_round":
             return {
                 "interviewers": interviewers(seat.app.round + 1, self.scenario.interviewers),
-                "scheduled_at": self.timeline.instant(self.now + seat.next_round),
+                "scheduled_at": self.timeline.instant(self.now + seat.round_wait),
             }
         return {}
 
@@ -404,7 +404,7 @@ class Runner:
         elif not seat.final and self._next_round is not None:
             self.counts["next_rounds"] += 1
             # the next round's wait is drawn now: the invitation names the interview's date
-            seat.next_round = self._draw(seat, self._next_round)
+            seat.round_wait = self._draw(seat, self._next_round)
             self._fire(seat, "schedule_next_round", **self._data(seat, "schedule_next_round"))
         else:
             seat.ready = True

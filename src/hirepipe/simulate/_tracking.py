@@ -84,8 +84,8 @@ class SeatTracker:
         "heard",
         "held",
         "longest_silence",
-        "next_round",
         "open",
+        "round_wait",
         "spec",
         "stage",
         "step_times",
@@ -108,7 +108,7 @@ class SeatTracker:
         self.visit_count: dict[str, int] = {}
         self.step_times: list[int] = []
         self.asked: Any = None
-        self.next_round = 0
+        self.round_wait = 0
         self.update_for = -1
 
     def _overdue(self, rules: ServiceMinutes, now: int) -> None:

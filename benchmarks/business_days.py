@@ -1,7 +1,7 @@
 """Calendar figures: add_business_days against bare numpy, one call and a million dates.
 
-Run with ``make bench`` (or ``.venv/bin/python -P benchmarks/calendar.py``: ``-P`` because this
-file's name would shadow the standard library's ``calendar``). Prints ``name: value`` lines:
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/business_days.py``). Prints
+``name: value`` lines:
 times in microseconds (``_us``) or milliseconds (``_ms``), and ratios (``_vs_``), ours divided
 by the anchor, lower is better, measured in this one process so the machine's speed cancels out.
 Each time is the best of several rounds with ours and the anchor alternating; holidays are
