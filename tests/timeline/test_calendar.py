@@ -680,6 +680,26 @@ class TestWeekendEras:
         """Kedah, Kelantan and Terengganu rest Friday-Saturday, by any name holidays knows."""
         assert weekmask == BusinessCalendar("MY", subdiv=subdiv).weekmask
 
+    def test_company_days_keep_their_precedence_across_a_change(self):
+        """Worked Fridays before the UAE's change, a shutdown Monday after it, both count.
+
+        2021-12-20 to 2022-01-10: Friday 12-24 and 12-31 worked (old weekend), Thursday 12-30
+        an extra holiday, Sunday 01-02 off (new weekend), Monday 01-03 a shutdown, Friday
+        01-07 a business day: 5 + 4 + 1 + 4 = 14 business days.
+        """
+        ae = BusinessCalendar(
+            "AE",
+            working_days=[D(2021, 12, 24), D(2021, 12, 31)],
+            extra_holidays=[D(2021, 12, 30)],
+            shutdown_days=[D(2022, 1, 3)],
+        )
+        days = [D(2021, 12, 24), D(2021, 12, 30), D(2021, 12, 31), D(2022, 1, 2), D(2022, 1, 3)]
+        assert (14, [True, False, True, False, False], D(2022, 1, 4)) == (
+            ae.business_days_between(D(2021, 12, 20), D(2022, 1, 10)),
+            ae.is_business_day_array(day64(*days)).tolist(),
+            ae.add_business_days(D(2021, 12, 29), 2),
+        )
+
     def test_a_count_across_a_change_is_split_there(self):
         """The array forms agree with the scalar ones across a change, in both directions."""
         ae = BusinessCalendar("AE")
