@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 import threading
 from datetime import date
 
@@ -11,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from hirepipe import (
+    Blocker,
     CalendarError,
     Change,
     ConcurrentUpdate,
@@ -26,7 +28,7 @@ from hirepipe import (
     TransitionNotAllowed,
     standard_policy,
 )
-from hirepipe.policy import EffectSpec
+from hirepipe.policy import EffectSpec, GuardSpec
 from hirepipe.testing import (
     FakeClock,
     RecordingHook,
@@ -168,6 +170,108 @@ class TestConcurrency:
         assert list(range(1, 401)) == [r.version for r in application.history]
         texts = sorted(str(r.data["text"]) for r in application.history)
         assert sorted(f"{w}-{n}" for w in range(8) for n in range(50)) == texts
+
+    def test_two_threads_moving_one_application_refuse_with_concurrent_update(
+        self, clock, requisition
+    ):
+        """Two threads fire on one application at once: one applies, the other is told so.
+
+        The loser read the stage before the winner committed; it must hear ConcurrentUpdate,
+        never "policy and machine disagree" (the stage was read twice, once after the winner
+        moved it) nor the guards' verdict on a state it never read. 300 trials, with thread
+        switches forced often so the two interleave.
+        """
+        pipeline = Pipeline(clock=clock)
+        offer = make_application(pipeline, requisition, stage="offer")
+        attempts = [
+            ("decline", {}),
+            ("reject", {"reason": "stronger_candidate", "feedback": "another fit better"}),
+        ]
+        outcomes: list[tuple[str, str]] = []
+        switching = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)
+        try:
+            for _ in range(300):
+                application = offer.model_copy(deep=True)
+                barrier = threading.Barrier(2, timeout=5)
+
+                def fire(
+                    event: str, data: dict[str, str], application=application, barrier=barrier
+                ) -> None:
+                    barrier.wait()
+                    try:
+                        pipeline.fire(
+                            application, event, actor="c", expected_version=offer.version, **data
+                        )
+                        outcomes.append((event, "applied"))
+                    except HirepipeError as exc:  # anything else escapes and fails the test
+                        outcomes.append((event, type(exc).__name__))
+                    except RuntimeError as exc:
+                        outcomes.append((event, f"RuntimeError: {exc}"))
+
+                threads = [threading.Thread(target=fire, args=attempt) for attempt in attempts]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                applied = [event for event, outcome in outcomes[-2:] if outcome == "applied"]
+                assert (1, [offer.version + 1]) == (
+                    len(applied),
+                    [application.version],
+                ), outcomes[-2:]
+                assert application.history[-1].event == applied[0]
+        finally:
+            sys.setswitchinterval(switching)
+        refusals = {outcome for _, outcome in outcomes if outcome != "applied"}
+        assert {"ConcurrentUpdate"} == refusals
+
+    @pytest.mark.parametrize("where", ["guard", "effect"], ids=["guard", "effect"])
+    def test_a_refusal_on_a_state_changed_meanwhile_is_a_concurrent_update(self, clock, where):
+        """A guard that blocks, or an effect that raises, after another commit: ConcurrentUpdate.
+
+        Another thread commits on the application while the event is being decided; what
+        the guard or effect concluded was about a state the caller never read.
+        """
+        pipeline: Pipeline
+
+        def interloper() -> None:
+            """Another thread commits a note on the application, and is waited for."""
+            thread = threading.Thread(
+                target=lambda: pipeline.fire(application, "note", actor="other")
+            )
+            thread.start()
+            thread.join()
+
+        def blocks(ctx):
+            interloper()
+            yield Blocker("changed", "what this guard saw changed")
+
+        def raises(ctx):
+            interloper()
+            raise ValueError("what this effect saw changed")
+
+        policy = Policy(
+            name="racing",
+            version="1",
+            initial="a",
+            stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+            events=[
+                EventSpec(
+                    "go",
+                    ("a",),
+                    "b",
+                    guards=(GuardSpec.of(blocks),) if where == "guard" else (),
+                    effect=EffectSpec("raises", raises) if where == "effect" else None,
+                ),
+                EventSpec("note", ("a",), None),
+            ],
+        )
+        pipeline = Pipeline(policy, clock=clock)
+        application = pipeline.new_application(make_candidate(), make_requisition())
+        with pytest.raises(ConcurrentUpdate) as refused:
+            pipeline.fire(application, "go", actor="maria")
+        assert (0, 1, "a") == (refused.value.expected, refused.value.actual, application.stage)
+        assert ["note"] == [record.event for record in application.history]
 
 
 def _exploding_policy() -> Policy:

@@ -102,14 +102,15 @@ class CompiledPolicy:
             name: machine.events[name].trigger for name in policy.events
         }
 
-    def run(self, context: Context) -> tuple[bool, str, list[Blocker]]:
-        """Fire ``context.event`` from the application's stage on a token.
+    def run(self, context: Context, stage: str) -> tuple[bool, str, list[Blocker]]:
+        """Fire ``context.event`` from ``stage`` on a token.
 
+        ``stage`` is the application's stage as the caller read it and checked the event
+        against: read again here, another thread's commit could have moved it since.
         Return whether the guards let it through, the stage it leads to and the blockers
-        found. Nothing is changed: the caller computes the effect and commits. The caller has
-        checked that the event exists from the stage.
+        found. Nothing is changed: the caller computes the effect and commits.
         """
-        token = _Token(context.application.stage, context)
+        token = _Token(stage, context)
         try:
             applied = self._triggers[context.event](token)
         except MachineError as exc:  # pragma: no cover - the pipeline checks sources first

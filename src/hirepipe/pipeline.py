@@ -228,11 +228,13 @@ class Pipeline:
             as_instant(self.clock.now()),
             self.policy,
         )
-        applied, stage, blockers = self._compiled.run(context)
+        # the stage as read and checked above: another thread may commit meanwhile
+        applied, stage, blockers = self._compiled.run(context, stage_before)
         if not applied:
+            self._unmoved(application, version, event, stage_before)
             raise GuardRejected(
                 application_id=application.id,
-                stage=application.stage,
+                stage=stage_before,
                 event=event,
                 blockers=blockers or [self._resume_blocker(application)],
             )
@@ -241,7 +243,11 @@ class Pipeline:
         app_updates: Mapping[str, Any] = {}
         req_updates: Mapping[str, Any] = {}
         if effect is not None:
-            change = effect.apply(context)
+            try:
+                change = effect.apply(context)
+            except Exception:
+                self._unmoved(application, version, event, stage_before)
+                raise
             app_updates, req_updates = change.application, change.requisition
             if req_updates and requisition is None:
                 raise GuardRejected(
@@ -414,6 +420,24 @@ class Pipeline:
                 self._failures.append(HookFailure(hook, kept, exc))
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _unmoved(self, application: Application, version: int, event: str, stage: str) -> None:
+        """Raise ConcurrentUpdate if another event committed since ``version`` was read.
+
+        A refusal reached on an application that changed meanwhile judged a state the caller
+        never read (guards may even have seen a commit half-way): the caller must reload. The
+        lock is held through every commit, so what is seen here is before or after one.
+        """
+        with self._commit_lock:
+            actual = application.version
+        if actual != version:
+            raise ConcurrentUpdate(
+                application_id=application.id,
+                stage=stage,
+                event=event,
+                expected=version,
+                actual=actual,
+            )
 
     def _allowed(self, stage: str) -> tuple[str, ...]:
         return self.policy.events_from(stage)

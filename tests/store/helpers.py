@@ -41,6 +41,7 @@ from hirepipe import (
 from hirepipe.notify import MemorySender, Notifier, deliver, no_estimate
 from hirepipe.policy import NotificationRule, Recipient
 from hirepipe.store import Store, StoreOutbox
+from hirepipe.store._engine import make_engine
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,12 +78,14 @@ class Database:
     url: str
     schema: str | None = None
     stores: list[Store] = field(default_factory=list)
+    engine: Engine | None = None  # in memory: the one engine every store of the test shares
 
     def store(
         self, pipeline: Pipeline | None = None, *, upgrade: bool = True, **options: Any
     ) -> Store:
         """Open a store on this database (closed after the test), its tables created."""
-        store = Store(self.url, pipeline, schema=self.schema, **options)
+        where: str | Engine = self.engine if self.engine is not None else self.url
+        store = Store(where, pipeline, schema=self.schema, **options)
         self.stores.append(store)
         if upgrade:
             store.upgrade()
@@ -93,14 +96,18 @@ class Database:
         return f'"{self.schema}".{name}' if self.schema else name
 
     def execute(self, sql: str, **params: Any) -> list[Any]:
-        """Run raw SQL in its own transaction, on a connection of its own; return the rows."""
-        engine = create_engine(self.url)
+        """Run raw SQL in its own transaction, on a connection of its own; return the rows.
+
+        In memory there is only the shared connection: call it when no thread is using it.
+        """
+        engine = self.engine if self.engine is not None else create_engine(self.url)
         try:
             with engine.begin() as connection:
                 result = connection.execute(text(sql), params)
                 return list(result) if result.returns_rows else []
         finally:
-            engine.dispose()
+            if engine is not self.engine:
+                engine.dispose()
 
     def child_options(self) -> dict[str, Any]:
         """What a child process needs to open this database."""
@@ -155,6 +162,30 @@ def _postgres() -> Iterator[Database]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def _memory() -> Iterator[Database]:
+    found = Database("memory", "sqlite://", engine=make_engine("sqlite://"))
+    try:
+        yield found
+    finally:
+        for store in found.stores:
+            store.close()
+        assert found.engine is not None
+        found.engine.dispose()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A fresh, empty database: ``sqlite://`` in memory, a SQLite file or a PostgreSQL schema.
+
+    In memory every store of the test shares one engine, as several stores in one program
+    would share theirs.
+    """
+    opened = {"memory": _memory, "sqlite": lambda: _sqlite(tmp_path), "postgresql": _postgres}
+    with opened[request.param]() as found:
+        yield found
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -215,18 +246,20 @@ def next_event(application: Application, rng: random.Random) -> tuple[str, dict[
 
 @dataclass
 class Outcome:
-    """What a workload saw: events applied, refusals, anything else raised, keys sent."""
+    """What a workload saw: events applied, refusals, anything else raised, keys sent, reads."""
 
     applied: list[tuple[str, int]] = field(default_factory=list)
     refused: list[tuple[str, int, int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
+    reads: int = 0
 
     def merge(self, other: Outcome) -> None:
         self.applied += other.applied
         self.refused += other.refused
         self.errors += other.errors
         self.sent += other.sent
+        self.reads += other.reads
 
     def to_json(self) -> str:
         return json.dumps(
@@ -235,6 +268,7 @@ class Outcome:
                 "refused": self.refused,
                 "errors": self.errors,
                 "sent": self.sent,
+                "reads": self.reads,
             }
         )
 
@@ -246,6 +280,7 @@ class Outcome:
             [(a, e, v) for a, e, v in data["refused"]],
             data["errors"],
             data["sent"],
+            data["reads"],
         )
 
 
@@ -257,13 +292,16 @@ def workload(
     writers: int,
     deliverers: int,
     seed: int,
+    readers: int = 0,
 ) -> Outcome:
     """Fire ``events`` events from ``writers`` threads while ``deliverers`` threads deliver.
 
     Each writer loads an application, picks an event and fires it with ``expected_version``;
     a ConcurrentUpdate is counted and the writer moves on. A fifth of the picks go to five
     hot applications, so writers collide. Deliverers (each its own StoreOutbox) keep delivering
-    until the writers are done and nothing is due.
+    until the writers are done and nothing is due. ``readers`` threads read until the writers
+    are done, checking that what they read was committed: an application loaded at version
+    ``v`` equals its log replayed up to ``v``.
     """
     outcome = Outcome()
     lock = threading.Lock()
@@ -291,6 +329,29 @@ def workload(
         with lock:
             outcome.merge(mine)
 
+    def read(number: int) -> None:
+        rng = random.Random(seed * 1000 + 500 + number)
+        reads = 0
+        try:
+            while not done.is_set():
+                target = rng.choice(ids[:5] if rng.random() < 0.5 else ids)
+                roll = rng.random()
+                if roll < 0.6:
+                    loaded = store.load(target)
+                    replayed = store.replay(target, version=loaded.version)
+                    if loaded != replayed or loaded.version != len(loaded.history):
+                        raise AssertionError(f"{target} v{loaded.version} is not its log")
+                elif roll < 0.8:
+                    store.applications(stage="on_hold")
+                else:
+                    store.outbox.pending()
+                reads += 1
+        except Exception as exc:  # anything raised fails the test
+            with lock:
+                outcome.errors.append(f"reader: {type(exc).__name__}: {exc}")
+        with lock:
+            outcome.reads += reads
+
     def send() -> None:
         outbox = StoreOutbox(store)
         sender = MemorySender()
@@ -310,12 +371,13 @@ def workload(
 
     writing = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
     sending = [threading.Thread(target=send) for _ in range(deliverers)]
-    for thread in writing + sending:
+    reading = [threading.Thread(target=read, args=(n,)) for n in range(readers)]
+    for thread in writing + sending + reading:
         thread.start()
     for thread in writing:
         thread.join()
     done.set()
-    for thread in sending:
+    for thread in sending + reading:
         thread.join()
     return outcome
 

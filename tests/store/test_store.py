@@ -43,6 +43,7 @@ from hirepipe.store import (
     StoreError,
     _schema,
 )
+from hirepipe.store._engine import make_engine
 from hirepipe.store._replay import LogRow, check_application, fold
 from hirepipe.store._schema import UtcDateTime
 from hirepipe.store._support import Recent
@@ -232,6 +233,44 @@ class TestOpening:
             column.process_result_value(stored, dialect),
             column.process_result_value(None, dialect),
         )
+
+
+class TestSharedEngine:
+    """Stores sharing one engine take turns on it, and a thread never waits for itself."""
+
+    def test_in_memory_a_second_store_inside_a_transaction_is_refused_at_once(self):
+        """sqlite:// has one connection: a nested call through another store raises StoreError.
+
+        Waiting would deadlock, and running would nest a transaction on the connection the
+        first store is using; the first store's transaction is left whole and commits.
+        """
+        engine = make_engine("sqlite://")
+        first = Store(engine, Pipeline(POLICY, clock=FakeClock(START)))
+        first.upgrade()
+        second = Store(engine)
+        with first.transaction():
+            first.add_requisition(make_requisition())
+            with pytest.raises(StoreError, match="already has a transaction open"):
+                second.requisitions()
+            first.add_requisition(make_requisition(id="req-2"))
+        assert ["req-1", "req-2"] == [r.id for r in second.requisitions()]
+        engine.dispose()
+
+    def test_on_a_file_a_second_store_may_read_but_not_write_inside_a_transaction(self, tmp_path):
+        """A SQLite file: another store reads beside a write transaction; its write is refused.
+
+        Its write would wait for the first store's lock, held by the same thread.
+        """
+        engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+        first, second = Store(engine), Store(engine)
+        first.upgrade()
+        with first.transaction():
+            first.add_requisition(make_requisition())
+            assert [] == second.requisitions()  # not committed yet
+            with pytest.raises(StoreError, match="already has a write transaction open"):
+                second.add_requisition(make_requisition(id="req-2"))
+        assert ["req-1"] == [r.id for r in second.requisitions()]
+        engine.dispose()
 
 
 class TestRecent:

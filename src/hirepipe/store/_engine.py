@@ -4,29 +4,79 @@ SQLite takes its write lock when a write transaction begins (``BEGIN IMMEDIATE``
 writers queue on the lock (waiting up to ``busy_timeout``) instead of both reading and then
 one failing to upgrade its lock. The database runs in WAL mode, so readers never wait for the
 writer, with foreign keys enforced. Read-only transactions begin with a plain ``BEGIN``.
+
+An engine whose pool hands every thread the same connection (``StaticPool``, which
+``sqlite://`` in memory needs: one database for every thread) runs one transaction at a time,
+whole: :func:`turn` is that queue. Example::
+
+    engine = make_engine("sqlite://")
+    prepare(engine)
+    with turn(engine, write=False), engine.connect() as connection, connection.begin():
+        ...
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["WRITE", "make_engine", "prepare"]
+from hirepipe.errors import StoreError
+
+__all__ = ["WRITE", "make_engine", "prepare", "turn"]
 
 WRITE = "hirepipe_write"
 """The execution option a store sets on a connection whose transaction will write."""
 
 _BUSY_TIMEOUT_SECONDS = 30.0
 _PREPARED = "hirepipe_prepared"
+_QUEUE = "hirepipe_queue"
+_PREPARING = threading.Lock()
+
+
+class _Queue:
+    """A lock that a thread asking for it twice hears about at once, instead of deadlocking.
+
+    A thread that already holds it is inside a transaction on this engine through another
+    Store (a Store's own calls join its open transaction and never ask again); waiting
+    would wait for itself.
+    """
+
+    __slots__ = ("_lock", "_owner", "what")
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        if self._owner == me:  # only this thread ever sets it to its own id
+            raise StoreError(
+                f"this thread already has {self.what} open on this database through another "
+                "Store; finish it first, or do both through one Store (its calls nest)"
+            )
+        self._lock.acquire()
+        self._owner = me
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._owner = None
+        self._lock.release()
 
 
 def make_engine(url: str | URL) -> Engine:
-    """Create an engine for ``url``; SQLite in memory shares one connection (one thread).
+    """Create an engine for ``url``; SQLite in memory is one connection that threads take turns on.
 
     :func:`prepare` it before use.
     """
@@ -36,18 +86,53 @@ def make_engine(url: str | URL) -> Engine:
         database = parsed.database or ""
         connect_args: dict[str, Any] = {"timeout": _BUSY_TIMEOUT_SECONDS}
         if database in ("", ":memory:") or database.startswith("file::memory:"):
-            # one in-memory database for every thread, not one per thread
+            # one in-memory database for every thread, not one per thread; turn() serialises
             options["poolclass"] = StaticPool
             connect_args["check_same_thread"] = False
         options["connect_args"] = connect_args
     return create_engine(parsed, **options)
 
 
+def turn(engine: Engine, *, write: bool) -> contextlib.AbstractContextManager[None]:
+    """What a transaction on a prepared ``engine`` holds from connecting until it closes.
+
+    One connection shared by every thread: the whole transaction, reads too (two threads'
+    statements interleaved on one SQLite connection nest transactions, commit each other's
+    work or crash the process). SQLite otherwise: a write transaction, so this process's
+    writers queue in order rather than in SQLite's busy handler (it sleeps in steps of up to
+    100 ms). Anything else: nothing. Raises StoreError, rather than waiting forever, when the
+    thread already holds it.
+    """
+    queues: tuple[_Queue | None, _Queue | None] = getattr(engine, _QUEUE)
+    every, writers = queues
+    if every is not None:
+        return every
+    if write and writers is not None:
+        return writers
+    return contextlib.nullcontext()
+
+
 def prepare(engine: Engine) -> None:
-    """Set an engine up for the store (once): SQLite's locking, WAL and foreign keys."""
-    if engine.dialect.name != "sqlite" or getattr(engine, _PREPARED, False):
+    """Set an engine up for the store (once): its queues; SQLite's locking, WAL, foreign keys.
+
+    Every store on the engine shares what is set here.
+    """
+    with _PREPARING:  # two stores opened at once on one engine set it up once
+        if getattr(engine, _PREPARED, False):
+            return
+        setattr(engine, _PREPARED, True)
+    shared = isinstance(engine.pool, StaticPool)
+    sqlite = engine.dialect.name == "sqlite"
+    setattr(
+        engine,
+        _QUEUE,
+        (
+            _Queue("a transaction") if shared else None,
+            _Queue("a write transaction") if sqlite and not shared else None,
+        ),
+    )
+    if not sqlite:
         return
-    setattr(engine, _PREPARED, True)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:

@@ -10,7 +10,6 @@ none of it does; a writer that lost the race gets :class:`~hirepipe.ConcurrentUp
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
@@ -32,7 +31,7 @@ from hirepipe.models import Application, Requisition
 from hirepipe.notify import Backoff, Notification
 from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.store import _schema
-from hirepipe.store._engine import WRITE, make_engine, prepare
+from hirepipe.store._engine import WRITE, make_engine, prepare, turn
 from hirepipe.store._outbox import StoreOutbox
 from hirepipe.store._replay import ADDED, changed_fields
 from hirepipe.store._support import Recent, Transaction, call_hooks
@@ -82,17 +81,13 @@ class Store:
             raise StoreError(
                 f"hirepipe.store runs on SQLite and PostgreSQL, not {self.engine.dialect.name}"
             )
-        prepare(self.engine)
+        prepare(self.engine)  # the engine's queues are shared by every store on it
         self.pipeline = pipeline if pipeline is not None else Pipeline()
         self.tables = _schema.define_tables(MetaData(schema=schema))
         self._active: ContextVar[Transaction | None] = ContextVar(
             f"hirepipe_store_{id(self)}", default=None
         )
         self._schema_checked = False
-        # SQLite has one writer at a time: this process's writers queue here, in order,
-        # rather than in SQLite's busy handler, which sleeps in steps of up to 100 ms
-        self._sqlite = self.engine.dialect.name == "sqlite"
-        self._writers = threading.Lock()
         self._recent = Recent()
         self.outbox = StoreOutbox(self, backoff=backoff, lease=lease)
         applications, requisitions = self.tables.applications, self.tables.requisitions
@@ -129,14 +124,18 @@ class Store:
 
         Safe to run at every start-up and from several processes at once.
         """
-        with self.engine.connect() as connection, connection.begin():
+        with (
+            turn(self.engine, write=True),
+            self.engine.connect() as connection,
+            connection.begin(),
+        ):
             version = _schema.upgrade(connection, self.tables)
         self._schema_checked = True
         return version
 
     def schema_version(self) -> int:
         """The database's schema version (0: no hirepipe tables yet)."""
-        with self.engine.connect() as connection:
+        with turn(self.engine, write=False), self.engine.connect() as connection:
             connection.execution_options(**{WRITE: False})
             with connection.begin():
                 return _schema.current_version(connection, self.tables)
@@ -169,8 +168,7 @@ class Store:
             with inner:
                 yield current
             return
-        queue = self._writers if write and self._sqlite else nullcontext()
-        with queue, self.engine.connect() as connection:
+        with turn(self.engine, write=write), self.engine.connect() as connection:
             connection.execution_options(**{WRITE: write})
             if consistent and connection.dialect.name == "postgresql":
                 # several statements, one snapshot (SQLite's read transactions have one anyway)

@@ -10,6 +10,7 @@
 """
 
 from hirepipe.timeline.calendar import BusinessCalendar as BusinessCalendar
+from hirepipe.timeline.calendar import WeekendEra as WeekendEra
 from hirepipe.timeline.calendar import calendar_for as calendar_for
 from hirepipe.timeline.deadlines import Deadline as Deadline
 from hirepipe.timeline.deadlines import DeadlineKind as DeadlineKind
@@ -30,5 +31,6 @@ __all__ = [
     "ServiceLevels",
     "StageDistribution",
     "TimelineEstimator",
+    "WeekendEra",
     "calendar_for",
 ]

@@ -23,8 +23,11 @@ method and for the array forms:
   in the calendar's time zone at the same local wall-clock time on the resulting day.
 - **Clock changes**: on a day the zone's clocks change, a skipped wall-clock time moves forward
   and a repeated one takes the later offset, as ``pendulum.datetime`` does.
-- The weekend is the country's current one for every year (``holidays`` knows that Saudi Arabia
-  had Thursday-Friday before mid-2013; numpy takes one weekmask). Dates must fall in 1900-2200.
+- **Weekend eras**: a country's weekend is the one in force on each day (the UAE rested on
+  Friday-Saturday until 2021-12-31, Saturday-Sunday since; Saudi Arabia on Thursday-Friday until
+  2013-06-28), from sourced data (``weekend_eras``); ``weekmask`` is the latest. Within an era
+  the arithmetic is numpy's alone; a count or an offset that crosses a change is split there.
+  A ``weekmask`` given explicitly holds for every year. Dates must fall in 1900-2200.
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ import datetime as _dt
 import operator
 import threading
 import zoneinfo
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Final, Literal, overload
+from typing import TYPE_CHECKING, Final, Literal, cast, overload
 
 import holidays
 import numpy as np
@@ -45,11 +48,12 @@ import numpy.typing as npt
 import pendulum
 
 from hirepipe.errors import CalendarError
+from hirepipe.timeline._weekends import WeekendEra, weekend_eras
 
 if TYPE_CHECKING:
     from hirepipe.models import Requisition
 
-__all__ = ["BusinessCalendar", "Roll", "calendar_for"]
+__all__ = ["BusinessCalendar", "Roll", "WeekendEra", "calendar_for"]
 
 Roll = Literal["forward", "backward"]
 """Which way ``BusinessCalendar.roll`` moves a day that is not a business day."""
@@ -62,16 +66,33 @@ _ZONES = (zoneinfo.ZoneInfo, _dt.timezone)  # zones that always give an offset (
 
 
 @dataclass(frozen=True, slots=True)
+class _Span:
+    """The loaded days of one weekend era, ``[lo, hi)``: numpy's calendar for them, and more."""
+
+    lo: int
+    hi: int
+    lo64: np.datetime64
+    busdaycal: np.busdaycalendar
+    worked_sorted: tuple[int, ...]  # ordinals of worked days numpy counts as off (weekend days)
+    worked64: DayArray
+    worked_ranks: npt.NDArray[np.int64]  # business days before each worked day, from lo
+    size: int  # business days in [lo, hi)
+
+
+@dataclass(frozen=True, slots=True)
 class _Table:
     """One immutable snapshot of loaded years; replaced whole, so readers need no lock."""
 
     lo: int  # numpy's answers are right for ordinals in [lo, hi): a year inside the load
     hi: int
-    busdaycal: np.busdaycalendar
-    worked: frozenset[int]  # ordinals of worked days numpy counts as off (weekend days)
-    worked_sorted: tuple[int, ...]
-    worked64: DayArray
-    worked_ranks: npt.NDArray[np.int64]  # business days before each worked day, from lo
+    one: _Span | None  # the only span, when the loaded years lie in one weekend era
+    spans: tuple[_Span, ...]  # by date, covering [lo, hi)
+    starts: tuple[int, ...]  # each span's lo
+    starts64: DayArray
+    ends64: DayArray  # each span's hi
+    ranks: tuple[int, ...]  # business days before each span, from lo
+    ranks64: npt.NDArray[np.int64]
+    worked: frozenset[int]  # every span's worked days
     names: dict[_dt.date, str]
     shifts: frozenset[int]  # ordinals of days the time zone changes its UTC offset
 
@@ -81,8 +102,10 @@ class BusinessCalendar:
 
     ``country`` and ``subdiv`` are codes ``holidays`` knows (``"US"``, ``"CA"``); ``time_zone``
     is an IANA name whose local dates count. ``weekmask`` is numpy's (``"1111100"``,
-    ``"Mon Tue Wed Thu Fri"`` or seven 0/1 values from Monday); by default the country's weekend
-    as ``holidays`` knows it (Friday and Saturday in Saudi Arabia). ``extra_holidays`` and
+    ``"Mon Tue Wed Thu Fri"`` or seven 0/1 values from Monday) and holds for every year; by
+    default the country's weekend eras (``weekend_eras``: Thursday-Friday in Saudi Arabia until
+    2013-06-28, Friday-Saturday since), or its weekend as ``holidays`` knows it where it never
+    changed. ``weekmask`` is the latest era's. ``extra_holidays`` and
     ``shutdown_days`` are days off, ``working_days`` days worked even on a weekend or holiday.
     Holidays are loaded lazily, one year beyond each side of the dates asked for.
     Raises ``CalendarError`` for an unknown country, subdivision or time zone, a bad weekmask,
@@ -109,19 +132,25 @@ class BusinessCalendar:
             raise CalendarError(
                 f"unknown time zone {time_zone!r}; use an IANA name like 'America/Los_Angeles'"
             ) from exc
-        if weekmask is None:  # the country's weekend: holidays knows Fri-Sat, Fri-only and more
-            weekend = _load_holidays(country, subdiv, ()).weekend
-            weekmask = [0 if day in weekend else 1 for day in range(7)]
+        loaded = _load_holidays(country, subdiv, ())  # fail now, not at the first question
+        if weekmask is None:
+            eras = weekend_eras(loaded.country, _subdivision_code(loaded, subdiv))
+            if eras is None:  # never changed: holidays knows Fri-Sat, Fri-only and more
+                mask = "".join("0" if day in loaded.weekend else "1" for day in range(7))
+                eras = (WeekendEra(None, mask, "the holidays package's weekend"),)
         else:
-            _load_holidays(country, subdiv, ())  # fail now, not at the first question
-        try:
-            mask = np.busdaycalendar(weekmask=weekmask).weekmask
-        except (ValueError, TypeError) as exc:
-            raise CalendarError(
-                f"bad weekmask {weekmask!r}: {exc}; give at least one working day as"
-                " '1111100', 'Mon Tue Wed Thu Fri' or seven 0/1 values from Monday"
-            ) from exc
-        self.weekmask: Final = "".join("1" if on else "0" for on in mask)
+            try:
+                given = np.busdaycalendar(weekmask=weekmask).weekmask
+            except (ValueError, TypeError) as exc:
+                raise CalendarError(
+                    f"bad weekmask {weekmask!r}: {exc}; give at least one working day as"
+                    " '1111100', 'Mon Tue Wed Thu Fri' or seven 0/1 values from Monday"
+                ) from exc
+            mask = "".join("1" if on else "0" for on in given)
+            eras = (WeekendEra(None, mask, "given"),)
+        self.weekend_eras: Final[tuple[WeekendEra, ...]] = eras
+        self.weekmask: Final = eras[-1].weekmask
+        self._era_starts = tuple(era.start.toordinal() for era in eras[1:] if era.start)
         self._extra = frozenset(self._day_of(d) for d in extra_holidays)
         self._shutdown = frozenset(self._day_of(d) for d in shutdown_days)
         self._working = frozenset(self._day_of(d) for d in working_days)
@@ -130,10 +159,7 @@ class BusinessCalendar:
             raise CalendarError(f"days both worked and off: {days}; keep each in one list")
         self._lock = threading.Lock()
         # an empty window: the first call loads the years it needs
-        self._table = _Table(
-            0, 0, np.busdaycalendar(weekmask=mask), frozenset(), (), np.array([], dtype=_DAY),
-            np.array([], dtype=np.int64), {}, frozenset(),
-        )  # fmt: skip
+        self._table = _table(0, 0, [_span(0, 0, self.weekmask, [], [])], {}, frozenset())
 
     def __repr__(self) -> str:
         return (
@@ -155,9 +181,15 @@ class BusinessCalendar:
         table = self._table
         if not table.lo <= ordinal < table.hi:
             table = self._cover(_to64(ordinal), _to64(ordinal))
+        span = table.one or table.spans[bisect_right(table.starts, ordinal) - 1]
         return ordinal in table.worked or bool(
-            np.is_busday(_to64(ordinal), busdaycal=table.busdaycal)
+            np.is_busday(_to64(ordinal), busdaycal=span.busdaycal)
         )
+
+    def weekmask_on(self, when: _dt.date) -> str:
+        """Return the weekmask in force on ``when``'s local date (its weekend era's)."""
+        ordinal = self._split(when)[0]
+        return self.weekend_eras[bisect_right(self._era_starts, ordinal)].weekmask
 
     @overload
     def add_business_days(self, when: _dt.datetime, n: int) -> pendulum.DateTime: ...
@@ -205,9 +237,14 @@ class BusinessCalendar:
         table = self._table
         if not (table.lo <= min(a, b) - back and max(a, b) < table.hi):
             table = self._cover(_to64(min(a, b) - back), _to64(max(a, b)))
-        count = int(np.busday_count(_to64(a - back), _to64(b - back), busdaycal=table.busdaycal))
-        if table.worked_sorted:
-            count += bisect_left(table.worked_sorted, b) - bisect_left(table.worked_sorted, a)
+        span = table.one
+        if span is None:  # weekend eras: within one, numpy's alone; across a change, by rank
+            span = table.spans[bisect_right(table.starts, min(a, b)) - 1]
+            if max(a, b) > span.hi:
+                return _rank(table, b) - _rank(table, a)
+        count = int(np.busday_count(_to64(a - back), _to64(b - back), busdaycal=span.busdaycal))
+        if span.worked_sorted:
+            count += bisect_left(span.worked_sorted, b) - bisect_left(span.worked_sorted, a)
         return count
 
     def holidays_between(self, start: _dt.date, stop: _dt.date) -> list[tuple[pendulum.Date, str]]:
@@ -230,10 +267,16 @@ class BusinessCalendar:
         """Elementwise ``is_business_day`` over local dates given as ``datetime64[D]``."""
         days = _days(dates, "dates")
         table = self._cover_array(days)
-        result: npt.NDArray[np.bool_] = np.is_busday(days, busdaycal=table.busdaycal)
-        if table.worked_sorted:
-            index = np.minimum(np.searchsorted(table.worked64, days), len(table.worked64) - 1)
-            result |= table.worked64[index] == days
+        if table.one is not None:
+            return _is_busday(table.one, days)
+        index = _span_index(table, days)
+        sole = _sole(index)
+        if sole is not None:  # every day in one era: no masks
+            return _is_busday(table.spans[sole], days)
+        result = np.zeros(days.shape, dtype=np.bool_)
+        for k, span in enumerate(table.spans):
+            chosen = index == k
+            result[chosen] = _is_busday(span, days[chosen])
         return result
 
     def add_business_days_array(self, dates: npt.ArrayLike, n: int | npt.ArrayLike) -> DayArray:
@@ -243,12 +286,15 @@ class BusinessCalendar:
         if steps.dtype.kind not in "iu":
             raise CalendarError(f"n must be integers, got dtype {steps.dtype}")
         steps = steps.astype(np.int64, copy=False)  # numpy refuses uint64 offsets
+        try:
+            if days.shape != steps.shape:
+                days, steps = np.broadcast_arrays(days, steps)
+        except ValueError as exc:  # shapes that do not broadcast
+            raise CalendarError(f"dates and n do not fit together: {exc}") from exc
         table = self._cover_array(days)
         while True:
-            try:
-                result = np.asarray(_shift(table, days, steps))
-            except ValueError as exc:  # shapes that do not broadcast
-                raise CalendarError(f"dates and n do not fit together: {exc}") from exc
+            span = table.one
+            result = np.asarray(_shift(span, days, steps) if span else _move(table, days, steps))
             if result.size == 0 or (
                 _to64(table.lo) <= result.min() and result.max() < _to64(table.hi)
             ):
@@ -266,11 +312,19 @@ class BusinessCalendar:
             raise CalendarError(f"start and stop do not fit together: {exc}") from exc
         self._cover_array(first - back)
         table = self._cover_array(last - back)
+        span = table.one
+        if span is None:  # weekend eras: within one, numpy's alone; across a change, by rank
+            low = _sole(_span_index(table, np.minimum(first, last)))
+            final = cast(DayArray, np.maximum(first, last) - np.timedelta64(1, "D"))
+            high = _sole(_span_index(table, final))
+            if low is None or low != high:
+                return _ranks(table, last) - _ranks(table, first)
+            span = table.spans[low]
         count: npt.NDArray[np.int64] = np.busday_count(
-            first - back, last - back, busdaycal=table.busdaycal
+            first - back, last - back, busdaycal=span.busdaycal
         )
-        if table.worked_sorted:
-            count += np.searchsorted(table.worked64, last) - np.searchsorted(table.worked64, first)
+        if span.worked_sorted:
+            count += np.searchsorted(span.worked64, last) - np.searchsorted(span.worked64, first)
         return count
 
     # -- internals ------------------------------------------------------------------------------
@@ -324,10 +378,13 @@ class BusinessCalendar:
         if not table.lo <= ordinal < table.hi:
             table = self._cover(start, start)
         while True:
-            if table.worked_sorted:
-                result = _shift(table, start, steps).item()
+            span = table.one
+            if span is None:
+                result = _move_one(table, ordinal, steps)
+            elif span.worked_sorted:
+                result = _shift(span, start, steps).item()
             else:  # the usual case, inlined: this is the hot path
-                result = np.busday_offset(start, steps, "forward", busdaycal=table.busdaycal).item()
+                result = np.busday_offset(start, steps, "forward", busdaycal=span.busdaycal).item()
             if isinstance(result, _dt.date) and table.lo <= result.toordinal() < table.hi:
                 return result
             # the answer left the loaded years (or Python's date range): load more and redo
@@ -374,45 +431,196 @@ class BusinessCalendar:
         names.update(dict.fromkeys(self._shutdown - names.keys(), "company shutdown"))
         for d in self._working:
             names.pop(d, None)
-        mask = [on == "1" for on in self.weekmask]
-        calendar = np.busdaycalendar(
-            weekmask=mask, holidays=np.array(sorted(names), dtype=_DAY).reshape(-1)
-        )
-        worked = sorted(d for d in self._working | national if not mask[d.weekday()])
-        worked64 = np.array(worked, dtype=_DAY).reshape(-1)
-        lo = _dt.date(first_year + 1, 1, 1).toordinal()
-        ranks = np.busday_count(_to64(lo), worked64, busdaycal=calendar) + np.arange(len(worked))
-        worked_ordinals = tuple(d.toordinal() for d in worked)
-        return _Table(
-            lo, _dt.date(last_year, 1, 1).toordinal(), calendar, frozenset(worked_ordinals),
-            worked_ordinals, worked64, ranks.astype(np.int64), names,
-            _offset_changes(self._tz, first_year, last_year),
-        )  # fmt: skip
+        first = _dt.date(first_year, 1, 1).toordinal()
+        stop = _dt.date(last_year + 1, 1, 1).toordinal()
+        lo, hi = _dt.date(first_year + 1, 1, 1).toordinal(), _dt.date(last_year, 1, 1).toordinal()
+        business = self._working | national  # worked, on a day of the weekend or not
+        # the eras in [lo, hi), each a span; the first and last also hold the loaded days
+        # outside it, where numpy looks before the answer is found to lie beyond the table
+        bounds = [*self._era_starts, stop]
+        eras = [
+            (max(lo, bounds[k - 1] if k else first), min(hi, bounds[k]), era.weekmask)
+            for k, era in enumerate(self.weekend_eras)
+            if (bounds[k - 1] if k else first) < hi and lo < bounds[k]
+        ]
+        spans = []
+        for k, (span_lo, span_hi, mask) in enumerate(eras):
+            data_lo = first if k == 0 else span_lo
+            data_hi = stop if k == len(eras) - 1 else span_hi
+            mine = [d for d in sorted(names) if data_lo <= d.toordinal() < data_hi]
+            worked = sorted(
+                d
+                for d in business
+                if data_lo <= d.toordinal() < data_hi and mask[d.weekday()] == "0"
+            )
+            spans.append(_span(span_lo, span_hi, mask, mine, worked))
+        return _table(lo, hi, spans, names, _offset_changes(self._tz, first_year, last_year))
+
+
+def _span(lo: int, hi: int, mask: str, days_off: list[_dt.date], worked: list[_dt.date]) -> _Span:
+    """One era's span ``[lo, hi)``: its numpy calendar, worked weekend days and their ranks."""
+    calendar = np.busdaycalendar(
+        weekmask=[on == "1" for on in mask], holidays=np.array(days_off, dtype=_DAY).reshape(-1)
+    )
+    worked64 = np.array(worked, dtype=_DAY).reshape(-1)
+    lo64 = _to64(lo)
+    ranks = np.busday_count(lo64, worked64, busdaycal=calendar) + np.arange(len(worked))
+    ordinals = tuple(d.toordinal() for d in worked)
+    inside = bisect_left(ordinals, hi) - bisect_left(ordinals, lo)
+    size = int(np.busday_count(lo64, _to64(hi), busdaycal=calendar)) + inside if hi > lo else 0
+    return _Span(lo, hi, lo64, calendar, ordinals, worked64, ranks.astype(np.int64), size)
+
+
+def _table(
+    lo: int, hi: int, spans: list[_Span], names: dict[_dt.date, str], shifts: frozenset[int]
+) -> _Table:
+    """The loaded years: their spans, where each begins and how many business days precede it."""
+    ranks = [0]
+    for span in spans[:-1]:
+        ranks.append(ranks[-1] + span.size)
+    starts = tuple(span.lo for span in spans)
+    return _Table(
+        lo, hi, spans[0] if len(spans) == 1 else None, tuple(spans), starts,
+        np.array([_to64(o) for o in starts], dtype=_DAY),
+        np.array([_to64(o) for o in (*starts[1:], hi)], dtype=_DAY),
+        tuple(ranks), np.array(ranks, dtype=np.int64),
+        frozenset(o for span in spans for o in span.worked_sorted), names, shifts,
+    )  # fmt: skip
 
 
 def _shift(
-    table: _Table, days: DayArray | np.datetime64, steps: int | npt.NDArray[np.integer]
+    span: _Span, days: DayArray | np.datetime64, steps: int | npt.NDArray[np.integer]
 ) -> DayArray:
-    """Numpy's roll-forward offset, with worked weekend days counted as business days.
+    """Numpy's roll-forward offset within one era, with worked weekend days as business days.
 
     Without worked days this is one ``busday_offset``. With them, count in ranks: a day's rank
     is the number of business days before it (numpy's, plus worked days). Rolling forward keeps
     the rank, so the answer is the business day whose rank is ``rank(day) + steps``: a worked day
     if one has that rank, else numpy's business day with that rank less the worked days before.
     """
-    calendar = table.busdaycal
-    if not table.worked_sorted:
+    calendar = span.busdaycal
+    if not span.worked_sorted:
         return np.busday_offset(days, steps, roll="forward", busdaycal=calendar)
-    worked_before = np.searchsorted(table.worked64, days)
-    rank = np.busday_count(_to64(table.lo), days, busdaycal=calendar) + worked_before + steps
-    index = np.searchsorted(table.worked_ranks, rank)
-    nearest = np.minimum(index, len(table.worked_ranks) - 1)
+    worked_before = np.searchsorted(span.worked64, days)
+    rank = np.busday_count(span.lo64, days, busdaycal=calendar) + worked_before + steps
+    index = np.searchsorted(span.worked_ranks, rank)
+    nearest = np.minimum(index, len(span.worked_ranks) - 1)
     # numpy's day of rank ``rank - index``, reached from ``days`` itself: busday_offset walks
     # every holiday it passes, so a short hop is far cheaper than one from ``lo``
     plain = np.busday_offset(
         days, steps + worked_before - index, roll="forward", busdaycal=calendar
     )
-    return np.where(table.worked_ranks[nearest] == rank, table.worked64[nearest], plain)
+    return np.where(span.worked_ranks[nearest] == rank, span.worked64[nearest], plain)
+
+
+def _is_busday(span: _Span, days: DayArray) -> npt.NDArray[np.bool_]:
+    """Elementwise: is each day, inside ``span``, a business day."""
+    result: npt.NDArray[np.bool_] = np.is_busday(days, busdaycal=span.busdaycal)
+    if span.worked_sorted:
+        index = np.minimum(np.searchsorted(span.worked64, days), len(span.worked64) - 1)
+        result |= span.worked64[index] == days
+    return result
+
+
+def _span_index(table: _Table, days: DayArray) -> npt.NDArray[np.intp]:
+    """The index of the span holding each day (days in ``[lo, hi]``; ``hi`` is the last's)."""
+    return np.searchsorted(table.starts64, days, side="right") - 1
+
+
+def _rank(table: _Table, ordinal: int) -> int:
+    """The business days in ``[table.lo, ordinal)``, each era counted with its own calendar."""
+    k = bisect_right(table.starts, ordinal) - 1
+    span = table.spans[k]
+    count = int(np.busday_count(span.lo64, _to64(ordinal), busdaycal=span.busdaycal))
+    if span.worked_sorted:
+        worked = span.worked_sorted
+        count += bisect_left(worked, ordinal) - bisect_left(worked, span.lo)
+    return int(table.ranks[k] + count)
+
+
+def _ranks(table: _Table, days: DayArray) -> npt.NDArray[np.int64]:
+    """Elementwise :func:`_rank`, era by era."""
+    flat = days.reshape(-1)
+    index = _span_index(table, flat)
+    ranks = table.ranks64[index]
+    sole = _sole(index)
+    for k, span in enumerate(table.spans):
+        if sole is not None and k != sole:
+            continue
+        chosen = index == k if sole is None else slice(None)  # every day in one era: no mask
+        part = flat[chosen]
+        count = np.busday_count(span.lo64, part, busdaycal=span.busdaycal)
+        if span.worked_sorted:
+            count += np.searchsorted(span.worked64, part) - bisect_left(span.worked_sorted, span.lo)
+        ranks[chosen] += count
+    return ranks.reshape(days.shape)
+
+
+def _sole(index: npt.NDArray[np.intp]) -> int | None:
+    """The one span every day lies in, if they all lie in one."""
+    if index.size and index.min() == index.max():
+        return int(index[0])
+    return None
+
+
+def _move_one(table: _Table, ordinal: int, steps: int) -> _dt.date | int | None:
+    """:func:`_move` for one day: numpy's within the day's era, else by rank."""
+    span = table.spans[bisect_right(table.starts, ordinal) - 1]
+    result: _dt.date | int | None = _shift(span, _to64(ordinal), steps).item()
+    if isinstance(result, _dt.date) and span.lo <= result.toordinal() < span.hi:
+        return result
+    rank = _rank(table, ordinal) + steps
+    k = min(max(bisect_right(table.ranks, rank) - 1, 0), len(table.spans) - 1)
+    holder = table.spans[k]
+    found: _dt.date | int | None = _shift(holder, holder.lo64, rank - table.ranks[k]).item()
+    return found
+
+
+def _move(
+    table: _Table, days: DayArray | np.datetime64, steps: int | npt.NDArray[np.integer]
+) -> DayArray:
+    """:func:`_shift` across weekend eras (``days`` and ``steps`` of one shape).
+
+    Each day moves within its own era with numpy; a move that leaves the era is redone by
+    rank: the business day with ``rank(day) + steps`` business days before it, found in the
+    era that holds that rank. An answer beyond the table comes back for the caller to load.
+    """
+    shape = np.shape(days)
+    flat = np.asarray(days).reshape(-1)
+    moves = np.broadcast_to(np.asarray(steps), shape).reshape(-1)
+    index = _span_index(table, flat)
+    sole = _sole(index)
+    if sole is not None:  # every day in one era: no masks
+        result = np.asarray(_shift(table.spans[sole], flat, moves))
+    else:
+        result = np.empty(flat.shape, dtype=_DAY)
+        for k, span in enumerate(table.spans):
+            chosen = index == k
+            if chosen.any():
+                result[chosen] = _shift(span, flat[chosen], moves[chosen])
+    crossing = (result < table.starts64[index]) | (result >= table.ends64[index])
+    if crossing.any():
+        ranks = _ranks(table, flat[crossing]) + moves[crossing]
+        holder = np.clip(
+            np.searchsorted(table.ranks64, ranks, side="right") - 1, 0, len(table.spans) - 1
+        )
+        found = np.empty(ranks.shape, dtype=_DAY)
+        for k, span in enumerate(table.spans):
+            chosen = holder == k
+            if chosen.any():  # the day of that rank, from the era's first day
+                found[chosen] = _shift(span, span.lo64, ranks[chosen] - table.ranks[k])
+        result[crossing] = found
+    return result.reshape(shape)
+
+
+def _subdivision_code(loaded: holidays.HolidayBase, subdiv: str | None) -> str | None:
+    """The subdivision's code (``"01"`` for Malaysia's ``"Johor"`` or ``"JHR"``)."""
+    if subdiv is None:
+        return None
+    for code, aliases in loaded.get_subdivision_aliases().items():
+        if subdiv in aliases:
+            return str(code)
+    return subdiv
 
 
 def _offset_changes(zone: _dt.tzinfo, first_year: int, last_year: int) -> frozenset[int]:
