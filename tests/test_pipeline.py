@@ -503,6 +503,12 @@ class TestArgumentTypes:
             pipeline.blockers(application, "request_approval", requisition=as_dict)
         assert before == application.model_dump_json()
 
+    def test_an_application_given_as_a_dict(self, pipeline, requisition):
+        """An application given as plain data is a TypeError saying how to build one."""
+        application = pipeline.new_application(make_candidate(), requisition)
+        with pytest.raises(TypeError, match=r"application must be an Application, not dict"):
+            pipeline.fire(application.model_dump(), "note", actor="maria")
+
     @pytest.mark.parametrize("version", ["0", 0.0, True], ids=["str", "float", "bool"])
     def test_expected_version_of_another_type(self, pipeline, requisition, version):
         """expected_version="0" is a TypeError, not a confusing ConcurrentUpdate."""

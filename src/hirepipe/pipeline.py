@@ -194,10 +194,15 @@ class Pipeline:
         Raises :class:`TransitionNotAllowed` if the event does not exist from the stage,
         :class:`GuardRejected` with every blocker if guards refuse it,
         :class:`ConcurrentUpdate` if the version moved, and :class:`RequisitionMismatch` for
-        another requisition's application; ``TypeError`` for a ``requisition`` that is not a
-        :class:`Requisition` or an ``expected_version`` that is not an int. Any error leaves
-        everything unchanged.
+        another requisition's application; ``TypeError`` for an ``application`` or a
+        ``requisition`` of another type (a dict) or an ``expected_version`` that is not an
+        int. Any error leaves everything unchanged.
         """
+        if not isinstance(application, Application):
+            raise TypeError(
+                f"application must be an Application, not {type(application).__name__}; "
+                "build one with Pipeline.new_application or Application.model_validate(data)"
+            )
         stage_before = application.stage
         version = application.version
         if requisition is not None and not isinstance(requisition, Requisition):

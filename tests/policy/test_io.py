@@ -557,6 +557,11 @@ class TestImports:
         with pytest.raises(ValueError, match=f"allow_imports: {prefix!r} is not a package name"):
             Registry(allow_imports=[prefix])
 
+    def test_allow_imports_takes_a_list(self):
+        """One string is refused: each of its letters would become an allowed package."""
+        with pytest.raises(ValueError, match=r"not one string: allow_imports=\['acme'\]"):
+            Registry(allow_imports="acme")
+
     def test_a_module_that_raises_on_import(self):
         """An allowed module that raises on import is a PolicyError naming it and the error."""
         document = tiny(

@@ -10,9 +10,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from hirepipe import (
     Application,
+    Band,
     GuardRejected,
     Interview,
     Pipeline,
@@ -830,3 +832,19 @@ class TestBadInput:
             start_date=start,
         )
         assert start == application.offer.start_date
+
+    def test_salary_finer_than_the_currency_refused_whole(self, pipeline):
+        """A yen offer of 135,000.50 is a ValidationError, and nothing changes."""
+        yen = make_requisition(budget=Band(minimum=100_000, maximum=150_000, currency="JPY"))
+        application = TestReferencesAndOffer()._ready(pipeline, yen)
+        before = application.model_dump_json()
+        with pytest.raises(ValidationError, match="JPY has 0 decimal places"):
+            pipeline.fire(
+                application,
+                "extend_offer",
+                actor="maria",
+                requisition=yen,
+                salary=Decimal("135000.50"),
+                start_date=START_DATE,
+            )
+        assert before == application.model_dump_json()

@@ -53,6 +53,11 @@ class Registry:
     ) -> None:
         self._guards: dict[str, GuardSpec] = {spec.name: spec for spec in guards}
         self._effects: dict[str, EffectSpec] = {spec.name: spec for spec in effects}
+        if isinstance(allow_imports, str):  # each letter would be a package
+            raise ValueError(
+                f"allow_imports takes a list of package names, not one string: "
+                f"allow_imports=[{allow_imports!r}]"
+            )
         self.allow_imports: tuple[str, ...] = tuple(_package(name) for name in allow_imports)
 
     @property
