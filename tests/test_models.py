@@ -262,3 +262,79 @@ class TestInstants:
         """stages_visited lists each stage once, oldest first."""
         application = make_application(pipeline, requisition, stage="on_hold")
         assert ["interviewed", "debrief", "review", "on_hold"] == list(application.stages_visited())
+
+
+class TestMoney:
+    """Currencies are ISO 4217 codes; amounts have no more decimals than the currency's."""
+
+    @pytest.mark.parametrize(
+        "code",
+        ["ABC", "XXX", "XTS", "XAU", "usd", "US", "EURO"],
+        ids=["unknown", "no-currency", "testing", "gold", "lower-case", "short", "long"],
+    )
+    def test_codes_outside_iso_4217_refused(self, code):
+        """A code ISO 4217 does not list for money with minor units is refused, with a hint."""
+        with pytest.raises(ValidationError, match="ISO 4217"):
+            Band(minimum=1, maximum=2, currency=code)
+
+    @pytest.mark.parametrize(
+        ("currency", "amount"),
+        [("JPY", "100.50"), ("JPY", "0.1"), ("USD", "1.005"), ("KWD", "1000.1255")],
+        ids=["yen-cents", "yen-tenth", "dollar-mills", "dinar-four-places"],
+    )
+    def test_more_decimals_than_minor_units_refused(self, currency, amount):
+        """JPY has no minor unit, USD two, KWD three: finer amounts are refused."""
+        with pytest.raises(ValidationError, match=f"{currency} has"):
+            Band(minimum=0, maximum=amount, currency=currency)
+        with pytest.raises(ValidationError, match=f"{currency} has"):
+            Offer(
+                title="t",
+                salary=amount,
+                currency=currency,
+                start_date=dt.date(2025, 3, 3),
+                valid_until=NOW,
+                extended_at=NOW,
+            )
+
+    @pytest.mark.parametrize(
+        ("currency", "amount"),
+        [("JPY", "100"), ("JPY", "100.00"), ("KWD", "1000.125"), ("CLF", "12.3456")],
+        ids=["yen", "yen-trailing-zeros", "dinar-fils", "unidad-de-fomento"],
+    )
+    def test_amounts_within_minor_units_accepted(self, currency, amount):
+        """Amounts at the currency's minor units (trailing zeros aside) are kept exactly."""
+        band = Band(minimum=0, maximum=amount, currency=currency)
+        assert Decimal(amount) == band.maximum
+
+
+class TestCountries:
+    """A requisition's country and subdivision are ones the holiday data knows."""
+
+    def test_unknown_country_refused_with_a_hint(self):
+        """'ZZ' is refused when the requisition is built, naming where the codes are listed."""
+        with pytest.raises(ValidationError, match=r"unknown country 'ZZ'.*list_supported"):
+            Requisition(id="r", title="t", budget=USD, hiring_manager="hm", country="ZZ")
+
+    def test_unknown_subdivision_refused_with_the_valid_ones(self):
+        """A subdivision the country does not have is refused, listing the ones it has."""
+        with pytest.raises(ValidationError, match=r"unknown subdivision 'ZZ' of 'US'.*\bCA\b"):
+            Requisition(
+                id="r", title="t", budget=USD, hiring_manager="hm", country="US", subdivision="ZZ"
+            )
+
+    @pytest.mark.parametrize(
+        ("country", "subdivision"),
+        [("US", None), ("US", "CA"), ("DE", "BY"), ("GB", None), ("AE", None)],
+        ids=["us", "california", "bavaria", "britain", "emirates"],
+    )
+    def test_known_places_accepted(self, country, subdivision):
+        """Countries and subdivisions holidays knows are kept as given."""
+        requisition = Requisition(
+            id="r",
+            title="t",
+            budget=USD,
+            hiring_manager="hm",
+            country=country,
+            subdivision=subdivision,
+        )
+        assert (country, subdivision) == (requisition.country, requisition.subdivision)

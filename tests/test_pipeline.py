@@ -589,3 +589,34 @@ class TestPipelineContract:
             pipeline.fire(application, "go", actor="m")
         assert ("requisition_required",) == caught.value.codes
         assert "a" == application.stage
+
+
+class TestArgumentTypes:
+    """Arguments of the wrong type are refused by name before anything changes."""
+
+    def test_a_requisition_given_as_a_dict(self, pipeline, requisition):
+        """requisition={...} is a TypeError saying what to pass, not an AttributeError."""
+        application = make_application(pipeline, requisition, stage="review")
+        before = application.model_dump_json()
+        as_dict = requisition.model_dump()
+        with pytest.raises(TypeError, match=r"requisition must be a Requisition, not dict"):
+            pipeline.fire(
+                application, "request_approval", actor="maria", requisition=as_dict, salary=1
+            )
+        with pytest.raises(TypeError, match=r"requisition must be a Requisition, not dict"):
+            pipeline.blockers(application, "request_approval", requisition=as_dict)
+        assert before == application.model_dump_json()
+
+    def test_an_application_given_as_a_dict(self, pipeline, requisition):
+        """An application given as plain data is a TypeError saying how to build one."""
+        application = pipeline.new_application(make_candidate(), requisition)
+        with pytest.raises(TypeError, match=r"application must be an Application, not dict"):
+            pipeline.fire(application.model_dump(), "note", actor="maria")
+
+    @pytest.mark.parametrize("version", ["0", 0.0, True], ids=["str", "float", "bool"])
+    def test_expected_version_of_another_type(self, pipeline, requisition, version):
+        """expected_version="0" is a TypeError, not a confusing ConcurrentUpdate."""
+        application = pipeline.new_application(make_candidate(), requisition)
+        with pytest.raises(TypeError, match=r"expected_version must be an int"):
+            pipeline.fire(application, "note", actor="maria", expected_version=version)
+        assert 0 == application.version

@@ -444,3 +444,16 @@ class TestLateRejection:
         world = World()
         app = world.slate.new_application(make_candidate(), application_id="req-1-0")
         assert "req-1-0" == app.id
+
+
+class TestResumeAll:
+    @pytest.mark.parametrize("reason", ["", "  "], ids=["empty", "blank"])
+    def test_a_blank_reason_changes_nothing(self, reason):
+        """resume_all without a reason refuses before reopening the requisition."""
+        world = World()
+        world.candidates("yes", "yes")
+        world.slate.hold_all(actor="cfo", reason="budget freeze")
+        with pytest.raises(GuardRejected) as caught:
+            world.slate.resume_all(actor="cfo", reason=reason)
+        assert ["reason_missing"] == list(caught.value.codes)
+        assert ("on_hold", {"on_hold"}) == (world.requisition.status, set(world.stages().values()))

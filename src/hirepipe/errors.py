@@ -25,8 +25,9 @@
     ConcurrentUpdate
     └── ConcurrentRequisitionUpdate  another writer changed the requisition first (store)
 
-Input that fails a model's validation raises Pydantic's ``ValidationError`` instead; nothing
-else escapes the library. Every exception carries the data that explains it as attributes, and
+Input that fails a model's validation raises Pydantic's ``ValidationError`` instead, and an
+argument of the wrong type (a dict where a Requisition belongs) ``TypeError``; nothing else
+escapes the library. Every exception carries the data that explains it as attributes, and
 its message says what to do next. A refused operation never changes any object.
 
 This module imports nothing from hirepipe, so every layer can use it.

@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from hirepipe._types import (
     Count,
+    CountryCode,
     CurrencyCode,
     Identifier,
     Money,
@@ -39,6 +40,8 @@ from hirepipe._types import (
     Timestamp,
     TimeZoneName,
     as_instant,
+    check_minor_units,
+    check_subdivision,
 )
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "Candidate",
     "CompanySize",
     "Count",
+    "CountryCode",
     "CurrencyCode",
     "Identifier",
     "Interview",
@@ -190,6 +194,8 @@ class Band(_Frozen):
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
+        check_minor_units(self.minimum, self.currency, "minimum")
+        check_minor_units(self.maximum, self.currency, "maximum")
         if self.minimum > self.maximum:
             raise PydanticCustomError(
                 "band_order",
@@ -281,7 +287,8 @@ class Requisition(_Model):
     budget: Band
     industry: Identifier = "all_employers"
     company_size: CompanySize = CompanySize.medium
-    country: Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{2}$")] = "US"
+    country: CountryCode = "US"
+    """Where business days are counted: a country the ``holidays`` package knows."""
     subdivision: Annotated[str, StringConstraints(strict=True, max_length=10)] | None = None
     """A state or region whose holidays count too (``"CA"``, ``"BY"``), as ``holidays`` names it."""
     time_zone: TimeZoneName = "UTC"
@@ -290,6 +297,12 @@ class Requisition(_Model):
     approvers: list[Identifier] = Field(default_factory=list)
     approval_chain: tuple[ApprovalStep, ...] = ()
     status: RequisitionStatus = RequisitionStatus.open
+
+    @model_validator(mode="after")
+    def _known_subdivision(self) -> Self:
+        if self.subdivision is not None:
+            check_subdivision(self.country, self.subdivision)
+        return self
 
     @property
     def open_headcount(self) -> int:
@@ -354,6 +367,11 @@ class Offer(_Frozen):
     valid_until: Timestamp
     extended_at: Timestamp
     status: OfferStatus = OfferStatus.extended
+
+    @model_validator(mode="after")
+    def _salary_in_minor_units(self) -> Self:
+        check_minor_units(self.salary, self.currency, "salary")
+        return self
 
 
 class Rejection(_Frozen):

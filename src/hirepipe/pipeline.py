@@ -194,10 +194,24 @@ class Pipeline:
         Raises :class:`TransitionNotAllowed` if the event does not exist from the stage,
         :class:`GuardRejected` with every blocker if guards refuse it,
         :class:`ConcurrentUpdate` if the version moved, and :class:`RequisitionMismatch` for
-        another requisition's application. Any error leaves everything unchanged.
+        another requisition's application; ``TypeError`` for an ``application`` or a
+        ``requisition`` of another type (a dict) or an ``expected_version`` that is not an
+        int. Any error leaves everything unchanged.
         """
+        if not isinstance(application, Application):
+            raise TypeError(
+                f"application must be an Application, not {type(application).__name__}; "
+                "build one with Pipeline.new_application or Application.model_validate(data)"
+            )
         stage_before = application.stage
         version = application.version
+        if requisition is not None and not isinstance(requisition, Requisition):
+            raise _not_a_requisition(requisition)
+        if expected_version is not None and expected_version.__class__ is not int:
+            raise TypeError(
+                "expected_version must be an int (the version read earlier), not "
+                f"{type(expected_version).__name__} {expected_version!r}"
+            )
         if expected_version is not None and expected_version != version:
             # a stale writer hears that first, not that its event no longer fits the stage
             raise ConcurrentUpdate(
@@ -330,6 +344,8 @@ class Pipeline:
         blocker; an event the policy does not define raises :class:`TransitionNotAllowed`.
         """
         spec = self._known(application, event)
+        if requisition is not None and not isinstance(requisition, Requisition):
+            raise _not_a_requisition(requisition)
         if application.stage not in self.policy.sources(event):
             allowed = self._allowed(application.stage)
             return [
@@ -523,6 +539,13 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline({self.policy!r}, clock={self.clock!r}, hooks={len(self.hooks)})"
+
+
+def _not_a_requisition(given: object) -> TypeError:
+    return TypeError(
+        f"requisition must be a Requisition, not {type(given).__name__}; build one with "
+        "Requisition(...) or Requisition.model_validate(data) and keep it: events change it"
+    )
 
 
 def _validated(model: BaseModel, updates: Mapping[str, Any]) -> dict[str, Any]:

@@ -408,14 +408,30 @@ class Slate:
         return records
 
     def resume_all(self, *, actor: str, reason: str) -> list[Fired]:
-        """The freeze is over: reopen the requisition and resume every held application."""
+        """The freeze is over: reopen the requisition and resume every held application.
+
+        Raises GuardRejected, changing nothing, when a held application could not resume
+        (a blank reason, say): the requisition is reopened only once each of them can.
+        """
+        held = [a for a in self if self.pipeline.policy.stage(a.stage).kind is StageKind.paused]
+        reopened = self.requisition.model_copy(update={"status": RequisitionStatus.open})
+        for application in held:
+            blockers = self.pipeline.blockers(
+                application, "resume", requisition=reopened, reason=reason, actor=actor
+            )
+            if blockers:
+                raise GuardRejected(
+                    application_id=application.id,
+                    stage=application.stage,
+                    event="resume",
+                    blockers=blockers,
+                )
         self.requisition.status = RequisitionStatus.open
         return [
             self.pipeline.fire(
                 a, "resume", actor=actor, requisition=self.requisition, reason=reason
             )
-            for a in self
-            if self.pipeline.policy.stage(a.stage).kind is StageKind.paused
+            for a in held
         ]
 
     def transfer(self, application_id: str, to: Slate, *, actor: str, reason: str) -> Fired:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -240,7 +240,13 @@ STANDARD_RECIPES: dict[str, Recipe] = {
     "request_approval": Recipe(lambda app: {"salary": Decimal(135_000)}),
     "approve": Recipe(prepare=_approvals),
     "extend_offer": Recipe(
-        lambda app: {"salary": Decimal(135_000), "start_date": date(2025, 3, 3)}, _offer
+        # eight weeks after the application (2025-03-03 for one made on 2025-01-06): a start
+        # date is refused more than 90 days before the offer, whatever the clock says
+        lambda app: {
+            "salary": Decimal(135_000),
+            "start_date": app.created_at.date() + timedelta(weeks=8),
+        },
+        _offer,
     ),
     "counter": Recipe(lambda app: {"salary": Decimal(145_000)}),
     "reject": Recipe(

@@ -189,6 +189,13 @@ class TestErrors:
             (["simulate", "--runs", "0"], 1, "runs must be a whole number"),
             (["simulate", "--candidates", "0"], 1, "candidates: Input should be greater"),
             (["simulate", "--extra-days", "approval"], 1, "--extra-days takes stage="),
+            (
+                ["simulate", "--extra-days", "approval=inf"],
+                1,
+                "--extra-days takes a finite number of business days: not 'approval=inf'",
+            ),
+            (["simulate", "--stage-days", "review=nan"], 1, "--stage-days takes a finite"),
+            (["validate", "standard", "--allow-imports", ""], 1, "allow_imports: '' is not"),
             (["simulate", "--runs", "2", "--country", "XX"], 1, ""),
             (["diagram", "missing.toml"], 1, "the policy has 1 problem: missing.toml"),
             (["estimate", "--interviewed", "someday"], 1, "--interviewed takes a date as"),
@@ -196,7 +203,8 @@ class TestErrors:
             (["nothing"], 2, "No such command 'nothing'"),
         ],
         ids=[
-            "industry", "size", "option", "runs", "candidates", "pairs", "country", "file",
+            "industry", "size", "option", "runs", "candidates", "pairs", "infinite-days",
+            "nan-days", "empty-import", "country", "file",
             "date", "missing", "command",
         ],
     )  # fmt: skip
@@ -318,10 +326,10 @@ def test_validate_allows_a_companys_own_guards(capsys, tmp_path):
         }
         for e in document["events"]
     ]
-    from hirepipe.policy._io import dump_toml
+    import tomli_w
 
     path = tmp_path / "acme.toml"
-    path.write_text(dump_toml(document), encoding="utf-8")
+    path.write_text(tomli_w.dumps(document), encoding="utf-8")
     assert 1 == main(["validate", str(path)])
     assert "no guard named 'tests.policies:always_passes'" in capsys.readouterr().err
     assert 0 == main(["validate", str(path), "--allow-imports", "tests.policies"])
@@ -333,3 +341,30 @@ def _named_guard():
         yield from ()
 
     return always
+
+
+def test_validate_a_guard_module_that_raises_on_import(capsys, tmp_path):
+    """A guard package that raises while it imports is one line on stderr, no traceback."""
+    document = standard_policy().to_dict()
+    document["events"][0]["guards"] = ["tests.raises_on_import:passed"]
+    path = tmp_path / "acme.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    code, out, err = run(capsys, "validate", str(path), "--allow-imports", "tests")
+    assert (1, "") == (code, out)
+    (line,) = err.splitlines()
+    assert line.startswith("hirepipe: error: the policy has 1 problem: ")
+    assert "importing 'tests.raises_on_import' raised RuntimeError" in line
+
+
+def test_validate_dev_zero_checks_before_reading():
+    """``hirepipe validate /dev/zero`` answers at once: a file type it cannot read."""
+    from tests.bounded import run_bounded
+
+    done = run_bounded(
+        "from hirepipe.cli import main; raise SystemExit(main(['validate', '/dev/zero']))"
+    )
+    assert (1, "") == (done.returncode, done.stdout)
+    assert (
+        "hirepipe: error: the policy has 1 problem: /dev/zero: unknown file type ''; use "
+        ".toml, .yaml, .yml or .json\n"
+    ) == done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 
 import pytest
@@ -19,9 +20,42 @@ from hirepipe import (
     standard_policy,
     standard_registry,
 )
-from hirepipe.policy._io import MAX_FILE_BYTES, dump_toml
+from hirepipe.policy._io import MAX_FILE_BYTES
+from tests.bounded import run_bounded
 
 STANDARD = standard_policy()
+
+
+HOSTILE_TEXT = st.text(
+    st.characters(codec="utf-8")
+    | st.sampled_from(["\n", "\r", '"', "'", "\\", "\x7f", "$", "#", "=", "[", "]", ".", "\t"]),
+    min_size=1,
+    max_size=10,
+)
+"""Text a hostile policy file may hold: control characters, quotes, DEL, '$', any Unicode."""
+
+
+def renamed(document, *, to, stage=None, event=None):
+    """Return ``document`` with one stage or event renamed everywhere it is named."""
+    old = stage if stage is not None else event
+    swap = lambda name: to if name == old else name  # noqa: E731
+    document = json.loads(json.dumps(document))
+    if stage is not None:
+        document["initial"] = swap(document["initial"])
+        for spec in document["stages"]:
+            spec["name"] = swap(spec["name"])
+        for spec in document["events"]:
+            spec["sources"] = [swap(s) for s in spec["sources"]]
+            if "dest" in spec:
+                spec["dest"] = swap(spec["dest"])
+        for rule in document["notifications"]:
+            rule["stages"] = [swap(s) for s in rule["stages"]]
+    else:
+        for spec in document["events"]:
+            spec["name"] = swap(spec["name"])
+        for rule in document["notifications"]:
+            rule["events"] = [swap(e) for e in rule["events"]]
+    return document
 
 
 def problems(document, **kwargs) -> list[str]:
@@ -87,34 +121,6 @@ class TestRoundTrips:
         assert ["requisition_open", "debrief_recommends_hire", "assessment_passed"] == [
             g.name for g in again.events["request_approval"].guards
         ]
-
-    @given(
-        st.recursive(
-            st.none()
-            | st.booleans()
-            | st.integers(-(2**63), 2**63 - 1)
-            | st.floats(allow_nan=False)
-            | st.text(),
-            lambda children: (
-                st.lists(children, max_size=3) | st.dictionaries(st.text(), children, max_size=3)
-            ),
-            max_leaves=12,
-        ).filter(lambda v: v is not None)
-    )
-    def test_toml_writer_round_trips_any_value(self, value):
-        """The TOML writer writes any value tomllib reads back unchanged (None aside)."""
-
-        def has_none(v) -> bool:
-            if isinstance(v, dict):
-                return any(has_none(x) for x in v.values())
-            if isinstance(v, list):
-                return any(has_none(x) for x in v)
-            return v is None
-
-        if has_none(value):
-            return
-        document = {"value": value}
-        assert document == tomllib.loads(dump_toml(document))
 
 
 class TestValidation:
@@ -450,8 +456,8 @@ class TestDottedPaths:
         assert (None, None) == (registry.resolve_guard(name), registry.resolve_effect(name))
 
 
-def test_rules_and_special_floats_round_trip():
-    """Notification rules, and settings holding any float, survive the TOML round trip."""
+def test_rules_round_trip():
+    """Notification rules survive the TOML round trip."""
     from hirepipe import NotificationRule
 
     policy = STANDARD.with_notifications(
@@ -459,8 +465,122 @@ def test_rules_and_special_floats_round_trip():
         NotificationRule("thanks", "thanks", "candidate", events=("start_debrief",)),
     )
     assert policy == Policy.from_dict(tomllib.loads(policy.to_toml()))
-    document = {"values": [float("inf"), float("-inf"), 1.5], "inner": {"deep": {"x": 1}}}
-    again = tomllib.loads(dump_toml(document))
-    assert document == again
-    with pytest.raises(TypeError, match="TOML cannot hold"):
-        dump_toml({"when": object()})
+
+
+class TestFileLimits:
+    """A policy file is a page of regular text: nothing is read that could have no end."""
+
+    @pytest.mark.parametrize(
+        ("setup", "message"),
+        [
+            ("path = '/dev/zero'", "unknown file type ''"),
+            ("path = tmp / 'zero.toml'; path.symlink_to('/dev/zero')", "not a regular file"),
+            ("path = tmp / 'pipe.toml'; os.mkfifo(path)", "not a regular file"),
+            ("path = tmp / 'folder.toml'; path.mkdir()", "not a regular file"),
+        ],
+        ids=["dev-zero", "symlink-to-dev-zero", "fifo", "directory"],
+    )
+    def test_only_regular_files_are_read(self, tmp_path, setup, message):
+        """Devices, pipes and folders are refused before anything is read from them.
+
+        Run in a child process with 1 GiB of memory: reading ``/dev/zero`` to its end would
+        otherwise take the machine's memory, and a pipe would block forever.
+        """
+        code = f"""
+import os, pathlib
+from hirepipe import Policy, PolicyError
+tmp = pathlib.Path({str(tmp_path)!r})
+{setup}
+try:
+    Policy.from_file(path)
+except PolicyError as error:
+    (problem,) = error.problems
+    print(problem.where == str(path), problem.message)
+"""
+        done = run_bounded(code, timeout=30)
+        assert ("", 0) == (done.stderr, done.returncode)
+        assert done.stdout.startswith(f"True {message}")
+
+    def test_the_limit_does_not_trust_the_size_on_record(self, tmp_path, monkeypatch):
+        """A file whose recorded size is small is still read no further than the limit."""
+        huge = tmp_path / "huge.toml"
+        huge.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+        real_stat = os.stat
+
+        def small(path, *args, **kwargs):
+            found = real_stat(path, *args, **kwargs)
+            return os.stat_result((*found[:6], 10, *found[7:]))
+
+        monkeypatch.setattr(os, "stat", small)
+        monkeypatch.setattr(os, "fstat", lambda fd: small(fd))
+        with pytest.raises(PolicyError, match="too large for a policy"):
+            Policy.from_file(huge)
+
+
+class TestTomlWriter:
+    """Policies are written by tomli-w: whatever their text, the TOML reads back equal."""
+
+    def test_a_key_ending_in_a_newline(self):
+        """A rejection reason whose name ends in a newline is quoted and reads back."""
+        policy = STANDARD.with_rejection_reasons(**{"late\n": "company"})
+        assert policy == Policy.from_dict(tomllib.loads(policy.to_toml()))
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        texts=st.lists(HOSTILE_TEXT, min_size=7, max_size=7),
+        stage=HOSTILE_TEXT.filter(lambda s: not s.startswith("@") and s not in STANDARD.stages),
+        event=HOSTILE_TEXT.filter(lambda s: s not in STANDARD.events),
+    )
+    def test_hostile_documents_round_trip(self, texts, stage, event):
+        """Names, keys and descriptions with newlines, quotes, DEL, '$' or any Unicode survive."""
+        name, version, reason, description, event_text, rule_text, side = texts
+        document = renamed(STANDARD.to_dict(), stage="review", to=stage)
+        document = renamed(document, event="note", to=event)
+        document.update(name=name, version=version)
+        document["rejection_reasons"][reason] = "company" if len(side) % 2 else "candidate"
+        document["stages"][0]["description"] = description
+        document["events"][0]["description"] = event_text
+        document["notifications"][0]["description"] = rule_text
+        policy = Policy.from_dict(document)
+        text = policy.to_toml()
+        assert policy == Policy.from_dict(tomllib.loads(text))
+
+
+class TestImports:
+    """Guards imported from a company's package fail as policy problems, never raw."""
+
+    @pytest.mark.parametrize(
+        "prefix", ["", ".hiring", "acme..hiring", "acme.1st", "acme:guards"], ids=repr
+    )
+    def test_allow_imports_takes_package_names(self, prefix):
+        """An entry that is not a dotted package name is refused when the registry is built."""
+        with pytest.raises(ValueError, match=f"allow_imports: {prefix!r} is not a package name"):
+            Registry(allow_imports=[prefix])
+
+    def test_allow_imports_takes_a_list(self):
+        """One string is refused: each of its letters would become an allowed package."""
+        with pytest.raises(ValueError, match=r"not one string: allow_imports=\['acme'\]"):
+            Registry(allow_imports="acme")
+
+    def test_a_module_that_raises_on_import(self):
+        """An allowed module that raises on import is a PolicyError naming it and the error."""
+        document = tiny(
+            events=[
+                {
+                    "name": "finish",
+                    "sources": ["a"],
+                    "dest": "done",
+                    "guards": ["tests.raises_on_import:passed"],
+                    "effect": "tests.raises_on_import:stamp",
+                },
+            ]
+        )
+        registry = Registry(allow_imports=["tests"])
+        expected = (
+            "importing 'tests.raises_on_import' raised RuntimeError: ACME_HIRING_URL is not "
+            "set; fix the module or stop naming it"
+        )
+        assert [
+            f"<dict>: events.finish.guards: {expected}",
+            f"<dict>: events.finish.effect: {expected}",
+        ] == problems(document, registry=registry)

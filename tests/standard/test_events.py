@@ -10,9 +10,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from hirepipe import (
     Application,
+    Band,
     GuardRejected,
     Interview,
     Pipeline,
@@ -748,3 +750,101 @@ class TestRetargeting:
             d for d in levels.deadlines(application, requisition) if d.kind == DeadlineKind.approval
         ]
         assert ("maria",) == deadline.owed_by
+
+
+class TestBadInput:
+    """Input that could only be a mistake is refused with a blocker that says what to do."""
+
+    @pytest.mark.parametrize("reason", ["", "   ", "\n\t"], ids=["empty", "spaces", "blank"])
+    def test_hold_needs_a_reason_that_says_something(self, pipeline, requisition, reason):
+        """A blank reason is no reason: holds are audited."""
+        application = make_application(pipeline, requisition, stage="review")
+        assert ["reason_missing"] == refused(pipeline, application, "hold", reason=reason)
+
+    def test_reopen_into_a_cancelled_requisition_refused(self, pipeline, requisition):
+        """A rejection is not undone into a requisition that was cancelled."""
+        application = make_application(pipeline, requisition, stage="rejected")
+        cancelled = make_requisition(id="req-2", status=RequisitionStatus.cancelled)
+        assert ["requisition_cancelled"] == refused(
+            pipeline, application, "reopen", cancelled, reason="fits the new role"
+        )
+        own = make_requisition(status=RequisitionStatus.cancelled)
+        assert ["requisition_cancelled"] == refused(
+            pipeline, application, "reopen", own, reason="scored wrong round"
+        )
+
+    def test_reopen_into_an_unknown_requisition_refused(self, pipeline, requisition):
+        """Moving to another requisition by id alone is refused: pass the requisition itself."""
+        application = make_application(pipeline, requisition, stage="rejected")
+        assert ["requisition_required"] == refused(
+            pipeline, application, "reopen", reason="fits", requisition_id="req-77"
+        )
+        other = make_requisition(id="req-2")
+        assert ["target_requisition_mismatch"] == refused(
+            pipeline, application, "reopen", other, reason="fits", requisition_id="req-77"
+        )
+
+    def test_reopen_into_another_open_requisition(self, pipeline, requisition):
+        """Given the open requisition itself, the rejection is undone into it."""
+        application = make_application(pipeline, requisition, stage="rejected")
+        other = make_requisition(id="req-2")
+        pipeline.fire(application, "reopen", actor="maria", requisition=other, reason="fits")
+        assert ("review", "req-2") == (application.stage, application.requisition_id)
+
+    @pytest.mark.parametrize(
+        ("target", "codes"),
+        [
+            ({"status": RequisitionStatus.cancelled}, ["no_open_headcount"]),
+            (None, ["requisition_required"]),
+        ],
+        ids=["cancelled", "unknown"],
+    )
+    def test_reactivate_refuses_cancelled_and_unknown(self, pipeline, requisition, target, codes):
+        """Reactivation needs the open requisition itself, as reopening does."""
+        application = make_application(pipeline, requisition, stage="talent_pool")
+        given = make_requisition(id="req-2", **target) if target is not None else None
+        data = {} if given is not None else {"requisition_id": "req-77"}
+        assert codes == refused(pipeline, application, "reactivate", given, **data)
+
+    @pytest.mark.parametrize(
+        "start",
+        [date(1, 1, 1), date(1900, 1, 1), date(2024, 10, 7)],
+        ids=["year-1", "1900", "91-days-before"],
+    )
+    def test_start_date_far_before_the_offer_refused(self, pipeline, requisition, start):
+        """A start date more than 90 days before the day of the offer is a mistake."""
+        application = TestReferencesAndOffer()._ready(pipeline, requisition)
+        codes = refused(
+            pipeline, application, "extend_offer", requisition, salary=135_000, start_date=start
+        )
+        assert ["start_date_too_early"] == codes
+
+    def test_start_date_up_to_90_days_before_the_offer_accepted(self, pipeline, requisition):
+        """Paperwork for someone already at work may start up to 90 days back."""
+        application = TestReferencesAndOffer()._ready(pipeline, requisition)
+        start = pipeline.clock.now().date() - timedelta(days=90)
+        pipeline.fire(
+            application,
+            "extend_offer",
+            actor="maria",
+            requisition=requisition,
+            salary=135_000,
+            start_date=start,
+        )
+        assert start == application.offer.start_date
+
+    def test_salary_finer_than_the_currency_refused_whole(self, pipeline):
+        """A yen offer of 135,000.50 is a ValidationError, and nothing changes."""
+        yen = make_requisition(budget=Band(minimum=100_000, maximum=150_000, currency="JPY"))
+        application = TestReferencesAndOffer()._ready(pipeline, yen)
+        before = application.model_dump_json()
+        with pytest.raises(ValidationError, match="JPY has 0 decimal places"):
+            pipeline.fire(
+                application,
+                "extend_offer",
+                actor="maria",
+                requisition=yen,
+                salary=Decimal("135000.50"),
+                start_date=START_DATE,
+            )
+        assert before == application.model_dump_json()

@@ -9,6 +9,7 @@ is drawn by :mod:`hirepipe.cli._output`.
 
 # No ``from __future__ import annotations`` here: typer reads the commands' annotations at
 # run time, and they name ``typer``, which is imported only inside build_app (the extra).
+import math
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -115,18 +116,19 @@ def _policy(source: str, allow_imports: Sequence[str] = ()) -> Policy:
     ``allow_imports`` names packages whose guards and effects the file may name by dotted path
     (``acme.hiring.guards:assessment_passed``); the current directory is importable.
     """
-    if source == "standard" and not Path(source).exists():
-        from hirepipe.standard import standard_policy
-
-        return standard_policy()
     registry = None
     if allow_imports:
         from hirepipe.policy import Registry
         from hirepipe.standard import standard_registry
 
+        # checked first, whatever the file: a bad --allow-imports is an error on its own
+        registry = standard_registry().merged(Registry(allow_imports=allow_imports))
         if "" not in sys.path:
             sys.path.insert(0, "")  # a company's own package, run from its checkout
-        registry = standard_registry().merged(Registry(allow_imports=allow_imports))
+    if source == "standard" and not Path(source).exists():
+        from hirepipe.standard import standard_policy
+
+        return standard_policy()
     return Policy.from_file(source, registry=registry)
 
 
@@ -142,11 +144,14 @@ def _pairs(items: Sequence[str], option: str) -> dict[str, float]:
     for item in items:
         stage, sep, value = item.partition("=")
         try:
-            found[stage.strip()] = float(value)
+            days = float(value)
         except ValueError:
             sep = ""
         if not sep or not stage.strip():
             raise ValueError(f"{option} takes stage=business-days, like approval=5; not {item!r}")
+        if not math.isfinite(days):
+            raise ValueError(f"{option} takes a finite number of business days: not {item!r}")
+        found[stage.strip()] = days
     return found
 
 

@@ -1,5 +1,8 @@
 """Checks a policy definition as a whole: every problem found at once, each with where it is.
 
+Names are unique, every reference resolves, every stage is reachable from the initial one,
+and every active or pooled stage has a way on to a terminal stage (an application can end).
+
 :class:`~hirepipe.policy.Policy` runs these when it is built and raises one
 :class:`~hirepipe.errors.PolicyError` listing them.
 """
@@ -17,7 +20,10 @@ if TYPE_CHECKING:
     from hirepipe.policy._policy import Policy
     from hirepipe.policy._specs import EventSpec, StageSpec
 
-__all__ = ["problems_of"]
+__all__ = ["MAX_DELAY_DAYS", "problems_of"]
+
+MAX_DELAY_DAYS = 260
+"""The longest a notification rule may wait, in business days: a working year."""
 
 _SELECTORS = (ANY, OPEN, ACTIVE)
 
@@ -94,8 +100,12 @@ def _check_rules(policy: Policy) -> list[PolicyProblem]:
                     f"unknown recipient {rule.to!r}; use one of {', '.join(Recipient)}",
                 )
             )
-        if rule.delay_days < 0:
-            problems.append(PolicyProblem(f"{where}.delay_days", "must be 0 or more"))
+        if not 0 <= rule.delay_days <= MAX_DELAY_DAYS:
+            problems.append(
+                PolicyProblem(
+                    f"{where}.delay_days", f"must be 0 to {MAX_DELAY_DAYS} (business days)"
+                )
+            )
     return problems
 
 
@@ -123,13 +133,8 @@ def _check_graph(
                 resumes.add(source)  # only back to a stage already reached: no reach from it
             else:
                 edges[source].add(event.dest)
-    reached = {policy.initial}
-    frontier = [policy.initial]
-    while frontier:
-        for nxt in edges[frontier.pop()]:
-            if nxt not in reached:
-                reached.add(nxt)
-                frontier.append(nxt)
+    reached = {policy.initial} | _reach(policy.initial, edges)
+    can_end = _can_end(stages, edges)
     for spec in stages:
         if spec.name not in reached:
             problems.append(
@@ -144,6 +149,16 @@ def _check_graph(
                     f"stages.{spec.name}",
                     "a non-terminal stage with no way out: add an event from it, "
                     "or make it terminal",
+                )
+            )
+        elif spec.kind in _MUST_END and spec.name not in can_end:
+            ahead = _reach(spec.name, edges)
+            problems.append(
+                PolicyProblem(
+                    f"stages.{spec.name}",
+                    "no way from here to a terminal stage (it leads only to: "
+                    f"{', '.join(s.name for s in stages if s.name in ahead)}); add an event "
+                    "from one of them to a terminal stage, e.g. a rejection from @open",
                 )
             )
     return problems
@@ -250,3 +265,39 @@ def _check_roles(
                 PolicyProblem(f"{where}.exits", f"the chances add up to {total:g}, more than 1")
             )
     return problems
+
+
+_MUST_END = frozenset({StageKind.active, StageKind.pool})
+"""Stages an application must be able to leave for good. A paused stage resumes where the
+hold began, so it ends when that stage can."""
+
+
+def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
+    """Return the stages reachable from ``start`` in one or more steps."""
+    found: set[str] = set()
+    frontier = [start]
+    while frontier:
+        for nxt in edges[frontier.pop()]:
+            if nxt not in found:
+                found.add(nxt)
+                frontier.append(nxt)
+    return found
+
+
+def _can_end(stages: Sequence[StageSpec], edges: dict[str, set[str]]) -> set[str]:
+    """Return the stages from which some path leads to a terminal stage (those included).
+
+    ``resume`` edges are left out: they lead back to where a hold began, which is no way on.
+    """
+    into: dict[str, set[str]] = {s.name: set() for s in stages}
+    for source, targets in edges.items():
+        for target in targets:
+            into[target].add(source)
+    ending = {s.name for s in stages if s.terminal}
+    frontier = list(ending)
+    while frontier:
+        for previous in into[frontier.pop()]:
+            if previous not in ending:
+                ending.add(previous)
+                frontier.append(previous)
+    return ending

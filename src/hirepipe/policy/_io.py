@@ -7,14 +7,14 @@ problem at once, each with where it is (file and key) and what to do.
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
+import stat
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+import tomli_w
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from hirepipe.policy._policy import Policy
 
 __all__ = ["MAX_FILE_BYTES", "dump_toml", "load_dict", "load_file", "to_dict"]
+
+_Spec = TypeVar("_Spec", GuardSpec, EffectSpec)
 
 MAX_FILE_BYTES = 1_048_576
 """The largest policy file read; a policy is a page of text, not megabytes."""
@@ -218,32 +220,52 @@ def _never(_context: Context) -> Iterator[Blocker]:  # pragma: no cover - never 
     yield from ()
 
 
+def _resolve(
+    resolve: Callable[[str], _Spec | None],
+    name: str,
+    where: str,
+    missing: str,
+    problems: list[PolicyProblem],
+) -> _Spec | None:
+    """Resolve ``name``; when it cannot be, list the problem and return ``None``.
+
+    An allowed module that raises on import is a problem of the document like a missing
+    name: loading promises PolicyError and nothing else.
+    """
+    try:
+        spec = resolve(name)
+    except Exception as error:  # a company's module may raise anything while it imports
+        module = name.partition(":")[0]
+        problems.append(
+            PolicyProblem(
+                where,
+                f"importing {module!r} raised {type(error).__name__}: {error}; fix the module "
+                "or stop naming it",
+            )
+        )
+        return None
+    if spec is None:
+        problems.append(PolicyProblem(where, missing))
+    return spec
+
+
 def _event(
     doc: _EventDoc, registry: Registry, source: str, problems: list[PolicyProblem]
 ) -> EventSpec:
+    where = f"{source}: events.{doc.name}"
     guards = []
     for name in doc.guards:
-        spec = registry.resolve_guard(name)
-        if spec is None:
-            problems.append(
-                PolicyProblem(
-                    f"{source}: events.{doc.name}.guards",
-                    f"no guard named {name!r}; register it (Registry.add_guard) "
-                    "or allow its package (Registry(allow_imports=...))",
-                )
-            )
-            spec = GuardSpec(name, _never)  # keeps checking the rest of the document
-        guards.append(spec)
+        missing = (
+            f"no guard named {name!r}; register it (Registry.add_guard) "
+            "or allow its package (Registry(allow_imports=...))"
+        )
+        spec = _resolve(registry.resolve_guard, name, f"{where}.guards", missing, problems)
+        # a stand-in keeps checking the rest of the document
+        guards.append(spec if spec is not None else GuardSpec(name, _never))
     effect: EffectSpec | None = None
     if doc.effect is not None:
-        effect = registry.resolve_effect(doc.effect)
-        if effect is None:
-            problems.append(
-                PolicyProblem(
-                    f"{source}: events.{doc.name}.effect",
-                    f"no effect named {doc.effect!r}; register it (Registry.add_effect)",
-                )
-            )
+        missing = f"no effect named {doc.effect!r}; register it (Registry.add_effect)"
+        effect = _resolve(registry.resolve_effect, doc.effect, f"{where}.effect", missing, problems)
     return EventSpec(
         name=doc.name,
         sources=tuple(doc.sources),
@@ -258,34 +280,73 @@ def _event(
 def load_file(
     cls: type[Policy], path: str | os.PathLike[str], *, registry: Registry | None = None
 ) -> Policy:
-    """Load a policy from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file."""
+    """Load a policy from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file.
+
+    Only a regular file (or a link to one) of at most :data:`MAX_FILE_BYTES` is read, and no
+    more than one byte past that limit whatever its recorded size: a device, a pipe or a
+    folder is refused before anything is read from it.
+    """
     path = Path(path)
     source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in _PARSERS:
+        raise PolicyError([PolicyProblem(source, _UNKNOWN_SUFFIX.format(suffix=suffix))])
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise PolicyError(
-                [
-                    PolicyProblem(
-                        source,
-                        f"{size} bytes is too large for a policy (the limit is "
-                        f"{MAX_FILE_BYTES}); is this the right file?",
-                    )
-                ]
-            )
-        text = path.read_bytes().decode("utf-8")
-    except PolicyError:
-        raise
+        data = _read_regular(path, source)
+        text = data.decode("utf-8")
     except OSError as error:
         raise PolicyError(
-            [PolicyProblem(source, f"cannot read the file: {error.strerror}")]
+            [PolicyProblem(source, f"cannot read the file: {error.strerror or error}")]
         ) from None
     except UnicodeDecodeError as error:
         raise PolicyError(
             [PolicyProblem(source, f"not UTF-8 text (byte {error.start}); save it as UTF-8")]
         ) from None
-    document = _parse(text, path.suffix.lower(), source)
+    document = _parse(text, suffix, source)
     return load_dict(cls, document, registry=registry, source=source)
+
+
+def _read_regular(path: Path, source: str) -> bytes:
+    """Return the bytes of a regular file of at most MAX_FILE_BYTES; raise PolicyError if not.
+
+    The file is opened without blocking (a pipe would wait for a writer), checked on the open
+    descriptor (a name can be swapped between a check and an open), and read no further than
+    one byte past the limit: a size on record can be wrong (``/proc``) or change.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        regular = stat.S_ISREG(os.fstat(descriptor).st_mode)
+    except OSError:
+        os.close(descriptor)
+        raise
+    if not regular:
+        os.close(descriptor)
+        raise PolicyError(
+            [
+                PolicyProblem(
+                    source,
+                    "not a regular file (a device, pipe or folder); give the path of the "
+                    "policy file itself",
+                )
+            ]
+        )
+    with os.fdopen(descriptor, "rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise PolicyError(
+            [
+                PolicyProblem(
+                    source,
+                    f"too large for a policy: more than the limit of {MAX_FILE_BYTES} bytes; "
+                    "is this the right file?",
+                )
+            ]
+        )
+    return data
+
+
+_PARSERS = frozenset({".toml", ".json", ".yaml", ".yml"})
+_UNKNOWN_SUFFIX = "unknown file type {suffix!r}; use .toml, .yaml, .yml or .json"
 
 
 def _parse(text: str, suffix: str, source: str) -> object:
@@ -302,9 +363,7 @@ def _parse(text: str, suffix: str, source: str) -> object:
         ) from None
     except RecursionError:
         raise PolicyError([PolicyProblem(source, "nested too deeply to be a policy")]) from None
-    raise PolicyError(
-        [PolicyProblem(source, f"unknown file type {suffix!r}; use .toml, .yaml, .yml or .json")]
-    )
+    raise PolicyError([PolicyProblem(source, _UNKNOWN_SUFFIX.format(suffix=suffix))])
 
 
 def _parse_yaml(text: str, source: str) -> object:
@@ -393,62 +452,10 @@ def _rule_doc(rule: NotificationRule) -> dict[str, Any]:
     return doc
 
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _string(text: str) -> str:
-    # JSON's escapes are TOML's, except that TOML also forbids a raw DEL character
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _string(key)
-
-
-def _value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return _string(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"TOML cannot hold {type(value).__name__}")
-
-
-def _is_table_array(value: object) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _table(lines: list[str], prefix: str, table: Mapping[str, Any]) -> None:
-    nested = []
-    for key, value in table.items():
-        if isinstance(value, dict) or _is_table_array(value):
-            nested.append((key, value))
-        else:
-            lines.append(f"{_key(key)} = {_value(value)}")
-    for key, value in nested:
-        name = f"{prefix}{_key(key)}"
-        if isinstance(value, dict):
-            lines += ["", f"[{name}]"]
-            _table(lines, f"{name}.", value)
-        else:
-            for item in value:
-                lines += ["", f"[[{name}]]"]
-                _table(lines, f"{name}.", item)
-
-
 def dump_toml(document: Mapping[str, Any]) -> str:
-    """Return ``document`` (str keys; str, int, float, bool, list and dict values) as TOML."""
-    lines: list[str] = []
-    _table(lines, "", document)
-    return "\n".join(lines).lstrip("\n") + "\n"
+    """Return ``document`` (str keys; str, int, float, bool, list and dict values) as TOML.
+
+    tomli-w writes it: quoting keys and escaping strings is a grammar's worth of rules
+    (a key ending in a newline, DEL, quotes), and a writer of its own got them wrong.
+    """
+    return tomli_w.dumps(document)

@@ -36,7 +36,11 @@ _F = TypeVar("_F", bound=Callable[..., object])
 
 
 class Registry:
-    """Guards and effects by name; names with a ``:`` may import from allowed packages."""
+    """Guards and effects by name; names with a ``:`` may import from allowed packages.
+
+    ``allow_imports`` holds dotted package names (``"acme.hiring"``); anything else raises
+    ``ValueError``.
+    """
 
     __slots__ = ("_effects", "_guards", "allow_imports")
 
@@ -49,7 +53,12 @@ class Registry:
     ) -> None:
         self._guards: dict[str, GuardSpec] = {spec.name: spec for spec in guards}
         self._effects: dict[str, EffectSpec] = {spec.name: spec for spec in effects}
-        self.allow_imports: tuple[str, ...] = tuple(allow_imports)
+        if isinstance(allow_imports, str):  # each letter would be a package
+            raise ValueError(
+                f"allow_imports takes a list of package names, not one string: "
+                f"allow_imports=[{allow_imports!r}]"
+            )
+        self.allow_imports: tuple[str, ...] = tuple(_package(name) for name in allow_imports)
 
     @property
     def guards(self) -> dict[str, GuardSpec]:
@@ -165,6 +174,16 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"Registry({len(self._guards)} guards, {len(self._effects)} effects)"
+
+
+def _package(name: str) -> str:
+    """Return ``name`` if it is a dotted package name (``acme.hiring``); raise ValueError."""
+    if not (isinstance(name, str) and name and all(p.isidentifier() for p in name.split("."))):
+        raise ValueError(
+            f"allow_imports: {name!r} is not a package name; give dotted names such as "
+            "'acme.hiring'"
+        )
+    return name
 
 
 _Spec = TypeVar("_Spec", GuardSpec, EffectSpec)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field
@@ -94,45 +94,58 @@ class NoData(EventData):
     """The data of an event that takes none."""
 
 
+_BUSINESS_YEAR: Final = 260
+"""The largest business-day duration a setting may hold: a working year."""
+
+
 class PolicySettings(BaseModel):
-    """The numbers a policy runs by. Durations are in business days unless named otherwise."""
+    """The numbers a policy runs by. Durations are in business days unless named otherwise.
+
+    Every number has bounds, checked when the policy is built or loaded: business-day
+    durations are at most 260 (a working year), counts at most 20 (rounds, references,
+    approval steps) or 1,000 (runner-ups), and calendar-day durations at most 365 (an offer's
+    validity) or 3,650 (ten years in the talent pool). Past them a date would leave the
+    calendar, or a slate would fail half-way through a fill.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_rounds: int = Field(default=3, ge=1, strict=True)
-    """Interview rounds an application may have, the first included."""
+    max_rounds: int = Field(default=3, ge=1, le=20, strict=True)
+    """Interview rounds an application may have, the first included (1 to 20)."""
     hire_threshold: float = Field(default=0.5, ge=-2, le=2)
     """The mean scorecard score (-2 strong_no .. 2 strong_yes) a debrief needs to recommend."""
-    required_references: int = Field(default=2, ge=0, strict=True)
-    """Completed, satisfactory references an offer needs."""
-    offer_validity_days: int = Field(default=21, ge=1, strict=True)
-    """Calendar days an offer stays valid when ``extend_offer`` names no ``valid_until``.
+    required_references: int = Field(default=2, ge=0, le=20, strict=True)
+    """Completed, satisfactory references an offer needs (0 to 20)."""
+    offer_validity_days: int = Field(default=21, ge=1, le=365, strict=True)
+    """Calendar days an offer stays valid when ``extend_offer`` names no ``valid_until``
+    (1 to 365).
 
     21 calendar days (15 business days) covers the published mean decision window of 14.1
     business days (NACE 2012); a shorter default would expire most offers before the answer.
     """
-    thank_you_days: int = Field(default=1, ge=0, strict=True)
+    thank_you_days: int = Field(default=1, ge=0, le=_BUSINESS_YEAR, strict=True)
     """Business days after each interview round by which the candidate is thanked."""
-    scorecard_days: int = Field(default=1, ge=0, strict=True)
+    scorecard_days: int = Field(default=1, ge=0, le=_BUSINESS_YEAR, strict=True)
     """Business days after an interview by which every scorecard is due."""
-    update_cadence_days: int = Field(default=5, ge=1, strict=True)
+    update_cadence_days: int = Field(default=5, ge=1, le=_BUSINESS_YEAR, strict=True)
     """The longest a waiting candidate goes without an update, in business days."""
-    reference_check_days: int = Field(default=7, ge=1, strict=True)
+    reference_check_days: int = Field(default=7, ge=1, le=_BUSINESS_YEAR, strict=True)
     """Business days reference checks may take (the prior's mean share is about 6)."""
-    review_days: int = Field(default=10, ge=1, strict=True)
+    review_days: int = Field(default=10, ge=1, le=_BUSINESS_YEAR, strict=True)
     """Business days a slate review may take (the prior's mean share is about 8.5)."""
-    approval_days: int = Field(default=5, ge=1, strict=True)
+    approval_days: int = Field(default=5, ge=1, le=_BUSINESS_YEAR, strict=True)
     """Business days each approval step may take (the prior's mean share is about 4.8)."""
-    approval_steps: dict[str, int] = Field(
+    approval_steps: dict[str, Annotated[int, Field(ge=1, le=20, strict=True)]] = Field(
         default_factory=lambda: {"small": 1, "medium": 1, "large": 2, "enterprise": 3}
     )
-    """Sequential steps a requisition's approvers are split into, by company size, when the
-    requisition names no ``approval_chain``: larger companies approve in longer chains."""
-    runner_ups: int = Field(default=2, ge=0, strict=True)
+    """Sequential steps (1 to 20) a requisition's approvers are split into, by company size,
+    when the requisition names no ``approval_chain``: larger companies approve in longer
+    chains."""
+    runner_ups: int = Field(default=2, ge=0, le=1_000, strict=True)
     """Candidates kept warm in the talent pool when a requisition is filled; the rest are
-    rejected (``role_filled``)."""
-    warm_days: int = Field(default=180, ge=1, strict=True)
-    """Calendar days a runner-up stays in the talent pool."""
+    rejected (``role_filled``). At most 1,000."""
+    warm_days: int = Field(default=180, ge=1, le=3_650, strict=True)
+    """Calendar days a runner-up stays in the talent pool (1 to 3,650: ten years)."""
     ranking: str = "mean_recommendation"
     """How a slate is ranked: a name from :data:`hirepipe.slate.RANKINGS`."""
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -28,8 +28,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    NonNegativeFloat,
-    PositiveFloat,
     field_validator,
     model_validator,
 )
@@ -40,6 +38,7 @@ from hirepipe.models import (
     Band,
     Candidate,
     CompanySize,
+    CountryCode,
     Recommendation,
     Requisition,
     as_instant,
@@ -50,7 +49,18 @@ from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 from hirepipe.timeline.deadlines import ServiceLevels
 from hirepipe.timeline.estimate import StageDistribution, TimelineEstimator
 
-__all__ = ["AT_REVIEW", "DAY", "Plan", "Scenario", "SimulationError", "Timeline", "make_plan"]
+__all__ = [
+    "AT_REVIEW",
+    "DAY",
+    "FIRST_START",
+    "LAST_START",
+    "MAX_DAYS",
+    "Plan",
+    "Scenario",
+    "SimulationError",
+    "Timeline",
+    "make_plan",
+]
 
 DAY = 480
 """Business minutes in a business day (09:00 to 17:00 local time)."""
@@ -85,6 +95,14 @@ RECOMMENDATIONS = (
 
 _Probability = float
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
+MAX_DAYS = 260
+"""The most business days a scenario adds to or gives a stage, or an absence lasts: a
+working year."""
+FIRST_START, LAST_START = date(1950, 1, 1), date(2150, 12, 31)
+"""The earliest and latest interview day a scenario may start on: the calendar's holiday
+data spans 1900 to 2200, and a run needs years of room after its start."""
+_Days = Annotated[float, Field(ge=0, le=MAX_DAYS, allow_inf_nan=False)]
+_PositiveDays = Annotated[float, Field(gt=0, le=MAX_DAYS, allow_inf_nan=False)]
 
 
 def _probability(default: float) -> Any:
@@ -110,7 +128,7 @@ class Scenario(BaseModel):
     company_size: CompanySize = CompanySize.medium
     candidates: int = Field(default=3, ge=1, le=500)
     """Candidates interviewed for the requisition (the priors' reference slate is 3)."""
-    headcount: int = Field(default=1, ge=1)
+    headcount: int = Field(default=1, ge=1, le=500)
     rounds: int = Field(default=1, ge=1, le=MAX_ROUNDS)
     """Interview rounds a candidate the debriefs recommend goes through before an offer."""
     interviewers: int = Field(default=2, ge=1, le=MAX_INTERVIEWERS)
@@ -120,18 +138,21 @@ class Scenario(BaseModel):
     """An explicit chain, replacing ``approvers``."""
     approver_availability: float = Field(default=1.0, gt=0, le=1)
     """The chance an approver is at work when their decision falls due."""
-    absence_days: NonNegativeFloat = 3.0
-    """Business days before an absent approver's deputy is named and the step goes on."""
-    recommendations: dict[Recommendation, NonNegativeFloat] = Field(
-        default_factory=lambda: {
-            Recommendation.strong_yes: 0.15,
-            Recommendation.yes: 0.35,
-            Recommendation.mixed: 0.2,
-            Recommendation.no: 0.2,
-            Recommendation.strong_no: 0.1,
-        }
+    absence_days: _Days = 3.0
+    """Business days before an absent approver's deputy is named and the step goes on
+    (at most :data:`MAX_DAYS`)."""
+    recommendations: dict[Recommendation, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = (
+        Field(
+            default_factory=lambda: {
+                Recommendation.strong_yes: 0.15,
+                Recommendation.yes: 0.35,
+                Recommendation.mixed: 0.2,
+                Recommendation.no: 0.2,
+                Recommendation.strong_no: 0.1,
+            }
+        )
     )
-    """How likely each interviewer's recommendation is (weights; missing ones are 0)."""
+    """How likely each interviewer's recommendation is (finite weights; missing ones are 0)."""
     offer_accepted: _Probability = _probability(0.69)
     offer_countered: _Probability = _probability(0.12)
     offer_declined: _Probability = _probability(0.17)
@@ -142,15 +163,18 @@ class Scenario(BaseModel):
     """The chance a candidate's reference checks come back unsatisfactory."""
     withdrawal: _Probability = _probability(0.10)
     """The chance a candidate withdraws at some point of the process."""
-    stage_days: dict[str, PositiveFloat] = Field(default_factory=dict)
-    extra_days: dict[str, NonNegativeFloat] = Field(default_factory=dict)
-    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    stage_days: dict[str, _PositiveDays] = Field(default_factory=dict)
+    """Mean business days of a stage, replacing the prior's (above 0, at most :data:`MAX_DAYS`)."""
+    extra_days: dict[str, _Days] = Field(default_factory=dict)
+    """Business days added to every visit of a stage (0 to :data:`MAX_DAYS`)."""
+    country: CountryCode = "US"
     """The country whose public holidays the business calendar skips (``holidays``' codes)."""
     subdivision: str | None = None
     time_zone: str = "UTC"
     """The IANA time zone of the requisition; business days run 09:00 to 17:00 there."""
-    start: date = date(2025, 1, 6)
-    """The day of the interviews (rolled forward to a business day); fixed, never today."""
+    start: date = Field(default=date(2025, 1, 6), ge=FIRST_START, le=LAST_START)
+    """The day of the interviews (rolled forward to a business day); fixed, never today.
+    Between :data:`FIRST_START` and :data:`LAST_START`."""
     periodic_updates: bool = False
     """Whether the company sends a status update whenever a candidate's update falls due."""
 

@@ -12,6 +12,7 @@ from pydantic import Field, StrictBool
 
 from hirepipe.models import (
     Band,
+    CurrencyCode,
     Identifier,
     Money,
     Recommendation,
@@ -74,7 +75,7 @@ class OfferData(EventData):
 
     title: Identifier | None = None
     salary: Money | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode | None = None
     benefits: list[Identifier] = Field(default_factory=list)
     start_date: date | None = None
     valid_until: Timestamp | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from hirepipe.errors import Blocker
-from hirepipe.models import ReferenceOutcome, ReferenceStatus
+from hirepipe.models import ReferenceOutcome, ReferenceStatus, RequisitionStatus
 from hirepipe.policy import Context, GuardSpec
 from hirepipe.standard._approvals import (
     absent_approver_in_chain,
@@ -194,9 +194,45 @@ def rejection_explained(ctx: Context) -> Iterator[Blocker]:
 
 
 def reason_given(ctx: Context) -> Iterator[Blocker]:
-    """The event carries a reason (holds, resumes and reopenings are audited)."""
-    if not ctx.reason:
+    """The event carries a reason that says something: blank text is no reason.
+
+    Holds, resumes, reopenings and substitutions are audited.
+    """
+    if not (ctx.reason and ctx.reason.strip()):
         yield Blocker("reason_missing", f"say why ({ctx.event}: reason='...')", needs_input=True)
+
+
+def target_requisition_usable(ctx: Context) -> Iterator[Blocker]:
+    """The requisition an application moves to is passed with the event and not cancelled.
+
+    Moving by id alone would put the application into a requisition nobody checked: one that
+    does not exist, or was cancelled. Without either, the application stays where it is.
+    """
+    requisition = ctx.requisition
+    named = ctx.data.value("requisition_id")
+    if requisition is None:
+        if named is not None and named != ctx.application.requisition_id:
+            yield Blocker(
+                "requisition_required",
+                f"pass the requisition {named!r} itself (requisition=...), so that it can be "
+                "checked",
+                {"requisition_id": named},
+                needs_input=True,
+            )
+        return
+    if named is not None and named != requisition.id:
+        yield Blocker(
+            "target_requisition_mismatch",
+            f"requisition_id {named!r} names another requisition than the one passed "
+            f"({requisition.id!r}); give one of them",
+            {"requisition_id": named, "requisition": requisition.id},
+        )
+    if requisition.status is RequisitionStatus.cancelled:
+        yield Blocker(
+            "requisition_cancelled",
+            f"requisition {requisition.id!r} was cancelled; choose an open one",
+            {"requisition": requisition.id},
+        )
 
 
 def warm_until_set(ctx: Context) -> Iterator[Blocker]:
@@ -323,6 +359,11 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
         GuardSpec("offer_past_valid_until", offer_past_valid_until, "the offer's date has passed"),
         GuardSpec("rejection_explained", rejection_explained, "a reason and feedback"),
         GuardSpec("reason_given", reason_given, "a reason"),
+        GuardSpec(
+            "target_requisition_usable",
+            target_requisition_usable,
+            "the requisition moved to is passed, not cancelled",
+        ),
         GuardSpec("warm_until_set", warm_until_set, "a warm-until date and consent"),
         GuardSpec("interviewer_assigned", interviewer_assigned, "the author interviews the round"),
         GuardSpec("approver_in_chain", approver_in_chain, "the approver's step is open"),

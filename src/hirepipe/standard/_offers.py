@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from hirepipe.errors import Blocker
@@ -17,11 +18,21 @@ from hirepipe.standard._approvals import (
 )
 
 __all__ = [
+    "START_DATE_MARGIN_DAYS",
     "offer_not_expired",
     "offer_past_valid_until",
     "offer_terms",
     "offer_terms_valid",
 ]
+
+
+START_DATE_MARGIN_DAYS = 90
+"""How many calendar days before the day of an offer its start date may lie.
+
+An offer may confirm someone already at work (a contractor converted, paperwork after the
+fact), so a start date somewhat in the past is allowed; one further back (year 1, 1900) is a
+mistake and is refused (``start_date_too_early``).
+"""
 
 
 def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -43,7 +54,10 @@ def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
-    """Offer terms complete, inside the approved band, and valid until a future date."""
+    """Offer terms complete, inside the approved band, and valid until a future date.
+
+    The start date lies no more than :data:`START_DATE_MARGIN_DAYS` before the day of the offer.
+    """
     base, given = offer_terms(ctx)
     terms = {**base, **given}
     missing = [k for k in ("title", "salary", "currency", "start_date") if k not in terms]
@@ -55,6 +69,16 @@ def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
             needs_input=True,
         )
         return
+    start = terms["start_date"]
+    earliest = ctx.now.date() - timedelta(days=START_DATE_MARGIN_DAYS)
+    if start < earliest:
+        yield Blocker(
+            "start_date_too_early",
+            f"start_date {start.isoformat()} is more than {START_DATE_MARGIN_DAYS} days before "
+            f"the offer ({ctx.now.date().isoformat()}); give the day the person starts",
+            {"start_date": start.isoformat(), "earliest": earliest.isoformat()},
+            needs_input=True,
+        )
     valid_until = terms.get("valid_until")
     if valid_until is not None and valid_until <= ctx.now:
         yield Blocker(

@@ -227,7 +227,7 @@ _EVENTS: tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...], str | No
         "reopen",
         ("rejected",),
         "review",
-        ("reason_given",),
+        ("reason_given", "target_requisition_usable"),
         "reopen",
         "undo a rejection, for this or another requisition",
     ),

@@ -1,0 +1,3 @@
+"""A module that fails on import, as a company's half-configured guard package might."""
+
+raise RuntimeError("ACME_HIRING_URL is not set")
