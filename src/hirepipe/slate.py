@@ -1,19 +1,23 @@
 """The requisition level: a slate of candidates reviewed together, filled, and kept warm.
 
-A hiring decision is never about one candidate. A :class:`Slate` holds a requisition and its
-applications and fires every event through the :class:`~hirepipe.Pipeline`, so each rule
-below is a guard or a transition with a record:
+::
 
-- the review compares the whole slate (:meth:`Slate.ranking`), and closes when every active
-  candidate's debrief is complete or the review deadline passes, whichever comes first; until
-  then ``request_approval`` is blocked with ``review_open``;
-- accepting the last headcount fills the requisition: the best runner-ups (whose debrief
-  recommended hiring, up to the policy's ``runner_ups``) go to the talent pool with a
-  warm-until date, everyone else still open is rejected (``role_filled``) with feedback on
-  request, so nobody is left in limbo;
-- when a chosen candidate declines, withdraws, lets an offer expire or is rejected late (a
-  failed reference), the next runner-up is brought forward (from review, or from the talent
-  pool) until the headcount is filled or the slate is exhausted;
+    slate = Slate(pipeline, requisition)
+    fired = slate.fire(application.id, "withdraw", actor=candidate.id)  # the runner-up moves up
+
+A hiring decision is never about one candidate. A :class:`Slate` holds a requisition and its
+applications and fires every event through the :class:`~hirepipe.Pipeline`. It knows stages
+only by their roles (``StageSpec.role``), so a company's own stages work here too:
+
+- the review (the ``review`` stages) closes when no candidate is left in an ``assessment``
+  stage, or at the review's service-level deadline; until then the events that take a
+  candidate from the review into the headcount are blocked with ``review_open``;
+- filling the last headcount (entering a ``hired`` stage) keeps the best runner-ups warm in the
+  talent pool (up to the policy's ``runner_ups``) and rejects everyone else still open
+  (``role_filled``), so nobody is left in limbo;
+- when a candidate ``in_flight`` ends in any other terminal stage (declined, withdrew, let an
+  offer lapse, was rejected late), the next runner-up is brought forward along the review's
+  forward events, from the review or back from the talent pool;
 - a budget freeze holds the whole slate and a thaw resumes it.
 """
 
@@ -367,21 +371,40 @@ class Slate:
                 records.append(
                     self.pipeline.fire(application, back, actor=actor, requisition=self.requisition)
                 )
+            moved = self._forward_to_flight(application, actor, salary)
+            if moved is None:
+                continue  # the guards keep it in review: try the next
+            records += moved
+            if application.stage in self._in_flight:
+                in_flight += 1
+        return records
+
+    def _forward_to_flight(
+        self, application: Application, actor: str, salary: Any
+    ) -> list[Fired] | None:
+        """Move a runner-up on through the review stages by their forward events.
+
+        Stops at an in-flight stage, or where a guard says no; ``None`` when the first step
+        is refused (nothing changed).
+        """
+        policy = self.pipeline.policy
+        records: list[Fired] = []
+        while application.stage in self._reviewing:
             forward = policy.forward(application.stage)
             if forward is None:
-                continue
-            data = {"salary": salary} if salary is not None else {}
+                break
+            fields = policy.events[forward].data_model.model_fields
+            data = {"salary": salary} if salary is not None and "salary" in fields else {}
             if self.review_blockers() or self.pipeline.blockers(
                 application, forward, requisition=self.requisition, **data
             ):
-                continue  # back in review, but the guards keep it there: try the next
+                break
             records.append(
                 self.pipeline.fire(
                     application, forward, actor=actor, requisition=self.requisition, **data
                 )
             )
-            in_flight += 1
-        return records
+        return records or None
 
     def _event_into(self, stage: str, targets: frozenset[str]) -> str | None:
         """The first event from ``stage`` that leads into one of ``targets``."""

@@ -128,6 +128,8 @@ def _shortest(policy: Policy, start: str, goal: str) -> tuple[str, ...] | None:
                     continue
                 if dest == goal:
                     return (*events, name)
+                if policy.is_terminal(dest):
+                    continue  # never through an ending (a rejection reopened, say)
                 seen.add(dest)
                 following.append((dest, (*events, name)))
         frontier = following

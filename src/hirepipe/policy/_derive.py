@@ -195,12 +195,15 @@ def without_stage(policy: Policy, name: str) -> Policy:
         )
         if trimmed.events or trimmed.stages or trimmed.deadline:
             rules.append(trimmed)
-    return rebuild(
-        policy,
-        stages=[s for s in policy.stages.values() if s.name != name],
-        events=events,
-        notifications=rules,
-    )
+    # a stage that went on by an event into the removed one now goes on by the removed one's
+    onward = policy.forward(name)
+    gone = {e.name for e in incoming}
+    stages = [
+        replace(s, forward=onward if onward in kept else None) if s.forward in gone else s
+        for s in policy.stages.values()
+        if s.name != name
+    ]
+    return rebuild(policy, stages=stages, events=events, notifications=rules)
 
 
 def with_event(policy: Policy, event: EventSpec) -> Policy:

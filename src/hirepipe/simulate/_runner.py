@@ -277,6 +277,9 @@ class Runner:
         return round(quantile(min(max(u, 1e-12), 1 - 1e-12)) * DAY) + extra
 
     def _fire(self, seat: _Candidate, event: str, *, actor: str = MANAGER, **data: Any) -> None:
+        prepare = self.plan.prepare.get(event)
+        if prepare is not None:  # the company's own activities its own guards look for
+            prepare(self.pipeline, seat.app, self.requisition)
         self.slate.fire(seat.app.id, event, actor=actor, **data)
 
     def _enter(self, seat: _Candidate, stage: str) -> None:

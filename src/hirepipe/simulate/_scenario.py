@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -34,6 +34,7 @@ from pydantic import (
 
 from hirepipe.errors import EstimateError, SimulationError
 from hirepipe.models import (
+    Application,
     ApprovalStep,
     Band,
     Candidate,
@@ -43,6 +44,7 @@ from hirepipe.models import (
     Requisition,
     as_instant,
 )
+from hirepipe.pipeline import Pipeline
 from hirepipe.policy import PREVIOUS, Duration, Owner, Policy, RejectionSide, StageKind
 from hirepipe.standard._approvals import chain_of
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
@@ -297,10 +299,22 @@ class Plan:
     first_answer: tuple[float, ...]  # cumulative: accepted, countered, declined, lapsed
     later_answer: tuple[float, ...]  # after a counter: no second counter
     withdraw_window: int
-    reasons: dict[str, str]  # AT_REVIEW: a rejection after the debrief; a stage: its failure
+    reasons: dict[str, str]
+    prepare: Mapping[str, Prepare] = field(
+        default_factory=dict
+    )  # AT_REVIEW: a rejection after the debrief; a stage: its failure
 
 
-def make_plan(policy: Policy, scenario: Scenario, estimator: TimelineEstimator) -> Plan:
+Prepare = Callable[[Pipeline, Application, Requisition], object]
+"""Fires what a company's own guards look for before the simulated company fires an event."""
+
+
+def make_plan(
+    policy: Policy,
+    scenario: Scenario,
+    estimator: TimelineEstimator,
+    prepare: Mapping[str, Prepare] | None = None,
+) -> Plan:
     """Check that the policy and scenario fit together and fix everything runs share.
 
     Raises :class:`SimulationError` naming what does not fit.
@@ -393,6 +407,7 @@ def make_plan(policy: Policy, scenario: Scenario, estimator: TimelineEstimator) 
         first_answer=first,
         later_answer=later,
         withdraw_window=round(window * DAY),
+        prepare=dict(prepare or {}),
         reasons={
             AT_REVIEW: _reason(policy, "skills"),
             **{stage: _reason(policy, stage) for stage in active},

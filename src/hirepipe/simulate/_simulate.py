@@ -9,6 +9,7 @@ import math
 import pickle
 import sys
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -34,7 +35,7 @@ from hirepipe.simulate._results import (
     summarise,
 )
 from hirepipe.simulate._runner import Runner
-from hirepipe.simulate._scenario import Plan, Scenario, SimulationError, make_plan
+from hirepipe.simulate._scenario import Plan, Prepare, Scenario, SimulationError, make_plan
 from hirepipe.timeline.estimate import TimelineEstimator
 
 __all__ = [
@@ -63,6 +64,7 @@ def simulate(
     workers: int = 1,
     estimator: TimelineEstimator | None = None,
     progress: Progress | None = None,
+    prepare: Mapping[str, Prepare] | None = None,
 ) -> SimulationResult:
     """Run ``runs`` seeded requisitions of ``scenario`` under ``policy``; return the findings.
 
@@ -71,7 +73,10 @@ def simulate(
     result is byte for byte the same); the policy's guards and effects must then be importable
     functions, and a script must call it under ``if __name__ == "__main__":`` (each process
     imports the script again, as :mod:`multiprocessing` does). ``progress`` is called with the
-    number of runs just finished.
+    number of runs just finished. ``prepare`` maps an event to a callable
+    ``(pipeline, application, requisition)`` that fires what a company's own guards look for
+    before the simulated company fires the event (a background check's result before
+    ``extend_offer``); with ``workers`` above 1 they must be importable functions.
     Raises :class:`SimulationError` for a scenario the policy cannot run (or a run its rules
     refused), :class:`~hirepipe.EstimateError` for an unknown industry, and
     :class:`~hirepipe.CalendarError` for a country the holidays data does not know.
@@ -82,11 +87,13 @@ def simulate(
             raise SimulationError(
                 f"{name} must be a whole number of at least {least}, not {value!r}"
             )
-    plan = make_plan(policy, scenario, estimator)
+    plan = make_plan(policy, scenario, estimator, prepare)
     if workers == 1 or runs == 1:
         outcomes = _run_here(plan, seed, runs, progress)
     else:
-        outcomes = _run_in_processes(policy, scenario, estimator, seed, runs, workers, progress)
+        outcomes = _run_in_processes(
+            policy, scenario, estimator, seed, runs, workers, progress, dict(prepare or {})
+        )
     return summarise(policy, scenario, seed, outcomes, _notifications_source(policy))
 
 
@@ -130,9 +137,9 @@ _WORKER: list[Runner] = []  # the worker process's runner, built once by _start_
 
 
 def _start_worker(payload: bytes) -> None:
-    document, registry, scenario, estimator, seed = pickle.loads(payload)
+    document, registry, scenario, estimator, seed, prepare = pickle.loads(payload)
     policy = Policy.from_dict(document, registry=registry)
-    _WORKER[:] = [Runner(make_plan(policy, scenario, estimator), seed=seed)]
+    _WORKER[:] = [Runner(make_plan(policy, scenario, estimator, prepare), seed=seed)]
 
 
 def _run_chunk(start: int, stop: int) -> list[RunOutcome]:
@@ -160,9 +167,12 @@ def _run_in_processes(
     runs: int,
     workers: int,
     progress: Progress | None,
+    prepare: dict[str, Prepare],
 ) -> list[RunOutcome]:
     try:
-        payload = pickle.dumps((policy.to_dict(), policy.registry(), scenario, estimator, seed))
+        payload = pickle.dumps(
+            (policy.to_dict(), policy.registry(), scenario, estimator, seed, prepare)
+        )
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         raise SimulationError(
             f"workers={workers} sends the policy to other processes, and it cannot be pickled "
