@@ -96,7 +96,14 @@ class TestMermaid:
         """The standard lifecycle draws as before: plain names need no escaping."""
         mermaid = standard_policy().to_mermaid()
         assert "    review --> approval: request_approval [requisition_open, " in mermaid
-        assert "#" not in mermaid
+        drawn = mermaid.split("    classDef", 1)[0]  # the role classes carry colours
+        assert "#" not in drawn
+
+    def test_roles_are_classes(self):
+        """Each stage role is a class of its stages, so the picture shows where stages sit."""
+        mermaid = standard_policy().to_mermaid()
+        assert "    class approval,references,offer,negotiation role_in_flight\n" in mermaid
+        assert "    class interviewed,debrief,next_round role_assessment\n" in mermaid
 
 
 DOT_STRING = r'"(?:[^"\\]|\\.)*"'
@@ -148,3 +155,7 @@ class TestDot:
         """The standard lifecycle draws as before."""
         dot = standard_policy().to_dot()
         assert '    "any_open_stage" -> "rejected" [label="reject [rejection_explained]"];' in dot
+        assert (
+            '"approval" [shape=ellipse, style=filled, fillcolor="#fef3c7", label="approval\\n(in flight)"];'
+            in dot
+        )

@@ -4,6 +4,9 @@ Events that fire from a selector (every open stage, every active stage) are draw
 pseudo-state that names the selector, rather than once per stage; ``resume`` leads to a
 pseudo-state "the stage it left". Activities change no stage and are left out.
 
+Stage roles show: in Mermaid as classes (``classDef role_in_flight``...), in DOT as filled nodes
+with the role under the name.
+
 Names come from policy files, so they are escaped: whatever a name holds (quotes, newlines,
 brackets, ``[*]``, a keyword), each stage is one node and each line one statement::
 
@@ -17,6 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from hirepipe.policy._roles import StageRole
 from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, EventSpec
 
 if TYPE_CHECKING:
@@ -123,7 +127,29 @@ def to_mermaid(policy: Policy) -> str:
     lines += [f'    state "{text}" as {key}' for key, text in _pseudo_states(edges, ids)]
     lines += [f"    {source} --> {dest}: {label}" for source, dest, label in edges]
     lines += [f"    {ids[name]} --> [*]" for name, spec in policy.stages.items() if spec.terminal]
+    for role, members in _by_role(policy).items():
+        lines.append(f"    classDef role_{role} {_MERMAID_STYLE[role]}")
+        lines.append(f"    class {','.join(ids[name] for name in members)} role_{role}")
     return "\n".join(lines) + "\n"
+
+
+_COLOURS = {
+    StageRole.assessment: "#dbeafe",
+    StageRole.review: "#ede9fe",
+    StageRole.in_flight: "#fef3c7",
+    StageRole.hired: "#dcfce7",
+}
+_MERMAID_STYLE = {role: f"fill:{colour},color:#111" for role, colour in _COLOURS.items()}
+
+
+def _by_role(policy: Policy) -> dict[StageRole, list[str]]:
+    """The stages of each role, roles in their enum order, stages in the policy's."""
+    found: dict[StageRole, list[str]] = {}
+    for role in StageRole:
+        members = [name for name, spec in policy.stages.items() if spec.role is role]
+        if members:
+            found[role] = members
+    return found
 
 
 def to_dot(policy: Policy) -> str:
@@ -137,7 +163,14 @@ def to_dot(policy: Policy) -> str:
     ]
     for name, spec in policy.stages.items():
         shape = "doublecircle" if spec.terminal else "ellipse"
-        lines.append(f'    "{ids[name]}" [shape={shape}];')
+        if spec.role is None:
+            lines.append(f'    "{ids[name]}" [shape={shape}];')
+            continue
+        role = spec.role.value.replace("_", " ")
+        lines.append(
+            f'    "{ids[name]}" [shape={shape}, style=filled, fillcolor="{_COLOURS[spec.role]}", '
+            f'label="{ids[name]}\\n({role})"];'
+        )
     for key, text in _pseudo_states(edges, ids):
         lines.append(f'    "{key}" [shape=box, style=dashed, label="{text}"];')
     lines.append(f'    "{ids[""]}" -> "{ids[policy.initial]}";')
