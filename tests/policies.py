@@ -110,7 +110,13 @@ def clear_background(
     if application.stage == "background_check" and not any(
         r.event in BACKGROUND_EVENTS for r in application.history
     ):
-        pipeline.fire(application, "record_background_result", actor="provider", result="clear")
+        pipeline.fire(
+            application,
+            "record_background_result",
+            actor="provider",
+            requisition=requisition,
+            result="clear",
+        )
 
 
 def intern_policy() -> Policy:

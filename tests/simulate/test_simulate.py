@@ -35,6 +35,7 @@ from hirepipe.simulate import (
 )
 from hirepipe.simulate._runner import Runner
 from hirepipe.simulate._scenario import AT_REVIEW, SLOTS, Timeline, make_plan
+from tests import policies
 
 QUIET = {"withdrawal": 0.0, "reference_failure": 0.0}  # nothing falls through by chance
 
@@ -73,7 +74,7 @@ class TruthHook:
         for app_id, deadlines in self.open.items():
             for deadline in deadlines:
                 if deadline.is_overdue(end):
-                    self.breached.setdefault(app_id, set()).add(deadline.kind.value)
+                    self.breached.setdefault(app_id, set()).add(deadline.kind)
         found: dict[str, int] = {}
         for kinds in self.breached.values():
             for kind in kinds:
@@ -352,6 +353,27 @@ class TestRules:
             truth.reset()
             outcome = runner.run(index)
             assert truth.counts(plan.timeline.instant(outcome.end)) == outcome.breaches, index
+
+    @pytest.mark.parametrize(
+        "make",
+        [policies.background_check_policy, policies.final_review_policy],
+        ids=["background-check", "final-review"],
+    )
+    def test_breaches_of_a_companys_own_stages_are_what_service_levels_report(self, make):
+        """The tracker reads the same stage roles as ServiceLevels, custom stages included."""
+        policy = make()
+        scenario = Scenario(candidates=4, periodic_updates=True)
+        prepare = {"extend_offer": policies.clear_background}
+        plan = make_plan(policy, scenario, TimelineEstimator(), prepare)
+        truth = TruthHook(policy)
+        runner = Runner(plan, seed=5, hooks=[truth])
+        custom = 0
+        for index in range(25):
+            truth.reset()
+            outcome = runner.run(index)
+            assert truth.counts(plan.timeline.instant(outcome.end)) == outcome.breaches, index
+            custom += sum(n for kind, n in outcome.breaches.items() if kind in policy.stages)
+        assert custom > 0  # the custom stage's own deadline was missed, and seen
 
     def test_absent_approvers_delay_the_offer_by_the_absence(self):
         """Absent approvers (replaced after three business days) delay every offer by three."""
