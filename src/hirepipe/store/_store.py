@@ -30,10 +30,12 @@ from hirepipe.errors import (
 from hirepipe.models import Application, Requisition
 from hirepipe.notify import Backoff, Notification
 from hirepipe.pipeline import Fired, Pipeline
+from hirepipe.slate import Slate
 from hirepipe.store import _schema
 from hirepipe.store._engine import WRITE, make_engine, prepare, turn
 from hirepipe.store._outbox import StoreOutbox
 from hirepipe.store._replay import ADDED, changed_fields
+from hirepipe.store._slates import StoredPipeline
 from hirepipe.store._support import Recent, Transaction, call_hooks
 from hirepipe.store._verify import parse_application, parse_requisition, replay, verify
 from hirepipe.store._writes import (
@@ -84,6 +86,7 @@ class Store:
         prepare(self.engine)  # the engine's queues are shared by every store on it
         self.pipeline = pipeline if pipeline is not None else Pipeline()
         self.tables = _schema.define_tables(MetaData(schema=schema))
+        self._slate_pipeline: StoredPipeline | None = None
         self._active: ContextVar[Transaction | None] = ContextVar(
             f"hirepipe_store_{id(self)}", default=None
         )
@@ -442,6 +445,84 @@ class Store:
         if top_level:  # committed: the next event on it need not parse its JSON again
             self._recent.put(application_id, record.version, application)
         return fired
+
+    # -- the requisition's rules ----------------------------------------------------------------
+
+    def slate_fire(
+        self,
+        application_id: str,
+        event: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        **data: Any,
+    ) -> list[Fired]:
+        """Fire ``event`` through the slate of the application's requisition, durably.
+
+        The requisition's row is locked, its slate loaded, and :meth:`hirepipe.Slate.fire`
+        applies the event and the requisition's rules (a fill, a fall-through) with every
+        event a stored fire, compared and set, in this one transaction: all of them commit or
+        none does. Returns a :class:`~hirepipe.Fired` per event, the event's first. Raises what
+        ``Slate.fire`` and :meth:`fire` raise (nothing is written then); NotStored for an
+        unknown id. Ties in the slate's ranking keep the order of application ids.
+        """
+        with self._atomic() as tx:
+            slate = self._slate(tx.connection, self._requisition_of(tx.connection, application_id))
+            return slate.fire(application_id, event, actor=actor, reason=reason, **data)
+
+    def slate_sweep(self, requisition_id: str, *, actor: str = "sweep") -> list[Fired]:
+        """Expire the requisition's lapsed offers and fall through, durably, in one transaction.
+
+        The daily job's requisition-level step (:meth:`hirepipe.Slate.sweep` on the store).
+        """
+        with self._atomic() as tx:
+            return self._slate(tx.connection, requisition_id).sweep(actor=actor)
+
+    def slate(self, requisition_id: str) -> Slate:
+        """Return the requisition's slate as stored: for reading (ranking, review blockers).
+
+        Its events would not be stored: fire with :meth:`slate_fire`.
+        """
+        with self._atomic(write=False, consistent=True) as tx:
+            return self._slate(tx.connection, requisition_id, pipeline=self.pipeline)
+
+    def _requisition_of(self, connection: Connection, application_id: str) -> str:
+        table = self.tables.applications
+        found = connection.execute(
+            select(table.c.requisition_id).where(table.c.id == application_id)
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotStored("application", application_id)
+        return str(found)
+
+    def _slate(
+        self, connection: Connection, requisition_id: str, *, pipeline: Pipeline | None = None
+    ) -> Slate:
+        """Load a slate; with no ``pipeline``, lock the requisition and fire through the store."""
+        requisitions, applications = self.tables.requisitions, self.tables.applications
+        query = select(requisitions.c.snapshot).where(requisitions.c.id == requisition_id)
+        if pipeline is None:
+            query = query.with_for_update()  # one slate writer per requisition at a time
+        snapshot = connection.execute(query).scalar_one_or_none()
+        if snapshot is None:
+            raise NotStored("requisition", requisition_id)
+        rows = connection.execute(
+            select(applications.c.id, applications.c.snapshot)
+            .where(applications.c.requisition_id == requisition_id)
+            .order_by(applications.c.id)
+        ).all()
+        return Slate(
+            pipeline if pipeline is not None else self._stored_pipeline(),
+            parse_requisition(requisition_id, snapshot),
+            [parse_application(row.id, row.snapshot) for row in rows],
+        )
+
+    def _stored_pipeline(self) -> StoredPipeline:
+        found = self._slate_pipeline
+        if found is None or found.policy is not self.pipeline.policy:
+            found = self._slate_pipeline = StoredPipeline(self)
+        found.clock = self.pipeline.clock  # the store's pipeline of the moment keeps time
+        return found
 
     def retry_hooks(self) -> int:
         """Call the hooks again for every event where one failed; return how many still fail.
