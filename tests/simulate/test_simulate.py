@@ -552,7 +552,7 @@ class TestErrors:
 
         policy, scenario = standard_policy(), Scenario(candidates=3)
         payload = pickle.dumps(
-            (policy.to_dict(), policy.registry(), scenario, TimelineEstimator(), 4)
+            (policy.to_dict(), policy.registry(), scenario, TimelineEstimator(), 4, {})
         )
         module._start_worker(payload)
         here = Runner(make_plan(policy, scenario, TimelineEstimator()), seed=4)

@@ -21,8 +21,8 @@ import pendulum
 from hirepipe.models import Application, OfferStatus, Requisition, TransitionRecord
 from hirepipe.pipeline import Hook
 from hirepipe.policy import Owner, Policy, StageSpec
-from hirepipe.standard._approvals import chain_state, current_step
-from hirepipe.timeline.deadlines import ServiceLevels
+from hirepipe.standard._approvals import chain_state
+from hirepipe.timeline.deadlines import ServiceLevels, open_approval_step
 
 __all__ = ["OutboxFactory", "RunNotifier", "SeatTracker", "ServiceMinutes"]
 
@@ -190,16 +190,13 @@ class SeatTracker:
     ) -> int:
         """When the open approval step is due (ServiceLevels' rule), in business minutes."""
         entered = rules.timeline.instant(self.entered)
-        settings = rules.policy.settings
+        states = chain_state(app, requisition, rules.policy.settings, since=entered)
         allowed = rules.allowed[self.stage]
-        states = chain_state(app, requisition, settings, since=entered)
-        current = current_step(states)
-        if current is None:  # every step granted: the hiring manager owes the approval itself
+        step = open_approval_step(states, self.entered, self.grants.items(), since=self.entered)
+        if step is None:  # every step granted: the hiring manager owes the approval itself
             return self.entered + allowed
-        earlier = {p for s in states[: states.index(current)] for p in s.approvers}
-        grants = [m for person, m in self.grants.items() if person in earlier]
-        opened = max([self.entered, *(m for m in grants if m >= self.entered)])
-        return opened + (current.step.due_days * _MINUTES if current.step.due_days else allowed)
+        opened, days, _ = step
+        return opened + (days * _MINUTES if days else allowed)
 
     def finish(self, rules: ServiceMinutes, end: int) -> None:
         """The run ended at business minute ``end``: what was still open and overdue then."""

@@ -36,9 +36,10 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar, cast
 
 import pendulum
 from pydantic import BaseModel, ConfigDict
@@ -46,10 +47,17 @@ from pydantic import BaseModel, ConfigDict
 from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
 from hirepipe.models import Application, Identifier, OfferStatus, Requisition, Timestamp
 from hirepipe.policy import Owner, Policy, ServiceLevel, StageKind, StageSpec
-from hirepipe.standard._approvals import approval_round, chain_state, current_step
+from hirepipe.standard._approvals import StepState, approval_round, chain_state, current_step
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 
-__all__ = ["CANDIDATE_CONTACT_EVENTS", "CalendarFor", "Deadline", "DeadlineKind", "ServiceLevels"]
+__all__ = [
+    "CANDIDATE_CONTACT_EVENTS",
+    "CalendarFor",
+    "Deadline",
+    "DeadlineKind",
+    "ServiceLevels",
+    "open_approval_step",
+]
 
 CANDIDATE_CONTACT_EVENTS: frozenset[str] = frozenset(
     {
@@ -226,6 +234,34 @@ class ServiceLevels:
         return f"ServiceLevels({self.policy!r})"
 
 
+_Instant = TypeVar("_Instant", datetime, int)
+
+
+def open_approval_step(
+    states: Sequence[StepState],
+    entered: _Instant,
+    grants: Iterable[tuple[str, _Instant]],
+    *,
+    since: _Instant,
+) -> tuple[_Instant, int | None, tuple[str, ...]] | None:
+    """The open step of an approval chain: when it opened, its own days, who still owes it.
+
+    A step opens when the steps before it are granted: on entering the stage, or at the
+    latest grant (at or after ``since``) by an approver of an earlier step. ``None`` once
+    every step is granted. Time is an instant or any count the caller uses (the simulator's
+    business minutes): the one rule for both.
+    """
+    current = current_step(states)
+    if current is None:
+        return None
+    earlier = {p for s in states[: states.index(current)] for p in s.approvers}
+    opened = entered
+    for person, at in grants:
+        if person in earlier and at >= since and at > opened:
+            opened = at
+    return opened, current.step.due_days, current.pending
+
+
 def _order(deadline: Deadline) -> tuple[pendulum.DateTime, str, str]:
     return (deadline.due, deadline.application_id, deadline.kind)
 
@@ -310,23 +346,18 @@ class _Owed:
     ) -> tuple[pendulum.DateTime, int, tuple[str, ...]]:
         """When the open approval step opened, its business days, and who owes it.
 
-        A step opens when the step before it is granted; once the whole chain is granted,
-        the hiring manager owes the ``approve`` event.
+        Once the whole chain is granted, the hiring manager owes the ``approve`` event.
         """
         settings = self.levels.policy.settings
         round_start = approval_round(self.app) or entered
         states = chain_state(self.app, self.requisition, settings, since=round_start)
-        current = current_step(states)
-        if current is None:
+        grants = [(a.approver, a.decided_at) for a in self.app.approvals if a.granted]
+        step = open_approval_step(states, entered, grants, since=round_start)
+        if step is None:
             return entered, allowed, self.manager
-        earlier = {p for s in states[: states.index(current)] for p in s.approvers}
-        grants = [
-            a.decided_at
-            for a in self.app.approvals
-            if a.granted and a.approver in earlier and a.decided_at >= round_start
-        ]
-        opened = max([entered, *grants])
-        return opened, current.step.due_days or allowed, current.pending or self.manager
+        opened, days, pending = step
+        # the grants' times are the approvals' own pendulum timestamps, like ``entered``
+        return cast(pendulum.DateTime, opened), days or allowed, pending or self.manager
 
     def entered(self) -> pendulum.DateTime:
         for record in reversed(self.app.history):
