@@ -30,6 +30,7 @@ from hirepipe.policy import (
     StageRole,
     StageSpec,
 )
+from hirepipe.testing import STANDARD_RECIPES, Recipe
 
 
 def always_passes(ctx: Context) -> Iterator[Blocker]:
@@ -145,3 +146,12 @@ def final_review_policy() -> Policy:
         .named("two-step-review", "1")
         .with_stage(FINAL_REVIEW, after="review", event="shortlist")
     )
+
+
+def background_recipes() -> dict[str, Recipe]:
+    """How the test kit passes the background-check policy's guards."""
+    return {
+        # the references' checks now guard the way into the background check
+        "start_background_check": Recipe(prepare=STANDARD_RECIPES["extend_offer"].prepare),
+        "extend_offer": Recipe(STANDARD_RECIPES["extend_offer"].data, clear_background),
+    }

@@ -29,7 +29,6 @@ from hirepipe.policy import StageKind, StageRole, paths
 from hirepipe.simulate import Scenario, simulate
 from hirepipe.store import Store
 from hirepipe.testing import (
-    STANDARD_RECIPES,
     FakeClock,
     Recipe,
     advance,
@@ -55,16 +54,10 @@ class Company:
     prepare: dict[str, object]  # for the simulator: the company's activities before events
 
 
-BACKGROUND_RECIPES = {
-    # the references' checks now guard the way into the background check
-    "start_background_check": Recipe(prepare=STANDARD_RECIPES["extend_offer"].prepare),
-    "extend_offer": Recipe(STANDARD_RECIPES["extend_offer"].data, policies.clear_background),
-}
-
 COMPANIES = {
     "background-check": Company(
         policies.background_check_policy(),
-        BACKGROUND_RECIPES,
+        policies.background_recipes(),
         ("background_check",),
         {"extend_offer": policies.clear_background},
     ),

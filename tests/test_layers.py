@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hirepipe._machine",),
     ("hirepipe.pipeline",),
     ("hirepipe.timeline",),
+    ("hirepipe.reports",),
     ("hirepipe.slate",),
     ("hirepipe.notify",),
     ("hirepipe.simulate",),

@@ -18,12 +18,13 @@ checks it):
 6. ``_machine``: the one module that imports ``transitions``, which decides every transition;
 7. ``pipeline``: the facade that applies events and tells hooks;
 8. ``timeline``: business days, service levels and deadlines, the timeline estimator;
-9. ``slate``: the requisition level (review, fill, fall-through);
-10. ``notify``: candidate communications, templates, the outbox and its senders;
-11. ``simulate``: seeded what-if runs through the real engine;
-12. ``store``: the optional durable store (SQLAlchemy Core);
-13. ``cli``: the optional command line;
-14. ``testing`` and ``pytest_plugin``: the test kit, which nothing in production imports.
+9. ``reports``: the funnel, time in stage and missed service levels, from histories;
+10. ``slate``: the requisition level (review, fill, fall-through);
+11. ``notify``: candidate communications, templates, the outbox and its senders;
+12. ``simulate``: seeded what-if runs through the real engine;
+13. ``store``: the optional durable store (SQLAlchemy Core);
+14. ``cli``: the optional command line;
+15. ``testing`` and ``pytest_plugin``: the test kit, which nothing in production imports.
 """
 
 from hirepipe._version import __version__

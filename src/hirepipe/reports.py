@@ -1,0 +1,320 @@
+"""What histories show: the hiring funnel, time in each stage, rejections and missed service levels.
+
+::
+
+    report = funnel(applications, requisitions, policy)
+    report.conversions["review"].rate   # the share of those reviewed who went on
+    pandas.DataFrame(report.rows("time_in_stage"))
+
+Everything comes from the applications' histories alone (in memory, or
+``store.applications()``), so a report can be rebuilt at any time. Business days are counted
+in each requisition's calendar. Service levels are judged per visit from the stage's own
+``ServiceLevel`` (time in the stage against its days, owed by its owner), the thank-you
+(interview to the next contact) and the update cadence (the longest wait between contacts in a
+stage that owes updates).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+
+from hirepipe.errors import RequisitionMismatch
+from hirepipe.models import Application, Requisition
+from hirepipe.policy import Owner, Policy, StageKind
+from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
+from hirepipe.timeline.deadlines import CANDIDATE_CONTACT_EVENTS, DeadlineKind
+
+__all__ = [
+    "Breaches",
+    "Conversion",
+    "FunnelReport",
+    "Rejections",
+    "StageTime",
+    "blind",
+    "funnel",
+]
+
+Table = Literal["conversions", "time_in_stage", "rejections", "breaches"]
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """Where the applications that entered ``stage`` went next, and how many went forward.
+
+    ``rate`` is ``forward / left``: of those that left the stage, the share that took its
+    forward event (None when nobody left it yet).
+    """
+
+    stage: str
+    entered: int
+    left: int
+    forward: int
+    rate: float | None
+    to: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StageTime:
+    """Business days spent in one stage per ended visit: how many visits, P50 and P90."""
+
+    stage: str
+    visits: int
+    p50: float | None
+    p90: float | None
+    mean: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejections:
+    """How many applications were rejected from ``stage`` for ``reason`` (and on which side)."""
+
+    stage: str
+    reason: str
+    side: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Breaches:
+    """How often a service level was missed in ``stage``, by its kind and who owed it."""
+
+    stage: str
+    kind: str
+    owner: str
+    missed: int
+    owed: int
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelReport:
+    """The funnel of a set of applications; ``rows(table)`` gives plain rows for a DataFrame."""
+
+    policy: str
+    applications: int
+    conversions: dict[str, Conversion]
+    time_in_stage: dict[str, StageTime]
+    rejections: tuple[Rejections, ...]
+    breaches: tuple[Breaches, ...]
+
+    def rows(self, table: Table) -> list[dict[str, Any]]:
+        """Return one table as plain rows (``pandas.DataFrame(report.rows("breaches"))``)."""
+        if table == "conversions":
+            return [
+                {k: v for k, v in asdict(c).items() if k != "to"} for c in self.conversions.values()
+            ]
+        if table == "time_in_stage":
+            return [asdict(t) for t in self.time_in_stage.values()]
+        if table == "rejections":
+            return [asdict(r) for r in self.rejections]
+        if table == "breaches":
+            return [asdict(b) for b in self.breaches]
+        raise ValueError(
+            f"no table {table!r}; choose conversions, time_in_stage, rejections or breaches"
+        )
+
+
+def funnel(
+    applications: Iterable[Application],
+    requisitions: Mapping[str, Requisition] | Iterable[Requisition],
+    policy: Policy,
+    *,
+    now: datetime | None = None,
+) -> FunnelReport:
+    """Build the funnel report of ``applications`` (run under ``policy``) from their histories.
+
+    ``requisitions`` maps ids to the applications' requisitions (or lists them): their
+    calendars count business days. ``now`` (aware) judges the service levels still running;
+    without it only ended visits count. Raises RequisitionMismatch for an application whose
+    requisition is not given.
+    """
+    by_id = (
+        requisitions
+        if isinstance(requisitions, Mapping)
+        else {requisition.id: requisition for requisition in requisitions}
+    )
+    counter = _Counter(policy, now)
+    count = 0
+    for application in applications:
+        requisition = by_id.get(application.requisition_id)
+        if requisition is None:
+            raise RequisitionMismatch(
+                application_id=application.id,
+                expected=application.requisition_id,
+                given="<not passed>",
+            )
+        counter.take(application, calendar_for(requisition))
+        count += 1
+    return counter.report(count)
+
+
+class _Counter:
+    """Tallies what histories show, stage by stage."""
+
+    def __init__(self, policy: Policy, now: datetime | None) -> None:
+        self.policy = policy
+        self.now = now
+        self.entered: dict[str, int] = dict.fromkeys(policy.stages, 0)
+        self.moves: dict[str, dict[str, int]] = {stage: {} for stage in policy.stages}
+        self.forward: dict[str, int] = dict.fromkeys(policy.stages, 0)
+        self.days: dict[str, list[int]] = {stage: [] for stage in policy.stages}
+        self.rejected: dict[tuple[str, str], int] = {}
+        self.missed: dict[tuple[str, str, str], list[int]] = {}
+        self.contact = CANDIDATE_CONTACT_EVENTS
+        settings = policy.settings
+        self.thank_you_days = settings.thank_you_days
+        self.cadence = settings.update_cadence_days
+
+    def _judge(self, stage: str, kind: str, owner: str, missed: bool) -> None:
+        tally = self.missed.setdefault((stage, kind, owner), [0, 0])
+        tally[0] += int(missed)
+        tally[1] += 1
+
+    def take(self, application: Application, calendar: BusinessCalendar) -> None:
+        policy = self.policy
+        transitions = [
+            r for r in application.history if r.kind == "transition" and r.from_stage != r.to_stage
+        ]
+        stage, since = policy.initial, application.created_at
+        self.entered[stage] += 1
+        contacts = [r.at for r in application.history if r.event in self.contact]
+        held = [i.held_at for i in application.interviews if i.held_at is not None]
+        for held_at in held:  # the thank-you: a contact within its days of each interview
+            due = calendar.add_business_days(held_at, self.thank_you_days)
+            answered = any(held_at <= at <= due for at in contacts)
+            if (
+                answered
+                or (self.now is not None and self.now > due)
+                or any(at > due for at in contacts)
+            ):
+                self._judge(stage, DeadlineKind.thank_you, Owner.hiring_manager, not answered)
+        for record in transitions:
+            left, to = record.from_stage, record.to_stage
+            if left in self.moves:
+                self.moves[left][to] = self.moves[left].get(to, 0) + 1
+                if policy.forward(left) == record.event:
+                    self.forward[left] += 1
+                self._visit(application, left, since, record.at, calendar, contacts)
+            reason = record.reason
+            if (
+                reason is not None
+                and reason in policy.rejection_reasons
+                and to in policy.stages
+                and policy.fell_through(to)
+            ):
+                key = (left, reason)
+                self.rejected[key] = self.rejected.get(key, 0) + 1
+            if to in self.entered:
+                self.entered[to] += 1
+            stage, since = to, record.at
+        if self.now is not None and stage in policy.stages and not policy.is_terminal(stage):
+            self._visit(application, stage, since, self.now, calendar, contacts, ended=False)
+
+    def _visit(
+        self,
+        application: Application,
+        stage: str,
+        start: datetime,
+        stop: datetime,
+        calendar: BusinessCalendar,
+        contacts: Sequence[datetime],
+        *,
+        ended: bool = True,
+    ) -> None:
+        spec = self.policy.stage(stage)
+        days = calendar.business_days_between(calendar.local_date(start), calendar.local_date(stop))
+        if ended and spec.kind is not StageKind.terminal:
+            self.days[stage].append(days)
+        service = spec.service
+        allowed = self.policy.service_days(stage)
+        if (
+            service is not None
+            and allowed is not None
+            and service.owner
+            not in (
+                Owner.candidate,
+                Owner.interviewers,
+                Owner.approvers,
+            )
+        ):
+            due = calendar.add_business_days(start, allowed)
+            if ended or stop > due:
+                self._judge(stage, service.deadline or stage, service.owner, stop > due)
+        if spec.owes_updates:
+            heard = [start, *(at for at in contacts if start <= at <= stop), stop]
+            longest = max(
+                calendar.business_days_between(calendar.local_date(a), calendar.local_date(b))
+                for a, b in itertools.pairwise(heard)
+            )
+            if ended or longest > self.cadence:
+                missed = longest > self.cadence
+                self._judge(stage, DeadlineKind.candidate_update, Owner.hiring_manager, missed)
+
+    def report(self, count: int) -> FunnelReport:
+        policy = self.policy
+        conversions = {}
+        for stage in policy.stages:
+            left = sum(self.moves[stage].values())
+            forward = self.forward[stage]
+            conversions[stage] = Conversion(
+                stage=stage,
+                entered=self.entered[stage],
+                left=left,
+                forward=forward,
+                rate=round(forward / left, 6) if left else None,
+                to=dict(sorted(self.moves[stage].items())),
+            )
+        times = {}
+        for stage, spans in self.days.items():
+            if policy.stage(stage).kind is StageKind.terminal:
+                continue
+            values = np.asarray(spans, dtype=float)
+            times[stage] = StageTime(
+                stage=stage,
+                visits=len(spans),
+                p50=float(np.percentile(values, 50)) if spans else None,
+                p90=float(np.percentile(values, 90)) if spans else None,
+                mean=round(float(values.mean()), 6) if spans else None,
+            )
+        rejections = tuple(
+            Rejections(
+                stage=stage,
+                reason=reason,
+                side=str(policy.rejection_reasons.get(reason, "unknown")),
+                count=n,
+            )
+            for (stage, reason), n in sorted(self.rejected.items())
+        )
+        breaches = tuple(
+            Breaches(stage=stage, kind=str(kind), owner=str(owner), missed=m, owed=o)
+            for (stage, kind, owner), (m, o) in sorted(self.missed.items())
+        )
+        return FunnelReport(policy.label, count, conversions, times, rejections, breaches)
+
+
+def blind(applications: Iterable[Application]) -> list[dict[str, Any]]:
+    """A blind review view of a slate: stages, rounds and scores, no names, e-mails or free text.
+
+    Each row has an anonymous ``candidate`` number (in the order given), the stage, the
+    interview rounds, and each scorecard's recommendation by round, with no interviewer
+    names either: a panel can compare the slate without who is who.
+    """
+    rows = []
+    for number, application in enumerate(applications, start=1):
+        rows.append(
+            {
+                "candidate": f"candidate {number}",
+                "stage": application.stage,
+                "rounds": application.round,
+                "recommendations": [
+                    {"round": card.round, "recommendation": str(card.recommendation)}
+                    for card in sorted(application.scorecards, key=lambda c: c.round)
+                ],
+            }
+        )
+    return rows
