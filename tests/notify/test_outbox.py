@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import math
+import random
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from typing import Any, Protocol
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hirepipe import CalendarError
 from hirepipe.notify import (
     Backoff,
+    ClaimLost,
     DeliveryError,
     LoggingSender,
     MemorySender,
@@ -169,7 +175,7 @@ class OutboxContract:
 
     def test_failures_back_off_exponentially_then_fail_for_good(self, outboxes):
         """Failed attempts wait 1, 4, 16, 64 minutes; the fifth failure is final and kept."""
-        outbox = outboxes(backoff=Backoff())
+        outbox = outboxes(backoff=Backoff(jitter=0))
         outbox.add(note())
         waits = []
         now = NOW
@@ -276,16 +282,18 @@ class OutboxContract:
         fixed = deliver(outbox, MemorySender(), NOW.add(hours=1), templates=TEMPLATES)
         assert [NotificationStatus.sent] == [n.status for n in fixed.sent]
 
-    def test_interrupting_delivery_loses_nothing(self, outbox):
-        """An interrupt in the middle of a send leaves the notification pending."""
+    def test_interrupting_delivery_loses_nothing(self, outboxes):
+        """An interrupt in the middle of a send leaves the notification pending and unclaimed."""
 
         def interrupted(notification: Notification, message: Message, now: _dt.datetime) -> None:
             raise KeyboardInterrupt
 
+        outbox = outboxes()
         outbox.add(note())
         with pytest.raises(KeyboardInterrupt):
             deliver(outbox, interrupted, NOW, templates=TEMPLATES)
-        assert [note()] == outbox.due(NOW)
+        assert [note()] == outbox.pending()
+        assert note() == outboxes.another_worker(outbox).claim(note().key, NOW).notification
 
     def test_a_naive_now_is_refused(self, outbox):
         """Delivery needs an aware now."""
@@ -316,6 +324,239 @@ class OutboxContract:
         assert ({f"a/{n}" for n in range(60)}, {1}) == (set(sent), set(sent.values()))
         assert 60 == len(outbox.sent())
 
+    # -- claims: every state change a deliverer makes is fenced by its claim --------------------
+
+    def test_a_claim_keeps_other_deliverers_off_until_its_lease_runs_out(self, outboxes):
+        """A claimed notification cannot be claimed again while the claim's lease lasts."""
+        outbox = outboxes(lease=timedelta(minutes=5))
+        other = outboxes.another_worker(outbox)
+        outbox.add(note())
+        claim = outbox.claim("a/1/r/p", NOW)
+        assert (note(), NOW.add(minutes=5)) == (claim.notification, claim.until)
+        assert None is other.claim("a/1/r/p", NOW.add(minutes=4))
+        assert "a/1/r/p" == other.claim("a/1/r/p", NOW.add(minutes=5)).notification.key
+
+    @pytest.mark.parametrize(
+        "action",
+        [
+            lambda outbox, claim: outbox.mark_sent("a/1/r/p", NOW, claim=claim),
+            lambda outbox, claim: outbox.mark_failed("a/1/r/p", NOW, "down", claim=claim),
+            lambda outbox, claim: outbox.renew(claim, NOW.add(minutes=6)),
+        ],
+        ids=["mark-sent", "mark-failed", "renew"],
+    )
+    def test_a_claim_taken_over_cannot_change_anything(self, outboxes, action):
+        """Once another deliverer claimed it after the lease ran out, the old claim is refused."""
+        outbox = outboxes(lease=timedelta(minutes=5))
+        other = outboxes.another_worker(outbox)
+        outbox.add(note())
+        stale = outbox.claim("a/1/r/p", NOW)
+        current = other.claim("a/1/r/p", NOW.add(minutes=5))
+        with pytest.raises(ClaimLost, match="'a/1/r/p'"):
+            action(outbox, stale)
+        sent = other.mark_sent("a/1/r/p", NOW.add(minutes=5), claim=current)
+        assert (NotificationStatus.sent, 1) == (sent.status, sent.attempts)
+
+    def test_a_renewed_claim_outlasts_its_first_lease(self, outboxes):
+        """Renewing a claim moves its end; the renewed claim records the outcome."""
+        outbox = outboxes(lease=timedelta(minutes=5))
+        other = outboxes.another_worker(outbox)
+        outbox.add(note())
+        renewed = outbox.renew(outbox.claim("a/1/r/p", NOW), NOW.add(minutes=4))
+        assert NOW.add(minutes=9) == renewed.until
+        assert None is other.claim("a/1/r/p", NOW.add(minutes=8))
+        assert NotificationStatus.sent == outbox.mark_sent("a/1/r/p", NOW, claim=renewed).status
+
+    def test_only_a_due_pending_notification_can_be_claimed(self, outboxes):
+        """Nothing to claim: unknown, not due yet, sent, or failed for good."""
+        outbox = outboxes(backoff=Backoff(attempts=1))
+        outbox.add(note("later/1", due=NOW.add(minutes=1)))
+        outbox.add(note("sent/1"))
+        outbox.add(note("failed/1"))
+        outbox.mark_sent("sent/1", NOW)
+        outbox.mark_failed("failed/1", NOW, "down")
+        assert [None] * 4 == [
+            outbox.claim(key, NOW) for key in ("nope", "later/1", "sent/1", "failed/1")
+        ]
+
+    def test_a_released_claim_frees_the_notification(self, outboxes):
+        """Releasing a claim lets another deliverer claim it at once; a stale release is ignored."""
+        outbox = outboxes()
+        other = outboxes.another_worker(outbox)
+        outbox.add(note())
+        claim = outbox.claim("a/1/r/p", NOW)
+        outbox.release(claim)
+        taken = other.claim("a/1/r/p", NOW)
+        outbox.release(claim)  # released already: the new claim stands
+        assert None is outboxes.another_worker(outbox).claim("a/1/r/p", NOW.add(minutes=1))
+        assert NotificationStatus.sent == other.mark_sent("a/1/r/p", NOW, claim=taken).status
+
+    def test_recorded_by_someone_else_mid_send_does_not_stop_the_batch(self, outboxes, caplog):
+        """A notification whose state changed during its send is reported; the rest are sent."""
+        outbox = outboxes()
+        other = outboxes.another_worker(outbox)
+        outbox.add(note("a/1"))
+        outbox.add(note("a/2"))
+
+        def sender(notification: Notification, message: Message, now: _dt.datetime) -> None:
+            if notification.key == "a/1":
+                other.mark_sent("a/1", now)  # recorded by hand while this send hangs
+                raise DeliveryError(notification.key, "timed out")
+
+        with caplog.at_level(logging.WARNING, logger="hirepipe.notify"):
+            report = deliver(outbox, sender, NOW, templates=TEMPLATES)
+        assert (["a/2"], ["a/1"], [], []) == (
+            [n.key for n in report.sent],
+            [n.key for n in report.unrecorded],
+            list(report.retrying),
+            list(report.failed),
+        )
+        assert [NotificationStatus.sent] * 2 == [outbox.get(k).status for k in ("a/1", "a/2")]
+        assert "a/1 was attempted but its outcome was not recorded" in caplog.text
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize(
+        ("lease", "send", "workers", "count"),
+        [(1.0, 0.4, 3, 6), (1.0, 1.6, 2, 1)],
+        ids=["the-batch-outlasts-the-lease", "one-send-outlasts-the-lease"],
+    )
+    def test_sending_that_outlasts_the_lease_never_sends_twice(
+        self, outboxes, lease, send, workers, count
+    ):
+        """Deliverers whose sending outlasts the lease send every notification exactly once.
+
+        Real threads and a real lease: ``now`` moves with the time the test has taken. Issue
+        17 measured 4 of 6 sent twice (SQLite, 1 s lease, 0.4 s sends, 3 workers).
+        """
+        outbox = outboxes(lease=timedelta(seconds=lease))
+        for number in range(count):
+            outbox.add(note(f"a/{number}"))
+        started = time.monotonic()
+        sent: list[str] = []
+        errors: list[str] = []
+        unrecorded: list[str] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(workers)
+        idle = threading.Event()  # never set: a worker's poll interval
+
+        def slow(notification: Notification, message: Message, now: _dt.datetime) -> None:
+            idle.wait(send)  # a receiver that takes this long to answer
+            with lock:
+                sent.append(notification.key)
+
+        def work() -> None:
+            mine = outboxes.another_worker(outbox)
+            barrier.wait()
+            for _ in range(100):  # bounded: the notifications are sent in a few passes
+                now = NOW + timedelta(seconds=time.monotonic() - started)
+                try:
+                    report = deliver(mine, slow, now, templates=TEMPLATES)
+                except Exception as exc:
+                    with lock:
+                        errors.append(f"{type(exc).__name__}: {exc}")
+                    return
+                with lock:
+                    unrecorded.extend(n.key for n in report.unrecorded)
+                if not mine.pending():
+                    return
+                idle.wait(0.05)
+
+        threads = [threading.Thread(target=work) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert ([], [], {f"a/{n}": 1 for n in range(count)}) == (errors, unrecorded, Counter(sent))
+        assert count == len(outbox.sent())
+
+    # -- retries: capped, jittered, Retry-After, permanent failures ------------------------------
+
+    def test_a_long_run_of_failures_never_overflows(self, outboxes):
+        """Backoff(attempts=25): every failure is kept with a capped wait, then failed for good.
+
+        Issue 17: the 22nd failure built timedelta(seconds=60*4**21) and raised OverflowError.
+        """
+        backoff = Backoff(attempts=25)
+        outbox = outboxes(backoff=backoff)
+        outbox.add(note())
+        now, waits = NOW, []
+        for _ in range(24):
+            current = outbox.mark_failed("a/1/r/p", now, "down")
+            waits.append(current.next_attempt_at - now)
+            now = current.next_attempt_at
+        final = outbox.mark_failed("a/1/r/p", now, "down")
+        assert (True, NotificationStatus.failed, 25) == (
+            all(timedelta(0) < wait <= backoff.cap for wait in waits),
+            final.status,
+            final.attempts,
+        )
+
+    def test_a_notification_failing_for_days_holds_up_nothing_behind_it(self, outboxes):
+        """A notification past its 21st failure fails again; the one due after it is sent."""
+        outbox = outboxes(backoff=Backoff(attempts=25))
+        outbox.add(note("a/1"))
+        now = NOW
+        for _ in range(21):
+            now = outbox.mark_failed("a/1", now, "down").next_attempt_at
+        outbox.add(note("a/2", due=now))
+        failing = MemorySender(fail=lambda notification: notification.key == "a/1")
+        report = deliver(outbox, failing, now, templates=TEMPLATES)
+        assert (["a/1"], ["a/2"]) == (
+            [n.key for n in report.retrying],
+            [n.key for n in report.sent],
+        )
+
+    def test_retries_after_an_outage_are_spread_out(self, outboxes):
+        """Twenty notifications failing at one instant are retried at twenty different times."""
+        backoff = Backoff(jitter=0.5, random=random.Random(17).random)
+        outbox = outboxes(backoff=backoff)
+        for number in range(20):
+            outbox.add(note(f"a/{number}"))
+        waits = [outbox.mark_failed(f"a/{n}", NOW, "down").next_attempt_at - NOW for n in range(20)]
+        assert (20, True) == (
+            len(set(waits)),
+            all(timedelta(seconds=30) <= wait <= timedelta(minutes=1) for wait in waits),
+        )
+
+    @pytest.mark.parametrize(
+        ("retry_after", "expected"),
+        [
+            (timedelta(minutes=30), timedelta(minutes=30)),
+            (timedelta(seconds=10), timedelta(minutes=1)),
+            (timedelta(days=30), timedelta(hours=6)),
+        ],
+        ids=["later-than-the-backoff", "sooner-than-the-backoff", "beyond-the-cap"],
+    )
+    def test_retry_after_is_honoured_up_to_the_cap(self, outboxes, retry_after, expected):
+        """A receiver's Retry-After postpones the next attempt; the backoff's cap still holds."""
+        outbox = outboxes(backoff=Backoff(jitter=0))
+        outbox.add(note())
+        busy = DeliveryError("a/1/r/p", "HTTP 503", status=503, retry_after=retry_after)
+        failed = outbox.mark_failed("a/1/r/p", NOW, busy)
+        assert (NotificationStatus.pending, expected) == (
+            failed.status,
+            failed.next_attempt_at - NOW,
+        )
+
+    def test_a_permanent_failure_is_failed_at_once_with_its_reason(self, outboxes, caplog):
+        """A failure that retrying cannot fix (HTTP 410) fails for good on the first attempt."""
+        outbox = outboxes()
+        outbox.add(note())
+
+        def gone(notification: Notification, message: Message, now: _dt.datetime) -> None:
+            raise DeliveryError(notification.key, "answered HTTP 410", status=410, permanent=True)
+
+        with caplog.at_level(logging.ERROR, logger="hirepipe.notify"):
+            report = deliver(outbox, gone, NOW, templates=TEMPLATES)
+        (failed,) = report.failed
+        assert (NotificationStatus.failed, 1, [failed]) == (
+            failed.status,
+            failed.attempts,
+            outbox.failed(),
+        )
+        assert "answered HTTP 410 (permanent: not retried)" in (failed.last_error or "")
+        assert "failed for good after 1 attempts" in caplog.text
+
 
 class MemoryOutboxes:
     """In-memory outboxes: every deliverer shares the one object."""
@@ -342,8 +583,26 @@ class TestBackoff:
             ({"attempts": 0}, "attempts >= 1"),
             ({"first": timedelta(seconds=-1)}, "must not be negative"),
             ({"factor": 0.5}, "at least 1"),
+            ({"factor": math.inf}, "a finite number"),
+            ({"factor": math.nan}, "a finite number"),
+            ({"cap": timedelta(days=400)}, "at most 366 days"),
+            ({"first": timedelta.max}, "at most 366 days"),
+            ({"jitter": -0.1}, "between 0 and 1"),
+            ({"jitter": 1.5}, "between 0 and 1"),
+            ({"jitter": math.nan}, "between 0 and 1"),
         ],
-        ids=["attempts", "negative", "factor"],
+        ids=[
+            "attempts",
+            "negative",
+            "factor",
+            "infinite-factor",
+            "nan-factor",
+            "cap",
+            "first",
+            "negative-jitter",
+            "jitter-above-one",
+            "nan-jitter",
+        ],
     )
     def test_bad_settings_are_refused(self, settings, message):
         """Backoff settings that cannot work are refused when made."""
@@ -356,6 +615,44 @@ class TestBackoff:
         assert [timedelta(minutes=10), timedelta(minutes=100), timedelta(hours=2)] == [
             backoff.delay(n) for n in (1, 2, 3)
         ]
+
+    @pytest.mark.parametrize("attempts", [22, 25, 1_000, 10**18], ids=str)
+    def test_the_cap_applies_before_the_delay_is_computed(self, attempts):
+        """However many attempts failed, the delay is the cap (issue 17: OverflowError at 22)."""
+        assert timedelta(hours=6) == Backoff(attempts=25).delay(attempts)
+
+    @given(
+        attempts=st.integers(min_value=-5, max_value=10**30),
+        factor=st.floats(min_value=1, max_value=1e300),
+        first=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=366)),
+        cap=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=366)),
+        jitter=st.floats(min_value=0, max_value=1),
+        draw=st.floats(min_value=0, max_value=1, exclude_max=True),
+    )
+    def test_every_wait_is_within_the_cap(self, attempts, factor, first, cap, jitter, draw):
+        """For any settings and any number of attempts, the wait is between 0 and the cap."""
+        backoff = Backoff(first=first, factor=factor, cap=cap, jitter=jitter, random=lambda: draw)
+        delay = backoff.delay(attempts)
+        wait = backoff.retry_in(attempts)
+        assert (True, True) == (timedelta(0) <= delay <= cap, timedelta(0) <= wait <= delay)
+
+    @pytest.mark.parametrize(
+        ("jitter", "draw", "expected"),
+        [(0.25, 0.5, timedelta(seconds=52.5)), (0.25, 0.0, timedelta(minutes=1)), (0, 0.9, None)],
+        ids=["half-way", "no-shortening", "no-jitter"],
+    )
+    def test_jitter_shortens_the_wait_by_a_random_fraction(self, jitter, draw, expected):
+        """retry_in shortens the delay by up to ``jitter`` of itself, drawn from ``random``."""
+        backoff = Backoff(jitter=jitter, random=lambda: draw)
+        assert (expected or backoff.delay(1)) == backoff.retry_in(1)
+
+    def test_a_seeded_random_gives_the_same_waits(self):
+        """Two backoffs seeded alike wait alike: tests stay deterministic."""
+        waits = [
+            [Backoff(random=random.Random(5).random).retry_in(n) for n in range(1, 6)]
+            for _ in range(2)
+        ]
+        assert waits[0] == waits[1]
 
 
 class TestDeliver:

@@ -34,6 +34,7 @@ from hirepipe.notify._facts import (
 )
 from hirepipe.notify._model import (
     CREATED,
+    ClaimLost,
     DeliveryError,
     Message,
     Notification,
@@ -44,7 +45,7 @@ from hirepipe.notify._model import (
     TemplateError,
 )
 from hirepipe.notify._notifier import Notifier
-from hirepipe.notify._outbox import Backoff, Outbox
+from hirepipe.notify._outbox import Backoff, Claim, Outbox
 from hirepipe.notify._senders import (
     DeliveryReport,
     LoggingSender,
@@ -64,6 +65,8 @@ __all__ = [
     "CREATED",
     "STANDARD_NOTIFICATIONS",
     "Backoff",
+    "Claim",
+    "ClaimLost",
     "DeliveryError",
     "DeliveryReport",
     "EstimateProvider",

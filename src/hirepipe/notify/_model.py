@@ -17,10 +17,11 @@ from typing import Any, Final
 
 from pydantic import TypeAdapter
 
-from hirepipe.errors import DeliveryError, NotificationError, TemplateError
+from hirepipe.errors import ClaimLost, DeliveryError, NotificationError, TemplateError
 
 __all__ = [
     "CREATED",
+    "ClaimLost",
     "DeliveryError",
     "Message",
     "Notification",

@@ -18,9 +18,12 @@ import json
 import logging
 import smtplib
 import ssl
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.errors import MessageError
@@ -32,8 +35,14 @@ from typing import Any, Protocol
 
 from hirepipe._version import __version__
 from hirepipe.errors import CalendarError
-from hirepipe.notify._model import DeliveryError, Message, Notification, NotificationError
-from hirepipe.notify._outbox import Outbox
+from hirepipe.notify._model import (
+    ClaimLost,
+    DeliveryError,
+    Message,
+    Notification,
+    NotificationError,
+)
+from hirepipe.notify._outbox import Claim, Outbox
 from hirepipe.notify._templates import Templates
 
 __all__ = [
@@ -62,11 +71,19 @@ class Sender(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """What one :func:`deliver` run did: sent, to be retried, and failed for good."""
+    """What one :func:`deliver` run did.
+
+    ``sent``, ``retrying`` (a failed attempt, tried again later) and ``failed`` (for good:
+    every attempt used, or a permanent failure) hold the notifications as recorded.
+    ``unrecorded`` holds those attempted whose outcome this run could not record because its
+    claim no longer held (another deliverer took over after the lease ran out, or someone
+    marked it meanwhile): whoever holds the notification now records it.
+    """
 
     sent: tuple[Notification, ...] = ()
     retrying: tuple[Notification, ...] = ()
     failed: tuple[Notification, ...] = ()
+    unrecorded: tuple[Notification, ...] = ()
 
 
 @cache
@@ -84,11 +101,15 @@ def deliver(
 ) -> DeliveryReport:
     """Render and send every notification due at ``now``; return what happened.
 
-    A notification that fails to render or to send is marked failed for this attempt and
-    retried after the outbox's backoff; after the last attempt it stays in the outbox as
-    failed (and is logged as an error). Nothing is dropped. ``templates`` defaults to
-    hirepipe's own; ``limit`` caps how many are tried in this run. One deliverer at a time
-    per outbox. Raises CalendarError for a naive ``now``.
+    Each notification is claimed just before its send and its outcome recorded with that
+    claim, which is renewed while a send takes long; leases are counted from ``now`` plus
+    the time this run has taken. A notification another deliverer holds is left to it. A
+    notification that fails to render or to send is marked failed for this attempt and
+    retried after the outbox's backoff; after the last attempt, or at once for a permanent
+    failure, it stays in the outbox as failed (and is logged as an error). One notification
+    whose outcome cannot be recorded never stops the others. Nothing is dropped.
+    ``templates`` defaults to hirepipe's own; ``limit`` caps how many are tried in this run.
+    Raises CalendarError for a naive ``now``.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise CalendarError(f"naive now {now.isoformat()}: pass an aware datetime")
@@ -96,33 +117,118 @@ def deliver(
     sent: list[Notification] = []
     retrying: list[Notification] = []
     failed: list[Notification] = []
-    with outbox.delivering():
-        for notification in outbox.due(now, limit=limit):
+    unrecorded: list[Notification] = []
+    started = time.monotonic()
+
+    def current() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    with outbox.delivering(), _Renewal(outbox, current) as renewal:
+        for candidate in outbox.due(now, limit=limit):
+            claim = outbox.claim(candidate.key, current())
+            if claim is None:
+                continue  # another deliverer holds it, or it changed since due() read it
+            notification = claim.notification
+            renewal.hold(claim)
+            problem: Exception | None = None
             try:
                 message = templates.render(notification.template, notification.facts)
                 sender(notification, message, now)
             except Exception as exc:  # any failure is one failed attempt, never a lost message
-                updated = outbox.mark_failed(notification.key, now, exc)
-                if updated.status == "failed":
-                    _log.error(
-                        "notification %s failed for good after %d attempts: %s",
-                        updated.key,
-                        updated.attempts,
-                        updated.last_error,
-                    )
-                    failed.append(updated)
-                else:
-                    _log.warning(
-                        "notification %s failed (attempt %d), retrying at %s: %s",
-                        updated.key,
-                        updated.attempts,
-                        updated.next_attempt_at.isoformat(),
-                        updated.last_error,
-                    )
-                    retrying.append(updated)
+                problem = exc
+            except BaseException:
+                # Interrupted: free the notification for another deliverer now, not after the
+                # lease. Should the release itself fail, the lease still runs out.
+                with suppress(Exception):
+                    outbox.release(renewal.drop())
+                raise
+            claim = renewal.drop()
+            try:
+                if problem is None:
+                    sent.append(outbox.mark_sent(notification.key, now, claim=claim))
+                    continue
+                updated = outbox.mark_failed(notification.key, now, problem, claim=claim)
+            except NotificationError as exc:
+                _log.warning(
+                    "notification %s was attempted but its outcome was not recorded: %s",
+                    notification.key,
+                    exc,
+                )
+                unrecorded.append(notification)
+                continue
+            if updated.status == "failed":
+                _log.error(
+                    "notification %s failed for good after %d attempts: %s",
+                    updated.key,
+                    updated.attempts,
+                    updated.last_error,
+                )
+                failed.append(updated)
             else:
-                sent.append(outbox.mark_sent(notification.key, now))
-    return DeliveryReport(tuple(sent), tuple(retrying), tuple(failed))
+                _log.warning(
+                    "notification %s failed (attempt %d), retrying at %s: %s",
+                    updated.key,
+                    updated.attempts,
+                    updated.next_attempt_at.isoformat(),
+                    updated.last_error,
+                )
+                retrying.append(updated)
+    return DeliveryReport(tuple(sent), tuple(retrying), tuple(failed), tuple(unrecorded))
+
+
+class _Renewal:
+    """Renews the claim being sent every third of the lease, from a thread of its own.
+
+    A send that takes longer than the lease (a receiver hanging to the timeout) keeps its
+    claim, so no other deliverer sends the notification meanwhile; a deliverer that dies
+    stops renewing and its claim runs out. The thread starts with the first claim held.
+    """
+
+    def __init__(self, outbox: Outbox, current: Callable[[], datetime]) -> None:
+        self._outbox = outbox
+        self._current = current
+        self._interval = outbox.lease.total_seconds() / 3
+        self._lock = threading.Lock()  # held while renewing: drop() waits for a renewal
+        self._claim: Claim | None = None
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Renewal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def hold(self, claim: Claim) -> None:
+        """Keep ``claim`` renewed until :meth:`drop`."""
+        with self._lock:
+            self._claim = claim
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="hirepipe-claim-renewal", daemon=True
+            )
+            self._thread.start()
+
+    def drop(self) -> Claim:
+        """Stop renewing; return the claim as last renewed."""
+        with self._lock:
+            claim, self._claim = self._claim, None
+        assert claim is not None
+        return claim
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            with self._lock:
+                if self._claim is None:
+                    continue
+                try:
+                    self._claim = self._outbox.renew(self._claim, self._current())
+                except ClaimLost:
+                    pass  # the outcome is refused when recorded, and reported
+                except Exception:  # a thread that died here would stop renewing unseen
+                    _log.exception("renewing the claim on %s failed", self._claim.key)
 
 
 def message_id(notification: Notification) -> str:
