@@ -52,13 +52,11 @@ from hirepipe.notify._senders import (
     MemorySender,
     Sender,
     SmtpSender,
-    WebhookSender,
     deliver,
     message_id,
-    sign,
-    verify_signature,
 )
 from hirepipe.notify._templates import Templates
+from hirepipe.notify._webhooks import WebhookSender, sign, verify_signature, webhook_secret
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
 
 __all__ = [
@@ -98,5 +96,6 @@ __all__ = [
     "roles_from_requisitions",
     "sign",
     "verify_signature",
+    "webhook_secret",
     "who_needs_an_update",
 ]

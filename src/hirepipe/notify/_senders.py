@@ -3,26 +3,27 @@
 A sender is any callable ``(notification, message, now)`` that delivers one rendered
 notification or raises; hirepipe ships four: :class:`MemorySender` (tests),
 :class:`LoggingSender`, :class:`SmtpSender` (``smtplib`` and ``email``) and
-:class:`WebhookSender` (a JSON body signed with HMAC-SHA256, as ATS webhooks are).
+:class:`~hirepipe.notify.WebhookSender` (Standard Webhooks). A sender raises DeliveryError
+with ``permanent=True`` for a failure retrying cannot fix, and with ``retry_after`` when the
+receiver asked for a pause::
+
+    report = deliver(outbox, SmtpSender("smtp.example.com", from_address="jobs@example.com"), now)
+    assert not report.unrecorded  # else another deliverer took some over: see DeliveryReport
 
 Delivery is at least once. Each message carries a stable id derived from the notification's
-key (SMTP ``Message-ID``, webhook ``Idempotency-Key``) so a receiver can drop the repeat that a
+key (SMTP ``Message-ID``, webhook ``webhook-id``) so a receiver can drop the repeat that a
 crash between sending and :meth:`~hirepipe.notify.Outbox.mark_sent` may cause.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 import logging
 import smtplib
 import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,9 +32,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Protocol
 
-from hirepipe._version import __version__
 from hirepipe.errors import CalendarError
 from hirepipe.notify._model import (
     ClaimLost,
@@ -51,11 +51,8 @@ __all__ = [
     "MemorySender",
     "Sender",
     "SmtpSender",
-    "WebhookSender",
     "deliver",
     "message_id",
-    "sign",
-    "verify_signature",
 ]
 
 _log = logging.getLogger("hirepipe.notify")
@@ -367,141 +364,28 @@ class SmtpSender:
                 smtp.send_message(email)
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(
-                notification.key, f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}"
+                notification.key,
+                f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}",
+                status=getattr(exc, "smtp_code", None),
+                permanent=_refused_for_good(exc),
             ) from exc
 
     def __repr__(self) -> str:
         return f"SmtpSender({self.host!r}, {self.port}, from_address={self.from_address!r})"
 
 
-# -- webhooks --------------------------------------------------------------------------------
+def _refused_for_good(exc: Exception) -> bool:
+    """Whether an SMTP server refused this message for good: a 5xx to it or its recipients.
 
-SIGNATURE_HEADER = "X-Hirepipe-Signature"
-TIMESTAMP_HEADER = "X-Hirepipe-Timestamp"
-
-
-def sign(secret: str | bytes, timestamp: str, body: bytes) -> str:
-    """Return the webhook signature header value: ``sha256=`` and the HMAC of timestamp.body."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_signature(
-    secret: str | bytes,
-    body: bytes,
-    timestamp: str,
-    signature: str,
-    now: datetime,
-    *,
-    tolerance: timedelta = timedelta(minutes=5),
-) -> bool:
-    """Whether a webhook request is authentic and fresh (for receivers of :class:`WebhookSender`).
-
-    ``timestamp`` and ``signature`` are the ``X-Hirepipe-Timestamp`` and
-    ``X-Hirepipe-Signature`` headers. A request older (or newer) than ``tolerance`` is refused
-    even with a good signature, so a captured request cannot be replayed later.
+    A 5xx to the connection, the greeting or the login is the server's or the sender's
+    set-up, which someone can fix: those are retried like any other failure.
     """
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        return False
-    if abs(now.timestamp() - sent) > tolerance.total_seconds():
-        return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Refuse redirects: urllib would turn the POST into a GET and drop the body."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-class WebhookSender:
-    """POSTs each notification as JSON to ``url``, signed with HMAC-SHA256.
-
-    Headers: ``X-Hirepipe-Timestamp`` (Unix seconds at ``now``), ``X-Hirepipe-Signature``
-    (``sha256=<hex>``, the HMAC of ``timestamp + "." + body`` with ``secret``; check it with
-    :func:`verify_signature`) and ``Idempotency-Key``. A status other than 2xx, a redirect, or
-    a network error raises DeliveryError. The JSON holds the notification's ids, recipient,
-    rendered subject, text and HTML, and its facts.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        secret: str | bytes,
-        *,
-        timeout: float = 10.0,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        if not url.startswith(("https://", "http://")):
-            raise NotificationError(f"webhook url must be http(s), not {url!r}")
-        if not secret:
-            raise NotificationError("a webhook needs a secret to sign its requests")
-        self.url = url
-        self._secret = secret
-        self.timeout = timeout
-        self.headers = dict(headers or {})
-        self._opener = urllib.request.build_opener(_NoRedirects)
-
-    @staticmethod
-    def body(notification: Notification, message: Message) -> bytes:
-        """Return the JSON body sent for ``notification``."""
-        payload = {
-            "id": message_id(notification),
-            "key": notification.key,
-            "rule": notification.rule,
-            "template": notification.template,
-            "trigger": notification.trigger,
-            "application_id": notification.application_id,
-            "requisition_id": notification.requisition_id,
-            "to": {
-                "role": notification.role,
-                "id": notification.to,
-                "address": notification.address,
-            },
-            "subject": message.subject,
-            "text": message.text,
-            "html": message.html,
-            "created_at": notification.created_at.isoformat(),
-            "due_at": notification.due_at.isoformat(),
-            "attempt": notification.attempts + 1,
-            "facts": notification.facts,
-        }
-        return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
-
-    def __call__(self, notification: Notification, message: Message, now: datetime, /) -> None:
-        """POST one notification; raise DeliveryError unless the receiver answers 2xx."""
-        body = self.body(notification, message)
-        timestamp = str(int(now.timestamp()))
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                **self.headers,
-                "Content-Type": "application/json",
-                "User-Agent": f"hirepipe/{__version__}",
-                "Idempotency-Key": message_id(notification),
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: sign(self._secret, timestamp, body),
-            },
-        )
-        try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                response.read()
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            raise DeliveryError(
-                notification.key, f"{self.url} answered HTTP {exc.code}", status=exc.code
-            ) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise DeliveryError(notification.key, f"{self.url}: {exc}") from exc
-        if not 200 <= status < 300:
-            raise DeliveryError(notification.key, f"{self.url} answered {status}", status=status)
-
-    def __repr__(self) -> str:
-        return f"WebhookSender({self.url!r})"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    setup = (smtplib.SMTPAuthenticationError, smtplib.SMTPConnectError, smtplib.SMTPHeloError)
+    return (
+        isinstance(exc, smtplib.SMTPResponseException)
+        and not isinstance(exc, setup)
+        and 500 <= exc.smtp_code < 600
+    )
