@@ -15,7 +15,8 @@ Each notification is due ``delay_days`` business days after its trigger (in the 
 calendar), or at once. Its idempotency key names the application, the record version (``0``
 for the creation, the deadline's kind and start for a deadline), the rule and the person, each
 escaped so that ids holding ``/`` never collide; calling the hook again after a crash, or
-through ``Pipeline.retry_failed_hooks``, adds nothing twice. A hook that raises has added only whole notifications; the retry adds the rest.
+through ``Pipeline.retry_failed_hooks``, adds nothing twice. A hook that raises has added
+only whole notifications; the retry adds the rest.
 """
 
 from __future__ import annotations
