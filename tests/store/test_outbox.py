@@ -117,3 +117,19 @@ def test_the_notifier_and_deliver_run_on_the_store(database):
     assert all(message.subject for message in sender.messages)
     assert [] == world.store.outbox.pending()
     assert () == deliver(world.store.outbox, sender, LATER).sent
+
+
+def test_delivering_inside_a_store_transaction_is_refused(database):
+    """A send never holds a transaction open: deliver inside store.transaction() is refused.
+
+    The claim's renewal runs on a connection of its own and would wait for that transaction,
+    which waits for the send: the refusal says so instead of hanging.
+    """
+    store = database.store()
+    store.outbox.add(note())
+    with (
+        pytest.raises(NotificationError, match="outside a store transaction"),
+        store.transaction(),
+    ):
+        deliver(store.outbox, MemorySender(), NOW)
+    assert [note()] == store.outbox.pending()

@@ -308,7 +308,15 @@ class StoreOutbox(Outbox):
         """Hold this outbox's delivery lock: its claims are one deliverer's at a time.
 
         Other ``StoreOutbox`` instances (other workers) deliver alongside, on their own claims.
+        Raises NotificationError inside :meth:`Store.transaction
+        <hirepipe.store.Store.transaction>`: a send must not hold a transaction open.
         """
+        if self._store._active.get() is not None:
+            # The claim's renewal thread would wait for this transaction, which waits for it.
+            raise NotificationError(
+                "deliver outside a store transaction: sending holds no transaction open, "
+                "and the claims it renews would wait for this one"
+            )
         with self._delivery:
             yield
 
