@@ -22,6 +22,7 @@ and :meth:`~Outbox.mark_sent` sends again, with the same key for the receiver to
 
 from __future__ import annotations
 
+import itertools
 import math
 import random as _random
 import threading
@@ -153,6 +154,7 @@ class Outbox:
         self._all: dict[str, Notification] = {}
         self._pending: dict[str, Notification] = {}
         self._claims: dict[str, Claim] = {}
+        self._holder, self._claimed = uuid.uuid4().hex, itertools.count()  # a claim's holder
         # (application id, person) -> latest sent_at, and how many are pending
         self._last_sent: dict[tuple[str, str], datetime] = {}
         self._queued: dict[tuple[str, str], int] = {}
@@ -243,7 +245,7 @@ class Outbox:
             current = self._pending.get(key)
             if current is None or current.next_attempt_at > now or self._held(key, now):
                 return None
-            claim = Claim(current, uuid.uuid4().hex, now + self.lease)
+            claim = Claim(current, f"{self._holder}.{next(self._claimed)}", now + self.lease)
             self._claims[key] = claim
             return claim
 
