@@ -204,7 +204,8 @@ class _Renewal:
     def __init__(self, outbox: Outbox, current: Callable[[], datetime]) -> None:
         self._outbox = outbox
         self._current = current
-        self._interval = outbox.lease.total_seconds() / 3
+        # never spin: a lease too short to renew in 50 ms cannot be kept by renewing anyway
+        self._interval = max(outbox.lease.total_seconds() / 3, 0.05)
         self._lock = threading.Lock()  # held while renewing: drop() waits for a renewal
         self._claim: Claim | None = None
         self._stopped = threading.Event()
