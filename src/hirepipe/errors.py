@@ -12,7 +12,8 @@
     ├── SlateError               a requisition-level request that cannot be met
     ├── NotificationError        a notification could not be made or delivered
     │   ├── TemplateError            a template is missing, broken, or broke the sandbox
-    │   └── DeliveryError            a sender failed; the outbox retries it with backoff
+    │   ├── DeliveryError            a sender failed; the outbox retries it with backoff
+    │   └── ClaimLost                a deliverer's claim ran out and another holds it now
     ├── SimulationError          a scenario the simulator cannot run, or a run its rules refused
     ├── CalendarError            bad input to the business-day calendar
     ├── EstimateError            bad input to the timeline estimator
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -44,6 +46,7 @@ __all__ = [
     "AlreadyStored",
     "Blocker",
     "CalendarError",
+    "ClaimLost",
     "ConcurrentRequisitionUpdate",
     "ConcurrentUpdate",
     "CorruptData",
@@ -242,12 +245,43 @@ class DeliveryError(NotificationError):
     """A sender could not deliver a notification; the outbox retries it with backoff.
 
     ``key`` is the notification's idempotency key; ``status`` the remote status code, if any.
+    ``permanent`` says retrying cannot help (HTTP 400, 404, 410, 422; an SMTP 5xx refusing
+    the message): the outbox fails the notification for good at once, with this reason.
+    ``retry_after`` is how long the receiver asked to be left alone (HTTP ``Retry-After``);
+    the outbox waits at least that long, up to its backoff's cap.
     """
 
-    def __init__(self, key: str, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        message: str,
+        *,
+        status: int | None = None,
+        permanent: bool = False,
+        retry_after: timedelta | None = None,
+    ) -> None:
         self.key = key
         self.status = status
-        super().__init__(f"notification {key!r} not delivered: {message}")
+        self.permanent = permanent
+        self.retry_after = retry_after
+        suffix = " (permanent: not retried)" if permanent else ""
+        super().__init__(f"notification {key!r} not delivered: {message}{suffix}")
+
+
+class ClaimLost(NotificationError):
+    """A deliverer's claim on a notification no longer holds, so it may not record an outcome.
+
+    Its lease ran out and another deliverer claimed the notification, or the notification
+    was marked by hand meanwhile. Whoever holds it now records what happens; ``key`` names it.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"the claim on notification {key!r} no longer holds: its lease ran out and another "
+            "deliverer claimed it, or it was marked by hand; leave it to whoever holds it now "
+            "(a lease longer than a send avoids this)"
+        )
 
 
 class SimulationError(HirepipeError, ValueError):

@@ -236,6 +236,40 @@ class TestHook:
 # -- creation and the sweep -----------------------------------------------------------------------
 
 
+class TestKeys:
+    def test_ids_with_slashes_never_collide(self):
+        """Two candidates whose ids would run together in a key both get their message.
+
+        Issue 17: keys joined the ids with unescaped '/', so application ``a`` of candidate
+        ``x/0/application_received/y`` and application ``a/0/application_received/x`` of
+        candidate ``y`` made one key, and the second message was dropped as a duplicate.
+        """
+        world = World()
+        pairs = [("a", "x/0/application_received/y"), ("a/0/application_received/x", "y")]
+        for number, (application_id, candidate_id) in enumerate(pairs, start=1):
+            application = world.pipeline.new_application(
+                make_candidate(number, id=candidate_id),
+                world.requisition,
+                application_id=application_id,
+            )
+            world.notifier.created(application, world.requisition)
+        world.deliver()
+        received = {
+            (notification.application_id, notification.to)
+            for notification, _ in world.sender.sent
+            if notification.rule == "application_received"
+        }
+        assert set(pairs) == received
+
+    def test_plain_ids_keep_their_keys(self):
+        """Ids without '/' or '%' make the same keys as before, so nothing is sent again."""
+        world = World()
+        application = world.application()
+        assert {f"{application.id}/0/application_received/cand-1"} <= {
+            n.key for n in world.outbox.for_application(application.id)
+        }
+
+
 class TestCreatedAndSweep:
     def test_created_twice_adds_nothing(self):
         """Telling the notifier of a creation again adds nothing."""

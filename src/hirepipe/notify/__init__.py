@@ -34,6 +34,7 @@ from hirepipe.notify._facts import (
 )
 from hirepipe.notify._model import (
     CREATED,
+    ClaimLost,
     DeliveryError,
     Message,
     Notification,
@@ -44,26 +45,26 @@ from hirepipe.notify._model import (
     TemplateError,
 )
 from hirepipe.notify._notifier import Notifier
-from hirepipe.notify._outbox import Backoff, Outbox
+from hirepipe.notify._outbox import Backoff, Claim, Outbox
 from hirepipe.notify._senders import (
     DeliveryReport,
     LoggingSender,
     MemorySender,
     Sender,
     SmtpSender,
-    WebhookSender,
     deliver,
     message_id,
-    sign,
-    verify_signature,
 )
 from hirepipe.notify._templates import Templates
+from hirepipe.notify._webhooks import WebhookSender, sign, verify_signature, webhook_secret
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
 
 __all__ = [
     "CREATED",
     "STANDARD_NOTIFICATIONS",
     "Backoff",
+    "Claim",
+    "ClaimLost",
     "DeliveryError",
     "DeliveryReport",
     "EstimateProvider",
@@ -95,5 +96,6 @@ __all__ = [
     "roles_from_requisitions",
     "sign",
     "verify_signature",
+    "webhook_secret",
     "who_needs_an_update",
 ]

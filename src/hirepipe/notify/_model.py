@@ -17,10 +17,11 @@ from typing import Any, Final
 
 from pydantic import TypeAdapter
 
-from hirepipe.errors import DeliveryError, NotificationError, TemplateError
+from hirepipe.errors import ClaimLost, DeliveryError, NotificationError, TemplateError
 
 __all__ = [
     "CREATED",
+    "ClaimLost",
     "DeliveryError",
     "Message",
     "Notification",
@@ -29,6 +30,7 @@ __all__ = [
     "OpenRole",
     "Outlook",
     "TemplateError",
+    "notification_key",
 ]
 
 CREATED: Final = "created"
@@ -40,6 +42,20 @@ catches applications that nothing happened to yet).
 """
 
 _NO_FACTS: Mapping[str, Any] = MappingProxyType({})
+
+
+def notification_key(application_id: str, occasion: str | int, rule: str, person: str) -> str:
+    """Return the idempotency key ``application/occasion/rule/person``, each part escaped.
+
+    ``occasion`` is the record version, ``0`` for the creation, or a deadline's kind and
+    start. ``%`` and ``/`` are written ``%25`` and ``%2F``, so ids holding ``/`` never run
+    together into another notification's key; other ids keep the keys they always had.
+    """
+    return "/".join(_escape(str(part)) for part in (application_id, occasion, rule, person))
+
+
+def _escape(part: str) -> str:
+    return part.replace("%", "%25").replace("/", "%2F")
 
 
 # -- data ----------------------------------------------------------------------------------------

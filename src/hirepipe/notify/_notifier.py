@@ -13,9 +13,10 @@ A rule of ``policy.notifications`` fires
 
 Each notification is due ``delay_days`` business days after its trigger (in the requisition's
 calendar), or at once. Its idempotency key names the application, the record version (``0``
-for the creation, the deadline's kind and start for a deadline), the rule and the person, so
-calling the hook again after a crash, or through ``Pipeline.retry_failed_hooks``, adds nothing
-twice. A hook that raises has added only whole notifications; the retry adds the rest.
+for the creation, the deadline's kind and start for a deadline), the rule and the person, each
+escaped so that ids holding ``/`` never collide; calling the hook again after a crash, or
+through ``Pipeline.retry_failed_hooks``, adds nothing twice. A hook that raises has added
+only whole notifications; the retry adds the rest.
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ from hirepipe.notify._facts import (
     default_estimate,
     snapshot,
 )
-from hirepipe.notify._model import CREATED, Message, Notification, NotificationError
+from hirepipe.notify._model import (
+    CREATED,
+    Message,
+    Notification,
+    NotificationError,
+    notification_key,
+)
 from hirepipe.notify._outbox import Outbox
 from hirepipe.notify._senders import DeliveryReport, Sender, deliver
 from hirepipe.notify._templates import Templates
@@ -186,7 +193,7 @@ class Notifier:
         copies: tuple[Application, Requisition] | None = None
         for rule in rules:
             for person in self._recipients(rule.to, application, requisition):
-                key = f"{application.id}/{record.version}/{rule.name}/{person.id}"
+                key = notification_key(application.id, record.version, rule.name, person.id)
                 if key in self.outbox:
                     continue  # called again after a crash: this one is already kept
                 if copies is None:  # one snapshot for every notification of this event
@@ -219,7 +226,7 @@ class Notifier:
         copies = snapshot(application, requisition)
         for rule in self._rules(self.policy).created:
             for person in self._recipients(rule.to, application, requisition):
-                key = f"{application.id}/0/{rule.name}/{person.id}"
+                key = notification_key(application.id, 0, rule.name, person.id)
                 if key not in self.outbox:
                     scene = Scene(
                         *copies,
@@ -325,7 +332,8 @@ class Notifier:
             since = (last_contact or deadline.since).isoformat()
             people = self._recipients(rule.to, application, requisition, deadline.owed_by)
             for person in people:
-                key = f"{application.id}/{deadline.kind}@{since}/{rule.name}/{person.id}"
+                occasion = f"{deadline.kind}@{since}"
+                key = notification_key(application.id, occasion, rule.name, person.id)
                 if key in self.outbox:
                     continue
                 scene = Scene(

@@ -1,71 +1,160 @@
 """The outbox: every notification, kept until it is sent or has failed for good.
 
 Nothing is ever dropped. A notification enters ``pending``; a sender that fails puts it back
-with a later ``next_attempt_at`` (exponential backoff); after the last attempt it is
-``failed`` and stays in the outbox, visible (:meth:`Outbox.failed`) and retryable by hand
-(:meth:`Outbox.requeue`). Delivery is at least once: a crash between a send and
-:meth:`Outbox.mark_sent` sends again, with the same key for the receiver to recognise.
+with a later ``next_attempt_at`` (exponential backoff, shortened at random so that workers
+recovering from one outage do not all retry at once, and never sooner than a receiver's
+``Retry-After``); after the last attempt, or at once for a failure that retrying cannot fix,
+it is ``failed`` and stays in the outbox, visible (:meth:`Outbox.failed`) and retryable by
+hand (:meth:`Outbox.requeue`).
+
+A deliverer claims each notification (:meth:`~Outbox.claim`) just before sending it and passes
+the :class:`Claim` to :meth:`~Outbox.mark_sent` or :meth:`~Outbox.mark_failed`; the claim lasts
+``lease`` and can be renewed while a send takes long. Once the lease has run out and another
+deliverer has claimed the notification, the old claim is refused (ClaimLost), so two
+deliverers never both record an outcome. Delivery is at least once: a crash between a send
+and :meth:`~Outbox.mark_sent` sends again, with the same key for the receiver to recognise::
+
+    claim = outbox.claim(notification.key, now)
+    if claim is not None:
+        send(claim.notification)
+        outbox.mark_sent(claim.key, now, claim=claim)
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import random as _random
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from hirepipe.notify._model import Notification, NotificationError, NotificationStatus
+from hirepipe.notify._model import (
+    ClaimLost,
+    DeliveryError,
+    Notification,
+    NotificationError,
+    NotificationStatus,
+)
 
-__all__ = ["Backoff", "Outbox"]
+__all__ = ["Backoff", "Claim", "Outbox"]
 
 _PENDING, _SENT, _FAILED = (
     NotificationStatus.pending,
     NotificationStatus.sent,
     NotificationStatus.failed,
 )
+_LONGEST = timedelta(days=366)  # a wait longer than a year is a mistake, not a retry policy
 
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """How often, and how long apart, a failing notification is tried.
 
-    Attempt ``n`` (1-based) that fails waits ``first * factor ** (n - 1)``, at most ``cap``,
-    before the next; after ``attempts`` tries the notification is failed. The defaults try five
-    times over about an hour and a half (1, 4, 16 and 64 minutes apart).
+    Attempt ``n`` (1-based) that fails waits ``first * factor ** (n - 1)``, at most ``cap``
+    (:meth:`delay`), shortened by a random fraction of up to ``jitter`` of itself
+    (:meth:`retry_in`); after ``attempts`` tries the notification is failed. The defaults try
+    five times over about an hour and a half (up to 1, 4, 16 and 64 minutes apart, each up to
+    a quarter sooner). ``random`` draws the fraction (a float in [0, 1)); pass a seeded
+    ``random.Random(seed).random``, or ``jitter=0``, for repeatable waits. Raises
+    NotificationError for settings that cannot work.
     """
 
     attempts: int = 5
     first: timedelta = timedelta(minutes=1)
     factor: float = 4.0
     cap: timedelta = timedelta(hours=6)
+    jitter: float = 0.25
+    random: Callable[[], float] = field(default=_random.random, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
             raise NotificationError(f"Backoff needs attempts >= 1, not {self.attempts}")
         if self.first < timedelta(0) or self.cap < timedelta(0):
             raise NotificationError("Backoff delays must not be negative")
+        if self.first > _LONGEST or self.cap > _LONGEST:
+            raise NotificationError(
+                f"Backoff delays must be at most 366 days, not first={self.first}, "
+                f"cap={self.cap}: fail the notification and requeue it by hand instead"
+            )
+        if not math.isfinite(self.factor):
+            raise NotificationError(f"Backoff factor must be a finite number, not {self.factor}")
         if self.factor < 1:
             raise NotificationError(f"Backoff factor must be at least 1, not {self.factor}")
+        if not 0 <= self.jitter <= 1:  # NaN fails both comparisons
+            raise NotificationError(
+                f"Backoff jitter is a fraction of the delay, between 0 and 1, not {self.jitter}"
+            )
 
     def delay(self, attempts: int) -> timedelta:
-        """Return the wait after the ``attempts``-th failed attempt."""
-        seconds = self.first.total_seconds() * self.factor ** max(attempts - 1, 0)
-        return min(timedelta(seconds=seconds), self.cap)
+        """Return the scheduled wait after the ``attempts``-th failed attempt: at most ``cap``."""
+        first, cap = self.first.total_seconds(), self.cap.total_seconds()
+        exponent = max(attempts - 1, 0)
+        if first == 0 or first >= cap:
+            return min(self.first, self.cap)
+        # Compare logarithms before raising the factor to a power: 60 * 4 ** 21 seconds does
+        # not fit a timedelta (issue 17), and a large enough exponent overflows a float.
+        if self.factor > 1 and exponent >= math.log(cap / first) / math.log(self.factor):
+            return self.cap
+        return min(timedelta(seconds=first * self.factor**exponent), self.cap)
+
+    def retry_in(self, attempts: int) -> timedelta:
+        """Return the wait the outbox uses: :meth:`delay`, shortened by up to ``jitter``."""
+        delay = self.delay(attempts)
+        if not self.jitter:
+            return delay
+        draw = self.random()
+        draw = 1.0 if draw > 1 else draw if draw >= 0 else 0.0  # NaN counts as 0
+        return delay * (1 - self.jitter * draw)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A deliverer's hold on one pending notification, until ``until``.
+
+    Made by :meth:`Outbox.claim`; :meth:`Outbox.mark_sent` and :meth:`Outbox.mark_failed`
+    record an outcome only while it holds (else ClaimLost). ``holder`` names whose claim it
+    is; ``notification`` is the notification as it was claimed.
+    """
+
+    notification: Notification
+    holder: str
+    until: datetime
+
+    @property
+    def key(self) -> str:
+        """The claimed notification's key."""
+        return self.notification.key
+
+
+def check_lease(lease: timedelta) -> timedelta:
+    """Return ``lease``; raise NotificationError unless it is positive."""
+    if lease <= timedelta(0):
+        raise NotificationError(f"the outbox lease must be positive, not {lease}")
+    return lease
 
 
 class Outbox:
     """An in-memory outbox, safe to share between threads.
 
     Notifications are keyed by their idempotency key: :meth:`add` keeps the first one with a
-    key and ignores later ones, so a hook called again after a crash adds nothing twice. A
+    key and ignores later ones, so a hook called again after a crash adds nothing twice.
+    ``lease`` is how long a :meth:`claim` lasts unless renewed: longer than a send takes. A
     durable outbox (the ``store`` layer) offers the same methods.
     """
 
-    def __init__(self, *, backoff: Backoff | None = None) -> None:
+    def __init__(
+        self, *, backoff: Backoff | None = None, lease: timedelta = timedelta(minutes=5)
+    ) -> None:
         self.backoff = backoff if backoff is not None else Backoff()
+        self.lease = check_lease(lease)
         self._all: dict[str, Notification] = {}
         self._pending: dict[str, Notification] = {}
+        self._claims: dict[str, Claim] = {}
+        self._holder, self._claimed = uuid.uuid4().hex, itertools.count()  # a claim's holder
         # (application id, person) -> latest sent_at, and how many are pending
         self._last_sent: dict[tuple[str, str], datetime] = {}
         self._queued: dict[tuple[str, str], int] = {}
@@ -124,11 +213,15 @@ class Outbox:
     def due(self, now: datetime, *, limit: int | None = None) -> list[Notification]:
         """Return the pending notifications to send at ``now``, soonest first.
 
-        Nothing changes until :meth:`mark_sent` or :meth:`mark_failed`: asking twice returns
-        the same notifications.
+        Notifications under a claim that lasts beyond ``now`` are left out. Nothing changes:
+        asking twice returns the same notifications.
         """
         with self._lock:
-            found = [n for n in self._pending.values() if n.next_attempt_at <= now]
+            found = [
+                n
+                for key, n in self._pending.items()
+                if n.next_attempt_at <= now and not self._held(key, now)
+            ]
         found.sort(key=lambda n: n.next_attempt_at)  # stable: ties keep the order added
         return found if limit is None else found[:limit]
 
@@ -140,31 +233,86 @@ class Outbox:
         """Whether a notification about the application waits to go to ``person``."""
         return self._queued.get((application_id, person), 0) > 0
 
+    # -- claims ----------------------------------------------------------------------------------
+
+    def claim(self, key: str, now: datetime) -> Claim | None:
+        """Claim the notification with ``key`` for sending, until ``now + lease``.
+
+        Returns None when there is nothing to claim: no such notification, not pending, not
+        due at ``now``, or under another claim that lasts beyond ``now``.
+        """
+        with self._lock:
+            current = self._pending.get(key)
+            if current is None or current.next_attempt_at > now or self._held(key, now):
+                return None
+            claim = Claim(current, f"{self._holder}.{next(self._claimed)}", now + self.lease)
+            self._claims[key] = claim
+            return claim
+
+    def renew(self, claim: Claim, now: datetime) -> Claim:
+        """Extend ``claim`` to ``now + lease`` (never shorter); return the renewed claim.
+
+        Raises ClaimLost when the claim no longer holds.
+        """
+        with self._lock:
+            self._check(claim)
+            renewed = replace(claim, until=max(claim.until, now + self.lease))
+            self._claims[claim.key] = renewed
+            return renewed
+
+    def release(self, claim: Claim) -> None:
+        """Give ``claim`` up without an outcome, so another deliverer may claim at once.
+
+        A claim that no longer holds is ignored.
+        """
+        with self._lock:
+            held = self._claims.get(claim.key)
+            if held is not None and _same(held, claim):
+                del self._claims[claim.key]
+
     # -- delivery state --------------------------------------------------------------------------
 
-    def mark_sent(self, key: str, now: datetime) -> Notification:
+    def mark_sent(self, key: str, now: datetime, *, claim: Claim | None = None) -> Notification:
         """Record that the notification with ``key`` was sent at ``now``; return it.
 
-        Marking a sent notification again changes nothing. Raises NotificationError for an
-        unknown key or a notification that already failed for good.
+        With ``claim``, only while that claim holds (else ClaimLost); without one, as an
+        operator's override. Marking a sent notification again without a claim changes
+        nothing. Raises NotificationError for an unknown key or a notification that already
+        failed for good.
         """
         with self._lock:
             current = self._known(key)
+            if claim is not None:
+                self._check(claim)
             updated = after_sending(current, now)
+            self._claims.pop(key, None)
             if updated is not current:
                 self._leave_pending(updated)
                 self._note_sent(updated)
             return updated
 
-    def mark_failed(self, key: str, now: datetime, error: str | BaseException) -> Notification:
+    def mark_failed(
+        self,
+        key: str,
+        now: datetime,
+        error: str | BaseException,
+        *,
+        claim: Claim | None = None,
+    ) -> Notification:
         """Record a failed attempt at ``now``; return the notification as it now stands.
 
-        It is tried again after the backoff's delay, or, if that was the last attempt, marked
-        failed for good and kept. Raises NotificationError for an unknown key or a
-        notification that is not pending.
+        It is tried again after the backoff's wait (at least a DeliveryError's
+        ``retry_after``, at most the cap), or, after the last attempt or a permanent
+        DeliveryError, failed for good and kept. With ``claim``, only while that claim holds
+        (else ClaimLost). Raises NotificationError for an unknown key or a notification that
+        is not pending.
         """
         with self._lock:
-            updated = after_failure(self._known(key), now, error, self.backoff)
+            current = self._known(key)
+            if claim is not None:
+                self._check(claim)
+            updated = after_failure(current, now, error, self.backoff)
+            self._claims.pop(key, None)
             if updated.status is _FAILED:
                 self._leave_pending(updated)
             else:
@@ -182,7 +330,7 @@ class Outbox:
 
     @contextmanager
     def delivering(self) -> Iterator[None]:
-        """Hold the outbox's delivery lock: one deliverer at a time never sends one twice."""
+        """Hold the outbox's delivery lock: one :func:`~hirepipe.notify.deliver` at a time."""
         with self._delivery:
             yield
 
@@ -193,6 +341,15 @@ class Outbox:
         if found is None:
             raise NotificationError(f"no notification with key {key!r} in the outbox")
         return found
+
+    def _held(self, key: str, now: datetime) -> bool:
+        held = self._claims.get(key)
+        return held is not None and held.until > now
+
+    def _check(self, claim: Claim) -> None:
+        held = self._claims.get(claim.key)
+        if held is None or not _same(held, claim):
+            raise ClaimLost(claim.key)
 
     def _with(self, status: NotificationStatus) -> list[Notification]:
         with self._lock:
@@ -221,6 +378,11 @@ class Outbox:
             )
 
 
+def _same(held: Claim, claim: Claim) -> bool:
+    # Holder and end identify a claim; comparing the notifications would build their facts.
+    return held.holder == claim.holder and held.until == claim.until
+
+
 # -- the delivery states, shared by every outbox (in memory here, durable in hirepipe.store) ---
 
 
@@ -245,7 +407,9 @@ def after_failure(
 ) -> Notification:
     """Return ``current`` after a failed attempt: retried after the backoff, or failed for good.
 
-    Raises NotificationError for a notification that is not pending.
+    A permanent DeliveryError fails it for good at once; a DeliveryError's ``retry_after``
+    postpones the retry, up to the backoff's cap. Raises NotificationError for a notification
+    that is not pending.
     """
     if current.status is not _PENDING:
         raise NotificationError(
@@ -254,14 +418,13 @@ def after_failure(
         )
     reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
     attempts = current.attempts + 1
-    if attempts >= backoff.attempts:
+    delivery = error if isinstance(error, DeliveryError) else None
+    if attempts >= backoff.attempts or (delivery is not None and delivery.permanent):
         return replace(current, status=_FAILED, attempts=attempts, last_error=reason)
-    return replace(
-        current,
-        attempts=attempts,
-        last_error=reason,
-        next_attempt_at=now + backoff.delay(attempts),
-    )
+    wait = backoff.retry_in(attempts)
+    if delivery is not None and delivery.retry_after is not None:
+        wait = max(wait, min(delivery.retry_after, backoff.cap))
+    return replace(current, attempts=attempts, last_error=reason, next_attempt_at=now + wait)
 
 
 def after_requeue(current: Notification, now: datetime) -> Notification:

@@ -3,37 +3,46 @@
 A sender is any callable ``(notification, message, now)`` that delivers one rendered
 notification or raises; hirepipe ships four: :class:`MemorySender` (tests),
 :class:`LoggingSender`, :class:`SmtpSender` (``smtplib`` and ``email``) and
-:class:`WebhookSender` (a JSON body signed with HMAC-SHA256, as ATS webhooks are).
+:class:`~hirepipe.notify.WebhookSender` (Standard Webhooks). A sender raises DeliveryError
+with ``permanent=True`` for a failure retrying cannot fix, and with ``retry_after`` when the
+receiver asked for a pause::
+
+    report = deliver(outbox, SmtpSender("smtp.example.com", from_address="jobs@example.com"), now)
+    assert not report.unrecorded  # else another deliverer took some over: see DeliveryReport
 
 Delivery is at least once. Each message carries a stable id derived from the notification's
-key (SMTP ``Message-ID``, webhook ``Idempotency-Key``) so a receiver can drop the repeat that a
+key (SMTP ``Message-ID``, webhook ``webhook-id``) so a receiver can drop the repeat that a
 crash between sending and :meth:`~hirepipe.notify.Outbox.mark_sent` may cause.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 import logging
 import smtplib
 import ssl
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Protocol
 
-from hirepipe._version import __version__
 from hirepipe.errors import CalendarError
-from hirepipe.notify._model import DeliveryError, Message, Notification, NotificationError
-from hirepipe.notify._outbox import Outbox
+from hirepipe.notify._model import (
+    ClaimLost,
+    DeliveryError,
+    Message,
+    Notification,
+    NotificationError,
+)
+from hirepipe.notify._outbox import Claim, Outbox
 from hirepipe.notify._templates import Templates
 
 __all__ = [
@@ -42,11 +51,8 @@ __all__ = [
     "MemorySender",
     "Sender",
     "SmtpSender",
-    "WebhookSender",
     "deliver",
     "message_id",
-    "sign",
-    "verify_signature",
 ]
 
 _log = logging.getLogger("hirepipe.notify")
@@ -62,11 +68,19 @@ class Sender(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """What one :func:`deliver` run did: sent, to be retried, and failed for good."""
+    """What one :func:`deliver` run did.
+
+    ``sent``, ``retrying`` (a failed attempt, tried again later) and ``failed`` (for good:
+    every attempt used, or a permanent failure) hold the notifications as recorded.
+    ``unrecorded`` holds those attempted whose outcome this run could not record because its
+    claim no longer held (another deliverer took over after the lease ran out, or someone
+    marked it meanwhile): whoever holds the notification now records it.
+    """
 
     sent: tuple[Notification, ...] = ()
     retrying: tuple[Notification, ...] = ()
     failed: tuple[Notification, ...] = ()
+    unrecorded: tuple[Notification, ...] = ()
 
 
 @cache
@@ -84,11 +98,15 @@ def deliver(
 ) -> DeliveryReport:
     """Render and send every notification due at ``now``; return what happened.
 
-    A notification that fails to render or to send is marked failed for this attempt and
-    retried after the outbox's backoff; after the last attempt it stays in the outbox as
-    failed (and is logged as an error). Nothing is dropped. ``templates`` defaults to
-    hirepipe's own; ``limit`` caps how many are tried in this run. One deliverer at a time
-    per outbox. Raises CalendarError for a naive ``now``.
+    Each notification is claimed just before its send and its outcome recorded with that
+    claim, which is renewed while a send takes long; leases are counted from ``now`` plus
+    the time this run has taken. A notification another deliverer holds is left to it. A
+    notification that fails to render or to send is marked failed for this attempt and
+    retried after the outbox's backoff; after the last attempt, or at once for a permanent
+    failure, it stays in the outbox as failed (and is logged as an error). One notification
+    whose outcome cannot be recorded never stops the others. Nothing is dropped.
+    ``templates`` defaults to hirepipe's own; ``limit`` caps how many are tried in this run.
+    Raises CalendarError for a naive ``now``.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise CalendarError(f"naive now {now.isoformat()}: pass an aware datetime")
@@ -96,33 +114,139 @@ def deliver(
     sent: list[Notification] = []
     retrying: list[Notification] = []
     failed: list[Notification] = []
-    with outbox.delivering():
-        for notification in outbox.due(now, limit=limit):
+    unrecorded: list[Notification] = []
+    started, start = time.monotonic(), _plain(now)
+
+    def current() -> datetime:
+        return start + timedelta(seconds=time.monotonic() - started)
+
+    with outbox.delivering(), _Renewal(outbox, current) as renewal:
+        for candidate in outbox.due(now, limit=limit):
+            claim = outbox.claim(candidate.key, current())
+            if claim is None:
+                continue  # another deliverer holds it, or it changed since due() read it
+            notification = claim.notification
+            renewal.hold(claim)
+            problem: Exception | None = None
             try:
                 message = templates.render(notification.template, notification.facts)
                 sender(notification, message, now)
             except Exception as exc:  # any failure is one failed attempt, never a lost message
-                updated = outbox.mark_failed(notification.key, now, exc)
-                if updated.status == "failed":
-                    _log.error(
-                        "notification %s failed for good after %d attempts: %s",
-                        updated.key,
-                        updated.attempts,
-                        updated.last_error,
-                    )
-                    failed.append(updated)
-                else:
-                    _log.warning(
-                        "notification %s failed (attempt %d), retrying at %s: %s",
-                        updated.key,
-                        updated.attempts,
-                        updated.next_attempt_at.isoformat(),
-                        updated.last_error,
-                    )
-                    retrying.append(updated)
+                problem = exc
+            except BaseException:
+                # Interrupted: free the notification for another deliverer now, not after the
+                # lease. Should the release itself fail, the lease still runs out.
+                with suppress(Exception):
+                    outbox.release(renewal.drop())
+                raise
+            claim = renewal.drop()
+            try:
+                if problem is None:
+                    sent.append(outbox.mark_sent(notification.key, now, claim=claim))
+                    continue
+                updated = outbox.mark_failed(notification.key, now, problem, claim=claim)
+            except NotificationError as exc:
+                _log.warning(
+                    "notification %s was attempted but its outcome was not recorded: %s",
+                    notification.key,
+                    exc,
+                )
+                unrecorded.append(notification)
+                continue
+            if updated.status == "failed":
+                _log.error(
+                    "notification %s failed for good after %d attempts: %s",
+                    updated.key,
+                    updated.attempts,
+                    updated.last_error,
+                )
+                failed.append(updated)
             else:
-                sent.append(outbox.mark_sent(notification.key, now))
-    return DeliveryReport(tuple(sent), tuple(retrying), tuple(failed))
+                _log.warning(
+                    "notification %s failed (attempt %d), retrying at %s: %s",
+                    updated.key,
+                    updated.attempts,
+                    updated.next_attempt_at.isoformat(),
+                    updated.last_error,
+                )
+                retrying.append(updated)
+    return DeliveryReport(tuple(sent), tuple(retrying), tuple(failed), tuple(unrecorded))
+
+
+def _plain(moment: datetime) -> datetime:
+    """``moment`` as a standard-library datetime in UTC, to the microsecond.
+
+    A claim per notification does lease arithmetic per notification; pendulum's costs about
+    25 us a step, the standard library's well under one.
+    """
+    offset = moment.utcoffset()
+    assert offset is not None
+    naive = datetime(
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+    )
+    return (naive - offset).replace(tzinfo=UTC)
+
+
+class _Renewal:
+    """Renews the claim being sent every third of the lease, from a thread of its own.
+
+    A send that takes longer than the lease (a receiver hanging to the timeout) keeps its
+    claim, so no other deliverer sends the notification meanwhile; a deliverer that dies
+    stops renewing and its claim runs out. The thread starts with the first claim held.
+    """
+
+    def __init__(self, outbox: Outbox, current: Callable[[], datetime]) -> None:
+        self._outbox = outbox
+        self._current = current
+        # never spin: a lease too short to renew in 50 ms cannot be kept by renewing anyway
+        self._interval = max(outbox.lease.total_seconds() / 3, 0.05)
+        self._lock = threading.Lock()  # held while renewing: drop() waits for a renewal
+        self._claim: Claim | None = None
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Renewal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def hold(self, claim: Claim) -> None:
+        """Keep ``claim`` renewed until :meth:`drop`."""
+        with self._lock:
+            self._claim = claim
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="hirepipe-claim-renewal", daemon=True
+            )
+            self._thread.start()
+
+    def drop(self) -> Claim:
+        """Stop renewing; return the claim as last renewed."""
+        with self._lock:
+            claim, self._claim = self._claim, None
+        assert claim is not None
+        return claim
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            with self._lock:
+                if self._claim is None:
+                    continue
+                try:
+                    self._claim = self._outbox.renew(self._claim, self._current())
+                except ClaimLost:
+                    pass  # the outcome is refused when recorded, and reported
+                except Exception:  # a thread that died here would stop renewing unseen
+                    _log.exception("renewing the claim on %s failed", self._claim.key)
 
 
 def message_id(notification: Notification) -> str:
@@ -261,141 +385,28 @@ class SmtpSender:
                 smtp.send_message(email)
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(
-                notification.key, f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}"
+                notification.key,
+                f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}",
+                status=getattr(exc, "smtp_code", None),
+                permanent=_refused_for_good(exc),
             ) from exc
 
     def __repr__(self) -> str:
         return f"SmtpSender({self.host!r}, {self.port}, from_address={self.from_address!r})"
 
 
-# -- webhooks --------------------------------------------------------------------------------
+def _refused_for_good(exc: Exception) -> bool:
+    """Whether an SMTP server refused this message for good: a 5xx to it or its recipients.
 
-SIGNATURE_HEADER = "X-Hirepipe-Signature"
-TIMESTAMP_HEADER = "X-Hirepipe-Timestamp"
-
-
-def sign(secret: str | bytes, timestamp: str, body: bytes) -> str:
-    """Return the webhook signature header value: ``sha256=`` and the HMAC of timestamp.body."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_signature(
-    secret: str | bytes,
-    body: bytes,
-    timestamp: str,
-    signature: str,
-    now: datetime,
-    *,
-    tolerance: timedelta = timedelta(minutes=5),
-) -> bool:
-    """Whether a webhook request is authentic and fresh (for receivers of :class:`WebhookSender`).
-
-    ``timestamp`` and ``signature`` are the ``X-Hirepipe-Timestamp`` and
-    ``X-Hirepipe-Signature`` headers. A request older (or newer) than ``tolerance`` is refused
-    even with a good signature, so a captured request cannot be replayed later.
+    A 5xx to the connection, the greeting or the login is the server's or the sender's
+    set-up, which someone can fix: those are retried like any other failure.
     """
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        return False
-    if abs(now.timestamp() - sent) > tolerance.total_seconds():
-        return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Refuse redirects: urllib would turn the POST into a GET and drop the body."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-class WebhookSender:
-    """POSTs each notification as JSON to ``url``, signed with HMAC-SHA256.
-
-    Headers: ``X-Hirepipe-Timestamp`` (Unix seconds at ``now``), ``X-Hirepipe-Signature``
-    (``sha256=<hex>``, the HMAC of ``timestamp + "." + body`` with ``secret``; check it with
-    :func:`verify_signature`) and ``Idempotency-Key``. A status other than 2xx, a redirect, or
-    a network error raises DeliveryError. The JSON holds the notification's ids, recipient,
-    rendered subject, text and HTML, and its facts.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        secret: str | bytes,
-        *,
-        timeout: float = 10.0,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        if not url.startswith(("https://", "http://")):
-            raise NotificationError(f"webhook url must be http(s), not {url!r}")
-        if not secret:
-            raise NotificationError("a webhook needs a secret to sign its requests")
-        self.url = url
-        self._secret = secret
-        self.timeout = timeout
-        self.headers = dict(headers or {})
-        self._opener = urllib.request.build_opener(_NoRedirects)
-
-    @staticmethod
-    def body(notification: Notification, message: Message) -> bytes:
-        """Return the JSON body sent for ``notification``."""
-        payload = {
-            "id": message_id(notification),
-            "key": notification.key,
-            "rule": notification.rule,
-            "template": notification.template,
-            "trigger": notification.trigger,
-            "application_id": notification.application_id,
-            "requisition_id": notification.requisition_id,
-            "to": {
-                "role": notification.role,
-                "id": notification.to,
-                "address": notification.address,
-            },
-            "subject": message.subject,
-            "text": message.text,
-            "html": message.html,
-            "created_at": notification.created_at.isoformat(),
-            "due_at": notification.due_at.isoformat(),
-            "attempt": notification.attempts + 1,
-            "facts": notification.facts,
-        }
-        return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
-
-    def __call__(self, notification: Notification, message: Message, now: datetime, /) -> None:
-        """POST one notification; raise DeliveryError unless the receiver answers 2xx."""
-        body = self.body(notification, message)
-        timestamp = str(int(now.timestamp()))
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                **self.headers,
-                "Content-Type": "application/json",
-                "User-Agent": f"hirepipe/{__version__}",
-                "Idempotency-Key": message_id(notification),
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: sign(self._secret, timestamp, body),
-            },
-        )
-        try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                response.read()
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            raise DeliveryError(
-                notification.key, f"{self.url} answered HTTP {exc.code}", status=exc.code
-            ) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise DeliveryError(notification.key, f"{self.url}: {exc}") from exc
-        if not 200 <= status < 300:
-            raise DeliveryError(notification.key, f"{self.url} answered {status}", status=status)
-
-    def __repr__(self) -> str:
-        return f"WebhookSender({self.url!r})"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    setup = (smtplib.SMTPAuthenticationError, smtplib.SMTPConnectError, smtplib.SMTPHeloError)
+    return (
+        isinstance(exc, smtplib.SMTPResponseException)
+        and not isinstance(exc, setup)
+        and 500 <= exc.smtp_code < 600
+    )

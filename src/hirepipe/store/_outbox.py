@@ -4,8 +4,12 @@ Several workers (threads with their own outbox, processes, machines) may deliver
 :meth:`StoreOutbox.due` *claims* the rows it returns for ``lease`` (PostgreSQL skips rows
 another worker is claiming, ``FOR UPDATE SKIP LOCKED``; SQLite has one writer at a time), so
 no two workers are handed one notification, and a worker that dies holding a claim only
-delays its notifications until the lease runs out. Delivery stays at least once: a worker
-killed between sending and :meth:`StoreOutbox.mark_sent` sends again after the lease.
+delays its notifications until the lease runs out. :meth:`StoreOutbox.claim` claims one row
+again just before its send, and every state change made with that :class:`~hirepipe.notify.Claim`
+checks, in its transaction, that the row is still claimed by it (its worker and its end): a
+worker whose lease ran out while another took the row over records nothing. Delivery stays at
+least once: a worker killed between sending and :meth:`StoreOutbox.mark_sent` sends again
+after the lease.
 """
 
 from __future__ import annotations
@@ -16,13 +20,22 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Row, Select, bindparam, exists, func, or_, select, update
+from sqlalchemy import Row, Select, Update, bindparam, exists, func, or_, select, update
 
-from hirepipe.notify import Backoff, Notification, NotificationError, NotificationStatus, Outbox
-from hirepipe.notify._outbox import after_failure, after_requeue, after_sending
+from hirepipe.notify import (
+    Backoff,
+    Claim,
+    ClaimLost,
+    Notification,
+    NotificationError,
+    NotificationStatus,
+    Outbox,
+)
+from hirepipe.notify._outbox import after_failure, after_requeue, after_sending, check_lease
 from hirepipe.store._writes import insert_notifications, row_values
 
 if TYPE_CHECKING:
@@ -61,9 +74,7 @@ class StoreOutbox(Outbox):
     ) -> None:
         # The in-memory outbox's state is not used: every method below reads the database.
         self.backoff = backoff if backoff is not None else Backoff()
-        if lease <= _dt.timedelta(0):
-            raise NotificationError(f"the outbox lease must be positive, not {lease}")
-        self.lease = lease
+        self.lease = check_lease(lease)
         self.worker = worker if worker is not None else uuid.uuid4().hex
         self._store = store
         self._table = store.tables.outbox
@@ -194,30 +205,94 @@ class StoreOutbox(Outbox):
         with self._store._atomic(write=False) as tx:
             return bool(tx.connection.execute(query).scalar())
 
+    # -- claims ----------------------------------------------------------------------------------
+
+    def claim(self, key: str, now: _dt.datetime) -> Claim | None:
+        """Claim the notification with ``key`` for this worker, until ``now + lease``.
+
+        Returns None when there is nothing to claim: no such notification, not pending, not
+        due at ``now``, or claimed by another worker beyond ``now``. This worker's own claims
+        (made by :meth:`due`) are taken again.
+        """
+        table = self._table
+        statement = (
+            update(table)
+            .where(
+                table.c.key == key,
+                table.c.status == _PENDING.value,
+                table.c.next_attempt_at <= now,
+                or_(
+                    table.c.claimed_until.is_(None),
+                    table.c.claimed_until <= now,
+                    table.c.claimed_by == self.worker,
+                ),
+            )
+            .values(claimed_by=self.worker, claimed_until=now + self.lease)
+            .returning(table.c.key, table.c.notification, table.c.claimed_until)
+        )
+        with self._store._atomic(savepoint=False) as tx:
+            row = tx.connection.execute(statement).one_or_none()
+        if row is None:
+            return None
+        found = self._parse([row])
+        return Claim(found[0], self.worker, row.claimed_until) if found else None
+
+    def renew(self, claim: Claim, now: _dt.datetime) -> Claim:
+        """Extend ``claim`` to ``now + lease`` (never shorter); return the renewed claim.
+
+        Raises ClaimLost when the row is no longer under this claim.
+        """
+        until = max(claim.until, now + self.lease)
+        statement = self._under(claim).values(claimed_until=until)
+        with self._store._atomic(savepoint=False) as tx:
+            if tx.connection.execute(statement).rowcount != 1:
+                raise ClaimLost(claim.key)
+        return replace(claim, until=until)
+
+    def release(self, claim: Claim) -> None:
+        """Give ``claim`` up without an outcome, so another worker may claim the row at once.
+
+        A claim that no longer holds is ignored.
+        """
+        statement = self._under(claim).values(claimed_by=None, claimed_until=None)
+        with self._store._atomic(savepoint=False) as tx:
+            tx.connection.execute(statement)
+
     # -- delivery state --------------------------------------------------------------------------
 
-    def mark_sent(self, key: str, now: _dt.datetime) -> Notification:
+    def mark_sent(self, key: str, now: _dt.datetime, *, claim: Claim | None = None) -> Notification:
         """Record that the notification with ``key`` was sent at ``now``; return it.
 
-        Marking a sent notification again changes nothing. Raises NotificationError for an
-        unknown key or a notification that already failed for good.
+        With ``claim``, only while the row is under that claim (else ClaimLost); without one,
+        as an operator's override. Marking a sent notification again without a claim changes
+        nothing. Raises NotificationError for an unknown key or a notification that already
+        failed for good.
         """
         with self._store._atomic(savepoint=False) as tx:
-            current = self._locked(key)
+            current = self._locked(key, claim)
             updated = after_sending(current, now)
             if updated is not current:
                 self._write(tx.connection, updated)
             return updated
 
-    def mark_failed(self, key: str, now: _dt.datetime, error: str | BaseException) -> Notification:
+    def mark_failed(
+        self,
+        key: str,
+        now: _dt.datetime,
+        error: str | BaseException,
+        *,
+        claim: Claim | None = None,
+    ) -> Notification:
         """Record a failed attempt at ``now``; return the notification as it now stands.
 
-        It is tried again after the backoff's delay, or, if that was the last attempt, marked
-        failed for good and kept. Raises NotificationError for an unknown key or a
+        It is tried again after the backoff's wait (at least a DeliveryError's
+        ``retry_after``, at most the cap), or, after the last attempt or a permanent
+        DeliveryError, failed for good and kept. With ``claim``, only while the row is under
+        that claim (else ClaimLost). Raises NotificationError for an unknown key or a
         notification that is not pending.
         """
         with self._store._atomic(savepoint=False) as tx:
-            updated = after_failure(self._locked(key), now, error, self.backoff)
+            updated = after_failure(self._locked(key, claim), now, error, self.backoff)
             self._write(tx.connection, updated)
             return updated
 
@@ -233,7 +308,15 @@ class StoreOutbox(Outbox):
         """Hold this outbox's delivery lock: its claims are one deliverer's at a time.
 
         Other ``StoreOutbox`` instances (other workers) deliver alongside, on their own claims.
+        Raises NotificationError inside :meth:`Store.transaction
+        <hirepipe.store.Store.transaction>`: a send must not hold a transaction open.
         """
+        if self._store._active.get() is not None:
+            # The claim's renewal thread would wait for this transaction, which waits for it.
+            raise NotificationError(
+                "deliver outside a store transaction: sending holds no transaction open, "
+                "and the claims it renews would wait for this one"
+            )
         with self._delivery:
             yield
 
@@ -265,20 +348,34 @@ class StoreOutbox(Outbox):
         with self._store._atomic(write=False) as tx:
             return bool(tx.connection.execute(self._exists_query, {"key": key}).scalar())
 
-    def _locked(self, key: str) -> Notification:
+    def _locked(self, key: str, claim: Claim | None = None) -> Notification:
         table = self._table
-        query = select(table.c.key, table.c.notification).where(table.c.key == key)
+        query = select(
+            table.c.key, table.c.notification, table.c.claimed_by, table.c.claimed_until
+        ).where(table.c.key == key)
         tx = self._store._active.get()
         assert tx is not None
         row = tx.connection.execute(query.with_for_update()).one_or_none()
         if row is None:
             raise NotificationError(f"no notification with key {key!r} in the outbox")
+        if claim is not None and (row.claimed_by, row.claimed_until) != (claim.holder, claim.until):
+            raise ClaimLost(key)
         try:
             return Notification.from_json(row.notification)
         except ValidationError as exc:
             raise NotificationError(
                 f"notification {key!r} cannot be read back ({exc}); repair the row"
             ) from None
+
+    def _under(self, claim: Claim) -> Update:
+        """An UPDATE of the row while it is pending under ``claim`` (its worker and its end)."""
+        table = self._table
+        return update(table).where(
+            table.c.key == claim.key,
+            table.c.status == _PENDING.value,
+            table.c.claimed_by == claim.holder,
+            table.c.claimed_until == claim.until,
+        )
 
     def _write(self, connection: Any, notification: Notification) -> None:
         values = row_values(notification)
