@@ -483,7 +483,7 @@ class TestDiagrams:
         assert dot.startswith('digraph "standard@1" {')
         for name, spec in policy.stages.items():
             shape = "doublecircle" if spec.terminal else "ellipse"
-            assert 1 == dot.count(f'    "{name}" [shape={shape}];')
+            assert 1 == dot.count(f'    "{name}" [shape={shape}'), name
         assert '"any_open_stage" -> "rejected" [label="reject [rejection_explained]"];' in dot
 
     def test_mermaid_draws_selectors_once(self, policy):
