@@ -45,7 +45,7 @@ from hirepipe.models import (
 )
 from hirepipe.policy import PREVIOUS, Context, EventData, EventSpec, Policy
 
-__all__ = ["Fired", "Hook", "HookFailure", "Pipeline"]
+__all__ = ["CreationFailure", "Fired", "Hook", "HookFailure", "Pipeline"]
 
 _log = logging.getLogger("hirepipe")
 _IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
@@ -64,7 +64,11 @@ class Fired:
 
 
 class Hook(Protocol):
-    """Any callable taking a :class:`Fired`; a class is never required."""
+    """Any callable taking a :class:`Fired`; a class is never required.
+
+    A hook that also has a ``created(application, requisition)`` method (the notifier has
+    one) is told of every application :meth:`Pipeline.new_application` makes.
+    """
 
     def __call__(self, fired: Fired, /) -> None:
         """React to an applied event."""
@@ -77,6 +81,16 @@ class HookFailure:
 
     hook: Hook
     fired: Fired
+    error: BaseException
+
+
+@dataclass(frozen=True, slots=True)
+class CreationFailure:
+    """A hook's ``created`` that raised, with the new application, kept until a retry succeeds."""
+
+    hook: Hook
+    application: Application
+    requisition: Requisition
     error: BaseException
 
 
@@ -107,6 +121,7 @@ class Pipeline:
         }
         self._empty: dict[type[EventData], EventData] = {}
         self._failures: list[HookFailure] = []
+        self._creation_failures: list[CreationFailure] = []
         self._commit_lock = threading.Lock()
 
     # -- creating ----------------------------------------------------------------------------
@@ -120,11 +135,14 @@ class Pipeline:
         held_at: pendulum.DateTime | None = None,
         application_id: str | None = None,
     ) -> Application:
-        """Return a new application in the policy's initial stage, round 1.
+        """Return a new application in the policy's initial stage, round 1; tell the hooks.
 
-        ``interviewers`` and ``held_at`` (default: now) describe the round 1 interview.
+        ``interviewers`` and ``held_at`` (default: now) describe the round 1 interview. Every
+        hook with a ``created`` method is called with the application and requisition (the
+        notifier queues the confirmation and round 1's thank-you); one that raises never
+        undoes the creation and is kept for :meth:`retry_failed_hooks`.
         """
-        return Application(
+        application = Application(
             id=application_id or uuid.uuid4().hex,
             candidate=candidate,
             requisition_id=requisition.id,
@@ -136,6 +154,9 @@ class Pipeline:
                 ),
             ),
         )
+        for hook in self.hooks:
+            self._call_created(hook, application, requisition)
+        return application
 
     # -- firing ------------------------------------------------------------------------------
 
@@ -403,13 +424,43 @@ class Pipeline:
         """Hook calls that raised and have not succeeded on a retry yet."""
         return tuple(self._failures)
 
+    @property
+    def creation_failures(self) -> tuple[CreationFailure, ...]:
+        """Hooks told of a new application that raised and have not succeeded on a retry yet."""
+        return tuple(self._creation_failures)
+
     def retry_failed_hooks(self) -> int:
-        """Call every failed hook again with its event; return how many still fail."""
+        """Call every failed hook again (events and creations); return how many still fail."""
         with self._commit_lock:
             pending, self._failures = self._failures, []
+            creations, self._creation_failures = self._creation_failures, []
         for failure in pending:
             self._call_hook(failure.hook, failure.fired)
-        return len(self._failures)
+        for creation in creations:
+            self._call_created(creation.hook, creation.application, creation.requisition)
+        return len(self._failures) + len(self._creation_failures)
+
+    def _call_created(self, hook: Hook, application: Application, requisition: Requisition) -> None:
+        created = getattr(hook, "created", None)
+        if created is None:
+            return
+        try:
+            created(application, requisition)
+        except Exception as exc:  # a hook never undoes a creation
+            _log.exception(
+                "hook %r failed on the creation of application %s; kept for retry",
+                hook,
+                application.id,
+            )
+            with self._commit_lock:
+                self._creation_failures.append(
+                    CreationFailure(
+                        hook,
+                        application.model_copy(deep=True),
+                        requisition.model_copy(deep=True),
+                        exc,
+                    )
+                )
 
     def _call_hooks(self, fired: Fired) -> None:
         for hook in self.hooks:

@@ -101,15 +101,14 @@ class World:
         options: dict[str, Any] = {"templates": TEMPLATES, "estimate": estimate, **(notifier or {})}
         self.notifier = Notifier(self.outbox, policy, **options)
         self.pipeline = Pipeline(policy, clock=self.clock, hooks=[self.notifier])
+        self.quiet = Pipeline(policy, clock=self.clock)  # makes applications nobody is told of
         self.sender = MemorySender()
 
     def application(self, stage: str = "interviewed", number: int = 1) -> Application:
         """An application brought to ``stage`` by real events, its creation notified."""
-        application = make_application(
+        return make_application(
             self.pipeline, self.requisition, stage=stage, candidate=make_candidate(number)
         )
-        self.notifier.created(application, self.requisition)
-        return application
 
     def fire(self, application: Application, event: str, **data: Any) -> None:
         """Fire ``event``: with the happy path's data and activities, or with ``data``."""

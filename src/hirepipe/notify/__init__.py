@@ -46,6 +46,7 @@ from hirepipe.notify._model import (
 )
 from hirepipe.notify._notifier import Notifier
 from hirepipe.notify._outbox import Backoff, Claim, Outbox
+from hirepipe.notify._recording import SYSTEM_ACTOR, record_sent
 from hirepipe.notify._senders import (
     DeliveryReport,
     LoggingSender,
@@ -62,6 +63,7 @@ from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
 __all__ = [
     "CREATED",
     "STANDARD_NOTIFICATIONS",
+    "SYSTEM_ACTOR",
     "Backoff",
     "Claim",
     "ClaimLost",
@@ -93,6 +95,7 @@ __all__ = [
     "deliver",
     "message_id",
     "no_estimate",
+    "record_sent",
     "roles_from_requisitions",
     "sign",
     "verify_signature",

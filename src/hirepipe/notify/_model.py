@@ -88,7 +88,8 @@ class Notification:
     their id (the candidate's id for the candidate); ``address`` their e-mail address if known.
     ``facts`` is what the template renders, as JSON-ready data (built on first use from a
     snapshot of the application at the event). ``next_attempt_at`` is when a sender may try
-    it next (``due_at`` until a send fails).
+    it next (``due_at`` until a send fails). ``records`` is the activity its rule writes
+    into the application's history once it is sent (None: nothing).
     """
 
     key: str
@@ -108,6 +109,7 @@ class Notification:
     attempts: int = 0
     last_error: str | None = None
     sent_at: _dt.datetime | None = None
+    records: str | None = None
 
     def to_json(self) -> str:
         """Return the notification as JSON, for a durable outbox (its facts built now)."""

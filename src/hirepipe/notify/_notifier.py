@@ -248,8 +248,9 @@ class Notifier:
         """Add the notifications that deadlines call for at ``now``; return what was added.
 
         Run it from a daily (or hourly) job: it finds overdue service-level deadlines for the
-        rules with a ``deadline``, candidates owed a periodic update, and applications that
-        nothing happened to yet whose creation was never notified. Each deadline notifies
+        rules with a ``deadline``, candidates owed a periodic update, and applications whose
+        creation was never notified while it is still owed (nothing happened yet, or round
+        1's thank-you is still open). Each deadline notifies
         once. Raises CalendarError for a naive ``now``.
         """
         _aware(now)
@@ -260,11 +261,19 @@ class Notifier:
         made: list[Notification] = []
         for application in applications:
             requisition = self._requisition(application, given.get(application.requisition_id))
-            if application.version == 0 and rules.created:
+            deadlines = (
+                self.levels.deadlines(application, requisition)
+                if rules.deadline or (rules.created and application.version)
+                else []
+            )
+            if rules.created and (
+                application.version == 0 or any(d.kind == DeadlineKind.thank_you for d in deadlines)
+            ):
+                # never told of the creation, or round 1's thank-you still owed: what is owed
+                # and missing is queued (created() adds only the keys the outbox lacks)
                 made += self.created(application, requisition)
             if not rules.deadline:
                 continue
-            deadlines = self.levels.deadlines(application, requisition)
             for rule in rules.deadline:
                 found = self._deadline_notifications(rule, application, requisition, deadlines, at)
                 made += (n for n in found if self.outbox.add(n))
@@ -371,6 +380,7 @@ class Notifier:
             due_at=due,
             next_attempt_at=due,
             facts=self._facts.lazy(self.templates.needs(rule.template), scene),
+            records=rule.records,
         )
 
     def _rules(self, policy: Policy) -> _Rules:

@@ -142,15 +142,23 @@ class Outbox:
 
     Notifications are keyed by their idempotency key: :meth:`add` keeps the first one with a
     key and ignores later ones, so a hook called again after a crash adds nothing twice.
-    ``lease`` is how long a :meth:`claim` lasts unless renewed: longer than a send takes. A
-    durable outbox (the ``store`` layer) offers the same methods.
+    ``lease`` is how long a :meth:`claim` lasts unless renewed: longer than a send takes.
+    ``on_sent`` is called with each notification marked sent whose rule ``records`` an
+    activity (:func:`hirepipe.notify.record_sent` writes it into the application's history,
+    closing the deadline it answers). A durable outbox (the ``store`` layer) offers the same
+    methods, and records in the transaction that marks the notification sent.
     """
 
     def __init__(
-        self, *, backoff: Backoff | None = None, lease: timedelta = timedelta(minutes=5)
+        self,
+        *,
+        backoff: Backoff | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        on_sent: Callable[[Notification], object] | None = None,
     ) -> None:
         self.backoff = backoff if backoff is not None else Backoff()
         self.lease = check_lease(lease)
+        self.on_sent = on_sent
         self._all: dict[str, Notification] = {}
         self._pending: dict[str, Notification] = {}
         self._claims: dict[str, Claim] = {}
@@ -289,7 +297,16 @@ class Outbox:
             if updated is not current:
                 self._leave_pending(updated)
                 self._note_sent(updated)
-            return updated
+        if updated is not current and self.on_sent is not None and updated.records is not None:
+            try:
+                self.on_sent(updated)
+            except Exception as exc:
+                raise NotificationError(
+                    f"notification {key!r} is sent, but {updated.records!r} could not be "
+                    f"recorded on application {updated.application_id!r}: {exc}; record it by "
+                    "hand so its deadline closes"
+                ) from exc
+        return updated
 
     def mark_failed(
         self,

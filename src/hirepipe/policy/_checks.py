@@ -100,6 +100,17 @@ def _check_rules(policy: Policy) -> list[PolicyProblem]:
                     f"unknown recipient {rule.to!r}; use one of {', '.join(Recipient)}",
                 )
             )
+        recorded = policy.events.get(rule.records) if rule.records is not None else None
+        if rule.records is not None and (
+            recorded is None or recorded.dest is not None or ANY not in recorded.sources
+        ):
+            problems.append(
+                PolicyProblem(
+                    f"{where}.records",
+                    f"{rule.records!r} is not an activity that fires from any stage "
+                    f"(sources {ANY!r}); a sent notification is recorded by one",
+                )
+            )
         if not 0 <= rule.delay_days <= MAX_DELAY_DAYS:
             problems.append(
                 PolicyProblem(

@@ -122,6 +122,7 @@ class _RuleDoc(_Doc):
     deadline: StrictStr | None = None
     delay_days: StrictInt = 0
     description: StrictStr = ""
+    records: StrictStr | None = None
 
 
 class _PolicyDoc(_Doc):
@@ -195,6 +196,7 @@ def load_dict(
             deadline=r.deadline,
             delay_days=r.delay_days,
             description=r.description,
+            records=r.records,
         )
         for r in doc.notifications
     ]
@@ -449,6 +451,8 @@ def _rule_doc(rule: NotificationRule) -> dict[str, Any]:
         doc["deadline"] = rule.deadline
     doc["delay_days"] = rule.delay_days
     doc["description"] = rule.description
+    if rule.records is not None:
+        doc["records"] = rule.records
     return doc
 
 

@@ -334,7 +334,8 @@ class NotificationRule:
     A rule fires on any of ``events`` (activities included), on entering any of ``stages``,
     or when the service-level deadline of kind ``deadline`` falls due; the notification is due
     ``delay_days`` business days later (0: at once). ``template`` names a template of the
-    notify layer.
+    notify layer. ``records`` names the activity written into the application's history once
+    the notification is sent (``thank_you_sent``), which closes the deadline it answers.
     """
 
     name: str
@@ -345,3 +346,4 @@ class NotificationRule:
     deadline: str | None = None
     delay_days: int = 0
     description: str = ""
+    records: str | None = None

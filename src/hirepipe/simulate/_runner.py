@@ -177,9 +177,7 @@ class Runner:
             seat = _Candidate(k, app, row, self.policy.stage(app.stage))
             self.seats.append(seat)
             self.by_id[app.id] = seat
-            self.slate.add(app)
-            if self.notifier is not None:
-                self.notifier.created(app, self.requisition)
+            self.slate.add(app)  # the notifier, a hook, was told of it by new_application
             self._enter(seat, app.stage)
             if seat.row[WITHDRAWS] < self.scenario.withdrawal:
                 at = math.floor(seat.row[WITHDRAW_AT] * self.plan.withdraw_window)

@@ -46,6 +46,7 @@ STANDARD_NOTIFICATIONS: tuple[NotificationRule, ...] = (
         events=("round_held",),
         deadline=_CREATED,
         description="thank the candidate for every interview round, at once",
+        records="thank_you_sent",
     ),
     NotificationRule(
         name="status_update",
@@ -53,6 +54,7 @@ STANDARD_NOTIFICATIONS: tuple[NotificationRule, ...] = (
         to=Recipient.candidate,
         events=_STAGE_CHANGES,
         description="where things stand, the next steps and the current estimate",
+        records="status_update",
     ),
     NotificationRule(
         name="periodic_update",
@@ -60,6 +62,7 @@ STANDARD_NOTIFICATIONS: tuple[NotificationRule, ...] = (
         to=Recipient.candidate,
         deadline="candidate_update",
         description="no news for longer than the cadence: where things stand, and the estimate",
+        records="status_update",
     ),
     NotificationRule(
         name="reference_notice",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from sqlalchemy import Row, Select, Update, bindparam, exists, func, or_, select, update
 
+from hirepipe.errors import HirepipeError
 from hirepipe.notify import (
     Backoff,
     Claim,
@@ -36,6 +37,7 @@ from hirepipe.notify import (
     Outbox,
 )
 from hirepipe.notify._outbox import after_failure, after_requeue, after_sending, check_lease
+from hirepipe.notify._recording import SYSTEM_ACTOR, sent_note
 from hirepipe.store._writes import insert_notifications, row_values
 
 if TYPE_CHECKING:
@@ -273,7 +275,31 @@ class StoreOutbox(Outbox):
             updated = after_sending(current, now)
             if updated is not current:
                 self._write(tx.connection, updated)
+                if updated.records is not None:
+                    self._record(updated)
             return updated
+
+    def _record(self, notification: Notification) -> None:
+        """Write the activity a sent notification records, in the transaction marking it sent.
+
+        A record the application refuses (it was erased, or its policy lacks the activity)
+        is logged, never a reason to leave a sent notification pending (to be sent again).
+        """
+        try:
+            self._store.fire(
+                notification.application_id,
+                str(notification.records),
+                actor=SYSTEM_ACTOR,
+                **sent_note(self._store.pipeline.policy, notification),
+            )
+        except HirepipeError as exc:
+            _log.warning(
+                "notification %s is sent but %r was not recorded on %s: %s",
+                notification.key,
+                notification.records,
+                notification.application_id,
+                exc,
+            )
 
     def mark_failed(
         self,
