@@ -1,33 +1,13 @@
 """Business days: holiday data from ``holidays``, arithmetic from numpy, local dates from pendulum.
 
-The one layer of hirepipe that imports numpy and ``holidays``. Conventions, the same for every
-method and for the array forms:
+::
 
-- A **business day** is a day whose weekday is in the weekmask and that is not a public holiday
-  (observed days included), an extra holiday or a shutdown day. A weekend day that the country
-  works (a transferred working day, ``holidays``' ``weekend_workdays``) or that the company names
-  in ``working_days`` is a business day too. Precedence: ``working_days``, then shutdown days and
-  extra holidays, then national working weekends, then public holidays, then the weekmask.
-- **Counting is half-open**: ``business_days_between(a, b)`` counts the business days in
-  ``[a, b)`` (``a`` counts if it is one, ``b`` never does), and is ``-business_days_between(b,
-  a)`` when ``b < a``. This is numpy's ``busday_count`` forwards; backwards numpy counts
-  ``(b, a]``, which breaks the identity below for a start off a business day, so we shift it.
-- **Adding rolls forward first**: ``add_business_days(d, n)`` starts from ``d`` if it is a business
-  day, else from the next one, then moves ``n`` business days (back when ``n < 0``). This is numpy's
-  ``busday_offset(..., roll="forward")``. So for every ``d`` and ``n``,
-  ``business_days_between(d, add_business_days(d, n)) == n``; a Saturday plus 1 is the Tuesday.
-  For "the first business day after ``d``" use ``next_business_day(d)``.
-- **Local dates**: an aware datetime is converted to the calendar's time zone first and its local
-  date is what counts (23:30 in Los Angeles is still that day there). A naive datetime is refused.
-  Output follows input: a date gives a ``pendulum.Date``; a datetime gives a ``pendulum.DateTime``
-  in the calendar's time zone at the same local wall-clock time on the resulting day.
-- **Clock changes**: on a day the zone's clocks change, a skipped wall-clock time moves forward
-  and a repeated one takes the later offset, as ``pendulum.datetime`` does.
-- **Weekend eras**: a country's weekend is the one in force on each day (the UAE rested on
-  Friday-Saturday until 2021-12-31, Saturday-Sunday since; Saudi Arabia on Thursday-Friday until
-  2013-06-28), from sourced data (``weekend_eras``); ``weekmask`` is the latest. Within an era
-  the arithmetic is numpy's alone; a count or an offset that crosses a change is split there.
-  A ``weekmask`` given explicitly holds for every year. Dates must fall in 1900-2200.
+    calendar = BusinessCalendar("US", time_zone="America/New_York")
+    calendar.add_business_days(date(2025, 1, 6), 24)  # 2025-02-10
+
+One counting convention for every method and the array forms: ``[a, b)``, adding rolls
+forward first, local dates in the calendar's zone, weekend eras per country. The conventions
+in full: ``docs/business-days.md``.
 """
 
 from __future__ import annotations

@@ -1,37 +1,13 @@
 """Service levels: what an application is owed, by whom, and by when, as plain data.
 
-Deadlines are data, never timers (design decision 7). :class:`ServiceLevels` derives the open
-:class:`Deadline` objects of an application from its own fields and history alone, so a daily
-sweep (:meth:`ServiceLevels.overdue`, :meth:`ServiceLevels.due`) finds the same deadlines after
-any restart, and nothing needs storing or cancelling. Time is always passed in.
+::
 
-Conventions:
+    levels = ServiceLevels(policy)
+    levels.overdue(applications, requisitions, clock.now())  # the daily sweep
 
-- **Business days are the requisition's**: ``BusinessCalendar(requisition.country,
-  time_zone=requisition.time_zone)`` unless ``calendars`` says otherwise.
-- **"N business days after t"** is ``calendar.add_business_days(t, N)``: the same local
-  wall-clock time in the requisition's zone, N business days later. ``t`` counts on its local
-  date there (an interview at 23:30 in Los Angeles counts on its Los Angeles date). A ``t`` that
-  is not on a business day counts from the next business day at the same time (the calendar's
-  roll forward): with a one-day thank-you, Friday 16:00 is due Monday 16:00, and Saturday 10:00
-  is due Tuesday 10:00. Like every hirepipe timestamp, ``due`` and ``since`` are held at a
-  fixed UTC offset (:func:`hirepipe.models.as_instant`): the requisition zone's offset at that
-  instant, so they read as the requisition's local time.
-- **Contact with the candidate** is any history record whose event is in ``contact_events``
-  (default :data:`CANDIDATE_CONTACT_EVENTS`). A contact at or after an interview was held meets
-  that round's thank-you; the latest contact (or interview, or the application's creation)
-  starts the update cadence afresh. The communications layer meets deadlines by recording
-  events with these names; a policy with other names passes its own set.
-- **A stage's clock starts** at the latest transition into the current stage (a ``resume``
-  restarts it), or at the application's creation for the initial stage.
-- **Terminal stages owe nothing.** The talent pool owes only its warm-until date.
-- **Overdue** means ``due < now``, strictly.
-
-- **A stage's own deadline** comes from its service level (``StageSpec.service``): its business
-  days from entering the stage, owed by the hiring manager (or the recruiter); the approvers
-  owe the open step of their chain from when it opened; the interviewers owe the round's
-  scorecards from the interview; where the candidate owes the answer, the live offer's
-  valid-until date is the deadline. Stages are known by these roles, never by name.
+Deadlines are data, never timers: derived from an application's fields and history alone, so
+a sweep finds the same ones after any restart. Each stage's own deadline comes from its
+``StageSpec.service``. The conventions (business days, contact, clocks): ``docs/service-levels.md``.
 """
 
 from __future__ import annotations
