@@ -224,3 +224,22 @@ class TestStageRoles:
             f"stages.check.service.deadline: {code!r} is the code of another deadline; "
             "give the stage's deadline its own code"
         ] == offer_problems(StageSpec("offer"), check)
+
+    def test_forward_events_that_go_round_in_a_loop_are_refused(self):
+        """Forward events that go round between a review and a final review are refused.
+
+        Before, a rejection in flight made the slate bring the runner-up forward round the
+        loop for ever (Slate.fire never returned).
+        """
+        policy = standard_policy().with_stage(
+            StageSpec("final_review", role=StageRole.review), after="review", event="shortlist"
+        )
+        with pytest.raises(PolicyError) as caught:
+            policy.with_event(
+                EventSpec("back_to_review", ("final_review",), "review")
+            ).replace_stage("final_review", forward="back_to_review")
+        assert [
+            "stages.review.forward: the forward events of the review stages go round in a "
+            "loop (review -> final_review -> review); declare a forward on one of them that "
+            "leads on"
+        ] == [str(p) for p in caught.value.problems]

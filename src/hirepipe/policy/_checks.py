@@ -33,9 +33,10 @@ def problems_of(
     policy: Policy, stages: Sequence[StageSpec], events: Sequence[EventSpec]
 ) -> list[PolicyProblem]:
     """Return every problem of the definition: names, references, the graph and the rules."""
-    return (
+    found = (
         _check(policy, stages, events) + _check_rules(policy) + _check_roles(policy, stages, events)
     )
+    return found or _forward_loops(stages, events)  # a loop is news only in a sound graph
 
 
 def _check(
@@ -271,6 +272,55 @@ def _check_roles(
             problems.append(
                 PolicyProblem(f"{where}.exits", f"the chances add up to {total:g}, more than 1")
             )
+    return problems
+
+
+def _forward_loops(stages: Sequence[StageSpec], events: Sequence[EventSpec]) -> list[PolicyProblem]:
+    """Forward events that go round among review stages, where the slate would loop for ever.
+
+    The slate brings a runner-up forward through the review stages by their forward events.
+    Each stage's forward is as :meth:`Policy.forward` finds it: the declared event, else the
+    one event on to another active stage.
+    """
+    active = {s.name for s in stages if s.kind is StageKind.active}
+    reviewing = {s.name for s in stages if s.role is StageRole.review}
+    by_name = {e.name: e for e in events}
+    onward: dict[str, str] = {}
+    for stage in stages:
+        if stage.name not in reviewing:
+            continue
+        declared = by_name.get(stage.forward) if stage.forward is not None else None
+        ways = (
+            [declared]
+            if declared is not None
+            else [
+                e
+                for e in events
+                if e.dest in active and e.dest != stage.name and _fires_from(e, stage)
+            ]
+        )
+        if len(ways) == 1 and ways[0].dest in reviewing:
+            onward[stage.name] = ways[0].dest
+    problems: list[PolicyProblem] = []
+    seen: set[str] = set()  # stages whose way on was followed already
+    for start in onward:
+        path: list[str] = []
+        current: str | None = start
+        while current is not None and current not in path and current not in seen:
+            path.append(current)
+            current = onward.get(current)
+        seen.update(path)
+        if current is None or current not in path:
+            continue  # it leads out, or into a way followed before
+        loop = path[path.index(current) :]
+        problems.append(
+            PolicyProblem(
+                f"stages.{loop[0]}.forward",
+                f"the forward events of the review stages go round in a loop "
+                f"({' -> '.join([*loop, loop[0]])}); declare a forward on one of them that "
+                "leads on",
+            )
+        )
     return problems
 
 
