@@ -13,7 +13,14 @@ from hirepipe import (
     StageSpec,
     standard_policy,
 )
-from hirepipe.policy import ACTIVE, OPEN, PREVIOUS
+from hirepipe.policy import (
+    ACTIVE,
+    OPEN,
+    PREVIOUS,
+    Owner,
+    ServiceLevel,
+    StageRole,
+)
 
 
 def build(stages, events, **overrides) -> Policy:
@@ -108,3 +115,131 @@ class TestRuleNumbers:
         stages = [StageSpec("a"), StageSpec("done", StageKind.terminal)]
         policy = build(stages, [EventSpec("finish", ("a",), "done")], notifications=[rule])
         assert 260 == policy.notifications[0].delay_days
+
+
+def offer_parts(offer: StageSpec, check: StageSpec | None = None):
+    """A small lifecycle: a check, then an offer the candidate accepts or declines."""
+    stages = [
+        check or StageSpec("check", role=StageRole.in_flight),
+        offer,
+        StageSpec("hired", StageKind.terminal, role=StageRole.hired),
+        StageSpec("declined", StageKind.terminal),
+    ]
+    events = [
+        EventSpec("make_offer", ("check",), "offer"),
+        EventSpec("accept", ("offer",), "hired"),
+        EventSpec("decline", (OPEN,), "declined"),
+    ]
+    return stages, events
+
+
+def offer_policy(offer: StageSpec) -> Policy:
+    return build(*offer_parts(offer), initial="check")
+
+
+def offer_problems(offer: StageSpec, check: StageSpec | None = None) -> list[str]:
+    return problems(*offer_parts(offer, check), initial="check")
+
+
+class TestStageRoles:
+    def test_members_written_as_strings_are_those_members(self):
+        """A kind, role or owner written as its string works as the member: a hire fills."""
+        policy = offer_policy(
+            StageSpec("offer", "active", role="in_flight", service=ServiceLevel(5, "candidate"))
+        )
+        policy = policy.replace_stage("hired", role="hired")
+        assert (False, True, ("check", "offer")) == (
+            policy.fell_through("hired"),
+            policy.stage("offer").holds_headcount,
+            policy.main_path("check"),
+        )
+
+    @pytest.mark.parametrize(
+        ("offer", "expected"),
+        [
+            (
+                StageSpec("offer", role="boss"),
+                "stages.offer.role: 'boss' is not a role; use one of assessment, review, "
+                "in_flight, hired",
+            ),
+            (
+                StageSpec("offer", "finished"),
+                "stages.offer.kind: 'finished' is not a kind; use one of active, paused, pool, "
+                "terminal",
+            ),
+            (
+                StageSpec("offer", service=ServiceLevel(3, "nobody")),
+                "stages.offer.service.owner: 'nobody' is not an owner; use one of "
+                "hiring_manager, recruiter, approvers, interviewers, candidate, outside",
+            ),
+            (
+                StageSpec("offer", service={"days": 3}),  # type: ignore[arg-type]
+                "stages.offer.service: a ServiceLevel, not {'days': 3}",
+            ),
+            (
+                StageSpec("offer", duration={"mean_days": 3}),  # type: ignore[arg-type]
+                "stages.offer.duration: a Duration, not {'mean_days': 3}",
+            ),
+            (
+                StageSpec("offer", updates="no"),  # type: ignore[arg-type]
+                "stages.offer.updates: True, False or None, not 'no'",
+            ),
+            (
+                StageSpec("offer", exits=("decline",)),  # type: ignore[arg-type]
+                "stages.offer.exits: (event, chance) pairs, not ('decline',)",
+            ),
+        ],
+        ids=["role", "kind", "owner", "service", "duration", "updates", "exits"],
+    )
+    def test_a_value_of_the_wrong_kind_is_refused(self, offer, expected):
+        """A role field holding the wrong kind of value is a policy problem, not a crash."""
+        assert [expected] == offer_problems(offer)
+
+    def test_exits_as_a_mapping_are_pairs(self):
+        """``exits={"decline": 0.1}`` is the pairs it lists."""
+        policy = offer_policy(StageSpec("offer", exits={"decline": 0.1}))  # type: ignore[arg-type]
+        assert (("decline", 0.1),) == policy.stage("offer").exits
+
+    def test_the_candidate_owes_only_an_answer_to_an_offer(self):
+        """A stage the candidate owes must be one they can accept from: a take-home is not."""
+        take_home = StageSpec(
+            "check", role=StageRole.assessment, service=ServiceLevel(5, Owner.candidate)
+        )
+        offer = StageSpec("offer", role=StageRole.in_flight, service=ServiceLevel(5, "candidate"))
+        assert [
+            "stages.check.service.owner: the candidate owes only the answer to an offer "
+            "(a stage with a way into a 'hired' stage); for work a candidate hands in, such "
+            "as a take-home, use 'outside' (the hiring manager chases it)"
+        ] == offer_problems(offer, take_home)
+
+    @pytest.mark.parametrize(
+        "code", ["thank_you", "candidate_update", "offer_expiry", "warm_until"], ids=str
+    )
+    def test_a_stage_deadline_cannot_take_a_code_of_another_rule(self, code):
+        """The codes of thank-yous, updates, offers and the pool are theirs: a stage's clash."""
+        check = StageSpec(
+            "check", role=StageRole.in_flight, service=ServiceLevel(5, Owner.outside, deadline=code)
+        )
+        assert [
+            f"stages.check.service.deadline: {code!r} is the code of another deadline; "
+            "give the stage's deadline its own code"
+        ] == offer_problems(StageSpec("offer"), check)
+
+    def test_forward_events_that_go_round_in_a_loop_are_refused(self):
+        """Forward events that go round between a review and a final review are refused.
+
+        Before, a rejection in flight made the slate bring the runner-up forward round the
+        loop for ever (Slate.fire never returned).
+        """
+        policy = standard_policy().with_stage(
+            StageSpec("final_review", role=StageRole.review), after="review", event="shortlist"
+        )
+        with pytest.raises(PolicyError) as caught:
+            policy.with_event(
+                EventSpec("back_to_review", ("final_review",), "review")
+            ).replace_stage("final_review", forward="back_to_review")
+        assert [
+            "stages.review.forward: the forward events of the review stages go round in a "
+            "loop (review -> final_review -> review); declare a forward on one of them that "
+            "leads on"
+        ] == [str(p) for p in caught.value.problems]

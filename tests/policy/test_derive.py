@@ -174,6 +174,21 @@ class TestWithoutStage:
         with pytest.raises(PolicyError, match=message):
             STANDARD.without_stage(stage)
 
+    def test_the_main_path_still_reaches_the_offer(self):
+        """Without the review, the debrief goes on as the review did: by the approval.
+
+        The debrief went on by the one event into the review; it now has the review's two ways
+        on, so it takes the review's declared one, and the estimator's path reaches the offer.
+        """
+        policy = STANDARD.without_stage("review")
+        assert (
+            "request_approval",
+            ("interviewed", "debrief", "approval", "references", "offer"),
+        ) == (
+            policy.forward("debrief"),
+            policy.main_path("interviewed"),
+        )
+
     def test_dead_end_refused(self):
         """A stage that leads on to no active stage cannot be bypassed."""
         with pytest.raises(PolicyError, match="nothing leads on from it"):
@@ -189,6 +204,13 @@ class TestWithoutStage:
         policy = STANDARD.with_notifications(*rules).without_stage("references")
         mine = [r for r in policy.notifications if r.name in {"refs", "both", "stage"}]
         assert [("both", ("accept",))] == [(r.name, r.events) for r in mine]
+
+
+class TestReplaceStage:
+    def test_a_stage_keeps_its_name(self):
+        """``replace_stage(..., name=...)`` says a stage keeps its name: no TypeError."""
+        with pytest.raises(PolicyError, match="a stage keeps its name"):
+            STANDARD.replace_stage("review", name="triage")
 
 
 class TestSmallDerivations:

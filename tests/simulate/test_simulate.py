@@ -431,6 +431,20 @@ class TestRules:
 
 
 class TestPolicyFit:
+    def test_a_policy_without_a_review_stage_is_refused_up_front(self):
+        """The simulated company decides at a review stage: a policy with none says so.
+
+        Before, run 0 stopped on a weak candidate's refused approval request, which did not
+        say the policy lacked a review.
+        """
+        policy = standard_policy().without_stage("review")
+        with pytest.raises(SimulationError) as caught:
+            simulate(policy, Scenario(candidates=3, **QUIET), runs=1, seed=1)
+        assert (
+            "the simulator decides at a stage with the role 'review' (the slate's decision); "
+            "standard@1 has none: give one of its stages StageSpec(role=StageRole.review)"
+        ) == str(caught.value)
+
     def test_a_policy_without_counters(self):
         """A scenario with counters needs the counter event; without counters it runs."""
         policy = standard_policy().without_stage("negotiation")

@@ -22,7 +22,7 @@ from hirepipe import (
     RequisitionMismatch,
     standard_policy,
 )
-from hirepipe.policy import Policy
+from hirepipe.policy import Owner, Policy, ServiceLevel
 from hirepipe.testing import (
     FakeClock,
     advance,
@@ -281,6 +281,20 @@ class TestStageDeadlines:
         (actual,) = world.open(application, DeadlineKind.scorecards)
 
         assert (("bob",), ny(2025, 1, 7, 16)) == (actual.owed_by, actual.due)
+
+    def test_a_stage_of_interviewers_without_a_code_owes_under_its_name(self):
+        """Scorecards of a stage with no deadline code carry the stage's name, as documented.
+
+        The simulator's tracking counts them under that code too, so both name the breach alike.
+        """
+        service = ServiceLevel("scorecard_days", Owner.interviewers)
+        policy = standard_policy(PINNED).replace_stage("debrief", service=service)
+        world = World(MONDAY, policy=policy)
+        application = world.application("debrief")
+
+        found = world.levels.deadlines(application, world.requisition)
+
+        assert ["debrief"] == [d.kind for d in found if d.owed_by == ("alice", "bob")]
 
     def test_scorecards_met_once_all_are_in(self):
         """No scorecard deadline remains once every interviewer submitted."""

@@ -10,10 +10,11 @@ and every active or pooled stage has a way on to a terminal stage (an applicatio
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from hirepipe.errors import PolicyProblem
-from hirepipe.policy._roles import StageRole
+from hirepipe.policy._roles import RULE_DEADLINES, Duration, Owner, ServiceLevel, StageRole
 from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, PolicySettings, Recipient, StageKind
 
 if TYPE_CHECKING:
@@ -32,9 +33,10 @@ def problems_of(
     policy: Policy, stages: Sequence[StageSpec], events: Sequence[EventSpec]
 ) -> list[PolicyProblem]:
     """Return every problem of the definition: names, references, the graph and the rules."""
-    return (
+    found = (
         _check(policy, stages, events) + _check_rules(policy) + _check_roles(policy, stages, events)
     )
+    return found or _forward_loops(stages, events)  # a loop is news only in a sound graph
 
 
 def _check(
@@ -198,9 +200,14 @@ def _check_roles(
     """The stage roles: each consistent with its stage's kind, and naming what exists."""
     problems: list[PolicyProblem] = []
     kinds = {s.name: s.kind for s in stages}
+    hired = {s.name for s in stages if s.role is StageRole.hired}
     by_name = {e.name: e for e in events}
     for stage in stages:
         where = f"stages.{stage.name}"
+        malformed = _malformed(stage)
+        if malformed:
+            problems += malformed
+            continue
         role = stage.role
         if role is StageRole.hired and not stage.terminal:
             problems.append(
@@ -231,6 +238,7 @@ def _check_roles(
                         f"business days must be a whole number from 0 to 3650, not {days!r}",
                     )
                 )
+            problems += _service_problems(stage, stage.service, events, hired)
         if stage.duration is not None:
             problems += [
                 PolicyProblem(f"{where}.duration", message) for message in stage.duration.problems()
@@ -276,6 +284,118 @@ def _check_roles(
                 PolicyProblem(f"{where}.exits", f"the chances add up to {total:g}, more than 1")
             )
     return problems
+
+
+def _forward_loops(stages: Sequence[StageSpec], events: Sequence[EventSpec]) -> list[PolicyProblem]:
+    """Forward events that go round among review stages, where the slate would loop for ever.
+
+    The slate brings a runner-up forward through the review stages by their forward events.
+    Each stage's forward is as :meth:`Policy.forward` finds it: the declared event, else the
+    one event on to another active stage.
+    """
+    active = {s.name for s in stages if s.kind is StageKind.active}
+    reviewing = {s.name for s in stages if s.role is StageRole.review}
+    by_name = {e.name: e for e in events}
+    onward: dict[str, str] = {}
+    for stage in stages:
+        if stage.name not in reviewing:
+            continue
+        declared = by_name.get(stage.forward) if stage.forward is not None else None
+        ways = (
+            [declared]
+            if declared is not None
+            else [
+                e
+                for e in events
+                if e.dest in active and e.dest != stage.name and _fires_from(e, stage)
+            ]
+        )
+        if len(ways) == 1 and ways[0].dest in reviewing:
+            onward[stage.name] = ways[0].dest
+    problems: list[PolicyProblem] = []
+    seen: set[str] = set()  # stages whose way on was followed already
+    for start in onward:
+        path: list[str] = []
+        current: str | None = start
+        while current is not None and current not in path and current not in seen:
+            path.append(current)
+            current = onward.get(current)
+        seen.update(path)
+        if current is None or current not in path:
+            continue  # it leads out, or into a way followed before
+        loop = path[path.index(current) :]
+        problems.append(
+            PolicyProblem(
+                f"stages.{loop[0]}.forward",
+                f"the forward events of the review stages go round in a loop "
+                f"({' -> '.join([*loop, loop[0]])}); declare a forward on one of them that "
+                "leads on",
+            )
+        )
+    return problems
+
+
+def _malformed(stage: StageSpec) -> list[PolicyProblem]:
+    """Role fields holding the wrong kind of value (from code; documents are typed on load)."""
+    where = f"stages.{stage.name}"
+    found = []
+    for field, kind, label in (("kind", StageKind, "kind"), ("role", StageRole, "role")):
+        value = getattr(stage, field)
+        if not isinstance(value, kind) and not (field == "role" and value is None):
+            found.append((f"{where}.{field}", _not_a(label, value, kind)))
+    service = stage.service
+    if service is not None and not isinstance(service, ServiceLevel):
+        found.append((f"{where}.service", f"a ServiceLevel, not {service!r}"))
+    elif service is not None and not isinstance(service.owner, Owner):
+        found.append((f"{where}.service.owner", _not_a("owner", service.owner, Owner)))
+    elif service is not None and not (
+        isinstance(service.owes, str) and isinstance(service.deadline, str | None)
+    ):
+        found.append((f"{where}.service", "deadline is a code or None, owes a text"))
+    if stage.duration is not None and not isinstance(stage.duration, Duration):
+        found.append((f"{where}.duration", f"a Duration, not {stage.duration!r}"))
+    if stage.updates is not None and not isinstance(stage.updates, bool):
+        found.append((f"{where}.updates", f"True, False or None, not {stage.updates!r}"))
+    if not isinstance(stage.exits, tuple) or not all(
+        isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)
+        for pair in stage.exits
+    ):
+        found.append((f"{where}.exits", f"(event, chance) pairs, not {stage.exits!r}"))
+    return [PolicyProblem(at, message) for at, message in found]
+
+
+def _not_a(label: str, value: object, kind: type[StrEnum]) -> str:
+    article = "an" if label[0] in "aeiou" else "a"
+    return f"{value!r} is not {article} {label}; use one of {', '.join(kind)}"
+
+
+def _service_problems(
+    stage: StageSpec, service: ServiceLevel, events: Sequence[EventSpec], hired: set[str]
+) -> list[PolicyProblem]:
+    """What a service level promises that the layers above could not keep."""
+    where = f"stages.{stage.name}.service"
+    if service.owner is Owner.candidate:
+        # the candidate's deadline is the offer's valid-until, and the estimator's answer
+        # milestone ends the stage: only an offer the candidate can accept means that
+        if not any(_fires_from(e, stage) and e.dest in hired for e in events):
+            return [
+                PolicyProblem(
+                    f"{where}.owner",
+                    "the candidate owes only the answer to an offer (a stage with a way into "
+                    "a 'hired' stage); for work a candidate hands in, such as a take-home, "
+                    "use 'outside' (the hiring manager chases it)",
+                )
+            ]
+        return []
+    code = service.deadline or stage.name
+    if code in RULE_DEADLINES:
+        return [
+            PolicyProblem(
+                f"{where}.deadline",
+                f"{code!r} is the code of another deadline; give the stage's deadline its own code",
+            )
+        ]
+    return []
 
 
 _MUST_END = frozenset({StageKind.active, StageKind.pool})

@@ -141,7 +141,7 @@ def with_stage(
     return rebuild(policy, stages=stages, events=events)
 
 
-def replace_stage(policy: Policy, name: str, **changes: Any) -> Policy:
+def replace_stage(policy: Policy, name: str, /, **changes: Any) -> Policy:
     """Change fields of stage ``name`` (``role``, ``service``, ``duration``...), not its name."""
     if name not in policy.stages:
         raise _problem(f"replace_stage({name!r})", f"unknown stage {name!r}")
@@ -195,15 +195,27 @@ def without_stage(policy: Policy, name: str) -> Policy:
         )
         if trimmed.events or trimmed.stages or trimmed.deadline:
             rules.append(trimmed)
-    # a stage that went on by an event into the removed one now goes on by the removed one's
+    # a stage that went on by an event into the removed one now goes on by the removed one's,
+    # declared where it now has several ways on (the debrief, once the review is gone)
     onward = policy.forward(name)
     gone = {e.name for e in incoming}
     stages = [
-        replace(s, forward=onward if onward in kept else None) if s.forward in gone else s
+        replace(s, forward=None) if s.forward in gone else s
         for s in policy.stages.values()
         if s.name != name
     ]
-    return rebuild(policy, stages=stages, events=events, notifications=rules)
+    derived = rebuild(policy, stages=stages, events=events, notifications=rules)
+    undecided = {
+        s.name
+        for s in stages
+        if policy.forward(s.name) in gone
+        and derived.forward(s.name) is None
+        and onward in {e.name for e in _forward(derived, s.name)}
+    }
+    if not undecided:
+        return derived
+    stages = [replace(s, forward=onward) if s.name in undecided else s for s in stages]
+    return rebuild(derived, stages=stages)
 
 
 def with_event(policy: Policy, event: EventSpec) -> Policy:

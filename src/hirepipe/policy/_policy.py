@@ -307,7 +307,7 @@ class Policy:
             raise PolicyError([PolicyProblem("with_stage(guards=...)", str(error))]) from None
         return _derive.with_stage(self, spec, after=after, event=event, guards=specs)
 
-    def replace_stage(self, name: str, **changes: Any) -> Policy:
+    def replace_stage(self, name: str, /, **changes: Any) -> Policy:
         """Return a policy whose stage ``name`` has some fields changed.
 
         ``standard_policy().replace_stage("review", service=ServiceLevel(5))`` gives the

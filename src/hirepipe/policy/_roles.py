@@ -18,8 +18,28 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, TypeVar
 
-__all__ = ["Duration", "Owner", "ServiceLevel", "StageRole"]
+__all__ = ["RULE_DEADLINES", "Duration", "Owner", "ServiceLevel", "StageRole", "member"]
+
+_Enum = TypeVar("_Enum", bound=StrEnum)
+
+RULE_DEADLINES = frozenset({"thank_you", "candidate_update", "offer_expiry", "warm_until"})
+"""Deadline codes the service levels give by their own rules, whatever the stage; a stage's
+deadline takes another (the notifier and the update cadence match deadlines by code)."""
+
+
+def member(kind: type[_Enum], value: Any) -> _Enum | Any:
+    """``value`` as a member of ``kind`` when it is one's string (``"in_flight"``), else as is.
+
+    The layers compare members by identity; what is no member is left for the checks to name.
+    """
+    if isinstance(value, str) and not isinstance(value, kind):
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+    return value
 
 
 class StageRole(StrEnum):
@@ -71,6 +91,9 @@ class ServiceLevel:
     owner: Owner = Owner.hiring_manager
     deadline: str | None = None
     owes: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "owner", member(Owner, self.owner))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hirepipe.errors import Blocker
 from hirepipe.models import Application, Requisition
-from hirepipe.policy._roles import Duration, ServiceLevel, StageRole
+from hirepipe.policy._roles import Duration, ServiceLevel, StageRole, member
 
 if TYPE_CHECKING:
     from hirepipe.policy._policy import Policy
@@ -268,6 +268,16 @@ class StageSpec:
     forward: str | None = None
     updates: bool | None = None
     exits: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        # "in_flight" is StageRole.in_flight: the layers compare members by identity
+        object.__setattr__(self, "kind", member(StageKind, self.kind))
+        object.__setattr__(self, "role", member(StageRole, self.role))
+        exits: Any = self.exits
+        if isinstance(exits, Mapping):
+            object.__setattr__(self, "exits", tuple(exits.items()))
+        elif isinstance(exits, list):
+            object.__setattr__(self, "exits", tuple(exits))
 
     @property
     def terminal(self) -> bool:

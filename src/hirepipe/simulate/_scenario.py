@@ -45,7 +45,15 @@ from hirepipe.models import (
     as_instant,
 )
 from hirepipe.pipeline import Pipeline
-from hirepipe.policy import PREVIOUS, Duration, Owner, Policy, RejectionSide, StageKind
+from hirepipe.policy import (
+    PREVIOUS,
+    Duration,
+    Owner,
+    Policy,
+    RejectionSide,
+    StageKind,
+    StageRole,
+)
 from hirepipe.standard._approvals import chain_of
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 from hirepipe.timeline.deadlines import ServiceLevels
@@ -321,6 +329,12 @@ def make_plan(
     """
     industry = estimator.priors.industry(scenario.industry)
     settings = policy.settings
+    if not policy.stages_in(StageRole.review):
+        # weak candidates are turned down there; without one they run into guards mid-run
+        raise SimulationError(
+            "the simulator decides at a stage with the role 'review' (the slate's decision); "
+            f"{policy.label} has none: give one of its stages StageSpec(role=StageRole.review)"
+        )
     if scenario.rounds > settings.max_rounds:
         raise SimulationError(
             f"the scenario has {scenario.rounds} rounds but the policy allows "

@@ -404,7 +404,7 @@ class _Owed:
         days = self.levels.policy.service_days(self.app.stage) or 0
         return [
             self.make(
-                service.deadline or DeadlineKind.scorecards,
+                service.deadline or self.app.stage,
                 interview.held_at,
                 self.after(interview.held_at, days),
                 missing,
