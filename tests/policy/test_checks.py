@@ -243,3 +243,11 @@ class TestStageRoles:
             "loop (review -> final_review -> review); declare a forward on one of them that "
             "leads on"
         ] == [str(p) for p in caught.value.problems]
+
+
+class TestHiredRole:
+    def test_in_flight_stages_need_a_hired_stage(self):
+        """A policy that holds the headcount but never fills it is refused, the stages named."""
+        policy = standard_policy()
+        with pytest.raises(PolicyError, match=r"approval, references, offer, negotiation hold"):
+            policy.replace_stage("hired", role=None)

@@ -283,6 +283,16 @@ def _check_roles(
             problems.append(
                 PolicyProblem(f"{where}.exits", f"the chances add up to {total:g}, more than 1")
             )
+    flying = [s.name for s in stages if s.role is StageRole.in_flight]
+    if flying and not hired:
+        problems.append(
+            PolicyProblem(
+                "stages",
+                f"{', '.join(flying)} hold the headcount (role in_flight) but no terminal stage "
+                "has the role 'hired': the slate would take a hire for a fall-through; give "
+                "the stage an accepted offer ends in role='hired'",
+            )
+        )
     return problems
 
 
