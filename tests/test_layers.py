@@ -17,6 +17,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hirepipe.clock", "hirepipe._types"),
     ("hirepipe.models",),
     ("hirepipe.policy",),
+    ("hirepipe.privacy",),
     ("hirepipe.standard",),
     ("hirepipe._machine",),
     ("hirepipe.pipeline",),

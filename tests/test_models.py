@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pendulum
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
@@ -28,6 +28,7 @@ from hirepipe import (
     TransitionRecord,
 )
 from hirepipe.testing import make_application
+from tests.forgeries import forgeries
 
 NOW = pendulum.datetime(2025, 1, 6, 9, tz="Europe/Paris")
 USD = Band(minimum=Decimal(100), maximum=Decimal(200), currency="USD")
@@ -338,3 +339,212 @@ class TestCountries:
             subdivision=subdivision,
         )
         assert (country, subdivision) == (requisition.country, requisition.subdivision)
+
+
+def application_json(pipeline, requisition, stage: str = "review") -> dict:
+    """A real application brought to ``stage``, as the plain dict a web framework hands back."""
+    return json.loads(make_application(pipeline, requisition, stage=stage).model_dump_json())
+
+
+class TestStateCannotLie:
+    """An Application refuses state that contradicts itself (issue 18, measured)."""
+
+    def test_version_must_equal_the_number_of_records(self, pipeline, requisition):
+        """version=99 over 4 records is refused: the version counts the records."""
+        document = application_json(pipeline, requisition)
+        document["version"] = 99
+        count = len(document["history"])
+        with pytest.raises(
+            ValidationError, match=f"version 99 but the history has {count} records"
+        ):
+            Application.model_validate(document)
+
+    def test_an_emptied_history_is_refused(self, pipeline, requisition):
+        """A history emptied under its version is refused."""
+        document = application_json(pipeline, requisition)
+        version = document["version"]
+        document["history"] = []
+        with pytest.raises(
+            ValidationError, match=f"version {version} but the history has 0 records"
+        ):
+            Application.model_validate(document)
+
+    def test_history_versions_run_one_to_n(self, pipeline, requisition):
+        """Records numbered out of order are refused, naming the record."""
+        document = application_json(pipeline, requisition)
+        document["history"][0]["version"] = 2
+        with pytest.raises(ValidationError, match="record 1 says version 2"):
+            Application.model_validate(document)
+
+    def test_the_last_record_leads_to_the_stage(self, pipeline, requisition):
+        """A stage that is not where the last record led is refused."""
+        document = application_json(pipeline, requisition)
+        document["stage"] = "hired"
+        with pytest.raises(ValidationError, match="stage 'hired' but its last record led to"):
+            Application.model_validate(document)
+
+    def test_each_record_leaves_the_stage_the_one_before_led_to(self, pipeline, requisition):
+        """A record that starts from another stage than the previous one ended in is refused."""
+        document = application_json(pipeline, requisition)
+        last = document["history"][-1]  # complete_debrief: debrief to review
+        last["from_stage"] = "offer"
+        with pytest.raises(
+            ValidationError,
+            match=f"record {last['version']} leaves stage 'offer' but record "
+            f"{last['version'] - 1} led to 'debrief'",
+        ):
+            Application.model_validate(document)
+
+    def test_assignment_cannot_make_it_lie(self, pipeline, requisition):
+        """Assigning a version, a stage or a history that contradicts the rest is refused."""
+        application = make_application(pipeline, requisition, stage="review")
+        before = application.model_dump_json()
+        for name, value in [("version", 99), ("stage", "hired"), ("history", [])]:
+            with pytest.raises(ValidationError):
+                setattr(application, name, value)
+        assert before == application.model_dump_json()
+
+    def test_a_new_application_with_no_history_may_start_anywhere(self, clock):
+        """With no records yet, the stage is the one it was created in; version 0."""
+        application = Application(
+            id="a", candidate=EXAMPLES[0], requisition_id="r", stage="offer", created_at=NOW
+        )
+        assert (0, "offer") == (application.version, application.stage)
+        with pytest.raises(ValidationError, match="version 1 but the history has 0"):
+            Application(
+                id="a",
+                candidate=EXAMPLES[0],
+                requisition_id="r",
+                stage="offer",
+                created_at=NOW,
+                version=1,
+            )
+
+    def test_an_activity_changes_no_stage(self):
+        """An activity record that moves between stages is refused."""
+        with pytest.raises(ValidationError, match="an activity changes no stage"):
+            TransitionRecord(
+                event="note",
+                kind="activity",
+                from_stage="review",
+                to_stage="offer",
+                actor="hm",
+                at=NOW,
+                version=1,
+                policy="p@1",
+            )
+
+
+class TestPlainDictRoundTrip:
+    """``model_validate(json.loads(m.model_dump_json()))`` works: web frameworks hand back dicts."""
+
+    @pytest.mark.parametrize("model", EXAMPLES, ids=lambda m: type(m).__name__)
+    def test_every_model_validates_back_from_plain_json_data(self, model):
+        """Every model reads back from the plain data its JSON parses to, equal."""
+        plain = json.loads(model.model_dump_json())
+        assert model == type(model).model_validate(plain)
+
+    def test_an_application_with_history_validates_back(self, pipeline, requisition):
+        """A hired application, eight timestamps and all, reads back from plain data."""
+        application = make_application(pipeline, requisition, stage="hired")
+        plain = json.loads(application.model_dump_json())
+        assert application == Application.model_validate(plain)
+
+    @pytest.mark.parametrize(
+        "value",
+        [1_700_000_000, 1.5, True, b"2025-01-06T09:00:00+00:00", [2025, 1, 6]],
+        ids=["int", "float", "bool", "bytes", "list"],
+    )
+    def test_other_types_are_still_refused(self, value):
+        """Strings are read as ISO 8601; numbers, booleans, bytes and lists are still refused."""
+        with pytest.raises(ValidationError, match="time-zone-aware datetime or an ISO 8601"):
+            Scorecard(interviewer="a", round=1, recommendation="yes", submitted_at=value)
+
+    def test_an_iso_string_without_offset_is_refused_in_python_too(self):
+        """A string with no offset is naive, in Python as in JSON."""
+        with pytest.raises(ValidationError, match="has no time zone"):
+            Scorecard(
+                interviewer="a", round=1, recommendation="yes", submitted_at="2025-01-06T09:00:00"
+            )
+
+
+class TestCharacters:
+    """Identifiers, names and free text refuse NUL and control characters (issue 18)."""
+
+    @pytest.mark.parametrize(
+        "value",
+        ["a\x00b", "a\nb", "a\rb", "a\tb", "a\x1bb", "a\x7fb", "a\x85b", "a\u202eb", "a\ud800b"],
+        ids=["nul", "lf", "cr", "tab", "escape", "del", "nel", "bidi-override", "surrogate"],
+    )
+    def test_identifiers_refuse_control_characters(self, value):
+        """An id with a control, format or surrogate character is refused, naming it."""
+        with pytest.raises(ValidationError, match="control or invisible character"):
+            Candidate(id=value, name="Ada", email="ada@example.com")
+
+    @pytest.mark.parametrize(
+        "value",
+        ["a\x00b", "a\nb", "a\r\nb", "a\x1bb", "a\u2028b"],
+        ids=["nul", "lf", "crlf", "escape", "line-separator"],
+    )
+    def test_names_refuse_control_characters_and_line_breaks(self, value):
+        """A name is one line of text without control characters."""
+        with pytest.raises(ValidationError, match="control character or line break"):
+            Candidate(id="c", name=value, email="ada@example.com")
+
+    @pytest.mark.parametrize("field", ["id", "name", "email"], ids=str)
+    def test_lone_surrogates_are_refused(self, field):
+        """A lone surrogate, which no database can store, is refused in every kind of string."""
+        fields = {"id": "c", "name": "Ada", "email": "ada@example.com", field: "a\ud800@b.c"}
+        with pytest.raises(ValidationError):
+            Candidate(**fields)
+
+    def test_email_refuses_control_characters(self):
+        """An e-mail address with a NUL in it is refused."""
+        with pytest.raises(ValidationError):
+            Candidate(id="c", name="Ada", email="ada\x00@example.com")
+
+    def test_free_text_keeps_line_breaks_and_tabs(self):
+        """Multi-line text keeps its line breaks and tabs, and refuses other control characters."""
+        notes = "Strong on design.\r\n\tWeak on tests.\nHire."
+        card = Scorecard(
+            interviewer="a", round=1, recommendation="yes", notes=notes, submitted_at=NOW
+        )
+        assert notes == card.notes
+        with pytest.raises(ValidationError, match="control character"):
+            Scorecard(
+                interviewer="a", round=1, recommendation="yes", notes="a\x00b", submitted_at=NOW
+            )
+
+    def test_reasons_are_one_line(self):
+        """A record's reason is one line: a line break is refused."""
+        with pytest.raises(ValidationError, match="control character or line break"):
+            TransitionRecord(
+                event="hold",
+                from_stage="review",
+                to_stage="on_hold",
+                actor="hm",
+                at=NOW,
+                reason="budget\nfreeze",
+                version=1,
+                policy="p@1",
+            )
+
+    def test_ordinary_unicode_is_kept(self):
+        """Accents, scripts, emoji and spaces inside are ordinary text."""
+        candidate = Candidate(id="cand 7", name="Zoë Ødegård 山田 👩‍💻", email="zoe@example.com")
+        assert ("cand 7", "Zoë Ødegård 山田 👩‍💻") == (candidate.id, candidate.name)
+
+
+class TestForgedDocuments:
+    @settings(max_examples=300, deadline=None)
+    @given(forgery=forgeries())
+    def test_a_forged_document_is_refused_at_load(self, forgery):
+        """Every forgery that contradicts itself is refused as JSON and as plain data."""
+        document = forgery.application.model_dump_json()
+        if forgery.kind == "store":  # a valid Application: the store's policy refuses it
+            assert forgery.application == Application.model_validate_json(document)
+            return
+        with pytest.raises(ValidationError):
+            Application.model_validate_json(document)
+        with pytest.raises(ValidationError):
+            Application.model_validate(json.loads(document))

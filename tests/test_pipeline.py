@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from hirepipe import (
+    Application,
     Blocker,
     CalendarError,
     Change,
@@ -22,6 +23,7 @@ from hirepipe import (
     HirepipeError,
     Pipeline,
     Policy,
+    PolicyError,
     RequisitionMismatch,
     StageKind,
     StageSpec,
@@ -619,4 +621,94 @@ class TestArgumentTypes:
         application = pipeline.new_application(make_candidate(), requisition)
         with pytest.raises(TypeError, match=r"expected_version must be an int"):
             pipeline.fire(application, "note", actor="maria", expected_version=version)
+
+
+class TestStateCannotLie:
+    """The engine refuses to work on, or to make, state that contradicts itself (issue 18)."""
+
+    def test_firing_on_a_stage_the_policy_lacks_names_the_policy(self, pipeline, clock):
+        """An application in a stage the policy does not define is refused, naming the policy."""
+        application = Application(
+            id="a",
+            candidate=make_candidate(),
+            requisition_id="req-1",
+            stage="lost",
+            created_at=START,
+        )
+        label = pipeline.policy.label
+        for ask in (
+            lambda: pipeline.fire(application, "note", actor="maria", text="hi"),
+            lambda: pipeline.blockers(application, "note"),
+            lambda: pipeline.available(application),
+        ):
+            with pytest.raises(TransitionNotAllowed) as caught:
+                ask()
+            message = str(caught.value)
+            assert f"stage 'lost', which policy {label!r} does not define" in message
+            assert "final" not in message
+        assert 0 == application.version
+
+    @pytest.mark.parametrize("field", ["id", "history", "version", "stage", "created_at"], ids=str)
+    def test_an_effect_cannot_change_what_the_engine_owns(self, clock, requisition, field):
+        """An effect that replaces the id, history, version, stage or creation is refused."""
+        values = {
+            "id": "someone-else",
+            "history": [],
+            "version": 0,
+            "stage": "b",
+            "created_at": START.add(days=1),
+        }
+
+        def forge(ctx):
+            return Change({field: values[field]})
+
+        for trusted in (False, True):
+            policy = Policy(
+                name="forger",
+                version="1",
+                initial="a",
+                stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+                events=[
+                    EventSpec(
+                        "go", ("a",), None, effect=EffectSpec("forge", forge, trusted=trusted)
+                    ),
+                    EventSpec("end", ("a",), "b"),
+                ],
+            )
+            pipeline = Pipeline(policy, clock=clock)
+            application = pipeline.new_application(make_candidate(), requisition)
+            before = application.model_dump_json()
+            with pytest.raises(PolicyError, match=f"effect 'forge' of event 'go' changes {field}"):
+                pipeline.fire(application, "go", actor="maria")
+            assert before == application.model_dump_json()
+
+    def test_an_effect_cannot_change_the_requisition_id(self, clock, requisition):
+        """An effect that renames the requisition is refused; the requisition stays as it was."""
+
+        def rename(ctx):
+            return Change(requisition={"id": "req-9"})
+
+        policy = Policy(
+            name="p",
+            version="1",
+            initial="a",
+            stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+            events=[EventSpec("go", ("a",), "b", effect=EffectSpec("rename", rename))],
+        )
+        pipeline = Pipeline(policy, clock=clock)
+        application = pipeline.new_application(make_candidate(), requisition)
+        with pytest.raises(PolicyError, match="changes the requisition's id"):
+            pipeline.fire(application, "go", actor="maria", requisition=requisition)
+        assert ("req-1", "a") == (requisition.id, application.stage)
+
+    @pytest.mark.parametrize(
+        "actor",
+        ["mal\x00lory", "mallory\r\nX-Admin: yes", "mal\u202elory"],
+        ids=["nul", "crlf", "bidi"],
+    )
+    def test_actors_refuse_control_characters(self, pipeline, requisition, actor):
+        """An actor with a NUL, a line break or an invisible control is refused; nothing changes."""
+        application = make_application(pipeline, requisition)
+        with pytest.raises(ValidationError, match="control or invisible character"):
+            pipeline.fire(application, "note", actor=actor, text="hi")
         assert 0 == application.version

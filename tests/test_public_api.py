@@ -15,6 +15,7 @@ MODULES = [
     "hirepipe.notify",
     "hirepipe.pipeline",
     "hirepipe.policy",
+    "hirepipe.privacy",
     "hirepipe.simulate",
     "hirepipe.slate",
     "hirepipe.store",

@@ -14,17 +14,18 @@ checks it):
 2. ``clock`` and ``_types``: where time comes from, and the shared field types;
 3. ``models``: the Pydantic data (Candidate, Requisition, Application, records);
 4. ``policy``: a lifecycle as data (stages and their roles, events, guards, settings, io);
-5. ``standard``: the standard lifecycle, the only place that names its stages;
-6. ``_machine``: the one module that imports ``transitions``, which decides every transition;
-7. ``pipeline``: the facade that applies events and tells hooks;
-8. ``timeline``: business days, service levels and deadlines, the timeline estimator;
-9. ``reports``: the funnel, time in stage and missed service levels, from histories;
-10. ``slate``: the requisition level (review, fill, fall-through);
-11. ``notify``: candidate communications, templates, the outbox and its senders;
-12. ``simulate``: seeded what-if runs through the real engine;
-13. ``store``: the optional durable store (SQLAlchemy Core);
-14. ``cli``: the optional command line;
-15. ``testing`` and ``pytest_plugin``: the test kit, which nothing in production imports.
+5. ``privacy``: which fields are personal, erasing them, retention and consent;
+6. ``standard``: the standard lifecycle, the only place that names its stages;
+7. ``_machine``: the one module that imports ``transitions``, which decides every transition;
+8. ``pipeline``: the facade that applies events and tells hooks;
+9. ``timeline``: business days, service levels and deadlines, the timeline estimator;
+10. ``reports``: the funnel, time in stage and missed service levels, from histories;
+11. ``slate``: the requisition level (review, fill, fall-through);
+12. ``notify``: candidate communications, templates, the outbox and its senders;
+13. ``simulate``: seeded what-if runs through the real engine;
+14. ``store``: the optional durable store (SQLAlchemy Core);
+15. ``cli``: the optional command line;
+16. ``testing`` and ``pytest_plugin``: the test kit, which nothing in production imports.
 """
 
 from hirepipe._version import __version__

@@ -1,10 +1,24 @@
-"""The field types every model shares: aware instants, identifiers, amounts, places.
+r"""The field types every model shares: aware instants, identifiers, text, amounts, places.
 
-Re-exported by :mod:`hirepipe.models`, which is where to import them from.
+Re-exported by :mod:`hirepipe.models`, which is where to import them from. The character rules
+live here, once, for the models and the policy checks alike::
+
+    identifier_problem("maria")          # None: a valid identifier
+    identifier_problem("ma\x00ria")      # "a control or invisible character (U+0000); ..."
+
+Identifiers (ids, actors, stage and event names) are printable text (:meth:`str.isprintable`:
+no control, format or surrogate characters, no space but the ASCII one), 1 to 200 characters,
+spaces at either end stripped. Names and reasons are one line: no control characters, no line
+breaks. Free text (:data:`Text`) may hold line breaks and tabs, and no other control character.
+The same values are then accepted by SQLite and PostgreSQL alike (PostgreSQL refuses NUL).
+
+Fields marked :data:`PERSONAL` hold a person's data: :mod:`hirepipe.privacy` erases them.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -25,12 +39,19 @@ from pydantic_core import PydanticCustomError, core_schema
 from hirepipe.errors import CalendarError
 
 __all__ = [
+    "ERASED",
+    "IDENTIFIER_LENGTH",
+    "PERSONAL",
+    "Contact",
     "Count",
     "CountryCode",
     "CurrencyCode",
+    "Email",
     "Identifier",
     "Money",
     "Name",
+    "Personal",
+    "Reason",
     "RoundNumber",
     "Text",
     "TimeZoneName",
@@ -38,6 +59,7 @@ __all__ = [
     "as_instant",
     "check_minor_units",
     "check_subdivision",
+    "identifier_problem",
     "minor_units",
 ]
 
@@ -93,20 +115,38 @@ def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
+_TIMESTAMP_SCHEMA = core_schema.no_info_after_validator_function(
+    _aware,
+    core_schema.json_or_python_schema(
+        json_schema=core_schema.datetime_schema(strict=True),
+        # a plain dict from JSON (json.loads, a web framework) holds ISO strings: read them as
+        # JSON mode does, and still refuse numbers, booleans and everything else
+        python_schema=core_schema.union_schema(
+            [
+                core_schema.datetime_schema(strict=True),
+                core_schema.chain_schema(
+                    [core_schema.str_schema(strict=True), core_schema.datetime_schema()]
+                ),
+            ],
+            custom_error_type="timestamp_type",
+            custom_error_message=(
+                "Input should be a time-zone-aware datetime or an ISO 8601 string with an "
+                "offset, e.g. '2025-01-06T09:00:00-05:00'"
+            ),
+        ),
+    ),
+)
+
 Timestamp = Annotated[
     pendulum.DateTime,
-    GetPydanticSchema(
-        lambda _source, _handler: core_schema.no_info_after_validator_function(
-            _aware, core_schema.datetime_schema(strict=True)
-        )
-    ),
+    GetPydanticSchema(lambda _source, _handler: _TIMESTAMP_SCHEMA),
     PlainSerializer(_iso, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 """A time-zone-aware instant, held as a :class:`pendulum.DateTime`.
 
-In Python, pass a ``datetime`` (pendulum's or the standard library's) with a time zone; in JSON,
-an ISO 8601 string with an offset.
+Pass a ``datetime`` (pendulum's or the standard library's) with a time zone, or an ISO 8601
+string with an offset (as JSON, or the plain data ``json.loads`` gives, holds it).
 """
 
 
@@ -122,14 +162,135 @@ def _time_zone(value: str) -> str:
     return value
 
 
+IDENTIFIER_LENGTH = 200
+"""The longest identifier (and the width of the store's identifier columns)."""
+
+
+def identifier_problem(value: str) -> str | None:
+    """Return what makes ``value`` no identifier, or None when it is one.
+
+    The one rule for ids, actors, and a policy's stage and event names: 1 to 200 printable
+    characters (:meth:`str.isprintable`: no control, format or surrogate character, and no
+    space but the ASCII one), with no space at either end.
+    """
+    if not value:
+        return "empty; an identifier has at least one character"
+    if len(value) > IDENTIFIER_LENGTH:
+        return f"{len(value)} characters; an identifier has at most {IDENTIFIER_LENGTH}"
+    if not value.isprintable():
+        bad = next(character for character in value if not character.isprintable())
+        return (
+            f"a control or invisible character (U+{ord(bad):04X}); an identifier is printable text"
+        )
+    if value[0] == " " or value[-1] == " ":
+        return "spaces at either end; remove them"
+    return None
+
+
+def _identifier(value: str) -> str:
+    # surrounding spaces are stripped, as before; any other problem is refused
+    if value[:1] == " " or value[-1:] == " ":
+        value = value.strip(" ")
+    problem = identifier_problem(value)
+    if problem is not None:
+        raise PydanticCustomError(
+            "identifier", "not an identifier: {problem}", {"problem": problem}
+        )
+    return value
+
+
+# Cc (C0, DEL, C1), the Unicode line and paragraph separators, and lone surrogates (which no
+# database can store): refused in one-line text
+_NOT_IN_A_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# multi-line text keeps tabs and line breaks
+_NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _line(value: str) -> str:
+    found = _NOT_IN_A_LINE.search(value)
+    if found is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "a control character or line break (U+{code}) at position {position}; "
+            "this is one line of text",
+            {"code": f"{ord(found.group()):04X}", "position": found.start()},
+        )
+    return value
+
+
+def _text(value: str) -> str:
+    found = _NOT_IN_TEXT.search(value)
+    if found is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "a control character (U+{code}) at position {position}; text may hold line "
+            "breaks and tabs, and no other control character",
+            {"code": f"{ord(found.group()):04X}", "position": found.start()},
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Personal:
+    """Marks a field (``Annotated[str, PERSONAL]``) as a person's data, erased on request.
+
+    Erasure (:meth:`hirepipe.Pipeline.erase`) replaces every non-empty personal value with
+    :data:`ERASED` and keeps every other field: the lifecycle facts stay for reporting. Mark
+    the fields of your own event data models the same way (free text is :data:`Text`, which
+    is marked already).
+    """
+
+
+PERSONAL = Personal()
+"""The marker of personal fields; see :class:`Personal`."""
+
+ERASED = "[erased]"
+"""What an erased personal value reads as (an e-mail address included)."""
+
 Identifier = Annotated[
-    str, StringConstraints(strict=True, min_length=1, max_length=200, strip_whitespace=True)
+    str,
+    StringConstraints(strict=True),
+    AfterValidator(_identifier),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": IDENTIFIER_LENGTH}),
 ]
-"""A non-empty identifier: candidate, requisition, application, person."""
+"""An identifier: candidate, requisition, application, person, stage, event.
+
+1 to 200 printable characters (see :func:`identifier_problem`); surrounding spaces are
+stripped.
+"""
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
-Text = Annotated[str, StringConstraints(strict=True, max_length=20_000)]
-Name = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str, StringConstraints(strict=True, max_length=20_000), AfterValidator(_text), PERSONAL
+]
+"""Free text (notes, feedback): line breaks and tabs allowed, no other control character.
+
+Personal: what someone wrote about a candidate is erased with the candidate's data.
+"""
+Reason = Annotated[str, StringConstraints(strict=True, max_length=2_000), AfterValidator(_line)]
+"""Why something happened, on one line (a hold, a reopening, a substitution); kept on erasure."""
+Name = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=200), AfterValidator(_line)
+]
+"""A name or title on one line: no control character, no line break."""
+Email = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        max_length=320,
+        pattern=r"^(?:[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+|\[erased\])$",
+    ),
+    AfterValidator(_line),
+    PERSONAL,
+]
+"""An e-mail address (``local@domain.tld``), or :data:`ERASED` once erased. Personal."""
+Contact = Annotated[
+    str,
+    StringConstraints(strict=True, min_length=1, max_length=320),
+    AfterValidator(_line),
+    PERSONAL,
+]
+"""How to reach someone (an e-mail address, a phone number), on one line. Personal."""
 
 
 @cache

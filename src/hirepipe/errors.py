@@ -138,25 +138,49 @@ class TransitionError(HirepipeError):
 class TransitionNotAllowed(TransitionError):
     """The event does not exist from the application's current stage (or at all).
 
-    ``allowed`` names the events the policy defines from this stage.
+    ``allowed`` names the events the policy defines from this stage. ``policy`` is set (to the
+    policy's label) when the stage itself is not one the policy defines, and ``erased`` when
+    the application's personal data was erased: no event fires on it then.
     """
 
     def __init__(
-        self, *, application_id: str, stage: str, event: str, allowed: Sequence[str], known: bool
+        self,
+        *,
+        application_id: str,
+        stage: str,
+        event: str,
+        allowed: Sequence[str],
+        known: bool,
+        policy: str | None = None,
+        erased: bool = False,
     ) -> None:
         self.allowed: tuple[str, ...] = tuple(allowed)
         self.known = known
+        self.policy = policy
+        self.erased = erased
         options = ", ".join(self.allowed) if self.allowed else "none: the stage is final"
-        if known:
-            what = f"cannot {event!r} application {application_id!r} from stage {stage!r}"
+        if erased:
+            message = (
+                f"application {application_id!r} was erased (its candidate's personal data "
+                f"removed); it takes no more events, {event!r} included"
+            )
+        elif policy is not None:
+            message = (
+                f"application {application_id!r} is in stage {stage!r}, which policy "
+                f"{policy!r} does not define, so no event fires on it ({event!r} included); "
+                "use the policy that defines the stage"
+            )
+        elif known:
+            message = (
+                f"cannot {event!r} application {application_id!r} from stage {stage!r}; "
+                f"events from {stage!r}: {options}"
+            )
         else:
-            what = f"the policy has no event {event!r} (application {application_id!r})"
-        super().__init__(
-            f"{what}; events from {stage!r}: {options}",
-            application_id=application_id,
-            stage=stage,
-            event=event,
-        )
+            message = (
+                f"the policy has no event {event!r} (application {application_id!r}); "
+                f"events from {stage!r}: {options}"
+            )
+        super().__init__(message, application_id=application_id, stage=stage, event=event)
 
 
 class GuardRejected(TransitionError):

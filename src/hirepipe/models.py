@@ -24,17 +24,25 @@ from pydantic import (
     JsonValue,
     StrictBool,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from hirepipe._types import (
+    ERASED,
+    IDENTIFIER_LENGTH,
+    PERSONAL,
+    Contact,
     Count,
     CountryCode,
     CurrencyCode,
+    Email,
     Identifier,
     Money,
     Name,
+    Personal,
+    Reason,
     RoundNumber,
     Text,
     Timestamp,
@@ -42,24 +50,32 @@ from hirepipe._types import (
     as_instant,
     check_minor_units,
     check_subdivision,
+    identifier_problem,
 )
 
 __all__ = [
+    "ERASED",
+    "IDENTIFIER_LENGTH",
+    "PERSONAL",
     "Application",
     "Approval",
     "ApprovalStep",
     "Band",
     "Candidate",
     "CompanySize",
+    "Contact",
     "Count",
     "CountryCode",
     "CurrencyCode",
+    "Email",
     "Identifier",
     "Interview",
     "Money",
     "Name",
     "Offer",
     "OfferStatus",
+    "Personal",
+    "Reason",
     "Recommendation",
     "Reference",
     "ReferenceOutcome",
@@ -75,6 +91,7 @@ __all__ = [
     "Timestamp",
     "TransitionRecord",
     "as_instant",
+    "identifier_problem",
 ]
 
 
@@ -219,14 +236,16 @@ class Band(_Frozen):
 
 
 class Candidate(_Frozen):
-    """A person being considered; ``consent_to_contact`` covers talent-pool updates."""
+    """A person being considered; ``consent_to_contact`` covers talent-pool updates.
+
+    ``name``, ``email`` and ``phone`` are personal: erasure replaces them with
+    :data:`ERASED` and keeps the ``id``.
+    """
 
     id: Identifier
-    name: Name
-    email: Annotated[
-        str, StringConstraints(strict=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
-    ]
-    phone: Name | None = None
+    name: Annotated[Name, PERSONAL]
+    email: Email
+    phone: Annotated[Name, PERSONAL] | None = None
     consent_to_contact: StrictBool = False
 
 
@@ -267,7 +286,7 @@ class Substitution(_Frozen):
     step: Identifier
     absent: Identifier
     substitute: Identifier
-    reason: Text
+    reason: Reason
     at: Timestamp
 
 
@@ -332,10 +351,14 @@ class Scorecard(_Frozen):
 
 
 class Reference(_Frozen):
-    """A referee and the state of the check; nobody is contacted without ``consent``."""
+    """A referee and the state of the check; nobody is contacted without ``consent``.
+
+    ``contact``, ``relationship`` and ``notes`` are personal (the referee's and the
+    candidate's); erasure keeps the ``referee`` id, the status, the outcome and the times.
+    """
 
     referee: Identifier
-    contact: Name
+    contact: Contact
     relationship: Text = ""
     consent: StrictBool = False
     status: ReferenceStatus = ReferenceStatus.requested
@@ -402,10 +425,26 @@ class TransitionRecord(_Frozen):
     to_stage: Identifier
     actor: Identifier
     at: Timestamp
-    reason: Text | None = None
+    reason: Reason | None = None
     data: dict[str, JsonValue] = Field(default_factory=dict)
     version: RoundNumber
     policy: Identifier
+
+    @model_validator(mode="after")
+    def _activity_stays(self) -> Self:
+        if self.kind == "activity" and self.from_stage != self.to_stage:
+            raise PydanticCustomError(
+                "activity_moved",
+                "record {version} ({event}) is an activity from '{from_stage}' to '{to_stage}'; "
+                "an activity changes no stage",
+                {
+                    "version": self.version,
+                    "event": self.event,
+                    "from_stage": self.from_stage,
+                    "to_stage": self.to_stage,
+                },
+            )
+        return self
 
     @classmethod
     def trusted(
@@ -462,6 +501,13 @@ class Application(_Model):
     ``history`` are tuples: the engine replaces them whole, which keeps every change atomic.
     Build new applications with :meth:`hirepipe.Pipeline.new_application`, which sets the
     initial stage and the round 1 interview.
+
+    The state cannot contradict itself: the records are numbered 1 to ``version`` in order,
+    each leaves the stage the one before led to (the first leaves the stage the application
+    was created in), and the last leads to ``stage``. With no records, ``stage`` is the stage
+    it was created in. Anything else is refused, on construction and on assignment alike.
+    ``erased_at`` is when the candidate's personal data was erased (:mod:`hirepipe.privacy`);
+    an erased application takes no more events.
     """
 
     id: Identifier
@@ -483,7 +529,61 @@ class Application(_Model):
     rejection: Rejection | None = None
     held_from: Identifier | None = None
     warm_until: Timestamp | None = None
+    erased_at: Timestamp | None = None
     history: list[TransitionRecord] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        history = self.history
+        if self.version != len(history):
+            raise PydanticCustomError(
+                "version_mismatch",
+                "version {version} but the history has {count} records; the version counts "
+                "the records",
+                {"version": self.version, "count": len(history)},
+            )
+        previous: TransitionRecord | None = None
+        for number, record in enumerate(history, 1):
+            if record.version != number:
+                raise PydanticCustomError(
+                    "history_order",
+                    "record {number} says version {version}; records are numbered 1 to n in order",
+                    {"number": number, "version": record.version},
+                )
+            if previous is not None and record.from_stage != previous.to_stage:
+                raise PydanticCustomError(
+                    "history_gap",
+                    "record {number} leaves stage '{from_stage}' but record {before} led to "
+                    "'{to_stage}'",
+                    {
+                        "number": number,
+                        "from_stage": record.from_stage,
+                        "before": number - 1,
+                        "to_stage": previous.to_stage,
+                    },
+                )
+            previous = record
+        if previous is not None and previous.to_stage != self.stage:
+            raise PydanticCustomError(
+                "stage_mismatch",
+                "stage '{stage}' but its last record led to '{to_stage}'",
+                {"stage": self.stage, "to_stage": previous.to_stage},
+            )
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Assign with validation; a refused assignment leaves the application as it was.
+
+        Pydantic replaces the whole field dict before the consistency check runs, so the
+        dict from before is put back when the check refuses.
+        """
+        fields, given = self.__dict__, set(self.__pydantic_fields_set__)
+        try:
+            super().__setattr__(name, value)
+        except ValidationError:
+            object.__setattr__(self, "__dict__", fields)
+            object.__setattr__(self, "__pydantic_fields_set__", given)
+            raise
 
     def interview(self, round: int | None = None) -> Interview | None:
         """Return the interview of ``round`` (default: the current round), if scheduled."""

@@ -30,26 +30,32 @@ from hirepipe.errors import (
     Blocker,
     ConcurrentUpdate,
     GuardRejected,
+    PolicyError,
+    PolicyProblem,
     RequisitionMismatch,
     TransitionNotAllowed,
 )
 from hirepipe.models import (
+    IDENTIFIER_LENGTH,
     Application,
     Candidate,
     Identifier,
     Interview,
+    Reason,
     Requisition,
-    Text,
     TransitionRecord,
     as_instant,
 )
 from hirepipe.policy import PREVIOUS, Context, EventData, EventSpec, Policy
+from hirepipe.privacy import ERASE_EVENT, erased
 
 __all__ = ["CreationFailure", "Fired", "Hook", "HookFailure", "Pipeline"]
 
 _log = logging.getLogger("hirepipe")
 _IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
-_REASON: TypeAdapter[str | None] = TypeAdapter(Text | None)
+_REASON: TypeAdapter[str | None] = TypeAdapter(Reason | None)
+# what only the engine writes: an effect that returns a change to one of these is refused
+_ENGINE_OWNS = frozenset({"id", "history", "version", "stage", "created_at", "erased_at"})
 _RECORD_DATA: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
@@ -242,12 +248,20 @@ class Pipeline:
                 expected=expected_version,
                 actual=version,
             )
+        if application.erased_at is not None:
+            self._check_open(application, event)
         spec = self.policy.events.get(event) if event.__class__ is str else None
         if spec is None or event not in self._routes.get(stage_before, ()):
             spec = self._spec(application, event)  # raises with the allowed events
         if requisition is not None and requisition.id != application.requisition_id:
             self._check_requisition(application, requisition, spec)
-        if not (actor.__class__ is str and 0 < len(actor) <= 200 and actor == actor.strip()):
+        if not (
+            actor.__class__ is str
+            and 0 < len(actor) <= IDENTIFIER_LENGTH
+            and actor.isprintable()
+            and actor[0] != " "
+            and actor[-1] != " "
+        ):
             actor = _IDENTIFIER.validate_python(actor)  # raises, or returns it stripped
         if reason is not None:
             _REASON.validate_python(reason)
@@ -284,6 +298,8 @@ class Pipeline:
                 self._unmoved(application, version, event, stage_before)
                 raise
             app_updates, req_updates = change.application, change.requisition
+            if not _ENGINE_OWNS.isdisjoint(app_updates) or (req_updates and "id" in req_updates):
+                raise _forged(event, effect.name, app_updates, req_updates)
             if req_updates and requisition is None:
                 raise GuardRejected(
                     application_id=application.id,
@@ -346,6 +362,81 @@ class Pipeline:
                 _commit(requisition, req_updates)
         return Fired(record, application, requisition, self.policy)
 
+    def erase(
+        self, application: Application, *, actor: str, reason: str | None = None
+    ) -> TransitionRecord:
+        """Erase the candidate's personal data from an ended application; return the record.
+
+        Every personal value (:mod:`hirepipe.privacy`) in the application and its history is
+        replaced by :data:`~hirepipe.models.ERASED`; the lifecycle facts stay. An activity
+        record (event ``@erase``, by ``actor``, with ``reason``) says when and by whom, and
+        ``erased_at`` is set: no event fires on the application afterwards. No hook is called.
+        Erase the notifications about it too (``outbox.erase(application.id)``).
+
+        Raises what :meth:`erasure` raises; any error leaves the application unchanged.
+        """
+        record = self.erasure(application, actor=actor, reason=reason)
+        cleared = erased(application, self.policy)
+        values = {
+            **cleared.__dict__,
+            "erased_at": record.at,
+            "version": record.version,
+            "history": [*cleared.history, record],
+        }
+        with self._commit_lock:
+            if application.version != record.version - 1:
+                raise ConcurrentUpdate(
+                    application_id=application.id,
+                    stage=record.from_stage,
+                    event=ERASE_EVENT,
+                    expected=record.version - 1,
+                    actual=application.version,
+                )
+            _commit(application, values)
+        return record
+
+    def erasure(
+        self, application: Application, *, actor: str, reason: str | None = None
+    ) -> TransitionRecord:
+        """Return the record erasing ``application`` now would append; change nothing.
+
+        Raises :class:`GuardRejected` (``not_ended``) unless its stage is terminal: end the
+        application first (withdraw or reject it). Raises :class:`TransitionNotAllowed` for an
+        application erased already or in a stage the policy lacks, and a ValidationError for
+        a bad ``actor`` or ``reason``.
+        """
+        actor = _IDENTIFIER.validate_python(actor)
+        if reason is not None:
+            _REASON.validate_python(reason)
+        self._check_open(application, ERASE_EVENT)
+        stage = application.stage
+        if not self.policy.is_terminal(stage):
+            raise GuardRejected(
+                application_id=application.id,
+                stage=stage,
+                event=ERASE_EVENT,
+                blockers=[
+                    Blocker(
+                        "not_ended",
+                        f"application {application.id!r} is in stage {stage!r}, which has not "
+                        "ended: end it first (withdraw or reject it), then erase it",
+                        {"stage": stage},
+                    )
+                ],
+            )
+        return TransitionRecord.trusted(
+            event=ERASE_EVENT,
+            kind="activity",
+            from_stage=stage,
+            to_stage=stage,
+            actor=actor,
+            at=as_instant(self.clock.now()),
+            reason=reason,
+            data={},
+            version=application.version + 1,
+            policy=self.policy.label,
+        )
+
     def blockers(
         self,
         application: Application,
@@ -364,6 +455,7 @@ class Pipeline:
         An event that exists but not from the current stage gives one ``wrong_stage``
         blocker; an event the policy does not define raises :class:`TransitionNotAllowed`.
         """
+        self._check_open(application, event)
         spec = self._known(application, event)
         if requisition is not None and not isinstance(requisition, Requisition):
             raise _not_a_requisition(requisition)
@@ -405,8 +497,11 @@ class Pipeline:
         """Return the events that can fire now, given the data each needs.
 
         Blockers that the caller clears by passing data (``needs_input``) do not count.
-        Activities are left out unless ``activities`` is true.
+        Activities are left out unless ``activities`` is true. Raises
+        :class:`TransitionNotAllowed` for an application in a stage the policy does not define
+        or an erased one: no event fires on those.
         """
+        self._check_open(application, "")
         names = []
         for name in self._allowed(application.stage):
             spec = self.policy.events[name]
@@ -521,7 +616,22 @@ class Pipeline:
             )
         return spec
 
+    def _check_open(self, application: Application, event: str) -> None:
+        """Raise unless events may fire on the application: a stage of the policy, not erased."""
+        erased = application.erased_at is not None
+        if erased or application.stage not in self.policy.stages:
+            raise TransitionNotAllowed(
+                application_id=application.id,
+                stage=application.stage,
+                event=event,
+                allowed=(),
+                known=event in self.policy.events,
+                policy=None if erased else self.policy.label,
+                erased=erased,
+            )
+
     def _spec(self, application: Application, event: str) -> EventSpec:
+        self._check_open(application, event)
         spec = self._known(application, event)
         if event not in self._allowed(application.stage):
             raise TransitionNotAllowed(
@@ -596,6 +706,28 @@ def _not_a_requisition(given: object) -> TypeError:
     return TypeError(
         f"requisition must be a Requisition, not {type(given).__name__}; build one with "
         "Requisition(...) or Requisition.model_validate(data) and keep it: events change it"
+    )
+
+
+def _forged(
+    event: str, effect: str, app_updates: Mapping[str, Any], req_updates: Mapping[str, Any]
+) -> PolicyError:
+    """The error for an effect that tried to change what only the engine writes."""
+    owned = sorted(_ENGINE_OWNS.intersection(app_updates))
+    what = (
+        f"changes {', '.join(owned)}; only the engine writes "
+        "id, history, version, stage, created_at and erased_at"
+        if owned
+        else "changes the requisition's id; a requisition keeps its id"
+    )
+    return PolicyError(
+        [
+            PolicyProblem(
+                f"events.{event}.effect",
+                f"effect {effect!r} of event {event!r} {what}: return a Change without them "
+                "(nothing was applied)",
+            )
+        ]
     )
 
 

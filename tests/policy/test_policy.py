@@ -220,3 +220,59 @@ def test_policies_with_other_effects_differ():
     )
     assert standard.to_dict() == changed.to_dict()
     assert standard != changed
+
+
+class TestNames:
+    """Stage, event and reason names, and the label, follow the identifier rules (issue 18)."""
+
+    def test_a_250_character_event_name_is_refused(self):
+        """An event name a record could not hold (over 200 characters) is refused at load.
+
+        Before, it fired in memory and bricked the application once stored and read back.
+        """
+        long = "e" * 250
+        with pytest.raises(PolicyError) as caught:
+            tiny(events=[EventSpec("finish", ("a",), "done"), EventSpec(long, ("a",), "done")])
+        assert [f"events.{long}: 250 characters; an identifier has at most 200"] == [
+            str(p) for p in caught.value.problems
+        ]
+
+    @pytest.mark.parametrize(
+        ("stage", "problem"),
+        [
+            ("a\x00b", "a control or invisible character (U+0000)"),
+            ("a\nb", "a control or invisible character (U+000A)"),
+            (" padded ", "spaces at either end"),
+        ],
+        ids=["nul", "line-break", "padded"],
+    )
+    def test_stage_names_follow_the_identifier_rules(self, stage, problem):
+        """A stage name with a control character or outer spaces is refused, saying which."""
+        with pytest.raises(PolicyError) as caught:
+            tiny(
+                stages=[StageSpec("a"), StageSpec(stage), StageSpec("done", StageKind.terminal)],
+                events=[EventSpec("finish", ("a",), "done"), EventSpec("go", ("a",), stage)],
+            )
+        assert any(
+            problem in str(p) and str(p).startswith("stages.") for p in caught.value.problems
+        )
+
+    def test_event_names_starting_with_at_are_reserved(self):
+        """Names starting with '@' are hirepipe's own (selectors, the erasure record)."""
+        with pytest.raises(PolicyError, match="'@' is reserved"):
+            tiny(events=[EventSpec("finish", ("a",), "done"), EventSpec("@erase", ("a",), None)])
+
+    def test_the_label_and_rejection_reasons_are_identifiers(self):
+        """The label every record carries and the reasons a Rejection names are identifiers."""
+        with pytest.raises(PolicyError) as caught:
+            tiny(name="n" * 199, rejection_reasons={"bad\treason": "company"})
+        assert ["rejection_reasons.bad\treason", "label"] == [
+            p.where for p in caught.value.problems
+        ]
+
+    def test_names_are_checked_in_files_too(self, tmp_path):
+        """A policy file with a control character in an event name is refused at load."""
+        document = standard_policy().to_dict()
+        document["events"][0]["name"] = "start\x1bdebrief"
+        with pytest.raises(PolicyError, match=r"events\.start\x1bdebrief"):
+            Policy.from_dict(document)

@@ -649,10 +649,11 @@ class TestBandsAndOffersEdgeCases:
 
     def test_offer_terms_without_requisition_need_title_and_currency(self, pipeline, requisition):
         """Without the requisition, a first offer must name its title and currency."""
-        application = make_application(pipeline, requisition, stage="offer")
-        fresh = Application.model_validate_json(application.model_dump_json())
-        fresh.offers = ()
-        fresh.stage = "references"
+        offered = make_application(pipeline, requisition, stage="offer")
+        # the references done, no offer yet: the same facts, as if imported without a history
+        fresh = offered.model_copy(
+            update={"offers": (), "stage": "references", "version": 0, "history": []}
+        )
         blockers = pipeline.blockers(fresh, "extend_offer", salary=135_000, start_date=START_DATE)
         assert ["offer_terms_missing"] == [b.code for b in blockers]
         assert {"missing": ["title", "currency"]} == dict(blockers[0].data)

@@ -476,3 +476,30 @@ def main(arguments: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+def rehash(database: Database, store: Store, application_id: str) -> None:
+    """Recompute an application's whole hash chain and head, as someone with write access can.
+
+    What the chain alone cannot catch: only a head kept elsewhere does.
+    """
+    from hirepipe.store._chain import row_hash
+    from hirepipe.store._verify import log_rows
+
+    with store.engine.connect() as connection:
+        rows, _ = log_rows(connection, store.tables, application_id)
+    previous = None
+    for row in rows:
+        previous = row_hash(application_id, row.hashed, previous)
+        database.execute(
+            f"UPDATE {database.table('hirepipe_transitions')} SET hash = :hash "
+            "WHERE application_id = :id AND version = :version",
+            hash=previous,
+            id=application_id,
+            version=row.version,
+        )
+    database.execute(
+        f"UPDATE {database.table('hirepipe_applications')} SET head = :head WHERE id = :id",
+        head=previous,
+        id=application_id,
+    )

@@ -23,7 +23,16 @@ import pytest
 from hirepipe.notify import MemorySender, NotificationError, deliver
 from hirepipe.store import CorruptData
 from tests.store import helpers as store_helpers
-from tests.store.helpers import LATER, PAUSES, Database, Outcome, World, child, workload
+from tests.store.helpers import (
+    LATER,
+    PAUSES,
+    Database,
+    Outcome,
+    World,
+    child,
+    rehash,
+    workload,
+)
 
 database = store_helpers.database  # the fixture: SQLite and PostgreSQL
 any_database = store_helpers.any_database  # the same and sqlite:// in memory
@@ -191,8 +200,11 @@ class TestBadInput:
         assert {
             ("invalid_snapshot", "app-1", None, None, None),
             ("invalid_snapshot", "app-2", None, None, None),
+            ("chain_broken", "app-3", 1, None, None),
             ("invalid_log_row", "app-3", 1, None, None),
+            ("chain_broken", "app-4", 2, None, None),
             ("replay_differs", "app-4", None, None, None),
+            ("chain_broken", "app-5", 2, None, None),  # its previous row is gone
             ("log_gap", "app-5", 2, None, None),
             ("invalid_requisition", None, None, "req-1", None),
             ("invalid_notification", "app-3", None, None, "app-3/1/status/cand-3"),
@@ -214,6 +226,10 @@ class TestBadInput:
             world.store.fire("app-1", "note", actor="maria")
         with pytest.raises(CorruptData, match="app-2") as refused:
             world.store.replay("app-2")
+        assert ["chain_broken"] == [p.code for p in refused.value.problems]
+        rehash(database, world.store, "app-2")  # behind a rewritten chain, the fold finds it
+        with pytest.raises(CorruptData, match="app-2") as refused:
+            world.store.replay("app-2")
         assert ["invalid_log_row"] == [p.code for p in refused.value.problems]
         self.edit(world, "hirepipe_applications", "version", "7", "id = 'app-2'")
         with pytest.raises(CorruptData, match="column version is 7"):
@@ -225,6 +241,7 @@ class TestBadInput:
             '{"version": 1}',
             "application_id = 'app-2' AND version = 1",
         )
+        rehash(database, world.store, "app-2")
         with pytest.raises(CorruptData, match="invalid_replay") as refused:
             world.store.replay("app-2")  # valid JSON, but no TransitionRecord
         assert "app-2" == refused.value.problems[0].application_id

@@ -48,6 +48,7 @@ from hirepipe.store._replay import LogRow, check_application, fold
 from hirepipe.store._schema import UtcDateTime
 from hirepipe.store._support import Recent
 from hirepipe.testing import FakeClock, RecordingHook, make_candidate, make_requisition
+from tests.forgeries import forgeries
 from tests.store import helpers as store_helpers
 from tests.store.helpers import POLICY, START, Database, World
 
@@ -154,19 +155,20 @@ class TestSchema:
         """An upgrade applies only the migrations the database lacks, in order."""
         store = database.store()
         applied = []
+        following = SCHEMA_VERSION + 1
 
         def add_column(connection, tables):
-            applied.append(2)
+            applied.append(following)
             column = Column("score", Integer)
             table = tables.applications
             name = f'"{table.schema}".{table.name}' if table.schema else table.name
             connection.execute(text(f"ALTER TABLE {name} ADD COLUMN {column.name} INTEGER"))
 
-        later = (*MIGRATIONS, Migration(2, "a score column", add_column))
+        later = (*MIGRATIONS, Migration(following, "a score column", add_column))
         for _ in range(2):
             with store.engine.begin() as connection:
-                assert 2 == _schema.upgrade(connection, store.tables, later)
-        assert [2] == applied
+                assert following == _schema.upgrade(connection, store.tables, later)
+        assert [following] == applied
         with store.engine.connect() as connection:
             columns = inspect(connection).get_columns(
                 "hirepipe_applications", schema=store.tables.applications.schema
@@ -193,7 +195,7 @@ class TestSchema:
             thread.join()
         assert ([], [SCHEMA_VERSION] * 4) == (errors, results)
         rows = database.execute(f"SELECT version FROM {database.table('hirepipe_schema')}")
-        assert 1 == len(rows)
+        assert len(MIGRATIONS) == len(rows)
 
     def test_a_store_on_an_engine_of_your_own(self, database):
         """A store takes an Engine, and leaves it open when closed."""
@@ -842,3 +844,99 @@ def test_the_public_names_are_exported():
         if not name.startswith("_") and not isinstance(value, type(hirepipe.store))
     }
     assert public == set(hirepipe.store.__all__)
+
+
+class TestStateCannotLie:
+    """The store refuses what Application refuses, and verify reports it (issue 18, measured)."""
+
+    def test_add_refuses_a_version_and_stage_its_history_contradicts(self, database):
+        """stage='hired', version=77 with no history is refused; nothing is stored."""
+        world = World(database)
+        application = world.builder.new_application(
+            make_candidate(), world.requisition, application_id="app-1"
+        )
+        forged = application.model_copy(update={"stage": "hired", "version": 77, "history": []})
+        with pytest.raises(ValidationError, match="version 77 but the history has 0 records"):
+            world.store.add(forged, world.requisition)
+        with pytest.raises(NotStored):
+            world.store.load("app-1")
+
+    def test_add_refuses_a_stage_the_policy_lacks(self, database):
+        """An application in a stage the store's policy does not define is refused."""
+        world = World(database)
+        application = world.builder.new_application(
+            make_candidate(), world.requisition, application_id="app-1"
+        )
+        application.stage = "lost"
+        with pytest.raises(StoreError, match="stage 'lost', which policy 'standard@1'"):
+            world.store.add(application, world.requisition)
+        assert [] == world.store.applications()
+
+    def test_verify_reports_rows_that_lie(self, database):
+        """Rows written around the store (a contradicting version, unknown stage) are reported."""
+        world = World(database)
+        world.application(1)
+        world.application(2)
+        for number, edit in [(1, {"version": 77}), (2, {"stage": "lost"})]:
+            snapshot = json.loads(world.store.load(f"app-{number}").model_dump_json())
+            snapshot.update(edit)
+            for table, column, key in [
+                ("hirepipe_applications", "snapshot", "id"),
+                ("hirepipe_transitions", "changes", "application_id"),
+            ]:
+                database.execute(
+                    f"UPDATE {database.table(table)} SET {column} = :value WHERE {key} = :id",
+                    value=json.dumps(snapshot),
+                    id=f"app-{number}",
+                )
+            database.execute(
+                f"UPDATE {database.table('hirepipe_applications')} "
+                "SET version = :version, stage = :stage WHERE id = :id",
+                version=snapshot["version"],
+                stage=snapshot["stage"],
+                id=f"app-{number}",
+            )
+        found = {(p.code, p.application_id) for p in world.store.verify()}
+        assert ("invalid_snapshot", "app-1") in found
+        assert ("unknown_stage", "app-2") in found
+
+    @pytest.mark.parametrize(
+        "identifier", ["app\x00-1", "app-1\r\n", "app\u202e-1"], ids=["nul", "crlf", "bidi"]
+    )
+    def test_ids_with_control_characters_are_never_stored(self, database, identifier):
+        """The same answer on SQLite and PostgreSQL: NotStored for lookups, never a DataError."""
+        world = World(database)
+        world.application(1)
+        with pytest.raises(NotStored):
+            world.store.load(identifier)
+        with pytest.raises(NotStored):
+            world.store.fire(identifier, "note", actor="maria")
+        with pytest.raises(NotStored):
+            world.store.requisition(identifier)
+        assert [] == world.store.applications(requisition_id=identifier)
+        assert [] == world.store.applications(stage=identifier)
+
+    def test_actors_with_control_characters_are_refused_on_both(self, database):
+        """A NUL in an actor is a ValidationError on both databases, and nothing is written."""
+        world = World(database)
+        world.application(1)
+        with pytest.raises(ValidationError, match="control or invisible character"):
+            world.store.fire("app-1", "note", actor="ma\x00ria", text="hi")
+        assert [0] == log_versions(database, "app-1")
+
+
+class TestForgedApplications:
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(forgery=forgeries())
+    def test_store_add_refuses_every_forgery(self, database, forgery):
+        """Store.add refuses every forged or inconsistent application, and stores nothing."""
+        store = _property_store(database)
+        expected = StoreError if forgery.kind == "store" else ValidationError
+        with pytest.raises(expected):
+            store.add(forgery.application, make_requisition())
+        with pytest.raises(NotStored):
+            store.load(forgery.application.id)

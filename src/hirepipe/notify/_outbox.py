@@ -345,6 +345,24 @@ class Outbox:
             self._queued[who] = self._queued.get(who, 0) + 1
             return updated
 
+    def erase(self, application_id: str) -> int:
+        """Remove the personal data of every notification about an application; return how many.
+
+        Each keeps its key, times and status and loses its facts (what it renders) and its
+        address; a pending one fails for good, never to be sent (:func:`after_erasure`). For
+        :meth:`hirepipe.Pipeline.erase`; the durable store erases its outbox itself.
+        """
+        with self._lock:
+            found = [n for n in self._all.values() if n.application_id == application_id]
+            for notification in found:
+                erased = after_erasure(notification)
+                self._claims.pop(notification.key, None)  # a deliverer holding one loses it
+                if notification.status is _PENDING:
+                    self._leave_pending(erased)
+                else:
+                    self._all[erased.key] = erased
+            return len(found)
+
     @contextmanager
     def delivering(self) -> Iterator[None]:
         """Hold the outbox's delivery lock: one :func:`~hirepipe.notify.deliver` at a time."""
@@ -445,7 +463,29 @@ def after_failure(
 
 
 def after_requeue(current: Notification, now: datetime) -> Notification:
-    """Return a failed ``current`` pending again at ``now``, with a fresh set of attempts."""
+    """Return a failed ``current`` pending again at ``now``, with a fresh set of attempts.
+
+    Raises NotificationError for one that is not failed, or was erased.
+    """
     if current.status is not _FAILED:
         raise NotificationError(f"notification {current.key!r} is {current.status}, not failed")
+    if current.last_error == ERASED_NOTE:
+        raise NotificationError(
+            f"notification {current.key!r} was erased with the candidate's data; "
+            "there is nothing left to send"
+        )
     return replace(current, status=_PENDING, attempts=0, next_attempt_at=now)
+
+
+ERASED_NOTE = "erased: the candidate's personal data was removed"
+"""The ``last_error`` of an erased notification."""
+
+
+def after_erasure(current: Notification) -> Notification:
+    """Return ``current`` without personal data: no facts, no address, an erased error.
+
+    Its key, rule, recipient id, times and status stay; a pending one fails for good, so it is
+    never sent.
+    """
+    status = _FAILED if current.status is _PENDING else current.status
+    return replace(current, facts={}, address=None, status=status, last_error=ERASED_NOTE)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from hirepipe._types import identifier_problem
 from hirepipe.errors import PolicyProblem
 from hirepipe.policy._roles import RULE_DEADLINES, Duration, Owner, ServiceLevel, StageRole
 from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, PolicySettings, Recipient, StageKind
@@ -34,7 +35,10 @@ def problems_of(
 ) -> list[PolicyProblem]:
     """Return every problem of the definition: names, references, the graph and the rules."""
     found = (
-        _check(policy, stages, events) + _check_rules(policy) + _check_roles(policy, stages, events)
+        _check_names(policy, stages, events)
+        + _check(policy, stages, events)
+        + _check_rules(policy)
+        + _check_roles(policy, stages, events)
     )
     return found or _forward_loops(stages, events)  # a loop is news only in a sound graph
 
@@ -78,6 +82,38 @@ def _check(
     if problems:
         return problems  # reachability needs a consistent graph
     return _check_graph(policy, stages, events)
+
+
+def _check_names(
+    policy: Policy, stages: Sequence[StageSpec], events: Sequence[EventSpec]
+) -> list[PolicyProblem]:
+    """Return the names a record or a store could not hold: the identifier rules.
+
+    Stage and event names, rejection reasons and the ``name@version`` label are written into
+    every record as identifiers (:func:`hirepipe.models.identifier_problem`); a name that
+    breaks the rules would fire in memory and then fail to load. Names starting with ``@``
+    are hirepipe's own (selectors, the erasure record).
+    """
+    problems: list[PolicyProblem] = []
+    named = [
+        # an empty stage name is reported with the other stage checks
+        *((f"stages.{stage.name}", stage.name) for stage in stages if stage.name),
+        *((f"events.{event.name}", event.name) for event in events),
+        *((f"rejection_reasons.{reason}", reason) for reason in policy.rejection_reasons),
+    ]
+    for where, name in named:
+        problem = identifier_problem(name) if isinstance(name, str) else "not a string"
+        if problem is not None:
+            problems.append(PolicyProblem(where, problem))
+    for event in events:
+        if event.name.startswith("@"):
+            problems.append(
+                PolicyProblem(f"events.{event.name}", "'@' is reserved for hirepipe's own names")
+            )
+    problem = identifier_problem(policy.label)
+    if problem is not None:
+        problems.append(PolicyProblem("label", f"name@version {policy.label!r}: {problem}"))
+    return problems
 
 
 def _check_rules(policy: Policy) -> list[PolicyProblem]:

@@ -12,6 +12,7 @@ from pydantic import Field, StrictBool
 
 from hirepipe.models import (
     Band,
+    Contact,
     CurrencyCode,
     Identifier,
     Money,
@@ -137,7 +138,7 @@ class ReferenceData(EventData):
     """``add_reference``: a referee and their consent to be contacted."""
 
     referee: Identifier
-    contact: Identifier
+    contact: Contact
     relationship: Text = ""
     consent: StrictBool = False
 

@@ -245,6 +245,14 @@ _EVENTS: tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...], str | No
         "the company told the candidate where things stand",
     ),
     (
+        "renew_consent",
+        ("talent_pool",),
+        None,
+        ("warm_until_set",),
+        "warm",
+        "the candidate renewed their consent to stay in touch, until a new date",
+    ),
+    (
         "submit_scorecard",
         ("interviewed", "debrief", "review"),
         None,

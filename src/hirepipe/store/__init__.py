@@ -9,6 +9,7 @@ Install with ``pip install 'hirepipe[store]'`` (SQLAlchemy 2; psycopg 3 for Post
     store.fire(application.id, "start_debrief", actor="maria")  # one transaction
     deliver(store.outbox, sender, clock.now())       # several workers may deliver at once
     assert store.verify() == []                       # every log replays to its snapshot
+    store.erase("cand-7", actor="dpo")                # GDPR Art. 17, once it has ended
 
 Every event is one database transaction: the new snapshot (compare-and-set on its version),
 the log row, the requisition it changed (compare-and-set on the requisition's version) and
@@ -18,6 +19,13 @@ writer at a time; PostgreSQL serves many application servers. The tables are pla
 SQLAlchemy Core (:attr:`Store.tables`), documents are kept as JSON text, and
 :meth:`Store.upgrade` applies the migrations shipped here (:data:`MIGRATIONS`, up to
 :data:`SCHEMA_VERSION`).
+
+Each application's log is a hash chain (SHA-256 over canonical JSON, each row over the one
+before): :meth:`Store.verify` names the first row changed after it was written and
+:meth:`Store.replay` refuses it. Someone with write access can still rewrite a whole chain;
+keep the heads (:meth:`Store.head`, :class:`ChainHead`) elsewhere and pass them to
+``verify(heads=...)`` to catch that. Personal values are held apart from the hashed
+documents, so :meth:`Store.erase` removes them and the chain still verifies.
 """
 
 try:
@@ -35,6 +43,7 @@ from hirepipe.errors import NotStored as NotStored
 from hirepipe.errors import Problem as Problem
 from hirepipe.errors import SchemaError as SchemaError
 from hirepipe.errors import StoreError as StoreError
+from hirepipe.store._chain import ChainHead as ChainHead
 from hirepipe.store._outbox import StoreOutbox as StoreOutbox
 from hirepipe.store._schema import MIGRATIONS as MIGRATIONS
 from hirepipe.store._schema import SCHEMA_VERSION as SCHEMA_VERSION
@@ -46,6 +55,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "AlreadyStored",
+    "ChainHead",
     "ConcurrentRequisitionUpdate",
     "CorruptData",
     "Migration",

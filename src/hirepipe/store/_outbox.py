@@ -24,7 +24,19 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Row, Select, Update, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from hirepipe.errors import HirepipeError
 from hirepipe.notify import (
@@ -36,14 +48,20 @@ from hirepipe.notify import (
     NotificationStatus,
     Outbox,
 )
-from hirepipe.notify._outbox import after_failure, after_requeue, after_sending, check_lease
+from hirepipe.notify._outbox import (
+    after_erasure,
+    after_failure,
+    after_requeue,
+    after_sending,
+    check_lease,
+)
 from hirepipe.notify._recording import SYSTEM_ACTOR, sent_note
 from hirepipe.store._writes import insert_notifications, row_values
 
 if TYPE_CHECKING:
     from hirepipe.store._store import Store
 
-__all__ = ["StoreOutbox"]
+__all__ = ["StoreOutbox", "erase_notifications"]
 
 _log = logging.getLogger("hirepipe.store")
 _PENDING, _SENT, _FAILED = (
@@ -329,6 +347,16 @@ class StoreOutbox(Outbox):
             self._write(tx.connection, updated)
             return updated
 
+    def erase(self, application_id: str) -> int:
+        """Remove the personal data of every notification about an application; return how many.
+
+        As :meth:`Outbox.erase <hirepipe.notify.Outbox.erase>`, in the database;
+        :meth:`Store.erase <hirepipe.store.Store.erase>` does it for every application it
+        erases.
+        """
+        with self._store._atomic(savepoint=False) as tx:
+            return erase_notifications(tx.connection, self._table, application_id)
+
     @contextmanager
     def delivering(self) -> Iterator[None]:
         """Hold this outbox's delivery lock: its claims are one deliverer's at a time.
@@ -420,3 +448,30 @@ class StoreOutbox(Outbox):
             f"StoreOutbox({total} notifications: {counts.get('pending', 0)} pending, "
             f"{counts.get('sent', 0)} sent, {counts.get('failed', 0)} failed)"
         )
+
+
+def erase_notifications(connection: Any, table: Table, application_id: str) -> int:
+    """Erase the notifications about an application in its rows; return how many there were.
+
+    A row that cannot be read was never sent and never will be: it is deleted.
+    """
+    rows = connection.execute(
+        select(table.c.seq, table.c.notification).where(table.c.application_id == application_id)
+    ).all()
+    for seq, text in rows:
+        try:
+            notification = after_erasure(Notification.from_json(text))
+        except ValidationError:
+            connection.execute(delete(table).where(table.c.seq == seq))
+            continue
+        connection.execute(
+            update(table)
+            .where(table.c.seq == seq)
+            .values(
+                status=notification.status.value,
+                claimed_by=None,
+                claimed_until=None,
+                notification=notification.to_json(),
+            )
+        )
+    return len(rows)

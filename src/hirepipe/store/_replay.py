@@ -2,9 +2,11 @@
 
 A log row keeps, besides its :class:`~hirepipe.TransitionRecord`, the application fields the
 record changed (their new JSON values). The first row of an application (kind ``added``)
-holds the whole application as it was added. Replaying folds the rows in version order: set
-the changed fields, append the record to ``history``, take its version. The result must equal
-the stored snapshot, field for field, as JSON.
+holds the whole application as it was added. Replaying folds the rows in version order: put
+the personal values back (:mod:`hirepipe.store._personal`), set the changed fields, append the
+record to ``history``, take its version. The result must equal the stored snapshot, field
+for field, as JSON. Each row is also a link of the application's hash chain
+(:mod:`hirepipe.store._chain`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from hirepipe.errors import Problem
 from hirepipe.models import Application
+from hirepipe.store._chain import Hashed
+from hirepipe.store._personal import parse_values, reveal
 
-__all__ = ["LogRow", "changed_fields", "check_application", "fold"]
+__all__ = ["ADDED", "LogRow", "changed_fields", "check_application", "fold"]
 
 ADDED = "added"
 _DERIVED = frozenset({"history", "version"})  # the fold sets these from the records
@@ -27,12 +32,36 @@ _DERIVED = frozenset({"history", "version"})  # the fold sets these from the rec
 
 @dataclass(frozen=True, slots=True)
 class LogRow:
-    """The replay-relevant columns of one log row."""
+    """The columns of one log row: what replay folds, and what the chain hashes."""
 
     version: int
     kind: str
     record: str | None
     changes: str
+    requisition_changes: str | None = None
+    event: str | None = None
+    from_stage: str | None = None
+    to_stage: str | None = None
+    actor: str | None = None
+    at: datetime | None = None
+    hash: str | None = None
+    personal: str | None = None
+
+    @property
+    def hashed(self) -> Hashed:
+        """The columns the row's hash covers."""
+        return Hashed(
+            self.version,
+            self.kind,
+            self.event,
+            self.from_stage,
+            self.to_stage,
+            self.actor,
+            self.at,
+            self.record,
+            self.changes,
+            self.requisition_changes,
+        )
 
 
 def changed_fields(before: Mapping[str, Any], model: BaseModel) -> dict[str, Any]:
@@ -80,11 +109,12 @@ def fold(
         if upto is not None and row.version > upto:
             break
         try:
+            values = parse_values(row.personal)
             if row.kind == ADDED:
                 if state is not None:
                     problem("log_order", "a second 'added' row in the log", row.version)
                     return None, problems
-                state = _object(row.changes, "the added application")
+                state = reveal(_object(row.changes, "the added application"), values)
                 history = state.get("history")
                 if not isinstance(history, list) or state.get("version") != row.version:
                     problem(
@@ -103,7 +133,7 @@ def fold(
             if row.version != expected:
                 problem("log_gap", f"expected version {expected}, found {row.version}", row.version)
                 return None, problems
-            record = _object(row.record, "the transition record")
+            record = reveal(_object(row.record, "the transition record"), values)
             if record.get("version") != row.version:
                 problem(
                     "invalid_log_row",
@@ -111,7 +141,7 @@ def fold(
                     row.version,
                 )
                 return None, problems
-            changes = _object(row.changes, "the changed fields")
+            changes = reveal(_object(row.changes, "the changed fields"), values)
             if changes.keys() & _DERIVED:
                 problem(
                     "invalid_log_row", "the changed fields name history or version", row.version

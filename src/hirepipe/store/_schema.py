@@ -87,16 +87,11 @@ class Tables:
     transitions: Table
     hook_failures: Table
     outbox: Table
+    personal_keys: Table
 
 
-def define_tables(metadata: MetaData) -> Tables:
-    """Describe the current schema (:data:`SCHEMA_VERSION`) in ``metadata``."""
-    schema_versions = Table(
-        "hirepipe_schema",
-        metadata,
-        Column("version", Integer, primary_key=True, autoincrement=False),
-        Column("description", Text, nullable=False),
-    )
+def _tables_v1(metadata: MetaData) -> dict[str, Table]:
+    """Version 1's tables, exactly as released: migration 1 creates these."""
     requisitions = Table(
         "hirepipe_requisitions",
         metadata,
@@ -171,9 +166,51 @@ def define_tables(metadata: MetaData) -> Tables:
     )
     Index("hirepipe_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
     Index("hirepipe_outbox_recipient", outbox.c.application_id, outbox.c.recipient)
-    return Tables(
-        metadata, schema_versions, requisitions, applications, transitions, hook_failures, outbox
+    return {
+        "requisitions": requisitions,
+        "applications": applications,
+        "transitions": transitions,
+        "hook_failures": hook_failures,
+        "outbox": outbox,
+    }
+
+
+def _added_in_v2() -> dict[str, list[Column[Any]]]:
+    """Version 2's new columns, by table: the hash chain and personal data held apart."""
+    return {
+        "applications": [
+            Column("head", String(64)),  # the hash of the latest log row
+            Column("erased_at", UtcDateTime()),  # when the candidate's data was erased
+        ],
+        "transitions": [
+            Column("hash", String(64)),  # SHA-256 of this row and the previous row's hash
+            Column("personal", Text),  # JSON: digest -> personal value; NULL once erased
+        ],
+    }
+
+
+def _personal_keys(metadata: MetaData) -> Table:
+    return Table(
+        "hirepipe_personal_keys",
+        metadata,
+        Column("candidate_id", String(_ID), primary_key=True),
+        Column("key", String(64), nullable=False),  # hex HMAC key; deleted on erasure
     )
+
+
+def define_tables(metadata: MetaData) -> Tables:
+    """Describe the current schema (:data:`SCHEMA_VERSION`) in ``metadata``."""
+    schema_versions = Table(
+        "hirepipe_schema",
+        metadata,
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("description", Text, nullable=False),
+    )
+    tables = _tables_v1(metadata)
+    for name, columns in _added_in_v2().items():
+        for column in columns:
+            tables[name].append_column(column)
+    return Tables(metadata, schema_versions, **tables, personal_keys=_personal_keys(metadata))
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,17 +223,26 @@ class Migration:
 
 
 def _create_tables_v1(connection: Connection, tables: Tables) -> None:
-    # Version 1 is the first released schema: define_tables describes exactly it.
-    tables.metadata.create_all(
-        connection,
-        tables=[
-            tables.requisitions,
-            tables.applications,
-            tables.transitions,
-            tables.hook_failures,
-            tables.outbox,
-        ],
-    )
+    # Version 1 as released, in a metadata of its own: later migrations change it
+    metadata = MetaData(schema=tables.metadata.schema)
+    metadata.create_all(connection, tables=list(_tables_v1(metadata).values()))
+
+
+def _chain_v2(connection: Connection, tables: Tables) -> None:
+    # Version 2: add the columns and the key table, then hash every existing log row (and
+    # hold its personal values apart) as the store now writes them
+    from hirepipe.store._backfill import backfill_chain
+
+    preparer = connection.dialect.identifier_preparer
+    for name, columns in _added_in_v2().items():
+        table = getattr(tables, name)
+        for column in columns:
+            connection.exec_driver_sql(
+                f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
+                f"{preparer.quote(column.name)} {column.type.compile(dialect=connection.dialect)}"
+            )
+    tables.personal_keys.create(connection)
+    backfill_chain(connection, tables)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -204,6 +250,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         1,
         "requisitions, applications, the transition log, hook failures and the outbox",
         _create_tables_v1,
+    ),
+    Migration(
+        2,
+        "a hash chain over each application's log, personal data held apart for erasure",
+        _chain_v2,
     ),
 )
 """Every migration, oldest first; the last one's version is :data:`SCHEMA_VERSION`."""

@@ -3,20 +3,22 @@
 ``Store.fire`` is one database transaction: read the snapshot, fire through the pipeline,
 then write the new snapshot with compare-and-set on the version (``UPDATE ... WHERE id = :id
 AND version = :read``), the requisition it changed (compare-and-set on its own version), the
-log row, and what the pipeline's hooks put into ``store.outbox``. Either all of it commits or
-none of it does; a writer that lost the race gets :class:`~hirepipe.ConcurrentUpdate`.
+log row (hashed onto the row before it), and what the pipeline's hooks put into
+``store.outbox``. Either all of it commits or none of it does; a writer that lost the race
+gets :class:`~hirepipe.ConcurrentUpdate`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, bindparam, exists, insert, select, update
+import pendulum
+from sqlalchemy import Engine, MetaData, bindparam, exists, func, insert, select, update
 from sqlalchemy.engine import URL, Connection
 
 from hirepipe.errors import (
@@ -27,13 +29,17 @@ from hirepipe.errors import (
     RequisitionMismatch,
     StoreError,
 )
-from hirepipe.models import Application, Requisition
+from hirepipe.models import Application, Requisition, identifier_problem
 from hirepipe.notify import Backoff, Notification
 from hirepipe.pipeline import Fired, Pipeline
+from hirepipe.privacy import data_models_of, ended_at
 from hirepipe.slate import Slate
 from hirepipe.store import _schema
+from hirepipe.store._chain import ChainHead, Hashed, canonical
 from hirepipe.store._engine import WRITE, make_engine, prepare, turn
+from hirepipe.store._erase import erase_candidate
 from hirepipe.store._outbox import StoreOutbox
+from hirepipe.store._personal import candidate_key, stored_documents
 from hirepipe.store._replay import ADDED, changed_fields
 from hirepipe.store._slates import StoredPipeline
 from hirepipe.store._support import Recent, Transaction, call_hooks
@@ -42,6 +48,7 @@ from hirepipe.store._writes import (
     insert_ignore,
     insert_notifications,
     insert_requisition,
+    log_values,
     requisition_row,
     version_of,
     write_requisition,
@@ -94,14 +101,18 @@ class Store:
         self._recent = Recent()
         self.outbox = StoreOutbox(self, backoff=backoff, lease=lease)
         applications, requisitions = self.tables.applications, self.tables.requisitions
+        keys = self.tables.personal_keys
         self._load_for_fire = (
             select(
                 applications.c.snapshot,
                 applications.c.version,
+                applications.c.head,
                 requisitions.c.snapshot.label("requisition_snapshot"),
                 requisitions.c.version.label("requisition_version"),
+                keys.c.key.label("personal_key"),
             )
             .join(requisitions, requisitions.c.id == applications.c.requisition_id)
+            .outerjoin(keys, keys.c.candidate_id == applications.c.candidate_id)
             .where(applications.c.id == bindparam("id"))
         )
         # built once: the hot path only binds values
@@ -116,6 +127,7 @@ class Store:
                 stage=bindparam("b_stage"),
                 requisition_id=bindparam("b_requisition_id"),
                 snapshot=bindparam("b_snapshot"),
+                head=bindparam("b_head"),
             )
         )
         self._append = insert(self.tables.transitions)
@@ -194,8 +206,20 @@ class Store:
 
         The log starts with the application as given (its version and history included).
         Raises AlreadyStored for a known application id, NotStored when the requisition is
-        neither given nor stored, and RequisitionMismatch for another requisition.
+        neither given nor stored, and RequisitionMismatch for another requisition. What
+        :class:`~hirepipe.Application` refuses is refused here too (a ValidationError: the
+        application is validated again, in case it was changed around its validation), and
+        StoreError for a stage the store's policy does not define.
         """
+        snapshot = application.model_dump_json()
+        application = Application.model_validate_json(snapshot)  # refuses what lies
+        policy = self.pipeline.policy
+        if application.stage not in policy.stages:
+            raise StoreError(
+                f"application {application.id!r} is in stage {application.stage!r}, which "
+                f"policy {policy.label!r} does not define: no event could fire on it; move "
+                "it to a stage of the policy before adding it"
+            )
         if requisition is not None and requisition.id != application.requisition_id:
             raise RequisitionMismatch(
                 application_id=application.id,
@@ -211,7 +235,6 @@ class Store:
                 select(exists().where(tables.requisitions.c.id == application.requisition_id))
             ).scalar():
                 raise NotStored("requisition", application.requisition_id)
-            snapshot = application.model_dump_json()
             added = connection.execute(
                 insert_ignore(connection, tables.applications, "id")
                 .returning(tables.applications.c.id)
@@ -222,22 +245,43 @@ class Store:
                     stage=application.stage,
                     version=application.version,
                     snapshot=snapshot,
+                    erased_at=application.erased_at,
                 )
             )
             if added.first() is None:
                 raise AlreadyStored("application", application.id)
+            _, changes, personal = stored_documents(
+                changes=application.model_dump(mode="json"),
+                key=candidate_key(connection, tables, application.candidate.id),
+                data_models=data_models_of(policy),
+            )
+            row = log_values(
+                application.id,
+                Hashed(
+                    application.version,
+                    ADDED,
+                    None,
+                    None,
+                    None,
+                    None,
+                    application.created_at,
+                    None,
+                    changes,
+                    None,
+                ),
+                personal,
+                None,
+            )
+            connection.execute(insert(tables.transitions).values(**row))
             connection.execute(
-                insert(tables.transitions).values(
-                    application_id=application.id,
-                    version=application.version,
-                    kind=ADDED,
-                    at=application.created_at,
-                    changes=snapshot,
-                )
+                update(tables.applications)
+                .where(tables.applications.c.id == application.id)
+                .values(head=row["hash"])
             )
 
     def load(self, application_id: str) -> Application:
         """Return the stored application (a fresh object). Raises NotStored."""
+        _storable(application_id, "application")
         table = self.tables.applications
         with self._atomic(write=False) as tx:
             snapshot = tx.connection.execute(
@@ -251,6 +295,10 @@ class Store:
         self, *, requisition_id: str | None = None, stage: str | None = None
     ) -> list[Application]:
         """Return the stored applications, by id, of one requisition or in one stage if given."""
+        if any(
+            value is not None and not _is_identifier(value) for value in (requisition_id, stage)
+        ):
+            return []  # nothing stored has such an id or stage
         table = self.tables.applications
         query = select(table.c.id, table.c.snapshot).order_by(table.c.id)
         if requisition_id is not None:
@@ -269,6 +317,7 @@ class Store:
 
     def requisition(self, requisition_id: str) -> Requisition:
         """Return the stored requisition. Raises NotStored."""
+        _storable(requisition_id, "requisition")
         table = self.tables.requisitions
         with self._atomic(write=False) as tx:
             snapshot = tx.connection.execute(
@@ -341,6 +390,7 @@ class Store:
         as :class:`ConcurrentRequisitionUpdate`, its requisition) since it was read or since
         ``expected_version``: reload and try again. NotStored for an unknown id.
         """
+        _storable(application_id, "application")
         tables = self.tables
         top_level = self._active.get() is None
         with self._atomic() as tx:
@@ -384,6 +434,35 @@ class Store:
                 **data,
             )
             record = fired.record
+            requisition_changes = None
+            if requisition.__dict__ != requisition_before:
+                requisition_changes = changed_fields(requisition_before, requisition)
+            key = row.personal_key
+            if key is None:  # made on first use: a store upgraded, a key row lost
+                key = candidate_key(connection, tables, application.candidate.id)
+            record_text, changes_text, personal = stored_documents(
+                changes=changed_fields(before, application),
+                record=record.model_dump(mode="json"),
+                key=key,
+                data_models=data_models_of(self.pipeline.policy),
+            )
+            log = log_values(
+                application_id,
+                Hashed(
+                    record.version,
+                    record.kind,
+                    event,
+                    record.from_stage,
+                    record.to_stage,
+                    record.actor,
+                    record.at,
+                    record_text,
+                    changes_text,
+                    canonical(requisition_changes) if requisition_changes is not None else None,
+                ),
+                personal,
+                row.head,
+            )
             written = connection.execute(
                 self._compare_and_set,
                 {
@@ -393,6 +472,7 @@ class Store:
                     "b_stage": application.stage,
                     "b_requisition_id": application.requisition_id,
                     "b_snapshot": application.model_dump_json(),
+                    "b_head": log["hash"],
                 },
             )
             if written.rowcount != 1:
@@ -403,9 +483,7 @@ class Store:
                     expected=row.version,
                     actual=version_of(connection, tables.applications, application_id),
                 )
-            requisition_changes = None
-            if requisition.__dict__ != requisition_before:
-                requisition_changes = json.dumps(changed_fields(requisition_before, requisition))
+            if requisition_changes is not None:
                 write_requisition(
                     connection,
                     self.tables,
@@ -416,22 +494,7 @@ class Store:
                     stage=record.from_stage,
                 )
             errors, collected = call_hooks(self.pipeline.hooks, tx, fired)
-            connection.execute(
-                self._append,
-                {
-                    "application_id": application_id,
-                    "version": record.version,
-                    "kind": record.kind,
-                    "event": event,
-                    "from_stage": record.from_stage,
-                    "to_stage": record.to_stage,
-                    "actor": record.actor,
-                    "at": record.at,
-                    "record": record.model_dump_json(),
-                    "changes": json.dumps(changed_fields(before, application)),
-                    "requisition_changes": requisition_changes,
-                },
-            )
+            connection.execute(self._append, log)
             if errors:
                 connection.execute(
                     insert(tables.hook_failures).values(
@@ -585,21 +648,113 @@ class Store:
     def replay(self, application_id: str, *, version: int | None = None) -> Application:
         """Rebuild the application from its log alone (up to ``version``, default all of it).
 
-        Equals :meth:`load` for a sound store. Raises NotStored, and CorruptData when the
-        log cannot be read back.
+        Equals :meth:`load` for a sound store. The log's hash chain is checked on the way:
+        a row changed since it was written is refused, even one a later row overwrites.
+        Raises NotStored, and CorruptData (``chain_broken``...) when the log cannot be read
+        back.
         """
+        _storable(application_id, "application")
         with self._atomic(write=False) as tx:
             return replay(tx.connection, self.tables, application_id, upto=version)
 
-    def verify(self, *, batch_size: int = 500) -> list[Problem]:
+    def head(self, application_id: str) -> ChainHead:
+        """Return the head of the application's log: its latest version and that row's hash.
+
+        The hash chain proves the log unchanged only against a head kept where whoever can
+        write to the database cannot: keep it elsewhere (after each event, or daily) and pass
+        it to :meth:`verify`. Raises NotStored.
+        """
+        _storable(application_id, "application")
+        table = self.tables.applications
+        with self._atomic(write=False) as tx:
+            row = tx.connection.execute(
+                select(table.c.version, table.c.head).where(table.c.id == application_id)
+            ).one_or_none()
+        if row is None:
+            raise NotStored("application", application_id)
+        return ChainHead(application_id, row.version, row.head)
+
+    def verify(self, *, batch_size: int = 500, heads: Iterable[ChainHead] = ()) -> list[Problem]:
         """Check every application, requisition and notification; return what is wrong.
 
-        Every application's log is replayed and compared with its snapshot and columns; a
-        row that is not valid JSON (or not a valid model) is reported with its id, never
-        raised. An empty list means the store is sound. Events whose hooks failed are
-        reported too (``hook_failed``: run :meth:`retry_hooks`).
+        Every application's log is checked link by link (``chain_broken`` names the first row
+        whose hash does not match), its personal values against their digests, and it is
+        replayed and compared with its snapshot and columns; a row that is not valid JSON (or
+        not a valid model) is reported with its id, never raised; so is an application in a
+        stage the policy does not define (``unknown_stage``). ``heads`` kept elsewhere
+        (:meth:`head`) are checked too: a log rewritten whole, every hash recomputed, no
+        longer passes through them (``head_differs``). An empty list means the store is
+        sound. Events whose hooks failed are reported too (``hook_failed``: run
+        :meth:`retry_hooks`).
         """
-        return verify(self.tables, lambda: self._atomic(write=False, consistent=True), batch_size)
+        return verify(
+            self.tables,
+            lambda: self._atomic(write=False, consistent=True),
+            batch_size,
+            stages=frozenset(self.pipeline.policy.stages),
+            heads={head.application_id: head for head in heads},
+        )
+
+    # -- erasure and retention -------------------------------------------------------------
+
+    def erase(self, candidate_id: str, *, actor: str, reason: str | None = None) -> list[str]:
+        """Erase a candidate's personal data everywhere the store keeps it; return what changed.
+
+        Every application of the candidate that is not erased yet is erased in one
+        transaction, as :meth:`Pipeline.erase <hirepipe.Pipeline.erase>` does in memory:
+        its personal values are removed from the snapshot and from every log row (the
+        hash chain stays verifiable: the log holds their digests only), an ``@erase``
+        record by ``actor`` is appended, the notifications about it lose their facts and
+        addresses (pending ones fail, never to be sent), its failed hooks are dropped, and
+        the candidate's key is deleted. Returns the ids of the applications erased now (none
+        for an unknown or already erased candidate).
+
+        Raises GuardRejected (``not_ended``) when an application has not ended: end it first.
+        """
+        if not _is_identifier(candidate_id):
+            return []
+        with self._atomic() as tx:
+            return erase_candidate(
+                tx.connection,
+                self.tables,
+                candidate_id,
+                pipeline=self.pipeline,
+                actor=actor,
+                reason=reason,
+            )
+
+    def retention_due(self, now: datetime, *, months: int) -> list[Application]:
+        """Return the applications that ended more than ``months`` months before ``now``.
+
+        Erased ones are left out. As :func:`hirepipe.privacy.retention_due`, over the store.
+        """
+        if months < 0:
+            raise ValueError(f"months must be 0 or more, not {months}")
+        policy = self.pipeline.policy
+        cutoff = pendulum.instance(now).subtract(months=months)
+        apps, log = self.tables.applications, self.tables.transitions
+        terminal = [name for name, stage in policy.stages.items() if stage.terminal]
+        moved = (
+            select(log.c.application_id, func.max(log.c.at).label("moved"))
+            .where(log.c.kind.in_([ADDED, "transition"]))
+            .group_by(log.c.application_id)
+            .subquery()
+        )
+        query = (
+            select(apps.c.id, apps.c.snapshot)
+            .join(moved, moved.c.application_id == apps.c.id)
+            .where(apps.c.stage.in_(terminal), apps.c.erased_at.is_(None), moved.c.moved < cutoff)
+            .order_by(apps.c.id)
+        )
+        with self._atomic(write=False) as tx:
+            rows = tx.connection.execute(query).all()
+        found = []
+        for row in rows:  # the query narrows; the application's own history decides
+            application = parse_application(row.id, row.snapshot)
+            ended = ended_at(application, policy)
+            if ended is not None and ended < cutoff:
+                found.append(application)
+        return found
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -617,3 +772,13 @@ class Store:
     def __repr__(self) -> str:
         url = self.engine.url.render_as_string(hide_password=True)
         return f"Store({url!r}, {self.pipeline.policy!r})"
+
+
+def _is_identifier(value: object) -> bool:
+    return isinstance(value, str) and identifier_problem(value) is None
+
+
+def _storable(identifier: object, kind: str) -> None:
+    """Raise NotStored for an id no row can have: the same answer on every database."""
+    if not _is_identifier(identifier):
+        raise NotStored(kind, repr(identifier) if not isinstance(identifier, str) else identifier)

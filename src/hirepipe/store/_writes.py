@@ -1,7 +1,8 @@
 """Writes that several store operations share.
 
 Inserts that keep the first row with a key (``ON CONFLICT DO NOTHING``, on SQLite and
-PostgreSQL alike), and the requisition's compare-and-set.
+PostgreSQL alike), the requisition's compare-and-set, and a new log row, its hash chained onto
+the row before.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.sql.dml import Insert
 from hirepipe.errors import ConcurrentRequisitionUpdate, NotStored
 from hirepipe.models import Requisition
 from hirepipe.notify import Notification
+from hirepipe.store._chain import Hashed, row_hash
 from hirepipe.store._schema import Tables
 from hirepipe.store._verify import parse_requisition
 
@@ -24,6 +26,7 @@ __all__ = [
     "insert_ignore",
     "insert_notifications",
     "insert_requisition",
+    "log_values",
     "requisition_row",
     "row_values",
     "version_of",
@@ -133,3 +136,24 @@ def version_of(connection: Connection, table: Any, identifier: str) -> int:
     """The version column of a row (-1 if it is gone)."""
     found = connection.execute(select(table.c.version).where(table.c.id == identifier)).scalar()
     return int(found) if found is not None else -1
+
+
+def log_values(
+    application_id: str, row: Hashed, personal: str | None, previous: str | None
+) -> dict[str, Any]:
+    """The columns of a new log row, its hash chained onto ``previous``."""
+    return {
+        "application_id": application_id,
+        "version": row.version,
+        "kind": row.kind,
+        "event": row.event,
+        "from_stage": row.from_stage,
+        "to_stage": row.to_stage,
+        "actor": row.actor,
+        "at": row.at,
+        "record": row.record,
+        "changes": row.changes,
+        "requisition_changes": row.requisition_changes,
+        "hash": row_hash(application_id, row, previous),
+        "personal": personal,
+    }

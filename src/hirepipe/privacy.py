@@ -1,0 +1,263 @@
+"""Personal data: which fields hold it, erasing it, and how long applications are kept.
+
+GDPR Article 17 (the right to erasure) and Article 5(1)(e) (storage limitation)::
+
+    pipeline.erase(application, actor="dpo", reason="candidate's request")  # ended ones only
+    retention_due(applications, policy, now, months=6)   # ended more than 6 months ago
+    consent_expired(applications, policy, now)           # in the talent pool, consent lapsed
+
+A field is personal when its type carries :data:`~hirepipe.models.PERSONAL`: the candidate's
+name, e-mail address and phone, a referee's contact details and relationship, and every free
+text (:data:`~hirepipe.models.Text`: notes, feedback, messages), in the application, in its
+history records' event data and in a policy's own event data models. Erasing replaces each
+non-empty personal value with :data:`~hirepipe.models.ERASED` and keeps everything else: ids,
+stages, events, times, reasons, outcomes and amounts stay for reporting. An erased
+application takes no more events. The durable store erases a candidate's log and outbox too
+(:meth:`hirepipe.store.Store.erase`), and keeps its log's hash chain verifiable.
+
+Candidate ids, referee ids and the ids of employees are kept: use opaque ids, not e-mail
+addresses, where people are named by id.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, Final, Union
+
+import pendulum
+from pydantic import BaseModel
+
+from hirepipe.models import ERASED, Application, Personal, TransitionRecord
+from hirepipe.policy import EventData, Policy, StageKind
+
+__all__ = [
+    "ERASED",
+    "ERASE_EVENT",
+    "DataModels",
+    "consent_expired",
+    "data_models_of",
+    "ended_at",
+    "erased",
+    "map_personal",
+    "retention_due",
+]
+
+ERASE_EVENT: Final = "@erase"
+"""The event name of the record an erasure appends (``@`` names are hirepipe's own)."""
+
+DataModels = Callable[[str], type[EventData] | None]
+"""Gives the data model of an event by name, or None when it is not known.
+
+When it is not known (an event no longer in the policy, a log written before the store
+hashed it), every string in the record's data is treated as personal.
+"""
+
+Replace = Callable[[str], Any]
+"""Gives what a personal value becomes: ``ERASED``, a token, a digest."""
+
+
+# -- which fields are personal -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    """A personal string, or a list of them."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Nested:
+    """A model (or a list of models) whose own fields may be personal."""
+
+    model: type[BaseModel]
+
+
+@dataclass(frozen=True, slots=True)
+class _RecordData:
+    """A history record's ``data``: personal fields by the event's data model."""
+
+
+_Spec = _Leaf | _Nested | _RecordData
+_LEAF, _DATA = _Leaf(), _RecordData()
+
+
+def _spec_of(annotation: Any) -> _Spec | None:
+    """What a field's annotation holds: a personal value, a nested model, or nothing of note."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        inner, *metadata = typing.get_args(annotation)
+        if any(isinstance(item, Personal) for item in metadata):
+            return _LEAF
+        return _spec_of(inner)
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType, list, tuple):
+        found = [_spec_of(arg) for arg in typing.get_args(annotation) if arg is not Ellipsis]
+        return next((spec for spec in found if spec is not None), None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _Nested(annotation) if _fields(annotation) else None
+    return None
+
+
+@cache
+def _fields(model: type[BaseModel]) -> Mapping[str, _Spec]:
+    """The fields of ``model`` that hold personal data, directly or nested."""
+    found: dict[str, _Spec] = {}
+    for name, field in model.model_fields.items():
+        if model is TransitionRecord and name == "data":
+            found[name] = _DATA
+            continue
+        annotated = field.metadata and any(isinstance(m, Personal) for m in field.metadata)
+        spec = _LEAF if annotated else _spec_of(field.annotation)
+        if spec is not None:
+            found[name] = spec
+    return found
+
+
+def map_personal(
+    document: Mapping[str, Any],
+    model: type[BaseModel],
+    replace: Replace,
+    *,
+    data_models: DataModels,
+) -> dict[str, Any]:
+    """Return a copy of ``document`` (``model``'s JSON data) with personal values replaced.
+
+    Each non-empty personal string becomes ``replace(value)``, visited in a fixed order (the
+    document's own); empty strings, None and every other field are kept. Works on any part of
+    a document too: the fields an event changed, a history record. ``data_models`` gives each
+    record's event data model.
+    """
+    return _map_model(document, _fields(model), replace, data_models)
+
+
+def _map_model(
+    document: Mapping[str, Any],
+    fields: Mapping[str, _Spec],
+    replace: Replace,
+    data_models: DataModels,
+) -> dict[str, Any]:
+    result = dict(document)
+    for name, value in document.items():
+        spec = fields.get(name)
+        if spec is not None:
+            result[name] = _map(value, spec, replace, data_models, document)
+    return result
+
+
+def _map(
+    value: Any,
+    spec: _Spec,
+    replace: Replace,
+    data_models: DataModels,
+    owner: Mapping[str, Any],
+) -> Any:
+    if isinstance(value, list):
+        return [_map(item, spec, replace, data_models, owner) for item in value]
+    if isinstance(spec, _Leaf):
+        return _all_strings(value, replace)
+    if not isinstance(value, dict):
+        return value
+    if isinstance(spec, _Nested):
+        return _map_model(value, _fields(spec.model), replace, data_models)
+    event = owner.get("event")
+    data_model = data_models(event) if isinstance(event, str) else None
+    if data_model is None:
+        return _all_strings(value, replace)
+    return _map_model(value, _fields(data_model), replace, data_models)
+
+
+def _all_strings(value: Any, replace: Replace) -> Any:
+    if isinstance(value, str):
+        return replace(value) if value else value
+    if isinstance(value, list):
+        return [_all_strings(item, replace) for item in value]
+    if isinstance(value, dict):
+        return {key: _all_strings(item, replace) for key, item in value.items()}
+    return value
+
+
+def data_models_of(policy: Policy) -> DataModels:
+    """The ``data_models`` argument for a policy: each event's data model, by name."""
+    events = policy.events
+
+    def data_model(event: str) -> type[EventData] | None:
+        spec = events.get(event)
+        return spec.data_model if spec is not None else None
+
+    return data_model
+
+
+# -- erasing -----------------------------------------------------------------------------------
+
+
+def erased(application: Application, policy: Policy) -> Application:
+    """Return a copy of ``application`` with every personal value replaced by ERASED.
+
+    Nothing else changes (no record is added, ``erased_at`` is not set): this is the content
+    of an erasure; :meth:`hirepipe.Pipeline.erase` applies it and records it.
+    """
+    document = application.model_dump(mode="json")
+    cleared = map_personal(
+        document, Application, lambda _value: ERASED, data_models=data_models_of(policy)
+    )
+    return Application.model_validate(cleared)
+
+
+# -- retention and consent ---------------------------------------------------------------------
+
+
+def ended_at(application: Application, policy: Policy) -> pendulum.DateTime | None:
+    """When the application ended: the time of the record that led into its terminal stage.
+
+    None while its stage is not terminal (or not a stage of the policy). An application
+    created in a terminal stage ended when it was created.
+    """
+    stage = policy.stages.get(application.stage)
+    if stage is None or not stage.terminal:
+        return None
+    for record in reversed(application.history):
+        if record.kind == "transition":
+            return record.at
+    return application.created_at
+
+
+def retention_due(
+    applications: Iterable[Application], policy: Policy, now: datetime, *, months: int
+) -> list[Application]:
+    """Return the applications that ended more than ``months`` months before ``now``.
+
+    Erased applications are left out: nothing personal is left to erase. Storage limitation
+    (GDPR Art. 5(1)(e)): erase these, or say why they are kept.
+    """
+    if months < 0:
+        raise ValueError(f"months must be 0 or more, not {months}")
+    cutoff = pendulum.instance(now).subtract(months=months)
+    found = []
+    for application in applications:
+        if application.erased_at is not None:
+            continue
+        ended = ended_at(application, policy)
+        if ended is not None and ended < cutoff:
+            found.append(application)
+    return found
+
+
+def consent_expired(
+    applications: Iterable[Application], policy: Policy, now: datetime
+) -> list[Application]:
+    """Return the applications kept in a talent pool whose consent has lapsed at ``now``.
+
+    Consent to stay in touch lasts until ``warm_until`` (set when kept warm, moved on by
+    ``renew_consent``). Renew it, or end the application and erase it.
+    """
+    return [
+        application
+        for application in applications
+        if application.erased_at is None
+        and application.stage in policy.stages
+        and policy.stage(application.stage).kind is StageKind.pool
+        and (application.warm_until is None or application.warm_until <= now)
+    ]

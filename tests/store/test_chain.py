@@ -1,0 +1,209 @@
+"""The tamper-evident log: every row hashed onto the one before it, checked by verify and replay."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hirepipe.store import ChainHead, CorruptData, NotStored
+from tests.store import helpers as store_helpers
+from tests.store.helpers import Database, World, rehash
+
+database = store_helpers.database
+
+
+def edit_log(database: Database, application_id: str, version: int, **columns: str) -> None:
+    """Overwrite columns of one log row by hand, as someone with write access could."""
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    database.execute(
+        f"UPDATE {database.table('hirepipe_transitions')} SET {assignments} "
+        "WHERE application_id = :id AND version = :version",
+        id=application_id,
+        version=version,
+        **columns,
+    )
+
+
+def log_row(database: Database, application_id: str, version: int) -> dict[str, str]:
+    (row,) = database.execute(
+        f"SELECT record, changes FROM {database.table('hirepipe_transitions')} "
+        "WHERE application_id = :id AND version = :version",
+        id=application_id,
+        version=version,
+    )
+    return {"record": row.record, "changes": row.changes}
+
+
+def stored_hash(database: Database, application_id: str, version: int) -> str:
+    (row,) = database.execute(
+        f"SELECT hash FROM {database.table('hirepipe_transitions')} "
+        "WHERE application_id = :id AND version = :version",
+        id=application_id,
+        version=version,
+    )
+    return row.hash
+
+
+def held_and_resumed(database: Database) -> World:
+    """app-1: held (version 1), resumed (2), debriefed (3)."""
+    world = World(database)
+    world.application(1)
+    world.store.fire("app-1", "hold", actor="maria", reason="budget freeze")
+    world.store.fire("app-1", "resume", actor="maria", reason="budget back")
+    world.store.fire("app-1", "start_debrief", actor="maria")
+    return world
+
+
+class TestForgedRows:
+    """Issue 18, measured: a forged row that a later row overwrites passed verify and replay."""
+
+    def test_a_forged_stage_a_later_row_overwrites_is_found(self, database):
+        """A row whose changes say 'hired', overwritten by the next row, fails verify and replay."""
+        world = held_and_resumed(database)
+        changes = json.loads(log_row(database, "app-1", 1)["changes"])
+        edit_log(database, "app-1", 1, changes=json.dumps({**changes, "stage": "hired"}))
+        problems = world.store.verify()
+        assert [("chain_broken", "app-1", 1)] == [
+            (p.code, p.application_id, p.version) for p in problems
+        ]
+        with pytest.raises(CorruptData, match="chain_broken") as refused:
+            world.store.replay("app-1", version=1)
+        assert 1 == refused.value.problems[0].version
+
+    def test_a_forged_field_no_validator_can_see_is_found(self, database):
+        """A forged held_from (a valid value, overwritten later) is found by the chain alone."""
+        world = held_and_resumed(database)
+        changes = json.loads(log_row(database, "app-1", 1)["changes"])
+        edit_log(database, "app-1", 1, changes=json.dumps({**changes, "held_from": "offer"}))
+        assert [("chain_broken", 1)] == [(p.code, p.version) for p in world.store.verify()]
+        with pytest.raises(CorruptData):
+            world.store.replay("app-1", version=2)
+        assert "interviewed" == world.store.load("app-1").history[0].from_stage
+
+
+class TestChain:
+    def test_a_sound_log_verifies_and_replays_at_every_version(self, database):
+        """Every row links onto the one before; replay checks the links up to its version."""
+        world = held_and_resumed(database)
+        assert [] == world.store.verify()
+        loaded = world.store.load("app-1")
+        for version in range(loaded.version + 1):
+            assert version == world.store.replay("app-1", version=version).version
+
+    def test_the_head_is_the_latest_rows_hash(self, database):
+        """head() names the latest version and its hash; each event moves it on."""
+        world = held_and_resumed(database)
+        head = world.store.head("app-1")
+        assert ChainHead("app-1", 3, stored_hash(database, "app-1", 3)) == head
+        assert 64 == len(head.hash)
+        world.store.fire("app-1", "note", actor="maria", text="hi")
+        assert (4, True) == (
+            world.store.head("app-1").version,
+            world.store.head("app-1").hash != head.hash,
+        )
+        with pytest.raises(NotStored):
+            world.store.head("nope")
+
+    def test_a_rewritten_chain_is_caught_only_by_a_head_kept_elsewhere(self, database):
+        """Forge a row and recompute every hash: the chain verifies, the kept head does not."""
+        world = held_and_resumed(database)
+        kept = world.store.head("app-1")
+        changes = json.loads(log_row(database, "app-1", 1)["changes"])
+        edit_log(database, "app-1", 1, changes=json.dumps({**changes, "held_from": "offer"}))
+        rehash(database, world.store, "app-1")
+        assert [] == world.store.verify()  # what the chain alone cannot prove
+        assert [("head_differs", "app-1", 3)] == [
+            (p.code, p.application_id, p.version) for p in world.store.verify(heads=[kept])
+        ]
+        assert [] == world.store.verify(heads=[world.store.head("app-1")])
+
+    def test_an_older_head_kept_still_checks_the_log_it_passed_through(self, database):
+        """A head kept at version 1 checks rows 0-1 after later events too."""
+        world = held_and_resumed(database)
+        kept = ChainHead("app-1", 1, stored_hash(database, "app-1", 1))
+        world.store.fire("app-1", "note", actor="maria", text="later")
+        assert [] == world.store.verify(heads=[kept])
+        gone = ChainHead("app-9", 1, "0" * 64)
+        assert [("head_differs", "app-9")] == [
+            (p.code, p.application_id) for p in world.store.verify(heads=[gone])
+        ]
+
+    def test_removing_the_latest_row_is_caught_by_the_head(self, database):
+        """The application's own head no longer matches when its latest row is deleted."""
+        world = held_and_resumed(database)
+        database.execute(
+            f"DELETE FROM {database.table('hirepipe_transitions')} "
+            "WHERE application_id = 'app-1' AND version = 3"
+        )
+        codes = {p.code for p in world.store.verify()}
+        assert "chain_head_mismatch" in codes
+
+    def test_swapping_two_rows_breaks_the_chain_at_the_first(self, database):
+        """Rows exchanged between versions no longer hash onto their neighbours."""
+        world = held_and_resumed(database)
+        one, two = log_row(database, "app-1", 1), log_row(database, "app-1", 2)
+        edit_log(database, "app-1", 1, **two)
+        edit_log(database, "app-1", 2, **one)
+        assert ("chain_broken", 1) == next(
+            (p.code, p.version) for p in world.store.verify() if p.code == "chain_broken"
+        )
+
+    def test_a_changed_personal_value_is_caught_by_its_digest(self, database):
+        """Personal values sit outside the hash; their digests inside it still catch a change."""
+        world = World(database)
+        world.application(1)
+        world.store.fire("app-1", "note", actor="maria", text="Prefers mornings.")
+        (row,) = database.execute(
+            f"SELECT personal FROM {database.table('hirepipe_transitions')} "
+            "WHERE application_id = 'app-1' AND version = 1"
+        )
+        values = json.loads(row.personal)
+        assert ["Prefers mornings."] == list(values.values())
+        forged = dict.fromkeys(values, "Prefers evenings.")
+        edit_log(database, "app-1", 1, personal=json.dumps(forged))
+        assert [("personal_data_altered", 1), ("replay_differs", None)] == [
+            (p.code, p.version) for p in world.store.verify()
+        ]
+        with pytest.raises(CorruptData, match="personal_data_altered"):
+            world.store.replay("app-1")
+
+    def test_personal_values_gone_without_an_erasure_are_reported(self, database):
+        """Emptying the personal column by hand is not an erasure: verify says so."""
+        world = World(database)
+        world.application(1)
+        edit_log(database, "app-1", 0, personal=None)
+        assert [("personal_data_missing", 0), ("replay_differs", None)] == [
+            (p.code, p.version) for p in world.store.verify()
+        ]
+
+    def test_the_log_holds_personal_values_only_in_their_column(self, database):
+        """The hashed documents carry digests, never a name, an address or a note."""
+        world = World(database)
+        world.application(1)
+        world.store.fire("app-1", "note", actor="maria", text="Prefers mornings.")
+        for row in database.execute(
+            f"SELECT record, changes, personal FROM {database.table('hirepipe_transitions')}"
+        ):
+            for secret in ("Candidate 1", "candidate1@example.com", "Prefers mornings."):
+                assert secret not in (row.record or "") + row.changes
+        assert world.store.load("app-1") == world.store.replay("app-1")
+
+    def test_replay_reads_the_intact_versions_before_a_forged_row(self, database):
+        """A forged row refuses replays at and after it; the versions before it still read."""
+        world = held_and_resumed(database)
+        edit_log(database, "app-1", 2, changes=json.dumps({"stage": "hired"}))
+        assert 1 == world.store.replay("app-1", version=1).version
+        for version in (2, 3, None):
+            with pytest.raises(CorruptData, match="chain_broken"):
+                world.store.replay("app-1", version=version)
+
+    def test_an_erased_at_column_the_log_does_not_back_is_reported(self, database):
+        """Marking an application erased by hand is no erasure: verify says the column lies."""
+        world = World(database)
+        world.application(1)
+        database.execute(
+            f"UPDATE {database.table('hirepipe_applications')} "
+            "SET erased_at = '2025-01-06 14:00:00'"
+        )
+        assert ["column_mismatch"] == [p.code for p in world.store.verify()]

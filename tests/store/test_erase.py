@@ -1,0 +1,225 @@
+"""Store.erase: a candidate's personal data leaves the snapshot, the log and the outbox at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from hirepipe import GuardRejected, Pipeline, TransitionNotAllowed
+from hirepipe.models import ERASED
+from hirepipe.notify import NotificationStatus
+from hirepipe.privacy import ERASE_EVENT
+from tests.store import helpers as store_helpers
+from tests.store.helpers import LATER, POLICY, World
+
+database = store_helpers.database
+
+SECRETS = (
+    "Candidate 1",
+    "candidate1@example.com",
+    "Asked about remote work.",
+    "grace@example.com",
+    "Worked with her at Acme.",
+    "Not enough Go.",
+)
+
+
+def everything_said(world: World) -> None:
+    """app-1: notes, a referee, an approval note, then rejected with feedback; notified."""
+    world.application(1, stage="approval")
+    fire = world.store.fire
+    fire("app-1", "note", actor="maria", text="Asked about remote work.")
+    fire(
+        "app-1",
+        "add_reference",
+        actor="maria",
+        referee="grace",
+        contact="grace@example.com",
+        relationship="Worked with her at Acme.",
+        consent=True,
+    )
+    fire("app-1", "hold", actor="maria", reason="budget freeze")  # notifies the candidate
+    fire("app-1", "resume", actor="maria", reason="budget back")
+    fire("app-1", "reject", actor="maria", reason="skills", feedback="Not enough Go.")
+
+
+def every_text(world: World) -> str:
+    """Every text column the store keeps about applications, joined."""
+    database = world.database
+    parts = []
+    for table, columns in [
+        ("hirepipe_applications", "snapshot"),
+        ("hirepipe_transitions", "record, changes, personal"),
+        ("hirepipe_outbox", "notification"),
+    ]:
+        for row in database.execute(f"SELECT {columns} FROM {database.table(table)}"):
+            parts += [value for value in row if isinstance(value, str)]
+    return "\n".join(parts)
+
+
+class TestStoreErase:
+    def test_nothing_personal_is_left_anywhere(self, database):
+        """After erase, no column of the snapshot, the log or the outbox holds a secret."""
+        world = World(database)
+        everything_said(world)
+        before = every_text(world)
+        assert all(secret in before for secret in SECRETS)
+        assert ["app-1"] == world.store.erase("cand-1", actor="dpo", reason="Art. 17 request")
+        after = every_text(world)
+        assert [] == [secret for secret in SECRETS if secret in after]
+
+    def test_the_log_still_verifies_and_replays(self, database):
+        """The chain holds through the erasure; every version replays, erased."""
+        world = World(database)
+        everything_said(world)
+        kept = world.store.head("app-1")
+        world.store.erase("cand-1", actor="dpo")
+        assert [] == world.store.verify(heads=[kept])
+        loaded = world.store.load("app-1")
+        assert loaded == world.store.replay("app-1")
+        (note,) = [r.version for r in loaded.history if r.event == "note"]
+        assert ERASED == world.store.replay("app-1", version=note).history[-1].data["text"]
+
+    def test_the_lifecycle_facts_stay(self, database):
+        """Stages, events, actors, times and reasons are as they were; an @erase record follows."""
+        world = World(database)
+        everything_said(world)
+        before = world.store.load("app-1")
+        world.store.erase("cand-1", actor="dpo", reason="Art. 17 request")
+        after = world.store.load("app-1")
+
+        def facts(application):
+            return [
+                (r.event, r.from_stage, r.to_stage, r.actor, r.at, r.reason)
+                for r in application.history
+            ]
+
+        assert facts(before) == facts(after)[:-1]
+        assert (ERASE_EVENT, "dpo", "Art. 17 request", world.clock.now()) == (
+            after.history[-1].event,
+            after.history[-1].actor,
+            after.history[-1].reason,
+            after.erased_at,
+        )
+        assert ("rejected", "skills", "cand-1") == (
+            after.stage,
+            after.rejection.reason,
+            after.candidate.id,
+        )
+
+    def test_the_store_erases_as_the_pipeline_does(self, database):
+        """The stored result equals Pipeline.erase on the same application at the same time."""
+        world = World(database)
+        everything_said(world)
+        in_memory = world.store.load("app-1")
+        Pipeline(POLICY, clock=world.clock).erase(in_memory, actor="dpo")
+        world.store.erase("cand-1", actor="dpo")
+        assert in_memory == world.store.load("app-1")
+
+    def test_notifications_lose_their_facts_and_pending_ones_fail(self, database):
+        """Each notification keeps its key and status; its facts and address are gone."""
+        world = World(database)
+        everything_said(world)
+        keys = [n.key for n in world.store.outbox.for_application("app-1")]
+        assert keys
+        assert world.store.outbox.due(LATER)
+        world.store.erase("cand-1", actor="dpo")
+        erased = world.store.outbox.for_application("app-1")
+        assert keys == [n.key for n in erased]
+        assert all(({}, None) == (dict(n.facts), n.address) for n in erased)
+        assert {NotificationStatus.failed} == {n.status for n in erased}
+        assert [] == world.store.outbox.due(LATER)
+
+    def test_no_event_fires_afterwards(self, database):
+        """An erased application is final: reopening it is refused and writes nothing."""
+        world = World(database)
+        everything_said(world)
+        world.store.erase("cand-1", actor="dpo")
+        version = world.store.load("app-1").version
+        with pytest.raises(TransitionNotAllowed, match="was erased"):
+            world.store.fire("app-1", "reopen", actor="maria", reason="mistake")
+        assert version == world.store.load("app-1").version
+
+    def test_every_application_of_the_candidate_or_none(self, database):
+        """One open application refuses the whole erasure: nothing changes, not even the ended."""
+        world = World(database)
+        everything_said(world)
+        world.store.add(
+            world.builder.new_application(
+                store_helpers.make_candidate(1),
+                store_helpers.make_requisition(id="req-2"),
+                application_id="app-2",
+            ),
+            store_helpers.make_requisition(id="req-2"),
+        )
+        before = every_text(world)
+        with pytest.raises(GuardRejected, match="app-2") as refused:
+            world.store.erase("cand-1", actor="dpo")
+        assert ("not_ended",) == refused.value.codes
+        assert before == every_text(world)
+        world.store.fire("app-2", "withdraw", actor="cand-1")
+        assert ["app-1", "app-2"] == world.store.erase("cand-1", actor="dpo")
+        assert [] == world.store.verify()
+
+    def test_erasing_again_or_an_unknown_candidate_does_nothing(self, database):
+        """Erase is idempotent: a second call, or an unknown or malformed id, erases nothing."""
+        world = World(database)
+        everything_said(world)
+        world.store.erase("cand-1", actor="dpo")
+        head = world.store.head("app-1")
+        assert [] == world.store.erase("cand-1", actor="dpo")
+        assert [] == world.store.erase("cand-9", actor="dpo")
+        assert [] == world.store.erase("cand\x00-1", actor="dpo")
+        assert head == world.store.head("app-1")
+
+    def test_the_key_goes_and_other_candidates_keep_theirs(self, database):
+        """The erased candidate's key is deleted; another candidate's data is untouched."""
+        world = World(database)
+        everything_said(world)
+        world.application(2)
+        world.store.fire("app-2", "note", actor="maria", text="Second candidate's note.")
+        world.store.erase("cand-1", actor="dpo")
+        keys = world.database.execute(
+            f"SELECT candidate_id FROM {world.database.table('hirepipe_personal_keys')}"
+        )
+        assert ["cand-2"] == [row.candidate_id for row in keys]
+        assert "Second candidate's note." == world.store.load("app-2").history[-1].data["text"]
+        assert [] == world.store.verify()
+
+    def test_failed_hooks_of_the_application_are_dropped(self, database):
+        """A retry after erasure would notify with erased facts: the failures go with the data."""
+        world = World(database)
+        world.application(1, stage="review")
+
+        def broken(fired):
+            raise RuntimeError("down")
+
+        world.pipeline.hooks.append(broken)
+        world.store.fire("app-1", "reject", actor="maria", reason="skills", feedback="No.")
+        world.pipeline.hooks.remove(broken)
+        assert ["hook_failed"] == [p.code for p in world.store.verify()]
+        world.store.erase("cand-1", actor="dpo")
+        assert ([], 0) == (world.store.verify(), world.store.retry_hooks())
+
+
+class TestRetention:
+    def test_retention_due_in_the_store_matches_the_one_in_memory(self, database):
+        """Ended before the cut-off and not erased: due, from the store as from memory."""
+        from hirepipe.privacy import retention_due
+
+        world = World(database)
+        world.application(1, stage="rejected")
+        world.application(2, stage="withdrawn")
+        world.store.erase("cand-2", actor="dpo")
+        world.clock.advance(months=5)
+        world.application(3, stage="declined")
+        world.application(4, stage="review")
+        world.store.fire("app-1", "note", actor="maria", text="a later note moves nothing")
+        world.clock.advance(months=2)
+        now = world.clock.now()
+        stored = world.store.retention_due(now, months=6)
+        assert ["app-1"] == [a.id for a in stored]
+        in_memory = retention_due(world.store.applications(), POLICY, now, months=6)
+        assert stored == in_memory
+        assert [] == world.store.retention_due(now, months=8)
+        with pytest.raises(ValueError, match="months"):
+            world.store.retention_due(now, months=-1)

@@ -1,0 +1,359 @@
+"""Personal data: erasure in memory (Pipeline.erase, Outbox.erase), retention and consent."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from pydantic import Field, ValidationError
+
+from hirepipe import (
+    Application,
+    Change,
+    EventData,
+    EventSpec,
+    GuardRejected,
+    Pipeline,
+    Policy,
+    StageKind,
+    StageSpec,
+    TransitionNotAllowed,
+    standard_policy,
+)
+from hirepipe.models import ERASED, PERSONAL, Text
+from hirepipe.notify import MemorySender, NotificationStatus, Notifier, Outbox, deliver, no_estimate
+from hirepipe.policy import EffectSpec
+from hirepipe.privacy import (
+    ERASE_EVENT,
+    consent_expired,
+    data_models_of,
+    ended_at,
+    erased,
+    map_personal,
+    retention_due,
+)
+from hirepipe.testing import FakeClock, make_application, make_candidate
+from tests.conftest import START
+
+SECRETS = ("Candidate 1", "candidate1@example.com", "+1 555 0100", "grace@example.com")
+
+
+def rejected_with_everything(pipeline: Pipeline, requisition) -> Application:
+    """An application that collected every kind of personal data, then was rejected."""
+    application = make_application(
+        pipeline, requisition, stage="approval", candidate=make_candidate(1, phone="+1 555 0100")
+    )
+    fire = pipeline.fire
+    fire(application, "note", actor="maria", text="Said she is moving to Lyon.\nCall after 5.")
+    fire(
+        application,
+        "add_reference",
+        actor="maria",
+        referee="grace",
+        contact="grace@example.com",
+        relationship="former manager at Acme",
+        consent=True,
+    )
+    fire(
+        application,
+        "record_approval",
+        actor="cfo",
+        requisition=requisition,
+        granted=False,
+        note="too senior for the band",
+    )
+    fire(
+        application,
+        "reject",
+        actor="maria",
+        reason="skills",
+        feedback="We went with someone with more Go experience.",
+    )
+    return application
+
+
+def texts(application: Application) -> str:
+    return application.model_dump_json()
+
+
+class TestWhichFieldsArePersonal:
+    def test_the_models_mark_names_addresses_contacts_and_free_text(self, pipeline, requisition):
+        """Erasing replaces the name, e-mail, phone, referee contact and every free text."""
+        application = rejected_with_everything(pipeline, requisition)
+        cleared = erased(application, pipeline.policy)
+        dumped = texts(cleared)
+        for secret in (
+            *SECRETS,
+            "moving to Lyon",
+            "former manager",
+            "too senior",
+            "Go experience",
+        ):
+            assert secret in texts(application)
+            assert secret not in dumped, secret
+        assert (ERASED, ERASED, ERASED) == (
+            cleared.candidate.name,
+            cleared.candidate.email,
+            cleared.candidate.phone,
+        )
+        assert ERASED == cleared.references[0].contact == cleared.rejection.feedback
+
+    def test_the_lifecycle_facts_stay(self, pipeline, requisition):
+        """Ids, stages, events, actors, times, reasons, outcomes and amounts are kept."""
+        application = rejected_with_everything(pipeline, requisition)
+        cleared = erased(application, pipeline.policy)
+
+        def facts(app):
+            return [
+                (r.event, r.from_stage, r.to_stage, r.actor, r.at, r.reason, r.version)
+                for r in app.history
+            ]
+
+        assert facts(application) == facts(cleared)
+        assert (application.id, application.candidate.id, application.stage) == (
+            cleared.id,
+            cleared.candidate.id,
+            cleared.stage,
+        )
+        assert "skills" == cleared.rejection.reason
+        assert [("grace", True)] == [(r.referee, r.consent) for r in cleared.references]
+        assert application.scorecards == cleared.scorecards  # empty notes stay empty
+
+    def test_empty_text_stays_empty(self, pipeline, requisition):
+        """Only what was written is marked erased: an empty note stays empty."""
+        application = make_application(pipeline, requisition, stage="debrief")
+        pipeline.fire(application, "submit_scorecard", actor="alice", recommendation="yes")
+        cleared = erased(application, pipeline.policy)
+        assert "" == cleared.scorecards[-1].notes
+
+    def test_a_policys_own_data_model_marks_its_own_fields(self, clock, requisition):
+        """A custom event's data: fields typed Text or marked PERSONAL are erased, others kept."""
+
+        class Feedback(EventData):
+            summary: Text = ""
+            source: str = Field(default="", json_schema_extra={"x": 1})
+            private: str = ""
+
+        from typing import Annotated
+
+        class Marked(Feedback):
+            private: Annotated[str, PERSONAL] = ""
+
+        def keep(ctx):
+            return Change()
+
+        policy = Policy(
+            name="p",
+            version="1",
+            initial="a",
+            stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+            events=[
+                EventSpec("feedback", ("a",), None, effect=EffectSpec("keep", keep, Marked)),
+                EventSpec("end", ("a",), "b"),
+            ],
+        )
+        pipeline = Pipeline(policy, clock=clock)
+        application = pipeline.new_application(make_candidate(), requisition)
+        pipeline.fire(
+            application, "feedback", actor="m", summary="hm", source="web", private="secret"
+        )
+        data = erased(application, policy).history[0].data
+        assert {"summary": ERASED, "source": "web", "private": ERASED} == data
+
+    def test_an_event_the_policy_lacks_has_every_string_erased(self):
+        """A record whose event the data models do not know: every string of its data goes."""
+        record = {
+            "event": "gone",
+            "data": {"a": "x", "b": ["y", 1], "c": {"d": "z"}, "e": ""},
+            "reason": "kept",
+        }
+        found = map_personal(
+            {"history": [record]},
+            Application,
+            lambda value: ERASED,
+            data_models=lambda event: None,
+        )
+        assert {"a": ERASED, "b": [ERASED, 1], "c": {"d": ERASED}, "e": ""} == found["history"][0][
+            "data"
+        ]
+        assert "kept" == found["history"][0]["reason"]
+
+
+class TestPipelineErase:
+    def test_erase_records_who_when_and_why(self, pipeline, requisition, clock):
+        """An @erase activity by the actor, with the reason; erased_at set; the version moves on."""
+        application = rejected_with_everything(pipeline, requisition)
+        version = application.version
+        clock.advance(days=3)
+        record = pipeline.erase(application, actor="dpo", reason="candidate's request")
+        assert (ERASE_EVENT, "activity", "dpo", "candidate's request", version + 1) == (
+            record.event,
+            record.kind,
+            record.actor,
+            record.reason,
+            record.version,
+        )
+        assert (record, clock.now(), version + 1) == (
+            application.history[-1],
+            application.erased_at,
+            application.version,
+        )
+        assert not any(secret in texts(application) for secret in SECRETS)
+        assert application == Application.model_validate(json.loads(texts(application)))
+
+    def test_no_event_fires_on_an_erased_application(self, pipeline, requisition):
+        """Erased is final: reopening, notes and a second erasure are all refused."""
+        application = rejected_with_everything(pipeline, requisition)
+        pipeline.erase(application, actor="dpo")
+        before = texts(application)
+        for attempt in (
+            lambda: pipeline.fire(application, "reopen", actor="maria", reason="mistake"),
+            lambda: pipeline.fire(application, "note", actor="maria", text="hi"),
+            lambda: pipeline.erase(application, actor="dpo"),
+            lambda: pipeline.available(application),
+        ):
+            with pytest.raises(TransitionNotAllowed, match="was erased") as refused:
+                attempt()
+            assert refused.value.erased
+        assert before == texts(application)
+
+    @pytest.mark.parametrize("stage", ["review", "offer", "talent_pool", "on_hold"], ids=str)
+    def test_an_application_that_has_not_ended_is_not_erased(self, pipeline, requisition, stage):
+        """Erasure needs an ended application: a not_ended blocker says to end it first."""
+        application = make_application(pipeline, requisition, stage=stage)
+        before = texts(application)
+        with pytest.raises(GuardRejected, match="withdraw or reject it") as refused:
+            pipeline.erase(application, actor="dpo")
+        assert ("not_ended",) == refused.value.codes
+        assert before == texts(application)
+
+    def test_the_actor_and_reason_follow_the_rules(self, pipeline, requisition):
+        """A bad actor or a multi-line reason is refused before anything changes."""
+        application = rejected_with_everything(pipeline, requisition)
+        before = texts(application)
+        for kwargs in ({"actor": "d\x00po"}, {"actor": "dpo", "reason": "a\nb"}):
+            with pytest.raises(ValidationError):
+                pipeline.erase(application, **kwargs)
+        assert before == texts(application)
+
+
+class TestOutboxErase:
+    def test_notifications_keep_their_facts_of_life_and_lose_the_rest(self, clock, requisition):
+        """Sent ones keep key, times and status; pending ones fail for good; none is sent."""
+        outbox = Outbox()
+        policy = standard_policy()
+        pipeline = Pipeline(policy, clock=clock)
+        pipeline.hooks.append(Notifier(outbox, policy, estimate=no_estimate))
+        application = make_application(pipeline, requisition, stage="review")
+        pipeline.fire(application, "reject", actor="maria", reason="skills", feedback="No Go.")
+        sender = MemorySender()
+        clock.advance(days=2)
+        deliver(outbox, sender, clock.now(), limit=1)
+        sent = {n.key for n in outbox.sent()}
+        assert sent
+        assert outbox.pending()
+        pipeline.erase(application, actor="dpo")
+        assert len(outbox.for_application(application.id)) == outbox.erase(application.id)
+        for notification in outbox.for_application(application.id):
+            assert ({}, None) == (dict(notification.facts), notification.address)
+            expected = NotificationStatus.sent if notification.key in sent else "failed"
+            assert expected == notification.status
+        assert [] == outbox.pending()
+        assert [] == outbox.due(clock.now().add(years=1))
+        failed = outbox.failed()[0]
+        with pytest.raises(Exception, match="nothing left to send"):
+            outbox.requeue(failed.key, clock.now())
+
+
+class TestRetention:
+    def test_ended_at_is_when_the_terminal_stage_was_entered(self, pipeline, requisition, clock):
+        """The record into the terminal stage sets it; later activities do not move it."""
+        application = make_application(pipeline, requisition, stage="review")
+        assert ended_at(application, pipeline.policy) is None
+        pipeline.fire(application, "withdraw", actor="cand-1")
+        ended = clock.now()
+        clock.advance(days=10)
+        pipeline.fire(application, "note", actor="maria", text="filed")
+        assert ended == ended_at(application, pipeline.policy)
+
+    def test_retention_due_lists_what_ended_more_than_n_months_ago(self, requisition):
+        """Ended before the cut-off, not erased: due. Open, recent or erased ones: not."""
+        clock = FakeClock(START)
+        pipeline = Pipeline(standard_policy(), clock=clock)
+        old = make_application(pipeline, requisition, stage="rejected")
+        gone = make_application(pipeline, requisition, stage="withdrawn")
+        pipeline.erase(gone, actor="dpo")
+        clock.advance(months=5)
+        recent = make_application(pipeline, requisition, stage="declined")
+        open_ = make_application(pipeline, requisition, stage="review")
+        clock.advance(months=2)
+        found = retention_due([old, gone, recent, open_], pipeline.policy, clock.now(), months=6)
+        assert [old.id] == [a.id for a in found]
+        assert [] == retention_due([old], pipeline.policy, clock.now(), months=7)
+        with pytest.raises(ValueError, match="months must be 0 or more"):
+            retention_due([old], pipeline.policy, clock.now(), months=-1)
+
+
+class TestConsent:
+    def test_consent_lapses_at_warm_until_and_a_renewal_moves_it_on(self, pipeline, requisition):
+        """In the pool past warm_until: expired. renew_consent, with consent, moves the date."""
+        clock = pipeline.clock
+        application = make_application(pipeline, requisition, stage="talent_pool")
+        until = application.warm_until
+        assert [] == consent_expired([application], pipeline.policy, until.subtract(days=1))
+        assert [application] == consent_expired([application], pipeline.policy, until)
+        clock.set(until.subtract(days=1))
+        renewed = clock.now().add(months=12)
+        record = pipeline.fire(
+            application, "renew_consent", actor="cand-1", warm_until=renewed, consent=True
+        ).record
+        assert ("activity", "talent_pool", renewed) == (
+            record.kind,
+            application.stage,
+            application.warm_until,
+        )
+        assert [] == consent_expired([application], pipeline.policy, until.add(days=1))
+
+    def test_a_renewal_needs_a_future_date_and_consent(self, clock, requisition):
+        """Renewing into the past, or without consent, is refused with the guard's blockers."""
+        pipeline = Pipeline(standard_policy(), clock=clock)
+        application = make_application(
+            pipeline,
+            requisition,
+            stage="talent_pool",
+            candidate=make_candidate(consent_to_contact=False),
+        )
+        with pytest.raises(GuardRejected) as refused:
+            pipeline.fire(
+                application,
+                "renew_consent",
+                actor="cand-1",
+                warm_until=clock.now().subtract(days=1),
+            )
+        assert ("warm_until_past", "consent_missing") == refused.value.codes
+
+    def test_only_the_pool_is_asked_about(self, pipeline, requisition):
+        """Applications outside a pool stage never have an expired consent."""
+        application = make_application(pipeline, requisition, stage="review")
+        far = pipeline.clock.now().add(years=5)
+        assert [] == consent_expired([application], pipeline.policy, far)
+
+
+def test_data_models_of_names_each_events_model(policy):
+    """The data model of each event, None for an event the policy lacks."""
+    models = data_models_of(policy)
+    assert (
+        policy.events["reject"].data_model,
+        None,
+    ) == (models("reject"), models("no-such-event"))
+
+
+def test_amounts_and_outcomes_are_not_personal(pipeline, requisition):
+    """Offers, approvals' decisions and recommendations stay: they are lifecycle facts."""
+    application = make_application(pipeline, requisition, stage="hired")
+    pipeline.fire(application, "note", actor="maria", text="start date agreed")
+    cleared = erased(application, pipeline.policy)
+    assert application.offers == cleared.offers
+    assert Decimal(135_000) == cleared.offer.salary
+    assert [a.granted for a in application.approvals] == [a.granted for a in cleared.approvals]
