@@ -18,7 +18,7 @@ def passes(ctx):
 
 HOSTILE_STAGES = (
     'say "hi"',
-    "line\nbreak; [*] --> owned",
+    "line;break; [*] --> owned",
     "[*]",
     "start",
     "any_open_stage",
@@ -30,23 +30,27 @@ HOSTILE_STAGES = (
 
 
 def hostile_policy() -> Policy:
-    """Every stage name, event name and guard name is text a hostile file could hold."""
+    """Every stage name, event name and guard name is text a hostile file could hold.
+
+    Line breaks and other control characters are refused in stage and event names (the
+    identifier rules), so only a guard name carries them.
+    """
     first, *others = HOSTILE_STAGES
     stages = [StageSpec(first), *(StageSpec(name) for name in others)]
-    stages += [StageSpec("done\n}", StageKind.terminal), StageSpec("wait", StageKind.paused)]
+    stages += [StageSpec("done}", StageKind.terminal), StageSpec("wait", StageKind.paused)]
     chain = [first, *others]
     guard = GuardSpec('ok"\n}', passes)
     events = [
-        EventSpec(f'to "{dest}"\n', (source,), dest, (guard,))
+        EventSpec(f'to "{dest}"', (source,), dest, (guard,))
         for source, dest in itertools.pairwise(chain)
     ]
     events += [
-        EventSpec("end]\n", (chain[-1],), "done\n}"),
-        EventSpec("drop\r\n", (OPEN,), "done\n}"),
+        EventSpec("end]", (chain[-1],), "done}"),
+        EventSpec("drop;--", (OPEN,), "done}"),
         EventSpec("hold", (chain[0],), "wait"),
         EventSpec("resume", ("wait",), PREVIOUS),
     ]
-    return Policy(name='evil"\n}', version="1", initial=first, stages=stages, events=events)
+    return Policy(name='evil"}', version="1", initial=first, stages=stages, events=events)
 
 
 MERMAID_ID = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -142,7 +146,7 @@ class TestDot:
                 nodes.append(dot_text(strings[0]))
         assert "}" == lines[-1]
         assert dot_strings(lines[0])[1] == "digraph Q {"
-        assert 'evil"\n}@1' == dot_text(dot_strings(lines[0])[0][0])
+        assert 'evil"}@1' == dot_text(dot_strings(lines[0])[0][0])
         assert list(policy.stages) == nodes
 
     def test_start_and_pseudo_states_never_merge_with_stages(self):

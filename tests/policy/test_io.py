@@ -34,6 +34,15 @@ HOSTILE_TEXT = st.text(
 )
 """Text a hostile policy file may hold: control characters, quotes, DEL, '$', any Unicode."""
 
+HOSTILE_NAME = HOSTILE_TEXT.map(
+    lambda text: "".join(c for c in text if c.isprintable()).strip(" ") or "x"
+)
+"""A hostile name a policy still accepts: quotes, '$', '#', '=', brackets, any printable Unicode.
+
+Stage, event and reason names and the label follow the identifier rules (no control
+characters, no spaces at either end); descriptions may hold anything.
+"""
+
 
 def renamed(document, *, to, stage=None, event=None):
     """Return ``document`` with one stage or event renamed everywhere it is named."""
@@ -520,20 +529,27 @@ except PolicyError as error:
 class TestTomlWriter:
     """Policies are written by tomli-w: whatever their text, the TOML reads back equal."""
 
-    def test_a_key_ending_in_a_newline(self):
-        """A rejection reason whose name ends in a newline is quoted and reads back."""
-        policy = STANDARD.with_rejection_reasons(**{"late\n": "company"})
+    def test_a_key_that_needs_quoting(self):
+        """A rejection reason whose name is no bare TOML key is quoted and reads back."""
+        policy = STANDARD.with_rejection_reasons(**{'late: "2 days" = #1': "company"})
         assert policy == Policy.from_dict(tomllib.loads(policy.to_toml()))
+
+    def test_a_key_ending_in_a_newline_is_refused(self):
+        """A reason name ending in a newline is no identifier: the policy refuses it."""
+        with pytest.raises(PolicyError, match=r"rejection_reasons\.late"):
+            STANDARD.with_rejection_reasons(**{"late\n": "company"})
 
     @settings(max_examples=200, deadline=None)
     @given(
-        texts=st.lists(HOSTILE_TEXT, min_size=7, max_size=7),
-        stage=HOSTILE_TEXT.filter(lambda s: not s.startswith("@") and s not in STANDARD.stages),
-        event=HOSTILE_TEXT.filter(lambda s: s not in STANDARD.events),
+        names=st.lists(HOSTILE_NAME, min_size=3, max_size=3),
+        texts=st.lists(HOSTILE_TEXT, min_size=4, max_size=4),
+        stage=HOSTILE_NAME.filter(lambda s: not s.startswith("@") and s not in STANDARD.stages),
+        event=HOSTILE_NAME.filter(lambda s: not s.startswith("@") and s not in STANDARD.events),
     )
-    def test_hostile_documents_round_trip(self, texts, stage, event):
-        """Names, keys and descriptions with newlines, quotes, DEL, '$' or any Unicode survive."""
-        name, version, reason, description, event_text, rule_text, side = texts
+    def test_hostile_documents_round_trip(self, names, texts, stage, event):
+        """Names and keys with quotes or any Unicode, descriptions with anything, survive."""
+        name, version, reason = names
+        description, event_text, rule_text, side = texts
         document = renamed(STANDARD.to_dict(), stage="review", to=stage)
         document = renamed(document, event="note", to=event)
         document.update(name=name, version=version)

@@ -756,11 +756,20 @@ class TestRetargeting:
 class TestBadInput:
     """Input that could only be a mistake is refused with a blocker that says what to do."""
 
-    @pytest.mark.parametrize("reason", ["", "   ", "\n\t"], ids=["empty", "spaces", "blank"])
+    @pytest.mark.parametrize(
+        "reason", ["", "   ", "\u3000 \u00a0"], ids=["empty", "spaces", "wide-spaces"]
+    )
     def test_hold_needs_a_reason_that_says_something(self, pipeline, requisition, reason):
         """A blank reason is no reason: holds are audited."""
         application = make_application(pipeline, requisition, stage="review")
         assert ["reason_missing"] == refused(pipeline, application, "hold", reason=reason)
+
+    def test_a_reason_is_one_line(self, pipeline, requisition):
+        """A reason with a line break or a tab is bad input, refused before any guard runs."""
+        application = make_application(pipeline, requisition, stage="review")
+        with pytest.raises(ValidationError, match="one line of text"):
+            pipeline.fire(application, "hold", actor="maria", reason="\n\t")
+        assert "review" == application.stage
 
     def test_reopen_into_a_cancelled_requisition_refused(self, pipeline, requisition):
         """A rejection is not undone into a requisition that was cancelled."""
