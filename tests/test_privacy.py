@@ -357,3 +357,20 @@ def test_amounts_and_outcomes_are_not_personal(pipeline, requisition):
     assert application.offers == cleared.offers
     assert Decimal(135_000) == cleared.offer.salary
     assert [a.granted for a in application.approvals] == [a.granted for a in cleared.approvals]
+
+
+def test_reports_read_the_same_after_erasure(requisition):
+    """The funnel, time in stage and rejections are the same before and after erasure."""
+    from hirepipe.reports import funnel
+
+    pipeline = Pipeline(standard_policy(), clock=FakeClock(START))
+    applications = [
+        make_application(pipeline, requisition, stage=stage, candidate=make_candidate(number))
+        for number, stage in enumerate(["rejected", "withdrawn", "hired", "review"], 1)
+    ]
+    before = funnel(applications, [requisition], pipeline.policy)
+    for application in applications[:2]:
+        pipeline.erase(application, actor="dpo")
+    after = funnel(applications, [requisition], pipeline.policy)
+    for table in ("conversions", "time_in_stage", "rejections", "breaches"):
+        assert before.rows(table) == after.rows(table), table
