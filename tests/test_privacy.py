@@ -374,3 +374,23 @@ def test_reports_read_the_same_after_erasure(requisition):
     after = funnel(applications, [requisition], pipeline.policy)
     for table in ("conversions", "time_in_stage", "rejections", "breaches"):
         assert before.rows(table) == after.rows(table), table
+
+
+def test_a_deliverer_holding_a_claim_loses_it_on_erasure(clock, requisition):
+    """A notification claimed for sending, then erased: its claim no longer holds."""
+    from hirepipe.notify import ClaimLost
+
+    outbox = Outbox()
+    policy = standard_policy()
+    pipeline = Pipeline(policy, clock=clock)
+    pipeline.hooks.append(Notifier(outbox, policy, estimate=no_estimate))
+    application = make_application(pipeline, requisition, stage="review")
+    pipeline.fire(application, "reject", actor="maria", reason="skills", feedback="No Go.")
+    later = clock.now().add(days=2)
+    claim = outbox.claim(outbox.due(later)[0].key, later)
+    assert claim is not None
+    pipeline.erase(application, actor="dpo")
+    outbox.erase(application.id)
+    with pytest.raises(ClaimLost):
+        outbox.mark_sent(claim.key, later, claim=claim)
+    assert NotificationStatus.failed == outbox.get(claim.key).status

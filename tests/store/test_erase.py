@@ -223,3 +223,18 @@ class TestRetention:
         assert [] == world.store.retention_due(now, months=8)
         with pytest.raises(ValueError, match="months"):
             world.store.retention_due(now, months=-1)
+
+
+def test_a_deliverer_holding_a_claim_loses_it_on_erasure(database):
+    """A notification claimed by a worker, then erased with its candidate: the claim is lost."""
+    from hirepipe.notify import ClaimLost
+
+    world = World(database)
+    everything_said(world)
+    (due, *_) = world.store.outbox.due(LATER)
+    claim = world.store.outbox.claim(due.key, LATER)
+    assert claim is not None
+    world.store.erase("cand-1", actor="dpo")
+    with pytest.raises(ClaimLost):
+        world.store.outbox.mark_sent(claim.key, LATER, claim=claim)
+    assert NotificationStatus.failed == world.store.outbox.get(claim.key).status
