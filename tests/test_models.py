@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from hirepipe import (
     Application,
     Approval,
+    ApprovalStep,
     Band,
     Candidate,
     Interview,
@@ -548,3 +549,31 @@ class TestForgedDocuments:
             Application.model_validate_json(document)
         with pytest.raises(ValidationError):
             Application.model_validate(json.loads(document))
+
+
+class TestApprovers:
+    def test_a_step_refuses_the_same_approver_twice(self):
+        """approvers=("cfo", "cfo") with required=2 would let one approval count twice."""
+        with pytest.raises(ValidationError, match="cfo"):
+            ApprovalStep(name="budget", approvers=("cfo", "cfo"), required=2)
+
+    def test_a_requisition_refuses_the_same_approver_twice(self):
+        """Approvers split into steps by size: a name listed twice is refused."""
+        with pytest.raises(ValidationError, match="cfo"):
+            Requisition(
+                id="r", title="Engineer", budget=USD, hiring_manager="hm", approvers=["cfo", "cfo"]
+            )
+
+    def test_a_chain_refuses_one_person_in_two_steps(self):
+        """One grant by a person in two steps would satisfy both: refused at construction."""
+        with pytest.raises(ValidationError, match="vp"):
+            Requisition(
+                id="r",
+                title="Engineer",
+                budget=USD,
+                hiring_manager="hm",
+                approval_chain=(
+                    ApprovalStep(name="finance", approvers=("cfo", "vp"), required=1),
+                    ApprovalStep(name="board", approvers=("vp", "ceo")),
+                ),
+            )
