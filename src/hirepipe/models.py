@@ -266,6 +266,14 @@ class ApprovalStep(_Frozen):
 
     @model_validator(mode="after")
     def _enough_approvers(self) -> Self:
+        twice = _repeated(self.approvers)
+        if twice:
+            # one person's grant would count once per listing
+            raise PydanticCustomError(
+                "approver_repeated",
+                "step {name!r} lists {people} more than once; list each approver once",
+                {"name": self.name, "people": ", ".join(twice)},
+            )
         if self.required is not None and self.required > len(self.approvers):
             raise PydanticCustomError(
                 "step_required",
@@ -278,6 +286,17 @@ class ApprovalStep(_Frozen):
     def needed(self) -> int:
         """How many grants the step needs (all approvers unless ``required`` says fewer)."""
         return self.required if self.required is not None else len(self.approvers)
+
+
+def _repeated(people: Sequence[str]) -> list[str]:
+    """The names listed more than once, each once, in order."""
+    seen: set[str] = set()
+    twice: dict[str, None] = {}
+    for person in people:
+        if person in seen:
+            twice[person] = None
+        seen.add(person)
+    return list(twice)
 
 
 class Substitution(_Frozen):
@@ -321,6 +340,26 @@ class Requisition(_Model):
     def _known_subdivision(self) -> Self:
         if self.subdivision is not None:
             check_subdivision(self.country, self.subdivision)
+        return self
+
+    @model_validator(mode="after")
+    def _approvers_once(self) -> Self:
+        twice = _repeated(self.approvers)
+        if twice:
+            raise PydanticCustomError(
+                "approver_repeated",
+                "approvers lists {people} more than once; list each approver once",
+                {"people": ", ".join(twice)},
+            )
+        # one grant counts in every step that lists its approver, so two steps would be one
+        twice = _repeated([person for step in self.approval_chain for person in step.approvers])
+        if twice:
+            raise PydanticCustomError(
+                "approver_repeated",
+                "approval_chain lists {people} in more than one step, where one grant would "
+                "satisfy each; give each step its own approvers",
+                {"people": ", ".join(twice)},
+            )
         return self
 
     @property
