@@ -81,6 +81,8 @@ from hirepipe.policy import PolicySettings as PolicySettings
 from hirepipe.policy import Recipient as Recipient
 from hirepipe.policy import Registry as Registry
 from hirepipe.policy import RejectionSide as RejectionSide
+from hirepipe.policy import Role as Role
+from hirepipe.policy import RoleResolver as RoleResolver
 from hirepipe.policy import StageKind as StageKind
 from hirepipe.policy import StageSpec as StageSpec
 from hirepipe.slate import Slate as Slate
@@ -146,6 +148,8 @@ __all__ = [
     "Requisition",
     "RequisitionMismatch",
     "RequisitionStatus",
+    "Role",
+    "RoleResolver",
     "Scorecard",
     "ServiceLevels",
     "SimulationError",

@@ -3,8 +3,13 @@
 ::
 
     pipeline = Pipeline(standard_policy())
-    fired = pipeline.fire(application, "start_debrief", actor="hm")
+    fired = pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
     fired.record.to_stage  # "debrief"
+    pipeline.available(application, requisition=requisition, actor="cand-1")  # ["withdraw"]
+
+The actor is the person acting; each event names the roles that may fire it, and the pipeline's
+``roles`` resolver says who holds which (the requisition's hiring manager, its approvers, the
+application's candidate...).
 
 A transition is atomic: it applies in full (stage, history record, version + 1, the event's
 changes) or raises and leaves the application, and the requisition, exactly as they were.
@@ -17,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,7 +51,18 @@ from hirepipe.models import (
     TransitionRecord,
     as_instant,
 )
-from hirepipe.policy import PREVIOUS, Context, EventData, EventSpec, Policy
+from hirepipe.policy import (
+    PREVIOUS,
+    SYSTEM_ACTOR,
+    Context,
+    EventData,
+    EventSpec,
+    Policy,
+    Role,
+    RoleResolver,
+    requisition_roles,
+)
+from hirepipe.policy._permissions import permission_blockers
 from hirepipe.privacy import ERASE_EVENT, erased
 
 __all__ = ["CreationFailure", "Fired", "Hook", "HookFailure", "Pipeline"]
@@ -105,6 +121,13 @@ class Pipeline:
 
     ``clock`` supplies every timestamp (the wall clock in UTC by default); ``hooks`` are called,
     in order, with a :class:`Fired` after every applied event.
+
+    ``roles`` says which roles an actor holds on an application: a
+    :class:`~hirepipe.policy.RoleResolver` mapping the host's users and groups to the roles
+    events are granted to (default: :func:`~hirepipe.policy.requisition_roles`, the
+    requisition's and the application's fields). ``system_actor`` is the name the slate's
+    fills, fall-throughs and sweeps fire as; it holds the ``system`` role, whatever ``roles``
+    says. Choose a name none of your users can have.
     """
 
     def __init__(
@@ -113,6 +136,8 @@ class Pipeline:
         *,
         clock: Clock | None = None,
         hooks: Iterable[Hook] = (),
+        roles: RoleResolver | None = None,
+        system_actor: str = SYSTEM_ACTOR,
     ) -> None:
         if policy is None:
             from hirepipe.standard import standard_policy
@@ -121,6 +146,8 @@ class Pipeline:
         self.policy = policy
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.hooks: list[Hook] = list(hooks)
+        self.roles: RoleResolver = roles if roles is not None else requisition_roles
+        self.system_actor: str = _IDENTIFIER.validate_python(system_actor)
         self._compiled = CompiledPolicy(policy)
         self._routes: dict[str, frozenset[str]] = {
             stage: frozenset(policy.events_from(stage)) for stage in policy.stages
@@ -175,6 +202,7 @@ class Pipeline:
         requisition: Requisition | None = None,
         reason: str | None = None,
         expected_version: int | None = None,
+        on_behalf_of: str | None = None,
         **data: Any,
     ) -> Fired:
         """Apply ``event`` to ``application``, then tell the hooks; return what was applied.
@@ -190,6 +218,7 @@ class Pipeline:
             requisition=requisition,
             reason=reason,
             expected_version=expected_version,
+            on_behalf_of=on_behalf_of,
             **data,
         )
         if self.hooks:
@@ -205,6 +234,7 @@ class Pipeline:
         requisition: Requisition | None = None,
         reason: str | None = None,
         expected_version: int | None = None,
+        on_behalf_of: str | None = None,
         **data: Any,
     ) -> Fired:
         """Apply ``event`` to ``application`` without calling hooks; return what was applied.
@@ -215,11 +245,18 @@ class Pipeline:
 
         ``data`` is validated by the event's data model (a Pydantic ``ValidationError`` when it
         does not fit). Pass ``requisition`` for events whose guards look at it (headcount,
-        approvers, the budget); ``reason`` for rejections, holds and reopenings; and
-        ``expected_version`` to compare-and-set on the version read earlier.
+        approvers, the budget) and whenever ``actor`` acts as its hiring manager, recruiter or
+        approver; ``reason`` for rejections, holds and reopenings; and ``expected_version`` to
+        compare-and-set on the version read earlier.
+
+        ``actor`` is the person acting, and must hold a role the event is fired by
+        (``EventSpec.fired_by``). ``on_behalf_of`` names the person the actor acts for, where
+        the policy allows it (``EventSpec.on_behalf``); the record keeps both, the person as
+        ``record.data["on_behalf_of"]``.
 
         Raises :class:`TransitionNotAllowed` if the event does not exist from the stage,
-        :class:`GuardRejected` with every blocker if guards refuse it,
+        :class:`GuardRejected` with every blocker if guards refuse it or the actor may not
+        fire it (``not_permitted``, ``acting_for_another``, ...),
         :class:`ConcurrentUpdate` if the version moved, and :class:`RequisitionMismatch` for
         another requisition's application; ``TypeError`` for an ``application`` or a
         ``requisition`` of another type (a dict) or an ``expected_version`` that is not an
@@ -265,13 +302,28 @@ class Pipeline:
             actor = _IDENTIFIER.validate_python(actor)  # raises, or returns it stripped
         if reason is not None:
             _REASON.validate_python(reason)
+        if on_behalf_of is not None:
+            on_behalf_of = self._on_behalf(actor, on_behalf_of)
+        field = spec.data_model.person_field
+        if field is not None and data.get(field) is None:
+            data[field] = actor if on_behalf_of is None else on_behalf_of
+        event_data = self._data(spec, data)
+        refused = self._refusals(spec, event_data, application, requisition, actor, on_behalf_of)
+        if refused:
+            self._unmoved(application, version, event, stage_before)
+            raise GuardRejected(
+                application_id=application.id,
+                stage=stage_before,
+                event=event,
+                blockers=refused,
+            )
         # the requisition as the guards will see it: committed only if nobody changed it since
         seen = dict(requisition.__dict__) if requisition is not None else None
         context = Context(
             application,
             requisition,
             event,
-            self._data(spec, data),
+            event_data,
             actor,
             reason,
             as_instant(self.clock.now()),
@@ -321,6 +373,8 @@ class Pipeline:
                 if not effect.trusted:
                     derived = _RECORD_DATA.dump_python(dict(derived), mode="json")
                 record_data.update(derived)
+        if on_behalf_of is not None:
+            record_data["on_behalf_of"] = on_behalf_of  # last: no effect can rewrite who
         record = TransitionRecord.trusted(
             event=event,
             kind="activity" if spec.dest is None else "transition",
@@ -445,12 +499,16 @@ class Pipeline:
         requisition: Requisition | None = None,
         reason: str | None = None,
         actor: str | None = None,
+        on_behalf_of: str | None = None,
         **data: Any,
     ) -> list[Blocker]:
         """Return why ``event`` cannot fire now with this data; empty when it can.
 
         Required data not given yet, and an ``actor`` that a guard needs, come back as
-        blockers with ``needs_input`` set.
+        blockers with ``needs_input`` set. With ``actor`` (and ``on_behalf_of``), the answer is
+        for that person, as :meth:`fire` would give it: when they may not fire the event, only
+        the reasons why (``not_permitted``, or ``requisition_required`` when their role is
+        read from a requisition not given); without, for whoever may fire it.
 
         An event that exists but not from the current stage gives one ``wrong_stage``
         blocker; an event the policy does not define raises :class:`TransitionNotAllowed`.
@@ -471,7 +529,20 @@ class Pipeline:
             ]
         if requisition is not None and not spec.retarget:
             self._check_requisition(application, requisition, spec)
+        if actor is not None:
+            actor = _IDENTIFIER.validate_python(actor)
+            if on_behalf_of is not None:
+                on_behalf_of = self._on_behalf(actor, on_behalf_of)
+            field = spec.data_model.person_field
+            if field is not None and data.get(field) is None:
+                data[field] = actor if on_behalf_of is None else on_behalf_of
         event_data, missing = self._partial_data(spec, data)
+        if actor is not None:
+            refused = self._refusals(
+                spec, event_data, application, requisition, actor, on_behalf_of
+            )
+            if refused:
+                return refused  # as fire says it; the guards are for those who may fire
         context = Context(
             application=application,
             requisition=requisition,
@@ -493,13 +564,15 @@ class Pipeline:
         *,
         requisition: Requisition | None = None,
         activities: bool = False,
+        actor: str | None = None,
     ) -> list[str]:
         """Return the events that can fire now, given the data each needs.
 
         Blockers that the caller clears by passing data (``needs_input``) do not count.
-        Activities are left out unless ``activities`` is true. Raises
-        :class:`TransitionNotAllowed` for an application in a stage the policy does not define
-        or an erased one: no event fires on those.
+        Activities are left out unless ``activities`` is true. With ``actor``, only the events
+        that person may fire (as themselves) are listed. Raises :class:`TransitionNotAllowed`
+        for an application in a stage the policy does not define or an erased one: no event
+        fires on those.
         """
         self._check_open(application, "")
         names = []
@@ -507,7 +580,7 @@ class Pipeline:
             spec = self.policy.events[name]
             if spec.is_activity and not activities:
                 continue
-            blockers = self.blockers(application, name, requisition=requisition)
+            blockers = self.blockers(application, name, requisition=requisition, actor=actor)
             if all(b.needs_input for b in blockers):
                 names.append(name)
         return names
@@ -600,6 +673,38 @@ class Pipeline:
                 expected=version,
                 actual=actual,
             )
+
+
+    def _on_behalf(self, actor: str, on_behalf_of: str) -> str | None:
+        """The person acted for, validated; ``None`` when the actor names themselves."""
+        person = _IDENTIFIER.validate_python(on_behalf_of)
+        return None if person == actor else person
+
+    def _refusals(
+        self,
+        spec: EventSpec,
+        data: EventData,
+        application: Application,
+        requisition: Requisition | None,
+        actor: str,
+        on_behalf_of: str | None,
+    ) -> list[Blocker]:
+        """Why ``actor`` (for ``on_behalf_of``) may not fire ``spec``; empty when they may."""
+        if on_behalf_of is None and data.person_field is None and Role.anyone in spec.fired_by:
+            return []  # open to all: nobody's roles need resolving
+
+        def roles_of(person: str) -> Collection[str]:
+            held = self.roles(person, application, requisition)
+            return {*held, Role.system} if person == self.system_actor else held
+
+        return permission_blockers(
+            spec,
+            data,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+            roles_of=roles_of,
+            requisition=requisition,
+        )
 
     def _allowed(self, stage: str) -> tuple[str, ...]:
         return self.policy.events_from(stage)

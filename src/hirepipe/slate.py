@@ -262,7 +262,8 @@ class Slate:
 
         Returns a :class:`~hirepipe.Fired` for every event applied: the event's first, then
         those of a fill (runner-ups pooled, the rest rejected) or a fall-through (the next
-        runner-up brought forward); each names its application.
+        runner-up brought forward); each names its application. The fill and the fall-through
+        fire as the pipeline's ``system_actor``: the candidate who accepted rejects nobody.
         """
         application = self.get(application_id)
         if self._chooses(application, event):
@@ -283,16 +284,20 @@ class Slate:
         records = [fired]
         after = fired.record.to_stage
         if policy.stage(after).role is StageRole.hired and self.requisition.open_headcount == 0:
-            records += self._close(actor, warm_until)
+            records += self._close(self.pipeline.system_actor, warm_until)
         elif policy.fell_through(after) and before in self._in_flight:
-            records += self.fall_through(actor=actor)
+            records += self.fall_through()
         return records
 
     def _warm_until(self) -> pendulum.DateTime:
         return self.pipeline.clock.now().add(days=self.pipeline.policy.settings.warm_days)
 
-    def sweep(self, *, actor: str = "sweep") -> list[Fired]:
-        """Expire every offer past its valid-until date (and fall through); return the records."""
+    def sweep(self, *, actor: str | None = None) -> list[Fired]:
+        """Expire every offer past its valid-until date (and fall through); return the records.
+
+        The sweep fires as ``actor``, by default the pipeline's ``system_actor``.
+        """
+        actor = actor if actor is not None else self.pipeline.system_actor
         records: list[Fired] = []
         for application in self._open():
             if "expire" in self.pipeline.policy.events_from(
@@ -344,13 +349,15 @@ class Slate:
             warm_until=self.pipeline.clock.now().add(days=1),
         )
 
-    def fall_through(self, *, actor: str) -> list[Fired]:
+    def fall_through(self, *, actor: str | None = None) -> list[Fired]:
         """Bring runner-ups forward until the open headcount is in flight or none is left.
 
         A runner-up in review goes forward (the review stage's forward event); one in the
         talent pool is brought back into review first (the pool's event back into it).
         Candidates the guards refuse (a debrief that does not recommend hiring) are passed over.
+        The events fire as ``actor``, by default the pipeline's ``system_actor``.
         """
+        actor = actor if actor is not None else self.pipeline.system_actor
         policy = self.pipeline.policy
         records: list[Fired] = []
         salary = self._last_offered_salary()

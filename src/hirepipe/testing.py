@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 from hirepipe.clock import ManualClock
 from hirepipe.models import Application, Band, Candidate, Requisition
 from hirepipe.pipeline import Fired, Pipeline
-from hirepipe.policy import PREVIOUS, Path, Policy, StageKind, StageRole
+from hirepipe.policy import PREVIOUS, Path, Policy, Role, StageKind, StageRole
 from hirepipe.timeline.calendar import BusinessCalendar
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "FakeClock",
     "Recipe",
     "RecordingHook",
+    "actor_for",
     "advance",
     "event_sequences",
     "make_application",
@@ -176,49 +177,91 @@ class Recipe:
     prepare: Prepare | None = None
 
 
-def _activity(pipeline: Pipeline, application: Application, event: str, **data: Any) -> None:
+def actor_for(
+    pipeline: Pipeline, application: Application, requisition: Requisition, event: str
+) -> str:
+    """Return someone who may fire ``event`` on ``application``, as the policy's roles say.
+
+    The first role of the event's ``fired_by`` that names a person: the requisition's hiring
+    manager or recruiter, its first approver, the round's first interviewer, the candidate, or
+    the pipeline's system actor. An event open to anyone, or granted only to roles of the
+    host's own, is fired by the hiring manager.
+    """
+    spec = pipeline.policy.events.get(event)
+    interview = application.interview()
+    people: dict[str, str | None] = {
+        Role.hiring_manager: requisition.hiring_manager,
+        Role.recruiter: requisition.recruiter,
+        Role.approver: next(
+            iter(
+                [p for step in requisition.approval_chain for p in step.approvers]
+                or requisition.approvers
+            ),
+            None,
+        ),
+        Role.interviewer: interview.interviewers[0]
+        if interview and interview.interviewers
+        else None,
+        Role.candidate: application.candidate.id,
+        Role.system: pipeline.system_actor,
+    }
+    for role in spec.fired_by if spec is not None else ():
+        person = people.get(role)
+        if person is not None:
+            return person
+    return requisition.hiring_manager
+
+
+def _activity(
+    pipeline: Pipeline,
+    application: Application,
+    requisition: Requisition,
+    event: str,
+    *,
+    actor: str | None = None,
+    **data: Any,
+) -> None:
     """Fire an activity if the policy has it from the current stage (it may have been removed)."""
     if event in pipeline.policy.events_from(application.stage):
-        pipeline.fire(application, event, **data)
+        who = actor if actor is not None else actor_for(pipeline, application, requisition, event)
+        pipeline.fire(application, event, actor=who, requisition=requisition, **data)
 
 
 def _scorecards(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
     interview = application.interview()
     for person in interview.interviewers if interview else ():
-        _activity(pipeline, application, "submit_scorecard", actor=person, recommendation="yes")
+        _activity(
+            pipeline, application, requisition, "submit_scorecard", actor=person,
+            recommendation="yes",
+        )  # fmt: skip
 
 
 def _approvals(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
     for approver in requisition.approvers:
         _activity(
-            pipeline,
-            application,
-            "record_approval",
-            actor=approver,
-            requisition=requisition,
-            granted=True,
+            pipeline, application, requisition, "record_approval", actor=approver, granted=True
         )
 
 
 def _references(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
-    _activity(pipeline, application, "send_reference_notice", actor="maria")
+    _activity(pipeline, application, requisition, "send_reference_notice")
     for number in range(pipeline.policy.settings.required_references):
         referee = f"referee-{number + 1}"
         _activity(
             pipeline,
             application,
+            requisition,
             "add_reference",
-            actor="maria",
             referee=referee,
             contact=f"{referee}@example.com",
             consent=True,
         )
-        _activity(pipeline, application, "contact_reference", actor="maria", referee=referee)
+        _activity(pipeline, application, requisition, "contact_reference", referee=referee)
         _activity(
             pipeline,
             application,
+            requisition,
             "complete_reference",
-            actor="maria",
             referee=referee,
             outcome="satisfactory",
         )
@@ -270,14 +313,16 @@ def advance(
     events: Sequence[str],
     *,
     recipes: Mapping[str, Recipe] | None = None,
-    actor: str = "maria",
+    actor: str | None = None,
     hours_between: float = 0,
 ) -> Application:
     """Fire ``events`` in order, each with the activities and data its recipe gives.
 
-    ``recipes`` add to (or replace) :data:`STANDARD_RECIPES`, for a company's own events and
-    guards. With a :class:`FakeClock`, ``hours_between`` moves time on before each event, so
-    stages take time (as the estimator's ``fit`` needs).
+    Each event fires as ``actor``, or by default as someone who may fire it
+    (:func:`actor_for`: the hiring manager, the candidate for their answers, the system for
+    the offer's expiry). ``recipes`` add to (or replace) :data:`STANDARD_RECIPES`, for a
+    company's own events and guards. With a :class:`FakeClock`, ``hours_between`` moves time
+    on before each event, so stages take time (as the estimator's ``fit`` needs).
     """
     book = {**STANDARD_RECIPES, **(recipes or {})}
     for event in events:
@@ -288,9 +333,8 @@ def advance(
             recipe.prepare(pipeline, application, requisition)
         data = recipe.data(application) if recipe.data is not None else {}
         reason = data.pop("reason", None)
-        pipeline.fire(
-            application, event, actor=actor, requisition=requisition, reason=reason, **data
-        )
+        who = actor if actor is not None else actor_for(pipeline, application, requisition, event)
+        pipeline.fire(application, event, actor=who, requisition=requisition, reason=reason, **data)
     return application
 
 

@@ -29,7 +29,7 @@ class TestBands:
             pipeline.fire(
                 application,
                 "approve",
-                actor="m",
+                actor="maria",
                 requisition=requisition,
                 band={"minimum": 0, "maximum": 999_999, "currency": "USD"},
             )
@@ -37,7 +37,7 @@ class TestBands:
         pipeline.fire(
             application,
             "approve",
-            actor="m",
+            actor="maria",
             requisition=requisition,
             band={"minimum": 125_000, "maximum": 140_000, "currency": "USD"},
         )
@@ -50,7 +50,11 @@ class TestBands:
         application = make_application(pipeline, requisition, stage="negotiation")
         with pytest.raises(GuardRejected) as caught:
             pipeline.fire(
-                application, "revise_offer", actor="m", requisition=requisition, salary=9_999_999
+                application,
+                "revise_offer",
+                actor="maria",
+                requisition=requisition,
+                salary=9_999_999,
             )
         assert ("pay_outside_band",) == caught.value.codes
 
@@ -73,6 +77,6 @@ class TestBands:
         )
         with pytest.raises(GuardRejected) as caught:
             pipeline.fire(
-                application, "revise_offer", actor="m", requisition=requisition, salary=180_000
+                application, "revise_offer", actor="maria", requisition=requisition, salary=180_000
             )
         assert ("pay_outside_band",) == caught.value.codes

@@ -28,12 +28,12 @@ from hirepipe.testing import FakeClock, advance, make_application, make_candidat
 START_DATE = date(2025, 3, 3)
 
 
-def refused(pipeline, application, event, requisition=None, **data) -> list[str]:
+def refused(pipeline, application, event, requisition=None, *, actor="maria", **data) -> list[str]:
     """Fire an event that must be refused; return the blocker codes, check nothing changed."""
     before = application.model_dump_json()
     req_before = requisition.model_dump_json() if requisition is not None else None
     with pytest.raises(GuardRejected) as caught:
-        pipeline.fire(application, event, actor="maria", requisition=requisition, **data)
+        pipeline.fire(application, event, actor=actor, requisition=requisition, **data)
     assert before == application.model_dump_json()
     if requisition is not None:
         assert req_before == requisition.model_dump_json()
@@ -45,9 +45,7 @@ def refused(pipeline, application, event, requisition=None, **data) -> list[str]
     )
     as_given = [
         b.code
-        for b in pipeline.blockers(
-            application, event, requisition=requisition, actor="maria", **data
-        )
+        for b in pipeline.blockers(application, event, requisition=requisition, actor=actor, **data)
     ]
     assert list(error.codes) == as_given
     return list(error.codes)
@@ -57,7 +55,9 @@ class TestDebrief:
     def test_start_debrief_after_interview(self, pipeline, requisition):
         """An interview held makes the debrief start; the record says who and when."""
         application = make_application(pipeline, requisition)
-        record = pipeline.fire(application, "start_debrief", actor="maria").record
+        record = pipeline.fire(
+            application, "start_debrief", actor="maria", requisition=requisition
+        ).record
         assert ("interviewed", "debrief", "maria", 1) == (
             record.from_stage,
             record.to_stage,
@@ -75,7 +75,9 @@ class TestDebrief:
         ],
         ids=["no-interview", "not-held"],
     )
-    def test_start_debrief_needs_held_interview(self, pipeline, clock, interviews, code):
+    def test_start_debrief_needs_held_interview(
+        self, pipeline, clock, requisition, interviews, code
+    ):
         """No debrief before the round's interview was held."""
         application = Application(
             id="a",
@@ -85,39 +87,74 @@ class TestDebrief:
             created_at=clock.now(),
             interviews=interviews,
         )
-        assert [code] == refused(pipeline, application, "start_debrief")
+        assert [code] == refused(pipeline, application, "start_debrief", requisition)
 
     def test_start_debrief_refuses_future_interview(self, pipeline, clock, requisition):
         """An interview recorded as held in the future does not count."""
         application = pipeline.new_application(
             make_candidate(), requisition, interviewers=["alice"], held_at=clock.now().add(hours=2)
         )
-        assert ["interview_in_future"] == refused(pipeline, application, "start_debrief")
+        assert ["interview_in_future"] == refused(
+            pipeline, application, "start_debrief", requisition
+        )
 
     def test_complete_debrief_needs_every_scorecard(self, pipeline, requisition):
         """The debrief completes only when every interviewer of the round submitted."""
         application = make_application(pipeline, requisition, stage="debrief")
         with pytest.raises(GuardRejected) as caught:
-            pipeline.fire(application, "complete_debrief", actor="maria")
+            pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
         (blocker,) = caught.value.blockers
         assert "2 of 2 scorecards missing: alice, bob" == blocker.message
         assert {"missing": ["alice", "bob"], "expected": 2, "round": 1} == dict(blocker.data)
         pipeline.fire(application, "submit_scorecard", actor="alice", recommendation="yes")
-        assert ["scorecards_missing"] == refused(pipeline, application, "complete_debrief")
+        assert ["scorecards_missing"] == refused(
+            pipeline, application, "complete_debrief", requisition
+        )
         pipeline.fire(application, "submit_scorecard", actor="bob", recommendation="no")
-        pipeline.fire(application, "complete_debrief", actor="maria")
+        pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
         assert "review" == application.stage
 
     def test_scorecard_from_someone_else_refused(self, pipeline, requisition):
-        """Only the round's interviewers submit scorecards for it."""
+        """Only interviewers submit scorecards: the hiring manager who did not interview may not."""
         application = make_application(pipeline, requisition, stage="debrief")
-        codes = refused(pipeline, application, "submit_scorecard", recommendation="yes")
+        codes = refused(
+            pipeline, application, "submit_scorecard", requisition, recommendation="yes"
+        )
+        assert ["not_permitted"] == codes
+
+    def test_scorecard_from_another_rounds_interviewer_refused(self, pipeline, clock, requisition):
+        """Only a round's interviewers submit scorecards for it: round 1's alice not round 2's."""
+        application = make_application(pipeline, requisition, stage="review")
+        pipeline.fire(
+            application,
+            "schedule_next_round",
+            actor="maria",
+            requisition=requisition,
+            interviewers=["director"],
+        )
+        pipeline.fire(application, "round_held", actor="director", requisition=requisition)
+        codes = refused(
+            pipeline,
+            application,
+            "submit_scorecard",
+            requisition,
+            actor="alice",
+            recommendation="yes",
+        )
         assert ["not_an_interviewer"] == codes
 
     def test_scorecard_for_unscheduled_round_refused(self, pipeline, requisition):
         """A scorecard for a round that never happened is refused."""
         application = make_application(pipeline, requisition, stage="debrief")
-        codes = refused(pipeline, application, "submit_scorecard", recommendation="yes", round=3)
+        codes = refused(
+            pipeline,
+            application,
+            "submit_scorecard",
+            requisition,
+            actor="alice",
+            recommendation="yes",
+            round=3,
+        )
         assert ["interview_not_scheduled"] == codes
 
 
@@ -129,17 +166,18 @@ class TestNextRound:
             application,
             "schedule_next_round",
             actor="maria",
+            requisition=requisition,
             interviewers=["director", "peer"],
             scheduled_at=clock.now().add(days=2),
         )
         assert (2, "next_round") == (application.round, application.stage)
         assert ["interview_in_future"] == refused(
-            pipeline, application, "round_held", held_at=clock.now().add(days=2)
+            pipeline, application, "round_held", requisition, held_at=clock.now().add(days=2)
         )
         clock.advance(days=2, hours=1)
-        pipeline.fire(application, "round_held", actor="maria")
+        pipeline.fire(application, "round_held", actor="maria", requisition=requisition)
         assert clock.now() == application.interview().held_at
-        pipeline.fire(application, "start_debrief", actor="maria")
+        pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
         assert ["2 of 2 scorecards missing: director, peer"] == [
             b.message for b in pipeline.blockers(application, "complete_debrief")
         ]
@@ -147,13 +185,17 @@ class TestNextRound:
     def test_next_round_needs_interviewers(self, pipeline, requisition):
         """The next round's interviewers must be named."""
         application = make_application(pipeline, requisition, stage="review")
-        assert ["interviewers_missing"] == refused(pipeline, application, "schedule_next_round")
+        assert ["interviewers_missing"] == refused(
+            pipeline, application, "schedule_next_round", requisition
+        )
 
     def test_next_round_limited_by_policy(self, clock, requisition):
         """No round beyond the policy's maximum."""
         pipeline = Pipeline(standard_policy(PolicySettings(max_rounds=1)), clock=clock)
         application = make_application(pipeline, requisition, stage="review")
-        codes = refused(pipeline, application, "schedule_next_round", interviewers=["x"])
+        codes = refused(
+            pipeline, application, "schedule_next_round", requisition, interviewers=["x"]
+        )
         assert ["max_rounds_reached"] == codes
 
 
@@ -168,9 +210,11 @@ class TestApproval:
         assert Decimal(140_000) == application.proposed_salary
 
     def test_request_approval_needs_requisition(self, pipeline, requisition):
-        """Headcount can only be checked against the requisition."""
+        """Headcount, and the hiring manager, can only be checked against the requisition."""
         application = make_application(pipeline, requisition, stage="review")
         assert ["requisition_required"] == refused(pipeline, application, "request_approval")
+        (blocker,) = pipeline.blockers(application, "request_approval")
+        assert ("requisition_required", True) == (blocker.code, blocker.needs_input)
 
     def test_request_approval_needs_headcount(self, pipeline, requisition):
         """A filled requisition takes nobody else to approval."""
@@ -184,7 +228,7 @@ class TestApproval:
         application = make_application(pipeline, requisition, stage="debrief")
         for person in ("alice", "bob"):
             pipeline.fire(application, "submit_scorecard", actor=person, recommendation="no")
-        pipeline.fire(application, "complete_debrief", actor="maria")
+        pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
         codes = refused(pipeline, application, "request_approval", requisition)
         assert ["debrief_not_positive"] == codes
 
@@ -245,27 +289,46 @@ class TestApproval:
         assert ["salary_missing"] == refused(pipeline, application, "approve", requisition)
 
     def test_approval_from_outside_the_chain_refused(self, pipeline, requisition):
-        """Someone who is not an approver cannot approve."""
+        """Someone who is not an approver cannot approve, and the guard says so too."""
         application = make_application(pipeline, requisition, stage="approval")
         codes = refused(pipeline, application, "record_approval", requisition, granted=True)
-        assert ["not_an_approver"] == codes
+        assert ["not_permitted"] == codes
+        blockers = pipeline.blockers(
+            application, "record_approval", requisition=requisition, approver="intern", granted=True
+        )
+        assert ["not_an_approver"] == [b.code for b in blockers]
 
 
 class TestReferencesAndOffer:
     def _ready(self, pipeline, requisition, *, notice=True, satisfactory=2):
         application = make_application(pipeline, requisition, stage="references")
         if notice:
-            pipeline.fire(application, "send_reference_notice", actor="maria")
+            pipeline.fire(
+                application, "send_reference_notice", actor="maria", requisition=requisition
+            )
         for number in range(satisfactory):
             name = f"ref-{number}"
             pipeline.fire(
-                application, "add_reference", actor="maria", referee=name, contact="x", consent=True
+                application,
+                "add_reference",
+                actor="maria",
+                requisition=requisition,
+                referee=name,
+                contact="x",
+                consent=True,
             )
-            pipeline.fire(application, "contact_reference", actor="maria", referee=name)
+            pipeline.fire(
+                application,
+                "contact_reference",
+                actor="maria",
+                requisition=requisition,
+                referee=name,
+            )
             pipeline.fire(
                 application,
                 "complete_reference",
                 actor="maria",
+                requisition=requisition,
                 referee=name,
                 outcome="satisfactory",
             )
@@ -298,9 +361,15 @@ class TestReferencesAndOffer:
         """No referee is contacted before the candidate is told."""
         application = make_application(pipeline, requisition, stage="references")
         pipeline.fire(
-            application, "add_reference", actor="maria", referee="r", contact="x", consent=True
+            application,
+            "add_reference",
+            actor="maria",
+            requisition=requisition,
+            referee="r",
+            contact="x",
+            consent=True,
         )
-        codes = refused(pipeline, application, "contact_reference", referee="r")
+        codes = refused(pipeline, application, "contact_reference", requisition, referee="r")
         assert ["reference_notice_missing"] == codes
 
     def test_offer_needs_notice_before_contact(self, pipeline, requisition):
@@ -335,13 +404,22 @@ class TestReferencesAndOffer:
         """Required references must be complete and satisfactory."""
         application = self._ready(pipeline, requisition, satisfactory=1)
         pipeline.fire(
-            application, "add_reference", actor="maria", referee="bad", contact="x", consent=True
+            application,
+            "add_reference",
+            actor="maria",
+            requisition=requisition,
+            referee="bad",
+            contact="x",
+            consent=True,
         )
-        pipeline.fire(application, "contact_reference", actor="maria", referee="bad")
+        pipeline.fire(
+            application, "contact_reference", actor="maria", requisition=requisition, referee="bad"
+        )
         pipeline.fire(
             application,
             "complete_reference",
             actor="maria",
+            requisition=requisition,
             referee="bad",
             outcome="unsatisfactory",
         )
@@ -386,18 +464,23 @@ class TestReferencesAndOffer:
     def test_contact_needs_consent_and_known_referee(self, pipeline, requisition):
         """A referee is contacted only once on record and with consent."""
         application = make_application(pipeline, requisition, stage="references")
-        pipeline.fire(application, "send_reference_notice", actor="maria")
+        pipeline.fire(application, "send_reference_notice", actor="maria", requisition=requisition)
         assert ["unknown_referee"] == refused(
-            pipeline, application, "contact_reference", referee="x"
+            pipeline, application, "contact_reference", requisition, referee="x"
         )
         pipeline.fire(
-            application, "add_reference", actor="maria", referee="x", contact="x@example.com"
+            application,
+            "add_reference",
+            actor="maria",
+            requisition=requisition,
+            referee="x",
+            contact="x@example.com",
         )
         assert ["referee_consent_missing"] == refused(
-            pipeline, application, "contact_reference", referee="x"
+            pipeline, application, "contact_reference", requisition, referee="x"
         )
         assert ["duplicate_referee"] == refused(
-            pipeline, application, "add_reference", referee="x", contact="y"
+            pipeline, application, "add_reference", requisition, referee="x", contact="y"
         )
 
 
@@ -412,18 +495,24 @@ class TestOfferOutcomes:
     def test_accept_refused_after_expiry(self, pipeline, clock, requisition):
         """An expired offer cannot be accepted or countered; the sweep expires it."""
         application = make_application(pipeline, requisition, stage="offer")
-        assert ["offer_still_valid"] == refused(pipeline, application, "expire")
+        assert ["offer_still_valid"] == refused(pipeline, application, "expire", requisition)
         clock.advance(days=pipeline.policy.settings.offer_validity_days + 1)
-        assert ["offer_expired"] == refused(pipeline, application, "accept", requisition)
-        assert ["offer_expired"] == refused(pipeline, application, "counter")
-        pipeline.fire(application, "expire", actor="sweep")
+        assert ["offer_expired"] == refused(
+            pipeline, application, "accept", requisition, actor="cand-1"
+        )
+        assert ["offer_expired"] == refused(
+            pipeline, application, "counter", requisition, actor="cand-1"
+        )
+        pipeline.fire(application, "expire", actor=pipeline.system_actor)
         assert ("declined", "expired") == (application.stage, application.offer.status)
 
     def test_accept_refused_without_headcount(self, pipeline, requisition):
         """Nobody is hired beyond the headcount."""
         application = make_application(pipeline, requisition, stage="offer")
         requisition.filled = 1
-        assert ["no_open_headcount"] == refused(pipeline, application, "accept", requisition)
+        assert ["no_open_headcount"] == refused(
+            pipeline, application, "accept", requisition, actor="cand-1"
+        )
 
     def test_counter_and_revise_inside_band(self, pipeline, requisition):
         """A counter-offer makes a new version and supersedes the old one."""
@@ -471,7 +560,12 @@ class TestEndings:
         """A rejection needs a reason and feedback, or an explicit offer of feedback."""
         application = make_application(pipeline, requisition, stage="review")
         pipeline.fire(
-            application, "reject", actor="maria", reason="experience", feedback_on_request=True
+            application,
+            "reject",
+            actor="maria",
+            requisition=requisition,
+            reason="experience",
+            feedback_on_request=True,
         )
         assert ("rejected", "experience", True) == (
             application.stage,
@@ -491,7 +585,7 @@ class TestEndings:
     def test_reject_refusals(self, pipeline, requisition, reason, data, codes):
         """Each missing part of a rejection is its own blocker."""
         application = make_application(pipeline, requisition, stage="review")
-        assert codes == refused(pipeline, application, "reject", reason=reason, **data)
+        assert codes == refused(pipeline, application, "reject", requisition, reason=reason, **data)
 
     def test_withdraw_from_anywhere_open(self, pipeline, requisition):
         """A candidate may withdraw at any open stage."""
@@ -503,9 +597,13 @@ class TestEndings:
     def test_reopen_needs_reason(self, pipeline, requisition):
         """Undoing a rejection is audited: it needs a reason, and clears the rejection."""
         application = make_application(pipeline, requisition, stage="rejected")
-        assert ["reason_missing"] == refused(pipeline, application, "reopen")
+        assert ["reason_missing"] == refused(pipeline, application, "reopen", requisition)
         record = pipeline.fire(
-            application, "reopen", actor="maria", reason="scored wrong round"
+            application,
+            "reopen",
+            actor="maria",
+            requisition=requisition,
+            reason="scored wrong round",
         ).record
         assert ("review", None, "scored wrong round") == (
             application.stage,
@@ -549,12 +647,18 @@ class TestPoolAndHold:
         when = {"past": clock.now().subtract(days=1), "future": clock.now().add(months=3)}
         if "warm_until" in data:
             data = {**data, "warm_until": when[data["warm_until"]]}
-        assert codes == refused(pipeline, application, "keep_warm", **data)
+        assert codes == refused(pipeline, application, "keep_warm", requisition, **data)
 
     def test_keep_warm_after_declining(self, pipeline, clock, requisition):
         """A candidate who declined may still be kept warm for a later role."""
         application = make_application(pipeline, requisition, stage="declined")
-        pipeline.fire(application, "keep_warm", actor="maria", warm_until=clock.now().add(months=6))
+        pipeline.fire(
+            application,
+            "keep_warm",
+            actor="maria",
+            requisition=requisition,
+            warm_until=clock.now().add(months=6),
+        )
         assert "talent_pool" == application.stage
 
     def test_reactivate_needs_open_requisition(self, pipeline, requisition):
@@ -568,11 +672,15 @@ class TestPoolAndHold:
     def test_hold_and_resume_where_it_left(self, pipeline, requisition, stage):
         """A hold pauses an active stage; resume returns to it."""
         application = make_application(pipeline, requisition, stage=stage)
-        assert ["reason_missing"] == refused(pipeline, application, "hold")
-        pipeline.fire(application, "hold", actor="maria", reason="budget freeze")
+        assert ["reason_missing"] == refused(pipeline, application, "hold", requisition)
+        pipeline.fire(
+            application, "hold", actor="maria", requisition=requisition, reason="budget freeze"
+        )
         assert ("on_hold", stage) == (application.stage, application.held_from)
-        assert ["reason_missing"] == refused(pipeline, application, "resume")
-        pipeline.fire(application, "resume", actor="maria", reason="budget back")
+        assert ["reason_missing"] == refused(pipeline, application, "resume", requisition)
+        pipeline.fire(
+            application, "resume", actor="maria", requisition=requisition, reason="budget back"
+        )
         assert (stage, None) == (application.stage, application.held_from)
 
     def test_resume_without_origin_is_explained(self, pipeline, clock):
@@ -584,16 +692,23 @@ class TestPoolAndHold:
             stage="on_hold",
             created_at=clock.now(),
         )
-        assert ["hold_origin_unknown"] == refused(pipeline, application, "resume", reason="go")
+        codes = refused(pipeline, application, "resume", make_requisition(), reason="go")
+        assert ["hold_origin_unknown"] == codes
 
 
 class TestActivities:
-    @pytest.mark.parametrize("activity", ["note", "thank_you_received", "inquiry"], ids=str)
-    def test_activities_recorded_without_stage_change(self, pipeline, requisition, activity):
+    @pytest.mark.parametrize(
+        ("activity", "actor"),
+        [("note", "maria"), ("thank_you_received", "cand-1"), ("inquiry", "cand-1")],
+        ids=["note", "thank_you_received", "inquiry"],
+    )
+    def test_activities_recorded_without_stage_change(self, pipeline, requisition, activity, actor):
         """Activities change no stage but are recorded, even on a terminal application."""
         application = make_application(pipeline, requisition, stage="hired")
         version = application.version
-        record = pipeline.fire(application, activity, actor="cand-1", text="thank you!").record
+        record = pipeline.fire(
+            application, activity, actor=actor, requisition=requisition, text="thank you!"
+        ).record
         assert ("activity", "hired", "hired", version + 1) == (
             record.kind,
             record.from_stage,
@@ -632,7 +747,9 @@ class TestBandsAndOffersEdgeCases:
     def test_approve_without_requisition(self, pipeline, requisition):
         """Approval checks need the requisition: its approvers and its budget."""
         application = make_application(pipeline, requisition, stage="approval")
-        assert ["requisition_required", "band_unknown"] == refused(pipeline, application, "approve")
+        assert ["requisition_required"] == refused(pipeline, application, "approve")
+        codes = [b.code for b in pipeline.blockers(application, "approve")]
+        assert ["requisition_required", "band_unknown"] == codes
 
     def test_disjoint_approval_band(self, pipeline, requisition):
         """An approver's band that misses the budget entirely blocks approval, and says so."""
@@ -667,7 +784,8 @@ class TestBandsAndOffersEdgeCases:
             stage="offer",
             created_at=clock.now(),
         )
-        assert ["no_live_offer"] == refused(pipeline, application, "accept", make_requisition())
+        codes = refused(pipeline, application, "accept", make_requisition(), actor="cand-1")
+        assert ["no_live_offer"] == codes
 
     def test_offer_validity_keeps_local_time_across_dst(self, clock, requisition):
         """Ten days of validity end at the same New York wall-clock time, across the DST change."""
@@ -704,10 +822,22 @@ class TestReferences:
     def test_completion_needs_notice_and_contact(self, pipeline, requisition):
         """A reference is completed only after the notice and the contact."""
         application = make_application(pipeline, requisition, stage="references")
-        pipeline.fire(application, "add_reference", actor="m", referee="r", contact="x")
+        pipeline.fire(
+            application,
+            "add_reference",
+            actor="maria",
+            requisition=requisition,
+            referee="r",
+            contact="x",
+        )
         with pytest.raises(GuardRejected) as caught:
             pipeline.fire(
-                application, "complete_reference", actor="m", referee="r", outcome="satisfactory"
+                application,
+                "complete_reference",
+                actor="maria",
+                requisition=requisition,
+                referee="r",
+                outcome="satisfactory",
             )
         assert ("reference_notice_missing", "referee_not_contacted") == caught.value.codes
 
@@ -717,19 +847,23 @@ class TestRetargeting:
         """Reactivated for another requisition, a candidate needs its own approvals and band."""
         application = make_application(pipeline, requisition, stage="declined")
         pipeline.fire(
-            application, "keep_warm", actor="m", warm_until=application.created_at.add(months=3)
+            application,
+            "keep_warm",
+            actor="maria",
+            requisition=requisition,
+            warm_until=application.created_at.add(months=3),
         )
         cheaper = make_requisition(
             id="req-2", budget={"minimum": 40_000, "maximum": 50_000, "currency": "USD"}
         )
-        pipeline.fire(application, "reactivate", actor="m", requisition=cheaper)
+        pipeline.fire(application, "reactivate", actor="maria", requisition=cheaper)
         assert ((), None, None) == (
             application.approvals,
             application.approved_band,
             application.proposed_salary,
         )
         pipeline.fire(
-            application, "request_approval", actor="m", requisition=cheaper, salary=45_000
+            application, "request_approval", actor="maria", requisition=cheaper, salary=45_000
         )
         codes = [b.code for b in pipeline.blockers(application, "approve", requisition=cheaper)]
         assert ["approvals_missing"] == codes
@@ -742,9 +876,9 @@ class TestRetargeting:
         pipeline.fire(
             application, "record_approval", actor="cfo", requisition=requisition, granted=True
         )
-        pipeline.fire(application, "hold", actor="m", reason="freeze")
+        pipeline.fire(application, "hold", actor="maria", requisition=requisition, reason="freeze")
         clock.advance(days=1)
-        pipeline.fire(application, "resume", actor="m", reason="thaw")
+        pipeline.fire(application, "resume", actor="maria", requisition=requisition, reason="thaw")
         assert [] == pipeline.blockers(application, "approve", requisition=requisition)
         levels = ServiceLevels(pipeline.policy)
         (deadline,) = [

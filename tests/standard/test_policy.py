@@ -23,7 +23,7 @@ def codes_of(pipeline, application, event, *, actor, requisition, **data):
 
 class TestWhoActsIsWhoIsRecorded:
     def test_a_stranger_cannot_record_the_cfos_approval(self, pipeline, requisition):
-        """mallory naming the CFO as approver is refused, and approve still waits for the CFO."""
+        """Mallory naming the CFO as approver is refused, and approve still waits for the CFO."""
         application = make_application(pipeline, requisition, stage="approval")
         codes = codes_of(
             pipeline,
@@ -42,8 +42,10 @@ class TestWhoActsIsWhoIsRecorded:
     def test_the_manager_cannot_approve_a_wider_band_in_the_cfos_name(
         self, pipeline, clock, requisition
     ):
-        """In negotiation, maria naming the CFO with a 0..1,000,000 band is refused, so a
-        900,000 revision on a 120,000-150,000 budget stays out."""
+        """An approval in the CFO's name from maria, 0..1,000,000, is refused: 900,000 stays out.
+
+        The budget is 120,000-150,000; the application is in negotiation.
+        """
         application = make_application(pipeline, requisition, stage="negotiation")
         clock.advance(hours=1)
         codes = codes_of(

@@ -10,10 +10,16 @@
 A :class:`Policy` is immutable and validated whole; its parts (:class:`StageSpec`,
 :class:`EventSpec`, :class:`GuardSpec`, ...) are frozen dataclasses. A :class:`Registry`
 resolves the guard and effect names a document uses; :func:`paths` lists every way through.
+Each event names the roles (:class:`Role`) that may fire it; :func:`requisition_roles` tells
+who holds which on an application.
 """
 
 from hirepipe.policy._paths import Path as Path
 from hirepipe.policy._paths import paths as paths
+from hirepipe.policy._permissions import SYSTEM_ACTOR as SYSTEM_ACTOR
+from hirepipe.policy._permissions import Role as Role
+from hirepipe.policy._permissions import RoleResolver as RoleResolver
+from hirepipe.policy._permissions import requisition_roles as requisition_roles
 from hirepipe.policy._policy import Policy as Policy
 from hirepipe.policy._registry import Registry as Registry
 from hirepipe.policy._registry import default_registry as default_registry
@@ -46,6 +52,7 @@ __all__ = [
     "ANY",
     "OPEN",
     "PREVIOUS",
+    "SYSTEM_ACTOR",
     "Change",
     "Context",
     "Duration",
@@ -65,9 +72,14 @@ __all__ = [
     "Registry",
     "RejectionSide",
     "ServiceLevel",
+
+
+    "Role",
+    "RoleResolver",
     "StageKind",
     "StageRole",
     "StageSpec",
     "default_registry",
     "paths",
+    "requisition_roles",
 ]

@@ -9,12 +9,14 @@ and every active or pooled stage has a way on to a terminal stage (an applicatio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from hirepipe._types import identifier_problem
 from hirepipe.errors import PolicyProblem
+from hirepipe.policy._permissions import Role
 from hirepipe.policy._roles import RULE_DEADLINES, Duration, Owner, ServiceLevel, StageRole
 from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, PolicySettings, Recipient, StageKind
 
@@ -28,6 +30,7 @@ MAX_DELAY_DAYS = 260
 """The longest a notification rule may wait, in business days: a working year."""
 
 _SELECTORS = (ANY, OPEN, ACTIVE)
+_ROLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 def problems_of(
@@ -39,6 +42,7 @@ def problems_of(
         + _check(policy, stages, events)
         + _check_rules(policy)
         + _check_roles(policy, stages, events)
+        + _check_permissions(events)
     )
     return found or _forward_loops(stages, events)  # a loop is news only in a sound graph
 
@@ -155,6 +159,31 @@ def _check_rules(policy: Policy) -> list[PolicyProblem]:
                     f"{where}.delay_days", f"must be 0 to {MAX_DELAY_DAYS} (business days)"
                 )
             )
+    return problems
+
+
+def _check_permissions(events: Sequence[EventSpec]) -> list[PolicyProblem]:
+    """Return the problems of who may fire each event: no role, or a role's name."""
+    problems = []
+    for event in events:
+        where = f"events.{event.name}"
+        if not event.fired_by:
+            problems.append(
+                PolicyProblem(
+                    f"{where}.fired_by",
+                    f"nobody may fire it: name a role ({', '.join(Role)})",
+                )
+            )
+        for key, roles in (("fired_by", event.fired_by), ("on_behalf", event.on_behalf)):
+            for role in roles:
+                if not isinstance(role, str) or not _ROLE_NAME.fullmatch(role):
+                    problems.append(
+                        PolicyProblem(
+                            f"{where}.{key}",
+                            f"{role!r} is not a role name: letters, digits, '_' and '-' "
+                            f"(the standard roles: {', '.join(Role)})",
+                        )
+                    )
     return problems
 
 

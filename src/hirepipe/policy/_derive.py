@@ -33,6 +33,7 @@ __all__ = [
     "replace_stage",
     "with_event",
     "with_guard",
+    "with_permissions",
     "with_setting",
     "with_stage",
     "without_event",
@@ -136,6 +137,8 @@ def with_stage(
             dest=stage.name,
             guards=(*checking.values(), *(g for g in guards if g.name not in checking)),
             description=f"on to {stage.name}",
+            # whoever moved an application on from `after` moves it into the new stage
+            fired_by=tuple(dict.fromkeys(role for e in forward for role in e.fired_by)),
         )
     )
     return rebuild(policy, stages=stages, events=events)
@@ -242,6 +245,31 @@ def without_event(policy: Policy, name: str) -> Policy:
         policy,
         events=[e for e in policy.events.values() if e.name != name],
         notifications=rules,
+    )
+
+
+def with_permissions(
+    policy: Policy,
+    event: str,
+    *,
+    fired_by: Sequence[str] | None = None,
+    on_behalf: Sequence[str] | None = None,
+) -> Policy:
+    """Replace the roles that may fire ``event``, and those that may fire it for another."""
+    if event not in policy.events:
+        raise _problem(f"with_permissions({event!r})", f"unknown event {event!r}")
+    spec = policy.events[event]
+    if isinstance(fired_by, str) or isinstance(on_behalf, str):
+        raise _problem(
+            f"with_permissions({event!r})", "give roles as a list: fired_by=['recruiter']"
+        )
+    return with_event(
+        policy,
+        replace(
+            spec,
+            fired_by=spec.fired_by if fired_by is None else tuple(fired_by),
+            on_behalf=spec.on_behalf if on_behalf is None else tuple(on_behalf),
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from hirepipe.errors import Blocker, PolicyError, PolicyProblem
+from hirepipe.policy._permissions import Role
 from hirepipe.policy._registry import Registry, default_registry
 from hirepipe.policy._roles import Duration, Owner, ServiceLevel, StageRole
 from hirepipe.policy._specs import (
@@ -111,6 +112,8 @@ class _EventDoc(_Doc):
     effect: StrictStr | None = None
     description: StrictStr = ""
     retarget: StrictBool = False
+    fired_by: list[StrictStr] = Field(default_factory=lambda: [str(Role.anyone)])
+    on_behalf: list[StrictStr] = Field(default_factory=list)
 
 
 class _RuleDoc(_Doc):
@@ -276,6 +279,8 @@ def _event(
         effect=effect,
         description=doc.description,
         retarget=doc.retarget,
+        fired_by=tuple(doc.fired_by),
+        on_behalf=tuple(doc.on_behalf),
     )
 
 
@@ -436,6 +441,9 @@ def _event_doc(event: EventSpec) -> dict[str, Any]:
     doc["description"] = event.description
     if event.retarget:
         doc["retarget"] = True
+    doc["fired_by"] = [str(role) for role in event.fired_by]
+    if event.on_behalf:
+        doc["on_behalf"] = [str(role) for role in event.on_behalf]
     return doc
 
 

@@ -332,6 +332,22 @@ class Policy:
         """Return a policy without event ``name``."""
         return _derive.without_event(self, name)
 
+    def with_permissions(
+        self,
+        event: str,
+        *,
+        fired_by: Sequence[str] | None = None,
+        on_behalf: Sequence[str] | None = None,
+    ) -> Policy:
+        """Return a policy in which ``event`` is fired by other roles, or for others by them.
+
+        ``fired_by`` replaces the roles that may fire it; ``on_behalf`` the roles that may
+        fire it for a person who holds one of those (``()``: nobody acts for another). Either
+        left ``None`` stays as it was. ``with_permissions("accept", on_behalf=["recruiter"])``
+        lets a recruiter record a candidate's acceptance given by phone.
+        """
+        return _derive.with_permissions(self, event, fired_by=fired_by, on_behalf=on_behalf)
+
     def with_guard(
         self, event: str, guard: Guard | GuardSpec, *, name: str | None = None
     ) -> Policy:

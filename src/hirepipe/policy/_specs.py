@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final
 
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field
 
 from hirepipe.errors import Blocker
 from hirepipe.models import Application, Requisition
+from hirepipe.policy._permissions import Role
 from hirepipe.policy._roles import Duration, ServiceLevel, StageRole, member
 
 if TYPE_CHECKING:
@@ -77,9 +78,26 @@ class RejectionSide(StrEnum):
 
 
 class EventData(BaseModel):
-    """Base class of the data an event accepts; unknown keys are refused."""
+    """Base class of the data an event accepts; unknown keys are refused.
+
+    ``person_field`` names the field that says whose decision the data states (an approval's
+    ``approver``, a scorecard's ``interviewer``): the engine refuses it naming anyone but the
+    person acting (``acting_for_another``), and fills it in with them when left out.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person_field: ClassVar[str | None] = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a ``person_field`` that names no field, when the class is defined."""
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.person_field is not None and cls.person_field not in cls.model_fields:
+            raise TypeError(
+                f"{cls.__name__}.person_field names {cls.person_field!r}, which is not one of "
+                f"its fields: {', '.join(cls.model_fields) or 'none'}"
+            )
 
     def value(self, name: str, default: Any = None) -> Any:
         """Return field ``name``, or ``default`` when this event's data has no such field.
@@ -305,6 +323,11 @@ class EventSpec:
     :data:`ACTIVE`. ``dest`` is a stage name, :data:`PREVIOUS` (back to where a hold began), or
     ``None`` for an activity, which changes no stage but is recorded. ``retarget`` lets the
     event move the application to the requisition passed with it (``reactivate``).
+
+    Who may fire it (:mod:`hirepipe.policy._permissions`): ``fired_by`` names the roles (a
+    :class:`~hirepipe.policy.Role` or a host's own role name; ``anyone`` by default);
+    ``on_behalf`` the roles that may fire it for a person who holds one of ``fired_by``
+    (``fire(..., on_behalf_of=person)``; empty: nobody acts for another).
     """
 
     name: str
@@ -314,6 +337,8 @@ class EventSpec:
     effect: EffectSpec | None = None
     description: str = ""
     retarget: bool = False
+    fired_by: tuple[str, ...] = (Role.anyone,)
+    on_behalf: tuple[str, ...] = ()
 
     @property
     def is_activity(self) -> bool:

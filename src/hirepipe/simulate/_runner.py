@@ -494,7 +494,7 @@ class Runner:
             self._fire(seat, "counter", actor=candidate, salary=seat.asked)
 
     def _sweep(self, seat: _Candidate, arg: int) -> None:
-        self.slate.sweep(actor="sweep")
+        self.slate.sweep()  # as the system, like a daily job
 
     def _withdraw(self, seat: _Candidate, arg: int) -> None:
         if self._kinds[seat.stage] is StageKind.active:

@@ -345,7 +345,10 @@ def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
 
 
 def absent_approver_in_chain(ctx: Context) -> Iterator[Blocker]:
-    """The replaced approver is in the step named, and the substitute is not already."""
+    """The replaced approver is in the chain, and the substitute approves no step of it yet.
+
+    A substitute who already approves another step would count in both with one grant.
+    """
     requisition = ctx.requisition
     if requisition is None:
         yield Blocker(
@@ -361,9 +364,12 @@ def absent_approver_in_chain(ctx: Context) -> Iterator[Blocker]:
             f"{absent!r} approves no step of requisition {requisition.id!r}",
             {"approver": absent},
         )
-    elif any(substitute in s.approvers for s in steps):
-        yield Blocker(
-            "substitute_already_approves",
-            f"{substitute!r} already approves step {steps[0].step.name!r}",
-            {"approver": substitute},
-        )
+    else:
+        theirs = [s.step.name for s in states if substitute in s.approvers]
+        if theirs:
+            yield Blocker(
+                "substitute_already_approves",
+                f"{substitute!r} already approves step {theirs[0]!r}: one grant would count "
+                "twice; name someone outside the chain",
+                {"approver": substitute, "step": theirs[0]},
+            )

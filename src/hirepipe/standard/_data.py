@@ -7,6 +7,7 @@ are refused, and every field is validated before any guard runs.
 from __future__ import annotations
 
 from datetime import date
+from typing import ClassVar
 
 from pydantic import Field, StrictBool
 
@@ -117,7 +118,9 @@ class RetargetData(EventData):
 
 
 class ScorecardData(EventData):
-    """``submit_scorecard``: the author (default: the actor) and their verdict."""
+    """``submit_scorecard``: the author (who acts, or whom they act for) and their verdict."""
+
+    person_field: ClassVar[str | None] = "interviewer"
 
     recommendation: Recommendation
     notes: Text = ""
@@ -126,7 +129,9 @@ class ScorecardData(EventData):
 
 
 class ApprovalData(EventData):
-    """``record_approval``: the approver (default: the actor) and their decision."""
+    """``record_approval``: the approver (who acts, or whom they act for) and their decision."""
+
+    person_field: ClassVar[str | None] = "approver"
 
     granted: StrictBool
     approver: Identifier | None = None

@@ -13,6 +13,7 @@ from hirepipe.policy import (
     Policy,
     PolicySettings,
     RejectionSide,
+    Role,
     ServiceLevel,
     StageKind,
     StageRole,
@@ -311,6 +312,61 @@ _EVENTS: tuple[tuple[str, tuple[str, ...], str | None, tuple[str, ...], str | No
 )
 
 
+_HM, _RECRUITER, _APPROVER = Role.hiring_manager, Role.recruiter, Role.approver
+_INTERVIEWER, _CANDIDATE, _SYSTEM = Role.interviewer, Role.candidate, Role.system
+_STAFF = (_HM, _RECRUITER)
+
+# event: the roles that fire it. The slate's fills and fall-throughs and the offer sweep fire as
+# the system; the candidate's own decisions are the candidate's.
+_FIRED_BY: dict[str, tuple[Role, ...]] = {
+    "start_debrief": _STAFF,
+    "complete_debrief": _STAFF,
+    "schedule_next_round": _STAFF,
+    "round_held": (*_STAFF, _INTERVIEWER),
+    "request_approval": (*_STAFF, _SYSTEM),
+    "approve": (*_STAFF, _APPROVER),
+    "extend_offer": _STAFF,
+    "counter": (_CANDIDATE,),
+    "revise_offer": _STAFF,
+    "accept": (_CANDIDATE,),
+    "decline": (_CANDIDATE,),
+    "expire": (_SYSTEM, *_STAFF),
+    "reject": (*_STAFF, _SYSTEM),
+    "withdraw": (_CANDIDATE,),
+    "keep_warm": (*_STAFF, _SYSTEM),
+    "reactivate": (*_STAFF, _SYSTEM),
+    "hold": (*_STAFF, _APPROVER),  # a budget freeze may come from finance
+    "resume": (*_STAFF, _APPROVER),
+    "reopen": _STAFF,
+    "note": (*_STAFF, _INTERVIEWER, _APPROVER),
+    "thank_you_received": (_CANDIDATE, *_STAFF),
+    "inquiry": (_CANDIDATE, *_STAFF),
+    "thank_you_sent": (*_STAFF, _SYSTEM),
+    "status_update": (*_STAFF, _SYSTEM),
+    "submit_scorecard": (_INTERVIEWER,),
+    "record_approval": (_APPROVER,),
+    "replace_approver": _STAFF,
+    "add_reference": (*_STAFF, _CANDIDATE),
+    "send_reference_notice": (*_STAFF, _SYSTEM),
+    "contact_reference": _STAFF,
+    "complete_reference": _STAFF,
+}
+"""Who fires each standard event, by role."""
+
+_ON_BEHALF: dict[str, tuple[Role, ...]] = {
+    # an answer given by phone or e-mail is recorded by the company, for the candidate
+    "counter": _STAFF,
+    "accept": _STAFF,
+    "decline": _STAFF,
+    "withdraw": _STAFF,
+}
+"""Who may fire a standard event for the person it belongs to; no other event allows it.
+
+Approvals and scorecards are their authors' own: allow more with
+``policy.with_permissions("record_approval", on_behalf=["recruiter"])``.
+"""
+
+
 def standard_policy(settings: PolicySettings | None = None) -> Policy:
     """Return the standard lifecycle of the design document, a new immutable policy.
 
@@ -325,6 +381,8 @@ def standard_policy(settings: PolicySettings | None = None) -> Policy:
             effect=STANDARD_EFFECTS[effect] if effect is not None else None,
             description=description,
             retarget=name in {"reactivate", "reopen"},
+            fired_by=_FIRED_BY[name],
+            on_behalf=_ON_BEHALF.get(name, ()),
         )
         for name, sources, dest, guards, effect, description in _EVENTS
     ]

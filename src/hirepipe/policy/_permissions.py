@@ -1,0 +1,239 @@
+"""Who may fire an event: roles, resolved from the requisition and the application.
+
+::
+
+    def roles(actor, application, requisition):
+        held = set(requisition_roles(actor, application, requisition))
+        if actor in directory.group("talent-acquisition"):
+            held.add(Role.recruiter)  # every recruiter may act on every requisition
+        return held
+
+    pipeline = Pipeline(standard_policy(), roles=roles)
+
+An event names the roles that may fire it (:attr:`EventSpec.fired_by`) and the roles that may
+fire it for someone else (:attr:`EventSpec.on_behalf`, empty: nobody). A :class:`RoleResolver`
+says which roles a person holds on one application; the default, :func:`requisition_roles`,
+reads the requisition's and the application's fields. Refusals are blockers with stable codes:
+
+- ``not_permitted``: the actor holds none of the roles that may fire the event;
+- ``requisition_required`` (``needs_input``): the roles read from the requisition
+  (hiring manager, recruiter, approver) cannot be checked without it: pass it;
+- ``acting_for_another``: the event's data names someone other than the person acting
+  (:attr:`EventData.person_field`: the approver of an approval, the author of a scorecard);
+- ``on_behalf_not_allowed``: nobody may fire the event for someone else.
+
+Design decision 10: who acts is who is recorded. Acting for someone is explicit
+(``fire(..., on_behalf_of="cand-1")``), allowed only where the policy says so, and the record
+keeps both people (the actor, and ``on_behalf_of`` in its data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final, Protocol
+
+from hirepipe.errors import Blocker
+from hirepipe.models import Application, Requisition
+
+if TYPE_CHECKING:
+    from hirepipe.policy._specs import EventData, EventSpec
+
+__all__ = [
+    "SYSTEM_ACTOR",
+    "Role",
+    "RoleResolver",
+    "permission_blockers",
+    "requisition_roles",
+]
+
+
+class Role(StrEnum):
+    """The roles a policy grants events to; a host may add its own names."""
+
+    hiring_manager = "hiring_manager"
+    """The requisition's ``hiring_manager``."""
+    recruiter = "recruiter"
+    """The requisition's ``recruiter``."""
+    approver = "approver"
+    """An approver of the requisition's chain, or a substitute for one on this application
+    (the guards check that their step is open)."""
+    interviewer = "interviewer"
+    """An interviewer of a round of this application (the guards check which round)."""
+    candidate = "candidate"
+    """The application's candidate (``application.candidate.id``)."""
+    system = "system"
+    """The pipeline's own actor (:data:`SYSTEM_ACTOR`): sweeps, fills and fall-throughs."""
+    anyone = "anyone"
+    """Every actor: an event open to all."""
+
+
+SYSTEM_ACTOR: Final = "hirepipe"
+"""The actor the pipeline, the slate and their sweeps fire as, unless the Pipeline names another.
+
+It holds :attr:`Role.system`. Choose a name none of your users can have: hirepipe trusts the
+actor it is given, so a user called ``hirepipe`` would act as the system.
+"""
+
+_FROM_REQUISITION: Final = frozenset({Role.hiring_manager, Role.recruiter, Role.approver})
+"""The roles only the requisition can tell: without it they cannot be checked."""
+
+
+class RoleResolver(Protocol):
+    """Which roles ``actor`` holds on ``application`` (whose requisition is ``requisition``).
+
+    A plain function will do. ``requisition`` is ``None`` when the event was fired without one;
+    a host that can look it up itself may do so. Return role names: :class:`Role` members, or
+    names of the host's own that its policy grants events to.
+    """
+
+    def __call__(
+        self, actor: str, application: Application, requisition: Requisition | None, /
+    ) -> Collection[str]:
+        """Return the roles ``actor`` holds on ``application``."""
+        ...
+
+
+def requisition_roles(
+    actor: str, application: Application, requisition: Requisition | None, /
+) -> frozenset[str]:
+    """The default :class:`RoleResolver`: the roles the requisition's and application's fields give.
+
+    Hiring manager, recruiter and approver come from the requisition (its ``approval_chain``,
+    or else its ``approvers``), so they are not held when it is ``None``; candidate,
+    interviewer and a substitute approver come from the application.
+    """
+    held: set[str] = set()
+    if actor == application.candidate.id:
+        held.add(Role.candidate)
+    if any(actor in interview.interviewers for interview in application.interviews):
+        held.add(Role.interviewer)
+    if any(actor == substitution.substitute for substitution in application.substitutions):
+        held.add(Role.approver)
+    if requisition is not None:
+        if actor == requisition.hiring_manager:
+            held.add(Role.hiring_manager)
+        if actor == requisition.recruiter:
+            held.add(Role.recruiter)
+        chain = requisition.approval_chain
+        if (
+            any(actor in step.approvers for step in chain)
+            if chain
+            else actor in requisition.approvers
+        ):
+            held.add(Role.approver)
+    return frozenset(held)
+
+
+def permission_blockers(
+    spec: EventSpec,
+    data: EventData,
+    *,
+    actor: str,
+    on_behalf_of: str | None,
+    roles_of: Callable[[str], Collection[str]],
+    requisition: Requisition | None,
+) -> list[Blocker]:
+    """Return why ``actor`` may not fire ``spec`` with ``data``: empty when they may.
+
+    ``on_behalf_of`` names the person acted for (``None``: the actor acts for themselves);
+    ``roles_of`` returns the roles a person holds on the application.
+    """
+    event = spec.name
+    person = actor if on_behalf_of is None else on_behalf_of
+    found: list[Blocker] = []
+    field = type(data).person_field
+    named = data.value(field) if field is not None else None
+    if named is not None and named != person:
+        found.append(_acting_for_another(event, field or "", named, actor, on_behalf_of))
+    if on_behalf_of is None:
+        if Role.anyone not in spec.fired_by:
+            found += _role_blockers(event, actor, spec.fired_by, roles_of(actor), requisition)
+        return found
+    if not spec.on_behalf:
+        found.append(
+            Blocker(
+                "on_behalf_not_allowed",
+                f"the policy lets nobody fire {event!r} for someone else: "
+                f"{on_behalf_of!r} fires it themselves",
+                {"event": event, "actor": actor, "on_behalf_of": on_behalf_of},
+            )
+        )
+        return found
+    if Role.anyone not in spec.on_behalf:
+        found += _role_blockers(
+            event, actor, spec.on_behalf, roles_of(actor), requisition, for_whom=on_behalf_of
+        )
+    if Role.anyone not in spec.fired_by:
+        found += _role_blockers(
+            event, on_behalf_of, spec.fired_by, roles_of(on_behalf_of), requisition
+        )
+    return found
+
+
+def _acting_for_another(
+    event: str, field: str, named: str, actor: str, on_behalf_of: str | None
+) -> Blocker:
+    if on_behalf_of is None:
+        message = (
+            f"{actor!r} cannot fire {event!r} as {named!r} ({field}={named!r}): "
+            f"{named!r} fires it, or someone the policy allows fires it on their behalf "
+            f"(on_behalf_of={named!r})"
+        )
+    else:
+        message = (
+            f"{actor!r} acts for {on_behalf_of!r} but the data names {named!r} "
+            f"({field}={named!r}): name the person acted for"
+        )
+    return Blocker(
+        "acting_for_another",
+        message,
+        {
+            "event": event,
+            "actor": actor,
+            "on_behalf_of": on_behalf_of,
+            "field": field,
+            "named": named,
+        },
+    )
+
+
+def _role_blockers(
+    event: str,
+    person: str,
+    allowed: Sequence[str],
+    held: Collection[str],
+    requisition: Requisition | None,
+    *,
+    for_whom: str | None = None,
+) -> list[Blocker]:
+    if any(role in held for role in allowed):
+        return []
+    how = f"{event!r} for {for_whom!r}" if for_whom is not None else repr(event)
+    needs = " or ".join(allowed) or "no role: nobody may"
+    facts = {
+        "event": event,
+        "actor": person,
+        "roles": list(allowed),
+        "held": sorted(held),
+        "on_behalf_of": for_whom,
+    }
+    if requisition is None and any(role in _FROM_REQUISITION for role in allowed):
+        return [
+            Blocker(
+                "requisition_required",
+                f"pass the requisition (requisition=...) to check whether {person!r} may fire "
+                f"{how}: it takes the role {needs}",
+                facts,
+                needs_input=True,
+            )
+        ]
+    where = f" of requisition {requisition.id!r}" if requisition is not None else ""
+    return [
+        Blocker(
+            "not_permitted",
+            f"{person!r} may not fire {how}: it takes the role {needs}{where}, and "
+            f"{person!r} holds {', '.join(sorted(held)) or 'none'}",
+            facts,
+        )
+    ]
