@@ -26,6 +26,7 @@ from hirepipe.policy import (
     GuardSpec,
     Owner,
     Registry,
+    Role,
     ServiceLevel,
     StageSpec,
 )
@@ -87,6 +88,7 @@ def acme_policy() -> Policy:
                 None,
                 effect=RECORD_GRADE,
                 description="the assessment was graded",
+                fired_by=(Role.hiring_manager, Role.recruiter),  # not the candidate
             )
         )
         .with_setting(update_cadence_days=5)
@@ -101,7 +103,9 @@ def intern_policy() -> Policy:
 RECIPES = {
     "start_assessment": STANDARD_RECIPES["complete_debrief"],  # the debrief's scorecards first
     "complete_debrief": Recipe(
-        prepare=lambda p, app, req: p.fire(app, "grade_assessment", actor="maria", score=75)
+        prepare=lambda p, app, req: p.fire(
+            app, "grade_assessment", actor=req.hiring_manager, requisition=req, score=75
+        )
     ),
 }
 """How the test kit passes Acme's own guards: scorecards in, then the assessment graded."""

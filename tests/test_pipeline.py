@@ -46,7 +46,7 @@ class TestErrors:
         """An event that does not exist from the stage names the events that do."""
         application = make_application(pipeline, requisition)
         with pytest.raises(TransitionNotAllowed) as caught:
-            pipeline.fire(application, "accept", actor="maria")
+            pipeline.fire(application, "accept", actor="maria", requisition=requisition)
         error = caught.value
         assert (application.id, "interviewed", "accept", True) == (
             error.application_id,
@@ -62,7 +62,7 @@ class TestErrors:
         """An event the policy does not define says so."""
         application = make_application(pipeline, requisition)
         with pytest.raises(TransitionNotAllowed, match="the policy has no event 'hire_now'"):
-            pipeline.fire(application, "hire_now", actor="maria")
+            pipeline.fire(application, "hire_now", actor="maria", requisition=requisition)
         with pytest.raises(TransitionNotAllowed):
             pipeline.blockers(application, "hire_now")
 
@@ -70,7 +70,7 @@ class TestErrors:
         """From a final stage, the message says there is nothing left to do."""
         application = make_application(pipeline, requisition, stage="withdrawn")
         with pytest.raises(TransitionNotAllowed) as caught:
-            pipeline.fire(application, "start_debrief", actor="maria")
+            pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
         assert (
             "note",
             "thank_you_received",
@@ -83,7 +83,7 @@ class TestErrors:
         """A refused event carries every blocker, each with a code, message and data."""
         application = make_application(pipeline, requisition, stage="review")
         with pytest.raises(GuardRejected) as caught:
-            pipeline.fire(application, "reject", actor="maria")
+            pipeline.fire(application, "reject", actor="maria", requisition=requisition)
         assert ("rejection_reason_missing", "feedback_missing") == caught.value.codes
         assert all(b.needs_input for b in caught.value.blockers)
         assert isinstance(caught.value, HirepipeError)
@@ -135,7 +135,9 @@ class TestConcurrency:
     def test_expected_version_compare_and_set(self, pipeline, requisition):
         """A writer holding an old version is told, with both versions, and changes nothing."""
         application = make_application(pipeline, requisition)
-        pipeline.fire(application, "start_debrief", actor="maria", expected_version=0)
+        pipeline.fire(
+            application, "start_debrief", actor="maria", requisition=requisition, expected_version=0
+        )
         with pytest.raises(ConcurrentUpdate) as caught:
             pipeline.fire(application, "withdraw", actor="cand-1", expected_version=0)
         assert (0, 1) == (caught.value.expected, caught.value.actual)
@@ -155,7 +157,8 @@ class TestConcurrency:
                         pipeline.fire(
                             application,
                             "note",
-                            actor=f"w{worker}",
+                            actor="maria",
+                            requisition=requisition,
                             expected_version=application.version,
                             text=f"{worker}-{n}",
                         )
@@ -339,7 +342,7 @@ class TestHooks:
         application = make_application(pipeline, requisition, stage="debrief")
         seen = len(recorder.calls)
         with pytest.raises(GuardRejected):
-            pipeline.fire(application, "complete_debrief", actor="maria")
+            pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
         assert seen == len(recorder.calls)
 
     def test_failing_hook_never_undoes_and_is_retried(self, clock, requisition, caplog):
@@ -355,7 +358,7 @@ class TestHooks:
         pipeline = Pipeline(clock=clock, hooks=[flaky, recorder])
         application = make_application(pipeline, requisition)
         with caplog.at_level(logging.ERROR, logger="hirepipe"):
-            pipeline.fire(application, "start_debrief", actor="maria")
+            pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
         assert "debrief" == application.stage
         assert ["start_debrief"] == recorder.events  # later hooks still ran
         (failure,) = pipeline.hook_failures
@@ -376,7 +379,7 @@ class TestHooks:
 
         pipeline = Pipeline(clock=clock, hooks=[down])
         application = make_application(pipeline, requisition)
-        pipeline.fire(application, "start_debrief", actor="maria")
+        pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
         assert 1 == pipeline.retry_failed_hooks()
         assert 1 == len(pipeline.hook_failures)
 
@@ -508,7 +511,7 @@ class TestPipelineContract:
 
         pipeline = Pipeline(standard_policy(), clock=clock, hooks=[fragile])
         application = make_application(pipeline, requisition)
-        pipeline.fire(application, "start_debrief", actor="m")
+        pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
         pipeline.fire(application, "withdraw", actor="cand-1")
         assert 0 == pipeline.retry_failed_hooks()
         assert ["failed", "withdrawn", "debrief"] == seen
@@ -532,7 +535,8 @@ class TestPipelineContract:
 
         def accept(application):
             try:
-                pipeline.fire(application, "accept", actor="c", requisition=requisition)
+                actor = application.candidate.id
+                pipeline.fire(application, "accept", actor=actor, requisition=requisition)
                 outcomes.append("hired")
             except ConcurrentUpdate as error:
                 outcomes.append(type(error).__name__)
@@ -548,7 +552,9 @@ class TestPipelineContract:
     def test_actor_is_stored_stripped(self, pipeline, requisition):
         """An actor with surrounding spaces is recorded as validated, and round-trips."""
         application = make_application(pipeline, requisition)
-        record = pipeline.fire(application, "note", actor="  maria ", text="hi").record
+        record = pipeline.fire(
+            application, "note", actor="  maria ", requisition=requisition, text="hi"
+        ).record
         assert "maria" == record.actor
         assert application == type(application).model_validate_json(application.model_dump_json())
 
@@ -556,7 +562,7 @@ class TestPipelineContract:
         """An event that is not a string is refused as unknown."""
         application = make_application(pipeline, requisition)
         with pytest.raises(TransitionNotAllowed):
-            pipeline.fire(application, ["note"], actor="m")  # type: ignore[arg-type]
+            pipeline.fire(application, ["note"], actor="maria", requisition=requisition)  # type: ignore[arg-type]
 
     def test_naive_clock_is_a_calendar_error(self, requisition):
         """A clock that returns naive datetimes is refused with a hirepipe error."""
@@ -569,7 +575,7 @@ class TestPipelineContract:
         application = make_application(pipeline, requisition)
         pipeline.clock = Naive()
         with pytest.raises(CalendarError, match="no time zone"):
-            pipeline.fire(application, "start_debrief", actor="m")
+            pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
         assert 0 == application.version
 
     def test_requisition_change_needs_the_requisition(self, clock):
@@ -588,7 +594,7 @@ class TestPipelineContract:
         pipeline = Pipeline(policy, clock=clock)
         application = pipeline.new_application(make_candidate(), make_requisition())
         with pytest.raises(GuardRejected) as caught:
-            pipeline.fire(application, "go", actor="m")
+            pipeline.fire(application, "go", actor="maria")
         assert ("requisition_required",) == caught.value.codes
         assert "a" == application.stage
 

@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hirepipe import Application, HirepipeError, Pipeline, Policy, standard_policy
+from hirepipe.policy import SYSTEM_ACTOR, Role, requisition_roles
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
 
 POLICY = standard_policy()
 EVENTS = sorted(POLICY.events)
 STAGES = ["interviewed", "debrief", "review", "approval", "references", "offer", "talent_pool"]
-PEOPLE = ["alice", "bob", "carol", "cfo", "maria", "cand-1"]
+PEOPLE = ["alice", "bob", "carol", "cfo", "maria", "cand-1", "mallory", SYSTEM_ACTOR]
 
 
 def plausible(event: str, variant: int, now: Any) -> tuple[dict[str, Any], str | None]:
@@ -119,21 +120,42 @@ def test_random_sequences_are_atomic_and_keep_invariants(start, steps):
         assert version + 1 == application.version
         assert record is application.history[-1]
         check_invariants(application, POLICY)
+        check_who_acted(record, application, requisition)
     assert requisition.filled <= requisition.headcount
+
+
+def check_who_acted(record: Any, application: Application, requisition: Any) -> None:
+    """The actor holds a role the event is fired by, and a decision names nobody else."""
+    spec = POLICY.events[record.event]
+    held = set(requisition_roles(record.actor, application, requisition))
+    if record.actor == SYSTEM_ACTOR:
+        held.add(Role.system)
+    assert held & set(spec.fired_by), f"{record.actor} fired {record.event} holding {held}"
+    field = spec.data_model.person_field
+    if field is not None:
+        assert record.actor == record.data[field]
 
 
 @settings(max_examples=200, deadline=None)
 @given(start=st.sampled_from(STAGES))
 def test_available_events_fire_with_their_data(start):
-    """Every event available() lists fires once the data it asks for is given."""
+    """Every event available() lists for a person fires as them once its data is given."""
     clock = FakeClock(START)
     pipeline = Pipeline(POLICY, clock=clock)
     requisition = make_requisition(headcount=2)
     application = make_application(pipeline, requisition, stage=start)
-    for event in pipeline.available(application, requisition=requisition):
-        trial = Application.model_validate_json(application.model_dump_json())
-        data, reason = plausible(event, 1, clock.now())
-        pipeline.fire(
-            trial, event, actor="maria", requisition=requisition.model_copy(), reason=reason, **data
-        )
-        assert trial.stage in POLICY.destinations(event)
+    for actor in ("maria", "cand-1", "alice", "cfo", SYSTEM_ACTOR, "mallory"):
+        mine = pipeline.available(application, requisition=requisition, actor=actor)
+        assert set(mine) <= set(pipeline.available(application, requisition=requisition))
+        for event in mine:
+            trial = Application.model_validate_json(application.model_dump_json())
+            data, reason = plausible(event, 1, clock.now())
+            pipeline.fire(
+                trial,
+                event,
+                actor=actor,
+                requisition=requisition.model_copy(),
+                reason=reason,
+                **data,
+            )
+            assert trial.stage in POLICY.destinations(event)

@@ -14,6 +14,7 @@ from hirepipe import (
     SlateError,
     standard_policy,
 )
+from hirepipe.policy import SYSTEM_ACTOR
 from hirepipe.slate import RANKINGS, Slate, mean_recommendation
 from hirepipe.testing import FakeClock, RecordingHook, make_candidate, make_requisition
 from tests.conftest import START
@@ -245,6 +246,42 @@ class TestFill:
         records = world.fire(first, "withdraw", actor="cand-1")
         assert ["withdraw"] == [r.event for r in records]
         assert "review" == world.stage(weak)
+
+
+class TestWhoFires:
+    def test_the_fill_fires_as_the_system_not_the_candidate(self):
+        """The candidate who accepts rejects and pools nobody: the fill is the system's."""
+        world = World()
+        first, _, _ = world.candidates("strong_yes", "yes", "no")
+        world.offer(first)
+        records = world.fire(first, "accept", actor="cand-1")
+        assert [("accept", "cand-1")] + [(e, SYSTEM_ACTOR) for e in ("keep_warm", "reject")] == [
+            (r.event, r.actor) for r in records
+        ]
+
+    def test_a_fall_through_fires_as_the_system(self):
+        """The runner-up brought forward after a withdrawal is the system's doing."""
+        world = World()
+        first, _ = world.candidates("strong_yes", "yes")
+        world.fire(first, "request_approval", salary=130_000)
+        records = world.fire(first, "withdraw", actor="cand-1")
+        assert [("withdraw", "cand-1"), ("request_approval", SYSTEM_ACTOR)] == [
+            (r.event, r.actor) for r in records
+        ]
+
+    def test_the_sweep_fires_as_the_pipelines_system_actor(self):
+        """A pipeline naming its own system actor sweeps as it; a stranger may not sweep."""
+        world = World()
+        world.pipeline = Pipeline(standard_policy(), clock=world.clock, system_actor="ats-bot")
+        world.slate = Slate(world.pipeline, world.requisition)
+        (only,) = world.candidates("yes")
+        world.offer(only)
+        world.clock.advance(days=30)
+        with pytest.raises(GuardRejected) as caught:
+            world.slate.sweep(actor="mallory")
+        assert ("not_permitted",) == caught.value.codes
+        (fired,) = world.slate.sweep()
+        assert ("expire", "ats-bot") == (fired.record.event, fired.record.actor)
 
 
 class TestReview:

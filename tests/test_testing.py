@@ -46,17 +46,40 @@ class TestCustomPolicyExample:
         """The assessment must be graded 60 or more before the candidate moves on."""
         pipeline = Pipeline(acme_hiring.acme_policy(), clock=FakeClock(START))
         path = paths(pipeline.policy, to="hired")[0]
+        requisition = make_requisition()
         application = walk(
             pipeline,
-            make_requisition(),
+            requisition,
             Path(path.events[:2], path.stages[:3]),
             recipes=acme_hiring.RECIPES,
         )
         assert "assessment" == application.stage
-        pipeline.fire(application, "grade_assessment", actor="maria", score=40)
+        pipeline.fire(
+            application, "grade_assessment", actor="maria", requisition=requisition, score=40
+        )
         with pytest.raises(GuardRejected) as caught:
-            pipeline.fire(application, "complete_debrief", actor="maria")
+            pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
         assert ("assessment_failed",) == caught.value.codes
+
+    def test_only_staff_grade_and_pass(self):
+        """The candidate may not grade their own assessment, nor move on from it."""
+        pipeline = Pipeline(acme_hiring.acme_policy(), clock=FakeClock(START))
+        requisition = make_requisition()
+        path = paths(pipeline.policy, to="hired")[0]
+        application = walk(
+            pipeline,
+            requisition,
+            Path(path.events[:2], path.stages[:3]),
+            recipes=acme_hiring.RECIPES,
+        )
+        for event, data in (("grade_assessment", {"score": 100}), ("complete_debrief", {})):
+            codes = [
+                b.code
+                for b in pipeline.blockers(
+                    application, event, requisition=requisition, actor="cand-1", **data
+                )
+            ]
+            assert ["not_permitted"] == codes
 
     def test_interns_skip_references(self):
         """Interns are hired without the references stage."""
@@ -99,7 +122,9 @@ def test_pytest_plugin_fixtures(pytester):
                 __import__("hirepipe.testing").testing.make_candidate(), hirepipe_requisition,
                 interviewers=["alice"],
             )
-            hirepipe_pipeline.fire(app, "start_debrief", actor="maria")
+            hirepipe_pipeline.fire(
+                app, "start_debrief", actor="maria", requisition=hirepipe_requisition
+            )
             assert hirepipe_recorder.events == ["start_debrief"]
             assert hirepipe_clock.advance_business_days(1).day == 7
         """

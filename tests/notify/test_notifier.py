@@ -204,7 +204,9 @@ class TestHook:
         )
         world = World(policy=notify_policy(notifications=(rule,)))
         application = world.application("review")
-        world.pipeline.fire(application, "note", actor="maria", text="looks good")
+        world.pipeline.fire(
+            application, "note", actor="maria", requisition=world.requisition, text="looks good"
+        )
         world.fire(application, "reject", reason="skills", feedback="no")
         world.fire(application, "reopen", reason="a mistake")
         assert ["complete_debrief", "reopen"] == [
@@ -220,7 +222,7 @@ class TestHook:
             notifier={"directory": lambda person: {"alice": "alice@example.com"}.get(person)},
         )
         application = world.application("offer")
-        world.pipeline.fire(application, "note", actor="maria")
+        world.pipeline.fire(application, "note", actor="maria", requisition=world.requisition)
         made = {
             (n.role, n.to, n.address)
             for n in world.outbox.for_application(application.id)
@@ -408,7 +410,13 @@ class TestWhoNeedsAnUpdate:
         world = World()
         application = world.application("review")
         world.clock.set(ny(2025, 1, 10, 9))
-        world.pipeline.fire(application, "status_update", actor="maria", text="called her")
+        world.pipeline.fire(
+            application,
+            "status_update",
+            actor="maria",
+            requisition=world.requisition,
+            text="called her",
+        )
         assert [] == world.notifier.who_needs_an_update([application], None, ny(2025, 1, 16, 9))
 
     def test_module_function_with_the_standard_policy(self):

@@ -27,7 +27,14 @@ from hirepipe.notify import (
     deliver,
 )
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
-from hirepipe.testing import FakeClock, advance, make_application, make_candidate, make_requisition
+from hirepipe.testing import (
+    FakeClock,
+    actor_for,
+    advance,
+    make_application,
+    make_candidate,
+    make_requisition,
+)
 from hirepipe.timeline.calendar import BusinessCalendar
 from tests.conftest import START
 
@@ -111,10 +118,11 @@ class World:
         )
 
     def fire(self, application: Application, event: str, **data: Any) -> None:
-        """Fire ``event``: with the happy path's data and activities, or with ``data``."""
+        """Fire ``event`` as who may: with the happy path's data and activities, or ``data``."""
         if data:
+            actor = actor_for(self.pipeline, application, self.requisition, event)
             self.pipeline.fire(
-                application, event, actor="maria", requisition=self.requisition, **data
+                application, event, actor=actor, requisition=self.requisition, **data
             )
         else:
             advance(self.pipeline, application, self.requisition, [event])

@@ -145,7 +145,7 @@ class TestWithoutStage:
             pipeline.fire(
                 application,
                 "extend_offer",
-                actor="m",
+                actor="maria",
                 requisition=requisition,
                 salary=135_000,
                 start_date=application.created_at.date(),
@@ -157,7 +157,7 @@ class TestWithoutStage:
         pipeline.fire(
             application,
             "extend_offer",
-            actor="m",
+            actor="maria",
             requisition=requisition,
             salary=135_000,
             start_date=application.created_at.date(),
@@ -222,8 +222,12 @@ class TestSmallDerivations:
         assert ["portfolio_missing"] == [
             b.code for b in pipeline.blockers(application, "start_debrief")
         ]
-        pipeline.fire(application, "note", actor="cand-1", text="portfolio attached")
-        assert "acme@7" == pipeline.fire(application, "start_debrief", actor="m").record.policy
+        requisition = make_requisition()
+        pipeline.fire(
+            application, "note", actor="maria", requisition=requisition, text="portfolio attached"
+        )
+        fired = pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+        assert "acme@7" == fired.record.policy
 
     def test_with_guard_refusals(self):
         """Guards need a known event and a name."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hirepipe import (
@@ -210,13 +212,7 @@ def test_policies_with_other_effects_differ():
     standard = standard_policy()
     spec = standard.events["note"]
     changed = standard.with_event(
-        EventSpec(
-            spec.name,
-            spec.sources,
-            spec.dest,
-            effect=EffectSpec("note", other_note, spec.data_model),
-            description=spec.description,
-        )
+        replace(spec, effect=EffectSpec("note", other_note, spec.data_model))
     )
     assert standard.to_dict() == changed.to_dict()
     assert standard != changed

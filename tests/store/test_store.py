@@ -91,7 +91,7 @@ def happy_path(store: Store, application_id: str) -> None:
         salary=Decimal(135_000),
         start_date=date(2025, 3, 3),
     )
-    fire(application_id, "counter", actor="ada", salary=Decimal(145_000))
+    fire(application_id, "counter", actor="cand-1", salary=Decimal(145_000))
     fire(
         application_id,
         "revise_offer",
@@ -99,7 +99,7 @@ def happy_path(store: Store, application_id: str) -> None:
         salary=Decimal(140_000),
         start_date=date(2025, 3, 3),
     )
-    fire(application_id, "accept", actor="ada")
+    fire(application_id, "accept", actor="cand-1")
 
 
 def log_versions(database: Database, application_id: str) -> list[int]:
@@ -290,7 +290,7 @@ class TestRecent:
         copy = recent.get("app-2", 0)
         assert made[2] == copy
         assert copy is not made[2]
-        builder.fire(copy, "note", actor="maria")
+        builder.fire(copy, "note", actor="maria", requisition=make_requisition())
         assert 0 == len(recent.get("app-2", 0).history)
 
 
@@ -495,7 +495,7 @@ class TestFire:
         world = World(database)
         world.application(1, stage="offer")
         world.application(2, stage="offer")
-        world.store.fire("app-1", "accept", actor="ada")
+        world.store.fire("app-1", "accept", actor="cand-1")
         stored = world.store.requisition("req-1")
         assert (1, RequisitionStatus.filled) == (stored.filled, stored.status)
         changes = database.execute(
@@ -504,7 +504,7 @@ class TestFire:
         )
         assert {"filled": 1, "status": "filled"} == json.loads(changes[0].requisition_changes)
         with pytest.raises(GuardRejected, match="no open headcount"):
-            world.store.fire("app-2", "accept", actor="alan")
+            world.store.fire("app-2", "accept", actor="cand-2")
 
     def test_reactivating_for_another_requisition(self, database):
         """Reactivating with requisition_id moves the application, and its requisition column."""
@@ -542,7 +542,7 @@ class TestFire:
         with pytest.raises(RuntimeError):
             undone()
         rival = database.store(Pipeline(POLICY), upgrade=False)
-        rival.fire("app-1", "inquiry", actor="ada", text="news?")  # version 2, elsewhere
+        rival.fire("app-1", "inquiry", actor="cand-1", text="news?")  # version 2, elsewhere
         fired = world.store.fire("app-1", "note", actor="maria", text="after")
         assert ["note", "inquiry", "note"] == [r.event for r in fired.application.history]
         assert ("interviewed", []) == (fired.application.stage, world.store.verify())
@@ -575,14 +575,14 @@ class TestRaces:
         self.race(
             world.store,
             f"UPDATE {postgres.schema}.hirepipe_applications",
-            lambda: rival.store.fire("app-1", "hold", actor="rival", reason="first"),
+            lambda: rival.store.fire("app-1", "hold", actor="cfo", reason="first"),
         )
         with pytest.raises(ConcurrentUpdate) as refused:
             world.store.fire("app-1", "hold", actor="maria", reason="second")
         assert (0, 1) == (refused.value.expected, refused.value.actual)
         assert "changed while 'hold' was being applied" in str(refused.value)
         stored = world.store.load("app-1")
-        assert ("on_hold", 1, "rival") == (stored.stage, stored.version, stored.history[-1].actor)
+        assert ("on_hold", 1, "cfo") == (stored.stage, stored.version, stored.history[-1].actor)
         (kept,) = world.store.outbox  # the rival's: the loser's hook was never called
         assert "app-1/1/status/cand-1" == kept.key
         assert [] == world.store.verify()
@@ -596,10 +596,10 @@ class TestRaces:
         self.race(
             world.store,
             f"UPDATE {postgres.schema}.hirepipe_requisitions",
-            lambda: rival.store.fire("app-2", "accept", actor="alan"),
+            lambda: rival.store.fire("app-2", "accept", actor="cand-2"),
         )
         with pytest.raises(ConcurrentRequisitionUpdate) as refused:
-            world.store.fire("app-1", "accept", actor="ada")
+            world.store.fire("app-1", "accept", actor="cand-1")
         assert ("req-1", 1, 2) == (
             refused.value.requisition_id,
             refused.value.expected,
@@ -612,7 +612,7 @@ class TestRaces:
             world.store.load("app-2").stage,
         )
         with pytest.raises(GuardRejected):  # the retry sees the filled requisition
-            world.store.fire("app-1", "accept", actor="ada")
+            world.store.fire("app-1", "accept", actor="cand-1")
         assert 1 == world.store.requisition("req-1").filled
         assert [] == world.store.verify()
 
@@ -623,7 +623,7 @@ class TestHooks:
         world = World(database)
         world.application(1)
         world.store.fire("app-1", "hold", actor="maria", reason="freeze")
-        world.store.fire("app-1", "inquiry", actor="ada", text="news?")  # no rule: no message
+        world.store.fire("app-1", "inquiry", actor="cand-1", text="news?")  # no rule: no message
         (made,) = world.store.outbox
         assert ("app-1/1/status/cand-1", "status_update") == (made.key, made.template)
         assert made == world.store.outbox.get(made.key)

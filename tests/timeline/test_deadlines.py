@@ -138,7 +138,9 @@ class TestThankYou:
         world = World(MONDAY)
         application = world.application()
         world.clock.advance(hours=2)
-        world.pipeline.fire(application, "thank_you_sent", actor="maria")
+        world.pipeline.fire(
+            application, "thank_you_sent", actor="maria", requisition=world.requisition
+        )
 
         assert [] == world.open(application, DeadlineKind.thank_you)
 
@@ -149,7 +151,7 @@ class TestThankYou:
         world.clock.advance(days=1)
         world.fire(application, "schedule_next_round")
         world.clock.advance(days=2)
-        world.pipeline.fire(application, "round_held", actor="maria")
+        world.pipeline.fire(application, "round_held", actor="maria", requisition=world.requisition)
 
         actual = world.open(application, DeadlineKind.thank_you)
 
@@ -165,7 +167,13 @@ class TestThankYou:
         """``contact_events`` decides which history events count as contact."""
         world = World(MONDAY)
         application = world.application()
-        world.pipeline.fire(application, "note", actor="maria", text="called to say thanks")
+        world.pipeline.fire(
+            application,
+            "note",
+            actor="maria",
+            requisition=world.requisition,
+            text="called to say thanks",
+        )
         levels = ServiceLevels(world.pipeline.policy, contact_events=contact_events)
 
         found = levels.deadlines(application, world.requisition)
@@ -325,9 +333,21 @@ class TestStageDeadlines:
         """After a hold, the stage's deadline counts from the resume."""
         world = World(MONDAY)
         application = world.application("review")
-        world.pipeline.fire(application, "hold", actor="maria", reason="budget freeze")
+        world.pipeline.fire(
+            application,
+            "hold",
+            actor="maria",
+            requisition=world.requisition,
+            reason="budget freeze",
+        )
         world.clock.set(ny(2025, 1, 22, 9))
-        world.pipeline.fire(application, "resume", actor="maria", reason="budget back")
+        world.pipeline.fire(
+            application,
+            "resume",
+            actor="maria",
+            requisition=world.requisition,
+            reason="budget back",
+        )
 
         actual = world.due_of(application, DeadlineKind.review)
 

@@ -523,9 +523,13 @@ class TestEstimate:
         requisition = make_requisition()
         application = make_application(pipeline, requisition, stage="review")
         clock.set(later(clock.now(), 2))
-        pipeline.fire(application, "hold", actor="maria", reason="budget freeze")
+        pipeline.fire(
+            application, "hold", actor="maria", requisition=requisition, reason="budget freeze"
+        )
         clock.set(later(clock.now(), 10))
-        pipeline.fire(application, "resume", actor="maria", reason="budget back")
+        pipeline.fire(
+            application, "resume", actor="maria", requisition=requisition, reason="budget back"
+        )
         estimate = estimator.estimate(application, requisition, later(clock.now(), 3))
         assert (5, date(2025, 1, 6)) == (estimate.elapsed, estimate.entered)
 
@@ -791,9 +795,13 @@ class TestFit:
             clock.set(later(clock.now(), days))
             advance(pipeline, application, requisition, [event])
         clock.set(later(clock.now(), 2))
-        pipeline.fire(application, "hold", actor="maria", reason="budget freeze")
+        pipeline.fire(
+            application, "hold", actor="maria", requisition=requisition, reason="budget freeze"
+        )
         clock.set(later(clock.now(), 20))
-        pipeline.fire(application, "resume", actor="maria", reason="budget back")
+        pipeline.fire(
+            application, "resume", actor="maria", requisition=requisition, reason="budget back"
+        )
         clock.set(later(clock.now(), 1))
         advance(pipeline, application, requisition, ["approve"])
         _, report = estimator.fit([application] * 3, calendar=CALENDAR, min_observations=2)
@@ -805,7 +813,9 @@ class TestFit:
         requisition = make_requisition()
         application = make_application(pipeline, requisition, stage="review")
         clock.set(later(clock.now(), 2))
-        pipeline.fire(application, "hold", actor="maria", reason="budget freeze")
+        pipeline.fire(
+            application, "hold", actor="maria", requisition=requisition, reason="budget freeze"
+        )
         clock.set(later(clock.now(), 2))
         advance(pipeline, application, requisition, ["reject"])
         _, report = estimator.fit([application] * 2, calendar=CALENDAR, min_observations=2)
