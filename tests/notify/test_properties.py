@@ -59,6 +59,8 @@ def expected_keys(application_id: str, history: list, candidate: str) -> set[str
     for record in history:
         for rule in POLICY.notifications:
             entered = record.kind == "transition" and record.to_stage in rule.stages
+            if rule.to == "on_behalf_of" and "on_behalf_of" not in record.data:
+                continue  # the actor acted for themselves: nobody to tell
             if record.event in rule.events or entered:
                 person = candidate if rule.to == "candidate" else "maria"
                 keys.add(f"{application_id}/{record.version}/{rule.name}/{person}")

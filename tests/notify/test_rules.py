@@ -61,6 +61,7 @@ class TestStandardRules:
             "candidate_message",
             "approval_reminder",
             "scorecard_reminder",
+            "acted_for_you",
         }
         assert covered == {rule.name for rule in STANDARD_NOTIFICATIONS}
 
@@ -356,3 +357,57 @@ class TestStandardRules:
         message = world.render(notification)
         assert "Reminder: submit scorecards for round 1 of Candidate 1" == message.subject
         assert "Hello bob," in message.text
+
+    def test_acted_for_you_tells_the_candidate_who_accepted_for_them(self):
+        """A recruiter records the candidate's acceptance by phone: the candidate hears who."""
+        world = World(recruiter="rita")
+        application = world.application("offer")
+        world.pipeline.fire(
+            application,
+            "accept",
+            actor="rita",
+            on_behalf_of="cand-1",
+            requisition=world.requisition,
+            text="accepted on the phone",
+        )
+        notification = world.latest(application, "acted_for_you")
+        assert ("on_behalf_of", "cand-1", "candidate1@example.com") == (
+            notification.role,
+            notification.to,
+            notification.address,
+        )
+        message = world.render(notification)
+        assert "Recorded on your behalf: Backend Engineer" == message.subject
+        assert (
+            "rita recorded that you accepted our offer for your application for Backend "
+            "Engineer on your behalf, on Monday 6 January 2025 at 16:00 (UTC-05:00)."
+        ) in message.text
+        assert "rita recorded" in message.html
+
+    def test_acted_for_you_tells_an_approver_who_recorded_their_decision(self):
+        """Where the policy allows it, a recruiter records the CFO's approval; the CFO hears."""
+        policy = POLICY.with_permissions("record_approval", on_behalf=["recruiter"])
+        world = World(
+            policy=policy, recruiter="rita", notifier={"directory": {"cfo": "cfo@example.com"}}
+        )
+        application = world.application("approval")
+        world.pipeline.fire(
+            application,
+            "record_approval",
+            actor="rita",
+            on_behalf_of="cfo",
+            requisition=world.requisition,
+            granted=True,
+        )
+        (notification,) = world.made(application, "acted_for_you")
+        assert ("cfo", "cfo@example.com") == (notification.to, notification.address)
+        message = world.render(notification)
+        assert "Recorded on your behalf: Backend Engineer, Candidate 1" == message.subject
+        assert "rita recorded your approval decision about Candidate 1" in message.text
+
+    def test_nobody_hears_of_acting_for_themselves(self):
+        """The candidate accepting themselves gets no acted-for-you notice."""
+        world = World()
+        application = world.application("offer")
+        world.pipeline.fire(application, "accept", actor="cand-1", requisition=world.requisition)
+        assert [] == world.made(application, "acted_for_you")

@@ -340,6 +340,7 @@ def _event(scene: Scene) -> dict[str, Any]:
         return {
             "name": scene.trigger,
             "actor": None,
+            "on_behalf_of": None,
             "at": instant(scene.at),
             "reason": None,
             "text": "",
@@ -348,6 +349,7 @@ def _event(scene: Scene) -> dict[str, Any]:
     return {
         "name": record.event,
         "actor": record.actor,
+        "on_behalf_of": record.data.get("on_behalf_of"),
         "at": instant(record.at),
         "reason": record.reason,
         "text": text if isinstance(text, str) else "",

@@ -11,6 +11,9 @@ A rule of ``policy.notifications`` fires
   sent as contact (:func:`who_needs_an_update`); a deadline rule addressed to approvers or
   interviewers goes only to those who owe the step.
 
+A rule addressed to ``on_behalf_of`` goes to the person an event was fired for by someone else
+(the record's ``data["on_behalf_of"]``), and to nobody when the actor acted for themselves.
+
 Each notification is due ``delay_days`` business days after its trigger (in the requisition's
 calendar), or at once. Its idempotency key names the application, the record version (``0``
 for the creation, the deadline's kind and start for a deadline), the rule and the person, each
@@ -185,6 +188,8 @@ class Notifier:
         """Put the notifications of one applied event into the outbox (idempotent)."""
         record = fired.record
         rules = self._rules(fired.policy).on(record)
+        if rules and "on_behalf_of" not in record.data:
+            rules = tuple(rule for rule in rules if rule.to != Recipient.on_behalf_of)
         if not rules:
             return
         application = fired.application
@@ -192,7 +197,11 @@ class Notifier:
         made = []
         copies: tuple[Application, Requisition] | None = None
         for rule in rules:
-            for person in self._recipients(rule.to, application, requisition):
+            if rule.to == Recipient.on_behalf_of:
+                people = [self._acted_for(record, application)]
+            else:
+                people = self._recipients(rule.to, application, requisition)
+            for person in people:
                 key = notification_key(application.id, record.version, rule.name, person.id)
                 if key in self.outbox:
                     continue  # called again after a crash: this one is already kept
@@ -434,11 +443,21 @@ class Notifier:
         elif role == Recipient.interviewers:
             interview = application.interview()
             ids = interview.interviewers if interview is not None else ()
+        elif role == Recipient.on_behalf_of:
+            return []  # only an applied record names the person acted for
         else:
             raise NotificationError(f"unknown recipient role {role!r}")
         if owed_by is not None and role in _FILTERED_BY_OWER:
             ids = [person for person in ids if person in owed_by]
         return [self._person(role, person) for person in dict.fromkeys(ids)]
+
+    def _acted_for(self, record: TransitionRecord, application: Application) -> Person:
+        """The person ``record`` was fired for: the candidate, or someone the directory knows."""
+        person = str(record.data["on_behalf_of"])
+        candidate = application.candidate
+        if person == candidate.id:
+            return Person(Recipient.on_behalf_of, person, candidate.name, candidate.email)
+        return self._person(Recipient.on_behalf_of, person)
 
     def _person(self, role: str, person: str) -> Person:
         address = self._directory(person) if self._directory is not None else None

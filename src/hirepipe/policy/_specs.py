@@ -360,6 +360,9 @@ class Recipient(StrEnum):
     approvers = "approvers"
     interviewers = "interviewers"
     referees = "referees"
+    on_behalf_of = "on_behalf_of"
+    """The person an event was fired for by someone else (``fire(..., on_behalf_of=...)``);
+    nobody when the actor acted for themselves."""
 
 
 @dataclass(frozen=True, slots=True)

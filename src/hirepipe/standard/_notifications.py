@@ -114,6 +114,20 @@ STANDARD_NOTIFICATIONS: tuple[NotificationRule, ...] = (
         description="pass the candidate's note or question on to the recruiter",
     ),
     NotificationRule(
+        name="acted_for_you",
+        template="acted_for_you",
+        to=Recipient.on_behalf_of,
+        events=(
+            "counter",
+            "accept",
+            "decline",
+            "withdraw",
+            "record_approval",
+            "submit_scorecard",
+        ),
+        description="tell the person someone acted for (on_behalf_of) who acted, and when",
+    ),
+    NotificationRule(
         name="approval_reminder",
         template="reminder",
         to=Recipient.approvers,
@@ -128,4 +142,9 @@ STANDARD_NOTIFICATIONS: tuple[NotificationRule, ...] = (
         description="remind interviewers whose scorecards are overdue",
     ),
 )
-"""The standard policy's notification rules, in the order a candidate meets them."""
+"""The standard policy's notification rules, in the order a candidate meets them.
+
+``acted_for_you`` covers the events a person may be acted for in (the candidate's answers, and
+approvals and scorecards where a company allows it with ``Policy.with_permissions``); a policy
+that lets someone act for another in more events adds them to it.
+"""
