@@ -52,10 +52,10 @@ def offer(slate: Slate, application_id: str, clock: FakeClock) -> None:
 
 
 def show(fired: Fired) -> None:
-    """Print whose record it is, the event and where it led."""
+    """Print whose record it is, the event, who fired it and where it led."""
     record = fired.record
     name = fired.application.candidate.name
-    print(f"{name}: {record.event}: {record.from_stage} -> {record.to_stage}")
+    print(f"{name}: {record.event} by {record.actor}: {record.from_stage} -> {record.to_stage}")
 
 
 def main() -> None:
@@ -90,13 +90,16 @@ def main() -> None:
     slate.fire(first, "request_approval", actor="maria", salary=140_000)
     offer(slate, first, clock)
     clock.advance(days=2)
-    for fired in slate.fire(first, "decline", actor=first, text="accepted another offer"):
+    # the candidates answer for themselves; what follows from it (the runner-up brought
+    # forward, the others rejected once the role is filled) is the system's doing
+    candidate = slate.get(first).candidate.id
+    for fired in slate.fire(first, "decline", actor=candidate, text="accepted another offer"):
         show(fired)
 
     runner_up = ids[ranking[1]]
     offer(slate, runner_up, clock)
     clock.advance(days=1)
-    for fired in slate.fire(runner_up, "accept", actor=runner_up):
+    for fired in slate.fire(runner_up, "accept", actor=slate.get(runner_up).candidate.id):
         show(fired)
     for application in slate:
         print(f"{application.candidate.name}: {application.stage}")

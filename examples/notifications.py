@@ -31,10 +31,10 @@ def main() -> None:
     application = pipeline.new_application(ada, requisition, interviewers=["alice", "bob"])
     notifier.created(application, requisition)  # no event marks a creation: say so
 
-    pipeline.fire(application, "start_debrief", actor="maria")
+    pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
     for interviewer in ("alice", "bob"):
         pipeline.fire(application, "submit_scorecard", actor=interviewer, recommendation="yes")
-    pipeline.fire(application, "complete_debrief", actor="maria")
+    pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
 
     sender = MemorySender()
     deliver(outbox, sender, clock.now())

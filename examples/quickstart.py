@@ -27,14 +27,16 @@ def main() -> None:
     ada = Candidate(id="cand-1", name="Ada Lovelace", email="ada@example.com")
     application = pipeline.new_application(ada, requisition, interviewers=["alice", "bob"])
 
-    pipeline.fire(application, "start_debrief", actor="maria")
+    # each event is fired by the person who may fire it, with the requisition that says who
+    # that is: maria manages the hiring, alice and bob interviewed, the CFO approves
+    pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
     pipeline.fire(application, "submit_scorecard", actor="alice", recommendation="strong_yes")
     try:
-        pipeline.fire(application, "complete_debrief", actor="maria")
+        pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
     except GuardRejected as refused:
         print(f"not yet: {refused.blockers[0].message}")  # 1 of 2 scorecards missing: bob
     pipeline.fire(application, "submit_scorecard", actor="bob", recommendation="yes")
-    pipeline.fire(application, "complete_debrief", actor="maria")
+    pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
 
     clock.advance(days=1)
     pipeline.fire(
@@ -45,21 +47,29 @@ def main() -> None:
     )
     pipeline.fire(application, "approve", actor="maria", requisition=requisition)
 
-    pipeline.fire(application, "send_reference_notice", actor="maria")
+    pipeline.fire(application, "send_reference_notice", actor="maria", requisition=requisition)
     for referee in ("grace", "alan"):
         pipeline.fire(
             application,
             "add_reference",
             actor="maria",
+            requisition=requisition,
             referee=referee,
             contact=f"{referee}@example.com",
             consent=True,
         )
-        pipeline.fire(application, "contact_reference", actor="maria", referee=referee)
+        pipeline.fire(
+            application,
+            "contact_reference",
+            actor="maria",
+            requisition=requisition,
+            referee=referee,
+        )
         pipeline.fire(
             application,
             "complete_reference",
             actor="maria",
+            requisition=requisition,
             referee=referee,
             outcome="satisfactory",
         )
@@ -75,7 +85,7 @@ def main() -> None:
         benefits=["health", "pension"],
     )
     clock.advance(days=3)
-    pipeline.fire(application, "accept", actor="ada", requisition=requisition)
+    pipeline.fire(application, "accept", actor=ada.id, requisition=requisition)  # the candidate
 
     print(f"{application.candidate.name}: {application.stage} (version {application.version})")
     print(f"requisition {requisition.id}: {requisition.filled} of {requisition.headcount} filled")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hirepipe import standard_policy
+from hirepipe import Role, standard_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -35,6 +35,30 @@ def test_readme_diagram_matches_the_code():
     assert standard_policy().to_mermaid() == diagram
 
 
+def permissions_table() -> str:
+    """The standard policy's events grouped by who fires them, as the README's table."""
+    order = list(Role)
+
+    def roles(names: tuple[str, ...]) -> str:
+        ranked = sorted(names, key=lambda r: order.index(r) if r in order else len(order))
+        return ", ".join(ranked) or "-"
+
+    groups: dict[tuple[str, str], list[str]] = {}
+    for spec in standard_policy().events.values():
+        key = (roles(spec.fired_by), roles(spec.on_behalf))
+        groups.setdefault(key, []).append(f"`{spec.name}`")
+    lines = ["| fired by | or for them, by | events |", "| --- | --- | --- |"]
+    lines += [
+        f"| {by} | {for_them} | {', '.join(events)} |" for (by, for_them), events in groups.items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_readme_permissions_match_the_code():
+    """The README's table of who fires what is the standard policy's fired_by and on_behalf."""
+    assert permissions_table() in README
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_examples_run(path, capsys, monkeypatch):
     """Every example script runs to the end and prints what it shows."""
@@ -49,3 +73,13 @@ def test_quickstart_reaches_hired(capsys):
     out = capsys.readouterr().out
     assert "not yet: 1 of 2 scorecards missing: bob" in out
     assert "Ada Lovelace: hired" in out
+
+
+def test_who_acts_refuses_acting_in_anothers_name(capsys):
+    """The example shows the CFO's approval refused to mallory and to the hiring manager."""
+    runpy.run_path(str(ROOT / "examples" / "who_acts.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert 2 == out.count("refused [acting_for_another]: ")
+    assert "record_approval by cfo: approval" in out
+    assert "accept by rita on behalf of cand-2: hired" in out
+    assert "rita recorded that you accepted our offer" in out

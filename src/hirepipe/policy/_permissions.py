@@ -176,9 +176,9 @@ def _acting_for_another(
 ) -> Blocker:
     if on_behalf_of is None:
         message = (
-            f"{actor!r} cannot fire {event!r} as {named!r} ({field}={named!r}): "
-            f"{named!r} fires it, or someone the policy allows fires it on their behalf "
-            f"(on_behalf_of={named!r})"
+            f"{actor!r} may not record the decision of {named!r} ({field}={named!r}): "
+            f"{named!r} fires {event!r} themselves, or someone the policy lets act for them "
+            f"fires it with on_behalf_of={named!r}"
         )
     else:
         message = (
@@ -210,7 +210,7 @@ def _role_blockers(
     if any(role in held for role in allowed):
         return []
     how = f"{event!r} for {for_whom!r}" if for_whom is not None else repr(event)
-    needs = " or ".join(allowed) or "no role: nobody may"
+    needs = " or the ".join(allowed)
     facts = {
         "event": event,
         "actor": person,
@@ -223,17 +223,17 @@ def _role_blockers(
             Blocker(
                 "requisition_required",
                 f"pass the requisition (requisition=...) to check whether {person!r} may fire "
-                f"{how}: it takes the role {needs}",
+                f"{how}: only the {needs} may",
                 facts,
                 needs_input=True,
             )
         ]
-    where = f" of requisition {requisition.id!r}" if requisition is not None else ""
+    what = f"is the {' and the '.join(sorted(held))}" if held else "holds no role"
+    where = f" on requisition {requisition.id!r}" if requisition is not None else ""
     return [
         Blocker(
             "not_permitted",
-            f"{person!r} may not fire {how}: it takes the role {needs}{where}, and "
-            f"{person!r} holds {', '.join(sorted(held)) or 'none'}",
+            f"{person!r} may not fire {how}: only the {needs} may, and {person!r} {what}{where}",
             facts,
         )
     ]
