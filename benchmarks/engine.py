@@ -89,7 +89,7 @@ def fire_path() -> Callable[[], float]:
                 fire(
                     application,
                     event,
-                    actor="maria",
+                    actor=application.candidate.id if event == "accept" else "maria",
                     requisition=requisition,
                     **DATA.get(event, {}),
                 )
@@ -167,7 +167,7 @@ def create_and_advance_seconds(count: int) -> float:
         new, fire = pipeline.new_application, pipeline.fire
         for candidate in candidates:
             application = new(candidate, requisition, interviewers=["alice"])
-            fire(application, "start_debrief", actor="maria")
+            fire(application, "start_debrief", actor="maria", requisition=requisition)
 
     return best_of(run, repeat=3)
 

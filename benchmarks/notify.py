@@ -67,7 +67,7 @@ def fire_path(with_notifier: bool, made: list[int]) -> Callable[[], float]:
                 fire(
                     application,
                     event,
-                    actor="maria",
+                    actor=application.candidate.id if event == "accept" else "maria",
                     requisition=requisition,
                     **DATA.get(event, {}),
                 )
@@ -92,9 +92,21 @@ def sample_notifications() -> list[Notification]:
             pipeline, requisition, stage=stage, candidate=make_candidate(number)
         )
         notifier.created(application, requisition)
-        pipeline.fire(application, "inquiry", actor="cand", requisition=requisition, text="news?")
+        pipeline.fire(
+            application,
+            "inquiry",
+            actor=application.candidate.id,
+            requisition=requisition,
+            text="news?",
+        )
         applications.append(application)
-    pipeline.fire(applications[-1], "schedule_next_round", actor="maria", interviewers=["carol"])
+    pipeline.fire(
+        applications[-1],
+        "schedule_next_round",
+        actor="maria",
+        requisition=requisition,
+        interviewers=["carol"],
+    )
     deliver(outbox, MemorySender(), NOW, templates=TEMPLATES)
     notifier.sweep(applications, [requisition], NOW.add(days=20))
     kept: dict[str, Notification] = {}

@@ -104,7 +104,7 @@ def memory_rate() -> float:
     state: dict[str, bool] = {}
 
     def fire(target: str, event: str, **data: Any) -> None:
-        pipeline.fire(apps[target], event, **data)
+        pipeline.fire(apps[target], event, requisition=requisition, **data)
 
     fires = 20_000
     seconds = best_of(lambda: fire_round(fire, list(apps), fires, state))
