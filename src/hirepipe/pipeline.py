@@ -73,6 +73,7 @@ _REASON: TypeAdapter[str | None] = TypeAdapter(Reason | None)
 # what only the engine writes: an effect that returns a change to one of these is refused
 _ENGINE_OWNS = frozenset({"id", "history", "version", "stage", "created_at", "erased_at"})
 _RECORD_DATA: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+_ANYONE, _SYSTEM = Role.anyone, Role.system
 
 
 @dataclass(frozen=True, slots=True)
@@ -690,12 +691,17 @@ class Pipeline:
         on_behalf_of: str | None,
     ) -> list[Blocker]:
         """Why ``actor`` (for ``on_behalf_of``) may not fire ``spec``; empty when they may."""
-        if on_behalf_of is None and data.person_field is None and Role.anyone in spec.fired_by:
+        if on_behalf_of is None and data.person_field is None and _ANYONE in spec.fired_by:
             return []  # open to all: nobody's roles need resolving
 
         def roles_of(person: str) -> Collection[str]:
             held = self.roles(person, application, requisition)
-            return {*held, Role.system} if person == self.system_actor else held
+            if isinstance(held, str):  # "recruiter" would hold every role it contains
+                raise TypeError(
+                    f"the roles function returned the string {held!r} for {person!r}; "
+                    "return a collection of role names, such as {'recruiter'}"
+                )
+            return {*held, _SYSTEM} if person == self.system_actor else held
 
         return permission_blockers(
             spec,

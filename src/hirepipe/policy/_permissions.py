@@ -75,6 +75,8 @@ It holds :attr:`Role.system`. Choose a name none of your users can have: hirepip
 actor it is given, so a user called ``hirepipe`` would act as the system.
 """
 
+_HIRING_MANAGER, _RECRUITER, _APPROVER = Role.hiring_manager, Role.recruiter, Role.approver
+_INTERVIEWER, _CANDIDATE, _ANYONE = Role.interviewer, Role.candidate, Role.anyone
 _FROM_REQUISITION: Final = frozenset({Role.hiring_manager, Role.recruiter, Role.approver})
 """The roles only the requisition can tell: without it they cannot be checked."""
 
@@ -103,25 +105,31 @@ def requisition_roles(
     or else its ``approvers``), so they are not held when it is ``None``; candidate,
     interviewer and a substitute approver come from the application.
     """
-    held: set[str] = set()
+    # on every event: plain loops and module constants, no generators or enum lookups
+    held: list[str] = []
     if actor == application.candidate.id:
-        held.add(Role.candidate)
-    if any(actor in interview.interviewers for interview in application.interviews):
-        held.add(Role.interviewer)
-    if any(actor == substitution.substitute for substitution in application.substitutions):
-        held.add(Role.approver)
+        held.append(_CANDIDATE)
+    for interview in application.interviews:
+        if actor in interview.interviewers:
+            held.append(_INTERVIEWER)
+            break
+    for substitution in application.substitutions:
+        if actor == substitution.substitute:
+            held.append(_APPROVER)
+            break
     if requisition is not None:
         if actor == requisition.hiring_manager:
-            held.add(Role.hiring_manager)
+            held.append(_HIRING_MANAGER)
         if actor == requisition.recruiter:
-            held.add(Role.recruiter)
+            held.append(_RECRUITER)
         chain = requisition.approval_chain
-        if (
-            any(actor in step.approvers for step in chain)
-            if chain
-            else actor in requisition.approvers
-        ):
-            held.add(Role.approver)
+        if chain:
+            for step in chain:
+                if actor in step.approvers:
+                    held.append(_APPROVER)
+                    break
+        elif actor in requisition.approvers:
+            held.append(_APPROVER)
     return frozenset(held)
 
 
@@ -147,7 +155,7 @@ def permission_blockers(
     if named is not None and named != person:
         found.append(_acting_for_another(event, field or "", named, actor, on_behalf_of))
     if on_behalf_of is None:
-        if Role.anyone not in spec.fired_by:
+        if _ANYONE not in spec.fired_by:
             found += _role_blockers(event, actor, spec.fired_by, roles_of(actor), requisition)
         return found
     if not spec.on_behalf:
@@ -160,11 +168,11 @@ def permission_blockers(
             )
         )
         return found
-    if Role.anyone not in spec.on_behalf:
+    if _ANYONE not in spec.on_behalf:
         found += _role_blockers(
             event, actor, spec.on_behalf, roles_of(actor), requisition, for_whom=on_behalf_of
         )
-    if Role.anyone not in spec.fired_by:
+    if _ANYONE not in spec.fired_by:
         found += _role_blockers(
             event, on_behalf_of, spec.fired_by, roles_of(on_behalf_of), requisition
         )
@@ -207,8 +215,9 @@ def _role_blockers(
     *,
     for_whom: str | None = None,
 ) -> list[Blocker]:
-    if any(role in held for role in allowed):
-        return []
+    for role in allowed:
+        if role in held:
+            return []
     how = f"{event!r} for {for_whom!r}" if for_whom is not None else repr(event)
     needs = " or the ".join(allowed)
     facts = {
