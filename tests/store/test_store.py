@@ -506,6 +506,24 @@ class TestFire:
         with pytest.raises(GuardRejected, match="no open headcount"):
             world.store.fire("app-2", "accept", actor="cand-2")
 
+    def test_acting_for_the_candidate_is_stored_with_both_people(self, database):
+        """The store keeps the actor and the person acted for; a stranger's event writes nothing."""
+        world = World(database)
+        world.application(1, stage="offer")
+        logged = log_versions(database, "app-1")
+        with pytest.raises(GuardRejected) as refused:
+            world.store.fire("app-1", "accept", actor="mallory", on_behalf_of="cand-1")
+        assert ("not_permitted",) == refused.value.codes
+        assert logged == log_versions(database, "app-1")
+        fired = world.store.fire("app-1", "accept", actor="maria", on_behalf_of="cand-1")
+        stored = world.store.load("app-1")
+        assert ("maria", "cand-1") == (
+            stored.history[-1].actor,
+            stored.history[-1].data["on_behalf_of"],
+        )
+        assert fired.record == stored.history[-1]
+        assert stored == world.store.replay("app-1") and [] == world.store.verify()
+
     def test_reactivating_for_another_requisition(self, database):
         """Reactivating with requisition_id moves the application, and its requisition column."""
         world = World(database)
