@@ -522,7 +522,8 @@ class TestFire:
             stored.history[-1].data["on_behalf_of"],
         )
         assert fired.record == stored.history[-1]
-        assert stored == world.store.replay("app-1") and [] == world.store.verify()
+        assert stored == world.store.replay("app-1")
+        assert [] == world.store.verify()
 
     def test_reactivating_for_another_requisition(self, database):
         """Reactivating with requisition_id moves the application, and its requisition column."""
