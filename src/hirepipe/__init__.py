@@ -5,7 +5,7 @@ timelines and notification hooks. Start with :class:`Pipeline` and :func:`standa
 
     pipeline = Pipeline(standard_policy())
     application = pipeline.new_application(candidate, requisition, interviewers=["alice"])
-    pipeline.fire(application, "start_debrief", actor="maria")
+    pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
 
 The package is layered; each layer imports only those before it (``tests/test_layers.py``
 checks it):

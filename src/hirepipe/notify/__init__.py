@@ -8,7 +8,7 @@
     pipeline = Pipeline(policy, clock=clock, hooks=[notifier])
     application = pipeline.new_application(candidate, requisition)
     notifier.created(application, requisition)          # no event marks a creation
-    pipeline.fire(application, "start_debrief", actor="maria")
+    pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
     deliver(outbox, SmtpSender("smtp.example.com", from_address="jobs@example.com"), clock.now())
     notifier.sweep(applications, requisitions, clock.now())   # daily: cadence and reminders
 
