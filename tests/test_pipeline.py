@@ -7,6 +7,7 @@ import logging
 import sys
 import threading
 from datetime import date
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -189,8 +190,16 @@ class TestConcurrency:
         pipeline = Pipeline(clock=clock)
         offer = make_application(pipeline, requisition, stage="offer")
         attempts = [
-            ("decline", {}),
-            ("reject", {"reason": "stronger_candidate", "feedback": "another fit better"}),
+            ("decline", {"actor": offer.candidate.id}),
+            (
+                "reject",
+                {
+                    "actor": "maria",
+                    "requisition": requisition,
+                    "reason": "stronger_candidate",
+                    "feedback": "another fit better",
+                },
+            ),
         ]
         outcomes: list[tuple[str, str]] = []
         switching = sys.getswitchinterval()
@@ -201,13 +210,11 @@ class TestConcurrency:
                 barrier = threading.Barrier(2, timeout=5)
 
                 def fire(
-                    event: str, data: dict[str, str], application=application, barrier=barrier
+                    event: str, data: dict[str, Any], application=application, barrier=barrier
                 ) -> None:
                     barrier.wait()
                     try:
-                        pipeline.fire(
-                            application, event, actor="c", expected_version=offer.version, **data
-                        )
+                        pipeline.fire(application, event, expected_version=offer.version, **data)
                         outcomes.append((event, "applied"))
                     except HirepipeError as exc:  # anything else escapes and fails the test
                         outcomes.append((event, type(exc).__name__))

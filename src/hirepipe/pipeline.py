@@ -675,7 +675,6 @@ class Pipeline:
                 actual=actual,
             )
 
-
     def _on_behalf(self, actor: str, on_behalf_of: str) -> str | None:
         """The person acted for, validated; ``None`` when the actor names themselves."""
         person = _IDENTIFIER.validate_python(on_behalf_of)

@@ -34,7 +34,9 @@ def needs_portfolio(ctx):
 
 def attach_portfolio(pipeline, application, requisition):
     """The portfolio arrives and the debrief's scorecards are in: the assessment can start."""
-    pipeline.fire(application, "note", actor="cand-1", text="portfolio attached")
+    pipeline.fire(
+        application, "note", actor="maria", requisition=requisition, text="portfolio attached"
+    )
     STANDARD_RECIPES["complete_debrief"].prepare(pipeline, application, requisition)
 
 

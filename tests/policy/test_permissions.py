@@ -147,11 +147,11 @@ class TestDefinition:
         with pytest.raises(PolicyError, match=message):
             STANDARD.with_permissions(event, fired_by=roles)
 
-    def test_an_inserted_stage_is_left_by_who_left_the_one_before(self):
-        """with_stage's new event is fired by whoever fired the events it takes over."""
+    def test_an_inserted_stage_is_entered_by_who_left_the_one_before(self):
+        """with_stage's new event is fired by whoever moved an application on from before it."""
         policy = STANDARD.with_stage("assessment", after="debrief")
         assert STANDARD.events["complete_debrief"].fired_by == (
-            policy.events["complete_assessment"].fired_by
+            policy.events["start_assessment"].fired_by
         )
 
 

@@ -896,7 +896,8 @@ class TestBadInput:
     def test_hold_needs_a_reason_that_says_something(self, pipeline, requisition, reason):
         """A blank reason is no reason: holds are audited."""
         application = make_application(pipeline, requisition, stage="review")
-        assert ["reason_missing"] == refused(pipeline, application, "hold", reason=reason)
+        codes = refused(pipeline, application, "hold", requisition, reason=reason)
+        assert ["reason_missing"] == codes
 
     def test_a_reason_is_one_line(self, pipeline, requisition):
         """A reason with a line break or a tab is bad input, refused before any guard runs."""

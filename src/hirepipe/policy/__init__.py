@@ -72,8 +72,6 @@ __all__ = [
     "Registry",
     "RejectionSide",
     "ServiceLevel",
-
-
     "Role",
     "RoleResolver",
     "StageKind",
