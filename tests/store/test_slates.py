@@ -29,14 +29,15 @@ any_database = store_helpers.any_database  # and sqlite:// in memory
 
 
 def slate_of(
-    database: Database, stages: dict[str, str], *, policy=None, verdicts=None
+    database: Database, stages: dict[str, str], *, policy=None, verdicts=None, **pipeline_options
 ) -> tuple[Store, Requisition]:
     """A stored requisition (one headcount) with candidates brought to ``stages`` by id.
 
     Candidates are ``cand-1``... in order; ``verdicts`` gives each one's recommendation
-    (default ``yes``), so the runner-ups rank as listed.
+    (default ``yes``), so the runner-ups rank as listed. ``pipeline_options`` go to the
+    store's Pipeline (``roles``, ``system_actor``).
     """
-    pipeline = Pipeline(policy or standard_policy(), clock=FakeClock(START))
+    pipeline = Pipeline(policy or standard_policy(), clock=FakeClock(START), **pipeline_options)
     requisition = make_requisition()
     store = database.store(pipeline)
     store.add_requisition(requisition)
@@ -78,6 +79,25 @@ class TestFallThrough:
             store.requisition("req-1").filled,
             store.requisition("req-1").status,
         )
+
+    def test_the_fill_is_the_store_pipelines_system_actors(self, any_database):
+        """The stored fill fires as the store pipeline's system actor, not the candidate."""
+        store, _ = slate_of(
+            any_database, {"a": "offer", "b": "review", "c": "debrief"}, system_actor="ats-bot"
+        )
+        fired = store.slate_fire("a", "accept", actor="cand-1")
+        assert [("cand-1", "accept"), ("ats-bot", "keep_warm"), ("ats-bot", "reject")] == [
+            (f.record.actor, f.record.event) for f in fired
+        ]
+
+    def test_the_sweep_is_the_store_pipelines_system_actors(self, any_database):
+        """The stored sweep expires the lapsed offer and falls through, as the system actor."""
+        store, _ = slate_of(any_database, {"a": "offer", "b": "review"}, system_actor="ats-bot")
+        store.pipeline.clock.advance(days=60)
+        fired = store.slate_sweep("req-1")
+        assert [("ats-bot", "expire"), ("ats-bot", "request_approval")] == [
+            (f.record.actor, f.record.event) for f in fired
+        ]
 
     def test_a_fill_that_fails_half_way_stores_nothing(self, any_database):
         """A refusal in the middle of a fill undoes the accept too: the requisition is as it was."""

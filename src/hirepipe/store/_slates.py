@@ -34,7 +34,11 @@ class StoredPipeline(Pipeline):
     """
 
     def __init__(self, store: Store) -> None:
-        super().__init__(store.pipeline.policy, clock=store.pipeline.clock)
+        own = store.pipeline
+        # the same people: the slate's fills fire as the store's system actor
+        super().__init__(
+            own.policy, clock=own.clock, roles=own.roles, system_actor=own.system_actor
+        )
         self._store = store
 
     def fire(

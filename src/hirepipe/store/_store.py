@@ -533,10 +533,11 @@ class Store:
             slate = self._slate(tx.connection, self._requisition_of(tx.connection, application_id))
             return slate.fire(application_id, event, actor=actor, reason=reason, **data)
 
-    def slate_sweep(self, requisition_id: str, *, actor: str = "sweep") -> list[Fired]:
+    def slate_sweep(self, requisition_id: str, *, actor: str | None = None) -> list[Fired]:
         """Expire the requisition's lapsed offers and fall through, durably, in one transaction.
 
-        The daily job's requisition-level step (:meth:`hirepipe.Slate.sweep` on the store).
+        The daily job's requisition-level step (:meth:`hirepipe.Slate.sweep` on the store), as
+        ``actor``, by default the pipeline's ``system_actor``.
         """
         with self._atomic() as tx:
             return self._slate(tx.connection, requisition_id).sweep(actor=actor)
