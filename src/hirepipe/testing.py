@@ -188,28 +188,32 @@ def actor_for(
     host's own, is fired by the hiring manager.
     """
     spec = pipeline.policy.events.get(event)
-    interview = application.interview()
-    people: dict[str, str | None] = {
-        Role.hiring_manager: requisition.hiring_manager,
-        Role.recruiter: requisition.recruiter,
-        Role.approver: next(
-            iter(
-                [p for step in requisition.approval_chain for p in step.approvers]
-                or requisition.approvers
-            ),
-            None,
-        ),
-        Role.interviewer: interview.interviewers[0]
-        if interview and interview.interviewers
-        else None,
-        Role.candidate: application.candidate.id,
-        Role.system: pipeline.system_actor,
-    }
     for role in spec.fired_by if spec is not None else ():
-        person = people.get(role)
+        person = _person(role, pipeline, application, requisition)
         if person is not None:
             return person
     return requisition.hiring_manager
+
+
+def _person(
+    role: str, pipeline: Pipeline, application: Application, requisition: Requisition
+) -> str | None:
+    """The person who holds ``role``, or None when nobody does (or it is the host's own)."""
+    if role == Role.hiring_manager:
+        return requisition.hiring_manager
+    if role == Role.recruiter:
+        return requisition.recruiter
+    if role == Role.approver:
+        chain = [p for step in requisition.approval_chain for p in step.approvers]
+        return next(iter(chain or requisition.approvers), None)
+    if role == Role.interviewer:
+        interview = application.interview()
+        return interview.interviewers[0] if interview and interview.interviewers else None
+    if role == Role.candidate:
+        return application.candidate.id
+    if role == Role.system:
+        return pipeline.system_actor
+    return None
 
 
 def _activity(

@@ -154,6 +154,14 @@ class TestDefinition:
             policy.events["start_assessment"].fired_by
         )
 
+    def test_a_removed_stage_is_bypassed_by_who_fired_the_way_in(self):
+        """Without approval, approve fires from review: whoever asked for approval may too."""
+        policy = STANDARD.without_stage("approval")
+        assert ("review",) == policy.sources("approve")
+        assert ("hiring_manager", "recruiter", "approver", "system") == (
+            policy.events["approve"].fired_by
+        )
+
 
 class TestDocuments:
     def test_permissions_round_trip_through_every_format(self, tmp_path):

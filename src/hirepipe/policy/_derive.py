@@ -161,7 +161,9 @@ def without_stage(policy: Policy, name: str) -> Policy:
     """Remove stage ``name`` and rewire around it.
 
     The events that moved an application on from the stage now fire from the stages that led
-    into it, guarded by the guards of the events they replace as well as their own; guards that
+    into it, guarded by the guards of the events they replace as well as their own, and fired
+    by the roles that fired those events as well as their own (the slate's system actor that
+    asked for an approval now moves a candidate on where there is none); guards that
     check the removed stage's work (``GuardSpec.checks``) go with it, and so do the events
     that led only into the stage (their effects with them), activities that were possible only
     there, and notification rules that mention only what was removed.
@@ -176,18 +178,25 @@ def without_stage(policy: Policy, name: str) -> Policy:
         raise _problem(f"without_stage({name!r})", "nothing leads on from it to rewire to")
     before = tuple(dict.fromkeys(s for e in incoming for s in e.sources))
     inherited = [g for e in incoming for g in e.guards]
+    fired_by = [role for e in incoming for role in e.fired_by]
+    on_behalf = [role for e in incoming for role in e.on_behalf]
     events = []
     for event in policy.events.values():
         if event in incoming:
             continue
         sources = tuple(s for s in event.sources if s != name)
         guards = event.guards
+        permissions = {"fired_by": event.fired_by, "on_behalf": event.on_behalf}
         if event in forward:
             sources = tuple(dict.fromkeys((*before, *sources)))
             guards = tuple({g.name: g for g in (*inherited, *event.guards)}.values())
+            permissions = {
+                "fired_by": tuple(dict.fromkeys((*event.fired_by, *fired_by))),
+                "on_behalf": tuple(dict.fromkeys((*event.on_behalf, *on_behalf))),
+            }
         guards = tuple(g for g in guards if g.checks != name)
         if sources:
-            events.append(replace(event, sources=sources, guards=guards))
+            events.append(replace(event, sources=sources, guards=guards, **permissions))
     kept = {e.name for e in events}
     rules = []
     for rule in policy.notifications:
