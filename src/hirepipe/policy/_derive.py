@@ -186,17 +186,17 @@ def without_stage(policy: Policy, name: str) -> Policy:
             continue
         sources = tuple(s for s in event.sources if s != name)
         guards = event.guards
-        permissions = {"fired_by": event.fired_by, "on_behalf": event.on_behalf}
+        by, for_others = event.fired_by, event.on_behalf
         if event in forward:
             sources = tuple(dict.fromkeys((*before, *sources)))
             guards = tuple({g.name: g for g in (*inherited, *event.guards)}.values())
-            permissions = {
-                "fired_by": tuple(dict.fromkeys((*event.fired_by, *fired_by))),
-                "on_behalf": tuple(dict.fromkeys((*event.on_behalf, *on_behalf))),
-            }
+            by = tuple(dict.fromkeys((*by, *fired_by)))
+            for_others = tuple(dict.fromkeys((*for_others, *on_behalf)))
         guards = tuple(g for g in guards if g.checks != name)
         if sources:
-            events.append(replace(event, sources=sources, guards=guards, **permissions))
+            events.append(
+                replace(event, sources=sources, guards=guards, fired_by=by, on_behalf=for_others)
+            )
     kept = {e.name for e in events}
     rules = []
     for rule in policy.notifications:
