@@ -39,6 +39,20 @@ class TestInMemory:
         assert SYSTEM_ACTOR == record.actor
         assert not thank_you_owed(application, requisition)
 
+    def test_the_record_is_the_pipelines_system_actors(self):
+        """A pipeline naming its own system actor records the sent thank-you as it."""
+        requisition = make_requisition()
+        applications = {}
+        outbox = Outbox()
+        pipeline = Pipeline(POLICY, clock=FakeClock(START), system_actor="ats-bot")
+        outbox.on_sent = record_sent(pipeline, applications)
+        pipeline.hooks.append(Notifier(outbox, POLICY))
+        application = pipeline.new_application(make_candidate(), requisition)
+        applications[application.id] = application
+        deliver(outbox, MemorySender(), START.add(minutes=5))
+        (record,) = [r for r in application.history if r.event == "thank_you_sent"]
+        assert "ats-bot" == record.actor
+
     def test_a_record_that_cannot_be_written_is_reported_not_resent(self):
         """An application the recorder cannot find: the notification stays sent, reported."""
         outbox = Outbox()
@@ -91,7 +105,7 @@ class TestSweep:
         notifier = Notifier(outbox, POLICY)
         quiet = Pipeline(POLICY, clock=FakeClock(START))  # the host forgot the notifier
         application = quiet.new_application(make_candidate(), requisition)
-        quiet.fire(application, "start_debrief", actor="maria")
+        quiet.fire(application, "start_debrief", actor="maria", requisition=requisition)
         made = notifier.sweep([application], [requisition], START.add(hours=1))
         assert {"interview_thank_you"} <= {n.rule for n in made}
         assert [] == notifier.sweep([application], [requisition], START.add(hours=2))  # once

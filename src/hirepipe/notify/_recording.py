@@ -18,12 +18,9 @@ from hirepipe.errors import NotificationError
 from hirepipe.models import Application
 from hirepipe.notify._model import Notification
 from hirepipe.pipeline import Pipeline
-from hirepipe.policy import Policy
+from hirepipe.policy import SYSTEM_ACTOR, Policy
 
 __all__ = ["SYSTEM_ACTOR", "record_sent", "sent_note"]
-
-SYSTEM_ACTOR = "hirepipe"
-"""The actor of the records hirepipe writes itself (a sent notification's activity)."""
 
 
 def sent_note(policy: Policy, notification: Notification) -> dict[str, Any]:
@@ -41,7 +38,8 @@ def record_sent(
     """Return an ``on_sent`` for an in-memory :class:`~hirepipe.notify.Outbox`.
 
     It fires the notification's ``records`` activity on its application (found by id in
-    ``applications``) as :data:`SYSTEM_ACTOR`; an application it cannot find raises
+    ``applications``) as the pipeline's ``system_actor`` (:data:`SYSTEM_ACTOR` unless the
+    pipeline names another); an application it cannot find raises
     NotificationError, which ``deliver`` reports as unrecorded.
     """
     find = applications.get if isinstance(applications, Mapping) else applications
@@ -53,7 +51,7 @@ def record_sent(
         pipeline.fire(
             application,
             str(notification.records),
-            actor=SYSTEM_ACTOR,
+            actor=pipeline.system_actor,
             **sent_note(pipeline.policy, notification),
         )
 

@@ -55,7 +55,7 @@ from hirepipe.notify._outbox import (
     after_sending,
     check_lease,
 )
-from hirepipe.notify._recording import SYSTEM_ACTOR, sent_note
+from hirepipe.notify._recording import sent_note
 from hirepipe.store._writes import insert_notifications, row_values
 
 if TYPE_CHECKING:
@@ -307,7 +307,7 @@ class StoreOutbox(Outbox):
             self._store.fire(
                 notification.application_id,
                 str(notification.records),
-                actor=SYSTEM_ACTOR,
+                actor=self._store.pipeline.system_actor,
                 **sent_note(self._store.pipeline.policy, notification),
             )
         except HirepipeError as exc:
