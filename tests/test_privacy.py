@@ -45,11 +45,18 @@ def rejected_with_everything(pipeline: Pipeline, requisition) -> Application:
         pipeline, requisition, stage="approval", candidate=make_candidate(1, phone="+1 555 0100")
     )
     fire = pipeline.fire
-    fire(application, "note", actor="maria", text="Said she is moving to Lyon.\nCall after 5.")
+    fire(
+        application,
+        "note",
+        actor="maria",
+        requisition=requisition,
+        text="Said she is moving to Lyon.\nCall after 5.",
+    )
     fire(
         application,
         "add_reference",
         actor="maria",
+        requisition=requisition,
         referee="grace",
         contact="grace@example.com",
         relationship="former manager at Acme",
@@ -67,6 +74,7 @@ def rejected_with_everything(pipeline: Pipeline, requisition) -> Application:
         application,
         "reject",
         actor="maria",
+        requisition=requisition,
         reason="skills",
         feedback="We went with someone with more Go experience.",
     )
@@ -156,7 +164,13 @@ class TestWhichFieldsArePersonal:
         pipeline = Pipeline(policy, clock=clock)
         application = pipeline.new_application(make_candidate(), requisition)
         pipeline.fire(
-            application, "feedback", actor="m", summary="hm", source="web", private="secret"
+            application,
+            "feedback",
+            actor="m",
+            requisition=requisition,
+            summary="hm",
+            source="web",
+            private="secret",
         )
         data = erased(application, policy).history[0].data
         assert {"summary": ERASED, "source": "web", "private": ERASED} == data
@@ -208,8 +222,12 @@ class TestPipelineErase:
         pipeline.erase(application, actor="dpo")
         before = texts(application)
         for attempt in (
-            lambda: pipeline.fire(application, "reopen", actor="maria", reason="mistake"),
-            lambda: pipeline.fire(application, "note", actor="maria", text="hi"),
+            lambda: pipeline.fire(
+                application, "reopen", actor="maria", requisition=requisition, reason="mistake"
+            ),
+            lambda: pipeline.fire(
+                application, "note", actor="maria", requisition=requisition, text="hi"
+            ),
             lambda: pipeline.erase(application, actor="dpo"),
             lambda: pipeline.available(application),
         ):
@@ -246,7 +264,14 @@ class TestOutboxErase:
         pipeline = Pipeline(policy, clock=clock)
         pipeline.hooks.append(Notifier(outbox, policy, estimate=no_estimate))
         application = make_application(pipeline, requisition, stage="review")
-        pipeline.fire(application, "reject", actor="maria", reason="skills", feedback="No Go.")
+        pipeline.fire(
+            application,
+            "reject",
+            actor="maria",
+            requisition=requisition,
+            reason="skills",
+            feedback="No Go.",
+        )
         sender = MemorySender()
         clock.advance(days=2)
         deliver(outbox, sender, clock.now(), limit=1)
@@ -274,7 +299,7 @@ class TestRetention:
         pipeline.fire(application, "withdraw", actor="cand-1")
         ended = clock.now()
         clock.advance(days=10)
-        pipeline.fire(application, "note", actor="maria", text="filed")
+        pipeline.fire(application, "note", actor="maria", requisition=requisition, text="filed")
         assert ended == ended_at(application, pipeline.policy)
 
     def test_retention_due_lists_what_ended_more_than_n_months_ago(self, requisition):
@@ -352,7 +377,9 @@ def test_data_models_of_names_each_events_model(policy):
 def test_amounts_and_outcomes_are_not_personal(pipeline, requisition):
     """Offers, approvals' decisions and recommendations stay: they are lifecycle facts."""
     application = make_application(pipeline, requisition, stage="hired")
-    pipeline.fire(application, "note", actor="maria", text="start date agreed")
+    pipeline.fire(
+        application, "note", actor="maria", requisition=requisition, text="start date agreed"
+    )
     cleared = erased(application, pipeline.policy)
     assert application.offers == cleared.offers
     assert Decimal(135_000) == cleared.offer.salary
@@ -385,7 +412,14 @@ def test_a_deliverer_holding_a_claim_loses_it_on_erasure(clock, requisition):
     pipeline = Pipeline(policy, clock=clock)
     pipeline.hooks.append(Notifier(outbox, policy, estimate=no_estimate))
     application = make_application(pipeline, requisition, stage="review")
-    pipeline.fire(application, "reject", actor="maria", reason="skills", feedback="No Go.")
+    pipeline.fire(
+        application,
+        "reject",
+        actor="maria",
+        requisition=requisition,
+        reason="skills",
+        feedback="No Go.",
+    )
     later = clock.now().add(days=2)
     claim = outbox.claim(outbox.due(later)[0].key, later)
     assert claim is not None

@@ -112,6 +112,7 @@ FROM_STAGE = {
     "withdraw": "review",
     "keep_warm": "review",
     "reactivate": "talent_pool",
+    "renew_consent": "talent_pool",
     "hold": "review",
     "resume": "on_hold",
     "reopen": "rejected",

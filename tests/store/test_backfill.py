@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from hirepipe.models import ERASED, Application
 from hirepipe.store import MIGRATIONS, SCHEMA_VERSION, Store, _schema
 from hirepipe.store._replay import ADDED, changed_fields
+from hirepipe.testing import actor_for
 from tests.store import helpers as store_helpers
 from tests.store.helpers import Database, World
 
@@ -56,8 +57,10 @@ def write_as_version_1(world: World, number: int, events: list[tuple[str, dict]]
         )
         for event, data in events:
             before = dict(application.__dict__)
-            actor = "alice" if event == "submit_scorecard" else "maria"
-            record = world.builder.fire(application, event, actor=actor, **data).record
+            actor = actor_for(world.builder, application, world.requisition, event)
+            record = world.builder.fire(
+                application, event, actor=actor, requisition=world.requisition, **data
+            ).record
             connection.execute(
                 insert(tables.transitions).values(
                     application_id=application.id,

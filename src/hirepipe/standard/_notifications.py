@@ -122,6 +122,7 @@ STANDARD_NOTIFICATIONS: tuple[NotificationRule, ...] = (
             "accept",
             "decline",
             "withdraw",
+            "renew_consent",
             "record_approval",
             "submit_scorecard",
         ),

@@ -335,6 +335,7 @@ _FIRED_BY: dict[str, tuple[Role, ...]] = {
     "withdraw": (_CANDIDATE,),
     "keep_warm": (*_STAFF, _SYSTEM),
     "reactivate": (*_STAFF, _SYSTEM),
+    "renew_consent": (_CANDIDATE,),
     "hold": (*_STAFF, _APPROVER),  # a budget freeze may come from finance
     "resume": (*_STAFF, _APPROVER),
     "reopen": _STAFF,
@@ -359,6 +360,7 @@ _ON_BEHALF: dict[str, tuple[Role, ...]] = {
     "accept": _STAFF,
     "decline": _STAFF,
     "withdraw": _STAFF,
+    "renew_consent": _STAFF,
 }
 """Who may fire a standard event for the person it belongs to; no other event allows it.
 
