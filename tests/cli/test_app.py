@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,19 +13,31 @@ import pytest
 import hirepipe
 from hirepipe import standard_policy
 from hirepipe.cli import main
-from hirepipe.cli._output import histogram
+from hirepipe.cli._events import event_table, to_markdown
 from hirepipe.policy import paths
 from hirepipe.simulate import Scenario, SimulationResult, simulate
-from hirepipe.timeline.estimate import Estimate
+from hirepipe.timeline import Estimate, Priors
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--runs", "30", "--candidates", "4", "--seed", "1"]
+COMMANDS = ["simulate", "estimate", "validate", "diagram", "paths", "events"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def _floats(value):
+    if isinstance(value, float):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _floats(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _floats(item)
 
 
 class TestSimulate:
@@ -122,25 +135,102 @@ class TestEstimate:
         assert "answer: by" in out
 
     def test_json(self, capsys):
-        """--json prints the Estimate, which reads back."""
+        """--json prints the Estimate (no application id), which reads back once given one."""
         code, out, _ = run(
             capsys, "estimate", "--interviewed", "2025-03-03", "--as-of", "2025-03-10",
             "--candidates", "6", "--json",
         )  # fmt: skip
         assert 0 == code
-        estimate = Estimate.from_json(out)
+        estimate = Estimate.from_json(json.dumps({"application_id": "a-1", **json.loads(out)}))
         assert ("interviewed", "2025-03-10") == (estimate.stage, estimate.as_of.isoformat())
         assert 5 == estimate.elapsed
+
+    def test_json_has_no_placeholder_id_and_rounds_days(self, capsys):
+        """--json names no made-up application and gives business days to two decimals."""
+        code, out, _ = run(capsys, "estimate", "--interviewed", "2025-03-03", "--json")
+        assert 0 == code
+        document = json.loads(out)
+        floats = list(_floats(document))
+        assert "application_id" not in document
+        assert floats
+        assert [round(value, 2) for value in floats] == floats
 
     def test_as_of_before_the_interview(self, capsys):
         """An estimate before the interview is an error, in one line."""
         code, _, err = run(
             capsys, "estimate", "--interviewed", "2025-03-03", "--as-of", "2025-03-01"
         )
-        assert 1 == code
+        assert 2 == code
         assert ["hirepipe: error: --as-of 2025-03-01 is before the interview on 2025-03-03"] == (
             err.splitlines()
         )
+
+
+class TestPipes:
+    def test_piped_output_is_not_wrapped(self, capsys):
+        """Output that is not a terminal keeps every sentence on one line, whatever its length."""
+        code, out, _ = run(capsys, "simulate", *SMALL, "--extra-days", "approval=5")
+        lines = out.splitlines()
+        assert 0 == code
+        offers = next(line for line in lines if line.startswith("Offers made in"))
+        assert offers.endswith("of filled runs.")
+        assert len(offers) > 80
+        assert "Scenario: approval +5 days, candidates=4" in lines
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize(
+        "argv",
+        [["paths", "standard"], ["events"], ["simulate", "--runs", "3"], ["--help"]],
+        ids=["paths", "events", "simulate", "help"],
+    )
+    def test_a_closed_pipe_ends_quietly(self, argv):
+        """A reader that goes away (`| head`) ends the command with exit code 0 and no message."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hirepipe", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        )
+        process.stdout.close()  # gone before anything is written
+        _, err = process.communicate(timeout=120)
+        assert (0, b"") == (process.returncode, err)
+
+
+class TestEvents:
+    def test_markdown_is_the_docs_table(self, capsys):
+        """`events --format markdown` prints the table the docs' reference page is built from."""
+        code, out, _ = run(capsys, "events", "standard", "--format", "markdown")
+        assert (0, to_markdown(event_table(standard_policy()))) == (code, out)
+
+    def test_json(self, capsys):
+        """`events --format json` lists every event with its data, guards and notifications."""
+        code, out, _ = run(capsys, "events", "--format", "json")
+        events = json.loads(out)
+        assert 0 == code
+        assert list(standard_policy().events) == [e["name"] for e in events]
+        offer = next(e for e in events if e["name"] == "extend_offer")
+        assert ["references_ready", "offer_terms_valid"] == [g["name"] for g in offer["guards"]]
+        assert ["offer"] == [n["name"] for n in offer["notifications"]]
+
+    def test_table(self, capsys):
+        """The default table shows every event, its data fields, guards and blocker codes."""
+        code, out, _ = run(capsys, "events")
+        assert 0 == code
+        for name in standard_policy().events:
+            assert f"│ {name} " in out
+        assert "salary: Decimal | None = None" in out
+        assert "scorecards_complete: every interviewer submitted a scorecard" in out
+        assert "(scorecards_missing)" in out
+        assert "next_round_invitation to candidate" in out
+
+    def test_a_policy_file(self, capsys, tmp_path):
+        """A company's policy file gets its own table: its new stage's event is listed."""
+        path = tmp_path / "acme.toml"
+        acme = standard_policy().with_stage("assessment", after="debrief").named("acme", "1")
+        path.write_text(acme.to_toml(), encoding="utf-8")
+        code, out, _ = run(capsys, "events", str(path), "-f", "json")
+        assert 0 == code
+        assert "start_assessment" in [e["name"] for e in json.loads(out)]
 
 
 class TestPolicies:
@@ -164,9 +254,9 @@ class TestPolicies:
     def test_diagram_mermaid_and_dot(self, capsys):
         """A diagram is what the policy draws, in either language."""
         code, out, _ = run(capsys, "diagram", "standard")
-        assert (0, standard_policy().to_mermaid() + "\n") == (code, out)
+        assert (0, standard_policy().to_mermaid()) == (code, out)
         code, out, _ = run(capsys, "diagram", "standard", "--format", "dot")
-        assert (0, standard_policy().to_dot() + "\n") == (code, out)
+        assert (0, standard_policy().to_dot()) == (code, out)
 
     def test_paths(self, capsys):
         """Every simple path to the stages asked for is listed, then their count."""
@@ -183,41 +273,88 @@ class TestErrors:
     @pytest.mark.parametrize(
         ("argv", "code", "start"),
         [
-            (["simulate", "--industry", "astrology", "--runs", "2"], 1, "unknown industry"),
+            (["simulate", "--industry", "astrology", "--runs", "2"], 2,
+             "--industry: unknown industry 'astrology'"),
             (["simulate", "--company-size", "huge"], 2, "Invalid value for '--company-size'"),
             (["simulate", "--bogus"], 2, "No such option: --bogus"),
-            (["simulate", "--runs", "0"], 1, "runs must be a whole number"),
-            (["simulate", "--candidates", "0"], 1, "candidates: Input should be greater"),
-            (["simulate", "--extra-days", "approval"], 1, "--extra-days takes stage="),
-            (
-                ["simulate", "--extra-days", "approval=inf"],
-                1,
-                "--extra-days takes a finite number of business days: not 'approval=inf'",
-            ),
-            (["simulate", "--stage-days", "review=nan"], 1, "--stage-days takes a finite"),
-            (["validate", "standard", "--allow-imports", ""], 1, "allow_imports: '' is not"),
-            (["simulate", "--runs", "2", "--country", "XX"], 1, ""),
+            (["simulate", "--runs", "0"], 2, "Invalid value for '--runs'"),
+            (["simulate", "--workers", "0"], 2, "Invalid value for '--workers'"),
+            (["simulate", "--candidates", "0"], 2, "--candidates: Input should be greater"),
+            (["simulate", "--availability", "2"], 2, "--availability: Input should be less"),
+            (["simulate", "--extra-days", "approval"], 2, "--extra-days takes stage="),
+            (["simulate", "--extra-days", "aproval=3"], 2, "--extra-days: unknown stage"),
+            (["simulate", "--stage-days", "review=-1"], 2, "--stage-days review: Input should"),
+            (["simulate", "--runs", "2", "--country", "XX"], 2, "--country: unknown country"),
+            (["simulate", "--time-zone", "Mars/Base"], 2, "--time-zone: unknown time zone"),
+            (["simulate", "--start", "soon"], 2, "--start takes a date as YYYY-MM-DD"),
+            (["simulate", "--policy", "missing.toml"], 1, "the policy has 1 problem: missing"),
             (["diagram", "missing.toml"], 1, "the policy has 1 problem: missing.toml"),
-            (["estimate", "--interviewed", "someday"], 1, "--interviewed takes a date as"),
+            (["estimate", "--interviewed", "someday"], 2, "--interviewed takes a date as"),
+            (["estimate", "--interviewed", "2025-03-03", "--country", "XX"], 2, "--country:"),
+            (["estimate", "--interviewed", "2025-03-03", "--industry", "x"], 2, "--industry:"),
             (["estimate"], 2, "Missing option '--interviewed'"),
+            (["paths", "standard", "--to", "hird"], 2, "--to: unknown stage 'hird'"),
+            (["events", "missing.toml"], 1, "the policy has 1 problem: missing.toml"),
             (["nothing"], 2, "No such command 'nothing'"),
         ],
         ids=[
-            "industry", "size", "option", "runs", "candidates", "pairs", "infinite-days",
-            "nan-days", "empty-import", "country", "file",
-            "date", "missing", "command",
+            "industry", "size", "option", "runs", "workers", "candidates", "availability",
+            "pairs", "pair-stage", "pair-value", "country", "zone", "start", "policy-file",
+            "diagram-file", "date", "estimate-country", "estimate-industry", "missing",
+            "paths-stage", "events-file", "command",
         ],
     )  # fmt: skip
-    def test_one_line_and_a_non_zero_exit(self, capsys, argv, code, start):
-        """Every error prints one line on stderr and exits non-zero; nothing on stdout."""
+    def test_one_line_and_the_documented_exit_code(self, capsys, argv, code, start):
+        """One line on stderr, nothing on stdout; exit 2 for options, 1 for files and runs."""
         found, out, err = run(capsys, *argv)
         assert (code, "") == (found, out)
         (line,) = err.splitlines()
         assert line.startswith(f"hirepipe: error: {start}")
 
     @pytest.mark.parametrize(
-        "command", ["simulate", "estimate", "validate", "diagram", "paths"], ids=str
+        ("argv", "message"),
+        [
+            (["simulate", "--extra-days", "approval=inf"],
+             "--extra-days takes a finite number of business days: not 'approval=inf'"),
+            (["simulate", "--stage-days", "review=nan"],
+             "--stage-days takes a finite number of business days: not 'review=nan'"),
+            (["validate", "standard", "--allow-imports", ""],
+             "--allow-imports: '' is not a package name; give dotted names such as 'acme.hiring'"),
+        ],
+        ids=["infinite-days", "nan-days", "empty-import"],
+    )  # fmt: skip
+    def test_option_values_that_are_no_numbers_or_names(self, capsys, argv, message):
+        """Days that are no finite number, an import that is no package: option errors, 2."""
+        code, out, err = run(capsys, *argv)
+        assert (2, "", [f"hirepipe: error: {message}"]) == (code, out, err.splitlines())
+
+    @pytest.mark.parametrize(
+        ("argv", "option", "field"),
+        [
+            (["simulate", "--availability", "0"], "--availability", "approver_availability"),
+            (["simulate", "--candidates", "0"], "--candidates", "error: candidates"),
+            (["simulate", "--stage-days", "review=-2"], "--stage-days review", "stage_days"),
+            (["simulate", "--extra-days", "approval=-2"], "--extra-days approval", "extra_days"),
+        ],
+        ids=["availability", "candidates", "stage-days", "extra-days"],
     )
+    def test_errors_name_options_not_fields(self, capsys, argv, option, field):
+        """An option's bad value is reported under the option's name, not the model field's."""
+        code, _, err = run(capsys, *argv)
+        assert 2 == code
+        assert err.startswith(f"hirepipe: error: {option}: ")
+        assert field not in err
+
+    def test_unknown_stage_lists_the_stages(self, capsys):
+        """`paths --to` with a typo says the stage is unknown and lists the policy's stages."""
+        code, out, err = run(capsys, "paths", "standard", "--to", "hird")
+        stages = ", ".join(standard_policy().stages)
+        assert (2, "") == (code, out)
+        assert [
+            f"hirepipe: error: --to: unknown stage 'hird'; the stages of standard@1 are: {stages}"
+        ] == err.splitlines()
+
+    @pytest.mark.parametrize("command", COMMANDS, ids=str)
     def test_help_everywhere(self, capsys, command):
         """Every command explains itself with --help."""
         code, out, _ = run(capsys, command, "--help")
@@ -225,11 +362,34 @@ class TestErrors:
         assert "Usage: hirepipe" in out
         assert "--help" in out
 
+    @pytest.mark.parametrize("command", [None, *COMMANDS], ids=str)
+    def test_flags_show_no_value_type(self, capsys, command):
+        """A flag takes no value, so the help shows no <bool> after it (--help, --json...)."""
+        code, out, _ = run(capsys, *([command] if command else []), "--help")
+        assert 0 == code
+        assert "--help" in out
+        assert "<bool>" not in out
+
+    @pytest.mark.parametrize("command", ["simulate", "estimate"], ids=str)
+    def test_industry_help_lists_the_industries(self, capsys, monkeypatch, command):
+        """--industry's help lists every industry the priors know."""
+        monkeypatch.setenv("COLUMNS", "400")  # one line per option: nothing cut short
+        code, out, _ = run(capsys, command, "--help")
+        assert 0 == code
+        line = next(line for line in out.splitlines() if "--industry" in line)
+        for industry in Priors.load().industries:
+            assert industry in line
+
+    def test_version(self, capsys):
+        """--version prints hirepipe's version."""
+        code, out, _ = run(capsys, "--version")
+        assert (0, f"hirepipe {hirepipe.__version__}\n") == (code, out)
+
     def test_no_command_shows_help(self, capsys):
         """The bare command lists the commands."""
         code, out, _ = run(capsys)
         assert 0 == code
-        for command in ("simulate", "estimate", "validate", "diagram", "paths"):
+        for command in COMMANDS:
             assert command in out
 
     def test_without_the_extra(self, capsys, monkeypatch):
@@ -274,32 +434,6 @@ class TestErrors:
         )
         assert 0 == done.returncode
         assert done.stdout.splitlines()[-1].endswith("paths")
-
-
-def test_report_without_offers():
-    """A simulation in which nobody got an offer shows dashes, not numbers."""
-    from io import StringIO
-
-    from rich.console import Console
-
-    from hirepipe.cli._output import report_simulation
-
-    result = simulate(None, Scenario(candidates=2, recommendations={"no": 1.0}), runs=3, seed=1)
-    console = Console(file=StringIO(), width=100)
-    report_simulation(console, result, None)
-    text = console.file.getvalue()
-    assert "│ first offer │ business days │    - │   - │   - │   - │    0 │" in text
-    assert "  (no values)" in text
-
-
-def test_histogram_bins_and_tail():
-    """The text histogram has nice bins, bars scaled to the largest and the tail in one line."""
-    values = [1.0] * 100 + [12.0] * 50 + [25.0] * 49 + [400.0]
-    drawn = histogram(values, bins=5, width=10).splitlines()
-    assert "    0-5 │" + "█" * 10 + " 100" == drawn[0]
-    assert "    25+ │" + "█" * 5 + " 50" == drawn[-1]
-    assert sum(int(line.rsplit(" ", 1)[1]) for line in drawn) == len(values)
-    assert "  (no values)" == histogram([])
 
 
 def test_python_dash_m_runs_the_command_line(capsys, monkeypatch):

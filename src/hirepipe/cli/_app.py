@@ -1,40 +1,58 @@
-"""The ``hirepipe`` command line: simulate, estimate, validate, draw and walk policies.
+"""The ``hirepipe`` typer application: one function per command.
 
-Needs the ``cli`` extra (``pip install 'hirepipe[cli]'``: typer and rich); ``--plot`` needs the
-``plot`` extra (matplotlib). Without typer and rich, ``hirepipe`` says which extra to install.
-Every command has ``--help``; every error prints one line on stderr and exits non-zero (1 for
-a problem with the input, 2 for a command line that does not parse). What the commands print
-is drawn by :mod:`hirepipe.cli._output`.
+Imported by :func:`hirepipe.cli.main` once typer and rich (the ``cli`` extra) are known to be
+installed. The options become hirepipe objects in :mod:`hirepipe.cli._inputs`, what the
+commands print is drawn by :mod:`hirepipe.cli._output`; exit codes are described in
+:mod:`hirepipe.cli`.
 """
 
-# No ``from __future__ import annotations`` here: typer reads the commands' annotations at
-# run time, and they name ``typer``, which is imported only inside build_app (the extra).
-import math
+# No ``from __future__ import annotations``: typer reads the commands' annotations at run time.
+import os
 import sys
-from collections.abc import Callable, Sequence
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import pendulum
+import typer
 from pydantic import ValidationError
+from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
-from hirepipe.cli._output import draw, report_estimate, report_simulation
+from hirepipe._version import __version__
+from hirepipe.cli import _events
+from hirepipe.cli._inputs import (
+    SCENARIO_OPTIONS,
+    OptionError,
+    check_calendar,
+    check_industry,
+    check_stages,
+    describe_policy_error,
+    describe_validation,
+    industries_help,
+    load_policy,
+    make_scenario,
+    parse_day,
+    parse_pairs,
+)
+from hirepipe.cli._output import (
+    draw,
+    estimate_json,
+    events_table,
+    output_console,
+    report_estimate,
+    report_simulation,
+)
 from hirepipe.errors import HirepipeError, PolicyError
 from hirepipe.models import Application, Band, Candidate, CompanySize, Interview, Requisition
 from hirepipe.policy import Policy
-from hirepipe.policy._paths import paths as policy_paths
+from hirepipe.policy import paths as policy_paths
 from hirepipe.simulate import Scenario, SimulationResult, simulate
-from hirepipe.timeline.estimate import Estimate, Priors, TimelineEstimator
+from hirepipe.timeline import Estimate, Priors, TimelineEstimator
 
-if TYPE_CHECKING:
-    import typer
-    from rich.console import Console
-
-__all__ = ["main"]
-
-INSTALL_CLI = "pip install 'hirepipe[cli]'"
+__all__ = ["app", "run"]
 
 
 class DiagramFormat(StrEnum):
@@ -44,27 +62,80 @@ class DiagramFormat(StrEnum):
     dot = "dot"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
-    try:
-        app = build_app()
-    except ImportError as exc:
-        missing = exc.name or "typer"
-        print(
-            f"hirepipe: the command line needs the 'cli' extra ({missing} is not installed): "
-            f"{INSTALL_CLI}",
-            file=sys.stderr,
-        )
-        return 1
-    return _run(app, list(sys.argv[1:] if argv is None else argv))
+class TableFormat(StrEnum):
+    """How ``hirepipe events`` prints the table."""
+
+    table = "table"
+    markdown = "markdown"
+    json = "json"
 
 
-def _run(app: "typer.Typer", argv: list[str]) -> int:
-    import typer
+# typer's click types are annotated as Any here: typer 0.2x vendors its own click, older
+# releases use click itself, and hirepipe runs on both.
 
+
+def _flags_without_types(params: list[Any]) -> list[Any]:
+    # a flag takes no value: "--json <bool>" in the help would ask for one
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_types(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_types(super().get_params(ctx))
+
+
+app = typer.Typer(
+    name="hirepipe",
+    cls=_Group,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"hirepipe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def hirepipe_command(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """The rules of what happens after a job interview: simulate, estimate, check.
+
+    Exit codes: 0 done; 1 a problem with an input file or the run; 2 a command line that does
+    not parse, or an option value hirepipe cannot use.
+    """
+
+
+def run(argv: list[str]) -> int:
+    """Run the application on ``argv``; return the exit code (see :mod:`hirepipe.cli`)."""
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="hirepipe", standalone_mode=False)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+    except BrokenPipeError:
+        return _reader_gone()
+    except SystemExit as exc:
+        # typer and click answer a closed pipe with sys.exit(1), inside their handler
+        if isinstance(exc.__context__, BrokenPipeError):
+            return _reader_gone()
+        raise
     except Exception as exc:
         usage = getattr(exc, "format_message", None)
         code = getattr(exc, "exit_code", None)
@@ -78,266 +149,133 @@ def _run(app: "typer.Typer", argv: list[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
+def _reader_gone() -> int:
+    """The reader closed the pipe (``| head``): it has what it wanted; exit 0, quietly.
+
+    Standard output is pointed at nothing, so the interpreter's final flush of what is still
+    buffered cannot complain either.
+    """
+    try:
+        descriptor = sys.__stdout__.fileno() if sys.__stdout__ is not None else -1
+    except (OSError, ValueError):  # not a real file (a test captured it)
+        descriptor = -1
+    if descriptor >= 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, descriptor)
+        os.close(devnull)
+    return 0
+
+
 def _error(message: str) -> None:
     print(f"hirepipe: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, PolicyError):
-        count = len(exc.problems)
-        listed = "; ".join(str(problem) for problem in exc.problems)
-        return f"the policy has {count} problem{'s' if count != 1 else ''}: {listed}"
+        return describe_policy_error(exc)
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'input'}: "
-            + error["msg"].removeprefix("Value error, ")
-            for error in exc.errors()
-        )
+        return describe_validation(exc, {})
     return str(exc)
 
 
-def _guarded(work: Callable[[], None]) -> None:
-    """Run a command's work; turn the errors users cause into one line and exit code 1."""
-    import typer
-
+@contextmanager
+def _errors_exit() -> Iterator[None]:
+    """Turn the errors users cause into one line: exit code 2 for an option, 1 for the rest."""
     try:
-        work()
-    except (HirepipeError, ValidationError, OSError, ValueError) as exc:
+        yield
+    except BrokenPipeError:
+        raise  # the reader went away: main exits quietly
+    except OptionError as exc:
+        _error(str(exc))
+        raise typer.Exit(2) from None
+    except (HirepipeError, ValidationError, OSError, ValueError, ImportError) as exc:
         _error(_one_line(exc))
         raise typer.Exit(1) from None
-    except ImportError as exc:
-        _error(str(exc))
-        raise typer.Exit(1) from None
-
-
-def _policy(source: str, allow_imports: Sequence[str] = ()) -> Policy:
-    """The policy in file ``source``; ``standard`` (with no such file) is the standard policy.
-
-    ``allow_imports`` names packages whose guards and effects the file may name by dotted path
-    (``acme.hiring.guards:assessment_passed``); the current directory is importable.
-    """
-    registry = None
-    if allow_imports:
-        from hirepipe.policy import Registry
-        from hirepipe.standard import standard_registry
-
-        # checked first, whatever the file: a bad --allow-imports is an error on its own
-        registry = standard_registry().merged(Registry(allow_imports=allow_imports))
-        if "" not in sys.path:
-            sys.path.insert(0, "")  # a company's own package, run from its checkout
-    if source == "standard" and not Path(source).exists():
-        from hirepipe.standard import standard_policy
-
-        return standard_policy()
-    return Policy.from_file(source, registry=registry)
-
-
-def _date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{option} takes a date as YYYY-MM-DD, not {text!r}") from None
-
-
-def _pairs(items: Sequence[str], option: str) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for item in items:
-        stage, sep, value = item.partition("=")
-        try:
-            days = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not stage.strip():
-            raise ValueError(f"{option} takes stage=business-days, like approval=5; not {item!r}")
-        if not math.isfinite(days):
-            raise ValueError(f"{option} takes a finite number of business days: not {item!r}")
-        found[stage.strip()] = days
-    return found
-
-
-def build_app() -> "typer.Typer":
-    """Build the typer application (imports typer and rich: the ``cli`` extra)."""
-    import typer
-    from rich.console import Console
-
-    app = typer.Typer(
-        name="hirepipe",
-        help="The rules of what happens after a job interview: simulate, estimate, check.",
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-    )
-
-    @app.command("simulate")
-    def simulate_command(
-        industry: Annotated[str, typer.Option(help="Industry of the priors.")] = "all_employers",
-        company_size: Annotated[CompanySize, typer.Option(help="Company size.")] = (
-            CompanySize.medium
-        ),
-        candidates: Annotated[int, typer.Option(help="Candidates interviewed.")] = 3,
-        headcount: Annotated[int, typer.Option(help="People to hire.")] = 1,
-        rounds: Annotated[int, typer.Option(help="Interview rounds before an offer.")] = 1,
-        approvers: Annotated[int, typer.Option(help="Approvers of every offer.")] = 1,
-        availability: Annotated[
-            float, typer.Option(help="Chance an approver is at work when needed.")
-        ] = 1.0,
-        extra_days: Annotated[
-            list[str] | None,
-            typer.Option(help="Add business days to a stage: approval=5 (repeatable)."),
-        ] = None,
-        stage_days: Annotated[
-            list[str] | None,
-            typer.Option(help="Replace a stage's mean business days: review=4 (repeatable)."),
-        ] = None,
-        periodic_updates: Annotated[
-            bool, typer.Option(help="Send a status update whenever one falls due.")
-        ] = False,
-        country: Annotated[str, typer.Option(help="Country of the business calendar.")] = "US",
-        time_zone: Annotated[str, typer.Option(help="IANA time zone.")] = "UTC",
-        start: Annotated[
-            str | None, typer.Option(help="Day of the interviews, YYYY-MM-DD.")
-        ] = None,
-        policy: Annotated[
-            str, typer.Option(help="A policy file (TOML, YAML, JSON) or 'standard'.")
-        ] = "standard",
-        runs: Annotated[int, typer.Option(help="Requisitions to simulate.")] = 1_000,
-        seed: Annotated[int, typer.Option(help="Seed: the same seed, the same result.")] = 0,
-        workers: Annotated[int, typer.Option(help="Processes to run in.")] = 1,
-        json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
-        plot: Annotated[
-            Path | None, typer.Option(help="Draw the distributions to this PNG (plot extra).")
-        ] = None,
-        progress: Annotated[
-            bool | None,
-            typer.Option(help="Show a progress bar (default: when stderr is a terminal)."),
-        ] = None,
-    ) -> None:
-        """Simulate requisitions through the real rules; show when offers and hires happen."""
-
-        def work() -> None:
-            fields: dict[str, Any] = {
-                "industry": industry,
-                "company_size": company_size,
-                "candidates": candidates,
-                "headcount": headcount,
-                "rounds": rounds,
-                "approvers": approvers,
-                "approver_availability": availability,
-                "extra_days": _pairs(extra_days or [], "--extra-days"),
-                "stage_days": _pairs(stage_days or [], "--stage-days"),
-                "periodic_updates": periodic_updates,
-                "country": country,
-                "time_zone": time_zone,
-            }
-            if start is not None:
-                fields["start"] = _date(start, "--start")
-            scenario = Scenario(**fields)
-            chosen = _policy(policy)
-            errors = Console(stderr=True)
-            show = (errors.is_terminal and not json) if progress is None else progress
-            result = _simulate_with_progress(chosen, scenario, runs, seed, workers, show, errors)
-            if plot is not None:
-                draw(result, plot)
-            if json:
-                print(result.to_json(records=False, indent=2))
-            else:
-                report_simulation(Console(), result, plot)
-
-        _guarded(work)
-
-    @app.command("estimate")
-    def estimate_command(
-        interviewed: Annotated[str, typer.Option(help="Day of the interview, YYYY-MM-DD.")],
-        industry: Annotated[str, typer.Option(help="Industry of the priors.")] = "all_employers",
-        company_size: Annotated[CompanySize, typer.Option(help="Company size.")] = (
-            CompanySize.medium
-        ),
-        candidates: Annotated[int | None, typer.Option(help="Candidates under review.")] = None,
-        country: Annotated[str, typer.Option(help="Country of the business calendar.")] = "US",
-        subdivision: Annotated[
-            str | None, typer.Option(help="State or region whose holidays count too.")
-        ] = None,
-        time_zone: Annotated[str, typer.Option(help="IANA time zone.")] = "UTC",
-        as_of: Annotated[
-            str | None, typer.Option(help="Estimate as of this day (default: the interview).")
-        ] = None,
-        json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
-    ) -> None:
-        """Estimate when a candidate interviewed on a given day hears back and gets an offer."""
-
-        def work() -> None:
-            found = _estimate(
-                interviewed, industry, company_size, candidates, country, subdivision, time_zone,
-                as_of,
-            )  # fmt: skip
-            if json:
-                print(found.to_json())
-            else:
-                report_estimate(Console(), found, interviewed)
-
-        _guarded(work)
-
-    @app.command("validate")
-    def validate_command(
-        path: Annotated[str, typer.Argument(help="A policy file: TOML, YAML or JSON.")],
-        allow_imports: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--allow-imports",
-                help="A package whose guards and effects the file names by dotted path "
-                "(repeatable).",
-            ),
-        ] = None,
-    ) -> None:
-        """Check a policy file; list every problem it has."""
-
-        def work() -> None:
-            policy = _policy(path, allow_imports or ())
-            events = sum(not e.is_activity for e in policy.events.values())
-            print(
-                f"{path}: valid, {policy.label}: {len(policy.stages)} stages, {events} events, "
-                f"{len(policy.events) - events} activities, {len(policy.notifications)} "
-                "notification rules"
-            )
-
-        _guarded(work)
-
-    @app.command("diagram")
-    def diagram_command(
-        path: Annotated[str, typer.Argument(help="A policy file, or 'standard'.")],
-        format: Annotated[
-            DiagramFormat, typer.Option("--format", "-f", help="Diagram language.")
-        ] = DiagramFormat.mermaid,
-    ) -> None:
-        """Draw a policy's lifecycle as Mermaid or Graphviz dot."""
-
-        def work() -> None:
-            policy = _policy(path)
-            print(policy.to_mermaid() if format is DiagramFormat.mermaid else policy.to_dot())
-
-        _guarded(work)
-
-    @app.command("paths")
-    def paths_command(
-        path: Annotated[str, typer.Argument(help="A policy file, or 'standard'.")],
-        to: Annotated[
-            list[str] | None, typer.Option(help="Only paths ending in this stage (repeatable).")
-        ] = None,
-    ) -> None:
-        """List every simple path through a policy, from the first stage to an end."""
-
-        def work() -> None:
-            found = policy_paths(_policy(path), to=to or None)
-            for way in found:
-                print(way)
-            print(f"{len(found)} path{'s' if len(found) != 1 else ''}")
-
-        _guarded(work)
-
-    return app
 
 
 # -- simulate ------------------------------------------------------------------------------------
+
+
+@app.command("simulate", cls=_Command)
+def simulate_command(
+    industry: Annotated[str, typer.Option(help=industries_help())] = "all_employers",
+    company_size: Annotated[CompanySize, typer.Option(help="Company size.")] = CompanySize.medium,
+    candidates: Annotated[int, typer.Option(help="Candidates interviewed.")] = 3,
+    headcount: Annotated[int, typer.Option(help="People to hire.")] = 1,
+    rounds: Annotated[int, typer.Option(help="Interview rounds before an offer.")] = 1,
+    approvers: Annotated[int, typer.Option(help="Approvers of every offer.")] = 1,
+    availability: Annotated[
+        float, typer.Option(help="Chance an approver is at work when needed, 0 to 1.")
+    ] = 1.0,
+    extra_days: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="STAGE=DAYS", help="Add business days to a stage: approval=5 (repeatable)."
+        ),
+    ] = None,
+    stage_days: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="STAGE=DAYS",
+            help="Replace a stage's mean business days: review=4 (repeatable).",
+        ),
+    ] = None,
+    periodic_updates: Annotated[
+        bool, typer.Option(help="Send a status update whenever one falls due.")
+    ] = False,
+    country: Annotated[str, typer.Option(help="Country of the business calendar.")] = "US",
+    time_zone: Annotated[str, typer.Option(help="IANA time zone.")] = "UTC",
+    start: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="Day of the interviews.")
+    ] = None,
+    policy: Annotated[
+        str, typer.Option(help="A policy file (TOML, YAML, JSON) or 'standard'.")
+    ] = "standard",
+    runs: Annotated[int, typer.Option(min=1, help="Requisitions to simulate.")] = 1_000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed, the same result.")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Processes to run in.")] = 1,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    plot: Annotated[
+        Path | None, typer.Option(help="Draw the distributions to this PNG (plot extra).")
+    ] = None,
+    progress: Annotated[
+        bool | None,
+        typer.Option(help="Show a progress bar (default: when stderr is a terminal)."),
+    ] = None,
+) -> None:
+    """Simulate requisitions through the real rules; show when offers and hires happen."""
+    with _errors_exit():
+        check_industry(industry)
+        fields: dict[str, Any] = {
+            "industry": industry,
+            "company_size": company_size,
+            "candidates": candidates,
+            "headcount": headcount,
+            "rounds": rounds,
+            "approvers": approvers,
+            "approver_availability": availability,
+            "extra_days": parse_pairs(extra_days or [], "--extra-days"),
+            "stage_days": parse_pairs(stage_days or [], "--stage-days"),
+            "periodic_updates": periodic_updates,
+            "country": country,
+            "time_zone": time_zone,
+        }
+        if start is not None:
+            fields["start"] = parse_day(start, "--start")
+        scenario = make_scenario(fields)
+        check_calendar(scenario.country, scenario.subdivision, scenario.time_zone)
+        chosen = load_policy(policy)
+        check_stages(chosen, scenario.extra_days, "--extra-days")
+        check_stages(chosen, scenario.stage_days, "--stage-days")
+        errors = output_console(stderr=True)
+        show = (errors.is_terminal and not json_output) if progress is None else progress
+        result = _simulate_with_progress(chosen, scenario, runs, seed, workers, show, errors)
+        if plot is not None:
+            draw(result, plot)
+        if json_output:
+            print(result.to_json(records=False, indent=2))
+        else:
+            report_simulation(output_console(), result, plot)
 
 
 def _simulate_with_progress(
@@ -347,7 +285,7 @@ def _simulate_with_progress(
     seed: int,
     workers: int,
     show: bool,
-    console: "Console",
+    errors: Console,
 ) -> SimulationResult:
     if not show:
         return simulate(policy, scenario, runs, seed, workers=workers)
@@ -359,7 +297,7 @@ def _simulate_with_progress(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as bar:
+    with Progress(*columns, console=errors, transient=True) as bar:
         task = bar.add_task("simulating", total=runs)
         return simulate(
             policy, scenario, runs, seed, workers=workers,
@@ -370,33 +308,70 @@ def _simulate_with_progress(
 # -- estimate ------------------------------------------------------------------------------------
 
 
+@app.command("estimate", cls=_Command)
+def estimate_command(
+    interviewed: Annotated[str, typer.Option(metavar="YYYY-MM-DD", help="Day of the interview.")],
+    industry: Annotated[str, typer.Option(help=industries_help())] = "all_employers",
+    company_size: Annotated[CompanySize, typer.Option(help="Company size.")] = CompanySize.medium,
+    candidates: Annotated[int | None, typer.Option(min=1, help="Candidates under review.")] = None,
+    country: Annotated[str, typer.Option(help="Country of the business calendar.")] = "US",
+    subdivision: Annotated[
+        str | None, typer.Option(help="State or region whose holidays count too.")
+    ] = None,
+    time_zone: Annotated[str, typer.Option(help="IANA time zone.")] = "UTC",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD", help="Estimate as of this day (default: the interview)."
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Estimate when a candidate interviewed on a given day hears back and gets an offer."""
+    with _errors_exit():
+        held_on = parse_day(interviewed, "--interviewed")
+        today = parse_day(as_of, "--as-of") if as_of is not None else held_on
+        if today < held_on:
+            raise OptionError(f"--as-of {today} is before the interview on {held_on}")
+        estimator = TimelineEstimator()
+        key = check_industry(industry, estimator.priors)
+        make_scenario({"time_zone": time_zone})  # its checks say what is wrong with a zone
+        check_calendar(country, subdivision, time_zone)
+        found = _estimate(
+            estimator, held_on, today, key, company_size, candidates, country, subdivision,
+            time_zone,
+        )  # fmt: skip
+        if json_output:
+            print(estimate_json(found))
+        else:
+            report_estimate(output_console(), found, interviewed)
+
+
 def _estimate(
-    interviewed: str,
+    estimator: TimelineEstimator,
+    held_on: Any,
+    today: Any,
     industry: str,
     company_size: CompanySize,
     candidates: int | None,
     country: str,
     subdivision: str | None,
     time_zone: str,
-    as_of: str | None,
 ) -> Estimate:
-    held_on = _date(interviewed, "--interviewed")
-    today = _date(as_of, "--as-of") if as_of is not None else held_on
-    if today < held_on:
-        raise ValueError(f"--as-of {today} is before the interview on {held_on}")
-    Scenario(time_zone=time_zone)  # the scenario's checks say what is wrong with a zone
-    estimator = TimelineEstimator()
-    requisition = Requisition(
-        id="req",
-        title="Role",
-        budget=Band(minimum=0, maximum=0, currency="USD"),
-        industry=Priors.industry(estimator.priors, industry),
-        company_size=company_size,
-        country=country,
-        subdivision=subdivision,
-        time_zone=time_zone,
-        hiring_manager="hiring-manager",
-    )
+    try:
+        requisition = Requisition(
+            id="req",
+            title="Role",
+            budget=Band(minimum=0, maximum=0, currency="USD"),
+            industry=Priors.industry(estimator.priors, industry),
+            company_size=company_size,
+            country=country,
+            subdivision=subdivision,
+            time_zone=time_zone,
+            hiring_manager="hiring-manager",
+        )
+    except ValidationError as exc:
+        raise OptionError(describe_validation(exc, SCENARIO_OPTIONS)) from None
     held = pendulum.datetime(held_on.year, held_on.month, held_on.day, 12, tz=time_zone)
     application = Application(
         id="application",
@@ -408,3 +383,85 @@ def _estimate(
     )
     now = pendulum.datetime(today.year, today.month, today.day, 12, tz=time_zone)
     return estimator.estimate(application, requisition, now, candidates_under_review=candidates)
+
+
+# -- policies ------------------------------------------------------------------------------------
+
+_ALLOW_IMPORTS_HELP = (
+    "A package whose guards and effects the file names by dotted path (repeatable)."
+)
+
+
+@app.command("validate", cls=_Command)
+def validate_command(
+    path: Annotated[str, typer.Argument(help="A policy file: TOML, YAML or JSON.")],
+    allow_imports: Annotated[
+        list[str] | None,
+        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
+    ] = None,
+) -> None:
+    """Check a policy file; list every problem it has."""
+    with _errors_exit():
+        policy = load_policy(path, allow_imports or ())
+        events = sum(not e.is_activity for e in policy.events.values())
+        print(
+            f"{path}: valid, {policy.label}: {len(policy.stages)} stages, {events} events, "
+            f"{len(policy.events) - events} activities, {len(policy.notifications)} "
+            "notification rules"
+        )
+
+
+@app.command("diagram", cls=_Command)
+def diagram_command(
+    path: Annotated[str, typer.Argument(help="A policy file, or 'standard'.")],
+    format: Annotated[
+        DiagramFormat, typer.Option("--format", "-f", help="Diagram language.")
+    ] = DiagramFormat.mermaid,
+) -> None:
+    """Draw a policy's lifecycle as Mermaid or Graphviz dot."""
+    with _errors_exit():
+        policy = load_policy(path)
+        print(policy.to_mermaid() if format is DiagramFormat.mermaid else policy.to_dot(), end="")
+
+
+@app.command("paths", cls=_Command)
+def paths_command(
+    path: Annotated[str, typer.Argument(help="A policy file, or 'standard'.")],
+    to: Annotated[
+        list[str] | None,
+        typer.Option(metavar="STAGE", help="Only paths ending in this stage (repeatable)."),
+    ] = None,
+) -> None:
+    """List every simple path through a policy, from the first stage to an end."""
+    with _errors_exit():
+        policy = load_policy(path)
+        check_stages(policy, to or (), "--to")
+        found = policy_paths(policy, to=to or None)
+        for way in found:
+            print(way)
+        print(f"{len(found)} path{'s' if len(found) != 1 else ''}")
+
+
+@app.command("events", cls=_Command)
+def events_command(
+    path: Annotated[
+        str, typer.Argument(help="A policy file, or 'standard'.", show_default=True)
+    ] = "standard",
+    format: Annotated[
+        TableFormat,
+        typer.Option("--format", "-f", help="A table, the docs' Markdown, or JSON."),
+    ] = TableFormat.table,
+    allow_imports: Annotated[
+        list[str] | None,
+        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
+    ] = None,
+) -> None:
+    """List a policy's events: from, to, data fields, guards, blocker codes, notifications."""
+    with _errors_exit():
+        rows = _events.event_table(load_policy(path, allow_imports or ()))
+        if format is TableFormat.markdown:
+            print(_events.to_markdown(rows), end="")
+        elif format is TableFormat.json:
+            print(_events.to_json(rows))
+        else:
+            output_console().print(events_table(rows))

@@ -1,27 +1,81 @@
 """What the ``hirepipe`` command line prints and draws: tables, a text histogram, a plot.
 
 Imported by :mod:`hirepipe.cli` once typer and rich (the ``cli`` extra) are known to be there;
-the plot needs matplotlib (the ``plot`` extra).
+the plot needs matplotlib (the ``plot`` extra). Piped output is never wrapped::
+
+    report_simulation(console(), result, plot=None)
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hirepipe.simulate import SimulationResult, Summary
+from hirepipe.cli._events import EventRow
+from hirepipe.simulate import Scenario, SimulationResult, Summary
 from hirepipe.timeline.estimate import Estimate
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
     from rich.console import Console
+    from rich.table import Table
 
-__all__ = ["INSTALL_PLOT", "draw", "histogram", "report_estimate", "report_simulation"]
+__all__ = [
+    "INSTALL_PLOT",
+    "draw",
+    "estimate_json",
+    "events_table",
+    "figure",
+    "histogram",
+    "output_console",
+    "report_estimate",
+    "report_simulation",
+    "scenario_changes",
+]
 
 INSTALL_PLOT = "pip install 'hirepipe[plot]'"
+
+_PIPED_WIDTH = 1_000
+"""Columns of a console that is not a terminal: wide enough that nothing wraps."""
+
+
+def output_console(*, stderr: bool = False) -> Console:
+    """A rich console on stdout (or stderr); not a terminal, it never wraps a line.
+
+    Rich assumes 80 columns when output is piped, which would wrap and squeeze what a script
+    or a file receives; the terminal's own width is kept.
+    """
+    from rich.console import Console
+
+    found = Console(stderr=stderr)
+    if found.is_terminal:
+        return found
+    return Console(stderr=stderr, width=_PIPED_WIDTH, soft_wrap=True)
+
+
+def scenario_changes(scenario: Scenario) -> str:
+    """The scenario's settings that differ from the defaults: ``approvers=2, approval +5 days``.
+
+    Empty for the default scenario.
+    """
+    changed = scenario.model_dump(mode="json", exclude_defaults=True)
+    parts = [f"{stage} +{days:g} days" for stage, days in changed.pop("extra_days", {}).items()]
+    parts += [f"{stage} {days:g} days" for stage, days in changed.pop("stage_days", {}).items()]
+    parts += [f"{name}={_plain(value)}" for name, value in changed.items()]
+    return ", ".join(parts)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_plain(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _cells(summary: Summary) -> list[str]:
@@ -44,6 +98,8 @@ def report_simulation(console: Console, result: SimulationResult, plot: Path | N
         f"{scenario.company_size} company, {scenario.candidates} candidates, {hires}, "
         f"seed {result.seed}"
     )
+    if changes := scenario_changes(scenario):
+        console.print(f"Scenario: {changes}", markup=False, highlight=False)
     times = Table(title="Days from the interviews", title_justify="left")
     for column in ("", "", "mean", "P50", "P80", "P95", "runs"):
         times.add_column(column, justify="right" if column else "left")
@@ -121,7 +177,12 @@ def _nice(raw: float) -> float:
     return next(power * m for m in (1, 2, 2.5, 5, 10) if power * m >= raw)
 
 
-def draw(result: SimulationResult, path: Path) -> None:
+def figure(result: SimulationResult) -> Figure:
+    """Draw ``result``'s distributions: a histogram per series, its P50 and P80 as lines.
+
+    Every line is labelled in the legend with its series and its value; the title names the
+    scenario's changes from the defaults. Raises ImportError naming the ``plot`` extra.
+    """
     try:
         import matplotlib
     except ImportError:
@@ -129,26 +190,56 @@ def draw(result: SimulationResult, path: Path) -> None:
     matplotlib.use("Agg")  # files only: no display needed
     import matplotlib.pyplot as plt
 
+    series = (
+        ("first offer", result.time_to_offer, "tab:blue"),
+        ("filled", result.time_to_fill, "tab:orange"),
+    )
     offers = [r.offer_business_days for r in result.records if r.offer_business_days is not None]
     fills = [r.fill_business_days for r in result.records if r.fill_business_days is not None]
-    figure, axes = plt.subplots(figsize=(8, 4.5))
+    drawn, axes = plt.subplots(figsize=(8, 4.8))
+    axes.hist(
+        [offers, fills],
+        bins=40,
+        label=[label for label, _, _ in series],
+        color=[colour for _, _, colour in series],
+        alpha=0.75,
+    )
+    for label, durations, colour in series:
+        for name, value, style in (
+            ("P50", durations.business_days.p50, "--"),
+            ("P80", durations.business_days.p80, ":"),
+        ):
+            if value is not None:
+                axes.axvline(
+                    value,
+                    color=colour,
+                    linestyle=style,
+                    linewidth=1.2,
+                    label=f"{label} {name}: {value:.1f}",
+                )
+    axes.set_xlabel("business days after the interviews")
+    axes.set_ylabel("runs")
+    scenario = result.scenario
+    title = (
+        f"{result.runs:,} requisitions under {result.policy}: {scenario.industry}, "
+        f"{scenario.candidates} candidates, seed {result.seed}"
+    )
+    changes = scenario_changes(scenario)
+    axes.set_title(f"{title}\n{changes}" if changes else title, fontsize=10)
+    axes.legend(fontsize=8)
+    drawn.tight_layout()
+    return drawn
+
+
+def draw(result: SimulationResult, path: Path) -> None:
+    """Write :func:`figure` of ``result`` to the PNG file ``path``."""
+    drawn = figure(result)  # first: it says which extra to install when matplotlib is missing
+    import matplotlib.pyplot as plt
+
     try:
-        axes.hist([offers, fills], bins=40, label=["first offer", "filled"], alpha=0.75)
-        for summary, style in ((result.time_to_offer, ":"), (result.time_to_fill, "--")):
-            for value in (summary.business_days.p50, summary.business_days.p80):
-                if value is not None:
-                    axes.axvline(value, color="black", linestyle=style, linewidth=0.8)
-        axes.set_xlabel("business days after the interviews (lines: P50, P80)")
-        axes.set_ylabel("runs")
-        axes.set_title(
-            f"{result.runs:,} requisitions, {result.scenario.industry}, "
-            f"{result.scenario.candidates} candidates (seed {result.seed})"
-        )
-        axes.legend()
-        figure.tight_layout()
-        figure.savefig(path, dpi=120)
+        drawn.savefig(path, dpi=120)
     finally:
-        plt.close(figure)
+        plt.close(drawn)
 
 
 def report_estimate(console: Console, found: Estimate, interviewed: str) -> None:
@@ -173,3 +264,58 @@ def report_estimate(console: Console, found: Estimate, interviewed: str) -> None
                 f"{label}: by {dates.p50} (80%: {dates.p80}, 95%: {dates.p95}), "
                 f"{milestone.mean:.1f} business days on average"
             )
+
+
+def estimate_json(found: Estimate) -> str:
+    """The estimate as JSON for ``hirepipe estimate --json``.
+
+    The Estimate's own JSON without ``application_id`` (there is no application, only an
+    interview day) and with business days rounded to two decimals.
+    """
+    document = json.loads(found.to_json())
+    document.pop("application_id", None)
+    return json.dumps(_rounded(document), indent=2)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 2)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
+def events_table(rows: Sequence[EventRow]) -> Table:
+    """The event table for the terminal: one row per event, every cell in a few lines."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_lines=True, title="Events", title_justify="left")
+    for column in ("event", "from", "to", "data", "guards (blocker codes)", "notifications"):
+        table.add_column(column)
+    for row in rows:
+        data = "\n".join(
+            f"{f.name}: {f.type}" + (" (required)" if f.required else f" = {f.default}")
+            for f in row.data
+        )
+        guards = "\n".join(
+            f"{g.name}: {g.description}" + (f" ({', '.join(g.codes)})" if g.codes else "")
+            for g in row.guards
+        )
+        notifications = "\n".join(f"{n.name} to {n.to}" for n in row.notifications)
+        table.add_row(
+            *(
+                Text(cell)
+                for cell in (
+                    row.name,
+                    row.source_text,
+                    row.dest_text,
+                    data or "-",
+                    guards or "-",
+                    notifications or "-",
+                )
+            )
+        )
+    return table
