@@ -1,0 +1,58 @@
+"""Receiving hirepipe's webhooks: check the signature and its age, then handle each once.
+
+:class:`hirepipe.notify.WebhookSender` POSTs every notification as signed JSON. The system
+that sends the messages (a mailer, a candidate portal, a chat bot) receives them here::
+
+    receiver = create_receiver(secret, handle=lambda payload: mailer.send(payload["to"], ...))
+    # serve it: uvicorn.run(receiver), and point WebhookSender(url, secret) at /hirepipe
+
+A request with a bad signature, or signed more than five minutes away from now (a replay),
+gets 401; a notification already handled (the same ``Idempotency-Key``: the sender retried
+after a timeout) gets 200 again without being handled twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+
+from hirepipe import Clock, SystemClock
+from hirepipe.notify import verify_signature
+
+__all__ = ["create_receiver"]
+
+
+def create_receiver(
+    secret: str,
+    handle: Callable[[dict[str, Any]], None],
+    *,
+    clock: Clock | None = None,
+    path: str = "/hirepipe",
+) -> FastAPI:
+    """A web application that verifies hirepipe's webhooks at ``path`` and hands them on.
+
+    ``handle`` gets the JSON payload (``to``, ``subject``, ``text``, ``html``, ``facts``...)
+    once per notification; if it raises, the answer is 500 and the sender retries later.
+    Keep the handled keys in your database in production: this example keeps them in memory.
+    """
+    now = (clock or SystemClock()).now
+    handled: set[str] = set()
+    app = FastAPI(title="hirepipe webhook receiver (example)")
+
+    @app.post(path, status_code=200)
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        timestamp = request.headers.get("X-Hirepipe-Timestamp", "")
+        signature = request.headers.get("X-Hirepipe-Signature", "")
+        if not verify_signature(secret, body, timestamp, signature, now()):
+            return Response("bad or stale signature", status_code=401)
+        key = request.headers.get("Idempotency-Key", "")
+        if key not in handled:
+            handle(json.loads(body))
+            handled.add(key)
+        return Response(status_code=200)
+
+    return app
