@@ -40,6 +40,7 @@ from .problems import PROBLEM_RESPONSES, invalid_request_response, problem_respo
 __all__ = ["create_app", "json_mode", "plain"]
 
 
+# --8<-- [start:json_mode]
 def json_mode(model: type[BaseModel]) -> Any:
     """``model`` as a request body validated as JSON, not as Python objects.
 
@@ -60,6 +61,7 @@ def plain(blockers: Iterable[Blocker]) -> list[Blocker]:
     return [Blocker(**blocker.to_dict()) for blocker in blockers]
 
 
+# --8<-- [end:json_mode]
 # -- what the routes answer with, beside hirepipe's own models -----------------------------------
 
 
@@ -257,6 +259,7 @@ def _events(service: HiringService) -> APIRouter:
     return router
 
 
+# --8<-- [start:event_routes]
 def _request_model(spec: EventSpec, *, check: bool) -> type[BaseModel]:
     """The request body of an event's routes: who acts, why, and the event's own data."""
     data = spec.data_model
@@ -332,6 +335,7 @@ def _event_routes(router: APIRouter, service: HiringService, spec: EventSpec) ->
     )
 
 
+# --8<-- [end:event_routes]
 def _operations(service: HiringService) -> APIRouter:
     router = APIRouter()
     outbox = service.store.outbox

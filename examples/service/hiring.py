@@ -104,6 +104,7 @@ class HiringService:
     def _requisition(self, requisition_id: str) -> Any:
         return self.store.requisition(requisition_id)
 
+    # --8<-- [start:new_application]
     def new_application(self, application: Application) -> Application:
         """Store a new application and its creation notifications, in one transaction."""
         requisition = self.store.requisition(application.requisition_id)
@@ -112,6 +113,8 @@ class HiringService:
             self.notifier.created(application, requisition)
         return application
 
+    # --8<-- [end:new_application]
+    # --8<-- [start:sweep]
     def sweep(self) -> SweepReport:
         """The daily job: expire lapsed offers, notify what deadlines call for, deliver.
 
@@ -153,6 +156,7 @@ class HiringService:
             len(delivery.failed),
         )
 
+    # --8<-- [end:sweep]
     def close(self) -> None:
         """Close the database connections."""
         self.store.close()

@@ -76,6 +76,7 @@ def invalid_request_response(exc: RequestValidationError) -> JSONResponse:
     return JSONResponse(problem.model_dump(mode="json", exclude_none=True), status_code=422)
 
 
+# --8<-- [start:problem]
 def _problem(exc: HirepipeError | ValidationError) -> tuple[int, Problem]:
     if isinstance(exc, ValidationError):
         errors = json.loads(exc.json(include_url=False))
@@ -116,3 +117,6 @@ def _problem(exc: HirepipeError | ValidationError) -> tuple[int, Problem]:
     if isinstance(exc, RequisitionMismatch):
         return 422, Problem(error="requisition_mismatch", message=message)
     return 400, Problem(error=type(exc).__name__, message=message)
+
+
+# --8<-- [end:problem]

@@ -25,6 +25,7 @@ from hirepipe.notify import verify_signature
 __all__ = ["create_receiver"]
 
 
+# --8<-- [start:receiver]
 def create_receiver(
     secret: str,
     handle: Callable[[dict[str, Any]], None],
@@ -56,3 +57,6 @@ def create_receiver(
         return Response(status_code=200)
 
     return app
+
+
+# --8<-- [end:receiver]

@@ -28,7 +28,7 @@ from fastapi.testclient import TestClient
 
 from hirepipe import Application, Requisition, TimelineEstimator, standard_policy
 from hirepipe.notify import MemorySender
-from hirepipe.standard._data import OfferData
+from hirepipe.standard import OfferData
 from hirepipe.testing import FakeClock
 from tests.store import helpers as store_helpers
 from tests.store.helpers import ROOT, Database
