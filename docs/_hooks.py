@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hirepipe import standard
-from hirepipe.cli._events import ENGINE_BLOCKERS, SELECTORS, event_table, to_markdown
+from hirepipe.cli._events import ENGINE_BLOCKERS, event_table, to_markdown
 from hirepipe.standard import STANDARD_REJECTION_REASONS, standard_policy
 
 MARKER = re.compile(r"^<!-- hirepipe:([a-z-]+) -->$", re.MULTILINE)
@@ -202,10 +202,6 @@ def top_level() -> str:
     return "\n".join(lines)
 
 
-def _selectors() -> str:
-    return ", ".join(f"`{k}` ({v})" for k, v in SELECTORS.items())
-
-
 PARTS: dict[str, Callable[[], str]] = {
     "diagram": diagram,
     "stages": stages,
@@ -215,5 +211,4 @@ PARTS: dict[str, Callable[[], str]] = {
     "priors": priors,
     "cli": cli,
     "top-level": top_level,
-    "selectors": _selectors,
 }
