@@ -177,6 +177,31 @@ class TestPipes:
         assert len(offers) > 80
         assert "Scenario: approval +5 days, candidates=4" in lines
 
+    @pytest.mark.parametrize(
+        "argv",
+        [["paths", "standard"], ["events"], ["diagram", "standard"], ["--help"], ["--version"]],
+        ids=["paths", "events", "diagram", "help", "version"],
+    )
+    def test_a_reader_gone_mid_write_is_not_an_error(self, capsys, monkeypatch, argv):
+        """Writing to a pipe whose reader left ends the command quietly, with exit code 0."""
+        read, write = os.pipe()
+        os.close(read)
+        with os.fdopen(write, "w", buffering=1) as stream:  # each line written at once
+            monkeypatch.setattr(sys, "stdout", stream)
+            code = main(argv)
+            monkeypatch.undo()
+        assert (0, "") == (code, capsys.readouterr().err)
+
+    def test_a_closed_pipe_found_at_the_final_flush(self, capsys, monkeypatch):
+        """Output buffered for a pipe already closed ends quietly too, the pipe pointed away."""
+        read, write = os.pipe()
+        os.close(read)
+        with os.fdopen(write, "w") as stream:
+            monkeypatch.setattr(sys, "stdout", stream)
+            code = main(["paths", "standard"])
+            monkeypatch.undo()
+        assert (0, "") == (code, capsys.readouterr().err)
+
     @pytest.mark.slow
     @pytest.mark.parametrize(
         "argv",
@@ -292,6 +317,9 @@ class TestErrors:
             (["estimate", "--interviewed", "someday"], 2, "--interviewed takes a date as"),
             (["estimate", "--interviewed", "2025-03-03", "--country", "XX"], 2, "--country:"),
             (["estimate", "--interviewed", "2025-03-03", "--industry", "x"], 2, "--industry:"),
+            (["estimate", "--interviewed", "2025-03-03", "--subdivision", "ZZ"], 2,
+             "--subdivision: unknown subdivision 'ZZ' of 'US'"),
+            (["simulate", "--runs", "2", "--country", "us"], 2, "--country: String should"),
             (["estimate"], 2, "Missing option '--interviewed'"),
             (["paths", "standard", "--to", "hird"], 2, "--to: unknown stage 'hird'"),
             (["events", "missing.toml"], 1, "the policy has 1 problem: missing.toml"),
@@ -300,7 +328,8 @@ class TestErrors:
         ids=[
             "industry", "size", "option", "runs", "workers", "candidates", "availability",
             "pairs", "pair-stage", "pair-value", "country", "zone", "start", "policy-file",
-            "diagram-file", "date", "estimate-country", "estimate-industry", "missing",
+            "diagram-file", "date", "estimate-country", "estimate-industry", "subdivision",
+            "country-case", "missing",
             "paths-stage", "events-file", "command",
         ],
     )  # fmt: skip
@@ -401,6 +430,17 @@ class TestErrors:
             "hirepipe: the command line needs the 'cli' extra (typer is not installed): "
             "pip install 'hirepipe[cli]'"
         ] == err.splitlines()
+
+    def test_invalid_data_found_in_a_run_is_exit_code_1(self, capsys, monkeypatch):
+        """Data a model refuses during the run (not an option) is one line and exit code 1."""
+
+        def refused(*args, **kwargs):
+            return Scenario(candidates=0)
+
+        monkeypatch.setattr("hirepipe.cli._app.policy_paths", refused)
+        code, out, err = run(capsys, "paths", "standard")
+        assert (1, "") == (code, out)
+        assert err.startswith("hirepipe: error: candidates: Input should be greater than")
 
     def test_a_bug_is_not_hidden(self, capsys, monkeypatch):
         """An error that is not the user's keeps its traceback: it is a bug to report."""

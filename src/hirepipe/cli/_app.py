@@ -24,7 +24,6 @@ from typer.core import TyperCommand, TyperGroup
 from hirepipe._version import __version__
 from hirepipe.cli import _events
 from hirepipe.cli._inputs import (
-    SCENARIO_OPTIONS,
     OptionError,
     check_calendar,
     check_industry,
@@ -156,8 +155,8 @@ def _reader_gone() -> int:
     buffered cannot complain either.
     """
     try:
-        descriptor = sys.__stdout__.fileno() if sys.__stdout__ is not None else -1
-    except (OSError, ValueError):  # not a real file (a test captured it)
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test captured it)
         descriptor = -1
     if descriptor >= 0:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -358,20 +357,17 @@ def _estimate(
     subdivision: str | None,
     time_zone: str,
 ) -> Estimate:
-    try:
-        requisition = Requisition(
-            id="req",
-            title="Role",
-            budget=Band(minimum=0, maximum=0, currency="USD"),
-            industry=Priors.industry(estimator.priors, industry),
-            company_size=company_size,
-            country=country,
-            subdivision=subdivision,
-            time_zone=time_zone,
-            hiring_manager="hiring-manager",
-        )
-    except ValidationError as exc:
-        raise OptionError(describe_validation(exc, SCENARIO_OPTIONS)) from None
+    requisition = Requisition(  # the options were checked: this cannot refuse them
+        id="req",
+        title="Role",
+        budget=Band(minimum=0, maximum=0, currency="USD"),
+        industry=Priors.industry(estimator.priors, industry),
+        company_size=company_size,
+        country=country,
+        subdivision=subdivision,
+        time_zone=time_zone,
+        hiring_manager="hiring-manager",
+    )
     held = pendulum.datetime(held_on.year, held_on.month, held_on.day, 12, tz=time_zone)
     application = Application(
         id="application",

@@ -141,7 +141,14 @@ def check_calendar(country: str, subdivision: str | None, time_zone: str) -> Non
     try:
         BusinessCalendar(country, subdiv=subdivision, time_zone=time_zone)
     except CalendarError as exc:
-        option = "--time-zone" if "time zone" in str(exc) else "--country"
+        message = str(exc)
+        option = (
+            "--time-zone"
+            if "time zone" in message
+            else "--subdivision"
+            if "subdivision" in message
+            else "--country"
+        )
         raise OptionError(f"{option}: {exc}") from None
 
 
