@@ -1,26 +1,19 @@
 """Acme proves its hiring policy with hirepipe's pytest plugin (installed with hirepipe).
 
-The plugin's fixtures are ready in every test: ``hirepipe_pipeline`` runs ``hirepipe_policy``
+The policy is ``acme_hiring.py`` (``examples/acme_hiring.py`` in hirepipe's repository). The
+plugin's fixtures are ready in every test: ``hirepipe_pipeline`` runs ``hirepipe_policy``
 (overridden below with Acme's) on ``hirepipe_clock``, a fake clock in business days.
 """
 
 from __future__ import annotations
 
 import pytest
-from acme_hiring import acme_policy
+from acme_hiring import RECIPES, acme_policy
 
 from hirepipe import GuardRejected
 from hirepipe.policy import paths
-from hirepipe.testing import Recipe, make_application, make_requisition, walk
-
-# how the kit passes Acme's own guard on its walks: grade the assessment first
-RECIPES = {
-    "pass_assessment": Recipe(
-        prepare=lambda pipeline, application, requisition: pipeline.fire(
-            application, "grade_assessment", actor="maria", score=75
-        )
-    )
-}
+from hirepipe.testing import make_application, make_requisition, walk
+from hirepipe.timeline import ServiceLevels
 
 
 @pytest.fixture
@@ -37,37 +30,44 @@ def test_every_path_is_reachable(hirepipe_pipeline):
         assert path.end == application.stage
 
 
-def test_no_hire_without_the_assessment(hirepipe_pipeline, hirepipe_requisition):
-    """A candidate cannot leave the assessment before it is graded 60 or more."""
-    application = make_application(hirepipe_pipeline, hirepipe_requisition, stage="review")
-    assert "assessment" == application.stage  # Acme's stage comes after the debrief
+def test_no_review_without_a_passed_assessment(hirepipe_pipeline, hirepipe_requisition):
+    """A candidate leaves the assessment only once it is graded 60 or more."""
+    application = make_application(
+        hirepipe_pipeline, hirepipe_requisition, stage="assessment", recipes=RECIPES
+    )
     with pytest.raises(GuardRejected) as refused:
-        hirepipe_pipeline.fire(application, "pass_assessment", actor="maria")
+        hirepipe_pipeline.fire(application, "complete_debrief", actor="maria")
     assert ("assessment_not_graded",) == refused.value.codes
     hirepipe_pipeline.fire(application, "grade_assessment", actor="maria", score=40)
     assert ["assessment_failed"] == [
-        b.code for b in hirepipe_pipeline.blockers(application, "pass_assessment")
+        b.code for b in hirepipe_pipeline.blockers(application, "complete_debrief")
     ]
 
 
-def test_waiting_candidates_hear_every_three_days(hirepipe_pipeline, hirepipe_requisition):
-    """Acme's cadence: a waiting candidate's update is due three business days on."""
-    from hirepipe.timeline import ServiceLevels
-
-    application = make_application(hirepipe_pipeline, hirepipe_requisition)
-    (update,) = [
+def test_the_assessment_is_graded_within_five_business_days(
+    hirepipe_pipeline, hirepipe_requisition
+):
+    """Acme's service level: the hiring manager grades the assessment in five business days."""
+    application = make_application(
+        hirepipe_pipeline, hirepipe_requisition, stage="assessment", recipes=RECIPES
+    )
+    levels = ServiceLevels(hirepipe_pipeline.policy)
+    (grading,) = [
         d
-        for d in ServiceLevels(hirepipe_pipeline.policy).deadlines(
-            application, hirepipe_requisition
-        )
-        if d.kind == "candidate_update"
+        for d in levels.deadlines(application, hirepipe_requisition)
+        if d.stage == "assessment" and d.kind == "assessment"
     ]
-    assert 3 == hirepipe_pipeline.clock.calendar.business_days_between(update.since, update.due)
+    calendar = hirepipe_pipeline.clock.calendar
+    assert 5 == calendar.business_days_between(grading.since, grading.due)
+    assert ("maria",) == grading.owed_by  # the hiring manager
 
 
 def test_the_events_acme_adds(hirepipe_recorder, hirepipe_pipeline, hirepipe_requisition):
     """The recorder hook sees Acme's own events like any other."""
-    application = make_application(hirepipe_pipeline, hirepipe_requisition, stage="review")
+    application = make_application(
+        hirepipe_pipeline, hirepipe_requisition, stage="assessment", recipes=RECIPES
+    )
     hirepipe_pipeline.fire(application, "grade_assessment", actor="maria", score=90)
-    hirepipe_pipeline.fire(application, "pass_assessment", actor="maria")
-    assert ["grade_assessment", "pass_assessment"] == hirepipe_recorder.events[-2:]
+    hirepipe_pipeline.fire(application, "complete_debrief", actor="maria")
+    assert ["grade_assessment", "complete_debrief"] == hirepipe_recorder.events[-2:]
+    assert "review" == application.stage

@@ -77,11 +77,24 @@ class NewApplication(BaseModel):
     """The application's id (default: a new random one)."""
 
 
+class Consequence(BaseModel):
+    """An event the requisition's rules applied to another application (a fill, a fall-through)."""
+
+    application_id: str
+    record: TransitionRecord
+
+
 class Applied(BaseModel):
-    """An event applied: the record it wrote and the application as it is now."""
+    """An event applied: the record it wrote, the application as it is now, and what followed.
+
+    ``consequences`` are the events the requisition's rules applied in the same transaction:
+    filling the last headcount keeps the runner-ups warm and rejects the rest; an offer that
+    falls through brings the next runner-up forward.
+    """
 
     record: TransitionRecord
     application: Application
+    consequences: list[Consequence]
 
 
 class EventsNow(BaseModel):
@@ -291,7 +304,7 @@ def _event_routes(router: APIRouter, service: HiringService, spec: EventSpec) ->
     summary = f"{name}: {spec.description} ({moves})"
 
     def fire(application_id: str, body: fire_body) -> Applied:  # type: ignore[valid-type]
-        fired = store.fire(
+        first, *rest = store.slate_fire(  # the event, and the requisition's rules, durably
             application_id,
             name,
             actor=body.actor,
@@ -299,7 +312,13 @@ def _event_routes(router: APIRouter, service: HiringService, spec: EventSpec) ->
             expected_version=body.expected_version,
             **body.data.model_dump(exclude_unset=True),
         )
-        return Applied(record=fired.record, application=fired.application)
+        return Applied(
+            record=first.record,
+            application=first.application,
+            consequences=[
+                Consequence(application_id=f.application.id, record=f.record) for f in rest
+            ],
+        )
 
     def check(application_id: str, body: check_body) -> list[Blocker]:  # type: ignore[valid-type]
         found = store.load(application_id)
@@ -314,7 +333,9 @@ def _event_routes(router: APIRouter, service: HiringService, spec: EventSpec) ->
         return plain(blockers)
 
     fire.__doc__ = (
-        f"Fire `{name}` and store the result in one transaction, with its notifications.\n\n"
+        f"Fire `{name}` through the requisition's slate, and store it with what the "
+        "requisition's rules did (a fill, a fall-through) and every notification, in one "
+        "transaction.\n\n"
         "409 when another writer changed the application first (retry on the new version); "
         "422 with the blockers when the policy refuses it."
     )

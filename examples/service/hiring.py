@@ -5,6 +5,7 @@ The web application (:mod:`examples.service.app`) and the daily command
 
     service = HiringService.open("sqlite:///hiring.db")
     service.store.add(application, requisition)
+    service.store.slate_fire(application.id, "start_debrief", actor="maria")  # the rules apply
     report = service.sweep()  # expire lapsed offers, notify, deliver
 """
 
@@ -25,7 +26,7 @@ from hirepipe.notify import (
 )
 from hirepipe.standard import standard_policy
 from hirepipe.store import Store
-from hirepipe.timeline import DeadlineKind, ServiceLevels, TimelineEstimator
+from hirepipe.timeline import ServiceLevels, TimelineEstimator
 
 __all__ = ["DEFAULT_DATABASE", "HiringService", "SweepReport", "sender_from_environment"]
 
@@ -50,7 +51,7 @@ class SweepReport:
     expired: list[str] = field(default_factory=list)
     """Applications whose lapsed offer the sweep expired."""
     skipped: dict[str, str] = field(default_factory=dict)
-    """Applications the sweep could not expire (changed meanwhile), and why."""
+    """Requisitions the sweep could not go through (changed meanwhile), and why."""
     notified: int = 0
     """Notifications the deadlines called for (updates owed, reminders)."""
     sent: int = 0
@@ -118,26 +119,25 @@ class HiringService:
     def sweep(self) -> SweepReport:
         """The daily job: expire lapsed offers, notify what deadlines call for, deliver.
 
-        Safe to run twice, or from two machines at once: an offer already expired is skipped,
-        every deadline notifies once, and the outbox leases what it delivers.
+        Each requisition's lapsed offers expire through its slate, so the next runner-up is
+        brought forward in the same transaction. Safe to run twice, or from two machines at
+        once: an expired offer is not expired again, every deadline notifies once, and the
+        outbox leases what it delivers.
         """
         now = self.clock.now()
         requisitions = {r.id: r for r in self.store.requisitions()}
+        expired, skipped = [], {}
+        for requisition_id in requisitions:
+            try:
+                fired = self.store.slate_sweep(requisition_id, actor="sweep")
+            except HirepipeError as exc:  # changed by another writer meanwhile: next run
+                skipped[requisition_id] = str(exc)
+                continue
+            expired += [f.application.id for f in fired if f.record.event == "expire"]
         applications = [
             a for a in self.store.applications() if not self.policy.is_terminal(a.stage)
         ]
-        expired, skipped = [], {}
-        for deadline in self.levels.overdue(applications, requisitions, now):
-            if deadline.kind is not DeadlineKind.offer_expiry:
-                continue
-            try:
-                self.store.fire(deadline.application_id, "expire", actor="sweep")
-            except HirepipeError as exc:  # answered or changed since it was read
-                skipped[deadline.application_id] = str(exc)
-            else:
-                expired.append(deadline.application_id)
-        current = [self.store.load(a.id) if a.id in expired else a for a in applications]
-        notified = self.notifier.sweep(current, requisitions, now)
+        notified = self.notifier.sweep(applications, requisitions, now)
         delivery = deliver(self.store.outbox, self.sender, now, templates=self.notifier.templates)
         _log.info(
             "sweep: %d expired, %d notified, %d sent, %d retrying, %d failed",

@@ -115,7 +115,7 @@ class TestQuestions:
         [
             ("how-to/persist", ["model_dump_json", "model_validate_json", "ConcurrentUpdate",
                                 "version", "Outbox"]),
-            ("how-to/web-service", ["FastAPI", "store.fire", "ConcurrentUpdate", "409", "422",
+            ("how-to/web-service", ["FastAPI", "slate_fire", "ConcurrentUpdate", "409", "422",
                                     "blockers", "data_model", "python -m examples.service"]),
             ("how-to/daily-sweep", ["cron", "OnCalendar", "beat_schedule", "Notifier.sweep",
                                     "deliver", "expire"]),
@@ -126,7 +126,7 @@ class TestQuestions:
                                  "Idempotency-Key"]),
             ("how-to/translate-messages", ["Templates", "rejection.txt", "_wording.txt"]),
             ("concepts/events", ["data_model", "Blocker", "needs_input", "GuardRejected"]),
-            ("concepts/estimator", ["NACE", "assumption", "Priors"]),
+            ("estimator", ["NACE", "assumption", "Priors"]),
             ("concepts/business-days", ["BusinessCalendar", "ServiceLevels", "overdue"]),
             ("concepts/policies", ["Policy.from_dict", "Registry", "PolicySettings"]),
             ("getting-started", ["standard_policy", "Pipeline", "fire", "blockers"]),
@@ -182,7 +182,7 @@ class TestQuestions:
 
 def test_the_company_policy_example_passes(pytester):
     """The company-policy page's test file passes with the installed pytest plugin."""
-    for name in ("acme_hiring.py", "test_acme_hiring.py"):
-        shutil.copy(DOCS / "examples" / name, pytester.path / name)
+    shutil.copy(ROOT / "examples" / "acme_hiring.py", pytester.path)
+    shutil.copy(DOCS / "examples" / "test_acme_hiring.py", pytester.path)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=4)

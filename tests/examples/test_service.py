@@ -68,25 +68,39 @@ class Service:
     def version(self, application_id: str) -> int:
         return self.client.get(f"/applications/{application_id}").json()["version"]
 
-    def application(self) -> str:
-        """Add an application of a new candidate, interviewed by alice and bob; return its id."""
+    def requisition(self) -> str:
+        """Open a requisition of its own for a test (one headcount); return its id."""
+        requisition_id = f"req-{uuid.uuid4().hex[:8]}"
+        answer = self.client.post("/requisitions", json={**REQUISITION, "id": requisition_id})
+        assert 201 == answer.status_code, answer.json()
+        return requisition_id
+
+    def application(self, requisition_id: str | None = None) -> str:
+        """Add an application of a new candidate, interviewed by alice and bob; return its id.
+
+        Without ``requisition_id`` the application gets a requisition of its own, so the
+        requisition's rules (a fill, a fall-through) touch no other test's applications.
+        """
+        requisition_id = requisition_id or self.requisition()
         key = uuid.uuid4().hex[:8]
         candidate = {**ADA, "id": f"cand-{key}"}
         answer = self.client.post(
-            "/requisitions/req-42/applications",
+            f"/requisitions/{requisition_id}/applications",
             json={"candidate": candidate, "interviewers": ["alice", "bob"], "id": f"app-{key}"},
         )
         assert 201 == answer.status_code, answer.json()
         return answer.json()["id"]
 
-    def to_offer(self, application_id: str) -> None:
-        """The quickstart's journey to an extended offer, over HTTP."""
+    def debrief(self, application_id: str, verdict: str = "yes") -> None:
+        """Both interviewers' scorecards in, the debrief done: the application is in review."""
         self.ok(application_id, "start_debrief", actor="maria")
         for person in ("alice", "bob"):
-            self.ok(
-                application_id, "submit_scorecard", actor=person, data={"recommendation": "yes"}
-            )
+            self.ok(application_id, "submit_scorecard", actor=person,
+                    data={"recommendation": verdict})  # fmt: skip
         self.ok(application_id, "complete_debrief", actor="maria")
+
+    def offer(self, application_id: str) -> dict[str, Any]:
+        """From the review to an extended offer, over HTTP; return the offer's answer."""
         self.ok(application_id, "request_approval", actor="maria", data={"salary": 135_000})
         self.ok(application_id, "record_approval", actor="cfo", data={"granted": True})
         self.ok(application_id, "approve", actor="maria")
@@ -98,9 +112,14 @@ class Service:
             self.ok(application_id, "contact_reference", actor="maria", data=person)
             self.ok(application_id, "complete_reference", actor="maria",
                     data={**person, "outcome": "satisfactory"})  # fmt: skip
-        self.ok(application_id, "extend_offer", actor="maria",
-                data={"salary": 135_000, "start_date": "2025-03-03",
-                      "valid_until": START.add(days=14).isoformat()})  # fmt: skip
+        return self.ok(application_id, "extend_offer", actor="maria",
+                       data={"salary": 135_000, "start_date": "2025-03-03",
+                             "valid_until": START.add(days=14).isoformat()})  # fmt: skip
+
+    def to_offer(self, application_id: str) -> None:
+        """The quickstart's journey to an extended offer, over HTTP."""
+        self.debrief(application_id)
+        self.offer(application_id)
 
 
 @contextmanager
@@ -145,7 +164,8 @@ class TestJourney:
         application_id = service.application()
         service.to_offer(application_id)
         accepted = service.ok(application_id, "accept", actor="cand-1")
-        requisition = service.client.get("/requisitions/req-42").json()
+        requisition_id = accepted["application"]["requisition_id"]
+        requisition = service.client.get(f"/requisitions/{requisition_id}").json()
         stored = Application.model_validate_json(
             service.client.get(f"/applications/{application_id}").text
         )
@@ -159,6 +179,20 @@ class TestJourney:
             stored.version,
         )
         assert [] == service.store.verify()
+
+    def test_the_requisitions_rules_apply_through_the_routes(self, service):
+        """A first choice who declines brings the runner-up forward, in the same answer."""
+        requisition_id = service.requisition()
+        best, runner_up = (service.application(requisition_id) for _ in range(2))
+        service.debrief(best, "strong_yes")
+        service.debrief(runner_up, "yes")
+        service.offer(best)
+        declined = service.ok(best, "decline", actor="cand-1")
+        moved = service.client.get(f"/applications/{runner_up}").json()
+        assert [(runner_up, "request_approval")] == [
+            (c["application_id"], c["record"]["event"]) for c in declined["consequences"]
+        ]
+        assert ("declined", "approval") == (declined["application"]["stage"], moved["stage"])
 
     def test_notifications_commit_with_events_and_deliver(self, fresh):
         """Events leave notifications in the outbox; delivering sends them and counts them."""
@@ -317,7 +351,7 @@ class TestQuestions:
         answer = service.client.get(f"/applications/{application_id}/estimate").json()
         stored = service.store.load(application_id)
         expected = TimelineEstimator().estimate(
-            stored, service.store.requisition("req-42"), service.clock.now()
+            stored, service.store.requisition(stored.requisition_id), service.clock.now()
         )
         assert json.loads(expected.to_json()) == answer
 
