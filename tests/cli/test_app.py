@@ -319,7 +319,7 @@ class TestErrors:
             (["estimate", "--interviewed", "2025-03-03", "--industry", "x"], 2, "--industry:"),
             (["estimate", "--interviewed", "2025-03-03", "--subdivision", "ZZ"], 2,
              "--subdivision: unknown subdivision 'ZZ' of 'US'"),
-            (["simulate", "--runs", "2", "--country", "us"], 2, "--country: String should"),
+            (["simulate", "--runs", "2", "--country", "us"], 2, "--country: unknown country 'us'"),
             (["estimate"], 2, "Missing option '--interviewed'"),
             (["paths", "standard", "--to", "hird"], 2, "--to: unknown stage 'hird'"),
             (["events", "missing.toml"], 1, "the policy has 1 problem: missing.toml"),
