@@ -39,6 +39,7 @@ REFERENCE_MODULES = (
     "hirepipe.notify",
     "hirepipe.store",
     "hirepipe.simulate",
+    "hirepipe.reports",
     "hirepipe.testing",
     "hirepipe.clock",
 )
