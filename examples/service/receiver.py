@@ -6,15 +6,15 @@ that sends the messages (a mailer, a candidate portal, a chat bot) receives them
     receiver = create_receiver(secret, handle=lambda payload: mailer.send(payload["to"], ...))
     # serve it: uvicorn.run(receiver), and point WebhookSender(url, secret) at /hirepipe
 
-A request with a bad signature, or signed more than five minutes away from now (a replay),
-gets 401; a notification already handled (the same ``Idempotency-Key``: the sender retried
-after a timeout) gets 200 again without being handled twice.
+The requests follow Standard Webhooks: a request with a bad signature, or signed more than
+five minutes away from now (a replay), gets 401; a notification already handled (the same
+``webhook-id``: the sender retried after a timeout) gets 200 again without being handled twice.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -27,7 +27,7 @@ __all__ = ["create_receiver"]
 
 # --8<-- [start:receiver]
 def create_receiver(
-    secret: str,
+    secret: str | bytes | Sequence[str | bytes],
     handle: Callable[[dict[str, Any]], None],
     *,
     clock: Clock | None = None,
@@ -35,9 +35,11 @@ def create_receiver(
 ) -> FastAPI:
     """A web application that verifies hirepipe's webhooks at ``path`` and hands them on.
 
-    ``handle`` gets the JSON payload (``to``, ``subject``, ``text``, ``html``, ``facts``...)
-    once per notification; if it raises, the answer is 500 and the sender retries later.
-    Keep the handled keys in your database in production: this example keeps them in memory.
+    ``secret`` is the sender's (``whsec_`` and base64); give the old and the new one while they
+    rotate. ``handle`` gets the JSON payload (``to``, ``subject``, ``text``, ``html``,
+    ``facts``...) once per notification; if it raises, the answer is 500 and the sender retries
+    later. Keep the handled ids in your database in production: this example keeps them in
+    memory.
     """
     now = (clock or SystemClock()).now
     handled: set[str] = set()
@@ -46,14 +48,12 @@ def create_receiver(
     @app.post(path, status_code=200)
     async def receive(request: Request) -> Response:
         body = await request.body()
-        timestamp = request.headers.get("X-Hirepipe-Timestamp", "")
-        signature = request.headers.get("X-Hirepipe-Signature", "")
-        if not verify_signature(secret, body, timestamp, signature, now()):
+        if not verify_signature(secret, request.headers, body, now()):
             return Response("bad or stale signature", status_code=401)
-        key = request.headers.get("Idempotency-Key", "")
-        if key not in handled:
+        webhook_id = request.headers["webhook-id"]  # signed: the same on every retry
+        if webhook_id not in handled:
             handle(json.loads(body))
-            handled.add(key)
+            handled.add(webhook_id)
         return Response(status_code=200)
 
     return app

@@ -14,11 +14,11 @@ import uvicorn
 from examples.service.receiver import create_receiver
 
 from hirepipe import DeliveryError
-from hirepipe.notify import Message, Notification, WebhookSender
+from hirepipe.notify import Message, Notification, WebhookSender, webhook_secret
 from hirepipe.testing import FakeClock
 
 NOW = pendulum.datetime(2025, 1, 6, 9, tz="UTC")
-SECRET = "s3cret"
+SECRET = webhook_secret()
 NOTIFICATION = Notification(
     key="app-1/3/status_update/cand-1",
     rule="status_update",
@@ -76,7 +76,7 @@ def test_a_signed_notification_is_handled_once(received):
 
 @pytest.mark.parametrize(
     ("secret", "sent_at"),
-    [("wrong", NOW), (SECRET, NOW.subtract(minutes=6))],
+    [(webhook_secret(), NOW), (SECRET, NOW.subtract(minutes=6))],
     ids=["bad-signature", "replayed"],
 )
 def test_forged_or_stale_requests_are_refused(received, secret, sent_at):
