@@ -127,7 +127,7 @@ class TestQuestions:
             ("how-to/translate-messages", ["Templates", "rejection.txt", "_wording.txt"]),
             ("concepts/events", ["data_model", "Blocker", "needs_input", "GuardRejected"]),
             ("estimator", ["NACE", "assumption", "Priors"]),
-            ("concepts/business-days", ["BusinessCalendar", "ServiceLevels", "overdue"]),
+            ("business-days", ["BusinessCalendar", "ServiceLevels", "overdue"]),
             ("concepts/policies", ["Policy.from_dict", "Registry", "PolicySettings"]),
             ("getting-started", ["standard_policy", "Pipeline", "fire", "blockers"]),
         ],

@@ -367,7 +367,8 @@ class TestSweep:
         second = fresh.client.post("/sweep").json()
         stored = fresh.client.get(f"/applications/{application_id}").json()
         assert ([application_id], "declined") == (first["expired"], stored["stage"])
-        assert "expire" == stored["history"][-1]["event"]
+        moves = [r["event"] for r in stored["history"] if r["kind"] == "transition"]
+        assert ["extend_offer", "expire"] == moves[-2:]
         assert 0 < first["sent"]
         assert ([], 0, 0) == (second["expired"], second["notified"], second["sent"])
 
