@@ -40,6 +40,7 @@ REFERENCE_MODULES = (
     "hirepipe.store",
     "hirepipe.simulate",
     "hirepipe.reports",
+    "hirepipe.privacy",
     "hirepipe.testing",
     "hirepipe.clock",
 )
