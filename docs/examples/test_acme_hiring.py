@@ -36,12 +36,17 @@ def test_no_review_without_a_passed_assessment(hirepipe_pipeline, hirepipe_requi
         hirepipe_pipeline, hirepipe_requisition, stage="assessment", recipes=RECIPES
     )
     with pytest.raises(GuardRejected) as refused:
-        hirepipe_pipeline.fire(application, "complete_debrief", actor="maria")
+        hirepipe_pipeline.fire(
+            application, "complete_debrief", actor="maria", requisition=hirepipe_requisition
+        )
     assert ("assessment_not_graded",) == refused.value.codes
-    hirepipe_pipeline.fire(application, "grade_assessment", actor="maria", score=40)
-    assert ["assessment_failed"] == [
-        b.code for b in hirepipe_pipeline.blockers(application, "complete_debrief")
-    ]
+    hirepipe_pipeline.fire(
+        application, "grade_assessment", actor="maria", requisition=hirepipe_requisition, score=40
+    )
+    blockers = hirepipe_pipeline.blockers(
+        application, "complete_debrief", actor="maria", requisition=hirepipe_requisition
+    )
+    assert ["assessment_failed"] == [b.code for b in blockers]
 
 
 def test_the_assessment_is_graded_within_five_business_days(
@@ -67,7 +72,11 @@ def test_the_events_acme_adds(hirepipe_recorder, hirepipe_pipeline, hirepipe_req
     application = make_application(
         hirepipe_pipeline, hirepipe_requisition, stage="assessment", recipes=RECIPES
     )
-    hirepipe_pipeline.fire(application, "grade_assessment", actor="maria", score=90)
-    hirepipe_pipeline.fire(application, "complete_debrief", actor="maria")
+    hirepipe_pipeline.fire(
+        application, "grade_assessment", actor="maria", requisition=hirepipe_requisition, score=90
+    )
+    hirepipe_pipeline.fire(
+        application, "complete_debrief", actor="maria", requisition=hirepipe_requisition
+    )
     assert ["grade_assessment", "complete_debrief"] == hirepipe_recorder.events[-2:]
     assert "review" == application.stage

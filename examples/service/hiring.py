@@ -129,7 +129,7 @@ class HiringService:
         expired, skipped = [], {}
         for requisition_id in requisitions:
             try:
-                fired = self.store.slate_sweep(requisition_id, actor="sweep")
+                fired = self.store.slate_sweep(requisition_id)  # as the system actor
             except HirepipeError as exc:  # changed by another writer meanwhile: next run
                 skipped[requisition_id] = str(exc)
                 continue

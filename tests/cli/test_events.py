@@ -102,8 +102,9 @@ class TestBlockerCodes:
         application = pipeline.new_application(make_candidate(), requisition, interviewers=["a"])
         for event in [*events, None]:
             for name in STANDARD.events:
-                found = pipeline.blockers(application, name, requisition=requisition)
-                assert {b.code for b in found} <= DOCUMENTED[name], name
+                for actor, passed in (("maria", requisition), ("cand-1", requisition), ("x", None)):
+                    found = pipeline.blockers(application, name, requisition=passed, actor=actor)
+                    assert {b.code for b in found} <= DOCUMENTED[name], (name, actor)
             if event is None:
                 break
             try:
@@ -165,6 +166,11 @@ class TestTable:
         )
         assert "`recommendation` | Recommendation" in to_markdown(list(rows.values()))
         assert ["status_update"] == [n.name for n in rows["complete_debrief"].notifications]
+        assert (("candidate",), ("hiring_manager", "recruiter")) == (
+            rows["accept"].fired_by,
+            rows["accept"].on_behalf,
+        )
+        assert "candidate (for them: hiring manager, recruiter)" == rows["accept"].fired_by_text
 
     def test_markdown_has_a_section_per_event(self):
         """The Markdown has a summary row and a section, with an anchor, for every event."""

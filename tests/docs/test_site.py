@@ -39,6 +39,12 @@ def python_blocks(page: Path) -> list[str]:
 RUNNABLE = [page for page in PAGES if python_blocks(page)]
 
 
+def test_getting_started_is_the_readme_quickstart():
+    """The Getting started page shows the README's quickstart, word for word."""
+    readme = PYTHON_BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert readme[0][1].rstrip("\n") == python_blocks(DOCS / "getting-started.md")[0]
+
+
 @pytest.mark.parametrize(
     "page",
     [pytest.param(p, marks=pytest.mark.slow) if p.name == "what-if.md" else p for p in RUNNABLE],

@@ -47,6 +47,11 @@ REQUISITION = {
 ADA = {"id": "cand-1", "name": "Ada Lovelace", "email": "ada@example.com"}
 
 
+def candidate_of(application_id: str) -> str:
+    """The candidate of an application made by ``Service.application`` (who may accept)."""
+    return f"cand-{application_id.removeprefix('app-')}"
+
+
 class Service:
     """A client of the service, its clock and what its sender sent."""
 
@@ -163,7 +168,7 @@ class TestJourney:
         """A candidate goes from the interview to hired over HTTP; the store stays sound."""
         application_id = service.application()
         service.to_offer(application_id)
-        accepted = service.ok(application_id, "accept", actor="cand-1")
+        accepted = service.ok(application_id, "accept", actor=candidate_of(application_id))
         requisition_id = accepted["application"]["requisition_id"]
         requisition = service.client.get(f"/requisitions/{requisition_id}").json()
         stored = Application.model_validate_json(
@@ -187,7 +192,7 @@ class TestJourney:
         service.debrief(best, "strong_yes")
         service.debrief(runner_up, "yes")
         service.offer(best)
-        declined = service.ok(best, "decline", actor="cand-1")
+        declined = service.ok(best, "decline", actor=candidate_of(best))
         moved = service.client.get(f"/applications/{runner_up}").json()
         assert [(runner_up, "request_approval")] == [
             (c["application_id"], c["record"]["event"]) for c in declined["consequences"]
@@ -227,7 +232,7 @@ class TestErrors:
     def test_event_from_the_wrong_stage_is_422_with_the_allowed_events(self, service):
         """An event the stage does not allow answers 422 naming the events that it does."""
         application_id = service.application()
-        answer = service.fire(application_id, "accept", actor="cand-1")
+        answer = service.fire(application_id, "accept", actor=candidate_of(application_id))
         body = answer.json()
         assert (422, "transition_not_allowed") == (answer.status_code, body["error"])
         assert "start_debrief" in body["allowed"]

@@ -56,7 +56,11 @@ SELECTORS = {
 ENGINE_BLOCKERS: dict[str, str] = {
     "wrong_stage": "the event does not fire from the application's stage",
     "data_missing": "Pipeline.blockers was asked without a field the event requires",
-    "requisition_required": "the event changes the requisition: pass requisition=...",
+    "requisition_required": "the event reads or changes the requisition (the roles of the "
+    "people who may fire it included): pass requisition=...",
+    "not_permitted": "the actor holds none of the roles that may fire the event",
+    "acting_for_another": "the event's data names someone other than the actor",
+    "on_behalf_not_allowed": "nobody may fire the event for someone else",
     "hold_origin_unknown": "resume found no record of the stage the hold began in",
 }
 """Blocker codes the engine itself gives, for any event, besides its guards' codes."""
@@ -102,6 +106,8 @@ class EventRow:
     sources: tuple[str, ...]
     dest: str | None
     description: str
+    fired_by: tuple[str, ...]
+    on_behalf: tuple[str, ...]
     data_model: str
     data: tuple[DataField, ...]
     guards: tuple[GuardRow, ...]
@@ -111,6 +117,15 @@ class EventRow:
     def source_text(self) -> str:
         """The stages it fires from, selectors in words."""
         return ", ".join(SELECTORS.get(s, s) for s in self.sources)
+
+    @property
+    def fired_by_text(self) -> str:
+        """Who may fire it, by role, and who may fire it for them."""
+        text = ", ".join(role.replace("_", " ") for role in self.fired_by)
+        if self.on_behalf:
+            others = ", ".join(role.replace("_", " ") for role in self.on_behalf)
+            text += f" (for them: {others})"
+        return text
 
     @property
     def dest_text(self) -> str:
@@ -144,6 +159,8 @@ def _row(policy: Policy, spec: EventSpec) -> EventRow:
         sources=spec.sources,
         dest=spec.dest,
         description=spec.description,
+        fired_by=tuple(str(role) for role in spec.fired_by),
+        on_behalf=tuple(str(role) for role in spec.on_behalf),
         data_model=model.__name__,
         data=fields,
         guards=guards,
@@ -270,14 +287,14 @@ def to_markdown(rows: Sequence[EventRow], *, heading: str = "##") -> str:
     Every section heading is the event's name, so a page can link to ``#extend_offer``.
     """
     lines = [
-        "| event | from | to | guards |",
-        "| --- | --- | --- | --- |",
+        "| event | from | to | fired by | guards |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         guards = ", ".join(_code(g.name) for g in row.guards) or "none"
         lines.append(
             f"| [{_code(row.name)}](#{row.name}) | {_cell(row.source_text)} | "
-            f"{_cell(row.dest_text)} | {guards} |"
+            f"{_cell(row.dest_text)} | {_cell(row.fired_by_text)} | {guards} |"
         )
     for row in rows:
         kind = "activity" if row.activity else "transition"
@@ -286,6 +303,8 @@ def to_markdown(rows: Sequence[EventRow], *, heading: str = "##") -> str:
             f"{heading} {row.name}",
             "",
             f"*{kind}*: {_cell(row.source_text)} → {_cell(row.dest_text)}. {_sentence(row)}",
+            "",
+            f"Fired by: {_cell(row.fired_by_text)}.",
             "",
         ]
         if row.data:

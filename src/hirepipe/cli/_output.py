@@ -293,7 +293,15 @@ def events_table(rows: Sequence[EventRow]) -> Table:
     from rich.text import Text
 
     table = Table(show_lines=True, title="Events", title_justify="left")
-    for column in ("event", "from", "to", "data", "guards (blocker codes)", "notifications"):
+    for column in (
+        "event",
+        "from",
+        "to",
+        "fired by",
+        "data",
+        "guards (blocker codes)",
+        "notifications",
+    ):
         table.add_column(column)
     for row in rows:
         data = "\n".join(
@@ -312,6 +320,7 @@ def events_table(rows: Sequence[EventRow]) -> Table:
                     row.name,
                     row.source_text,
                     row.dest_text,
+                    row.fired_by_text,
                     data or "-",
                     guards or "-",
                     notifications or "-",
