@@ -1,11 +1,14 @@
 """hirepipe: the rules of what happens after a job interview.
 
 The post-interview lifecycle as guarded transitions on Pydantic models, with business-day
-timelines and notification hooks. Start with :class:`Pipeline` and :func:`standard_policy`::
+timelines and notification hooks. Start with [`Pipeline`][hirepipe.pipeline.Pipeline] and
+[`standard_policy`][hirepipe.standard.standard_policy]:
 
-    pipeline = Pipeline(standard_policy())
-    application = pipeline.new_application(candidate, requisition, interviewers=["alice"])
-    pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+```python
+pipeline = Pipeline(standard_policy())
+application = pipeline.new_application(candidate, requisition, interviewers=["alice"])
+pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+```
 
 The package is layered; each layer imports only those before it (``tests/test_layers.py``
 checks it):

@@ -1,18 +1,22 @@
 r"""The field types every model shares: aware instants, identifiers, text, amounts, places.
 
-Re-exported by :mod:`hirepipe.models`, which is where to import them from. The character rules
-live here, once, for the models and the policy checks alike::
+Re-exported by [`hirepipe.models`][hirepipe.models], which is where to import them from. The
+character rules live here, once, for the models and the policy checks alike:
 
-    identifier_problem("maria")          # None: a valid identifier
-    identifier_problem("ma\x00ria")      # "a control or invisible character (U+0000); ..."
+```python
+identifier_problem("maria")          # None: a valid identifier
+identifier_problem("ma\x00ria")      # "a control or invisible character (U+0000); ..."
+```
 
-Identifiers (ids, actors, stage and event names) are printable text (:meth:`str.isprintable`:
-no control, format or surrogate characters, no space but the ASCII one), 1 to 200 characters,
+Identifiers (ids, actors, stage and event names) are printable text (``str.isprintable``: no
+control, format or surrogate characters, no space but the ASCII one), 1 to 200 characters,
 spaces at either end stripped. Names and reasons are one line: no control characters, no line
-breaks. Free text (:data:`Text`) may hold line breaks and tabs, and no other control character.
-The same values are then accepted by SQLite and PostgreSQL alike (PostgreSQL refuses NUL).
+breaks. Free text ([`Text`][hirepipe.models.Text]) may hold line breaks and tabs, and no other
+control character. The same values are then accepted by SQLite and PostgreSQL alike (PostgreSQL
+refuses NUL).
 
-Fields marked :data:`PERSONAL` hold a person's data: :mod:`hirepipe.privacy` erases them.
+Fields marked [`PERSONAL`][hirepipe.models.PERSONAL] hold a person's data:
+[`hirepipe.privacy`][hirepipe.privacy] erases them.
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ Timestamp = Annotated[
     PlainSerializer(_iso, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-"""A time-zone-aware instant, held as a :class:`pendulum.DateTime`.
+"""A time-zone-aware instant, held as a ``pendulum.DateTime``.
 
 Pass a ``datetime`` (pendulum's or the standard library's) with a time zone, or an ISO 8601
 string with an offset (as JSON, or the plain data ``json.loads`` gives, holds it).
@@ -170,7 +174,7 @@ def identifier_problem(value: str) -> str | None:
     """Return what makes ``value`` no identifier, or None when it is one.
 
     The one rule for ids, actors, and a policy's stage and event names: 1 to 200 printable
-    characters (:meth:`str.isprintable`: no control, format or surrogate character, and no
+    characters (``str.isprintable``: no control, format or surrogate character, and no
     space but the ASCII one), with no space at either end.
     """
     if not value:
@@ -234,15 +238,15 @@ def _text(value: str) -> str:
 class Personal:
     """Marks a field (``Annotated[str, PERSONAL]``) as a person's data, erased on request.
 
-    Erasure (:meth:`hirepipe.Pipeline.erase`) replaces every non-empty personal value with
-    :data:`ERASED` and keeps every other field: the lifecycle facts stay for reporting. Mark
-    the fields of your own event data models the same way (free text is :data:`Text`, which
-    is marked already).
+    Erasure ([`hirepipe.Pipeline.erase`][hirepipe.pipeline.Pipeline.erase]) replaces every
+    non-empty personal value with [`ERASED`][hirepipe.models.ERASED] and keeps every other
+    field: the lifecycle facts stay for reporting. Mark the fields of your own event data models
+    the same way (free text is [`Text`][hirepipe.models.Text], which is marked already).
     """
 
 
 PERSONAL = Personal()
-"""The marker of personal fields; see :class:`Personal`."""
+"""The marker of personal fields; see [`Personal`][hirepipe.models.Personal]."""
 
 ERASED = "[erased]"
 """What an erased personal value reads as (an e-mail address included)."""
@@ -255,8 +259,8 @@ Identifier = Annotated[
 ]
 """An identifier: candidate, requisition, application, person, stage, event.
 
-1 to 200 printable characters (see :func:`identifier_problem`); surrounding spaces are
-stripped.
+1 to 200 printable characters (see [`identifier_problem`][hirepipe.models.identifier_problem]);
+surrounding spaces are stripped.
 """
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
@@ -283,7 +287,7 @@ Email = Annotated[
     AfterValidator(_line),
     PERSONAL,
 ]
-"""An e-mail address (``local@domain.tld``), or :data:`ERASED` once erased. Personal."""
+"""An e-mail address (``local@domain.tld``), or ``ERASED`` once erased. Personal."""
 Contact = Annotated[
     str,
     StringConstraints(strict=True, min_length=1, max_length=320),
@@ -351,7 +355,7 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4, allow_in
 """A non-negative amount (an int, a Decimal or a numeric string), at most four decimals.
 
 Four is the most any currency has (CLF, UYW); a model holding an amount with its currency
-checks it against that currency's own minor units (:func:`check_minor_units`).
+checks it against that currency's own minor units (``check_minor_units``).
 """
 
 

@@ -1,9 +1,9 @@
 """Where time comes from. Nothing else in hirepipe reads the wall clock.
 
-::
-
-    clock = ManualClock(pendulum.datetime(2025, 1, 6, 9, tz="Europe/Berlin"))
-    clock.advance(days=2)
+```python
+clock = ManualClock(pendulum.datetime(2025, 1, 6, 9, tz="Europe/Berlin"))
+clock.advance(days=2)
+```
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The old home of names that now live in :mod:`hirepipe.timeline.deadlines`.
+"""The old home of names that now live in ``hirepipe.timeline.deadlines``.
 
 Kept so that existing imports keep working; new code imports from the new home.
 """

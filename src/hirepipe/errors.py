@@ -1,30 +1,30 @@
 """Every exception hirepipe raises, in one shallow tree.
 
-::
+```text
+HirepipeError
+├── PolicyError              a policy definition that cannot work (lists every problem)
+├── TransitionError          an event on an application could not happen
+│   ├── TransitionNotAllowed     the event does not exist from the current stage
+│   ├── GuardRejected            the event exists, but guards block it (carries the blockers)
+│   └── ConcurrentUpdate         another writer changed the application first
+├── RequisitionMismatch      the application belongs to another requisition
+├── SlateError               a requisition-level request that cannot be met
+├── NotificationError        a notification could not be made or delivered
+│   ├── TemplateError            a template is missing, broken, or broke the sandbox
+│   ├── DeliveryError            a sender failed; the outbox retries it with backoff
+│   └── ClaimLost                a deliverer's claim ran out and another holds it now
+├── SimulationError          a scenario the simulator cannot run, or a run its rules refused
+├── CalendarError            bad input to the business-day calendar
+├── EstimateError            bad input to the timeline estimator
+└── StoreError               the durable store could not do what was asked
+    ├── SchemaError              the tables are missing, older or newer than expected
+    ├── NotStored                no application or requisition with that id
+    ├── AlreadyStored            an application or requisition with that id exists
+    └── CorruptData              stored rows cannot be read back (lists the problems)
 
-    HirepipeError
-    ├── PolicyError              a policy definition that cannot work (lists every problem)
-    ├── TransitionError          an event on an application could not happen
-    │   ├── TransitionNotAllowed     the event does not exist from the current stage
-    │   ├── GuardRejected            the event exists, but guards block it (carries the blockers)
-    │   └── ConcurrentUpdate         another writer changed the application first
-    ├── RequisitionMismatch      the application belongs to another requisition
-    ├── SlateError               a requisition-level request that cannot be met
-    ├── NotificationError        a notification could not be made or delivered
-    │   ├── TemplateError            a template is missing, broken, or broke the sandbox
-    │   ├── DeliveryError            a sender failed; the outbox retries it with backoff
-    │   └── ClaimLost                a deliverer's claim ran out and another holds it now
-    ├── SimulationError          a scenario the simulator cannot run, or a run its rules refused
-    ├── CalendarError            bad input to the business-day calendar
-    ├── EstimateError            bad input to the timeline estimator
-    └── StoreError               the durable store could not do what was asked
-        ├── SchemaError              the tables are missing, older or newer than expected
-        ├── NotStored                no application or requisition with that id
-        ├── AlreadyStored            an application or requisition with that id exists
-        └── CorruptData              stored rows cannot be read back (lists the problems)
-
-    ConcurrentUpdate
-    └── ConcurrentRequisitionUpdate  another writer changed the requisition first (store)
+ConcurrentUpdate
+└── ConcurrentRequisitionUpdate  another writer changed the requisition first (store)
+```
 
 Input that fails a model's validation raises Pydantic's ``ValidationError`` instead, and an
 argument of the wrong type (a dict where a Requisition belongs) ``TypeError``; nothing else
@@ -332,7 +332,7 @@ class EstimateError(HirepipeError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing :meth:`~hirepipe.store.Store.verify` found wrong, and where.
+    """One thing [`verify`][hirepipe.store.Store.verify] found wrong, and where.
 
     ``code`` is stable (``invalid_snapshot``, ``invalid_log_row``, ``log_gap``,
     ``replay_differs``, ``column_mismatch``, ``invalid_requisition``, ``invalid_notification``,
@@ -405,7 +405,7 @@ class AlreadyStored(StoreError):
 class CorruptData(StoreError):
     """Stored rows cannot be read back (edited by hand, or written by a bug).
 
-    ``problems`` lists what was found; :meth:`~hirepipe.store.Store.verify` reports the same
+    ``problems`` lists what was found; [`verify`][hirepipe.store.Store.verify] reports the same
     for every application at once.
     """
 
@@ -418,8 +418,8 @@ class CorruptData(StoreError):
 class ConcurrentRequisitionUpdate(ConcurrentUpdate):
     """Another writer changed the requisition first (two acceptances of its last headcount).
 
-    A :class:`~hirepipe.ConcurrentUpdate`: reload and try again. ``expected`` and ``actual``
-    are the requisition's versions; ``requisition_id`` names it.
+    A [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate]: reload and try again. ``expected``
+    and ``actual`` are the requisition's versions; ``requisition_id`` names it.
     """
 
     def __init__(

@@ -1,11 +1,11 @@
 """The data hirepipe works on: plain, strictly validated Pydantic v2 models.
 
-Every timestamp is a time-zone-aware :class:`pendulum.DateTime`; a naive datetime is refused.
+Every timestamp is a time-zone-aware ``pendulum.DateTime``; a naive datetime is refused.
 Every model round-trips through JSON exactly (``Model.model_validate_json(m.model_dump_json())
 == m``) and exports a JSON Schema (``Model.model_json_schema()``).
 
-Models hold data only: the rules live in :mod:`hirepipe.policy` and the engine in
-:mod:`hirepipe.pipeline`, which never attaches anything to a model.
+Models hold data only: the rules live in [`hirepipe.policy`][hirepipe.policy] and the engine in
+[`hirepipe.pipeline`][hirepipe.pipeline], which never attaches anything to a model.
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ class Candidate(_Frozen):
     """A person being considered; ``consent_to_contact`` covers talent-pool updates.
 
     ``name``, ``email`` and ``phone`` are personal: erasure replaces them with
-    :data:`ERASED` and keeps the ``id``.
+    [`ERASED`][hirepipe.models.ERASED] and keeps the ``id``.
     """
 
     id: Identifier
@@ -538,14 +538,15 @@ class Application(_Model):
     ``stage`` is a stage name of the policy; ``version`` equals ``len(history)`` and rises by
     one with every record (writers compare-and-set on it). The collections other than
     ``history`` are tuples: the engine replaces them whole, which keeps every change atomic.
-    Build new applications with :meth:`hirepipe.Pipeline.new_application`, which sets the
-    initial stage and the round 1 interview.
+    Build new applications with
+    [`hirepipe.Pipeline.new_application`][hirepipe.pipeline.Pipeline.new_application], which
+    sets the initial stage and the round 1 interview.
 
-    The state cannot contradict itself: the records are numbered 1 to ``version`` in order,
-    each leaves the stage the one before led to (the first leaves the stage the application
-    was created in), and the last leads to ``stage``. With no records, ``stage`` is the stage
-    it was created in. Anything else is refused, on construction and on assignment alike.
-    ``erased_at`` is when the candidate's personal data was erased (:mod:`hirepipe.privacy`);
+    The state cannot contradict itself: the records are numbered 1 to ``version`` in order, each
+    leaves the stage the one before led to (the first leaves the stage the application was
+    created in), and the last leads to ``stage``. With no records, ``stage`` is the stage it was
+    created in. Anything else is refused, on construction and on assignment alike. ``erased_at``
+    is when the candidate's personal data was erased ([`hirepipe.privacy`][hirepipe.privacy]);
     an erased application takes no more events.
     """
 

@@ -1,11 +1,11 @@
 """The facade: fire events on applications, ask what blocks them, and tell hooks.
 
-::
-
-    pipeline = Pipeline(standard_policy())
-    fired = pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
-    fired.record.to_stage  # "debrief"
-    pipeline.available(application, requisition=requisition, actor="cand-1")  # ["withdraw"]
+```python
+pipeline = Pipeline(standard_policy())
+fired = pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+fired.record.to_stage  # "debrief"
+pipeline.available(application, requisition=requisition, actor="cand-1")  # ["withdraw"]
+```
 
 The actor is the person acting; each event names the roles that may fire it, and the pipeline's
 ``roles`` resolver says who holds which (the requisition's hiring manager, its approvers, the
@@ -14,7 +14,7 @@ application's candidate...).
 A transition is atomic: it applies in full (stage, history record, version + 1, the event's
 changes) or raises and leaves the application, and the requisition, exactly as they were.
 Hooks run after it applied; a hook that raises never undoes it, and the failure is kept for
-:meth:`Pipeline.retry_failed_hooks`.
+[`Pipeline.retry_failed_hooks`][hirepipe.pipeline.Pipeline.retry_failed_hooks].
 """
 
 from __future__ import annotations
@@ -87,10 +87,11 @@ class Fired:
 
 
 class Hook(Protocol):
-    """Any callable taking a :class:`Fired`; a class is never required.
+    """Any callable taking a [`Fired`][hirepipe.pipeline.Fired]; a class is never required.
 
-    A hook that also has a ``created(application, requisition)`` method (the notifier has
-    one) is told of every application :meth:`Pipeline.new_application` makes.
+    A hook that also has a ``created(application, requisition)`` method (the notifier has one)
+    is told of every application
+    [`Pipeline.new_application`][hirepipe.pipeline.Pipeline.new_application] makes.
     """
 
     def __call__(self, fired: Fired, /) -> None:
@@ -121,11 +122,11 @@ class Pipeline:
     """Fires a policy's events on applications.
 
     ``clock`` supplies every timestamp (the wall clock in UTC by default); ``hooks`` are called,
-    in order, with a :class:`Fired` after every applied event.
+    in order, with a [`Fired`][hirepipe.pipeline.Fired] after every applied event.
 
     ``roles`` says which roles an actor holds on an application: a
-    :class:`~hirepipe.policy.RoleResolver` mapping the host's users and groups to the roles
-    events are granted to (default: :func:`~hirepipe.policy.requisition_roles`, the
+    [`RoleResolver`][hirepipe.policy.RoleResolver] mapping the host's users and groups to the roles
+    events are granted to (default: [`requisition_roles`][hirepipe.policy.requisition_roles], the
     requisition's and the application's fields). ``system_actor`` is the name the slate's
     fills, fall-throughs and sweeps fire as; it holds the ``system`` role, whatever ``roles``
     says. Choose a name none of your users can have.
@@ -173,8 +174,9 @@ class Pipeline:
 
         ``interviewers`` and ``held_at`` (default: now) describe the round 1 interview. Every
         hook with a ``created`` method is called with the application and requisition (the
-        notifier queues the confirmation and round 1's thank-you); one that raises never
-        undoes the creation and is kept for :meth:`retry_failed_hooks`.
+        notifier queues the confirmation and round 1's thank-you); one that raises never undoes
+        the creation and is kept for
+        [`retry_failed_hooks`][hirepipe.pipeline.Pipeline.retry_failed_hooks].
         """
         application = Application(
             id=application_id or uuid.uuid4().hex,
@@ -208,9 +210,10 @@ class Pipeline:
     ) -> Fired:
         """Apply ``event`` to ``application``, then tell the hooks; return what was applied.
 
-        :meth:`apply` with the same arguments, then every hook in order with the returned
-        :class:`Fired` (``fired.record`` is the record appended to the history). A hook that
-        raises never undoes the event: the failure is kept for :meth:`retry_failed_hooks`.
+        [`apply`][hirepipe.pipeline.Pipeline.apply] with the same arguments, then every hook in
+        order with the returned [`Fired`][hirepipe.pipeline.Fired] (``fired.record`` is the
+        record appended to the history). A hook that raises never undoes the event: the failure
+        is kept for [`retry_failed_hooks`][hirepipe.pipeline.Pipeline.retry_failed_hooks].
         """
         fired = self.apply(
             application,
@@ -240,9 +243,9 @@ class Pipeline:
     ) -> Fired:
         """Apply ``event`` to ``application`` without calling hooks; return what was applied.
 
-        The returned :class:`Fired` holds the record appended to the history, the application
-        and requisition it applied to, and the policy. A caller that commits elsewhere first
-        (the store, in its transaction) calls the hooks itself.
+        The returned [`Fired`][hirepipe.pipeline.Fired] holds the record appended to the
+        history, the application and requisition it applied to, and the policy. A caller that
+        commits elsewhere first (the store, in its transaction) calls the hooks itself.
 
         ``data`` is validated by the event's data model (a Pydantic ``ValidationError`` when it
         does not fit). Pass ``requisition`` for events whose guards look at it (headcount,
@@ -255,13 +258,14 @@ class Pipeline:
         the policy allows it (``EventSpec.on_behalf``); the record keeps both, the person as
         ``record.data["on_behalf_of"]``.
 
-        Raises :class:`TransitionNotAllowed` if the event does not exist from the stage,
-        :class:`GuardRejected` with every blocker if guards refuse it or the actor may not
-        fire it (``not_permitted``, ``acting_for_another``, ...),
-        :class:`ConcurrentUpdate` if the version moved, and :class:`RequisitionMismatch` for
+        Raises [`TransitionNotAllowed`][hirepipe.errors.TransitionNotAllowed] if the event does
+        not exist from the stage, [`GuardRejected`][hirepipe.errors.GuardRejected] with every
+        blocker if guards refuse it or the actor may not fire it (``not_permitted``,
+        ``acting_for_another``, ...), [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate] if
+        the version moved, and [`RequisitionMismatch`][hirepipe.errors.RequisitionMismatch] for
         another requisition's application; ``TypeError`` for an ``application`` or a
-        ``requisition`` of another type (a dict) or an ``expected_version`` that is not an
-        int. Any error leaves everything unchanged.
+        ``requisition`` of another type (a dict) or an ``expected_version`` that is not an int.
+        Any error leaves everything unchanged.
         """
         if not isinstance(application, Application):
             raise TypeError(
@@ -422,13 +426,14 @@ class Pipeline:
     ) -> TransitionRecord:
         """Erase the candidate's personal data from an ended application; return the record.
 
-        Every personal value (:mod:`hirepipe.privacy`) in the application and its history is
-        replaced by :data:`~hirepipe.models.ERASED`; the lifecycle facts stay. An activity
-        record (event ``@erase``, by ``actor``, with ``reason``) says when and by whom, and
-        ``erased_at`` is set: no event fires on the application afterwards. No hook is called.
-        Erase the notifications about it too (``outbox.erase(application.id)``).
+        Every personal value ([`hirepipe.privacy`][hirepipe.privacy]) in the application and its
+        history is replaced by [`ERASED`][hirepipe.models.ERASED]; the lifecycle facts stay. An
+        activity record (event ``@erase``, by ``actor``, with ``reason``) says when and by whom,
+        and ``erased_at`` is set: no event fires on the application afterwards. No hook is
+        called. Erase the notifications about it too (``outbox.erase(application.id)``).
 
-        Raises what :meth:`erasure` raises; any error leaves the application unchanged.
+        Raises what [`erasure`][hirepipe.pipeline.Pipeline.erasure] raises; any error leaves the
+        application unchanged.
         """
         record = self.erasure(application, actor=actor, reason=reason)
         cleared = erased(application, self.policy)
@@ -455,10 +460,11 @@ class Pipeline:
     ) -> TransitionRecord:
         """Return the record erasing ``application`` now would append; change nothing.
 
-        Raises :class:`GuardRejected` (``not_ended``) unless its stage is terminal: end the
-        application first (withdraw or reject it). Raises :class:`TransitionNotAllowed` for an
-        application erased already or in a stage the policy lacks, and a ValidationError for
-        a bad ``actor`` or ``reason``.
+        Raises [`GuardRejected`][hirepipe.errors.GuardRejected] (``not_ended``) unless its stage
+        is terminal: end the application first (withdraw or reject it). Raises
+        [`TransitionNotAllowed`][hirepipe.errors.TransitionNotAllowed] for an application erased
+        already or in a stage the policy lacks, and a ValidationError for a bad ``actor`` or
+        ``reason``.
         """
         actor = _IDENTIFIER.validate_python(actor)
         if reason is not None:
@@ -505,14 +511,15 @@ class Pipeline:
     ) -> list[Blocker]:
         """Return why ``event`` cannot fire now with this data; empty when it can.
 
-        Required data not given yet, and an ``actor`` that a guard needs, come back as
-        blockers with ``needs_input`` set. With ``actor`` (and ``on_behalf_of``), the answer is
-        for that person, as :meth:`fire` would give it: when they may not fire the event, only
-        the reasons why (``not_permitted``, or ``requisition_required`` when their role is
-        read from a requisition not given); without, for whoever may fire it.
+        Required data not given yet, and an ``actor`` that a guard needs, come back as blockers
+        with ``needs_input`` set. With ``actor`` (and ``on_behalf_of``), the answer is for that
+        person, as [`fire`][hirepipe.pipeline.Pipeline.fire] would give it: when they may not
+        fire the event, only the reasons why (``not_permitted``, or ``requisition_required``
+        when their role is read from a requisition not given); without, for whoever may fire it.
 
-        An event that exists but not from the current stage gives one ``wrong_stage``
-        blocker; an event the policy does not define raises :class:`TransitionNotAllowed`.
+        An event that exists but not from the current stage gives one ``wrong_stage`` blocker;
+        an event the policy does not define raises
+        [`TransitionNotAllowed`][hirepipe.errors.TransitionNotAllowed].
         """
         self._check_open(application, event)
         spec = self._known(application, event)
@@ -571,9 +578,9 @@ class Pipeline:
 
         Blockers that the caller clears by passing data (``needs_input``) do not count.
         Activities are left out unless ``activities`` is true. With ``actor``, only the events
-        that person may fire (as themselves) are listed. Raises :class:`TransitionNotAllowed`
-        for an application in a stage the policy does not define or an erased one: no event
-        fires on those.
+        that person may fire (as themselves) are listed. Raises
+        [`TransitionNotAllowed`][hirepipe.errors.TransitionNotAllowed] for an application in a
+        stage the policy does not define or an erased one: no event fires on those.
         """
         self._check_open(application, "")
         names = []

@@ -1,19 +1,22 @@
 """Personal data: which fields hold it, erasing it, and how long applications are kept.
 
-GDPR Article 17 (the right to erasure) and Article 5(1)(e) (storage limitation)::
+GDPR Article 17 (the right to erasure) and Article 5(1)(e) (storage limitation):
 
-    pipeline.erase(application, actor="dpo", reason="candidate's request")  # ended ones only
-    retention_due(applications, policy, now, months=6)   # ended more than 6 months ago
-    consent_expired(applications, policy, now)           # in the talent pool, consent lapsed
+```python
+pipeline.erase(application, actor="dpo", reason="candidate's request")  # ended ones only
+retention_due(applications, policy, now, months=6)   # ended more than 6 months ago
+consent_expired(applications, policy, now)           # in the talent pool, consent lapsed
+```
 
-A field is personal when its type carries :data:`~hirepipe.models.PERSONAL`: the candidate's
-name, e-mail address and phone, a referee's contact details and relationship, and every free
-text (:data:`~hirepipe.models.Text`: notes, feedback, messages), in the application, in its
-history records' event data and in a policy's own event data models. Erasing replaces each
-non-empty personal value with :data:`~hirepipe.models.ERASED` and keeps everything else: ids,
-stages, events, times, reasons, outcomes and amounts stay for reporting. An erased
+A field is personal when its type carries [`PERSONAL`][hirepipe.models.PERSONAL]: the
+candidate's name, e-mail address and phone, a referee's contact details and relationship, and
+every free text ([`Text`][hirepipe.models.Text]: notes, feedback, messages), in the application,
+in its history records' event data and in a policy's own event data models. Erasing replaces
+each non-empty personal value with [`ERASED`][hirepipe.models.ERASED] and keeps everything else:
+ids, stages, events, times, reasons, outcomes and amounts stay for reporting. An erased
 application takes no more events. The durable store erases a candidate's log and outbox too
-(:meth:`hirepipe.store.Store.erase`), and keeps its log's hash chain verifiable.
+([`hirepipe.store.Store.erase`][hirepipe.store.Store.erase]), and keeps its log's hash chain
+verifiable.
 
 Candidate ids, referee ids and the ids of employees are kept: use opaque ids, not e-mail
 addresses, where people are named by id.
@@ -196,8 +199,9 @@ def data_models_of(policy: Policy) -> DataModels:
 def erased(application: Application, policy: Policy) -> Application:
     """Return a copy of ``application`` with every personal value replaced by ERASED.
 
-    Nothing else changes (no record is added, ``erased_at`` is not set): this is the content
-    of an erasure; :meth:`hirepipe.Pipeline.erase` applies it and records it.
+    Nothing else changes (no record is added, ``erased_at`` is not set): this is the content of
+    an erasure; [`hirepipe.Pipeline.erase`][hirepipe.pipeline.Pipeline.erase] applies it and
+    records it.
     """
     document = application.model_dump(mode="json")
     cleared = map_personal(

@@ -2,12 +2,13 @@
 
 Installed with hirepipe, it gives every test suite these fixtures, each new per test:
 
-- ``hirepipe_clock``: a :class:`~hirepipe.testing.FakeClock` at Monday 2025-01-06 09:00 in New
+- ``hirepipe_clock``: a [`FakeClock`][hirepipe.testing.FakeClock] at Monday 2025-01-06 09:00 in New
   York, moving in US business days;
 - ``hirepipe_policy``: the standard policy (override the fixture to test your own);
-- ``hirepipe_recorder``: a :class:`~hirepipe.testing.RecordingHook`;
-- ``hirepipe_pipeline``: a :class:`~hirepipe.Pipeline` of the three above;
-- ``hirepipe_requisition``: a requisition from :func:`~hirepipe.testing.make_requisition`.
+- ``hirepipe_recorder``: a [`RecordingHook`][hirepipe.testing.RecordingHook];
+- ``hirepipe_pipeline``: a [`Pipeline`][hirepipe.pipeline.Pipeline] of the three above;
+- ``hirepipe_requisition``: a requisition from
+  [`make_requisition`][hirepipe.testing.make_requisition].
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """What histories show: the hiring funnel, time in each stage, rejections and missed service levels.
 
-::
-
-    report = funnel(applications, requisitions, policy)
-    report.conversions["review"].rate   # the share of those reviewed who went on
-    pandas.DataFrame(report.rows("time_in_stage"))
+```python
+report = funnel(applications, requisitions, policy)
+report.conversions["review"].rate   # the share of those reviewed who went on
+pandas.DataFrame(report.rows("time_in_stage"))
+```
 
 Everything comes from the applications' histories alone (in memory, or
 ``store.applications()``), so a report can be rebuilt at any time. Business days are counted

@@ -1,13 +1,14 @@
 """The requisition level: a slate of candidates reviewed together, filled, and kept warm.
 
-::
+```python
+slate = Slate(pipeline, requisition)
+fired = slate.fire(application.id, "withdraw", actor=candidate.id)  # the runner-up moves up
+```
 
-    slate = Slate(pipeline, requisition)
-    fired = slate.fire(application.id, "withdraw", actor=candidate.id)  # the runner-up moves up
-
-A hiring decision is never about one candidate. A :class:`Slate` holds a requisition and its
-applications and fires every event through the :class:`~hirepipe.Pipeline`. It knows stages
-only by their roles (``StageSpec.role``), so a company's own stages work here too:
+A hiring decision is never about one candidate. A [`Slate`][hirepipe.slate.Slate] holds a
+requisition and its applications and fires every event through the
+[`Pipeline`][hirepipe.pipeline.Pipeline]. It knows stages only by their roles
+(``StageSpec.role``), so a company's own stages work here too:
 
 - the review (the ``review`` stages) closes when no candidate is left in an ``assessment``
   stage, or at the review's service-level deadline; until then the events that take a
@@ -260,8 +261,8 @@ class Slate:
     ) -> list[Fired]:
         """Fire ``event`` on an application of the slate, then apply the requisition's rules.
 
-        Returns a :class:`~hirepipe.Fired` for every event applied: the event's first, then
-        those of a fill (runner-ups pooled, the rest rejected) or a fall-through (the next
+        Returns a [`Fired`][hirepipe.pipeline.Fired] for every event applied: the event's first,
+        then those of a fill (runner-ups pooled, the rest rejected) or a fall-through (the next
         runner-up brought forward); each names its application. The fill and the fall-through
         fire as the pipeline's ``system_actor``: the candidate who accepted rejects nobody.
         """

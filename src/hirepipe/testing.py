@@ -40,7 +40,7 @@ __all__ = [
 
 
 class FakeClock(ManualClock):
-    """A :class:`~hirepipe.clock.ManualClock` that also moves in business days.
+    """A [`ManualClock`][hirepipe.clock.ManualClock] that also moves in business days.
 
     ``FakeClock(start, calendar=BusinessCalendar("US"))`` then ``advance_business_days(3)``.
     """
@@ -62,7 +62,7 @@ class FakeClock(ManualClock):
 
 
 class RecordingHook:
-    """A hook that keeps every :class:`~hirepipe.pipeline.Fired` it is given, in order."""
+    """A hook that keeps every [`Fired`][hirepipe.pipeline.Fired] it is given, in order."""
 
     def __init__(self) -> None:
         self.calls: list[Fired] = []
@@ -323,10 +323,11 @@ def advance(
     """Fire ``events`` in order, each with the activities and data its recipe gives.
 
     Each event fires as ``actor``, or by default as someone who may fire it
-    (:func:`actor_for`: the hiring manager, the candidate for their answers, the system for
-    the offer's expiry). ``recipes`` add to (or replace) :data:`STANDARD_RECIPES`, for a
-    company's own events and guards. With a :class:`FakeClock`, ``hours_between`` moves time
-    on before each event, so stages take time (as the estimator's ``fit`` needs).
+    ([`actor_for`][hirepipe.testing.actor_for]: the hiring manager, the candidate for their
+    answers, the system for the offer's expiry). ``recipes`` add to (or replace)
+    [`STANDARD_RECIPES`][hirepipe.testing.STANDARD_RECIPES], for a company's own events and
+    guards. With a [`FakeClock`][hirepipe.testing.FakeClock], ``hours_between`` moves time on
+    before each event, so stages take time (as the estimator's ``fit`` needs).
     """
     book = {**STANDARD_RECIPES, **(recipes or {})}
     for event in events:
@@ -351,7 +352,7 @@ def walk(
     recipes: Mapping[str, Recipe] | None = None,
     hours_between: float = 0,
 ) -> Application:
-    """Return a new application taken along ``path`` (from :func:`hirepipe.policy._paths.paths`)."""
+    """Return a new application taken along ``path`` (from ``hirepipe.policy._paths.paths``)."""
     application = pipeline.new_application(
         candidate or make_candidate(), requisition, interviewers=("alice", "bob")
     )
@@ -377,8 +378,9 @@ def make_application(
 ) -> Application:
     """Return an application brought to ``stage`` (default: the initial one) by real events.
 
-    The events are :func:`path_to`'s, each passed with its recipe (``recipes`` add to the
-    standard ones). Its history is consistent: every record was written by ``pipeline.fire``.
+    The events are [`path_to`][hirepipe.testing.path_to]'s, each passed with its recipe
+    (``recipes`` add to the standard ones). Its history is consistent: every record was written
+    by ``pipeline.fire``.
     """
     events = path_to(pipeline.policy, stage if stage is not None else pipeline.policy.initial)
     application = pipeline.new_application(
@@ -397,10 +399,10 @@ def make_application(
 def event_sequences(policy: Policy, *, max_size: int = 20) -> SearchStrategy[list[str]]:
     """Return a hypothesis strategy of event sequences that follow ``policy``'s graph.
 
-    Each sequence starts at the initial stage and fires, at every step, a transition the
-    policy defines from the stage reached (guards aside: pair it with :func:`advance` and
-    recipes, or expect refusals). ``resume`` returns to the stage the hold began in.
-    Needs hypothesis installed.
+    Each sequence starts at the initial stage and fires, at every step, a transition the policy
+    defines from the stage reached (guards aside: pair it with
+    [`advance`][hirepipe.testing.advance] and recipes, or expect refusals). ``resume`` returns
+    to the stage the hold began in. Needs hypothesis installed.
     """
     from hypothesis import strategies as st
 

@@ -26,6 +26,20 @@ PAGES = sorted(DOCS.rglob("*.md"))
 PYTHON_BLOCK = re.compile(r"^( *)```python\n(.*?)^\1```", flags=re.DOTALL | re.MULTILINE)
 
 
+SPHINX_ROLE = re.compile(r":(?:py:)?(?:class|meth|func|attr|data|mod|exc|obj|const):`")
+
+
+def test_docstrings_use_markdown_references():
+    """No docstring uses a Sphinx role, which the site would print as it is, unlinked."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "src" / "hirepipe").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if SPHINX_ROLE.search(line)
+    ]
+    assert [] == found
+
+
 def python_blocks(page: Path) -> list[str]:
     """The page's ```python blocks, dedented; blocks included from files are left out."""
     found = []
@@ -171,6 +185,17 @@ class TestQuestions:
         assert "hirepipe.store.Store.fire" in anchors(site, "reference/api/store")
         assert "hirepipe.standard.OfferData" in anchors(site, "reference/api/standard")
         assert "Fire ``event``" not in text(site, "reference/api/pipeline")
+
+    def test_docstring_references_are_links(self, site):
+        """References in docstrings render as links to their objects, not as Sphinx roles."""
+        pages = sorted((site / "reference" / "api").glob("*/index.html"))
+        assert [] == [
+            p.parent.name
+            for p in pages
+            if SPHINX_ROLE.search(text(site, str(p.parent.relative_to(site))))
+        ]
+        store = (site / "reference/api/store/index.html").read_text(encoding="utf-8")
+        assert 'href="../pipeline/#hirepipe.pipeline.Pipeline.fire"' in store
 
     def test_the_command_line_reference_has_every_option(self, site):
         """Every option of every command is on the command line page."""

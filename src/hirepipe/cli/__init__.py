@@ -1,10 +1,10 @@
 """The ``hirepipe`` command line: simulate, estimate, validate, draw and walk policies.
 
-::
-
-    hirepipe simulate --industry engineering --company-size large --runs 500 --seed 1
-    hirepipe events standard
-    hirepipe validate policy.toml --allow-imports acme.hiring
+```console
+hirepipe simulate --industry engineering --company-size large --runs 500 --seed 1
+hirepipe events standard
+hirepipe validate policy.toml --allow-imports acme.hiring
+```
 
 Needs the ``cli`` extra (typer and rich); ``--plot`` needs the ``plot`` extra (matplotlib).
 Without typer and rich, ``hirepipe`` says which extra to install.

@@ -1,9 +1,9 @@
 """The ``hirepipe`` typer application: one function per command.
 
-Imported by :func:`hirepipe.cli.main` once typer and rich (the ``cli`` extra) are known to be
-installed. The options become hirepipe objects in :mod:`hirepipe.cli._inputs`, what the
-commands print is drawn by :mod:`hirepipe.cli._output`; exit codes are described in
-:mod:`hirepipe.cli`.
+Imported by ``hirepipe.cli.main`` once typer and rich (the ``cli`` extra) are known to be
+installed. The options become hirepipe objects in ``hirepipe.cli._inputs``, what the
+commands print is drawn by ``hirepipe.cli._output``; exit codes are described in
+``hirepipe.cli``.
 """
 
 # No ``from __future__ import annotations``: typer reads the commands' annotations at run time.
@@ -123,7 +123,7 @@ def hirepipe_command(
 
 
 def run(argv: list[str]) -> int:
-    """Run the application on ``argv``; return the exit code (see :mod:`hirepipe.cli`)."""
+    """Run the application on ``argv``; return the exit code (see ``hirepipe.cli``)."""
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="hirepipe", standalone_mode=False)

@@ -1,15 +1,17 @@
 """A policy's events as a reference table: what ``hirepipe events`` prints and the docs show.
 
-Built from the policy itself (nothing is written by hand, so it cannot drift)::
+Built from the policy itself (nothing is written by hand, so it cannot drift):
 
-    from hirepipe.cli._events import event_table, to_markdown
+```python
+from hirepipe.cli._events import event_table, to_markdown
 
-    rows = event_table(standard_policy())
-    rows[0].name, rows[0].sources, rows[0].dest  # ('start_debrief', ('interviewed',), 'debrief')
-    print(to_markdown(rows))
+rows = event_table(standard_policy())
+rows[0].name, rows[0].sources, rows[0].dest  # ('start_debrief', ('interviewed',), 'debrief')
+print(to_markdown(rows))
+```
 
 Needs neither typer nor rich. The blocker codes of a guard are read from its source: the
-string literals passed to :class:`~hirepipe.errors.Blocker` in the guard and in the functions
+string literals passed to [`Blocker`][hirepipe.errors.Blocker] in the guard and in the functions
 it calls. A guard whose source is not available, or whose codes are computed, lists the codes
 that could be read ("where known").
 """

@@ -1,10 +1,12 @@
 """Turn the command line's options into hirepipe objects, naming the option when one is bad.
 
-A value hirepipe cannot use raises :class:`OptionError` (exit code 2), whose message names the
+A value hirepipe cannot use raises ``OptionError`` (exit code 2), whose message names the
 option as typed (``--availability``, not the field ``approver_availability``); a file that
-does not load raises what loading raises (exit code 1). Needs neither typer nor rich::
+does not load raises what loading raises (exit code 1). Needs neither typer nor rich:
 
-    scenario = make_scenario({"approver_availability": 2.0})  # OptionError: --availability: ...
+```python
+scenario = make_scenario({"approver_availability": 2.0})  # OptionError: --availability: ...
+```
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ def load_policy(source: str, allow_imports: Sequence[str] = ()) -> Policy:
 
     ``allow_imports`` names packages whose guards and effects the file may name by dotted path
     (``acme.hiring.guards:assessment_passed``); the current directory is importable. Raises
-    :class:`~hirepipe.errors.PolicyError` for a file that does not load (exit code 1).
+    [`PolicyError`][hirepipe.errors.PolicyError] for a file that does not load (exit code 1).
     """
     registry = None
     if allow_imports:

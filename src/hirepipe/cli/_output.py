@@ -1,9 +1,11 @@
 """What the ``hirepipe`` command line prints and draws: tables, a text histogram, a plot.
 
-Imported by :mod:`hirepipe.cli` once typer and rich (the ``cli`` extra) are known to be there;
-the plot needs matplotlib (the ``plot`` extra). Piped output is never wrapped::
+Imported by ``hirepipe.cli`` once typer and rich (the ``cli`` extra) are known to be there;
+the plot needs matplotlib (the ``plot`` extra). Piped output is never wrapped:
 
-    report_simulation(console(), result, plot=None)
+```python
+report_simulation(console(), result, plot=None)
+```
 """
 
 from __future__ import annotations
@@ -232,7 +234,7 @@ def figure(result: SimulationResult) -> Figure:
 
 
 def draw(result: SimulationResult, path: Path) -> None:
-    """Write :func:`figure` of ``result`` to the PNG file ``path``."""
+    """Write ``figure`` of ``result`` to the PNG file ``path``."""
     drawn = figure(result)  # first: it says which extra to install when matplotlib is missing
     import matplotlib.pyplot as plt
 

@@ -1,23 +1,23 @@
 """Candidate communications: notification rules, templates, an outbox, senders and the cadence.
 
-::
+```python
+policy = standard_policy()                          # or any Policy(..., notifications=...)
+outbox = Outbox()
+notifier = Notifier(outbox, policy)                 # rules: policy.notifications
+pipeline = Pipeline(policy, clock=clock, hooks=[notifier])
+application = pipeline.new_application(candidate, requisition)
+notifier.created(application, requisition)          # no event marks a creation
+pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+deliver(outbox, SmtpSender("smtp.example.com", from_address="jobs@example.com"), clock.now())
+notifier.sweep(applications, requisitions, clock.now())   # daily: cadence and reminders
+```
 
-    policy = standard_policy()                          # or any Policy(..., notifications=...)
-    outbox = Outbox()
-    notifier = Notifier(outbox, policy)                 # rules: policy.notifications
-    pipeline = Pipeline(policy, clock=clock, hooks=[notifier])
-    application = pipeline.new_application(candidate, requisition)
-    notifier.created(application, requisition)          # no event marks a creation
-    pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
-    deliver(outbox, SmtpSender("smtp.example.com", from_address="jobs@example.com"), clock.now())
-    notifier.sweep(applications, requisitions, clock.now())   # daily: cadence and reminders
-
-Every notification has an idempotency key, so no transition notifies twice. It is rendered
-when it is sent, from facts built from a snapshot taken when it was made (so the hook stays
-cheap). A send that fails is retried with backoff and, after the last attempt, kept as
-failed. Nothing is dropped. :data:`STANDARD_NOTIFICATIONS` are the standard policy's rules;
-the templates are in ``hirepipe/notify/templates`` and any of them can be overridden
-(:class:`Templates`).
+Every notification has an idempotency key, so no transition notifies twice. It is rendered when
+it is sent, from facts built from a snapshot taken when it was made (so the hook stays cheap). A
+send that fails is retried with backoff and, after the last attempt, kept as failed. Nothing is
+dropped. [`STANDARD_NOTIFICATIONS`][hirepipe.standard.STANDARD_NOTIFICATIONS] are the standard
+policy's rules; the templates are in ``hirepipe/notify/templates`` and any of them can be
+overridden ([`Templates`][hirepipe.notify.Templates]).
 """
 
 from hirepipe.notify._cadence import UpdateDue, who_needs_an_update

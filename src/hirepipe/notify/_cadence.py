@@ -3,9 +3,10 @@
 **Contact**, the one rule: the candidate last heard from us at the latest of
 
 - a history record whose event means contact (``ServiceLevels.contact_events``, by default
-  :data:`~hirepipe.timeline.deadlines.CANDIDATE_CONTACT_EVENTS`: a rejection, an offer, a status
-  update recorded by hand...), an interview held, or the application's creation, exactly as
-  :class:`~hirepipe.timeline.ServiceLevels` counts for its ``candidate_update`` deadline; and
+  ``CANDIDATE_CONTACT_EVENTS``: a rejection, an offer, a status update recorded by hand...), an
+  interview held, or the application's creation, exactly as
+  [`ServiceLevels`][hirepipe.timeline.ServiceLevels] counts for its ``candidate_update``
+  deadline; and
 - a notification about the application that the outbox *sent* to the candidate.
 
 A notification still pending is not contact: the candidate has not heard it. It is reported

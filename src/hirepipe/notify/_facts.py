@@ -1,11 +1,12 @@
 """The facts a template renders: JSON-ready data captured from one scene, built on demand.
 
-A :class:`Scene` is what a notification is about: the application, its requisition, the record
-or deadline that triggered it, the recipient, and the time. Each fact (``candidate``, ``job``,
-``offer``, ``estimate``...) is built by one small function from the scene, and only when the
-template names it (:meth:`hirepipe.notify.Templates.needs`).
+A [`Scene`][hirepipe.notify.Scene] is what a notification is about: the application, its
+requisition, the record or deadline that triggered it, the recipient, and the time. Each fact
+(``candidate``, ``job``, ``offer``, ``estimate``...) is built by one small function from the
+scene, and only when the template names it
+([`hirepipe.notify.Templates.needs`][hirepipe.notify.Templates.needs]).
 
-Facts are built lazily (:class:`LazyFacts`): the notifier keeps a snapshot of the application
+Facts are built lazily (``LazyFacts``): the notifier keeps a snapshot of the application
 and the requisition as they were at the event (two shallow copies, a few microseconds), and the
 facts, the estimate included, are built from it when the notification is first rendered or
 written as JSON. The result is the one an eager build would give, so long as the providers
@@ -48,8 +49,8 @@ __all__ = [
 _log = logging.getLogger("hirepipe.notify")
 
 EstimateProvider = Callable[[Application, Requisition, _dt.datetime], object]
-"""``(application, requisition, now)`` to an :class:`Outlook`, a date, an estimate with
-``next_decision.dates.p50``/``p80`` (a :class:`~hirepipe.timeline.Estimate`), or None."""
+"""``(application, requisition, now)`` to an ``Outlook``, a date, an estimate with
+``next_decision.dates.p50``/``p80`` (a [`Estimate`][hirepipe.timeline.Estimate]), or None."""
 
 OpenRolesProvider = Callable[[Application, Requisition], Iterable[OpenRole]]
 """``(application, requisition)`` to the other open roles a rejected candidate may fit."""
@@ -143,7 +144,7 @@ def no_estimate(application: Application, requisition: Requisition, now: _dt.dat
 
 
 def default_estimate() -> EstimateProvider:
-    """Return the default estimate provider: :class:`hirepipe.timeline.estimate.TimelineEstimator`.
+    """Return the default estimate provider: ``hirepipe.timeline.estimate.TimelineEstimator``.
 
     The estimator (and its priors) is built at the first call; without the estimate module
     the provider gives no estimate.
@@ -163,10 +164,10 @@ def default_estimate() -> EstimateProvider:
 
 
 def as_outlook(value: object) -> Outlook | None:
-    """Read an estimate provider's answer as an :class:`Outlook`.
+    """Read an estimate provider's answer as an [`Outlook`][hirepipe.notify.Outlook].
 
     Accepts an Outlook, a date (the likely date), anything shaped like
-    :class:`~hirepipe.timeline.Estimate` (``pending``, ``note``, ``next_decision.dates.p50`` and
+    [`Estimate`][hirepipe.timeline.Estimate] (``pending``, ``note``, ``next_decision.dates.p50`` and
     ``p80``), or None. Raises NotificationError for anything else.
     """
     if value is None or isinstance(value, Outlook):

@@ -1,9 +1,9 @@
 """The notify layer's data: notifications, rendered messages, estimates and open roles.
 
-Everything here is plain, frozen data. A :class:`Notification` holds the JSON-ready facts its
-template needs, taken from the application as it was when the event applied (built on first
-use), so it renders the same at any later time and can be stored anywhere; the outbox
-replaces it whole when its delivery status changes.
+Everything here is plain, frozen data. A [`Notification`][hirepipe.notify.Notification] holds
+the JSON-ready facts its template needs, taken from the application as it was when the event
+applied (built on first use), so it renders the same at any later time and can be stored
+anywhere; the outbox replaces it whole when its delivery status changes.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ CREATED: Final = "created"
 """The trigger of rules that fire when an application is created (``NotificationRule.deadline``).
 
 A new application is created in the initial stage without an event, so no hook sees it: call
-:meth:`hirepipe.notify.Notifier.created` after ``Pipeline.new_application`` (the sweep also
-catches applications that nothing happened to yet).
+[`hirepipe.notify.Notifier.created`][hirepipe.notify.Notifier.created] after
+``Pipeline.new_application`` (the sweep also catches applications that nothing happened to yet).
 """
 
 _NO_FACTS: Mapping[str, Any] = MappingProxyType({})
@@ -82,13 +82,13 @@ class Message:
 class Notification:
     """One message to one person, with its delivery state. Read-only: the outbox changes it.
 
-    ``key`` is the idempotency key (application, record version or deadline, rule, person):
-    the same transition never makes two notifications with one key. ``trigger`` is the event,
-    deadline kind or :data:`CREATED` that made it; ``role`` the recipient's role and ``to``
-    their id (the candidate's id for the candidate); ``address`` their e-mail address if known.
-    ``facts`` is what the template renders, as JSON-ready data (built on first use from a
-    snapshot of the application at the event). ``next_attempt_at`` is when a sender may try
-    it next (``due_at`` until a send fails). ``records`` is the activity its rule writes
+    ``key`` is the idempotency key (application, record version or deadline, rule, person): the
+    same transition never makes two notifications with one key. ``trigger`` is the event,
+    deadline kind or [`CREATED`][hirepipe.notify.CREATED] that made it; ``role`` the recipient's
+    role and ``to`` their id (the candidate's id for the candidate); ``address`` their e-mail
+    address if known. ``facts`` is what the template renders, as JSON-ready data (built on first
+    use from a snapshot of the application at the event). ``next_attempt_at`` is when a sender
+    may try it next (``due_at`` until a send fails). ``records`` is the activity its rule writes
     into the application's history once it is sent (None: nothing).
     """
 
@@ -117,7 +117,7 @@ class Notification:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Notification:
-        """Read a notification written by :meth:`to_json`."""
+        """Read a notification written by [`to_json`][hirepipe.notify.Notification.to_json]."""
         return _NOTIFICATION_JSON.validate_json(text)
 
 

@@ -4,12 +4,14 @@ A rule of ``policy.notifications`` fires
 
 - on any of its ``events`` (transitions and activities alike), when the hook is called;
 - on entering any of its ``stages`` (a transition whose destination is one of them);
-- with ``deadline="created"`` (:data:`CREATED`), when :meth:`Notifier.created` is told of a
-  new application (no event marks a creation);
-- with ``deadline`` naming a :class:`~hirepipe.timeline.DeadlineKind`, when :meth:`Notifier.sweep`
-  finds that service-level deadline overdue. ``candidate_update`` counts the notifications
-  sent as contact (:func:`who_needs_an_update`); a deadline rule addressed to approvers or
-  interviewers goes only to those who owe the step.
+- with ``deadline="created"`` ([`CREATED`][hirepipe.notify.CREATED]), when
+  [`Notifier.created`][hirepipe.notify.Notifier.created] is told of a new application (no event
+  marks a creation);
+- with ``deadline`` naming a [`DeadlineKind`][hirepipe.timeline.DeadlineKind], when
+  [`Notifier.sweep`][hirepipe.notify.Notifier.sweep] finds that service-level deadline overdue.
+  ``candidate_update`` counts the notifications sent as contact
+  ([`who_needs_an_update`][hirepipe.notify.who_needs_an_update]); a deadline rule addressed to
+  approvers or interviewers goes only to those who owe the step.
 
 A rule addressed to ``on_behalf_of`` goes to the person an event was fired for by someone else
 (the record's ``data["on_behalf_of"]``), and to nobody when the actor acted for themselves.
@@ -125,15 +127,16 @@ class Notifier:
     uses (default: the standard policy); an event applied under another policy uses that
     policy's rules. ``templates`` defaults to hirepipe's own. A rule naming a template that
     does not exist, or a deadline that is neither ``"created"`` nor a
-    :class:`~hirepipe.timeline.DeadlineKind`, raises NotificationError here.
+    [`DeadlineKind`][hirepipe.timeline.DeadlineKind], raises NotificationError here.
 
     ``requisitions`` finds an application's requisition when an event was fired without one: a
-    mapping by id, a collection, or a callable taking the id (requisitions seen in events and
-    in :meth:`created` are remembered too). ``directory`` maps people's ids to e-mail
-    addresses (an id that is an address needs no entry). ``estimate`` is the estimate
-    provider (None: :func:`default_estimate`, the timeline estimator; :func:`no_estimate` for
-    none); ``open_roles`` names other open roles in a rejection; ``signature`` closes every
-    message; ``facts`` adds facts for a company's own templates.
+    mapping by id, a collection, or a callable taking the id (requisitions seen in events and in
+    [`created`][hirepipe.notify.Notifier.created] are remembered too). ``directory`` maps
+    people's ids to e-mail addresses (an id that is an address needs no entry). ``estimate`` is
+    the estimate provider (None: [`default_estimate`][hirepipe.notify.default_estimate], the
+    timeline estimator; [`no_estimate`][hirepipe.notify.no_estimate] for none); ``open_roles``
+    names other open roles in a rejection; ``signature`` closes every message; ``facts`` adds
+    facts for a company's own templates.
 
     With each event's notifications the hook keeps a snapshot of the application and the
     requisition (two shallow copies); their facts, the estimate included, are built from it
@@ -294,7 +297,7 @@ class Notifier:
         requisitions: Mapping[str, Requisition] | Iterable[Requisition] | None,
         now: _dt.datetime,
     ) -> list[UpdateDue]:
-        """:func:`who_needs_an_update` with this notifier's outbox and service levels."""
+        """``who_needs_an_update`` with this notifier's outbox and service levels."""
         apps = list(applications)
         given = dict(_by_id(requisitions))
         for application in apps:
@@ -307,7 +310,7 @@ class Notifier:
     def deliver(
         self, sender: Sender, now: _dt.datetime, *, limit: int | None = None
     ) -> DeliveryReport:
-        """Send what is due at ``now`` through ``sender`` (see :func:`deliver`)."""
+        """Send what is due at ``now`` through ``sender`` (see ``deliver``)."""
         return deliver(self.outbox, sender, now, templates=self.templates, limit=limit)
 
     def render(self, notification: Notification) -> Message:

@@ -3,21 +3,27 @@
 Nothing is ever dropped. A notification enters ``pending``; a sender that fails puts it back
 with a later ``next_attempt_at`` (exponential backoff, shortened at random so that workers
 recovering from one outage do not all retry at once, and never sooner than a receiver's
-``Retry-After``); after the last attempt, or at once for a failure that retrying cannot fix,
-it is ``failed`` and stays in the outbox, visible (:meth:`Outbox.failed`) and retryable by
-hand (:meth:`Outbox.requeue`).
+``Retry-After``); after the last attempt, or at once for a failure that retrying cannot fix, it
+is ``failed`` and stays in the outbox, visible
+([`Outbox.failed`][hirepipe.notify.Outbox.failed]) and retryable by hand
+([`Outbox.requeue`][hirepipe.notify.Outbox.requeue]).
 
-A deliverer claims each notification (:meth:`~Outbox.claim`) just before sending it and passes
-the :class:`Claim` to :meth:`~Outbox.mark_sent` or :meth:`~Outbox.mark_failed`; the claim lasts
-``lease`` and can be renewed while a send takes long. Once the lease has run out and another
-deliverer has claimed the notification, the old claim is refused (ClaimLost), so two
-deliverers never both record an outcome. Delivery is at least once: a crash between a send
-and :meth:`~Outbox.mark_sent` sends again, with the same key for the receiver to recognise::
+A deliverer claims each notification ([`claim`][hirepipe.notify.Outbox.claim]) just before
+sending it and passes the [`Claim`][hirepipe.notify.Claim] to
+[`mark_sent`][hirepipe.notify.Outbox.mark_sent] or
+[`mark_failed`][hirepipe.notify.Outbox.mark_failed]; the claim lasts ``lease`` and can be
+renewed while a send takes long. Once the lease has run out and another deliverer has claimed
+the notification, the old claim is refused (ClaimLost), so two deliverers never both record an
+outcome. Delivery is at least once: a crash between a send and
+[`mark_sent`][hirepipe.notify.Outbox.mark_sent] sends again, with the same key for the receiver
+to recognise:
 
-    claim = outbox.claim(notification.key, now)
-    if claim is not None:
-        send(claim.notification)
-        outbox.mark_sent(claim.key, now, claim=claim)
+```python
+claim = outbox.claim(notification.key, now)
+if claim is not None:
+    send(claim.notification)
+    outbox.mark_sent(claim.key, now, claim=claim)
+```
 """
 
 from __future__ import annotations
@@ -55,12 +61,12 @@ class Backoff:
     """How often, and how long apart, a failing notification is tried.
 
     Attempt ``n`` (1-based) that fails waits ``first * factor ** (n - 1)``, at most ``cap``
-    (:meth:`delay`), shortened by a random fraction of up to ``jitter`` of itself
-    (:meth:`retry_in`); after ``attempts`` tries the notification is failed. The defaults try
-    five times over about an hour and a half (up to 1, 4, 16 and 64 minutes apart, each up to
-    a quarter sooner). ``random`` draws the fraction (a float in [0, 1)); pass a seeded
-    ``random.Random(seed).random``, or ``jitter=0``, for repeatable waits. Raises
-    NotificationError for settings that cannot work.
+    ([`delay`][hirepipe.notify.Backoff.delay]), shortened by a random fraction of up to
+    ``jitter`` of itself ([`retry_in`][hirepipe.notify.Backoff.retry_in]); after ``attempts``
+    tries the notification is failed. The defaults try five times over about an hour and a half
+    (up to 1, 4, 16 and 64 minutes apart, each up to a quarter sooner). ``random`` draws the
+    fraction (a float in [0, 1)); pass a seeded ``random.Random(seed).random``, or ``jitter=0``,
+    for repeatable waits. Raises NotificationError for settings that cannot work.
     """
 
     attempts: int = 5
@@ -102,7 +108,7 @@ class Backoff:
         return min(timedelta(seconds=first * self.factor**exponent), self.cap)
 
     def retry_in(self, attempts: int) -> timedelta:
-        """Return the wait the outbox uses: :meth:`delay`, shortened by up to ``jitter``."""
+        """Return the wait the outbox uses: ``delay``, shortened by up to ``jitter``."""
         delay = self.delay(attempts)
         if not self.jitter:
             return delay
@@ -115,9 +121,11 @@ class Backoff:
 class Claim:
     """A deliverer's hold on one pending notification, until ``until``.
 
-    Made by :meth:`Outbox.claim`; :meth:`Outbox.mark_sent` and :meth:`Outbox.mark_failed`
-    record an outcome only while it holds (else ClaimLost). ``holder`` names whose claim it
-    is; ``notification`` is the notification as it was claimed.
+    Made by [`Outbox.claim`][hirepipe.notify.Outbox.claim];
+    [`Outbox.mark_sent`][hirepipe.notify.Outbox.mark_sent] and
+    [`Outbox.mark_failed`][hirepipe.notify.Outbox.mark_failed] record an outcome only while it
+    holds (else ClaimLost). ``holder`` names whose claim it is; ``notification`` is the
+    notification as it was claimed.
     """
 
     notification: Notification
@@ -140,13 +148,15 @@ def check_lease(lease: timedelta) -> timedelta:
 class Outbox:
     """An in-memory outbox, safe to share between threads.
 
-    Notifications are keyed by their idempotency key: :meth:`add` keeps the first one with a
-    key and ignores later ones, so a hook called again after a crash adds nothing twice.
-    ``lease`` is how long a :meth:`claim` lasts unless renewed: longer than a send takes.
-    ``on_sent`` is called with each notification marked sent whose rule ``records`` an
-    activity (:func:`hirepipe.notify.record_sent` writes it into the application's history,
-    closing the deadline it answers). A durable outbox (the ``store`` layer) offers the same
-    methods, and records in the transaction that marks the notification sent.
+    Notifications are keyed by their idempotency key: [`add`][hirepipe.notify.Outbox.add] keeps
+    the first one with a key and ignores later ones, so a hook called again after a crash adds
+    nothing twice. ``lease`` is how long a [`claim`][hirepipe.notify.Outbox.claim] lasts unless
+    renewed: longer than a send takes. ``on_sent`` is called with each notification marked sent
+    whose rule ``records`` an activity
+    ([`hirepipe.notify.record_sent`][hirepipe.notify.record_sent] writes it into the
+    application's history, closing the deadline it answers). A durable outbox (the ``store``
+    layer) offers the same methods, and records in the transaction that marks the notification
+    sent.
     """
 
     def __init__(
@@ -349,8 +359,9 @@ class Outbox:
         """Remove the personal data of every notification about an application; return how many.
 
         Each keeps its key, times and status and loses its facts (what it renders) and its
-        address; a pending one fails for good, never to be sent (:func:`after_erasure`). For
-        :meth:`hirepipe.Pipeline.erase`; the durable store erases its outbox itself.
+        address; a pending one fails for good, never to be sent (``after_erasure``). For
+        [`hirepipe.Pipeline.erase`][hirepipe.pipeline.Pipeline.erase]; the durable store erases
+        its outbox itself.
         """
         with self._lock:
             found = [n for n in self._all.values() if n.application_id == application_id]
@@ -365,7 +376,7 @@ class Outbox:
 
     @contextmanager
     def delivering(self) -> Iterator[None]:
-        """Hold the outbox's delivery lock: one :func:`~hirepipe.notify.deliver` at a time."""
+        """Hold the outbox's delivery lock: one [`deliver`][hirepipe.notify.deliver] at a time."""
         with self._delivery:
             yield
 

@@ -1,8 +1,8 @@
 """A sent notification's record: the activity that closes the deadline it answers.
 
-::
-
-    outbox = Outbox(on_sent=record_sent(pipeline, applications))
+```python
+outbox = Outbox(on_sent=record_sent(pipeline, applications))
+```
 
 A rule that ``records`` an activity (the thank-you records ``thank_you_sent``) has it written
 into the application's history once the notification is sent, so the service level it answers
@@ -35,12 +35,13 @@ def record_sent(
     pipeline: Pipeline,
     applications: Mapping[str, Application] | Callable[[str], Application | None],
 ) -> Callable[[Notification], None]:
-    """Return an ``on_sent`` for an in-memory :class:`~hirepipe.notify.Outbox`.
+    """Return an ``on_sent`` for an in-memory [`Outbox`][hirepipe.notify.Outbox].
 
     It fires the notification's ``records`` activity on its application (found by id in
-    ``applications``) as the pipeline's ``system_actor`` (:data:`SYSTEM_ACTOR` unless the
-    pipeline names another); an application it cannot find raises
-    NotificationError, which ``deliver`` reports as unrecorded.
+    ``applications``) as the pipeline's ``system_actor``
+    ([`SYSTEM_ACTOR`][hirepipe.policy.SYSTEM_ACTOR] unless the pipeline names another); an
+    application it cannot find raises NotificationError, which ``deliver`` reports as
+    unrecorded.
     """
     find = applications.get if isinstance(applications, Mapping) else applications
 

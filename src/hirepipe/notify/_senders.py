@@ -1,18 +1,21 @@
-"""Senders, and :func:`deliver`, which sends what is due and retries what fails.
+"""Senders, and ``deliver``, which sends what is due and retries what fails.
 
 A sender is any callable ``(notification, message, now)`` that delivers one rendered
-notification or raises; hirepipe ships four: :class:`MemorySender` (tests),
-:class:`LoggingSender`, :class:`SmtpSender` (``smtplib`` and ``email``) and
-:class:`~hirepipe.notify.WebhookSender` (Standard Webhooks). A sender raises DeliveryError
-with ``permanent=True`` for a failure retrying cannot fix, and with ``retry_after`` when the
-receiver asked for a pause::
+notification or raises; hirepipe ships four: [`MemorySender`][hirepipe.notify.MemorySender]
+(tests), [`LoggingSender`][hirepipe.notify.LoggingSender],
+[`SmtpSender`][hirepipe.notify.SmtpSender] (``smtplib`` and ``email``) and
+[`WebhookSender`][hirepipe.notify.WebhookSender] (Standard Webhooks). A sender raises
+DeliveryError with ``permanent=True`` for a failure retrying cannot fix, and with
+``retry_after`` when the receiver asked for a pause:
 
-    report = deliver(outbox, SmtpSender("smtp.example.com", from_address="jobs@example.com"), now)
-    assert not report.unrecorded  # else another deliverer took some over: see DeliveryReport
+```python
+report = deliver(outbox, SmtpSender("smtp.example.com", from_address="jobs@example.com"), now)
+assert not report.unrecorded  # else another deliverer took some over: see DeliveryReport
+```
 
 Delivery is at least once. Each message carries a stable id derived from the notification's
 key (SMTP ``Message-ID``, webhook ``webhook-id``) so a receiver can drop the repeat that a
-crash between sending and :meth:`~hirepipe.notify.Outbox.mark_sent` may cause.
+crash between sending and [`mark_sent`][hirepipe.notify.Outbox.mark_sent] may cause.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ class Sender(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """What one :func:`deliver` run did.
+    """What one [`deliver`][hirepipe.notify.deliver] run did.
 
     ``sent``, ``retrying`` (a failed attempt, tried again later) and ``failed`` (for good:
     every attempt used, or a permanent failure) hold the notifications as recorded.
@@ -220,7 +223,7 @@ class _Renewal:
             self._thread.join()
 
     def hold(self, claim: Claim) -> None:
-        """Keep ``claim`` renewed until :meth:`drop`."""
+        """Keep ``claim`` renewed until ``drop``."""
         with self._lock:
             self._claim = claim
         if self._thread is None:

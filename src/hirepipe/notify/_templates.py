@@ -7,9 +7,10 @@ in ``hirepipe/notify/templates``. Files whose names start with ``_`` are shared 
 layout (``_layout.html``) and the shared wording (``_wording.txt``), whose top-level names
 (``next_steps``, ``headlines``, the ``step`` and ``outlook`` macros) every template can use.
 
-Templates run in Jinja2's immutable sandbox: they read the facts they are given and cannot
-reach Python internals or change anything (``{{ ''.__class__ }}`` raises
-:class:`TemplateError`). Undefined names fail loudly by default (``strict=True``).
+Templates run in Jinja2's immutable sandbox: they read the facts they are given and cannot reach
+Python internals or change anything (``{{ ''.__class__ }}`` raises
+[`TemplateError`][hirepipe.errors.TemplateError]). Undefined names fail loudly by default
+(``strict=True``).
 
 Filters for the facts, which hold dates and amounts as JSON strings: ``date`` ("Monday 13
 January 2025"), ``datetime`` ("Monday 13 January 2025 at 10:00 (UTC-05:00)") and

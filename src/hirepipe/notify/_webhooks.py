@@ -1,15 +1,18 @@
 """Webhooks signed as Standard Webhooks (https://www.standardwebhooks.com) prescribes.
 
-:class:`WebhookSender` POSTs each notification as JSON with three headers: ``webhook-id`` (the
-message id, the same on every retry), ``webhook-timestamp`` (Unix seconds) and
-``webhook-signature``: ``v1,`` and the base64 HMAC-SHA256 of ``id.timestamp.body``, one per
-secret, space-separated, so a receiver keeps working while secrets rotate. Secrets are
-``whsec_`` and base64 (:func:`webhook_secret` makes one), or the key's bytes. Any Standard
-Webhooks library verifies the requests; :func:`verify_signature` does it without one::
+[`WebhookSender`][hirepipe.notify.WebhookSender] POSTs each notification as JSON with three
+headers: ``webhook-id`` (the message id, the same on every retry), ``webhook-timestamp`` (Unix
+seconds) and ``webhook-signature``: ``v1,`` and the base64 HMAC-SHA256 of ``id.timestamp.body``,
+one per secret, space-separated, so a receiver keeps working while secrets rotate. Secrets are
+``whsec_`` and base64 ([`webhook_secret`][hirepipe.notify.webhook_secret] makes one), or the
+key's bytes. Any Standard Webhooks library verifies the requests;
+[`verify_signature`][hirepipe.notify.verify_signature] does it without one:
 
-    # the receiver, given the raw body and the request's headers
-    if not verify_signature(secret, request.headers, request.body, now):
-        return 401
+```python
+# the receiver, given the raw body and the request's headers
+if not verify_signature(secret, request.headers, request.body, now):
+    return 401
+```
 """
 
 from __future__ import annotations
@@ -77,13 +80,13 @@ def verify_signature(
 ) -> bool:
     """Whether a webhook request is authentic and fresh; False for anything wrong with it.
 
-    For receivers of :class:`WebhookSender` (or of any Standard Webhooks sender). ``headers``
-    are the request's (names in any case), ``body`` its raw body. ``secret`` may be several
-    (accept the old and the new one while they rotate). A request missing a header, with a
-    timestamp that is not Unix seconds or is further than ``tolerance`` from ``now`` (so a
-    captured request cannot be replayed later), or with no signature matching a secret is
-    refused: the answer is False, never an exception. Raises NotificationError only for a
-    ``secret`` in neither form (the receiver's configuration), CalendarError for a naive
+    For receivers of [`WebhookSender`][hirepipe.notify.WebhookSender] (or of any Standard
+    Webhooks sender). ``headers`` are the request's (names in any case), ``body`` its raw body.
+    ``secret`` may be several (accept the old and the new one while they rotate). A request
+    missing a header, with a timestamp that is not Unix seconds or is further than ``tolerance``
+    from ``now`` (so a captured request cannot be replayed later), or with no signature matching
+    a secret is refused: the answer is False, never an exception. Raises NotificationError only
+    for a ``secret`` in neither form (the receiver's configuration), CalendarError for a naive
     ``now``.
     """
     keys = _keys(secret)
@@ -128,15 +131,17 @@ class WebhookSender:
 
     ``secret`` is ``whsec_`` and base64, or the key's bytes; give two (old and new) while
     rotating: every request then carries a signature for each. Headers: ``webhook-id``
-    (:func:`~hirepipe.notify.message_id`, the same on every retry; also sent as
+    ([`message_id`][hirepipe.notify.message_id], the same on every retry; also sent as
     ``Idempotency-Key``), ``webhook-timestamp`` and ``webhook-signature`` (check them with
-    :func:`verify_signature` or any Standard Webhooks library). The JSON holds the
-    notification's ids, recipient, rendered subject, text and HTML, and its facts.
+    [`verify_signature`][hirepipe.notify.verify_signature] or any Standard Webhooks library).
+    The JSON holds the notification's ids, recipient, rendered subject, text and HTML, and its
+    facts.
 
     An answer other than 2xx, a redirect, or a network error raises DeliveryError: one of
-    :attr:`permanent_statuses` as permanent (not retried), any other with the receiver's
-    ``Retry-After`` (seconds or an HTTP date), if it sent one. Raises NotificationError for a
-    URL that is not http(s) or a secret in neither form.
+    [`permanent_statuses`][hirepipe.notify.WebhookSender.permanent_statuses] as permanent (not
+    retried), any other with the receiver's ``Retry-After`` (seconds or an HTTP date), if it
+    sent one. Raises NotificationError for a URL that is not http(s) or a secret in neither
+    form.
     """
 
     permanent_statuses: ClassVar[frozenset[int]] = frozenset({400, 404, 410, 422})

@@ -1,17 +1,20 @@
 """The policy as data: the stages, events, guards, settings and rules of a lifecycle.
 
-::
+```python
+from hirepipe.policy import Policy, StageSpec
 
-    from hirepipe.policy import Policy, StageSpec
+policy = Policy.from_file("policy.toml")
+policy = policy.with_stage(StageSpec("assessment"), after="debrief")
+```
 
-    policy = Policy.from_file("policy.toml")
-    policy = policy.with_stage(StageSpec("assessment"), after="debrief")
-
-A :class:`Policy` is immutable and validated whole; its parts (:class:`StageSpec`,
-:class:`EventSpec`, :class:`GuardSpec`, ...) are frozen dataclasses. A :class:`Registry`
-resolves the guard and effect names a document uses; :func:`paths` lists every way through.
-Each event names the roles (:class:`Role`) that may fire it; :func:`requisition_roles` tells
-who holds which on an application.
+A [`Policy`][hirepipe.policy.Policy] is immutable and validated whole; its parts
+([`StageSpec`][hirepipe.policy.StageSpec], [`EventSpec`][hirepipe.policy.EventSpec],
+[`GuardSpec`][hirepipe.policy.GuardSpec], ...) are frozen dataclasses. A
+[`Registry`][hirepipe.policy.Registry] resolves the guard and effect names a document uses;
+[`paths`][hirepipe.policy.paths] lists every way through. Each event names the roles
+([`Role`][hirepipe.policy.Role]) that may fire it;
+[`requisition_roles`][hirepipe.policy.requisition_roles] tells who holds which on an
+application.
 """
 
 from hirepipe.policy._paths import Path as Path

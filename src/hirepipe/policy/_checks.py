@@ -3,8 +3,8 @@
 Names are unique, every reference resolves, every stage is reachable from the initial one,
 and every active or pooled stage has a way on to a terminal stage (an application can end).
 
-:class:`~hirepipe.policy.Policy` runs these when it is built and raises one
-:class:`~hirepipe.errors.PolicyError` listing them.
+[`Policy`][hirepipe.policy.Policy] runs these when it is built and raises one
+[`PolicyError`][hirepipe.errors.PolicyError] listing them.
 """
 
 from __future__ import annotations
@@ -94,9 +94,10 @@ def _check_names(
     """Return the names a record or a store could not hold: the identifier rules.
 
     Stage and event names, rejection reasons and the ``name@version`` label are written into
-    every record as identifiers (:func:`hirepipe.models.identifier_problem`); a name that
-    breaks the rules would fire in memory and then fail to load. Names starting with ``@``
-    are hirepipe's own (selectors, the erasure record).
+    every record as identifiers
+    ([`hirepipe.models.identifier_problem`][hirepipe.models.identifier_problem]); a name that
+    breaks the rules would fire in memory and then fail to load. Names starting with ``@`` are
+    hirepipe's own (selectors, the erasure record).
     """
     problems: list[PolicyProblem] = []
     named = [
@@ -364,9 +365,9 @@ def _check_roles(
 def _forward_loops(stages: Sequence[StageSpec], events: Sequence[EventSpec]) -> list[PolicyProblem]:
     """Forward events that go round among review stages, where the slate would loop for ever.
 
-    The slate brings a runner-up forward through the review stages by their forward events.
-    Each stage's forward is as :meth:`Policy.forward` finds it: the declared event, else the
-    one event on to another active stage.
+    The slate brings a runner-up forward through the review stages by their forward events. Each
+    stage's forward is as [`Policy.forward`][hirepipe.policy.Policy.forward] finds it: the
+    declared event, else the one event on to another active stage.
     """
     active = {s.name for s in stages if s.kind is StageKind.active}
     reviewing = {s.name for s in stages if s.role is StageRole.review}

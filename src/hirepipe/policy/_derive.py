@@ -1,7 +1,8 @@
 """Derive a new policy from an existing one; the original is never changed.
 
-Each function returns a new, validated :class:`~hirepipe.policy.Policy` (or raises
-:class:`~hirepipe.errors.PolicyError`); :class:`Policy` exposes them as ``with_*`` methods.
+Each function returns a new, validated [`Policy`][hirepipe.policy.Policy] (or raises
+[`PolicyError`][hirepipe.errors.PolicyError]); [`Policy`][hirepipe.policy._derive.Policy]
+exposes them as ``with_*`` methods.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def with_stage(
     (``GuardSpec.checks``) move to the new event, the way out of it. Activities and endings
     stay where they were. A new stage
     with no role takes the role of ``after`` (a check after the references is in flight too).
-    Without ``after``, add events with :func:`with_event`.
+    Without ``after``, add events with ``with_event``.
     """
     stages = list(policy.stages.values())
     if after is None:

@@ -8,10 +8,12 @@ Stage roles show: in Mermaid as classes (``classDef role_in_flight``...), in DOT
 with the role under the name.
 
 Names come from policy files, so they are escaped: whatever a name holds (quotes, newlines,
-brackets, ``[*]``, a keyword), each stage is one node and each line one statement::
+brackets, ``[*]``, a keyword), each stage is one node and each line one statement:
 
-    standard_policy().with_stage('say "hi"', after="debrief").to_mermaid()
-    # ...    state "say #34;hi#34;" as stage ...    debrief --> stage: complete_debrief
+```python
+standard_policy().with_stage('say "hi"', after="debrief").to_mermaid()
+# ...    state "say #34;hi#34;" as stage ...    debrief --> stage: complete_debrief
+```
 """
 
 from __future__ import annotations

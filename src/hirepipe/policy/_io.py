@@ -1,6 +1,6 @@
 """Policies as documents: load from a dict, TOML, YAML or JSON, and dump back exactly.
 
-Loading never raises anything but :class:`~hirepipe.errors.PolicyError`, which lists every
+Loading never raises anything but [`PolicyError`][hirepipe.errors.PolicyError], which lists every
 problem at once, each with where it is (file and key) and what to do.
 """
 
@@ -172,7 +172,7 @@ def load_dict(
     registry: Registry | None = None,
     source: str = "<dict>",
 ) -> Policy:
-    """Build a ``cls`` from a document (see :meth:`Policy.from_dict`)."""
+    """Build a ``cls`` from a document (see ``Policy.from_dict``)."""
     if not isinstance(document, Mapping):
         raise PolicyError(
             [PolicyProblem(source, f"a policy is a table of keys, not {type(document).__name__}")]
@@ -289,7 +289,7 @@ def load_file(
 ) -> Policy:
     """Load a policy from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file.
 
-    Only a regular file (or a link to one) of at most :data:`MAX_FILE_BYTES` is read, and no
+    Only a regular file (or a link to one) of at most ``MAX_FILE_BYTES`` is read, and no
     more than one byte past that limit whatever its recorded size: a device, a pipe or a
     folder is refused before anything is read from it.
     """
@@ -390,7 +390,7 @@ def _parse_yaml(text: str, source: str) -> object:
 
 
 def to_dict(policy: Policy) -> dict[str, Any]:
-    """Return the policy as a plain document that :func:`load_dict` reads back to an equal one."""
+    """Return the policy as a plain document that ``load_dict`` reads back to an equal one."""
     return {
         "name": policy.name,
         "version": policy.version,

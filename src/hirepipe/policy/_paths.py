@@ -1,7 +1,8 @@
 """Every simple path through a policy, from the initial stage to where applications end.
 
 ``paths(policy)`` lets a company assert, in one test, that every way through its custom policy
-is reachable and ends where it should (walk them with :func:`hirepipe.testing.walk`).
+is reachable and ends where it should (walk them with
+[`hirepipe.testing.walk`][hirepipe.testing.walk]).
 """
 
 from __future__ import annotations

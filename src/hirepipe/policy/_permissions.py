@@ -1,25 +1,28 @@
 """Who may fire an event: roles, resolved from the requisition and the application.
 
-::
+```python
+def roles(actor, application, requisition):
+    held = set(requisition_roles(actor, application, requisition))
+    if actor in directory.group("talent-acquisition"):
+        held.add(Role.recruiter)  # every recruiter may act on every requisition
+    return held
 
-    def roles(actor, application, requisition):
-        held = set(requisition_roles(actor, application, requisition))
-        if actor in directory.group("talent-acquisition"):
-            held.add(Role.recruiter)  # every recruiter may act on every requisition
-        return held
+pipeline = Pipeline(standard_policy(), roles=roles)
+```
 
-    pipeline = Pipeline(standard_policy(), roles=roles)
-
-An event names the roles that may fire it (:attr:`EventSpec.fired_by`) and the roles that may
-fire it for someone else (:attr:`EventSpec.on_behalf`, empty: nobody). A :class:`RoleResolver`
-says which roles a person holds on one application; the default, :func:`requisition_roles`,
-reads the requisition's and the application's fields. Refusals are blockers with stable codes:
+An event names the roles that may fire it
+([`EventSpec.fired_by`][hirepipe.policy.EventSpec.fired_by]) and the roles that may fire it for
+someone else ([`EventSpec.on_behalf`][hirepipe.policy.EventSpec.on_behalf], empty: nobody). A
+[`RoleResolver`][hirepipe.policy.RoleResolver] says which roles a person holds on one
+application; the default, [`requisition_roles`][hirepipe.policy.requisition_roles], reads the
+requisition's and the application's fields. Refusals are blockers with stable codes:
 
 - ``not_permitted``: the actor holds none of the roles that may fire the event;
 - ``requisition_required`` (``needs_input``): the roles read from the requisition
   (hiring manager, recruiter, approver) cannot be checked without it: pass it;
 - ``acting_for_another``: the event's data names someone other than the person acting
-  (:attr:`EventData.person_field`: the approver of an approval, the author of a scorecard);
+  ([`EventData.person_field`][hirepipe.policy.EventData.person_field]: the approver of an
+  approval, the author of a scorecard);
 - ``on_behalf_not_allowed``: nobody may fire the event for someone else.
 
 Design decision 10: who acts is who is recorded. Acting for someone is explicit
@@ -63,7 +66,7 @@ class Role(StrEnum):
     candidate = "candidate"
     """The application's candidate (``application.candidate.id``)."""
     system = "system"
-    """The pipeline's own actor (:data:`SYSTEM_ACTOR`): sweeps, fills and fall-throughs."""
+    """The pipeline's own actor (``SYSTEM_ACTOR``): sweeps, fills and fall-throughs."""
     anyone = "anyone"
     """Every actor: an event open to all."""
 
@@ -71,8 +74,9 @@ class Role(StrEnum):
 SYSTEM_ACTOR: Final = "hirepipe"
 """The actor the pipeline, the slate and their sweeps fire as, unless the Pipeline names another.
 
-It holds :attr:`Role.system`. Choose a name none of your users can have: hirepipe trusts the
-actor it is given, so a user called ``hirepipe`` would act as the system.
+It holds [`Role.system`][hirepipe.policy.Role.system]. Choose a name none of your users can
+have: hirepipe trusts the actor it is given, so a user called ``hirepipe`` would act as the
+system.
 """
 
 _HIRING_MANAGER, _RECRUITER, _APPROVER = Role.hiring_manager, Role.recruiter, Role.approver
@@ -85,8 +89,9 @@ class RoleResolver(Protocol):
     """Which roles ``actor`` holds on ``application`` (whose requisition is ``requisition``).
 
     A plain function will do. ``requisition`` is ``None`` when the event was fired without one;
-    a host that can look it up itself may do so. Return role names: :class:`Role` members, or
-    names of the host's own that its policy grants events to.
+    a host that can look it up itself may do so. Return role names:
+    [`Role`][hirepipe.policy.Role] members, or names of the host's own that its policy grants
+    events to.
     """
 
     def __call__(
@@ -99,7 +104,7 @@ class RoleResolver(Protocol):
 def requisition_roles(
     actor: str, application: Application, requisition: Requisition | None, /
 ) -> frozenset[str]:
-    """The default :class:`RoleResolver`: the roles the requisition's and application's fields give.
+    """The default ``RoleResolver``: the roles the requisition's and application's fields give.
 
     Hiring manager, recruiter and approver come from the requisition (its ``approval_chain``,
     or else its ``approvers``), so they are not held when it is ``None``; candidate,

@@ -1,9 +1,9 @@
-"""The :class:`Policy`: an immutable, validated lifecycle definition.
+"""The [`Policy`][hirepipe.policy.Policy]: an immutable, validated lifecycle definition.
 
-::
-
-    policy = standard_policy().with_setting(update_cadence_days=3)
-    policy.to_toml()
+```python
+policy = standard_policy().with_setting(update_cadence_days=3)
+policy.to_toml()
+```
 
 A policy is plain data. Guards and effects are named callables, so a policy can be written in
 a file and resolved against a registry; the engine compiles it and never changes it.
@@ -42,7 +42,7 @@ __all__ = ["Policy"]
 class Policy:
     """An immutable, validated lifecycle definition.
 
-    Construction checks the whole definition and raises :class:`~hirepipe.errors.PolicyError`
+    Construction checks the whole definition and raises [`PolicyError`][hirepipe.errors.PolicyError]
     listing every problem at once. ``rejection_reasons`` maps each reason name to the side that
     ends the application.
     """
@@ -215,10 +215,10 @@ class Policy:
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], *, registry: Registry | None = None) -> Policy:
-        """Build a policy from a document: plain data as :meth:`to_dict` returns it.
+        """Build a policy from a document: plain data as ``to_dict`` returns it.
 
         Guard and effect names resolve through ``registry`` (default: the standard one).
-        Raises :class:`~hirepipe.errors.PolicyError` listing every problem, and nothing else.
+        Raises [`PolicyError`][hirepipe.errors.PolicyError] listing every problem, and nothing else.
         """
         return _io.load_dict(cls, document, registry=registry)
 
@@ -226,7 +226,7 @@ class Policy:
     def from_file(cls, path: str | os.PathLike[str], *, registry: Registry | None = None) -> Policy:
         """Load a policy from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file.
 
-        Raises :class:`~hirepipe.errors.PolicyError` (with the file and key of each problem)
+        Raises [`PolicyError`][hirepipe.errors.PolicyError] (with the file and key of each problem)
         for anything wrong, from a missing file to an unknown guard, and nothing else.
         """
         return _io.load_file(cls, path, registry=registry)
@@ -236,7 +236,7 @@ class Policy:
         return _io.to_dict(self)
 
     def to_toml(self) -> str:
-        """Return the policy as a TOML document that :meth:`from_file` reads back."""
+        """Return the policy as a TOML document that ``from_file`` reads back."""
         return _io.dump_toml(_io.to_dict(self))
 
     def registry(self) -> Registry:

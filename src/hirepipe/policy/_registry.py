@@ -1,14 +1,17 @@
 """Named guards and effects, so that a policy can be written down as data.
 
-A policy file names its guards and effects; a :class:`Registry` turns those names back into
-callables. :func:`hirepipe.standard_registry` knows the standard ones; a company adds its own::
+A policy file names its guards and effects; a [`Registry`][hirepipe.policy.Registry] turns those
+names back into callables. [`hirepipe.standard_registry`][hirepipe.standard.standard_registry]
+knows the standard ones; a company adds its own:
 
-    registry = standard_registry()
+```python
+registry = standard_registry()
 
-    @registry.guard(description="the take-home assessment passed")
-    def assessment_passed(ctx):
-        if not ctx.application.history or ...:
-            yield Blocker("assessment_missing", "the assessment has not been graded")
+@registry.guard(description="the take-home assessment passed")
+def assessment_passed(ctx):
+    if not ctx.application.history or ...:
+        yield Blocker("assessment_missing", "the assessment has not been graded")
+```
 
 or allows a package whose objects may be named by dotted path
 (``Registry(allow_imports=["acme.hiring"])`` resolves ``"acme.hiring.guards:passed"``).
@@ -78,7 +81,7 @@ class Registry:
         description: str = "",
         checks: str | None = None,
     ) -> GuardSpec:
-        """Register a guard (a callable or a :class:`GuardSpec`) and return its spec.
+        """Register a guard (a callable or a ``GuardSpec``) and return its spec.
 
         The name defaults to the function's ``__name__``; registering another guard under a
         taken name raises ``ValueError``.
@@ -107,7 +110,7 @@ class Registry:
         name: str | None = None,
         data: type[EventData] = NoData,
     ) -> EffectSpec:
-        """Register an effect (a callable or an :class:`EffectSpec`) and return its spec.
+        """Register an effect (a callable or an ``EffectSpec``) and return its spec.
 
         ``data`` is the model validating the event's keyword data. Effects registered here are
         not trusted: the engine validates every field they change.
@@ -203,8 +206,9 @@ _BUILT_IN: list[Callable[[], Registry]] = []
 def register_built_in(factory: Callable[[], Registry]) -> None:
     """Let every policy document name the guards and effects of ``factory()`` without a registry.
 
-    :mod:`hirepipe.standard` registers the standard guards and effects when it is imported
-    (``import hirepipe`` imports it), so the policy layer never imports the layer above it.
+    [`hirepipe.standard`][hirepipe.standard] registers the standard guards and effects when it
+    is imported (``import hirepipe`` imports it), so the policy layer never imports the layer
+    above it.
     """
     if factory not in _BUILT_IN:
         _BUILT_IN.append(factory)
@@ -213,8 +217,9 @@ def register_built_in(factory: Callable[[], Registry]) -> None:
 def default_registry() -> Registry:
     """Return a new registry of the built-in guards and effects: those a document may name.
 
-    :meth:`hirepipe.Policy.from_dict` and :meth:`~hirepipe.Policy.from_file` resolve names
-    through it when given no registry.
+    [`hirepipe.Policy.from_dict`][hirepipe.policy.Policy.from_dict] and
+    [`from_file`][hirepipe.policy.Policy.from_file] resolve names through it when given no
+    registry.
     """
     registry = Registry()
     for factory in _BUILT_IN:

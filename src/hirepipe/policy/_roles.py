@@ -1,13 +1,13 @@
 """What a stage means to the layers above the engine: its role, service level and duration.
 
-::
-
-    StageSpec(
-        "background_check",
-        role=StageRole.in_flight,
-        service=ServiceLevel(days=5, owner=Owner.outside),
-        duration=Duration(mean_days=4, cv=0.5),
-    )
+```python
+StageSpec(
+    "background_check",
+    role=StageRole.in_flight,
+    service=ServiceLevel(days=5, owner=Owner.outside),
+    duration=Duration(mean_days=4, cv=0.5),
+)
+```
 
 The slate, the deadlines, the estimator, the notifier and the simulator read these, never a
 stage's name, so a company's own stage works in every layer.

@@ -1,10 +1,11 @@
 """The parts a policy is made of: stages, events, guards, effects, settings and rules.
 
-A guard takes a :class:`Context` and yields :class:`~hirepipe.errors.Blocker` objects, one per
-reason the event cannot fire; it yields nothing when the event may fire. An effect takes the
-same context and returns a :class:`Change`: the application fields to replace, derived facts
-to keep in the history record, and requisition fields to replace. Effects never mutate
-anything themselves; the engine applies a change whole or not at all.
+A guard takes a [`Context`][hirepipe.policy.Context] and yields
+[`Blocker`][hirepipe.errors.Blocker] objects, one per reason the event cannot fire; it yields
+nothing when the event may fire. An effect takes the same context and returns a
+[`Change`][hirepipe.policy.Change]: the application fields to replace, derived facts to keep in
+the history record, and requisition fields to replace. Effects never mutate anything themselves;
+the engine applies a change whole or not at all.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ class PolicySettings(BaseModel):
     warm_days: int = Field(default=180, ge=1, le=3_650, strict=True)
     """Calendar days a runner-up stays in the talent pool (1 to 3,650: ten years)."""
     ranking: str = "mean_recommendation"
-    """How a slate is ranked: a name from :data:`hirepipe.slate.RANKINGS`."""
+    """How a slate is ranked: a name from [`hirepipe.slate.RANKINGS`][hirepipe.slate.RANKINGS]."""
 
 
 @dataclass(slots=True)
@@ -175,7 +176,8 @@ class Context:
     Treat it as read-only. (It is not a frozen dataclass only because a frozen one costs a
     microsecond more to build, on every event.)
 
-    ``actor`` is ``None`` only when :meth:`hirepipe.Pipeline.blockers` is asked without one.
+    ``actor`` is ``None`` only when
+    [`hirepipe.Pipeline.blockers`][hirepipe.pipeline.Pipeline.blockers] is asked without one.
     """
 
     application: Application
@@ -224,7 +226,8 @@ class GuardSpec:
     """A named guard and what it checks, for diagrams and error messages.
 
     ``checks`` names the stage whose work the guard checks (``references_ready`` checks the
-    ``references`` stage); :meth:`Policy.without_stage` drops such guards with their stage.
+    ``references`` stage); [`Policy.without_stage`][hirepipe.policy.Policy.without_stage] drops
+    such guards with their stage.
     """
 
     name: str
@@ -268,13 +271,13 @@ class EffectSpec:
 class StageSpec:
     """A stage of the lifecycle, and what it means to the layers above the engine.
 
-    ``role`` places it in the requisition's decision (:class:`StageRole`: the slate reads
-    it); ``service`` is its service level (a deadline from entering it, and who owes it);
-    ``duration`` its expected length for the estimator and the simulator; ``forward`` the
-    event that moves an application on when the stage's work is done (default: the one event
+    ``role`` places it in the requisition's decision ([`StageRole`][hirepipe.policy.StageRole]:
+    the slate reads it); ``service`` is its service level (a deadline from entering it, and who
+    owes it); ``duration`` its expected length for the estimator and the simulator; ``forward``
+    the event that moves an application on when the stage's work is done (default: the one event
     from it to another active stage); ``updates`` whether a waiting candidate is owed regular
-    updates in it (default: in active and paused stages); ``exits`` the chance of each other
-    way out, for the simulator (``(("reject", 0.05),)``; the rest of the time it goes forward).
+    updates in it (default: in active and paused stages); ``exits`` the chance of each other way
+    out, for the simulator (``(("reject", 0.05),)``; the rest of the time it goes forward).
     """
 
     name: str
@@ -319,13 +322,14 @@ class StageSpec:
 class EventSpec:
     """An event: where it may fire from, where it leads, what guards it and what it changes.
 
-    ``sources`` holds stage names or the selectors :data:`ANY`, :data:`OPEN` and
-    :data:`ACTIVE`. ``dest`` is a stage name, :data:`PREVIOUS` (back to where a hold began), or
-    ``None`` for an activity, which changes no stage but is recorded. ``retarget`` lets the
-    event move the application to the requisition passed with it (``reactivate``).
+    ``sources`` holds stage names or the selectors [`ANY`][hirepipe.policy.ANY],
+    [`OPEN`][hirepipe.policy.OPEN] and [`ACTIVE`][hirepipe.policy.ACTIVE]. ``dest`` is a stage
+    name, [`PREVIOUS`][hirepipe.policy.PREVIOUS] (back to where a hold began), or ``None`` for
+    an activity, which changes no stage but is recorded. ``retarget`` lets the event move the
+    application to the requisition passed with it (``reactivate``).
 
-    Who may fire it (:mod:`hirepipe.policy._permissions`): ``fired_by`` names the roles (a
-    :class:`~hirepipe.policy.Role` or a host's own role name; ``anyone`` by default);
+    Who may fire it (``hirepipe.policy._permissions``): ``fired_by`` names the roles (a
+    [`Role`][hirepipe.policy.Role] or a host's own role name; ``anyone`` by default);
     ``on_behalf`` the roles that may fire it for a person who holds one of ``fired_by``
     (``fire(..., on_behalf_of=person)``; empty: nobody acts for another).
     """

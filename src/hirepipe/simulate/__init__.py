@@ -1,15 +1,15 @@
 """Seeded what-if simulations of whole requisitions, through the real rules.
 
-::
+```python
+from hirepipe import standard_policy
+from hirepipe.simulate import Scenario, compare, simulate
 
-    from hirepipe import standard_policy
-    from hirepipe.simulate import Scenario, compare, simulate
-
-    scenario = Scenario(industry="engineering", company_size="large", candidates=8)
-    result = simulate(standard_policy(), scenario, runs=2_000, seed=1)
-    result.time_to_offer.business_days.p80      # business days from the interviews
-    slower = scenario.model_copy(update={"extra_days": {"approval": 5}})
-    compare(scenario, slower, runs=2_000, seed=1).differences["offer_business_days"]
+scenario = Scenario(industry="engineering", company_size="large", candidates=8)
+result = simulate(standard_policy(), scenario, runs=2_000, seed=1)
+result.time_to_offer.business_days.p80      # business days from the interviews
+slower = scenario.model_copy(update={"extra_days": {"approval": 5}})
+compare(scenario, slower, runs=2_000, seed=1).differences["offer_business_days"]
+```
 
 The same seed gives the same result byte for byte, whatever the number of workers; how a run
 works and what it assumes is in ``docs/simulation.md``.

@@ -1,7 +1,8 @@
 """What simulations found: the result models, their summaries, and paired differences.
 
-:mod:`hirepipe.simulate` is the public face and re-exports every model here. Results are
-frozen Pydantic models, so their JSON is exact and the same input gives the same bytes.
+[`hirepipe.simulate`][hirepipe.simulate] is the public face and re-exports every model here.
+Results are frozen Pydantic models, so their JSON is exact and the same input gives the same
+bytes.
 """
 
 from __future__ import annotations
@@ -134,8 +135,8 @@ class Breaches(BaseModel):
 class Notifications(BaseModel):
     """Notifications per run, and by kind (mean per run).
 
-    ``source`` is ``"outbox"`` when :mod:`hirepipe.notify`'s Notifier counted them into an
-    in-memory outbox (the policy has notification rules; kinds are rule names, plus
+    ``source`` is ``"outbox"`` when [`hirepipe.notify`][hirepipe.notify]'s Notifier counted them
+    into an in-memory outbox (the policy has notification rules; kinds are rule names, plus
     ``periodic_update``), or ``"events"`` when the policy has none and the candidate-facing
     events were counted (``ServiceLevels.contact_events``; kinds are event names).
     """
@@ -175,14 +176,15 @@ class RunRecord(BaseModel):
 
 
 class SimulationResult(BaseModel):
-    """What a simulation found; :meth:`to_json` always, :meth:`to_dataframe` with pandas.
+    """What a simulation found; ``to_json`` always, ``to_dataframe`` with pandas.
 
-    ``time_to_offer`` runs to the first offer and ``time_to_fill`` to the acceptance that
-    fills the requisition, both from the interviews, over the runs that got there
-    (``offer_rate``, ``fill_rate``). ``stages`` is the business days of every ended visit to
-    each stage. ``runner_up_hired`` is the share of filled runs in which someone other than the
-    first choice was hired. ``silence`` is each candidate's longest wait for news while active,
-    in business days. ``records`` holds one :class:`RunRecord` per run, in run order.
+    ``time_to_offer`` runs to the first offer and ``time_to_fill`` to the acceptance that fills
+    the requisition, both from the interviews, over the runs that got there (``offer_rate``,
+    ``fill_rate``). ``stages`` is the business days of every ended visit to each stage.
+    ``runner_up_hired`` is the share of filled runs in which someone other than the first choice
+    was hired. ``silence`` is each candidate's longest wait for news while active, in business
+    days. ``records`` holds one [`RunRecord`][hirepipe.simulate.RunRecord] per run, in run
+    order.
     """
 
     model_config = _FROZEN

@@ -1,12 +1,12 @@
-"""The run driver behind :mod:`hirepipe.simulate`: one requisition at a time, event by event.
+"""The run driver behind ``hirepipe.simulate``: one requisition at a time, event by event.
 
-A :class:`Runner` drives a requisition through a real :class:`~hirepipe.Pipeline` and
-:class:`~hirepipe.Slate` on a :class:`~hirepipe.clock.ManualClock`. A queue of timed actions
-fires events (an interviewer's scorecard, the end of a debrief, an approver's decision, the
-candidate's answer); a hook watching every applied record schedules what each new stage needs,
-whoever moved the application there (the runner, or the slate filling the requisition or
-bringing a runner-up forward). Nothing is shortcut: every guard runs, and the slate reviews,
-fills and falls through by its own rules.
+A ``Runner`` drives a requisition through a real [`Pipeline`][hirepipe.pipeline.Pipeline] and
+[`Slate`][hirepipe.slate.Slate] on a [`ManualClock`][hirepipe.clock.ManualClock]. A queue of
+timed actions fires events (an interviewer's scorecard, the end of a debrief, an approver's
+decision, the candidate's answer); a hook watching every applied record schedules what each new
+stage needs, whoever moved the application there (the runner, or the slate filling the
+requisition or bringing a runner-up forward). Nothing is shortcut: every guard runs, and the
+slate reviews, fills and falls through by its own rules.
 
 Durations are the estimator's stage distributions, sampled by inverse CDF from one row of
 uniforms per candidate and run, each number at a fixed place (``_scenario`` lays them out), so
@@ -88,7 +88,7 @@ class Runner:
     """Runs requisitions of one plan, one at a time, through one pipeline.
 
     ``hooks`` are called after the runner's own on every applied event (tests use them to
-    check the runner against :class:`~hirepipe.timeline.deadlines.ServiceLevels`).
+    check the runner against [`ServiceLevels`][hirepipe.timeline.ServiceLevels]).
     """
 
     def __init__(self, plan: Plan, *, seed: int, hooks: Iterable[Hook] = ()) -> None:

@@ -1,14 +1,15 @@
 """The scenario, what it and a policy fix before the first simulated run, and business time.
 
-:mod:`hirepipe.simulate` is the public face (it re-exports :class:`Scenario`);
-:mod:`hirepipe.simulate._runner` drives the runs. A :class:`Plan` is everything runs share: the
-requisition, the stage distributions, the timeline, which event moves each stage on, the
-outcome probabilities, and where in a candidate's row of uniforms each random number lives.
+[`hirepipe.simulate`][hirepipe.simulate] is the public face (it re-exports
+[`Scenario`][hirepipe.simulate.Scenario]); ``hirepipe.simulate._runner`` drives the runs. A
+``Plan`` is everything runs share: the requisition, the stage distributions, the timeline, which
+event moves each stage on, the outcome probabilities, and where in a candidate's row of uniforms
+each random number lives.
 
 Time inside a run is counted in **business minutes** from the start: a business day is 09:00 to
 17:00 local time (480 minutes), so ``N`` business days after any moment is the same wall-clock
-time ``N`` business days later, exactly as :class:`~hirepipe.timeline.ServiceLevels` counts.
-Integers keep every comparison exact.
+time ``N`` business days later, exactly as [`ServiceLevels`][hirepipe.timeline.ServiceLevels]
+counts. Integers keep every comparison exact.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ class Scenario(BaseModel):
     """The chance an approver is at work when their decision falls due."""
     absence_days: _Days = 3.0
     """Business days before an absent approver's deputy is named and the step goes on
-    (at most :data:`MAX_DAYS`)."""
+    (at most ``MAX_DAYS``)."""
     recommendations: dict[Recommendation, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = (
         Field(
             default_factory=lambda: {
@@ -174,9 +175,9 @@ class Scenario(BaseModel):
     withdrawal: _Probability = _probability(0.10)
     """The chance a candidate withdraws at some point of the process."""
     stage_days: dict[str, _PositiveDays] = Field(default_factory=dict)
-    """Mean business days of a stage, replacing the prior's (above 0, at most :data:`MAX_DAYS`)."""
+    """Mean business days of a stage, replacing the prior's (above 0, at most ``MAX_DAYS``)."""
     extra_days: dict[str, _Days] = Field(default_factory=dict)
-    """Business days added to every visit of a stage (0 to :data:`MAX_DAYS`)."""
+    """Business days added to every visit of a stage (0 to ``MAX_DAYS``)."""
     country: CountryCode = "US"
     """The country whose public holidays the business calendar skips (``holidays``' codes)."""
     subdivision: str | None = None
@@ -184,7 +185,7 @@ class Scenario(BaseModel):
     """The IANA time zone of the requisition; business days run 09:00 to 17:00 there."""
     start: date = Field(default=date(2025, 1, 6), ge=FIRST_START, le=LAST_START)
     """The day of the interviews (rolled forward to a business day); fixed, never today.
-    Between :data:`FIRST_START` and :data:`LAST_START`."""
+    Between ``FIRST_START`` and ``LAST_START``."""
     periodic_updates: bool = False
     """Whether the company sends a status update whenever a candidate's update falls due."""
 
@@ -325,7 +326,7 @@ def make_plan(
 ) -> Plan:
     """Check that the policy and scenario fit together and fix everything runs share.
 
-    Raises :class:`SimulationError` naming what does not fit.
+    Raises [`SimulationError`][hirepipe.errors.SimulationError] naming what does not fit.
     """
     industry = estimator.priors.industry(scenario.industry)
     settings = policy.settings

@@ -72,14 +72,15 @@ def simulate(
     the published priors. ``workers`` above 1 splits the runs over that many processes (the
     result is byte for byte the same); the policy's guards and effects must then be importable
     functions, and a script must call it under ``if __name__ == "__main__":`` (each process
-    imports the script again, as :mod:`multiprocessing` does). ``progress`` is called with the
-    number of runs just finished. ``prepare`` maps an event to a callable
-    ``(pipeline, application, requisition)`` that fires what a company's own guards look for
-    before the simulated company fires the event (a background check's result before
-    ``extend_offer``); with ``workers`` above 1 they must be importable functions.
-    Raises :class:`SimulationError` for a scenario the policy cannot run (or a run its rules
-    refused), :class:`~hirepipe.EstimateError` for an unknown industry, and
-    :class:`~hirepipe.CalendarError` for a country the holidays data does not know.
+    imports the script again, as ``multiprocessing`` does). ``progress`` is called with the
+    number of runs just finished. ``prepare`` maps an event to a callable ``(pipeline,
+    application, requisition)`` that fires what a company's own guards look for before the
+    simulated company fires the event (a background check's result before ``extend_offer``);
+    with ``workers`` above 1 they must be importable functions. Raises
+    [`SimulationError`][hirepipe.errors.SimulationError] for a scenario the policy cannot run
+    (or a run its rules refused), [`EstimateError`][hirepipe.errors.EstimateError] for an
+    unknown industry, and [`CalendarError`][hirepipe.errors.CalendarError] for a country the
+    holidays data does not know.
     """
     policy, scenario, estimator = _defaults(policy, scenario, estimator)
     for name, value, least in (("runs", runs, 1), ("seed", seed, 0), ("workers", workers, 1)):
@@ -98,7 +99,7 @@ def simulate(
 
 
 def _notifications_source(policy: Policy) -> Literal["outbox", "events"]:
-    """Where a simulation of ``policy`` counts notifications (see :class:`Notifications`)."""
+    """Where a simulation of ``policy`` counts notifications (see ``Notifications``)."""
     if not policy.notifications:
         return "events"
     try:
@@ -221,13 +222,14 @@ def compare(
 ) -> Comparison:
     """Simulate two arms on the same seeds and return their paired differences (``b - a``).
 
-    Each arm is a :class:`Policy`, a :class:`Scenario` or a ``(policy, scenario)`` pair; the
-    missing half is ``policy`` (default: the standard policy) or ``scenario`` (default:
-    ``Scenario()``). Run ``i`` of both arms draws the same numbers for the same purposes, so
-    the differences of paired runs carry little noise: a small difference can be told from
-    none. ``differences`` holds, per metric of :class:`RunRecord` (times, fills, notifications,
-    candidates past the update cadence...), the mean of each arm, the mean paired difference
-    and its ``confidence`` interval.
+    Each arm is a [`Policy`][hirepipe.policy.Policy], a [`Scenario`][hirepipe.simulate.Scenario]
+    or a ``(policy, scenario)`` pair; the missing half is ``policy`` (default: the standard
+    policy) or ``scenario`` (default: ``Scenario()``). Run ``i`` of both arms draws the same
+    numbers for the same purposes, so the differences of paired runs carry little noise: a small
+    difference can be told from none. ``differences`` holds, per metric of
+    [`RunRecord`][hirepipe.simulate.RunRecord] (times, fills, notifications, candidates past the
+    update cadence...), the mean of each arm, the mean paired difference and its ``confidence``
+    interval.
     """
     if not 0 < confidence < 1:
         raise SimulationError(f"confidence must lie strictly between 0 and 1, not {confidence}")

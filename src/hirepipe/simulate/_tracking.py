@@ -1,13 +1,13 @@
 """What a simulated application went through: silences, service-level breaches, notifications.
 
 A deadline is *breached* when it was overdue (``due < now``) at some moment while it was open,
-exactly as :class:`~hirepipe.timeline.ServiceLevels` would have reported it at that moment.
+exactly as [`ServiceLevels`][hirepipe.timeline.ServiceLevels] would have reported it at that moment.
 Deriving the deadlines with ``ServiceLevels.deadlines`` after every event costs about 100 us a
-call, more than the event itself, so :class:`SeatTracker` keeps them up to date from the
+call, more than the event itself, so ``SeatTracker`` keeps them up to date from the
 records as they are written, reading the same stage roles (``StageSpec.service``,
 ``owes_updates``) in business minutes; ``tests/simulate/test_simulate.py`` checks the two agree
 on simulated requisitions of the standard and of custom policies. Times are business minutes
-(see :mod:`hirepipe.simulate._scenario`).
+(see ``hirepipe.simulate._scenario``).
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ _FROM_ENTRY = frozenset({Owner.hiring_manager, Owner.recruiter, Owner.outside})
 
 
 class RunNotifier:
-    """One run's notifications through :mod:`hirepipe.notify`: a Notifier and an Outbox."""
+    """One run's notifications through ``hirepipe.notify``: a Notifier and an Outbox."""
 
     def __init__(self, hook: Hook, created: Callable[..., object], outbox: Any) -> None:
         self.hook = hook

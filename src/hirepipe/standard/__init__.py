@@ -1,14 +1,14 @@
 """The standard post-interview lifecycle of the design: stages, events, guards, effects, rules.
 
-::
+```python
+from hirepipe.standard import standard_policy
 
-    from hirepipe.standard import standard_policy
-
-    policy = standard_policy()
-    policy.events["extend_offer"].data_model  # OfferData: what the event accepts
+policy = standard_policy()
+policy.events["extend_offer"].data_model  # OfferData: what the event accepts
+```
 
 The only package that names a standard stage. The data models say what each standard event
-accepts as keyword data in :meth:`hirepipe.Pipeline.fire`.
+accepts as keyword data in [`hirepipe.Pipeline.fire`][hirepipe.pipeline.Pipeline.fire].
 """
 
 from hirepipe.standard._data import ApprovalData as ApprovalData

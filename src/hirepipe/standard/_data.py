@@ -1,7 +1,8 @@
-"""What each standard event accepts: the data models of :meth:`hirepipe.Pipeline.fire`'s keywords.
+"""What each standard event accepts: the data models of ``hirepipe.Pipeline.fire``'s keywords.
 
-``standard_policy().events["extend_offer"].data_model`` is :class:`OfferData`; unknown keys
-are refused, and every field is validated before any guard runs.
+``standard_policy().events["extend_offer"].data_model`` is
+[`OfferData`][hirepipe.standard.OfferData]; unknown keys are refused, and every field is
+validated before any guard runs.
 """
 
 from __future__ import annotations

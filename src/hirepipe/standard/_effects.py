@@ -1,8 +1,8 @@
 """The standard policy's effects: what each event changes.
 
-Each effect takes a :class:`~hirepipe.policy.Context` and returns the
-:class:`~hirepipe.policy.Change` its event makes; none mutates anything. What each event
-accepts is in :mod:`hirepipe.standard._data`.
+Each effect takes a [`Context`][hirepipe.policy.Context] and returns the
+[`Change`][hirepipe.policy.Change] its event makes; none mutates anything. What each event
+accepts is in ``hirepipe.standard._data``.
 """
 
 from __future__ import annotations

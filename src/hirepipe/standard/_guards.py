@@ -1,8 +1,8 @@
 """The standard policy's guards and their table; each yields one Blocker per reason.
 
 Blocker codes are stable. The guards on approvals live with the approval chains
-(:mod:`hirepipe.standard._approvals`), those on offer terms with the offers
-(:mod:`hirepipe.standard._offers`).
+(``hirepipe.standard._approvals``), those on offer terms with the offers
+(``hirepipe.standard._offers``).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
 def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
     """Offer terms complete, inside the approved band, and valid until a future date.
 
-    The start date lies no more than :data:`START_DATE_MARGIN_DAYS` before the day of the offer.
+    The start date lies no more than ``START_DATE_MARGIN_DAYS`` before the day of the offer.
     """
     base, given = offer_terms(ctx)
     terms = {**base, **given}

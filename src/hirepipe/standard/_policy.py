@@ -1,4 +1,4 @@
-"""The standard post-interview lifecycle: the design's tables, as a :class:`Policy`."""
+"""The standard post-interview lifecycle: the design's tables, as a ``Policy``."""
 
 from __future__ import annotations
 
@@ -372,7 +372,7 @@ Approvals and scorecards are their authors' own: allow more with
 def standard_policy(settings: PolicySettings | None = None) -> Policy:
     """Return the standard lifecycle of the design document, a new immutable policy.
 
-    ``settings`` replaces the default :class:`~hirepipe.policy.PolicySettings`.
+    ``settings`` replaces the default [`PolicySettings`][hirepipe.policy.PolicySettings].
     """
     events = [
         EventSpec(

@@ -6,14 +6,14 @@ the record, the changed fields, the requisition's changes) and the hash of the r
 ASCII only. The application's row keeps the latest hash (its *head*).
 
 What it proves: a row changed, removed or inserted after it was written breaks the chain at
-that row, so :meth:`~hirepipe.store.Store.verify` names the first bad row and
-:meth:`~hirepipe.store.Store.replay` refuses it, even when a later row overwrites what was
-forged. Personal values are covered through their digests (:mod:`hirepipe.store._personal`),
+that row, so [`verify`][hirepipe.store.Store.verify] names the first bad row and
+[`replay`][hirepipe.store.Store.replay] refuses it, even when a later row overwrites what was
+forged. Personal values are covered through their digests (``hirepipe.store._personal``),
 so they can be erased without breaking the chain.
 
 What it does not prove: someone who can write to the database can also rewrite a whole chain,
 every hash recomputed, and it verifies. Keep each application's head
-(:meth:`~hirepipe.store.Store.head`) where that someone cannot write (another system, a
+([`head`][hirepipe.store.Store.head]) where that someone cannot write (another system, a
 write-once log, a signed receipt) and pass the heads to ``verify(heads=...)``: a rewritten
 chain no longer ends at, or passes through, the head kept. The chain says nothing about rows
 never written (an event fired and rolled back) and nothing about the snapshot, which verify

@@ -7,12 +7,14 @@ writer, with foreign keys enforced. Read-only transactions begin with a plain ``
 
 An engine whose pool hands every thread the same connection (``StaticPool``, which
 ``sqlite://`` in memory needs: one database for every thread) runs one transaction at a time,
-whole: :func:`turn` is that queue. Example::
+whole: ``turn`` is that queue. Example:
 
-    engine = make_engine("sqlite://")
-    prepare(engine)
-    with turn(engine, write=False), engine.connect() as connection, connection.begin():
-        ...
+```python
+engine = make_engine("sqlite://")
+prepare(engine)
+with turn(engine, write=False), engine.connect() as connection, connection.begin():
+    ...
+```
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class _Queue:
 def make_engine(url: str | URL) -> Engine:
     """Create an engine for ``url``; SQLite in memory is one connection that threads take turns on.
 
-    :func:`prepare` it before use.
+    ``prepare`` it before use.
     """
     parsed = make_url(url)
     options: dict[str, Any] = {}

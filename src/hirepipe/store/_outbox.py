@@ -1,15 +1,16 @@
-"""The durable outbox: :class:`hirepipe.notify.Outbox`'s methods over the outbox table.
+"""The durable outbox: ``hirepipe.notify.Outbox``'s methods over the outbox table.
 
 Several workers (threads with their own outbox, processes, machines) may deliver at once:
-:meth:`StoreOutbox.due` *claims* the rows it returns for ``lease`` (PostgreSQL skips rows
-another worker is claiming, ``FOR UPDATE SKIP LOCKED``; SQLite has one writer at a time), so
-no two workers are handed one notification, and a worker that dies holding a claim only
-delays its notifications until the lease runs out. :meth:`StoreOutbox.claim` claims one row
-again just before its send, and every state change made with that :class:`~hirepipe.notify.Claim`
-checks, in its transaction, that the row is still claimed by it (its worker and its end): a
-worker whose lease ran out while another took the row over records nothing. Delivery stays at
-least once: a worker killed between sending and :meth:`StoreOutbox.mark_sent` sends again
-after the lease.
+[`StoreOutbox.due`][hirepipe.store.StoreOutbox.due] *claims* the rows it returns for ``lease``
+(PostgreSQL skips rows another worker is claiming, ``FOR UPDATE SKIP LOCKED``; SQLite has one
+writer at a time), so no two workers are handed one notification, and a worker that dies holding
+a claim only delays its notifications until the lease runs out.
+[`StoreOutbox.claim`][hirepipe.store.StoreOutbox.claim] claims one row again just before its
+send, and every state change made with that [`Claim`][hirepipe.notify.Claim] checks, in its
+transaction, that the row is still claimed by it (its worker and its end): a worker whose lease
+ran out while another took the row over records nothing. Delivery stays at least once: a worker
+killed between sending and [`StoreOutbox.mark_sent`][hirepipe.store.StoreOutbox.mark_sent] sends
+again after the lease.
 """
 
 from __future__ import annotations
@@ -72,16 +73,16 @@ _PENDING, _SENT, _FAILED = (
 
 
 class StoreOutbox(Outbox):
-    """An outbox kept in the store's database, with the in-memory :class:`Outbox`'s methods.
+    """An outbox kept in the store's database, with the in-memory ``Outbox``'s methods.
 
-    Give it to a :class:`~hirepipe.notify.Notifier` and to :func:`~hirepipe.notify.deliver`.
-    Inside :meth:`Store.fire <hirepipe.store.Store.fire>` (and :meth:`Store.transaction
-    <hirepipe.store.Store.transaction>`), what a hook adds is written in the event's own
-    transaction; elsewhere each call is its own transaction.
+    Give it to a [`Notifier`][hirepipe.notify.Notifier] and to
+    [`deliver`][hirepipe.notify.deliver]. Inside [`Store.fire`][hirepipe.store.Store.fire] (and
+    [`Store.transaction`][hirepipe.store.Store.transaction]), what a hook adds is written in the
+    event's own transaction; elsewhere each call is its own transaction.
 
-    ``lease`` is how long a claim made by :meth:`due` lasts: longer than a send takes.
-    ``worker`` names this outbox's claims (a fresh id by default): give every delivering
-    thread or process its own ``StoreOutbox(store)``.
+    ``lease`` is how long a claim made by [`due`][hirepipe.store.StoreOutbox.due] lasts: longer
+    than a send takes. ``worker`` names this outbox's claims (a fresh id by default): give every
+    delivering thread or process its own ``StoreOutbox(store)``.
     """
 
     def __init__(
@@ -165,10 +166,10 @@ class StoreOutbox(Outbox):
     def due(self, now: _dt.datetime, *, limit: int | None = None) -> list[Notification]:
         """Claim and return the pending notifications to send at ``now``, soonest first.
 
-        Rows claimed by another worker whose lease has not run out are left to it; this
-        outbox's own claims come back again (asking twice returns the same notifications).
-        The claims last until ``now + lease``; :meth:`mark_sent` and :meth:`mark_failed`
-        release them.
+        Rows claimed by another worker whose lease has not run out are left to it; this outbox's
+        own claims come back again (asking twice returns the same notifications). The claims
+        last until ``now + lease``; [`mark_sent`][hirepipe.store.StoreOutbox.mark_sent] and
+        [`mark_failed`][hirepipe.store.StoreOutbox.mark_failed] release them.
         """
         table = self._table
         chosen = (
@@ -232,7 +233,7 @@ class StoreOutbox(Outbox):
 
         Returns None when there is nothing to claim: no such notification, not pending, not
         due at ``now``, or claimed by another worker beyond ``now``. This worker's own claims
-        (made by :meth:`due`) are taken again.
+        (made by [`due`][hirepipe.store.StoreOutbox.due]) are taken again.
         """
         table = self._table
         statement = (
@@ -350,8 +351,8 @@ class StoreOutbox(Outbox):
     def erase(self, application_id: str) -> int:
         """Remove the personal data of every notification about an application; return how many.
 
-        As :meth:`Outbox.erase <hirepipe.notify.Outbox.erase>`, in the database;
-        :meth:`Store.erase <hirepipe.store.Store.erase>` does it for every application it
+        As [`Outbox.erase`][hirepipe.notify.Outbox.erase], in the database;
+        [`Store.erase`][hirepipe.store.Store.erase] does it for every application it
         erases.
         """
         with self._store._atomic(savepoint=False) as tx:
@@ -362,8 +363,8 @@ class StoreOutbox(Outbox):
         """Hold this outbox's delivery lock: its claims are one deliverer's at a time.
 
         Other ``StoreOutbox`` instances (other workers) deliver alongside, on their own claims.
-        Raises NotificationError inside :meth:`Store.transaction
-        <hirepipe.store.Store.transaction>`: a send must not hold a transaction open.
+        Raises NotificationError inside [`Store.transaction`][hirepipe.store.Store.transaction]:
+        a send must not hold a transaction open.
         """
         if self._store._active.get() is not None:
             # The claim's renewal thread would wait for this transaction, which waits for it.

@@ -1,13 +1,13 @@
 """Personal values held apart from the hashed log, so that erasing them keeps the chain whole.
 
 A log row's documents (its record, the fields it changed) are stored with each personal value
-(:mod:`hirepipe.privacy`) replaced by a token, ``{"$personal": "<digest>"}``: the HMAC-SHA256
-of the value under the candidate's own key. The values themselves are kept in the row's
-``personal`` column (digest to value), outside the hash. Reading a row puts them back.
+([`hirepipe.privacy`][hirepipe.privacy]) replaced by a token, ``{"$personal": "<digest>"}``: the
+HMAC-SHA256 of the value under the candidate's own key. The values themselves are kept in the
+row's ``personal`` column (digest to value), outside the hash. Reading a row puts them back.
 
 While the data is there, the digests prove it unchanged (the chain covers the digests, the key
 recomputes them). Erasure empties ``personal`` and deletes the key: the tokens read back as
-:data:`~hirepipe.models.ERASED`, the chain still verifies, and the digests, salted with a key
+[`ERASED`][hirepipe.models.ERASED], the chain still verifies, and the digests, salted with a key
 that no longer exists, cannot be matched against guesses of what was erased.
 """
 

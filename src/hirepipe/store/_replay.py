@@ -1,12 +1,12 @@
 """The transition log as data: what a record changed, folding the log, and checking it.
 
-A log row keeps, besides its :class:`~hirepipe.TransitionRecord`, the application fields the
-record changed (their new JSON values). The first row of an application (kind ``added``)
-holds the whole application as it was added. Replaying folds the rows in version order: put
-the personal values back (:mod:`hirepipe.store._personal`), set the changed fields, append the
-record to ``history``, take its version. The result must equal the stored snapshot, field
-for field, as JSON. Each row is also a link of the application's hash chain
-(:mod:`hirepipe.store._chain`).
+A log row keeps, besides its [`TransitionRecord`][hirepipe.models.TransitionRecord], the
+application fields the record changed (their new JSON values). The first row of an application
+(kind ``added``) holds the whole application as it was added. Replaying folds the rows in
+version order: put the personal values back (``hirepipe.store._personal``), set the changed
+fields, append the record to ``history``, take its version. The result must equal the stored
+snapshot, field for field, as JSON. Each row is also a link of the application's hash chain
+(``hirepipe.store._chain``).
 """
 
 from __future__ import annotations

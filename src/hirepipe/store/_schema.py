@@ -5,10 +5,10 @@ as JSON text, exactly as the model wrote it: JSON round trips are exact, and a v
 hand into invalid JSON can be found and reported instead of being refused by the database.
 The other columns are copies for queries and for compare-and-set.
 
-``hirepipe_schema`` holds one row per applied migration. :func:`upgrade` applies the missing
-ones in order, in one transaction, under a lock (PostgreSQL: an advisory lock; SQLite: the
-write lock), so two processes upgrading at once apply each migration once. A migration, once
-released, never changes: a new schema is a new migration appended to :data:`MIGRATIONS`,
+``hirepipe_schema`` holds one row per applied migration. ``upgrade`` applies the missing ones in
+order, in one transaction, under a lock (PostgreSQL: an advisory lock; SQLite: the write lock),
+so two processes upgrading at once apply each migration once. A migration, once released, never
+changes: a new schema is a new migration appended to [`MIGRATIONS`][hirepipe.store.MIGRATIONS],
 and ``define_tables`` is updated to what it makes (a test compares the two).
 """
 
@@ -199,7 +199,7 @@ def _personal_keys(metadata: MetaData) -> Table:
 
 
 def define_tables(metadata: MetaData) -> Tables:
-    """Describe the current schema (:data:`SCHEMA_VERSION`) in ``metadata``."""
+    """Describe the current schema (``SCHEMA_VERSION``) in ``metadata``."""
     schema_versions = Table(
         "hirepipe_schema",
         metadata,
@@ -257,7 +257,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _chain_v2,
     ),
 )
-"""Every migration, oldest first; the last one's version is :data:`SCHEMA_VERSION`."""
+"""Every migration, oldest first; the last one's version is ``SCHEMA_VERSION``."""
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
 """The schema version this hirepipe reads and writes."""
@@ -273,7 +273,7 @@ def current_version(connection: Connection, tables: Tables) -> int:
 
 
 def check(connection: Connection, tables: Tables) -> None:
-    """Raise SchemaError unless the database is at :data:`SCHEMA_VERSION`."""
+    """Raise SchemaError unless the database is at ``SCHEMA_VERSION``."""
     found = current_version(connection, tables)
     if found == SCHEMA_VERSION:
         return

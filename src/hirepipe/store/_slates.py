@@ -1,14 +1,14 @@
 """Requisition-level rules on the store: a slate's fill and fall-through in one transaction.
 
-::
+```python
+fired = store.slate_fire(application.id, "decline", actor=candidate.id)
+# the decline and the runner-up brought forward, committed together or not at all
+```
 
-    fired = store.slate_fire(application.id, "decline", actor=candidate.id)
-    # the decline and the runner-up brought forward, committed together or not at all
-
-:meth:`Store.slate_fire <hirepipe.store.Store.slate_fire>` locks the requisition's row, loads its
-slate, and lets :class:`~hirepipe.Slate` apply its rules with every event a stored fire in that
-one transaction (compare-and-set on each application and on the requisition). Two processes on
-one requisition take turns; a crash half-way through a fill leaves nothing of it.
+[`Store.slate_fire`][hirepipe.store.Store.slate_fire] locks the requisition's row, loads its
+slate, and lets [`Slate`][hirepipe.slate.Slate] apply its rules with every event a stored fire
+in that one transaction (compare-and-set on each application and on the requisition). Two
+processes on one requisition take turns; a crash half-way through a fill leaves nothing of it.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ __all__ = ["StoredPipeline"]
 class StoredPipeline(Pipeline):
     """The store's pipeline as a slate sees it: every event it fires is a stored fire.
 
-    Used inside a store transaction (:meth:`Store.slate_fire`); the slate's own objects are
-    kept in step with what each stored fire committed, so its rules read the state they made.
+    Used inside a store transaction ([`Store.slate_fire`][hirepipe.store.Store.slate_fire]); the
+    slate's own objects are kept in step with what each stored fire committed, so its rules read
+    the state they made.
     """
 
     def __init__(self, store: Store) -> None:

@@ -5,7 +5,7 @@ then write the new snapshot with compare-and-set on the version (``UPDATE ... WH
 AND version = :read``), the requisition it changed (compare-and-set on its own version), the
 log row (hashed onto the row before it), and what the pipeline's hooks put into
 ``store.outbox``. Either all of it commits or none of it does; a writer that lost the race
-gets :class:`~hirepipe.ConcurrentUpdate`.
+gets [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate].
 """
 
 from __future__ import annotations
@@ -61,16 +61,18 @@ class Store:
     """Applications and their transition log, requisitions and an outbox, in SQL.
 
     ``url`` is a SQLAlchemy URL (``sqlite:///hiring.db``, ``postgresql+psycopg://user@host/db``)
-    or an ``Engine`` of your own. ``pipeline`` fires the events (the standard policy on the
-    wall clock by default); its hooks are called by the store inside each event's transaction
-    once the compare-and-set has succeeded, so what they add to :attr:`outbox` commits with the
-    event. A hook that raises never undoes the event: it is logged, recorded in the database,
-    reported by :meth:`verify` and called again by :meth:`retry_hooks` (hooks must be
-    idempotent, as the Notifier is). ``schema`` puts the tables in a PostgreSQL schema.
-    ``backoff`` and ``lease`` configure :attr:`outbox`.
+    or an ``Engine`` of your own. ``pipeline`` fires the events (the standard policy on the wall
+    clock by default); its hooks are called by the store inside each event's transaction once
+    the compare-and-set has succeeded, so what they add to
+    [`outbox`][hirepipe.store.Store.outbox] commits with the event. A hook that raises never
+    undoes the event: it is logged, recorded in the database, reported by
+    [`verify`][hirepipe.store.Store.verify] and called again by
+    [`retry_hooks`][hirepipe.store.Store.retry_hooks] (hooks must be idempotent, as the Notifier
+    is). ``schema`` puts the tables in a PostgreSQL schema. ``backoff`` and ``lease`` configure
+    [`outbox`][hirepipe.store.Store.outbox].
 
-    Create or upgrade the tables once with :meth:`upgrade`. A Store is safe to share between
-    threads; every process opens its own.
+    Create or upgrade the tables once with [`upgrade`][hirepipe.store.Store.upgrade]. A Store is
+    safe to share between threads; every process opens its own.
     """
 
     def __init__(
@@ -162,11 +164,13 @@ class Store:
         Yields the SQLAlchemy connection. Store calls inside join the transaction (each in a
         savepoint, so one that raises undoes only itself); an exception leaving the block
         rolls everything back. Use it to add an application and its creation notifications
-        together::
+        together:
 
-            with store.transaction():
-                store.add(application, requisition)
-                notifier.created(application, requisition)
+        ```python
+        with store.transaction():
+            store.add(application, requisition)
+            notifier.created(application, requisition)
+        ```
         """
         with self._atomic(savepoint=True) as tx:
             yield tx.connection
@@ -204,12 +208,12 @@ class Store:
     def add(self, application: Application, requisition: Requisition | None = None) -> None:
         """Store a new application, and its requisition if the store does not have it yet.
 
-        The log starts with the application as given (its version and history included).
-        Raises AlreadyStored for a known application id, NotStored when the requisition is
-        neither given nor stored, and RequisitionMismatch for another requisition. What
-        :class:`~hirepipe.Application` refuses is refused here too (a ValidationError: the
-        application is validated again, in case it was changed around its validation), and
-        StoreError for a stage the store's policy does not define.
+        The log starts with the application as given (its version and history included). Raises
+        AlreadyStored for a known application id, NotStored when the requisition is neither
+        given nor stored, and RequisitionMismatch for another requisition. What
+        [`Application`][hirepipe.models.Application] refuses is refused here too (a
+        ValidationError: the application is validated again, in case it was changed around its
+        validation), and StoreError for a stage the store's policy does not define.
         """
         snapshot = application.model_dump_json()
         application = Application.model_validate_json(snapshot)  # refuses what lies
@@ -381,14 +385,17 @@ class Store:
     ) -> Fired:
         """Fire ``event`` on a stored application and store the result in one transaction.
 
-        Arguments as for :meth:`Pipeline.fire <hirepipe.Pipeline.fire>`; the application's
+        Arguments as for [`Pipeline.fire`][hirepipe.pipeline.Pipeline.fire]; the application's
         requisition comes from the store (a ``reactivate`` or ``reopen`` with
-        ``requisition_id=`` uses that one). Returns the :class:`~hirepipe.Fired` the hooks got.
+        ``requisition_id=`` uses that one). Returns the [`Fired`][hirepipe.pipeline.Fired] the
+        hooks got.
 
         Raises what ``Pipeline.fire`` raises (nothing is written then),
-        :class:`~hirepipe.ConcurrentUpdate` when another writer changed the application (or,
-        as :class:`ConcurrentRequisitionUpdate`, its requisition) since it was read or since
-        ``expected_version``: reload and try again. NotStored for an unknown id.
+        [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate] when another writer changed the
+        application (or, as
+        [`ConcurrentRequisitionUpdate`][hirepipe.errors.ConcurrentRequisitionUpdate], its
+        requisition) since it was read or since ``expected_version``: reload and try again.
+        NotStored for an unknown id.
         """
         _storable(application_id, "application")
         tables = self.tables
@@ -522,12 +529,14 @@ class Store:
     ) -> list[Fired]:
         """Fire ``event`` through the slate of the application's requisition, durably.
 
-        The requisition's row is locked, its slate loaded, and :meth:`hirepipe.Slate.fire`
-        applies the event and the requisition's rules (a fill, a fall-through) with every
-        event a stored fire, compared and set, in this one transaction: all of them commit or
-        none does. Returns a :class:`~hirepipe.Fired` per event, the event's first. Raises what
-        ``Slate.fire`` and :meth:`fire` raise (nothing is written then); NotStored for an
-        unknown id. Ties in the slate's ranking keep the order of application ids.
+        The requisition's row is locked, its slate loaded, and
+        [`hirepipe.Slate.fire`][hirepipe.slate.Slate.fire] applies the event and the
+        requisition's rules (a fill, a fall-through) with every event a stored fire, compared
+        and set, in this one transaction: all of them commit or none does. Returns a
+        [`Fired`][hirepipe.pipeline.Fired] per event, the event's first. Raises what
+        ``Slate.fire`` and [`fire`][hirepipe.store.Store.fire] raise (nothing is written then);
+        NotStored for an unknown id. Ties in the slate's ranking keep the order of application
+        ids.
         """
         with self._atomic() as tx:
             slate = self._slate(tx.connection, self._requisition_of(tx.connection, application_id))
@@ -536,8 +545,9 @@ class Store:
     def slate_sweep(self, requisition_id: str, *, actor: str | None = None) -> list[Fired]:
         """Expire the requisition's lapsed offers and fall through, durably, in one transaction.
 
-        The daily job's requisition-level step (:meth:`hirepipe.Slate.sweep` on the store), as
-        ``actor``, by default the pipeline's ``system_actor``.
+        The daily job's requisition-level step
+        ([`hirepipe.Slate.sweep`][hirepipe.slate.Slate.sweep] on the store), as ``actor``, by
+        default the pipeline's ``system_actor``.
         """
         with self._atomic() as tx:
             return self._slate(tx.connection, requisition_id).sweep(actor=actor)
@@ -545,7 +555,7 @@ class Store:
     def slate(self, requisition_id: str) -> Slate:
         """Return the requisition's slate as stored: for reading (ranking, review blockers).
 
-        Its events would not be stored: fire with :meth:`slate_fire`.
+        Its events would not be stored: fire with [`slate_fire`][hirepipe.store.Store.slate_fire].
         """
         with self._atomic(write=False, consistent=True) as tx:
             return self._slate(tx.connection, requisition_id, pipeline=self.pipeline)
@@ -633,15 +643,15 @@ class Store:
     # -- the outbox sweep (this store's own outbox) ---------------------------------------------
 
     def due(self, now: datetime, *, limit: int | None = None) -> list[Notification]:
-        """Claim and return the notifications to send at ``now`` (:meth:`StoreOutbox.due`)."""
+        """Claim and return the notifications to send at ``now`` (``StoreOutbox.due``)."""
         return self.outbox.due(now, limit=limit)
 
     def mark_sent(self, key: str, now: datetime) -> Notification:
-        """Record a notification sent (:meth:`StoreOutbox.mark_sent`)."""
+        """Record a notification sent (``StoreOutbox.mark_sent``)."""
         return self.outbox.mark_sent(key, now)
 
     def mark_failed(self, key: str, now: datetime, error: str | BaseException) -> Notification:
-        """Record a failed attempt, to retry with backoff (:meth:`StoreOutbox.mark_failed`)."""
+        """Record a failed attempt, to retry with backoff (``StoreOutbox.mark_failed``)."""
         return self.outbox.mark_failed(key, now, error)
 
     # -- the log -------------------------------------------------------------------------------
@@ -649,10 +659,10 @@ class Store:
     def replay(self, application_id: str, *, version: int | None = None) -> Application:
         """Rebuild the application from its log alone (up to ``version``, default all of it).
 
-        Equals :meth:`load` for a sound store. The log's hash chain is checked on the way:
-        a row changed since it was written is refused, even one a later row overwrites.
-        Raises NotStored, and CorruptData (``chain_broken``...) when the log cannot be read
-        back.
+        Equals [`load`][hirepipe.store.Store.load] for a sound store. The log's hash chain is
+        checked on the way: a row changed since it was written is refused, even one a later row
+        overwrites. Raises NotStored, and CorruptData (``chain_broken``...) when the log cannot
+        be read back.
         """
         _storable(application_id, "application")
         with self._atomic(write=False) as tx:
@@ -663,7 +673,7 @@ class Store:
 
         The hash chain proves the log unchanged only against a head kept where whoever can
         write to the database cannot: keep it elsewhere (after each event, or daily) and pass
-        it to :meth:`verify`. Raises NotStored.
+        it to [`verify`][hirepipe.store.Store.verify]. Raises NotStored.
         """
         _storable(application_id, "application")
         table = self.tables.applications
@@ -683,10 +693,10 @@ class Store:
         replayed and compared with its snapshot and columns; a row that is not valid JSON (or
         not a valid model) is reported with its id, never raised; so is an application in a
         stage the policy does not define (``unknown_stage``). ``heads`` kept elsewhere
-        (:meth:`head`) are checked too: a log rewritten whole, every hash recomputed, no
-        longer passes through them (``head_differs``). An empty list means the store is
-        sound. Events whose hooks failed are reported too (``hook_failed``: run
-        :meth:`retry_hooks`).
+        ([`head`][hirepipe.store.Store.head]) are checked too: a log rewritten whole, every hash
+        recomputed, no longer passes through them (``head_differs``). An empty list means the
+        store is sound. Events whose hooks failed are reported too (``hook_failed``: run
+        [`retry_hooks`][hirepipe.store.Store.retry_hooks]).
         """
         return verify(
             self.tables,
@@ -702,7 +712,7 @@ class Store:
         """Erase a candidate's personal data everywhere the store keeps it; return what changed.
 
         Every application of the candidate that is not erased yet is erased in one
-        transaction, as :meth:`Pipeline.erase <hirepipe.Pipeline.erase>` does in memory:
+        transaction, as [`Pipeline.erase`][hirepipe.pipeline.Pipeline.erase] does in memory:
         its personal values are removed from the snapshot and from every log row (the
         hash chain stays verifiable: the log holds their digests only), an ``@erase``
         record by ``actor`` is appended, the notifications about it lose their facts and
@@ -727,7 +737,8 @@ class Store:
     def retention_due(self, now: datetime, *, months: int) -> list[Application]:
         """Return the applications that ended more than ``months`` months before ``now``.
 
-        Erased ones are left out. As :func:`hirepipe.privacy.retention_due`, over the store.
+        Erased ones are left out. As
+        [`hirepipe.privacy.retention_due`][hirepipe.privacy.retention_due], over the store.
         """
         if months < 0:
             raise ValueError(f"months must be 0 or more, not {months}")

@@ -1,9 +1,9 @@
 """Reading stored documents back, replaying a log, and checking a whole store.
 
 Nothing here trusts a row: a document that is not valid JSON, or not a valid model, a broken
-hash chain, a changed personal value, becomes a :class:`~hirepipe.store.Problem` naming its
+hash chain, a changed personal value, becomes a [`Problem`][hirepipe.errors.Problem] naming its
 application (and version, requisition or key). Reading one raises
-:class:`~hirepipe.store.CorruptData` with it; :func:`verify` collects them all and never
+[`CorruptData`][hirepipe.errors.CorruptData] with it; ``verify`` collects them all and never
 raises.
 """
 
@@ -90,7 +90,7 @@ def log_query(tables: Tables) -> Select[Any]:
 
 
 def log_row(row: Row[Any]) -> LogRow:
-    """A log row as read by :func:`log_query`."""
+    """A log row as read by ``log_query``."""
     return LogRow(
         row.version,
         row.kind,

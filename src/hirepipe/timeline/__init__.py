@@ -1,12 +1,12 @@
 """Time in business days: the calendar, service-level deadlines and the timeline estimator.
 
-::
+```python
+from hirepipe.timeline import BusinessCalendar, ServiceLevels, TimelineEstimator
 
-    from hirepipe.timeline import BusinessCalendar, ServiceLevels, TimelineEstimator
-
-    BusinessCalendar("US").add_business_days(date(2025, 1, 6), 24)  # 2025-02-10
-    ServiceLevels(policy).overdue(applications, requisitions, now)
-    TimelineEstimator().estimate(application, requisition, now).offer.dates.p80
+BusinessCalendar("US").add_business_days(date(2025, 1, 6), 24)  # 2025-02-10
+ServiceLevels(policy).overdue(applications, requisitions, now)
+TimelineEstimator().estimate(application, requisition, now).offer.dates.p80
+```
 """
 
 from hirepipe.timeline.calendar import BusinessCalendar as BusinessCalendar

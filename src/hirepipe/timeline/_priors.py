@@ -1,7 +1,7 @@
 """The estimator's model: priors, stage distributions, sums of stages, observed stage times.
 
 The defaults live in ``timeline/data/priors.toml`` with each figure's source, unit and year;
-:mod:`hirepipe.timeline.estimate` documents the model and is the public face of everything here.
+``hirepipe.timeline.estimate`` documents the model and is the public face of everything here.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ class Priors(BaseModel):
     def industry(self, name: str) -> str:
         """Return the industry key ``name`` means (case, spaces and aliases forgiven).
 
-        Raises :class:`~hirepipe.errors.EstimateError` naming the known industries.
+        Raises [`EstimateError`][hirepipe.errors.EstimateError] naming the known industries.
         """
         key = name.strip().lower().replace("-", "_").replace(" ", "_").replace("&", "and")
         key = self.aliases.get(key, key)
@@ -420,7 +420,7 @@ def visits(
 
 @dataclass(frozen=True, slots=True)
 class StageFit:
-    """What :meth:`TimelineEstimator.fit` learnt about one stage (business days)."""
+    """What ``TimelineEstimator.fit`` learnt about one stage (business days)."""
 
     stage: str
     observations: int

@@ -5,10 +5,10 @@ package (0.109) models some of these changes itself; where a dated public source
 precise, or ``holidays`` misses a change, the era says so, and a test compares every era
 with ``holidays`` day by day, listing each disagreement.
 
-::
-
-    eras = weekend_eras("AE", None)
-    [era.weekmask for era in eras]  # ['1110011', '1111001', '1111100']
+```python
+eras = weekend_eras("AE", None)
+[era.weekmask for era in eras]  # ['1110011', '1111001', '1111100']
+```
 
 Not modelled: Taiwan before 2001 (Sundays and the 2nd and 4th Saturdays: no weekmask), the
 Buddhist sabbath days Thailand rested on from 1956-10-01 to 1957-10-06, Bahrain's and

@@ -1,9 +1,9 @@
 """Business days: holiday data from ``holidays``, arithmetic from numpy, local dates from pendulum.
 
-::
-
-    calendar = BusinessCalendar("US", time_zone="America/New_York")
-    calendar.add_business_days(date(2025, 1, 6), 24)  # 2025-02-10
+```python
+calendar = BusinessCalendar("US", time_zone="America/New_York")
+calendar.add_business_days(date(2025, 1, 6), 24)  # 2025-02-10
+```
 
 One counting convention for every method and the array forms: ``[a, b)``, adding rolls
 forward first, local dates in the calendar's zone, weekend eras per country. The conventions
@@ -519,7 +519,7 @@ def _rank(table: _Table, ordinal: int) -> int:
 
 
 def _ranks(table: _Table, days: DayArray) -> npt.NDArray[np.int64]:
-    """Elementwise :func:`_rank`, era by era."""
+    """Elementwise ``_rank``, era by era."""
     flat = days.reshape(-1)
     index = _span_index(table, flat)
     ranks = table.ranks64[index]
@@ -544,7 +544,7 @@ def _sole(index: npt.NDArray[np.intp]) -> int | None:
 
 
 def _move_one(table: _Table, ordinal: int, steps: int) -> _dt.date | int | None:
-    """:func:`_move` for one day: numpy's within the day's era, else by rank."""
+    """``_move`` for one day: numpy's within the day's era, else by rank."""
     span = table.spans[bisect_right(table.starts, ordinal) - 1]
     result: _dt.date | int | None = _shift(span, _to64(ordinal), steps).item()
     if isinstance(result, _dt.date) and span.lo <= result.toordinal() < span.hi:
@@ -559,7 +559,7 @@ def _move_one(table: _Table, ordinal: int, steps: int) -> _dt.date | int | None:
 def _move(
     table: _Table, days: DayArray | np.datetime64, steps: int | npt.NDArray[np.integer]
 ) -> DayArray:
-    """:func:`_shift` across weekend eras (``days`` and ``steps`` of one shape).
+    """``_shift`` across weekend eras (``days`` and ``steps`` of one shape).
 
     Each day moves within its own era with numpy; a move that leaves the era is redone by
     rank: the business day with ``rank(day) + steps`` business days before it, found in the

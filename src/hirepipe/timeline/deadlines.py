@@ -1,9 +1,9 @@
 """Service levels: what an application is owed, by whom, and by when, as plain data.
 
-::
-
-    levels = ServiceLevels(policy)
-    levels.overdue(applications, requisitions, clock.now())  # the daily sweep
+```python
+levels = ServiceLevels(policy)
+levels.overdue(applications, requisitions, clock.now())  # the daily sweep
+```
 
 Deadlines are data, never timers: derived from an application's fields and history alone, so
 a sweep finds the same ones after any restart. Each stage's own deadline comes from its
@@ -130,10 +130,11 @@ class ServiceLevels:
     def deadlines(self, application: Application, requisition: Requisition) -> list[Deadline]:
         """Return the open deadlines of ``application``, soonest first.
 
-        Met deadlines are left out; overdue ones are included (see :meth:`overdue`). Raises
-        :class:`~hirepipe.errors.RequisitionMismatch` if ``requisition`` is not the
-        application's, and :class:`~hirepipe.errors.PolicyError` if the policy does not define
-        the application's stage.
+        Met deadlines are left out; overdue ones are included (see
+        [`overdue`][hirepipe.timeline.ServiceLevels.overdue]). Raises
+        [`RequisitionMismatch`][hirepipe.errors.RequisitionMismatch] if ``requisition`` is not
+        the application's, and [`PolicyError`][hirepipe.errors.PolicyError] if the policy does
+        not define the application's stage.
         """
         if requisition.id != application.requisition_id:
             raise RequisitionMismatch(
@@ -168,9 +169,10 @@ class ServiceLevels:
         """Return every open deadline due before ``now + within``, soonest first.
 
         ``requisitions`` maps ids to requisitions, or lists them; every application's
-        requisition must be among them (else :class:`~hirepipe.errors.RequisitionMismatch`).
-        ``within`` looks ahead (``timedelta(days=1)`` for a daily sweep's warnings). Raises
-        :class:`~hirepipe.errors.CalendarError` for a naive ``now``.
+        requisition must be among them (else
+        [`RequisitionMismatch`][hirepipe.errors.RequisitionMismatch]). ``within`` looks ahead
+        (``timedelta(days=1)`` for a daily sweep's warnings). Raises
+        [`CalendarError`][hirepipe.errors.CalendarError] for a naive ``now``.
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise CalendarError(
@@ -202,7 +204,8 @@ class ServiceLevels:
     ) -> list[Deadline]:
         """Return every open deadline whose due time is before ``now``, soonest first.
 
-        The same as :meth:`due` with no look-ahead; it raises what :meth:`due` raises.
+        The same as [`due`][hirepipe.timeline.ServiceLevels.due] with no look-ahead; it raises
+        what [`due`][hirepipe.timeline.ServiceLevels.due] raises.
         """
         return self.due(applications, requisitions, now)
 

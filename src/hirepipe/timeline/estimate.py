@@ -1,12 +1,12 @@
 """When will the candidate hear back? Business-day timeline estimates for an application.
 
-::
-
-    outlook = TimelineEstimator().estimate(application, requisition, clock.now())
-    outlook.offer.dates.p80  # the offer goes out by then, 80% sure
+```python
+outlook = TimelineEstimator().estimate(application, requisition, clock.now())
+outlook.offer.dates.p80  # the offer goes out by then, 80% sure
+```
 
 Durations come from each stage's ``StageSpec.duration`` (the published priors for the standard
-stages, see ``timeline/data/priors.toml``), or the company's own history (:meth:`fit`). What is
+stages, see ``timeline/data/priors.toml``), or the company's own history (``fit``). What is
 published, what is assumed and how sums of stages are computed: ``docs/estimator.md``.
 """
 
@@ -102,7 +102,7 @@ class StageEstimate:
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """An application's timeline as of one day; JSON via :meth:`to_json`.
+    """An application's timeline as of one day; JSON via ``to_json``.
 
     ``next_decision`` is the end of the current stage; ``offer`` when the offer goes out (None
     once it is out); ``answer`` when the candidate answers it. ``pending`` is false, and every
@@ -127,7 +127,7 @@ class Estimate:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Estimate:
-        """Read an estimate written by :meth:`to_json`."""
+        """Read an estimate written by [`to_json`][hirepipe.timeline.Estimate.to_json]."""
         return _ESTIMATE_JSON.validate_json(text)
 
 
@@ -197,11 +197,13 @@ class _Plan:
 class TimelineEstimator:
     """Estimates an application's remaining timeline in business days and dates.
 
-    ``priors`` defaults to the published figures (:meth:`Priors.load`). ``fitted`` is a
-    :class:`FitReport` from :meth:`fit`: its fitted stages replace their priors for every
-    industry and company size (the company's own data already reflect its size); the review
-    stage's candidate adjustment and approver absences still apply. The estimator is immutable
-    and thread-safe; its caches only hold pure results.
+    ``priors`` defaults to the published figures
+    ([`Priors.load`][hirepipe.timeline.Priors.load]). ``fitted`` is a
+    [`FitReport`][hirepipe.timeline.FitReport] from
+    [`fit`][hirepipe.timeline.TimelineEstimator.fit]: its fitted stages replace their priors for
+    every industry and company size (the company's own data already reflect its size); the
+    review stage's candidate adjustment and approver absences still apply. The estimator is
+    immutable and thread-safe; its caches only hold pure results.
     """
 
     def __init__(
@@ -318,10 +320,10 @@ class TimelineEstimator:
     ) -> Estimate:
         """Return the application's timeline as of ``now`` (an aware datetime).
 
-        ``candidates_under_review`` is the slate size (None: the reference slate of the
-        priors); ``approver_absences`` are inclusive (first, last) date ranges when approval
-        cannot progress; ``calendar`` defaults to the requisition's country and time zone.
-        Raises :class:`~hirepipe.errors.EstimateError` for bad input (naive ``now``, unknown
+        ``candidates_under_review`` is the slate size (None: the reference slate of the priors);
+        ``approver_absences`` are inclusive (first, last) date ranges when approval cannot
+        progress; ``calendar`` defaults to the requisition's country and time zone. Raises
+        [`EstimateError`][hirepipe.errors.EstimateError] for bad input (naive ``now``, unknown
         industry or stage, fewer than one candidate) and RequisitionMismatch for another
         requisition's application.
         """
@@ -351,9 +353,9 @@ class TimelineEstimator:
     ) -> npt.NDArray[np.float64]:
         """Draw the business days from ``now`` until ``milestone``, from the estimate's model.
 
-        ``rng`` is a numpy Generator or a seed. The other arguments are :meth:`estimate`'s.
-        Raises EstimateError when the milestone is not ahead (no decision pending, or
-        ``"offer"`` once the offer is out).
+        ``rng`` is a numpy Generator or a seed. The other arguments are
+        [`estimate`][hirepipe.timeline.TimelineEstimator.estimate]'s. Raises EstimateError when
+        the milestone is not ahead (no decision pending, or ``"offer"`` once the offer is out).
         """
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise EstimateError(f"size must be a positive whole number, not {size!r}")
