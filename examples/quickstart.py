@@ -84,7 +84,7 @@ def main() -> None:
         start_date=date(2025, 3, 3),
         benefits=["health", "pension"],
     )
-    clock.advance(days=3)
+    clock.advance(days=4)  # Thursday's offer, accepted the next Monday (not on a Sunday)
     pipeline.fire(application, "accept", actor=ada.id, requisition=requisition)  # the candidate
 
     print(f"{application.candidate.name}: {application.stage} (version {application.version})")

@@ -542,3 +542,27 @@ def test_validate_dev_zero_checks_before_reading():
         "hirepipe: error: the policy has 1 problem: /dev/zero: unknown file type ''; use "
         ".toml, .yaml, .yml or .json\n"
     ) == done.stderr
+
+
+class TestCompanyPolicies:
+    """The example company's policy from the command line, its guards imported by dotted path."""
+
+    @pytest.mark.parametrize("command", ["validate", "diagram", "paths", "events"], ids=str)
+    def test_every_policy_command_imports_the_companys_guards(self, capsys, monkeypatch, command):
+        """From examples/, each command reads policy.toml with --allow-imports acme_hiring."""
+        monkeypatch.chdir(ROOT / "examples")
+        monkeypatch.syspath_prepend(str(ROOT / "examples"))
+        code, out, err = run(capsys, command, "policy.toml", "--allow-imports", "acme_hiring")
+        assert (0, "") == (code, err)
+        assert "assessment" in out or "valid" in out
+
+    def test_validate_names_a_stage_the_estimator_cannot_time(self, capsys, tmp_path):
+        """A stage without a duration is a problem found by validate, not at estimate time."""
+        path = tmp_path / "untimed.toml"
+        path.write_text(
+            standard_policy().with_stage("vetting", after="references").to_toml(),
+            encoding="utf-8",
+        )
+        code, _, err = run(capsys, "validate", str(path))
+        assert 1 == code
+        assert "no expected duration for vetting" in err

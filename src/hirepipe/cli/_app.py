@@ -396,9 +396,10 @@ def validate_command(
         typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
     ] = None,
 ) -> None:
-    """Check a policy file; list every problem it has."""
+    """Check a policy file; list every problem it has, its stages' durations included."""
     with _errors_exit():
         policy = load_policy(path, allow_imports or ())
+        TimelineEstimator(policy=policy)  # a stage the estimator cannot time is named now
         events = sum(not e.is_activity for e in policy.events.values())
         print(
             f"{path}: valid, {policy.label}: {len(policy.stages)} stages, {events} events, "
@@ -413,10 +414,14 @@ def diagram_command(
     format: Annotated[
         DiagramFormat, typer.Option("--format", "-f", help="Diagram language.")
     ] = DiagramFormat.mermaid,
+    allow_imports: Annotated[
+        list[str] | None,
+        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
+    ] = None,
 ) -> None:
     """Draw a policy's lifecycle as Mermaid or Graphviz dot."""
     with _errors_exit():
-        policy = load_policy(path)
+        policy = load_policy(path, allow_imports or ())
         print(policy.to_mermaid() if format is DiagramFormat.mermaid else policy.to_dot(), end="")
 
 
@@ -427,10 +432,14 @@ def paths_command(
         list[str] | None,
         typer.Option(metavar="STAGE", help="Only paths ending in this stage (repeatable)."),
     ] = None,
+    allow_imports: Annotated[
+        list[str] | None,
+        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
+    ] = None,
 ) -> None:
     """List every simple path through a policy, from the first stage to an end."""
     with _errors_exit():
-        policy = load_policy(path)
+        policy = load_policy(path, allow_imports or ())
         check_stages(policy, to or (), "--to")
         found = policy_paths(policy, to=to or None)
         for way in found:

@@ -56,7 +56,7 @@ from hirepipe.policy import (
     StageRole,
 )
 from hirepipe.standard._approvals import chain_of
-from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
+from hirepipe.timeline.calendar import EPOCH, BusinessCalendar, calendar_for
 from hirepipe.timeline.deadlines import ServiceLevels
 from hirepipe.timeline.estimate import StageDistribution, TimelineEstimator
 
@@ -241,8 +241,7 @@ class Timeline:
     def _extend(self, count: int) -> None:
         first = np.datetime64(self.start.isoformat(), "D")
         days = self.calendar.add_business_days_array(first, np.arange(count))
-        epoch = date(1970, 1, 1).toordinal()
-        self._days = [epoch + int(d) for d in days.astype(np.int64).tolist()]
+        self._days = [EPOCH + int(d) for d in days.astype(np.int64).tolist()]
 
     def _day(self, index: int) -> pendulum.DateTime:
         found = self._starts.get(index)

@@ -10,7 +10,7 @@ import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validato
 
 from hirepipe.errors import EstimateError
 from hirepipe.models import Application, CompanySize, TransitionRecord
-from hirepipe.timeline.calendar import BusinessCalendar
+from hirepipe.timeline.calendar import EPOCH, BusinessCalendar
 
 LEVELS = (0.5, 0.8, 0.95)
 """The quantile levels every estimate reports."""
@@ -31,7 +31,6 @@ LEVELS = (0.5, 0.8, 0.95)
 _NORMAL = NormalDist()
 _Z = tuple(_NORMAL.inv_cdf(p) for p in LEVELS)
 _SQRT2 = math.sqrt(2.0)
-EPOCH = date(1970, 1, 1).toordinal()  # datetime64[D] counts days from 1970-01-01
 _SOURCED = ("interview_to_offer", "offer_decision")
 _A_MAX = 37.0  # beyond this many standard deviations the normal tail underflows a double
 

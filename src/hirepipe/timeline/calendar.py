@@ -33,14 +33,15 @@ from hirepipe.timeline._weekends import WeekendEra, weekend_eras
 if TYPE_CHECKING:
     from hirepipe.models import Requisition
 
-__all__ = ["BusinessCalendar", "Roll", "WeekendEra", "calendar_for"]
+__all__ = ["EPOCH", "BusinessCalendar", "Roll", "WeekendEra", "calendar_for"]
 
 Roll = Literal["forward", "backward"]
 """Which way ``BusinessCalendar.roll`` moves a day that is not a business day."""
 
 DayArray = npt.NDArray[np.datetime64]
 _DAY = np.dtype("datetime64[D]")
-_EPOCH = _dt.date(1970, 1, 1).toordinal()  # datetime64[D] counts days from 1970-01-01
+EPOCH = _dt.date(1970, 1, 1).toordinal()
+"""The ordinal of 1970-01-01: numpy's ``datetime64[D]`` counts days from it."""
 _FIRST_YEAR, _LAST_YEAR = 1900, 2200
 _ZONES = (zoneinfo.ZoneInfo, _dt.timezone)  # zones that always give an offset (pendulum's too)
 
@@ -629,7 +630,7 @@ def _steps(n: int) -> int:
 
 
 def _to64(ordinal: int) -> np.datetime64:
-    return np.datetime64(ordinal - _EPOCH, "D")
+    return np.datetime64(ordinal - EPOCH, "D")
 
 
 def _load_holidays(country: str, subdiv: str | None, years: Iterable[int]) -> holidays.HolidayBase:

@@ -32,7 +32,7 @@ from hirepipe.policy import Owner, Policy, StageKind, StageRole
 from hirepipe.standard import standard_policy
 from hirepipe.timeline import _priors
 from hirepipe.timeline._priors import FitReport, Priors, Source, StageDistribution, StageFit
-from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
+from hirepipe.timeline.calendar import EPOCH, BusinessCalendar, calendar_for
 
 __all__ = [
     "DateQuantiles",
@@ -55,7 +55,6 @@ _IDLE = {
 }
 _SEED, _DRAWS = 20_250_101, 16_384  # the sample behind estimates with approver absences
 _HORIZON = 520  # business days of dates kept per calendar and day (about two years)
-_EPOCH = date(1970, 1, 1).toordinal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +141,11 @@ class _Window:
     def __init__(self, calendar: BusinessCalendar, today: date) -> None:
         self.calendar = calendar
         self.today = today
-        start = np.datetime64(today.toordinal() - _EPOCH, "D")
+        start = np.datetime64(today.toordinal() - EPOCH, "D")
         ahead = calendar.add_business_days_array(start, np.arange(_HORIZON))
         behind = calendar.add_business_days_array(start, np.arange(-_HORIZON, 0))
-        self.future = array("l", (ahead.astype(np.int64) + _EPOCH).tolist())
-        self.past = array("l", (behind.astype(np.int64) + _EPOCH).tolist())
+        self.future = array("l", (ahead.astype(np.int64) + EPOCH).tolist())
+        self.past = array("l", (behind.astype(np.int64) + EPOCH).tolist())
         self.dates: dict[int, date] = {}  # made as asked for: most offsets are never used
 
     def offset(self, day: date) -> int:
