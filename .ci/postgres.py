@@ -162,7 +162,7 @@ def throwaway_server(bindir: Path, command: list[str]) -> int:
         started = True
         program("createdb", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "test")
         url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"
-        print(f"started a throwaway PostgreSQL server for this run: {url}", file=sys.stderr)
+        print(f"started a throwaway PostgreSQL server in {root}: {url}", file=sys.stderr)
         environment = {**os.environ, "HIREPIPE_TEST_POSTGRES_URL": url}
         return subprocess.run(command, env=environment, check=False).returncode
     except subprocess.CalledProcessError as exc:
