@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import pendulum
 from pydantic import (
@@ -102,7 +102,7 @@ class _Model(BaseModel):
     true); amounts accept an int, a Decimal or a numeric string; enums accept their values.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", validate_assignment=True)
 
     def model_post_init(self, context: Any, /) -> None:
         """Compact the set of explicitly given fields.
@@ -117,7 +117,7 @@ _SHARED_FIELD_SETS: dict[frozenset[str], set[str]] = {}
 
 
 class _Frozen(_Model):
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
 
     def model_post_init(self, context: Any, /) -> None:
         """Share one set of explicitly given fields among frozen models that gave the same.

@@ -51,7 +51,7 @@ class FakeClock(ManualClock):
         self, start: pendulum.DateTime | None = None, *, calendar: BusinessCalendar | None = None
     ) -> None:
         super().__init__(start)
-        self.calendar = calendar
+        self.calendar: BusinessCalendar | None = calendar
 
     def advance_business_days(self, days: int) -> pendulum.DateTime:
         """Move to the same wall-clock time ``days`` business days on, in the calendar's zone."""

@@ -84,7 +84,7 @@ class Templates:
     ) -> None:
         if isinstance(directories, str | os.PathLike):
             directories = [directories]
-        self.directories = tuple(os.fspath(d) for d in directories)
+        self.directories: tuple[str, ...] = tuple(os.fspath(d) for d in directories)
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(d) for d in self.directories]
         loaders.append(jinja2.PackageLoader("hirepipe.notify", "templates"))
         self.environment: ImmutableSandboxedEnvironment = _Sandbox(

@@ -94,15 +94,15 @@ class Store:
                 f"hirepipe.store runs on SQLite and PostgreSQL, not {self.engine.dialect.name}"
             )
         prepare(self.engine)  # the engine's queues are shared by every store on it
-        self.pipeline = pipeline if pipeline is not None else Pipeline()
-        self.tables = _schema.define_tables(MetaData(schema=schema))
+        self.pipeline: Pipeline = pipeline if pipeline is not None else Pipeline()
+        self.tables: _schema.Tables = _schema.define_tables(MetaData(schema=schema))
         self._slate_pipeline: StoredPipeline | None = None
         self._active: ContextVar[Transaction | None] = ContextVar(
             f"hirepipe_store_{id(self)}", default=None
         )
         self._schema_checked = False
         self._recent = Recent()
-        self.outbox = StoreOutbox(self, backoff=backoff, lease=lease)
+        self.outbox: StoreOutbox = StoreOutbox(self, backoff=backoff, lease=lease)
         applications, requisitions = self.tables.applications, self.tables.requisitions
         keys = self.tables.personal_keys
         self._load_for_fire = (
