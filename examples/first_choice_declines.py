@@ -70,7 +70,7 @@ def main() -> None:
         time_zone="America/New_York",
     )
     slate = Slate(pipeline, requisition)
-    ids = {}
+    ids: dict[str, str] = {}
     for name, verdict in VERDICTS.items():
         candidate = Candidate(
             id=name.lower(), name=name, email=f"{name.lower()}@example.com", consent_to_contact=True

@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 from hirepipe._types import (
     ERASED,
     IDENTIFIER_LENGTH,
+    NO_AMOUNT,
     PERSONAL,
     Contact,
     Count,
@@ -41,6 +42,7 @@ from hirepipe._types import (
     Identifier,
     Money,
     Name,
+    OptionalMoney,
     Personal,
     Reason,
     RoundNumber,
@@ -56,6 +58,7 @@ from hirepipe._types import (
 __all__ = [
     "ERASED",
     "IDENTIFIER_LENGTH",
+    "NO_AMOUNT",
     "PERSONAL",
     "Application",
     "Approval",
@@ -74,6 +77,7 @@ __all__ = [
     "Name",
     "Offer",
     "OfferStatus",
+    "OptionalMoney",
     "Personal",
     "Reason",
     "Recommendation",
@@ -563,7 +567,7 @@ class Application(_Model):
     reference_notice_at: Timestamp | None = None
     approvals: tuple[Approval, ...] = ()
     substitutions: tuple[Substitution, ...] = ()
-    proposed_salary: Money | None = None
+    proposed_salary: OptionalMoney = NO_AMOUNT
     approved_band: Band | None = None
     offers: tuple[Offer, ...] = ()
     rejection: Rejection | None = None

@@ -165,7 +165,7 @@ def make_candidate(number: int = 1, **overrides: Any) -> Candidate:
 
 DataFor = Callable[[Application], dict[str, Any]]
 """Returns the keyword data (``reason`` included) to fire an event with."""
-Prepare = Callable[[Pipeline, Application, Requisition], None]
+Prepare = Callable[[Pipeline, Application, Requisition], object]
 """Fires the activities an event's guards look for, before the event."""
 
 
