@@ -53,6 +53,7 @@ __all__ = [
     "CurrencyCode",
     "Email",
     "Identifier",
+    "LocaleName",
     "Money",
     "Name",
     "OptionalMoney",
@@ -253,6 +254,20 @@ PERSONAL = Personal()
 ERASED = "[erased]"
 """What an erased personal value reads as (an e-mail address included)."""
 
+
+def _locale(value: str) -> str:
+    from babel import Locale, UnknownLocaleError  # only when a locale is given
+
+    try:
+        return str(Locale.parse(value, sep="-" if "-" in value else "_"))
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise PydanticCustomError(
+            "unknown_locale",
+            "unknown locale '{value}'; use a CLDR locale such as 'de', 'de_DE' or 'pt-BR'",
+            {"value": value},
+        ) from exc
+
+
 Identifier = Annotated[
     str,
     StringConstraints(strict=True),
@@ -266,6 +281,8 @@ surrounding spaces are stripped.
 """
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+LocaleName = Annotated[str, StringConstraints(strict=True, max_length=50), AfterValidator(_locale)]
+"""A CLDR locale (``"de"``, ``"de_DE"``, ``"pt-BR"``), kept in Babel's form (``"pt_BR"``)."""
 Text = Annotated[
     str, StringConstraints(strict=True, max_length=20_000), AfterValidator(_text), PERSONAL
 ]

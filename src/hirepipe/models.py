@@ -40,6 +40,7 @@ from hirepipe._types import (
     CurrencyCode,
     Email,
     Identifier,
+    LocaleName,
     Money,
     Name,
     OptionalMoney,
@@ -73,6 +74,7 @@ __all__ = [
     "Email",
     "Identifier",
     "Interview",
+    "LocaleName",
     "Money",
     "Name",
     "Offer",
@@ -243,7 +245,9 @@ class Candidate(_Frozen):
     """A person being considered; ``consent_to_contact`` covers talent-pool updates.
 
     ``name``, ``email`` and ``phone`` are personal: erasure replaces them with
-    [`ERASED`][hirepipe.models.ERASED] and keeps the ``id``.
+    [`ERASED`][hirepipe.models.ERASED] and keeps the ``id``. ``locale`` is how they read
+    amounts and dates (``"de_DE"``: "1.234.567,50 €"); without one, the requisition's locale,
+    else English.
     """
 
     id: Identifier
@@ -251,6 +255,7 @@ class Candidate(_Frozen):
     email: Email
     phone: Annotated[Name, PERSONAL] | None = None
     consent_to_contact: StrictBool = False
+    locale: LocaleName | None = None
 
 
 class ApprovalStep(_Frozen):
@@ -319,7 +324,8 @@ class Requisition(_Model):
     ``approvers`` are the people whose approval an offer needs: with no ``approval_chain``,
     the policy groups them into sequential steps by company size. ``recruiter`` (or else the
     hiring manager) owes the candidate their updates; ``time_zone`` and ``country`` are where
-    business days are counted.
+    business days are counted; ``locale`` is how its people, and candidates without a locale
+    of their own, read amounts and dates (English when unset).
     """
 
     id: Identifier
@@ -334,6 +340,7 @@ class Requisition(_Model):
     subdivision: Annotated[str, StringConstraints(strict=True, max_length=10)] | None = None
     """A state or region whose holidays count too (``"CA"``, ``"BY"``), as ``holidays`` names it."""
     time_zone: TimeZoneName = "UTC"
+    locale: LocaleName | None = None
     hiring_manager: Identifier
     recruiter: Identifier | None = None
     approvers: list[Identifier] = Field(default_factory=list)
