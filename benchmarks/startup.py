@@ -1,6 +1,6 @@
 """Start-up figures: ``import hirepipe``, ``hirepipe --help`` and pytest with the plugin.
 
-Run with ``make bench`` (or ``.venv/bin/python -P benchmarks/startup.py``). Every figure is
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/startup.py``). Every figure is
 taken in fresh child processes of the interpreter running this script, interleaved, the
 median of several rounds. Import times are ``-X importtime``'s own count of what hirepipe
 imports; process figures are the child's CPU time (user and system, from ``wait4``), which
@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.append(str(Path(__file__).parent))  # after the stdlib: calendar.py is ours
+sys.path.append(str(Path(__file__).parent))
 from _harness import report
 
 ROUNDS = 9
