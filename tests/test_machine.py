@@ -29,19 +29,19 @@ def test_import_leaves_the_transitions_logger_alone():
 
 def test_events_fire_with_the_transitions_logger_at_debug(caplog):
     """A host logging ``transitions`` at DEBUG sees its messages, and events still apply."""
-    pipeline = Pipeline(standard_policy())
-    application = make_application(pipeline, make_requisition())
+    pipeline, requisition = Pipeline(standard_policy()), make_requisition()
+    application = make_application(pipeline, requisition)
     with caplog.at_level(logging.DEBUG, logger="transitions"):
-        pipeline.fire(application, "start_debrief", actor="maria")
+        pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
     assert "debrief" == application.stage
     assert any(r.name.startswith("transitions") for r in caplog.records)
 
 
 def test_a_host_logging_at_info_gets_no_record_per_event(caplog):
     """Stages have no enter or exit callbacks, so ``transitions`` logs nothing at INFO."""
-    pipeline = Pipeline(standard_policy())
-    application = make_application(pipeline, make_requisition())
+    pipeline, requisition = Pipeline(standard_policy()), make_requisition()
+    application = make_application(pipeline, requisition)
     with caplog.at_level(logging.INFO, logger="transitions"):
-        pipeline.fire(application, "start_debrief", actor="maria")
-        pipeline.fire(application, "withdraw", actor="cand-1")
+        pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+        pipeline.fire(application, "withdraw", actor="cand-1", requisition=requisition)
     assert ("withdrawn", []) == (application.stage, caplog.records)
