@@ -15,7 +15,7 @@ answer from the data they are given.
 Instants are ISO 8601 strings with their UTC offset (the ``date`` and ``datetime`` filters show
 them in the requisition's zone, ``job.time_zone``), amounts decimal strings, so the facts survive
 JSON and render the same later. The ``locale`` fact, always built, is the reader's
-(:func:`locale_of`): the filters write amounts and dates the way it reads them.
+(``locale_of``): the filters write amounts and dates the way it reads them.
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 SQLite takes its write lock when a write transaction begins (``BEGIN IMMEDIATE``), so two
 writers queue on the lock (waiting up to the busy timeout) instead of both reading and then
 one failing to upgrade its lock; read-only transactions begin with a plain ``BEGIN``. The store
-issues these itself, on its own connections (:func:`begin`), never through a listener: an
+issues these itself, on its own connections (``begin``), never through a listener: an
 engine a host gives the store keeps its listeners, its pragmas and its driver's transaction
 handling, so the host's own transactions behave as before. An engine the store creates from a
-URL (:func:`make_engine`) runs in WAL mode, so readers never wait for the writer, with foreign
+URL (``make_engine``) runs in WAL mode, so readers never wait for the writer, with foreign
 keys enforced.
 
 An engine whose pool hands every thread the same connection (``StaticPool``, which

@@ -63,8 +63,8 @@ class Store:
     ``url`` is a SQLAlchemy URL (``sqlite:///hiring.db``, ``postgresql+psycopg://user@host/db``)
     or an ``Engine`` of your own, used as it is: the store adds no listener and sets no pragma
     (on SQLite, choose WAL mode and foreign keys yourself). ``pipeline`` fires the events (the
-    standard policy on the wall clock by default); its hooks are called by the store inside each event's transaction once
-    the compare-and-set has succeeded, so what they add to
+    standard policy on the wall clock by default); its hooks are called by the store inside
+    each event's transaction once the compare-and-set has succeeded, so what they add to
     [`outbox`][hirepipe.store.Store.outbox] commits with the event. A hook that raises never
     undoes the event: it is logged, recorded in the database, reported by
     [`verify`][hirepipe.store.Store.verify] and called again by
@@ -197,7 +197,7 @@ class Store:
     def _connect(self, *, write: bool, consistent: bool = False) -> Iterator[Connection]:
         """A connection in a transaction of the store's own, committed when the block ends.
 
-        It holds the engine's turn (:func:`~hirepipe.store._engine.turn`) until it closes.
+        It holds the engine's turn (``turn``) until it closes.
         """
         with turn(self.engine, write=write), self.engine.connect() as connection:
             if consistent and connection.dialect.name == "postgresql":
