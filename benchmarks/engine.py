@@ -6,6 +6,8 @@ ratio measured in this one process, so the machine's speed cancels out.
 
 from __future__ import annotations
 
+import io
+import logging
 import sys
 import tracemalloc
 from collections.abc import Callable
@@ -188,6 +190,30 @@ def bytes_per_application(count: int = 10_000) -> float:
     return grown / count
 
 
+def with_host_logging(level: int, contender: Callable[[], float]) -> Callable[[], float]:
+    """``contender`` in a host whose root logger writes records at ``level`` to a stream.
+
+    hirepipe leaves the ``transitions`` logger to the host: this is what a host logging at
+    INFO or DEBUG pays for what ``transitions`` logs, and what the README's one-line setting
+    (``logging.getLogger("transitions").setLevel(logging.WARNING)``) saves.
+    """
+
+    def run() -> float:
+        root = logging.getLogger()
+        handler = logging.StreamHandler(io.StringIO())
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        previous = root.level
+        root.addHandler(handler)
+        root.setLevel(level)
+        try:
+            return contender()
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(previous)
+
+    return run
+
+
 def main() -> None:
     best = interleaved(
         {"fire": fire_path(), "raw": raw_transitions(), "psm": python_statemachine()}
@@ -202,6 +228,15 @@ def main() -> None:
     small, large = create_and_advance_seconds(10_000), create_and_advance_seconds(100_000)
     report("create_scaling_100k_vs_10k", large / small)
     report("bytes_per_application", bytes_per_application(), digits=0)
+    logged = interleaved(
+        {
+            "quiet": fire_path(),
+            "info": with_host_logging(logging.INFO, fire_path()),
+            "debug": with_host_logging(logging.DEBUG, fire_path()),
+        }
+    )
+    report("fire_host_logging_info_vs_quiet", logged["info"] / logged["quiet"])
+    report("fire_host_logging_debug_vs_quiet", logged["debug"] / logged["quiet"])
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def main() -> None:
         time_zone="America/New_York",
     )
     slate = Slate(pipeline, requisition)
-    ids = {}
+    ids: dict[str, str] = {}
     for name, verdict in VERDICTS.items():
         candidate = Candidate(
             id=name.lower(), name=name, email=f"{name.lower()}@example.com", consent_to_contact=True
@@ -92,8 +92,8 @@ def main() -> None:
     clock.advance(days=2)
     # the candidates answer for themselves; what follows from it (the runner-up brought
     # forward, the others rejected once the role is filled) is the system's doing
-    candidate = slate.get(first).candidate.id
-    for fired in slate.fire(first, "decline", actor=candidate, text="accepted another offer"):
+    declining = slate.get(first).candidate.id
+    for fired in slate.fire(first, "decline", actor=declining, text="accepted another offer"):
         show(fired)
 
     runner_up = ids[ranking[1]]

@@ -64,16 +64,15 @@ def layer_of(module: str) -> int:
     return found
 
 
+TYPE_CHECKING = ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+
+
 def _runtime_nodes(tree: ast.Module) -> Iterator[ast.AST]:
     """Every node except those under ``if TYPE_CHECKING:`` (imports for annotations only)."""
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        if (
-            isinstance(node, ast.If)
-            and isinstance(node.test, ast.Name)
-            and node.test.id == "TYPE_CHECKING"
-        ):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in TYPE_CHECKING:
             stack.extend(node.orelse)
             continue
         yield node

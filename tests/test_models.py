@@ -577,3 +577,28 @@ class TestApprovers:
                     ApprovalStep(name="board", approvers=("vp", "ceo")),
                 ),
             )
+
+
+class TestLocales:
+    @pytest.mark.parametrize(
+        ("given", "kept"),
+        [("de", "de"), ("de_DE", "de_DE"), ("pt-BR", "pt_BR"), ("zh-Hant-TW", "zh_Hant_TW")],
+        ids=["language", "territory", "bcp47", "script"],
+    )
+    def test_a_locale_is_kept_in_babels_form(self, given, kept):
+        """A candidate's or requisition's locale is a CLDR locale, in Babel's spelling."""
+        candidate = Candidate(id="c", name="Ada", email="ada@example.com", locale=given)
+        requisition = Requisition(
+            id="r", title="Engineer", budget=USD, hiring_manager="hm", locale=given
+        )
+        assert (kept, kept) == (candidate.locale, requisition.locale)
+
+    @pytest.mark.parametrize("given", ["xx_YY", "", "de DE", "../../etc"], ids=repr)
+    def test_an_unknown_locale_is_refused(self, given):
+        """A locale Babel does not know is refused, with an example of one it does."""
+        with pytest.raises(ValidationError, match=r"unknown locale .*such as 'de'"):
+            Candidate(id="c", name="Ada", email="ada@example.com", locale=given)
+
+    def test_no_locale_by_default(self):
+        """Without a locale, the readers' locale is decided where messages are written."""
+        assert (None, None) == (EXAMPLES[0].locale, EXAMPLES[1].locale)  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""The test kit: clocks, factories, walks, event-sequence strategies, the pytest plugin."""
+"""The test kit: clocks, factories, walks, event-sequence strategies."""
 
 from __future__ import annotations
 
@@ -111,26 +111,6 @@ class TestStrategies:
         assert "2025-01-07T16:00:00-05:00" == clock.advance_business_days(2).isoformat()
         with pytest.raises(ValueError, match="give the FakeClock a calendar"):
             FakeClock().advance_business_days(1)
-
-
-def test_pytest_plugin_fixtures(pytester):
-    """The installed pytest plugin offers the kit as fixtures to any test suite."""
-    pytester.makepyfile(
-        """
-        def test_kit(hirepipe_pipeline, hirepipe_clock, hirepipe_recorder, hirepipe_requisition):
-            app = hirepipe_pipeline.new_application(
-                __import__("hirepipe.testing").testing.make_candidate(), hirepipe_requisition,
-                interviewers=["alice"],
-            )
-            hirepipe_pipeline.fire(
-                app, "start_debrief", actor="maria", requisition=hirepipe_requisition
-            )
-            assert hirepipe_recorder.events == ["start_debrief"]
-            assert hirepipe_clock.advance_business_days(1).day == 7
-        """
-    )
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
 
 
 class TestClocks:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Self, TypeAlias, TypeVar, cast, overload
 
 import pendulum
 from pydantic import (
@@ -45,6 +45,7 @@ from hirepipe.errors import CalendarError
 __all__ = [
     "ERASED",
     "IDENTIFIER_LENGTH",
+    "NO_AMOUNT",
     "PERSONAL",
     "Contact",
     "Count",
@@ -52,8 +53,10 @@ __all__ = [
     "CurrencyCode",
     "Email",
     "Identifier",
+    "LocaleName",
     "Money",
     "Name",
+    "OptionalMoney",
     "Personal",
     "Reason",
     "RoundNumber",
@@ -251,6 +254,20 @@ PERSONAL = Personal()
 ERASED = "[erased]"
 """What an erased personal value reads as (an e-mail address included)."""
 
+
+def _locale(value: str) -> str:
+    from babel import Locale, UnknownLocaleError  # only when a locale is given
+
+    try:
+        return str(Locale.parse(value, sep="-" if "-" in value else "_"))
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise PydanticCustomError(
+            "unknown_locale",
+            "unknown locale '{value}'; use a CLDR locale such as 'de', 'de_DE' or 'pt-BR'",
+            {"value": value},
+        ) from exc
+
+
 Identifier = Annotated[
     str,
     StringConstraints(strict=True),
@@ -264,6 +281,8 @@ surrounding spaces are stripped.
 """
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+LocaleName = Annotated[str, StringConstraints(strict=True, max_length=50), AfterValidator(_locale)]
+"""A CLDR locale (``"de"``, ``"de_DE"``, ``"pt-BR"``), kept in Babel's form (``"pt_BR"``)."""
 Text = Annotated[
     str, StringConstraints(strict=True, max_length=20_000), AfterValidator(_text), PERSONAL
 ]
@@ -351,11 +370,45 @@ CurrencyCode = Annotated[
 Codes ISO lists without minor units (``"XXX"`` no currency, ``"XTS"`` testing, ``"XAU"`` gold)
 are refused: a salary is paid in none of them. The table is the ``iso4217`` package's.
 """
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4, allow_inf_nan=False)]
-"""A non-negative amount (an int, a Decimal or a numeric string), at most four decimals.
+if TYPE_CHECKING:
+    _Read = TypeVar("_Read")
+    _Write = TypeVar("_Write")
 
-Four is the most any currency has (CLF, UYW); a model holding an amount with its currency
-checks it against that currency's own minor units (``check_minor_units``).
+    class MoneyField(Generic[_Read, _Write]):
+        """How type checkers see a money field: set from ``_Write``, read as ``_Read``.
+
+        Pydantic converts an int or a numeric string to a Decimal; a checker without
+        Pydantic's plugin (pyright, mypy) would otherwise expect a Decimal in the model's
+        constructor, and ``Band(minimum=120_000, ...)`` would be an error for it. The same
+        descriptor form as SQLAlchemy's ``Mapped``; at run time the field is a Decimal.
+        """
+
+        @overload
+        def __get__(self, instance: None, owner: type[Any]) -> Self: ...
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> _Read: ...
+        def __get__(self, instance: object | None, owner: type[Any]) -> _Read | Self: ...
+        def __set__(self, instance: object, value: _Write) -> None: ...
+
+    Money: TypeAlias = MoneyField[Decimal, Decimal | int | str]
+    OptionalMoney: TypeAlias = MoneyField[Decimal | None, Decimal | int | str | None]
+else:
+    Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4, allow_inf_nan=False)]
+    OptionalMoney = Money | None
+"""A non-negative amount, at most four decimals: a model field's type.
+
+Set from an int, a Decimal or a numeric string, read as a Decimal. Four is the most any
+currency has (CLF, UYW); a model holding an amount with its currency checks it against that
+currency's own minor units (``check_minor_units``). ``OptionalMoney`` is the same or
+``None`` (write it so, not ``Money | None``, which type checkers would not read as a field
+type), with ``NO_AMOUNT`` as its default. For a function's parameter, annotate
+``Decimal | int | str``.
+"""
+
+NO_AMOUNT = cast("OptionalMoney", None)
+"""``None``, as the default of an ``OptionalMoney`` field: ``salary: OptionalMoney = NO_AMOUNT``.
+
+A type checker would refuse a bare ``None`` as the default of a field it reads as a descriptor.
 """
 
 

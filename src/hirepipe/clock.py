@@ -31,7 +31,7 @@ class SystemClock:
 
     def __init__(self, time_zone: str = "UTC") -> None:
         pendulum.timezone(time_zone)  # refuse an unknown zone now, not at the first event
-        self.time_zone = time_zone
+        self.time_zone: str = time_zone
 
     def now(self) -> pendulum.DateTime:
         """Return the current instant in the clock's time zone."""

@@ -440,7 +440,7 @@ class ConcurrentRequisitionUpdate(ConcurrentUpdate):
             actual=actual,
         )
         self.requisition_id = requisition_id
-        self.args = (
+        self.args: tuple[Any, ...] = (
             f"requisition {requisition_id!r} changed while {event!r} was being applied to "
             f"application {application_id!r} (read version {expected}, found {actual}); "
             "reload and try again",

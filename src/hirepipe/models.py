@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import pendulum
 from pydantic import (
@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 from hirepipe._types import (
     ERASED,
     IDENTIFIER_LENGTH,
+    NO_AMOUNT,
     PERSONAL,
     Contact,
     Count,
@@ -39,8 +40,10 @@ from hirepipe._types import (
     CurrencyCode,
     Email,
     Identifier,
+    LocaleName,
     Money,
     Name,
+    OptionalMoney,
     Personal,
     Reason,
     RoundNumber,
@@ -56,6 +59,7 @@ from hirepipe._types import (
 __all__ = [
     "ERASED",
     "IDENTIFIER_LENGTH",
+    "NO_AMOUNT",
     "PERSONAL",
     "Application",
     "Approval",
@@ -70,10 +74,12 @@ __all__ = [
     "Email",
     "Identifier",
     "Interview",
+    "LocaleName",
     "Money",
     "Name",
     "Offer",
     "OfferStatus",
+    "OptionalMoney",
     "Personal",
     "Reason",
     "Recommendation",
@@ -102,7 +108,7 @@ class _Model(BaseModel):
     true); amounts accept an int, a Decimal or a numeric string; enums accept their values.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", validate_assignment=True)
 
     def model_post_init(self, context: Any, /) -> None:
         """Compact the set of explicitly given fields.
@@ -117,7 +123,7 @@ _SHARED_FIELD_SETS: dict[frozenset[str], set[str]] = {}
 
 
 class _Frozen(_Model):
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
 
     def model_post_init(self, context: Any, /) -> None:
         """Share one set of explicitly given fields among frozen models that gave the same.
@@ -239,7 +245,9 @@ class Candidate(_Frozen):
     """A person being considered; ``consent_to_contact`` covers talent-pool updates.
 
     ``name``, ``email`` and ``phone`` are personal: erasure replaces them with
-    [`ERASED`][hirepipe.models.ERASED] and keeps the ``id``.
+    [`ERASED`][hirepipe.models.ERASED] and keeps the ``id``. ``locale`` is how they read
+    amounts and dates (``"de_DE"``: "1.234.567,50 €"); without one, the requisition's locale,
+    else English.
     """
 
     id: Identifier
@@ -247,6 +255,7 @@ class Candidate(_Frozen):
     email: Email
     phone: Annotated[Name, PERSONAL] | None = None
     consent_to_contact: StrictBool = False
+    locale: LocaleName | None = None
 
 
 class ApprovalStep(_Frozen):
@@ -315,7 +324,8 @@ class Requisition(_Model):
     ``approvers`` are the people whose approval an offer needs: with no ``approval_chain``,
     the policy groups them into sequential steps by company size. ``recruiter`` (or else the
     hiring manager) owes the candidate their updates; ``time_zone`` and ``country`` are where
-    business days are counted.
+    business days are counted; ``locale`` is how its people, and candidates without a locale
+    of their own, read amounts and dates (English when unset).
     """
 
     id: Identifier
@@ -330,6 +340,7 @@ class Requisition(_Model):
     subdivision: Annotated[str, StringConstraints(strict=True, max_length=10)] | None = None
     """A state or region whose holidays count too (``"CA"``, ``"BY"``), as ``holidays`` names it."""
     time_zone: TimeZoneName = "UTC"
+    locale: LocaleName | None = None
     hiring_manager: Identifier
     recruiter: Identifier | None = None
     approvers: list[Identifier] = Field(default_factory=list)
@@ -563,7 +574,7 @@ class Application(_Model):
     reference_notice_at: Timestamp | None = None
     approvals: tuple[Approval, ...] = ()
     substitutions: tuple[Substitution, ...] = ()
-    proposed_salary: Money | None = None
+    proposed_salary: OptionalMoney = NO_AMOUNT
     approved_band: Band | None = None
     offers: tuple[Offer, ...] = ()
     rejection: Rejection | None = None

@@ -51,7 +51,7 @@ class FakeClock(ManualClock):
         self, start: pendulum.DateTime | None = None, *, calendar: BusinessCalendar | None = None
     ) -> None:
         super().__init__(start)
-        self.calendar = calendar
+        self.calendar: BusinessCalendar | None = calendar
 
     def advance_business_days(self, days: int) -> pendulum.DateTime:
         """Move to the same wall-clock time ``days`` business days on, in the calendar's zone."""
@@ -165,7 +165,7 @@ def make_candidate(number: int = 1, **overrides: Any) -> Candidate:
 
 DataFor = Callable[[Application], dict[str, Any]]
 """Returns the keyword data (``reason`` included) to fire an event with."""
-Prepare = Callable[[Pipeline, Application, Requisition], None]
+Prepare = Callable[[Pipeline, Application, Requisition], object]
 """Fires the activities an event's guards look for, before the event."""
 
 

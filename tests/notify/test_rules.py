@@ -212,7 +212,7 @@ class TestStandardRules:
         message = world.render(notification)
         assert "Invitation to another interview for Backend Engineer" == message.subject
         assert (
-            "interview round 2 for Backend Engineer, on Monday 13 January 2025 at 10:00 "
+            "interview round 2 for Backend Engineer, on Monday, January 13, 2025, 10:00\u202fAM "
             "(UTC-05:00)." in message.text
         )
 
@@ -226,10 +226,10 @@ class TestStandardRules:
         message = world.render(notification)
         assert "Our revised offer for Backend Engineer" == message.subject
         for line in (
-            "Salary: 140,000 USD",
+            "Salary: $140,000",
             "Benefits: health, pension",
-            "Start date: Monday 3 March 2025",
-            "Valid until: Thursday 16 January 2025 at 16:00 (UTC-05:00)",
+            "Start date: Monday, March 3, 2025",
+            "Valid until: Thursday, January 16, 2025, 4:00\u202fPM (UTC-05:00)",
         ):
             assert line in message.text
         assert "<li>Benefits: health, pension</li>" in message.html
@@ -282,7 +282,7 @@ class TestStandardRules:
         assert ("cand-1", START) == (notification.to, notification.due_at)
         message = world.render(notification)
         assert "Staying in touch after Backend Engineer" == message.subject
-        assert "keep you in mind for future roles until Sunday 6 July 2025" in message.text
+        assert "keep you in mind for future roles until Sunday, July 6, 2025" in message.text
 
     def test_inquiry_answer_carries_the_estimate(self):
         """A candidate's inquiry is answered at once with where things stand and the estimate."""
@@ -340,7 +340,7 @@ class TestStandardRules:
         assert ny(2025, 1, 10, 9) == notification.due_at
         message = world.render(notification)
         assert "Reminder: approve or refuse an offer to Candidate 1" == message.subject
-        assert "was due Thursday 9 January 2025 at 16:00 (UTC-05:00)" in message.text
+        assert "was due Thursday, January 9, 2025, 4:00\u202fPM (UTC-05:00)" in message.text
 
     def test_scorecard_reminder_goes_to_who_has_not_submitted(self):
         """Overdue scorecards remind only the interviewers who have not submitted."""
@@ -380,7 +380,7 @@ class TestStandardRules:
         assert "Recorded on your behalf: Backend Engineer" == message.subject
         assert (
             "rita recorded that you accepted our offer for your application for Backend "
-            "Engineer on your behalf, on Monday 6 January 2025 at 16:00 (UTC-05:00)."
+            "Engineer on your behalf, on Monday, January 6, 2025, 4:00\u202fPM (UTC-05:00)."
         ) in message.text
         assert "rita recorded" in message.html
 

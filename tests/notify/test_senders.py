@@ -154,7 +154,7 @@ class TestSmtpSender:
         deliver(world.outbox, smtp_sender(port), world.clock.now())
         subjects = {m["Subject"]: m for m in mailbox.messages()}
         offer = subjects["Our offer for Backend Engineer"]
-        assert "Salary: 135,000 USD" in offer.get_body(("plain",)).get_content()
+        assert "Salary: $135,000" in offer.get_body(("plain",)).get_content()
         assert "candidate1@example.com" == offer["To"]
 
     def test_a_temporary_refusal_is_retried(self, smtp):

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pendulum
 import pytest
 
-from hirepipe import HirepipeError
-from hirepipe.notify import NotificationError, TemplateError, Templates
+from hirepipe import Band, HirepipeError
+from hirepipe.notify import NotificationError, Person, Scene, TemplateError, Templates
+from hirepipe.notify._facts import locale_of
 from hirepipe.notify._templates import format_date, format_datetime, money
-from tests.notify.world import TEMPLATES, World
+from hirepipe.testing import make_application, make_candidate
+from tests.conftest import START
+from tests.notify.world import POLICY, TEMPLATES, World
 
 FACTS = {
     "candidate": {"id": "cand-1", "name": "Ada", "email": "ada@example.com"},
@@ -209,26 +213,26 @@ class TestFilters:
     @pytest.mark.parametrize(
         ("value", "expected"),
         [
-            ("2025-01-13", "Monday 13 January 2025"),
-            ("2025-12-31T23:30:00-08:00", "Wednesday 31 December 2025"),
-            (_dt.date(2024, 2, 29), "Thursday 29 February 2024"),
+            ("2025-01-13", "Monday, January 13, 2025"),
+            ("2025-12-31T23:30:00-08:00", "Wednesday, December 31, 2025"),
+            (_dt.date(2024, 2, 29), "Thursday, February 29, 2024"),
         ],
         ids=["iso-date", "iso-datetime", "date"],
     )
     def test_date(self, value, expected):
-        """Dates read in English, whatever the locale, on their own local date."""
+        """Dates read in English by default, on their own local date."""
         assert expected == format_date(value)
 
     @pytest.mark.parametrize(
         ("value", "expected"),
         [
-            ("2025-01-13T10:00:00-05:00", "Monday 13 January 2025 at 10:00 (UTC-05:00)"),
+            ("2025-01-13T10:00:00-05:00", "Monday, January 13, 2025, 10:00\u202fAM (UTC-05:00)"),
             (
                 pendulum.datetime(2025, 7, 1, 9, 5, tz="Asia/Kolkata"),
-                "Tuesday 1 July 2025 at 09:05 (UTC+05:30)",
+                "Tuesday, July 1, 2025, 9:05\u202fAM (UTC+05:30)",
             ),
-            (_dt.datetime(2025, 7, 1, 9, 5), "Tuesday 1 July 2025 at 09:05"),
-            ("2025-07-01", "Tuesday 1 July 2025"),
+            (_dt.datetime(2025, 7, 1, 9, 5), "Tuesday, July 1, 2025, 9:05\u202fAM"),
+            ("2025-07-01", "Tuesday, July 1, 2025"),
         ],
         ids=["iso", "aware", "naive", "date-only"],
     )
@@ -239,8 +243,8 @@ class TestFilters:
     @pytest.mark.parametrize(
         ("value", "currency", "expected"),
         [
-            ("135000", "USD", "135,000 USD"),
-            (Decimal("99500.50"), "EUR", "99,500.50 EUR"),
+            ("135000", "USD", "$135,000"),
+            (Decimal("99500.50"), "EUR", "€99,500.50"),
             (1200, "", "1,200"),
         ],
         ids=["whole", "cents", "no-currency"],
@@ -253,10 +257,10 @@ class TestFilters:
         """An instant shows in the zone it is asked for, from a string or a datetime."""
         moment = pendulum.datetime(2025, 1, 13, 15, tz="UTC")
         for value in (moment, moment.isoformat()):
-            assert "Monday 13 January 2025 at 10:00 (UTC-05:00)" == format_datetime(
+            assert "Monday, January 13, 2025, 10:00\u202fAM (UTC-05:00)" == format_datetime(
                 value, "America/New_York"
             )
-        assert "Sunday 12 January 2025" == format_date(
+        assert "Sunday, January 12, 2025" == format_date(
             "2025-01-13T03:00:00+00:00", "America/Chicago"
         )
 
@@ -280,3 +284,92 @@ class TestDefaults:
             assert message.text.startswith(("Dear Candidate 1,", "Hello "))
             assert message.html.startswith("<!doctype html>")
             assert message.text.endswith("The hiring team\n")
+
+
+class TestLocales:
+    """Candidate-facing amounts and dates follow the reader's locale (Babel, CLDR data)."""
+
+    @pytest.mark.parametrize(
+        ("value", "currency", "locale", "expected"),
+        [
+            ("1234567.50", "EUR", "de_DE", "1.234.567,50\xa0€"),
+            ("1234567.50", "EUR", "en", "€1,234,567.50"),
+            ("135000", "USD", "en", "$135,000"),
+            ("135000", "USD", "de", "135.000\xa0$"),
+            ("1234567.50", "EUR", "fr", "1\u202f234\u202f567,50\xa0€"),
+            ("99500.50", "CHF", "de_CH", "CHF\xa099'500.50"),
+            ("135000", "JPY", "ja", "￥135,000"),
+            (1200, "", "de", "1.200"),
+        ],
+        ids=["german", "english", "whole", "german-dollars", "french", "swiss", "yen", "bare"],
+    )
+    def test_money(self, value, currency, locale, expected):
+        """An amount takes the locale's separators and symbol; cents only when there are some."""
+        assert expected == money(value, currency, locale=locale)
+
+    @pytest.mark.parametrize(
+        ("locale", "expected"),
+        [
+            ("en", "Monday, January 13, 2025"),
+            ("de_DE", "Montag, 13. Januar 2025"),
+            ("fr", "lundi 13 janvier 2025"),
+        ],
+        ids=["english", "german", "french"],
+    )
+    def test_date(self, locale, expected):
+        """A date is written the locale's full way."""
+        assert expected == format_date("2025-01-13", locale=locale)
+
+    def test_datetime(self):
+        """A time is the locale's short time, with the UTC offset it is shown in."""
+        moment = "2025-01-13T15:00:00+00:00"
+        assert "Montag, 13. Januar 2025, 10:00 (UTC-05:00)" == format_datetime(
+            moment, "America/New_York", locale="de"
+        )
+        assert "Monday, January 13, 2025, 10:00\u202fAM (UTC-05:00)" == format_datetime(
+            moment, "America/New_York"
+        )
+
+    def test_an_offer_to_a_german_candidate(self):
+        """The candidate's locale formats the offer's salary and dates; the wording stays."""
+        world = World(budget=Band(minimum=100_000, maximum=2_000_000, currency="EUR"))
+        candidate = make_candidate(1, locale="de-DE")
+        application = make_application(
+            world.pipeline, world.requisition, stage="negotiation", candidate=candidate
+        )
+        world.fire(application, "revise_offer", salary=Decimal("1234567.50"))
+        message = world.render(world.latest(application, "offer"))
+        for line in (
+            "Salary: 1.234.567,50\xa0€",
+            "Start date: Montag, 3. März 2025",
+            "Valid until: Donnerstag, 16. Januar 2025, 16:00 (UTC-05:00)",
+        ):
+            assert line in message.text
+        assert "Salary: 1.234.567,50\xa0€" in message.html
+
+    def test_the_requisitions_locale_when_the_candidate_has_none(self):
+        """Without a locale of the candidate's own, the requisition's locale is the reader's."""
+        world = World(locale="fr_FR")
+        application = world.application("negotiation")
+        world.fire(application, "revise_offer", salary=140_000)
+        message = world.render(world.latest(application, "offer"))
+        assert "Salary: 140\u202f000\xa0$US" in message.text
+
+    def test_english_by_default(self):
+        """With no locale anywhere, amounts and dates are written in English."""
+        world = World()
+        application = world.application("negotiation")
+        world.fire(application, "revise_offer", salary=140_000)
+        message = world.render(world.latest(application, "offer"))
+        assert "Salary: $140,000" in message.text
+        assert "Start date: Monday, March 3, 2025" in message.text
+
+    def test_people_at_the_company_read_the_requisitions_locale(self):
+        """A message to the hiring manager follows the requisition, not the candidate."""
+        world = World(locale="de_DE")
+        candidate = make_candidate(1, locale="ja")
+        application = make_application(world.pipeline, world.requisition, candidate=candidate)
+        reader = Person("candidate", candidate.id, candidate.name, candidate.email)
+        scene = Scene(application, world.requisition, POLICY, "note", START, "review", reader)
+        manager = replace(scene, recipient=Person("hiring_manager", "maria", "Maria", None))
+        assert ("ja", "de_DE") == (locale_of(scene), locale_of(manager))

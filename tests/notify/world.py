@@ -43,8 +43,8 @@ CALENDAR = BusinessCalendar("US", time_zone=NY)
 TEMPLATES = Templates()  # compiled once for every test
 LIKELY, LATEST = _dt.date(2025, 1, 15), _dt.date(2025, 1, 20)
 ESTIMATE_TEXT = (
-    "We expect the next decision by Wednesday 15 January 2025, "
-    "and at the latest by Monday 20 January 2025."
+    "We expect the next decision by Wednesday, January 15, 2025, "
+    "and at the latest by Monday, January 20, 2025."
 )
 IDLE = frozenset({"on_hold", "talent_pool", "hired", "declined", "rejected", "withdrawn"})
 

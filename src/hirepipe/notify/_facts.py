@@ -14,7 +14,8 @@ answer from the data they are given.
 
 Instants are ISO 8601 strings with their UTC offset (the ``date`` and ``datetime`` filters show
 them in the requisition's zone, ``job.time_zone``), amounts decimal strings, so the facts survive
-JSON and render the same later.
+JSON and render the same later. The ``locale`` fact, always built, is the reader's
+(``locale_of``): the filters write amounts and dates the way it reads them.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "Scene",
     "as_outlook",
     "default_estimate",
+    "locale_of",
     "no_estimate",
     "roles_from_requisitions",
 ]
@@ -89,6 +91,20 @@ class Scene:
 
 FactBuilder = Callable[[Scene], Any]
 """Builds one JSON-ready fact from a scene."""
+
+DEFAULT_LOCALE = "en"
+_ALWAYS = frozenset({"locale"})  # the filters read it, though no template names it
+
+
+def locale_of(scene: Scene) -> str:
+    """The locale the recipient reads amounts and dates in.
+
+    The candidate's own locale, else the requisition's, else English; people at the company
+    (a hiring manager, an interviewer) read the requisition's.
+    """
+    if scene.recipient.role == "candidate" and scene.application.candidate.locale:
+        return scene.application.candidate.locale
+    return scene.requisition.locale or DEFAULT_LOCALE
 
 
 def snapshot(application: Application, requisition: Requisition) -> tuple[Application, Requisition]:
@@ -261,6 +277,7 @@ class Facts:
             "event": _event,
             "interview": _interview,
             "job": _job,
+            "locale": locale_of,
             "offer": _offer,
             "open_roles": self._roles,
             "recipient": _recipient,
@@ -273,7 +290,7 @@ class Facts:
     def build(self, names: frozenset[str], scene: Scene) -> dict[str, Any]:
         """Return the facts in ``names`` that a builder knows (the template fails on others)."""
         builders = self.builders
-        return {name: builders[name](scene) for name in names if name in builders}
+        return {name: builders[name](scene) for name in names | _ALWAYS if name in builders}
 
     def lazy(self, names: frozenset[str], scene: Scene) -> LazyFacts:
         """Return the facts in ``names``, to be built from ``scene`` (a snapshot) on first use."""

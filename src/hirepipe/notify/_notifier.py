@@ -163,10 +163,10 @@ class Notifier:
             policy = standard_policy()
         self.outbox = outbox
         self.policy = policy
-        self.templates = templates if templates is not None else Templates()
+        self.templates: Templates = templates if templates is not None else Templates()
         self.templates.check(rule.template for rule in policy.notifications)
         self._rules_of: dict[int, _Rules] = {id(policy): _Rules(policy)}
-        self.levels = levels if levels is not None else ServiceLevels(policy)
+        self.levels: ServiceLevels = levels if levels is not None else ServiceLevels(policy)
         self._facts = Facts(
             estimate=estimate if estimate is not None else default_estimate(),
             open_roles=open_roles,

@@ -166,9 +166,9 @@ class Outbox:
         lease: timedelta = timedelta(minutes=5),
         on_sent: Callable[[Notification], object] | None = None,
     ) -> None:
-        self.backoff = backoff if backoff is not None else Backoff()
-        self.lease = check_lease(lease)
-        self.on_sent = on_sent
+        self.backoff: Backoff = backoff if backoff is not None else Backoff()
+        self.lease: timedelta = check_lease(lease)
+        self.on_sent: Callable[[Notification], object] | None = on_sent
         self._all: dict[str, Notification] = {}
         self._pending: dict[str, Notification] = {}
         self._claims: dict[str, Claim] = {}

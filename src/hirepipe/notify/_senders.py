@@ -289,7 +289,7 @@ class LoggingSender:
     """Logs each message (recipient, subject and text) instead of sending it."""
 
     def __init__(self, logger: logging.Logger | None = None, *, level: int = logging.INFO) -> None:
-        self.logger = logger if logger is not None else _log
+        self.logger: logging.Logger = logger if logger is not None else _log
         self.level = level
 
     def __call__(self, notification: Notification, message: Message, now: datetime, /) -> None:

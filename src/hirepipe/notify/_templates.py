@@ -12,21 +12,25 @@ Python internals or change anything (``{{ ''.__class__ }}`` raises
 [`TemplateError`][hirepipe.errors.TemplateError]). Undefined names fail loudly by default
 (``strict=True``).
 
-Filters for the facts, which hold dates and amounts as JSON strings: ``date`` ("Monday 13
-January 2025"), ``datetime`` ("Monday 13 January 2025 at 10:00 (UTC-05:00)") and
-``money(currency)`` ("135,000 USD"). ``date`` and ``datetime`` show an instant in the
-requisition's time zone (the ``job.time_zone`` fact), or in the zone they are given.
+Filters for the facts, which hold dates and amounts as JSON strings, written the reader's way
+(the ``locale`` fact, English by default; Babel's CLDR data): ``date`` ("Monday, January 13,
+2025"; in German "Montag, 13. Januar 2025"), ``datetime`` ("Monday, January 13, 2025, 10:00 AM
+(UTC-05:00)") and ``money(currency)`` ("$135,000"; "1.234.567,50 €"). ``date`` and
+``datetime`` show an instant in the requisition's time zone (the ``job.time_zone`` fact), or in
+the zone they are given.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import os
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -35,19 +39,18 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from hirepipe.notify._facts import LazyFacts
+from hirepipe.notify._facts import DEFAULT_LOCALE, LazyFacts
 from hirepipe.notify._model import Message, TemplateError
+
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.numbers import NumberPattern
 
 __all__ = ["Templates"]
 
 _PARTS = (("subject", ".subject.txt"), ("text", ".txt"), ("html", ".html"))
 _WORDING = "_wording.txt"
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")  # an optional part left out
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -84,7 +87,7 @@ class Templates:
     ) -> None:
         if isinstance(directories, str | os.PathLike):
             directories = [directories]
-        self.directories = tuple(os.fspath(d) for d in directories)
+        self.directories: tuple[str, ...] = tuple(os.fspath(d) for d in directories)
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(d) for d in self.directories]
         loaders.append(jinja2.PackageLoader("hirepipe.notify", "templates"))
         self.environment: ImmutableSandboxedEnvironment = _Sandbox(
@@ -98,7 +101,9 @@ class Templates:
             auto_reload=False,  # no stat() per render: a deployed template does not change
             cache_size=-1,
         )
-        self.environment.filters.update(date=_date_filter, datetime=_datetime_filter, money=money)
+        self.environment.filters.update(
+            date=_date_filter, datetime=_datetime_filter, money=_money_filter
+        )
         for gadget in ("cycler", "joiner", "lipsum"):  # unused; every global costs each render
             del self.environment.globals[gadget]
         # the shared wording, as globals: importing it in every part doubled render times
@@ -241,18 +246,57 @@ def _parse(value: object, zone: str | None = None) -> _dt.date:
     raise ValueError(f"expected a date or an ISO 8601 string, got {value!r}")
 
 
-def format_date(value: object, zone: str | None = None) -> str:
-    """Format a date (or the local date of a datetime in ``zone``) as "Monday 13 January 2025"."""
+@lru_cache(maxsize=64)
+def _locale(name: str) -> Locale:
+    """Babel's data for locale ``name``, imported and parsed once (Babel loads on first use)."""
+    from babel import Locale
+
+    return Locale.parse(name)
+
+
+def format_date(value: object, zone: str | None = None, *, locale: str = DEFAULT_LOCALE) -> str:
+    """Write a date (or the local date of a datetime in ``zone``) in ``locale``'s full form.
+
+    "Monday, January 13, 2025" in English, "Montag, 13. Januar 2025" in German.
+    """
+    if isinstance(value, str):  # the facts' form: the same few dates, rendered again and again
+        return _date_text(value, zone, locale)
+    return _date_text.__wrapped__(value, zone, locale)
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: object, zone: str | None, locale: str) -> str:
+    from babel.dates import format_date as babel_date
+
     day = _parse(value, zone)
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    if isinstance(day, _dt.datetime):
+        day = day.date()
+    return str(babel_date(day, "full", locale=_locale(locale)))
 
 
-def format_datetime(value: object, zone: str | None = None) -> str:
-    """Format a datetime as "Monday 13 January 2025 at 10:00 (UTC-05:00)", in ``zone`` if given."""
+def format_datetime(value: object, zone: str | None = None, *, locale: str = DEFAULT_LOCALE) -> str:
+    """Write a datetime as its full date and short time in ``locale``, with its UTC offset.
+
+    "Monday, January 13, 2025, 10:00 AM (UTC-05:00)" in English, shown in ``zone`` if given.
+    """
+    # strings only: equal datetimes at different offsets would share a cached text
+    if isinstance(value, str):
+        return _datetime_text(value, zone, locale)
+    return _datetime_text.__wrapped__(value, zone, locale)
+
+
+@lru_cache(maxsize=4096)
+def _datetime_text(value: object, zone: str | None, locale: str) -> str:
+    from babel.dates import format_time
+
     moment = _parse(value, zone)
     if not isinstance(moment, _dt.datetime):
-        return format_date(moment)
-    text = f"{format_date(moment)} at {moment:%H:%M}"
+        return format_date(moment, locale=locale)
+    reader = _locale(locale)
+    joined = str(reader.datetime_formats["full"])
+    text = joined.format(
+        format_time(moment.time(), "short", locale=reader), format_date(moment, locale=locale)
+    )
     offset = moment.utcoffset()
     if offset is None:
         return text
@@ -269,21 +313,56 @@ def _zone(context: Context) -> str | None:
     return zone if isinstance(zone, str) else None
 
 
+def _reader(context: Context) -> str:
+    """The reader's locale, from the ``locale`` fact."""
+    locale = context.get("locale")
+    return locale if isinstance(locale, str) and locale else DEFAULT_LOCALE
+
+
 @jinja2.pass_context
 def _date_filter(context: Context, value: object, zone: str | None = None) -> str:
-    return format_date(value, zone or _zone(context))
+    return format_date(value, zone or _zone(context), locale=_reader(context))
 
 
 @jinja2.pass_context
 def _datetime_filter(context: Context, value: object, zone: str | None = None) -> str:
-    return format_datetime(value, zone or _zone(context))
+    return format_datetime(value, zone or _zone(context), locale=_reader(context))
 
 
-def money(value: object, currency: str = "") -> str:
-    """Format an amount as "135,000 USD" (cents shown only when there are any)."""
+@jinja2.pass_context
+def _money_filter(context: Context, value: object, currency: str = "") -> str:
+    return money(value, currency, locale=_reader(context))
+
+
+def money(value: object, currency: str = "", *, locale: str = DEFAULT_LOCALE) -> str:
+    """Write an amount in ``locale``'s way, with the currency's symbol: "$135,000".
+
+    "1.234.567,50 €" in German. Cents appear only when there are some; with no currency, the
+    amount alone ("1,200").
+    """
+    return _money_text(str(value), currency, locale)
+
+
+@lru_cache(maxsize=4096)
+def _money_text(value: str, currency: str, locale: str) -> str:
+    from babel.numbers import format_currency, format_decimal
+
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(value)
     except InvalidOperation:
         raise ValueError(f"expected an amount, got {value!r}") from None
-    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{text} {currency}".strip()
+    reader = _locale(locale)
+    whole = amount == amount.to_integral_value()
+    if not currency:
+        return str(format_decimal(amount, "#,##0" if whole else "#,##0.00", locale=reader))
+    if not whole:
+        return str(format_currency(amount, currency, locale=reader))
+    return str(_whole(reader).apply(amount, reader, currency=currency, currency_digits=False))
+
+
+@lru_cache(maxsize=64)
+def _whole(reader: Locale) -> NumberPattern:
+    """The locale's currency pattern without a fraction: a salary of 135,000 shows no ".00"."""
+    pattern: NumberPattern = copy.copy(reader.currency_formats["standard"])
+    pattern.frac_prec = (0, 0)
+    return pattern

@@ -160,7 +160,7 @@ class WebhookSender:
         self.url = url
         self._keys = _keys(secret)
         self.timeout = timeout
-        self.headers = dict(headers or {})
+        self.headers: dict[str, str] = dict(headers or {})
         self._opener = urllib.request.build_opener(_NoRedirects)
 
     @staticmethod

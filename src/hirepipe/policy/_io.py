@@ -12,7 +12,7 @@ import stat
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 import tomli_w
 from pydantic import (
@@ -56,7 +56,7 @@ MAX_FILE_BYTES = 1_048_576
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", strict=True)
 
 
 class _ServiceDoc(_Doc):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from hirepipe.errors import PolicyError, PolicyProblem
 from hirepipe.policy import _derive, _diagram, _io
@@ -73,12 +73,12 @@ class Policy:
         rejection_reasons: Mapping[str, RejectionSide] | None = None,
         notifications: Sequence[NotificationRule] = (),
     ) -> None:
-        self.name = name
-        self.version = version
-        self.label = f"{name}@{version}"
+        self.name: str = name
+        self.version: str = version
+        self.label: str = f"{name}@{version}"
         """``name@version``, as written into every TransitionRecord."""
-        self.initial = initial
-        self.settings = settings if settings is not None else PolicySettings()
+        self.initial: str = initial
+        self.settings: PolicySettings = settings if settings is not None else PolicySettings()
         self.rejection_reasons: Mapping[str, RejectionSide] = MappingProxyType(
             dict(rejection_reasons or {})
         )
@@ -260,7 +260,7 @@ class Policy:
             for mine, theirs in zip(self._events.values(), other._events.values(), strict=True)
         )
 
-    __hash__ = None  # type: ignore[assignment]  # equal policies compare by content
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # equal policies compare by content
 
     def __reduce__(self) -> tuple[Any, ...]:
         # pickled by its parts (worker processes get policies this way); its read-only views

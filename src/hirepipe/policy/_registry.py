@@ -201,14 +201,15 @@ def _add(table: dict[str, _Spec], spec: _Spec, kind: str) -> _Spec:
 
 
 _BUILT_IN: list[Callable[[], Registry]] = []
+_STANDARD = "hirepipe.standard"
 
 
 def register_built_in(factory: Callable[[], Registry]) -> None:
     """Let every policy document name the guards and effects of ``factory()`` without a registry.
 
     [`hirepipe.standard`][hirepipe.standard] registers the standard guards and effects when it
-    is imported (``import hirepipe`` imports it), so the policy layer never imports the layer
-    above it.
+    is imported, so the policy layer never imports the layer above it; ``default_registry``
+    imports it by name first, since ``import hirepipe`` imports nothing until a name is used.
     """
     if factory not in _BUILT_IN:
         _BUILT_IN.append(factory)
@@ -221,6 +222,8 @@ def default_registry() -> Registry:
     [`from_file`][hirepipe.policy.Policy.from_file] resolve names through it when given no
     registry.
     """
+    # by name, at call time: the standard lifecycle sits above this layer and registers itself
+    importlib.import_module(_STANDARD)
     registry = Registry()
     for factory in _BUILT_IN:
         registry = registry.merged(factory())

@@ -86,7 +86,7 @@ class EventData(BaseModel):
     person acting (``acting_for_another``), and fills it in with them when left out.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
 
     person_field: ClassVar[str | None] = None
 
@@ -127,7 +127,7 @@ class PolicySettings(BaseModel):
     calendar, or a slate would fail half-way through a fill.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
 
     max_rounds: int = Field(default=3, ge=1, le=20, strict=True)
     """Interview rounds an application may have, the first included (1 to 20)."""

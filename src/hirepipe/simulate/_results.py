@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -90,7 +90,7 @@ class Summary(BaseModel):
     ``None`` everywhere when there were no values (no run made an offer, say).
     """
 
-    model_config = _FROZEN
+    model_config: ClassVar[ConfigDict] = _FROZEN
 
     count: int
     mean: float | None
@@ -112,7 +112,7 @@ class Summary(BaseModel):
 class Durations(BaseModel):
     """How long something took, in business days and in calendar days."""
 
-    model_config = _FROZEN
+    model_config: ClassVar[ConfigDict] = _FROZEN
 
     business_days: Summary
     calendar_days: Summary
@@ -125,7 +125,7 @@ class Breaches(BaseModel):
     ``runs`` had at least one application that did.
     """
 
-    model_config = _FROZEN
+    model_config: ClassVar[ConfigDict] = _FROZEN
 
     applications: int
     share: float
@@ -141,7 +141,7 @@ class Notifications(BaseModel):
     events were counted (``ServiceLevels.contact_events``; kinds are event names).
     """
 
-    model_config = _FROZEN
+    model_config: ClassVar[ConfigDict] = _FROZEN
 
     source: Literal["outbox", "events"]
     per_run: Summary
@@ -156,7 +156,7 @@ class RunRecord(BaseModel):
     ``breaches`` the applications that passed each kind of deadline.
     """
 
-    model_config = _FROZEN
+    model_config: ClassVar[ConfigDict] = _FROZEN
 
     run: int
     filled: bool
@@ -187,7 +187,7 @@ class SimulationResult(BaseModel):
     order.
     """
 
-    model_config = _FROZEN
+    model_config: ClassVar[ConfigDict] = _FROZEN
 
     policy: str
     scenario: Scenario
@@ -239,7 +239,7 @@ class Difference(BaseModel):
     approximation; None with fewer than two pairs).
     """
 
-    model_config = _FROZEN
+    model_config: ClassVar[ConfigDict] = _FROZEN
 
     mean_a: float | None
     mean_b: float | None
@@ -253,7 +253,7 @@ class Difference(BaseModel):
 class Comparison(BaseModel):
     """Two simulations on common random numbers and the paired differences of their runs."""
 
-    model_config = _FROZEN
+    model_config: ClassVar[ConfigDict] = _FROZEN
 
     a: SimulationResult
     b: SimulationResult

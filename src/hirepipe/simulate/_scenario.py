@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -132,7 +132,7 @@ class Scenario(BaseModel):
     ``ValidationError``.
     """
 
-    model_config = _FROZEN
+    model_config: ClassVar[ConfigDict] = _FROZEN
 
     industry: str = "all_employers"
     """An industry of the priors (``"engineering"``, ``"government"``; aliases accepted)."""

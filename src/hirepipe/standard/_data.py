@@ -13,11 +13,12 @@ from typing import ClassVar
 from pydantic import Field, StrictBool
 
 from hirepipe.models import (
+    NO_AMOUNT,
     Band,
     Contact,
     CurrencyCode,
     Identifier,
-    Money,
+    OptionalMoney,
     Recommendation,
     ReferenceOutcome,
     ReferenceStatus,
@@ -63,13 +64,13 @@ class HeldData(EventData):
 class SalaryData(EventData):
     """``request_approval``: the salary proposed for approval."""
 
-    salary: Money | None = None
+    salary: OptionalMoney = NO_AMOUNT
 
 
 class ApproveData(EventData):
     """``approve``: the salary approved (default: the proposed one) and the band it covers."""
 
-    salary: Money | None = None
+    salary: OptionalMoney = NO_AMOUNT
     band: Band | None = None
 
 
@@ -77,7 +78,7 @@ class OfferData(EventData):
     """``extend_offer`` and ``revise_offer``: the terms (a revision keeps what it omits)."""
 
     title: Identifier | None = None
-    salary: Money | None = None
+    salary: OptionalMoney = NO_AMOUNT
     currency: CurrencyCode | None = None
     benefits: list[Identifier] = Field(default_factory=list)
     start_date: date | None = None
@@ -88,7 +89,7 @@ class OfferData(EventData):
 class CounterData(EventData):
     """``counter``: what the candidate asked for."""
 
-    salary: Money | None = None
+    salary: OptionalMoney = NO_AMOUNT
     note: Text = ""
 
 

@@ -32,13 +32,13 @@ catch that. Personal values are held apart from the hashed documents, so
 [`Store.erase`][hirepipe.store.Store.erase] removes them and the chain still verifies.
 """
 
-try:
-    import sqlalchemy as _sqlalchemy  # noqa: F401  (only to explain a missing extra)
-except ImportError as exc:  # pragma: no cover - depends on the installation
+from importlib.util import find_spec as _find_spec
+
+if _find_spec("sqlalchemy") is None:  # pragma: no cover - depends on the installation
     raise ImportError(
         "hirepipe.store needs SQLAlchemy 2 (and psycopg 3 for PostgreSQL): "
         "pip install 'hirepipe[store]'"
-    ) from exc
+    )
 
 from hirepipe.errors import AlreadyStored as AlreadyStored
 from hirepipe.errors import ConcurrentRequisitionUpdate as ConcurrentRequisitionUpdate

@@ -1,9 +1,13 @@
-"""Engines: SQLite set up for one writer at a time, PostgreSQL as it comes.
+"""Engines: the store's own SQLite engines set up for one writer at a time; a host's left alone.
 
 SQLite takes its write lock when a write transaction begins (``BEGIN IMMEDIATE``), so two
-writers queue on the lock (waiting up to ``busy_timeout``) instead of both reading and then
-one failing to upgrade its lock. The database runs in WAL mode, so readers never wait for the
-writer, with foreign keys enforced. Read-only transactions begin with a plain ``BEGIN``.
+writers queue on the lock (waiting up to the busy timeout) instead of both reading and then
+one failing to upgrade its lock; read-only transactions begin with a plain ``BEGIN``. The store
+issues these itself, on its own connections (``begin``), never through a listener: an
+engine a host gives the store keeps its listeners, its pragmas and its driver's transaction
+handling, so the host's own transactions behave as before. An engine the store creates from a
+URL (``make_engine``) runs in WAL mode, so readers never wait for the writer, with foreign
+keys enforced.
 
 An engine whose pool hands every thread the same connection (``StaticPool``, which
 ``sqlite://`` in memory needs: one database for every thread) runs one transaction at a time,
@@ -13,6 +17,7 @@ whole: ``turn`` is that queue. Example:
 engine = make_engine("sqlite://")
 prepare(engine)
 with turn(engine, write=False), engine.connect() as connection, connection.begin():
+    begin(connection, write=False)
     ...
 ```
 """
@@ -31,10 +36,7 @@ from sqlalchemy.pool import StaticPool
 
 from hirepipe.errors import StoreError
 
-__all__ = ["WRITE", "make_engine", "prepare", "turn"]
-
-WRITE = "hirepipe_write"
-"""The execution option a store sets on a connection whose transaction will write."""
+__all__ = ["begin", "make_engine", "prepare", "turn"]
 
 _BUSY_TIMEOUT_SECONDS = 30.0
 _PREPARED = "hirepipe_prepared"
@@ -78,13 +80,16 @@ class _Queue:
 
 
 def make_engine(url: str | URL) -> Engine:
-    """Create an engine for ``url``; SQLite in memory is one connection that threads take turns on.
+    """Create the store's own engine for ``url``; SQLite in memory is one shared connection.
 
-    ``prepare`` it before use.
+    A SQLite engine's connections enforce foreign keys, wait up to 30 s for a lock and run in
+    WAL mode; the store begins their transactions itself (``begin``). ``prepare`` it before
+    use (threads take turns on a shared connection: ``turn``).
     """
     parsed = make_url(url)
     options: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
         database = parsed.database or ""
         connect_args: dict[str, Any] = {"timeout": _BUSY_TIMEOUT_SECONDS}
         if database in ("", ":memory:") or database.startswith("file::memory:"):
@@ -92,7 +97,10 @@ def make_engine(url: str | URL) -> Engine:
             options["poolclass"] = StaticPool
             connect_args["check_same_thread"] = False
         options["connect_args"] = connect_args
-    return create_engine(parsed, **options)
+    engine = create_engine(parsed, **options)
+    if sqlite:
+        event.listen(engine, "connect", _set_up_sqlite)
+    return engine
 
 
 def turn(engine: Engine, *, write: bool) -> contextlib.AbstractContextManager[None]:
@@ -115,9 +123,9 @@ def turn(engine: Engine, *, write: bool) -> contextlib.AbstractContextManager[No
 
 
 def prepare(engine: Engine) -> None:
-    """Set an engine up for the store (once): its queues; SQLite's locking, WAL, foreign keys.
+    """Set an engine up for the store (once): its queues, which every store on it shares.
 
-    Every store on the engine shares what is set here.
+    Nothing else: no listener, no pragma, so an engine of the host's behaves as it did.
     """
     with _PREPARING:  # two stores opened at once on one engine set it up once
         if getattr(engine, _PREPARED, False):
@@ -133,25 +141,32 @@ def prepare(engine: Engine) -> None:
             _Queue("a write transaction") if sqlite and not shared else None,
         ),
     )
-    if not sqlite:
+
+
+def _set_up_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite would begin transactions itself, lazily and deferred; the store begins them
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_SECONDS * 1000)}")
+        # Another connection creating the file at this moment may hold the lock this
+        # needs; it sets WAL itself (a property of the database, not of a connection).
+        with contextlib.suppress(sqlite3.OperationalError):
+            cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def begin(connection: Connection, *, write: bool) -> None:
+    """Begin the store's SQLite transaction on ``connection``, inside ``connection.begin()``.
+
+    ``BEGIN IMMEDIATE`` when the transaction will write, ``BEGIN`` when it only reads. When
+    the driver or a host's own listener has begun a transaction already, it is used as it is.
+    Other databases need nothing: their drivers begin transactions.
+    """
+    if connection.dialect.name != "sqlite":
         return
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        # pysqlite would begin transactions itself, lazily and deferred; the store begins them
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_SECONDS * 1000)}")
-            # Another connection creating the file at this moment may hold the lock this
-            # needs; it sets WAL itself (a property of the database, not of a connection).
-            with contextlib.suppress(sqlite3.OperationalError):
-                cursor.execute("PRAGMA journal_mode = WAL")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get(WRITE, True)
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -94,9 +94,9 @@ class StoreOutbox(Outbox):
         worker: str | None = None,
     ) -> None:
         # The in-memory outbox's state is not used: every method below reads the database.
-        self.backoff = backoff if backoff is not None else Backoff()
-        self.lease = check_lease(lease)
-        self.worker = worker if worker is not None else uuid.uuid4().hex
+        self.backoff: Backoff = backoff if backoff is not None else Backoff()
+        self.lease: _dt.timedelta = check_lease(lease)
+        self.worker: str = worker if worker is not None else uuid.uuid4().hex
         self._store = store
         self._table = store.tables.outbox
         self._delivery = threading.Lock()

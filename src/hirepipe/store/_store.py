@@ -36,7 +36,7 @@ from hirepipe.privacy import data_models_of, ended_at
 from hirepipe.slate import Slate
 from hirepipe.store import _schema
 from hirepipe.store._chain import ChainHead, Hashed, canonical
-from hirepipe.store._engine import WRITE, make_engine, prepare, turn
+from hirepipe.store._engine import begin, make_engine, prepare, turn
 from hirepipe.store._erase import erase_candidate
 from hirepipe.store._outbox import StoreOutbox
 from hirepipe.store._personal import candidate_key, stored_documents
@@ -61,9 +61,10 @@ class Store:
     """Applications and their transition log, requisitions and an outbox, in SQL.
 
     ``url`` is a SQLAlchemy URL (``sqlite:///hiring.db``, ``postgresql+psycopg://user@host/db``)
-    or an ``Engine`` of your own. ``pipeline`` fires the events (the standard policy on the wall
-    clock by default); its hooks are called by the store inside each event's transaction once
-    the compare-and-set has succeeded, so what they add to
+    or an ``Engine`` of your own, used as it is: the store adds no listener and sets no pragma
+    (on SQLite, choose WAL mode and foreign keys yourself). ``pipeline`` fires the events (the
+    standard policy on the wall clock by default); its hooks are called by the store inside
+    each event's transaction once the compare-and-set has succeeded, so what they add to
     [`outbox`][hirepipe.store.Store.outbox] commits with the event. A hook that raises never
     undoes the event: it is logged, recorded in the database, reported by
     [`verify`][hirepipe.store.Store.verify] and called again by
@@ -93,15 +94,15 @@ class Store:
                 f"hirepipe.store runs on SQLite and PostgreSQL, not {self.engine.dialect.name}"
             )
         prepare(self.engine)  # the engine's queues are shared by every store on it
-        self.pipeline = pipeline if pipeline is not None else Pipeline()
-        self.tables = _schema.define_tables(MetaData(schema=schema))
+        self.pipeline: Pipeline = pipeline if pipeline is not None else Pipeline()
+        self.tables: _schema.Tables = _schema.define_tables(MetaData(schema=schema))
         self._slate_pipeline: StoredPipeline | None = None
         self._active: ContextVar[Transaction | None] = ContextVar(
             f"hirepipe_store_{id(self)}", default=None
         )
         self._schema_checked = False
         self._recent = Recent()
-        self.outbox = StoreOutbox(self, backoff=backoff, lease=lease)
+        self.outbox: StoreOutbox = StoreOutbox(self, backoff=backoff, lease=lease)
         applications, requisitions = self.tables.applications, self.tables.requisitions
         keys = self.tables.personal_keys
         self._load_for_fire = (
@@ -141,21 +142,15 @@ class Store:
 
         Safe to run at every start-up and from several processes at once.
         """
-        with (
-            turn(self.engine, write=True),
-            self.engine.connect() as connection,
-            connection.begin(),
-        ):
+        with self._connect(write=True) as connection:
             version = _schema.upgrade(connection, self.tables)
         self._schema_checked = True
         return version
 
     def schema_version(self) -> int:
         """The database's schema version (0: no hirepipe tables yet)."""
-        with turn(self.engine, write=False), self.engine.connect() as connection:
-            connection.execution_options(**{WRITE: False})
-            with connection.begin():
-                return _schema.current_version(connection, self.tables)
+        with self._connect(write=False) as connection:
+            return _schema.current_version(connection, self.tables)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -187,21 +182,30 @@ class Store:
             with inner:
                 yield current
             return
+        with self._connect(write=write, consistent=consistent) as connection:
+            if not self._schema_checked:
+                _schema.check(connection, self.tables)
+                self._schema_checked = True
+            tx = Transaction(connection)
+            token = self._active.set(tx)
+            try:
+                yield tx
+            finally:
+                self._active.reset(token)
+
+    @contextmanager
+    def _connect(self, *, write: bool, consistent: bool = False) -> Iterator[Connection]:
+        """A connection in a transaction of the store's own, committed when the block ends.
+
+        It holds the engine's turn (``turn``) until it closes.
+        """
         with turn(self.engine, write=write), self.engine.connect() as connection:
-            connection.execution_options(**{WRITE: write})
             if consistent and connection.dialect.name == "postgresql":
                 # several statements, one snapshot (SQLite's read transactions have one anyway)
                 connection.execution_options(isolation_level="REPEATABLE READ")
             with connection.begin():
-                if not self._schema_checked:
-                    _schema.check(connection, self.tables)
-                    self._schema_checked = True
-                tx = Transaction(connection)
-                token = self._active.set(tx)
-                try:
-                    yield tx
-                finally:
-                    self._active.reset(token)
+                begin(connection, write=write)
+                yield connection
 
     # -- applications and requisitions ---------------------------------------------------------
 

@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +38,7 @@ _A_MAX = 37.0  # beyond this many standard deviations the normal tail underflows
 class Source(BaseModel):
     """Where a figure comes from, what it measures and in which unit; or that it is assumed."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
 
     source: str = "assumption"
     year: int | None = None
@@ -62,7 +62,7 @@ class Priors(BaseModel):
     raise Pydantic's ``ValidationError``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
 
     industries: dict[str, PositiveFloat]
     aliases: dict[str, str] = Field(default_factory=dict)
@@ -216,12 +216,12 @@ class StageDistribution:
     def __init__(self, stage: str, mean: float, cv: float) -> None:
         if not (mean > 0 and cv > 0 and math.isfinite(mean) and math.isfinite(cv)):
             raise EstimateError(f"stage {stage!r} needs a positive mean and CV: {mean}, {cv}")
-        self.stage = stage
-        self.mean = mean
-        self.cv = cv
+        self.stage: str = stage
+        self.mean: float = mean
+        self.cv: float = cv
         variance_log = math.log1p(cv * cv)
-        self.sigma = math.sqrt(variance_log)
-        self.mu = math.log(mean) - variance_log / 2
+        self.sigma: float = math.sqrt(variance_log)
+        self.mu: float = math.log(mean) - variance_log / 2
 
     def __repr__(self) -> str:
         return f"StageDistribution({self.stage!r}, mean={self.mean:.3g}, cv={self.cv:.3g})"

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar, cast
+from typing import ClassVar, TypeVar, cast
 
 import pendulum
 from pydantic import BaseModel, ConfigDict
@@ -79,7 +79,7 @@ class Deadline(BaseModel):
     through JSON.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
 
     application_id: Identifier
     requisition_id: Identifier
@@ -117,8 +117,8 @@ class ServiceLevels:
         calendars: CalendarFor | None = None,
         contact_events: Iterable[str] = CANDIDATE_CONTACT_EVENTS,
     ) -> None:
-        self.policy = policy
-        self.contact_events = frozenset(contact_events)
+        self.policy: Policy = policy
+        self.contact_events: frozenset[str] = frozenset(contact_events)
         self._calendars = calendars
 
     def calendar(self, requisition: Requisition) -> BusinessCalendar:

@@ -212,8 +212,8 @@ class TimelineEstimator:
         policy: Policy | None = None,
         fitted: FitReport | None = None,
     ) -> None:
-        self.priors = priors if priors is not None else Priors.load()
-        self.policy = policy if policy is not None else standard_policy()
+        self.priors: Priors = priors if priors is not None else Priors.load()
+        self.policy: Policy = policy if policy is not None else standard_policy()
         self.fitted = fitted
         self._own = {s.stage: s for s in fitted.stages if s.fitted} if fitted else {}
         self._routes: dict[tuple[Any, ...], tuple[tuple[str, float, float], ...]] = {}
