@@ -9,13 +9,19 @@ with everything stopped and one clean delivery pass made:
 
 - every fire a worker saw acknowledged is in the log, record for record, at its version;
 - every log verifies and replays to its snapshot (``store.verify()`` is empty);
-- no requisition has more hired than its headcount;
-- every notification was accepted by the receiver exactly once (more only where a deliverer
-  was killed with it in flight, or its outcome could not be recorded), or failed visibly
-  with its attempts; a sent notification's record is in its application's history once;
-- no claim is held past its lease.
+- no requisition has more hired than its headcount, and a fill or a fall-through followed
+  only a hire or a departure;
+- every logged event made its rules' notifications, and nothing else made any;
+- every notification was accepted by the receiver exactly once, or failed for good (refused,
+  or every attempt used) and was never accepted; a second acceptance is allowed only where a
+  deliverer was killed with it in flight, lost its claim after its lease had lapsed, or timed
+  out on an answer the receiver had given; a sent notification's record is in its
+  application's history once;
+- no claim outlives its lease, and none is left after the final pass.
 
-It prints what it did (``pytest -s``), and every failure message carries the same summary.
+The test runs on real time (about a minute): the kills must land in real work, and leases and
+backoffs must run out across processes. It prints what it did (``pytest -s``), and every
+failure message carries the same summary.
 """
 
 from __future__ import annotations
@@ -264,7 +270,9 @@ class Chaos:
         request = {"mode": mode, "options": options, "exit": str(exit)}
         self.zygote.stdin.write(json.dumps(request) + "\n")
         self.zygote.stdin.flush()
-        pid = int(self.zygote.stdout.readline())
+        answer = self.zygote.stdout.readline()
+        assert answer, (self.directory / "zygote.err").read_text()[-2000:]  # the zygote died
+        pid = int(answer)
         child = Child(slot, incarnation, pid, journal, errors, exit)
         self.children.append(child)
         self.running[slot] = child
