@@ -206,6 +206,26 @@ class TestFill:
         world.fire(second, "accept", actor="cand-2")
         assert "talent_pool" == world.stage(third)
 
+    def test_an_activity_on_the_hire_fills_nothing(self):
+        """A note on a hired candidate is no fill: a frozen slate's candidates stay held.
+
+        Half the headcount filled, then a budget freeze: the requisition has no open
+        headcount while on hold, and a note on the hire ran the fill again, rejecting every
+        held candidate with ``role_filled`` (found by the chaos test).
+        """
+        world = World(headcount=2)
+        first, second, third = world.candidates("strong_yes", "yes", "yes")
+        world.offer(first)
+        world.fire(first, "accept", actor="cand-1")
+        world.slate.hold_all(actor="cfo", reason="budget freeze")
+        records = world.fire(first, "note", text="started on Monday")
+        assert ["note"] == [r.event for r in records]
+        assert ("on_hold", "on_hold", 1) == (
+            world.stage(second),
+            world.stage(third),
+            world.requisition.filled,
+        )
+
     def test_accepting_beyond_headcount_is_refused(self):
         """A second acceptance on a filled requisition is refused and changes nothing."""
         world = World()

@@ -284,7 +284,11 @@ class Slate:
         )
         records = [fired]
         after = fired.record.to_stage
-        if policy.stage(after).role is StageRole.hired and self.requisition.open_headcount == 0:
+        if (
+            policy.stage(after).role is StageRole.hired
+            and policy.stage(before).role is not StageRole.hired  # entered: an activity is no fill
+            and self.requisition.open_headcount == 0
+        ):
             records += self._close(self.pipeline.system_actor, warm_until)
         elif policy.fell_through(after) and before in self._in_flight:
             records += self.fall_through()

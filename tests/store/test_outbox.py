@@ -8,24 +8,31 @@ outbox keeps, on the store's outbox; the rest is what only a database shows: cla
 from __future__ import annotations
 
 import inspect
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from hirepipe import Fired, Pipeline, standard_policy
 from hirepipe.notify import (
     MemorySender,
     NotificationError,
     NotificationStatus,
+    Notifier,
     Outbox,
     deliver,
+    no_estimate,
 )
 from hirepipe.store import StoreOutbox
+from hirepipe.testing import FakeClock, make_application, make_requisition
 from tests.notify.test_outbox import NOW, OutboxContract, Outboxes, note
 from tests.store import helpers as store_helpers
-from tests.store.helpers import LATER, Database, World
+from tests.store.helpers import LATER, START, Database, World
 
 database = store_helpers.database  # the fixture: SQLite and PostgreSQL
+postgres = store_helpers.postgres  # writers racing: PostgreSQL only
 
 
 class StoreOutboxes:
@@ -133,3 +140,51 @@ def test_delivering_inside_a_store_transaction_is_refused(database):
     ):
         deliver(store.outbox, MemorySender(), NOW)
     assert [note()] == store.outbox.pending()
+
+
+def test_a_sent_notification_is_recorded_while_a_writer_changes_its_application(postgres):
+    """mark_sent records the activity even when another writer commits on the application first.
+
+    The record's fire read the application before the writer committed, and its
+    compare-and-set then found a newer version: the ConcurrentUpdate was logged and the
+    activity dropped, leaving the deadline it answers open (found by the chaos test).
+    """
+    policy = standard_policy()
+    pipeline = Pipeline(policy, clock=FakeClock(START))
+    store = postgres.store(pipeline)
+    pipeline.hooks.append(Notifier(store.outbox, policy, estimate=no_estimate))
+    requisition = make_requisition()
+    application = make_application(Pipeline(policy, clock=FakeClock(START)), requisition)
+    store.add(application, requisition)
+    store.fire(application.id, "hold", actor="maria", reason="budget freeze")
+    (notification,) = store.outbox.pending()
+    assert "status_update" == notification.records
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_open(fired: Fired) -> None:
+        if fired.record.event == "note":  # the writer's transaction, after its update
+            holding.set()
+            release.wait(timeout=30)
+
+    pipeline.hooks.append(hold_open)
+    writer = threading.Thread(
+        target=store.fire, args=(application.id, "note"), kwargs={"actor": "maria", "text": "hi"}
+    )
+    writer.start()
+    assert holding.wait(timeout=30)
+    marking = threading.Thread(target=store.outbox.mark_sent, args=(notification.key, LATER))
+    marking.start()
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        f"AND query LIKE '%{postgres.schema}%'"
+    )
+    deadline = time.monotonic() + 30
+    while not postgres.execute(waiting)[0][0] and time.monotonic() < deadline:
+        pass  # until mark_sent waits for the writer's row: it has read what it read
+    release.set()
+    writer.join(timeout=30)
+    marking.join(timeout=30)
+    history = store.load(application.id).history
+    assert ["hold", "note", "status_update"] == [r.event for r in history[-3:]]
+    assert notification.key in str(history[-1].data["text"])
+    assert [] == store.verify()

@@ -7,8 +7,10 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
+from sqlalchemy import event
 
 from hirepipe import (
     Blocker,
@@ -26,6 +28,7 @@ from tests.store.helpers import ROOT, START, Database
 
 database = store_helpers.database  # the fixture: a SQLite file and PostgreSQL
 any_database = store_helpers.any_database  # and sqlite:// in memory
+postgres = store_helpers.postgres  # writers racing: PostgreSQL only
 
 
 def slate_of(
@@ -171,6 +174,66 @@ class TestConcurrency:
             thread.join()
         found = stages(store)
         assert ("declined", "withdrawn", "approval") == (found["a"], found["b"], found["c"])
+        assert [] == store.verify()
+
+    def test_a_plain_accept_and_a_slate_decline_at_once_never_deadlock(self, postgres):
+        """Store.fire and Store.slate_fire on one application at once: a loser, never a deadlock.
+
+        The plain accept wrote its application, then its requisition; the slate locked the
+        requisition, then wrote the application: PostgreSQL broke the cycle by aborting one
+        with a raw ``DeadlockDetected`` instead of the store's ConcurrentUpdate (found by the
+        chaos test). Both now take the requisition first.
+        """
+        store, _ = slate_of(postgres, {"a": "offer", "b": "review"})
+        paused, release = threading.Event(), threading.Event()
+        holding: list[threading.Thread] = []  # the accept's thread, until its first write
+        outcomes: dict[str, str] = {}
+
+        @event.listens_for(store.engine, "after_cursor_execute")
+        def pause(conn, cursor, statement, *args) -> None:
+            """Hold the accept's transaction open after its first write (its first lock)."""
+            if (
+                holding
+                and threading.current_thread() is holding[0]
+                and statement.startswith("UPDATE")
+            ):
+                holding.clear()
+                paused.set()
+                release.wait(timeout=30)
+
+        def run(name: str, call) -> None:
+            try:
+                call()
+                outcomes[name] = "done"
+            except HirepipeError as exc:  # a clean refusal: the race was lost
+                outcomes[name] = type(exc).__name__
+            except Exception as exc:  # a raw database error: the bug
+                outcomes[name] = f"raw {type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+        accept = threading.Thread(
+            target=run, args=("accept", lambda: store.fire("a", "accept", actor="cand-1"))
+        )
+        holding.append(accept)
+        accept.start()
+        assert paused.wait(timeout=30)
+        decline = threading.Thread(
+            target=run, args=("decline", lambda: store.slate_fire("a", "decline", actor="cand-1"))
+        )
+        decline.start()
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            f"AND query LIKE '%{postgres.schema}%'"
+        )
+        deadline = time.monotonic() + 30
+        while not postgres.execute(waiting)[0][0] and time.monotonic() < deadline:
+            pass  # until the slate waits for a lock the accept holds
+        release.set()
+        accept.join(timeout=60)
+        decline.join(timeout=60)
+        assert [] == [o for o in outcomes.values() if o.startswith("raw")], outcomes
+        hired = stages(store)["a"] == "hired"
+        assert (1 if hired else 0) == store.requisition("req-1").filled
+        assert stages(store)["a"] in ("hired", "declined")
         assert [] == store.verify()
 
 

@@ -295,15 +295,24 @@ class StoreOutbox(Outbox):
             if updated is not current:
                 self._write(tx.connection, updated)
                 if updated.records is not None:
-                    self._record(updated)
+                    self._record(tx.connection, updated)
             return updated
 
-    def _record(self, notification: Notification) -> None:
+    def _record(self, connection: Any, notification: Notification) -> None:
         """Write the activity a sent notification records, in the transaction marking it sent.
 
-        A record the application refuses (it was erased, or its policy lacks the activity)
-        is logged, never a reason to leave a sent notification pending (to be sent again).
+        The application's row is locked first: a writer committing on it meanwhile is waited
+        for, not raced (the record's compare-and-set would lose to it, and the activity that
+        closes the deadline would be dropped). A record the application refuses (it was
+        erased, or its policy lacks the activity) is logged, never a reason to leave a sent
+        notification pending (to be sent again).
         """
+        applications = self._store.tables.applications
+        connection.execute(
+            select(applications.c.version)
+            .where(applications.c.id == notification.application_id)
+            .with_for_update()
+        )
         try:
             self._store.fire(
                 notification.application_id,

@@ -1,11 +1,12 @@
 """The Store: applications, requisitions, the transition log and the outbox in one database.
 
 ``Store.fire`` is one database transaction: read the snapshot, fire through the pipeline,
-then write the new snapshot with compare-and-set on the version (``UPDATE ... WHERE id = :id
-AND version = :read``), the requisition it changed (compare-and-set on its own version), the
-log row (hashed onto the row before it), and what the pipeline's hooks put into
-``store.outbox``. Either all of it commits or none of it does; a writer that lost the race
-gets [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate].
+then write the requisition it changed (compare-and-set on its own version; first, in the
+order ``slate_fire`` locks them), the new snapshot with compare-and-set on the version
+(``UPDATE ... WHERE id = :id AND version = :read``), the log row (hashed onto the row before
+it), and what the pipeline's hooks put into ``store.outbox``. Either all of it commits or
+none of it does; a writer that lost the race gets
+[`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate].
 """
 
 from __future__ import annotations
@@ -474,6 +475,18 @@ class Store:
                 personal,
                 row.head,
             )
+            if requisition_changes is not None:
+                # the requisition before the application, as slate_fire locks them: the
+                # other order deadlocks against a slate firing on this application
+                write_requisition(
+                    connection,
+                    self.tables,
+                    requisition,
+                    requisition_version,
+                    application_id=application_id,
+                    event=event,
+                    stage=record.from_stage,
+                )
             written = connection.execute(
                 self._compare_and_set,
                 {
@@ -493,16 +506,6 @@ class Store:
                     event=event,
                     expected=row.version,
                     actual=version_of(connection, tables.applications, application_id),
-                )
-            if requisition_changes is not None:
-                write_requisition(
-                    connection,
-                    self.tables,
-                    requisition,
-                    requisition_version,
-                    application_id=application_id,
-                    event=event,
-                    stage=record.from_stage,
                 )
             errors, collected = call_hooks(self.pipeline.hooks, tx, fired)
             connection.execute(self._append, log)
