@@ -2,7 +2,7 @@
 
 Run as ``python -m tests.store.chaos_child`` from the repository's root, this module is a
 zygote: it imports everything once and forks a worker or a deliverer per request (see
-:func:`zygote`), which the parent (``test_chaos.py``) SIGKILLs and starts again. Each child
+`zygote`), which the parent (``test_chaos.py``) SIGKILLs and starts again. Each child
 writes one line per step to its own append-only journal (``options['journal']``), a JSON object
 per line:
 
@@ -12,7 +12,7 @@ per line:
   the outbox recorded it (``unrecorded`` when its claim no longer held).
 
 Both write ``ready`` once connected to the database; they stop on their own when ``options['stop']``
-exists. Time is one clock for every process (:func:`chaos_now`): ``BASE`` plus the system-wide
+exists. Time is one clock for every process (`chaos_now`): ``BASE`` plus the system-wide
 monotonic clock since the parent's ``origin``, so that leases and backoffs run out across
 processes as they would in production.
 """
