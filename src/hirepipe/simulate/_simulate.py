@@ -19,18 +19,11 @@ from typing import Literal
 
 from hirepipe.policy import Policy
 from hirepipe.simulate._results import (
-    BREACH_KINDS,
     METRICS,
-    Breaches,
     Comparison,
-    Difference,
-    Durations,
-    Notifications,
     Progress,
     RunOutcome,
-    RunRecord,
     SimulationResult,
-    Summary,
     paired,
     summarise,
 )
@@ -38,21 +31,7 @@ from hirepipe.simulate._runner import Runner
 from hirepipe.simulate._scenario import Plan, Prepare, Scenario, SimulationError, make_plan
 from hirepipe.timeline.estimate import TimelineEstimator
 
-__all__ = [
-    "BREACH_KINDS",
-    "Breaches",
-    "Comparison",
-    "Difference",
-    "Durations",
-    "Notifications",
-    "RunRecord",
-    "Scenario",
-    "SimulationError",
-    "SimulationResult",
-    "Summary",
-    "compare",
-    "simulate",
-]
+__all__ = ["compare", "simulate"]
 
 
 def simulate(
