@@ -31,16 +31,22 @@ from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 from hirepipe.timeline.deadlines import CANDIDATE_CONTACT_EVENTS, DeadlineKind
 
 __all__ = [
+    "TABLES",
     "Breaches",
     "Conversion",
     "FunnelReport",
     "Rejections",
     "StageTime",
+    "Table",
     "blind",
     "funnel",
 ]
 
 Table = Literal["conversions", "time_in_stage", "rejections", "breaches"]
+"""The name of one of a [`FunnelReport`][hirepipe.reports.FunnelReport]'s tables."""
+
+TABLES: tuple[Table, ...] = ("conversions", "time_in_stage", "rejections", "breaches")
+"""Every table of a funnel report, in the order the command line prints them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from hirepipe.timeline import Estimate, Priors
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--runs", "30", "--candidates", "4", "--seed", "1"]
-COMMANDS = ["simulate", "estimate", "validate", "diagram", "paths", "events"]
+COMMANDS = ["simulate", "estimate", "validate", "diagram", "paths", "events", "report"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

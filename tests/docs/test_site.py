@@ -207,7 +207,12 @@ class TestQuestions:
         for name, command in typer.main.get_command(app).commands.items():
             assert f"hirepipe {name}" in found
             for param in command.params:
-                assert [o for o in param.opts if o not in found] == [], name
+                shown = (
+                    [o.upper() for o in param.opts]
+                    if param.param_type_name == "argument"
+                    else param.opts
+                )
+                assert [o for o in shown if o not in found] == [], name
         assert "Exit codes" in found
 
 

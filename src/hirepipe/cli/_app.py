@@ -34,6 +34,7 @@ from hirepipe.cli._inputs import (
     load_policy,
     make_scenario,
     parse_day,
+    parse_moment,
     parse_pairs,
 )
 from hirepipe.cli._output import (
@@ -59,6 +60,23 @@ class DiagramFormat(StrEnum):
 
     mermaid = "mermaid"
     dot = "dot"
+
+
+class ReportFormat(StrEnum):
+    """How ``hirepipe report`` prints its tables."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ReportTable(StrEnum):
+    """The tables of ``hirepipe report`` (those of ``hirepipe.reports.FunnelReport``)."""
+
+    conversions = "conversions"
+    time_in_stage = "time_in_stage"
+    rejections = "rejections"
+    breaches = "breaches"
 
 
 class TableFormat(StrEnum):
@@ -470,3 +488,71 @@ def events_command(
             print(_events.to_json(rows))
         else:
             output_console().print(events_table(rows))
+
+
+@app.command("report", cls=_Command)
+def report_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A store's database URL (sqlite:///hiring.db) or a JSON export with the "
+            "lists 'requisitions' and 'applications'."
+        ),
+    ],
+    policy_source: Annotated[
+        str, typer.Option("--policy", help="The policy the histories ran under: a file.")
+    ] = "standard",
+    table: Annotated[
+        list[ReportTable] | None,
+        typer.Option("--table", "-t", help="Only this table (repeatable); all by default."),
+    ] = None,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Tables, JSON, or CSV (one table).")
+    ] = ReportFormat.table,
+    requisition: Annotated[
+        str | None, typer.Option(metavar="ID", help="Only this requisition's applications.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="MOMENT",
+            help="Judge running service levels at this moment (ISO 8601 with its offset); "
+            "without it only ended stays count.",
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(metavar="PNG", help="Also draw conversion and time in stage.")
+    ] = None,
+    allow_imports: Annotated[
+        list[str] | None,
+        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
+    ] = None,
+) -> None:
+    """Report the funnel of stored histories: conversion, time in stage, rejections, breaches."""
+    from hirepipe.cli import _report
+    from hirepipe.reports import TABLES, funnel
+
+    with _errors_exit():
+        tables = [str(t) for t in table] if table else list(TABLES)
+        if format is ReportFormat.csv and len(tables) != 1:
+            raise OptionError("--format csv writes one table: name it with --table")
+        now = parse_moment(as_of, "--as-of") if as_of is not None else None
+        policy = load_policy(policy_source, allow_imports or ())
+        applications, requisitions = _report.load_histories(source)
+        if requisition is not None:
+            applications = [a for a in applications if a.requisition_id == requisition]
+        report = funnel(applications, requisitions, policy, now=now)
+        chosen = [t for t in TABLES if t in tables]
+        if format is ReportFormat.json:
+            print(_report.report_json(report, chosen))
+        elif format is ReportFormat.csv:
+            print(_report.to_csv(report, chosen[0]), end="")
+        else:
+            console = output_console()
+            console.print(f"{report.applications:,} applications under {report.policy}")
+            for drawn in _report.report_tables(report, chosen):
+                console.print(drawn)
+        if plot is not None:
+            _report.draw_report(report, plot)
+            print(f"plot written to {plot}", file=sys.stderr)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ __all__ = [
     "load_policy",
     "make_scenario",
     "parse_day",
+    "parse_moment",
     "parse_pairs",
 ]
 
@@ -91,6 +92,20 @@ def parse_day(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise OptionError(f"{option} takes a date as YYYY-MM-DD, not {text!r}") from None
+
+
+def parse_moment(text: str, option: str) -> datetime:
+    """Return the aware moment ``text`` (ISO 8601 with an offset: 2026-11-30T17:00:00+01:00)."""
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError:
+        found = None
+    if found is None or found.tzinfo is None:
+        raise OptionError(
+            f"{option} takes a moment as ISO 8601 with its offset, like "
+            f"2026-11-30T17:00:00+01:00; not {text!r}"
+        )
+    return found
 
 
 def parse_pairs(items: Sequence[str], option: str) -> dict[str, float]:
