@@ -383,6 +383,30 @@ class TestSchemeAsPolicyData:
         with pytest.raises(PolicyError, match="no scorecard scheme"):
             Policy.from_dict(document)
 
+    def test_ranking_by_attributes_needs_rank_by(self):
+        """A scheme with no rank_by cannot back the "attributes" ranking."""
+        scheme = SCHEME.model_copy(update={"rank_by": ()})
+        with pytest.raises(PolicyError, match="rank_by is empty"):
+            standard_policy(structured_scorecards=scheme).with_setting(ranking="attributes")
+
+    def test_a_policy_names_its_own_categories(self):
+        """Categories are the policy's: craft and values instead of the default three."""
+        scheme = ScorecardScheme(
+            categories=["craft", "values"],
+            attributes=[
+                {"name": "testing", "category": "craft"},
+                {"name": "candour", "category": "values"},
+            ],
+            focus={1: ["candour"]},
+        )
+        loaded = Policy.from_dict(standard_policy(structured_scorecards=scheme).to_dict())
+        assert ("craft", "values") == loaded.settings.scorecard.categories
+        with pytest.raises(ValidationError, match="category 'skills', which is not one of"):
+            ScorecardScheme(
+                categories=["craft", "values"],
+                attributes=[{"name": "python", "category": "skills"}],
+            )
+
     def test_settings_alone_turn_the_feature_on(self):
         """A scheme in the settings is enough: the standard policy adds the guards itself."""
         policy = standard_policy(PolicySettings(scorecard=SCHEME))
@@ -600,6 +624,18 @@ class TestCalibration:
         submit(pipeline, requisition, application, "alice", "yes", python=4)
         report = calibration([application], POLICY)
         assert (1, 4.0) == (report.of("alice", "python").count, report.of("alice", "python").mean)
+
+
+class TestCalibrationProperties:
+    @settings(max_examples=100, deadline=None)
+    @given(rated_applications())
+    def test_differences_weighed_by_count_cancel_out(self, applications):
+        """Per attribute, the interviewers' differences from the panel, weighed, sum to zero."""
+        report = calibration(applications, POLICY)
+        for attribute in {c.attribute for c in report.calibrations}:
+            rows = [c for c in report.calibrations if c.attribute == attribute]
+            assert sum(c.count for c in rows) == rows[0].panel_count
+            assert sum(c.count * c.difference for c in rows) == pytest.approx(0, abs=1e-4)
 
 
 class TestPersonalData:
