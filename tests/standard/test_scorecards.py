@@ -223,6 +223,16 @@ class TestRatings:
             )
         assert () == application.scorecards
 
+    def test_a_rating_filed_under_another_attribute_is_refused(self):
+        """{"python": {"attribute": "degree", ...}} is a contradiction, not a degree rating."""
+        pipeline, requisition, application = panel()
+        with pytest.raises(ValidationError, match="under its own attribute"):
+            submit(
+                pipeline, requisition, application, "alice",
+                python={"attribute": "degree", "rating": 4},
+            )  # fmt: skip
+        assert () == application.scorecards
+
     def test_ratings_with_notes(self):
         """A rating may carry notes; the scorecard keeps both, the record the validated data."""
         pipeline, requisition, application = panel()

@@ -53,12 +53,17 @@ class StructuredScorecardData(ScorecardData):
     def _from_mapping(cls, value: Any) -> Any:
         if not isinstance(value, Mapping):
             return value
-        return [
-            {"attribute": name, **given}
-            if isinstance(given, Mapping)
-            else {"attribute": name, "rating": given}
-            for name, given in value.items()
-        ]
+        ratings = []
+        for name, given in value.items():
+            if not isinstance(given, Mapping):
+                given = {"rating": given}
+            elif given.get("attribute", name) != name:
+                raise ValueError(
+                    f"the rating under {name!r} names attribute {given['attribute']!r}; "
+                    "give each rating under its own attribute"
+                )
+            ratings.append({**given, "attribute": name})
+        return ratings
 
     @field_validator("ratings")
     @classmethod
