@@ -18,11 +18,13 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 import pendulum
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     JsonValue,
     StrictBool,
+    StrictInt,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -64,6 +66,7 @@ __all__ = [
     "Application",
     "Approval",
     "ApprovalStep",
+    "AttributeRating",
     "Band",
     "Candidate",
     "CompanySize",
@@ -390,14 +393,53 @@ class Interview(_Frozen):
     held_at: Timestamp | None = None
 
 
+def _each_attribute_once(ratings: tuple[AttributeRating, ...]) -> tuple[AttributeRating, ...]:
+    twice = _repeated([rating.attribute for rating in ratings])
+    if twice:
+        raise PydanticCustomError(
+            "attribute_repeated",
+            "the scorecard rates {attributes} more than once; rate each attribute once",
+            {"attributes": ", ".join(twice)},
+        )
+    return ratings
+
+
+class AttributeRating(_Frozen):
+    """One attribute rated on a scorecard: its name, the rating, and what the interviewer saw.
+
+    ``rating`` is a level of the policy's scale (a number such as ``3`` on a 1 to 4 scale, or a
+    label such as ``"yes"``); the policy's
+    [`ScorecardScheme`][hirepipe.policy.ScorecardScheme] says which attributes and levels exist,
+    and the event's guard checks the rating against it. ``notes`` is free text, personal like
+    every [`Text`][hirepipe.models.Text].
+    """
+
+    attribute: Identifier
+    rating: StrictInt | Identifier
+    notes: Text = ""
+
+
 class Scorecard(_Frozen):
-    """One interviewer's verdict on one round."""
+    """One interviewer's verdict on one round: the overall recommendation, and attribute ratings.
+
+    ``ratings`` is empty for a plain scorecard (a recommendation and notes only); a structured
+    one rates the attributes of the policy's scorecard scheme, each attribute once.
+    """
 
     interviewer: Identifier
     round: RoundNumber
     recommendation: Recommendation
     notes: Text = ""
     submitted_at: Timestamp
+    # checked only when given: a plain scorecard pays nothing for it
+    ratings: Annotated[tuple[AttributeRating, ...], AfterValidator(_each_attribute_once)] = ()
+
+    def rating_of(self, attribute: str) -> AttributeRating | None:
+        """Return the rating of ``attribute`` on this scorecard, or None when it is not rated."""
+        for rating in self.ratings:
+            if rating.attribute == attribute:
+                return rating
+        return None
 
 
 class Reference(_Frozen):

@@ -1,12 +1,13 @@
-"""What histories show: the hiring funnel, time in each stage, rejections and missed service levels.
+"""What histories show: the funnel, time in stage, rejections, missed service levels, calibration.
 
 ```python
 report = funnel(applications, requisitions, policy)
 report.conversions["review"].rate   # the share of those reviewed who went on
 pandas.DataFrame(report.rows("time_in_stage"))
+pandas.DataFrame(calibration(applications, policy).rows())  # who rates harsher than the panel
 ```
 
-Everything comes from the applications' histories alone (in memory, or
+Everything comes from the applications alone, their histories and scorecards (in memory, or
 ``store.applications()``), so a report can be rebuilt at any time. Business days are counted
 in each requisition's calendar. Service levels are judged per visit from the stage's own
 ``ServiceLevel`` (time in the stage against its days, owed by its owner), the thank-you
@@ -17,6 +18,7 @@ stage that owes updates).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -25,20 +27,23 @@ from typing import Any, Literal
 import numpy as np
 
 from hirepipe.errors import RequisitionMismatch
-from hirepipe.models import Application, Requisition
-from hirepipe.policy import Owner, Policy, StageKind
+from hirepipe.models import Application, Requisition, Scorecard
+from hirepipe.policy import OVERALL, Owner, Policy, StageKind
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 from hirepipe.timeline.deadlines import CANDIDATE_CONTACT_EVENTS, DeadlineKind
 
 __all__ = [
     "TABLES",
     "Breaches",
+    "Calibration",
+    "CalibrationReport",
     "Conversion",
     "FunnelReport",
     "Rejections",
     "StageTime",
     "Table",
     "blind",
+    "calibration",
     "funnel",
 ]
 
@@ -318,9 +323,128 @@ def blind(applications: Iterable[Application]) -> list[dict[str, Any]]:
                 "stage": application.stage,
                 "rounds": application.round,
                 "recommendations": [
-                    {"round": card.round, "recommendation": str(card.recommendation)}
+                    _blind_card(card)
                     for card in sorted(application.scorecards, key=lambda c: c.round)
                 ],
             }
         )
     return rows
+
+
+def _blind_card(card: Scorecard) -> dict[str, Any]:
+    """A scorecard's round, recommendation and attribute ratings; no notes, no interviewer."""
+    row: dict[str, Any] = {"round": card.round, "recommendation": str(card.recommendation)}
+    if card.ratings:  # structured: the ratings, never their notes
+        row["ratings"] = {rating.attribute: rating.rating for rating in card.ratings}
+    return row
+
+
+# -- interviewer calibration ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """One interviewer's ratings of an attribute (or the overall recommendation) beside the panel's.
+
+    ``attribute`` is an attribute of the policy's scorecard scheme, or
+    [`OVERALL`][hirepipe.policy.OVERALL] for the overall recommendation (scored -2 .. 2).
+    ``count`` and ``mean`` are the interviewer's ratings; ``panel_count`` and ``panel_mean``
+    every interviewer's (theirs included) over the same applications; ``difference`` is
+    ``mean - panel_mean``: below zero, harsher than the panel. ``peer_difference`` compares
+    like with like: over the scorecards where someone else of the same round rated the same
+    candidate on it, the mean of (their rating - the others' mean); None when they never shared a
+    candidate with another rater.
+    """
+
+    interviewer: str
+    attribute: str
+    count: int
+    mean: float
+    panel_count: int
+    panel_mean: float
+    difference: float
+    peer_difference: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationReport:
+    """Each interviewer's ratings against the panel's; ``rows()`` gives rows for a DataFrame."""
+
+    policy: str
+    scorecards: int
+    calibrations: tuple[Calibration, ...]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return the calibrations as plain rows (``pandas.DataFrame(report.rows())``)."""
+        return [asdict(c) for c in self.calibrations]
+
+    def of(self, interviewer: str, attribute: str = OVERALL) -> Calibration | None:
+        """Return ``interviewer``'s calibration on ``attribute`` (default: overall), if any."""
+        for calibration in self.calibrations:
+            if calibration.interviewer == interviewer and calibration.attribute == attribute:
+                return calibration
+        return None
+
+
+def calibration(applications: Iterable[Application], policy: Policy) -> CalibrationReport:
+    """Build the interviewer calibration report of ``applications`` (run under ``policy``).
+
+    The latest scorecard of each interviewer for each application and round counts. Overall
+    recommendations are scored -2 (strong_no) .. 2 (strong_yes); attribute ratings on the
+    scale of the policy's scorecard scheme (none without one). A rating of an attribute the
+    scheme no longer defines, or off its scale, is left out.
+    """
+    scheme = policy.settings.scorecard
+    attributes = [OVERALL, *(scheme.names if scheme is not None else ())]
+    # (application, round) -> attribute -> interviewer -> score
+    panels: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
+    cards = 0
+    for application in applications:
+        latest: dict[tuple[int, str], Scorecard] = {}
+        for card in application.scorecards:
+            latest[(card.round, card.interviewer)] = card
+        cards += len(latest)
+        for (round_number, interviewer), card in latest.items():
+            panel = panels.setdefault((application.id, round_number), {})
+            panel.setdefault(OVERALL, {})[interviewer] = float(card.recommendation.score)
+            if scheme is None:
+                continue
+            for rating in card.ratings:
+                score = scheme.score(rating.rating)
+                if score is not None and scheme.attribute(rating.attribute) is not None:
+                    panel.setdefault(rating.attribute, {})[interviewer] = score
+    own: dict[tuple[str, str], list[float]] = {}
+    against_peers: dict[tuple[str, str], list[float]] = {}
+    everyone: dict[str, list[float]] = {}
+    for panel in panels.values():
+        for attribute, scores in panel.items():
+            everyone.setdefault(attribute, []).extend(scores.values())
+            total = sum(scores.values())
+            for interviewer, score in scores.items():
+                own.setdefault((interviewer, attribute), []).append(score)
+                if len(scores) > 1:
+                    others = (total - score) / (len(scores) - 1)
+                    against_peers.setdefault((interviewer, attribute), []).append(score - others)
+    order = {name: position for position, name in enumerate(attributes)}
+    rows = []
+    for interviewer, attribute in sorted(own, key=lambda key: (key[0], order[key[1]])):
+        mine, panel_scores = own[(interviewer, attribute)], everyone[attribute]
+        mean, panel_mean = _mean(mine), _mean(panel_scores)
+        peers = against_peers.get((interviewer, attribute))
+        rows.append(
+            Calibration(
+                interviewer=interviewer,
+                attribute=attribute,
+                count=len(mine),
+                mean=mean,
+                panel_count=len(panel_scores),
+                panel_mean=panel_mean,
+                difference=round(mean - panel_mean, 6),
+                peer_difference=_mean(peers) if peers else None,
+            )
+        )
+    return CalibrationReport(policy.label, cards, tuple(rows))
+
+
+def _mean(values: Sequence[float]) -> float:
+    return round(math.fsum(values) / len(values), 6)

@@ -24,6 +24,7 @@ requisition and its applications and fires every event through the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,7 +32,14 @@ from typing import Any
 
 import pendulum
 
-from hirepipe.errors import Blocker, GuardRejected, RequisitionMismatch, SlateError
+from hirepipe.errors import (
+    Blocker,
+    GuardRejected,
+    PolicyError,
+    PolicyProblem,
+    RequisitionMismatch,
+    SlateError,
+)
 from hirepipe.models import (
     Application,
     Candidate,
@@ -41,10 +49,24 @@ from hirepipe.models import (
     as_instant,
 )
 from hirepipe.pipeline import Fired, Pipeline
-from hirepipe.policy import StageKind, StageRole
+from hirepipe.policy import (
+    ATTRIBUTE_RANKING,
+    PolicySettings,
+    ScorecardScheme,
+    StageKind,
+    StageRole,
+)
 from hirepipe.timeline.calendar import calendar_for
 
-__all__ = ["RANKINGS", "Ranked", "Ranking", "Slate", "mean_recommendation"]
+__all__ = [
+    "RANKINGS",
+    "Ranked",
+    "Ranking",
+    "Slate",
+    "by_attributes",
+    "mean_recommendation",
+    "ranking_of",
+]
 
 POOL = StageKind.pool
 
@@ -52,6 +74,7 @@ Ranking = Callable[[Application], tuple[float, ...]]
 """A sort key for an application: higher ranks first."""
 
 _NO_SCORE = -3.0  # below strong_no: candidates without scorecards rank last
+_UNRATED = -math.inf  # below any level of any scale: candidates not rated on it rank last
 
 
 def mean_recommendation(application: Application) -> tuple[float, ...]:
@@ -65,7 +88,58 @@ def mean_recommendation(application: Application) -> tuple[float, ...]:
 
 
 RANKINGS: dict[str, Ranking] = {"mean_recommendation": mean_recommendation}
-"""Rankings a policy names in its ``ranking`` setting; add your own by name."""
+"""Rankings a policy names in its ``ranking`` setting; add your own by name.
+
+The setting ``"attributes"`` ([`ATTRIBUTE_RANKING`][hirepipe.policy.ATTRIBUTE_RANKING]) needs
+no entry here: it ranks by the policy's scorecard scheme
+([`by_attributes`][hirepipe.slate.by_attributes]).
+"""
+
+
+def by_attributes(scheme: ScorecardScheme, *attributes: str) -> Ranking:
+    """Return a ranking by named attributes in turn, then by the overall recommendation.
+
+    Each attribute ranks by its mean score (the latest scorecard per interviewer and round
+    that rates it, scored on ``scheme``'s scale); a candidate nobody rated on it ranks below
+    every rated one. ``attributes`` default to the scheme's ``rank_by``. Ties on every
+    attribute fall back to [`mean_recommendation`][hirepipe.slate.mean_recommendation].
+    Raises [`PolicyError`][hirepipe.errors.PolicyError] for a name the scheme does not define,
+    or when no attribute is named.
+    """
+    names = attributes or scheme.rank_by
+    unknown = [name for name in names if scheme.attribute(name) is None]
+    if unknown or not names:
+        message = (
+            f"no attribute {', '.join(unknown)} in the scorecard scheme: {', '.join(scheme.names)}"
+            if unknown
+            else "name the attributes to rank by (or the scheme's rank_by)"
+        )
+        raise PolicyError([PolicyProblem("by_attributes", message)])
+
+    def attribute_ranking(application: Application) -> tuple[float, ...]:
+        latest = {(c.interviewer, c.round): c for c in application.scorecards}.values()
+        key: list[float] = []
+        for name in names:
+            scores = [
+                score
+                for card in latest
+                if (rating := card.rating_of(name)) is not None
+                and (score := scheme.score(rating.rating)) is not None
+            ]
+            key.append(sum(scores) / len(scores) if scores else _UNRATED)
+        return (*key, *mean_recommendation(application))
+
+    attribute_ranking.__name__ = f"by_attributes({', '.join(names)})"
+    return attribute_ranking
+
+
+def ranking_of(settings: PolicySettings) -> Ranking | None:
+    """Return the ranking a policy's settings name, or None when RANKINGS has no such name."""
+    if settings.ranking in RANKINGS:
+        return RANKINGS[settings.ranking]
+    if settings.ranking == ATTRIBUTE_RANKING and settings.scorecard is not None:
+        return by_attributes(settings.scorecard)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +175,14 @@ class Slate:
         self.requisition = requisition
         settings = pipeline.policy.settings
         if ranking is None:
-            if settings.ranking not in RANKINGS:
+            ranking = ranking_of(settings)
+            if ranking is None:
                 raise SlateError(
                     f"the policy ranks by {settings.ranking!r}, which is not in RANKINGS: "
-                    f"{', '.join(RANKINGS)}",
+                    f"{', '.join(RANKINGS)} (or {ATTRIBUTE_RANKING!r}, with a scorecard scheme)",
                     requisition_id=requisition.id,
                     application_id="",
                 )
-            ranking = RANKINGS[settings.ranking]
         self._ranking = ranking
         policy = pipeline.policy
         self._assessing = policy.stages_in(StageRole.assessment)

@@ -233,11 +233,21 @@ def _activity(
 
 def _scorecards(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
     interview = application.interview()
+    ratings = _focus_ratings(pipeline, application)
     for person in interview.interviewers if interview else ():
         _activity(
             pipeline, application, requisition, "submit_scorecard", actor=person,
-            recommendation="yes",
+            recommendation="yes", **ratings,
         )  # fmt: skip
+
+
+def _focus_ratings(pipeline: Pipeline, application: Application) -> dict[str, Any]:
+    """With structured scorecards, the round's focus attributes rated at the scale's top."""
+    scheme = pipeline.policy.settings.scorecard
+    spec = pipeline.policy.events.get("submit_scorecard")
+    if scheme is None or spec is None or "ratings" not in spec.data_model.model_fields:
+        return {}
+    return {"ratings": dict.fromkeys(scheme.focus_of(application.round), scheme.scale[-1])}
 
 
 def _approvals(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:

@@ -30,6 +30,10 @@ from hirepipe.policy._roles import Duration as Duration
 from hirepipe.policy._roles import Owner as Owner
 from hirepipe.policy._roles import ServiceLevel as ServiceLevel
 from hirepipe.policy._roles import StageRole as StageRole
+from hirepipe.policy._scorecards import ATTRIBUTE_RANKING as ATTRIBUTE_RANKING
+from hirepipe.policy._scorecards import OVERALL as OVERALL
+from hirepipe.policy._scorecards import ScorecardAttribute as ScorecardAttribute
+from hirepipe.policy._scorecards import ScorecardScheme as ScorecardScheme
 from hirepipe.policy._specs import ACTIVE as ACTIVE
 from hirepipe.policy._specs import ANY as ANY
 from hirepipe.policy._specs import OPEN as OPEN
@@ -53,7 +57,9 @@ from hirepipe.policy._specs import StageSpec as StageSpec
 __all__ = [
     "ACTIVE",
     "ANY",
+    "ATTRIBUTE_RANKING",
     "OPEN",
+    "OVERALL",
     "PREVIOUS",
     "SYSTEM_ACTOR",
     "Change",
@@ -76,6 +82,8 @@ __all__ = [
     "RejectionSide",
     "Role",
     "RoleResolver",
+    "ScorecardAttribute",
+    "ScorecardScheme",
     "ServiceLevel",
     "StageKind",
     "StageRole",

@@ -395,7 +395,8 @@ def to_dict(policy: Policy) -> dict[str, Any]:
         "name": policy.name,
         "version": policy.version,
         "initial": policy.initial,
-        "settings": policy.settings.model_dump(mode="json"),
+        # None is a setting left unset (TOML has no null): leaving it out reads back the same
+        "settings": policy.settings.model_dump(mode="json", exclude_none=True),
         "rejection_reasons": {name: str(side) for name, side in policy.rejection_reasons.items()},
         "stages": [_stage_doc(s) for s in policy.stages.values()],
         "events": [_event_doc(e) for e in policy.events.values()],

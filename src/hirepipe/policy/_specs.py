@@ -14,15 +14,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Self
 
 import pendulum
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from hirepipe.errors import Blocker
 from hirepipe.models import Application, Requisition
 from hirepipe.policy._permissions import Role
 from hirepipe.policy._roles import Duration, ServiceLevel, StageRole, member
+from hirepipe.policy._scorecards import ATTRIBUTE_RANKING, ScorecardScheme
 
 if TYPE_CHECKING:
     from hirepipe.policy._policy import Policy
@@ -166,7 +168,30 @@ class PolicySettings(BaseModel):
     warm_days: int = Field(default=180, ge=1, le=3_650, strict=True)
     """Calendar days a runner-up stays in the talent pool (1 to 3,650: ten years)."""
     ranking: str = "mean_recommendation"
-    """How a slate is ranked: a name from [`hirepipe.slate.RANKINGS`][hirepipe.slate.RANKINGS]."""
+    """How a slate is ranked: a name from [`hirepipe.slate.RANKINGS`][hirepipe.slate.RANKINGS],
+    or ``"attributes"`` to rank by the ``scorecard`` scheme's ``rank_by`` attributes first."""
+    scorecard: ScorecardScheme | None = None
+    """Structured scorecards: the attributes interviewers rate, the scale, each round's focus
+    attributes ([`ScorecardScheme`][hirepipe.policy.ScorecardScheme]). None (the default):
+    plain scorecards, a recommendation and notes."""
+
+    @model_validator(mode="after")
+    def _ranking_has_attributes(self) -> Self:
+        if self.ranking == ATTRIBUTE_RANKING and (
+            self.scorecard is None or not self.scorecard.rank_by
+        ):
+            raise PydanticCustomError(
+                "ranking_attributes",
+                "ranking '{ranking}' orders a slate by the scorecard scheme's rank_by "
+                "attributes, and {missing}; name them (scorecard.rank_by = [...])",
+                {
+                    "ranking": ATTRIBUTE_RANKING,
+                    "missing": "there is no scorecard scheme"
+                    if self.scorecard is None
+                    else "rank_by is empty",
+                },
+            )
+        return self
 
 
 @dataclass(slots=True)

@@ -33,6 +33,8 @@ from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS as STANDARD_
 from hirepipe.standard._policy import STANDARD_REJECTION_REASONS as STANDARD_REJECTION_REASONS
 from hirepipe.standard._policy import standard_policy as standard_policy
 from hirepipe.standard._policy import standard_registry as standard_registry
+from hirepipe.standard._scorecards import StructuredScorecardData as StructuredScorecardData
+from hirepipe.standard._scorecards import with_structured_scorecards as with_structured_scorecards
 
 __all__ = [
     "STANDARD_EFFECTS",
@@ -54,7 +56,9 @@ __all__ = [
     "RetargetData",
     "SalaryData",
     "ScorecardData",
+    "StructuredScorecardData",
     "SubstitutionData",
     "standard_policy",
     "standard_registry",
+    "with_structured_scorecards",
 ]

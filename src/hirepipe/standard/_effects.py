@@ -48,6 +48,7 @@ from hirepipe.standard._data import (
     SubstitutionData,
 )
 from hirepipe.standard._offers import offer_terms
+from hirepipe.standard._scorecards import SCORECARD_EFFECTS
 
 __all__ = ["STANDARD_EFFECTS"]
 
@@ -364,3 +365,4 @@ STANDARD_EFFECTS: dict[str, EffectSpec] = {
         EffectSpec("complete_reference", complete_reference, ReferenceResultData, trusted=True),
     )
 }
+STANDARD_EFFECTS.update(SCORECARD_EFFECTS)  # on with structured_scorecards

@@ -14,6 +14,7 @@ from hirepipe.policy import (
     PolicySettings,
     RejectionSide,
     Role,
+    ScorecardScheme,
     ServiceLevel,
     StageKind,
     StageRole,
@@ -23,6 +24,7 @@ from hirepipe.policy._registry import Registry, register_built_in
 from hirepipe.standard._effects import STANDARD_EFFECTS
 from hirepipe.standard._guards import STANDARD_GUARDS
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
+from hirepipe.standard._scorecards import with_structured_scorecards
 
 __all__ = [
     "STANDARD_REJECTION_REASONS",
@@ -369,10 +371,17 @@ Approvals and scorecards are their authors' own: allow more with
 """
 
 
-def standard_policy(settings: PolicySettings | None = None) -> Policy:
+def standard_policy(
+    settings: PolicySettings | None = None,
+    *,
+    structured_scorecards: ScorecardScheme | None = None,
+) -> Policy:
     """Return the standard lifecycle of the design document, a new immutable policy.
 
     ``settings`` replaces the default [`PolicySettings`][hirepipe.policy.PolicySettings].
+    ``structured_scorecards`` turns on attribute ratings and each round's focus attributes
+    with this scheme (so does a ``settings.scorecard``):
+    [`with_structured_scorecards`][hirepipe.standard.with_structured_scorecards].
     """
     events = [
         EventSpec(
@@ -388,7 +397,7 @@ def standard_policy(settings: PolicySettings | None = None) -> Policy:
         )
         for name, sources, dest, guards, effect, description in _EVENTS
     ]
-    return Policy(
+    policy = Policy(
         name="standard",
         version="1",
         stages=_STAGES,
@@ -398,6 +407,9 @@ def standard_policy(settings: PolicySettings | None = None) -> Policy:
         rejection_reasons=STANDARD_REJECTION_REASONS,
         notifications=STANDARD_NOTIFICATIONS,
     )
+    if structured_scorecards is not None or policy.settings.scorecard is not None:
+        policy = with_structured_scorecards(policy, structured_scorecards)
+    return policy
 
 
 def standard_registry() -> Registry:
