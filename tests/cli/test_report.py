@@ -11,7 +11,7 @@ import pytest
 
 from hirepipe import Pipeline, standard_policy
 from hirepipe.cli import main
-from hirepipe.reports import TABLES, funnel
+from hirepipe.reports import TABLES, calibration, funnel
 from hirepipe.store import Store
 from hirepipe.testing import FakeClock, make_application, make_requisition
 from hirepipe.timeline.calendar import calendar_for
@@ -76,6 +76,24 @@ class TestSources:
         assert {"policy", "applications", "rejections"} == set(json.loads(out))
         assert expected.rows("rejections") == json.loads(out)["rejections"]
 
+    def test_calibration_is_the_librarys(self, capsys, tmp_path):
+        """--table calibration prints reports.calibration's rows: each interviewer and the panel."""
+        applications, requisition, _ = slate_of_three()
+        path = tmp_path / "export.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "requisitions": [requisition.model_dump(mode="json")],
+                    "applications": [a.model_dump(mode="json") for a in applications],
+                }
+            )
+        )
+        code, out, _ = run(capsys, "report", str(path), "-f", "json", "-t", "calibration")
+        expected = calibration(applications, POLICY).rows()
+        assert 0 == code
+        assert expected  # the debriefs were scored: there is something to compare
+        assert json.loads(json.dumps(expected)) == json.loads(out)["calibration"]
+
     def test_one_requisition(self, capsys, export):
         """--requisition keeps that requisition's applications only; another gives none."""
         path, _ = export
@@ -90,7 +108,12 @@ class TestFormats:
         code, out, err = run(capsys, "report", str(path))
         assert (0, "") == (code, err)
         assert "3 applications under standard@1" in out
-        for title in ("Conversion from each stage", "Time in stage", "Rejections by stage"):
+        for title in (
+            "Conversion from each stage",
+            "Time in stage",
+            "Rejections by stage",
+            "Interviewers against their panels",
+        ):
             assert title in out
         assert "skills" in out
         assert "review" in out
@@ -111,6 +134,9 @@ class TestFormats:
         path.write_text('{"requisitions": [], "applications": []}')
         code, out, _ = run(capsys, "report", str(path), "-f", "csv", "-t", "breaches")
         assert (0, ["stage,kind,owner,missed,owed"]) == (code, out.splitlines())
+        code, out, _ = run(capsys, "report", str(path), "-f", "csv", "-t", "calibration")
+        assert 0 == code
+        assert out.startswith("interviewer,attribute,count,mean,")
 
     def test_csv_needs_one_table(self, capsys, export):
         """CSV of every table at once is refused, naming the option to use (exit code 2)."""

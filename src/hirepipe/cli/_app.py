@@ -77,6 +77,7 @@ class ReportTable(StrEnum):
     time_in_stage = "time_in_stage"
     rejections = "rejections"
     breaches = "breaches"
+    calibration = "calibration"
 
 
 class TableFormat(StrEnum):
@@ -529,13 +530,13 @@ def report_command(
         typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
     ] = None,
 ) -> None:
-    """Report the funnel of stored histories: conversion, time in stage, rejections, breaches."""
+    """Report stored histories: conversion, time in stage, rejections, breaches, calibration."""
     from hirepipe.cli import _report
-    from hirepipe.reports import TABLES, funnel
+    from hirepipe.reports import calibration, funnel
 
     with _errors_exit():
-        tables = [str(t) for t in table] if table else list(TABLES)
-        if format is ReportFormat.csv and len(tables) != 1:
+        names = [str(t) for t in table] if table else list(_report.REPORT_TABLES)
+        if format is ReportFormat.csv and len(names) != 1:
             raise OptionError("--format csv writes one table: name it with --table")
         now = parse_moment(as_of, "--as-of") if as_of is not None else None
         policy = load_policy(policy_source, allow_imports or ())
@@ -543,15 +544,21 @@ def report_command(
         if requisition is not None:
             applications = [a for a in applications if a.requisition_id == requisition]
         report = funnel(applications, requisitions, policy, now=now)
-        chosen = [t for t in TABLES if t in tables]
+        calibrated = calibration(applications, policy) if "calibration" in names else None
+        tables = {
+            name: _report.table_rows(report, calibrated, name)
+            for name in _report.REPORT_TABLES
+            if name in names
+        }
         if format is ReportFormat.json:
-            print(_report.report_json(report, chosen))
+            print(_report.report_json(report, tables))
         elif format is ReportFormat.csv:
-            print(_report.to_csv(report, chosen[0]), end="")
+            ((name, rows),) = tables.items()
+            print(_report.to_csv(name, rows), end="")
         else:
             console = output_console()
             console.print(f"{report.applications:,} applications under {report.policy}")
-            for drawn in _report.report_tables(report, chosen):
+            for drawn in _report.report_tables(tables):
                 console.print(drawn)
         if plot is not None:
             _report.draw_report(report, plot)

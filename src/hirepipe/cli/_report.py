@@ -7,7 +7,7 @@ model's JSON (``Requisition.model_dump(mode="json")``, ``Application.model_dump(
 ```python
 applications, requisitions = load_histories("export.json")
 report = funnel(applications, requisitions, standard_policy())
-print(to_csv(report, "conversions"))
+print(to_csv("conversions", report.rows("conversions")))
 ```
 
 Imported by the command only: it needs rich (the ``cli`` extra) for tables and matplotlib (the
@@ -19,25 +19,39 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import TypeAdapter, ValidationError
 
 from hirepipe.models import Application, Requisition
-from hirepipe.reports import FunnelReport, Table
+from hirepipe.reports import (
+    TABLES,
+    Breaches,
+    Calibration,
+    CalibrationReport,
+    Conversion,
+    FunnelReport,
+    Rejections,
+    StageTime,
+    Table,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from rich.table import Table as RichTable
 
 __all__ = [
+    "REPORT_TABLES",
+    "columns_of",
     "draw_report",
     "load_histories",
     "report_figure",
     "report_json",
     "report_tables",
+    "table_rows",
     "to_csv",
 ]
 
@@ -47,6 +61,7 @@ _APPLICATIONS = TypeAdapter(list[Application])
 _REQUISITIONS = TypeAdapter(list[Requisition])
 
 _TITLES: dict[str, str] = {
+    "calibration": "Interviewers against their panels",
     "conversions": "Conversion from each stage",
     "time_in_stage": "Time in stage (business days)",
     "rejections": "Rejections by stage and reason",
@@ -111,15 +126,27 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def report_tables(report: FunnelReport, tables: Sequence[Table]) -> list[RichTable]:
-    """One rich table per name in ``tables``, titled, with every row of the report's table."""
+REPORT_TABLES: tuple[str, ...] = (*TABLES, "calibration")
+"""The tables ``hirepipe report`` prints: the funnel's, then the interviewers' calibration."""
+
+
+def table_rows(
+    report: FunnelReport, calibrated: CalibrationReport | None, name: str
+) -> list[dict[str, Any]]:
+    """The rows of table ``name``: a funnel table, or ``calibration`` from ``calibrated``."""
+    if name == "calibration":
+        return calibrated.rows() if calibrated is not None else []
+    return report.rows(cast(Table, name))
+
+
+def report_tables(tables: Mapping[str, list[dict[str, Any]]]) -> list[RichTable]:
+    """One titled rich table per entry of ``tables`` (name to rows), columns from the rows."""
     from rich.table import Table as RichTable
 
     drawn = []
-    for name in tables:
-        rows = report.rows(name)
+    for name, rows in tables.items():
         table = RichTable(title=_TITLES[name], title_justify="left")
-        columns = list(rows[0]) if rows else _columns(name)
+        columns = columns_of(name, rows)
         for column in columns:
             table.add_column(
                 column.replace("_", " "), justify="left" if column in _TEXT else "right"
@@ -130,36 +157,34 @@ def report_tables(report: FunnelReport, tables: Sequence[Table]) -> list[RichTab
     return drawn
 
 
-_TEXT = frozenset({"stage", "reason", "side", "kind", "owner"})
+_TEXT = frozenset({"stage", "reason", "side", "kind", "owner", "interviewer", "attribute"})
 
 
-def _columns(name: Table) -> list[str]:
-    """A table's columns when it has no rows: from its dataclass."""
-    from dataclasses import fields
-
-    from hirepipe.reports import Breaches, Conversion, Rejections, StageTime
-
+def columns_of(name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The columns of table ``name``: its rows' keys, or its dataclass's fields when empty."""
+    if rows:
+        return list(rows[0])
     kind = {
         "conversions": Conversion,
         "time_in_stage": StageTime,
         "rejections": Rejections,
         "breaches": Breaches,
+        "calibration": Calibration,
     }[name]
     return [f.name for f in fields(kind) if f.name != "to"]
 
 
-def report_json(report: FunnelReport, tables: Sequence[Table]) -> str:
-    """The chosen tables as one JSON object: the policy, the count, a list of rows per table."""
+def report_json(report: FunnelReport, tables: Mapping[str, list[dict[str, Any]]]) -> str:
+    """The tables as one JSON object: the policy, the count, then a list of rows per table."""
     body: dict[str, Any] = {"policy": report.policy, "applications": report.applications}
-    body.update({name: report.rows(name) for name in tables})
+    body.update(tables)
     return json.dumps(body, indent=2)
 
 
-def to_csv(report: FunnelReport, table: Table) -> str:
-    """One table as CSV, its header first (the header alone when it has no rows)."""
-    rows = report.rows(table)
+def to_csv(name: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    """Table ``name`` as CSV, its header first (the header alone when it has no rows)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else _columns(table))
+    writer = csv.DictWriter(out, fieldnames=columns_of(name, rows))
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
