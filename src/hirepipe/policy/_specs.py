@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final
 
 import pendulum
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from hirepipe.errors import Blocker
 from hirepipe.models import Application, Requisition
@@ -167,6 +167,15 @@ class PolicySettings(BaseModel):
     """Calendar days a runner-up stays in the talent pool (1 to 3,650: ten years)."""
     ranking: str = "mean_recommendation"
     """How a slate is ranked: a name from [`hirepipe.slate.RANKINGS`][hirepipe.slate.RANKINGS]."""
+    countersignature_required: StrictBool = True
+    """With offer signatures (``standard_policy(offer_signatures=True)``): an acceptance needs
+    the current offer version countersigned by the company, not only signed by the candidate.
+
+    On by default: an employment contract binds once both parties signed it, and the e-signature
+    flows of the ATSs compared in issue 16 (Greenhouse, Lever, Ashby) mark an offer accepted
+    when the last signer, the company's, has signed. Turn it off where the candidate's signature
+    alone completes the acceptance. Without offer signatures nothing reads it.
+    """
 
 
 @dataclass(slots=True)

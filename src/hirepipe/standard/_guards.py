@@ -19,6 +19,7 @@ from hirepipe.standard._approvals import (
     pay_inside_band,
 )
 from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
+from hirepipe.standard._signatures import SIGNATURE_GUARDS
 
 __all__ = ["STANDARD_GUARDS"]
 
@@ -382,3 +383,4 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
         ),
     )
 }
+STANDARD_GUARDS.update(SIGNATURE_GUARDS)  # standard_policy(offer_signatures=True)

@@ -23,6 +23,7 @@ from hirepipe.policy._registry import Registry, register_built_in
 from hirepipe.standard._effects import STANDARD_EFFECTS
 from hirepipe.standard._guards import STANDARD_GUARDS
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
+from hirepipe.standard._signatures import with_offer_signatures
 
 __all__ = [
     "STANDARD_REJECTION_REASONS",
@@ -369,10 +370,17 @@ Approvals and scorecards are their authors' own: allow more with
 """
 
 
-def standard_policy(settings: PolicySettings | None = None) -> Policy:
+def standard_policy(
+    settings: PolicySettings | None = None, *, offer_signatures: bool = False
+) -> Policy:
     """Return the standard lifecycle of the design document, a new immutable policy.
 
     ``settings`` replaces the default [`PolicySettings`][hirepipe.policy.PolicySettings].
+    Optional features, off by default:
+
+    - ``offer_signatures``: the offer document is sent, viewed, signed by the candidate and
+      countersigned, each stamped on its offer version, and ``accept`` waits for the
+      signatures (the ``countersignature_required`` setting); see ``docs/offers.md``.
     """
     events = [
         EventSpec(
@@ -388,7 +396,7 @@ def standard_policy(settings: PolicySettings | None = None) -> Policy:
         )
         for name, sources, dest, guards, effect, description in _EVENTS
     ]
-    return Policy(
+    policy = Policy(
         name="standard",
         version="1",
         stages=_STAGES,
@@ -398,6 +406,9 @@ def standard_policy(settings: PolicySettings | None = None) -> Policy:
         rejection_reasons=STANDARD_REJECTION_REASONS,
         notifications=STANDARD_NOTIFICATIONS,
     )
+    if offer_signatures:
+        policy = with_offer_signatures(policy)
+    return policy
 
 
 def standard_registry() -> Registry:
