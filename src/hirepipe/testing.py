@@ -283,9 +283,11 @@ def _signatures(pipeline: Pipeline, application: Application, requisition: Requi
         if offer is None or event not in pipeline.policy.events_from(application.stage):
             continue
         who = actor_for(pipeline, application, requisition, event)
-        data = {"version": offer.version}
-        if not pipeline.blockers(application, event, requisition=requisition, actor=who, **data):
-            pipeline.fire(application, event, actor=who, requisition=requisition, **data)
+        version = offer.version
+        if not pipeline.blockers(
+            application, event, requisition=requisition, actor=who, version=version
+        ):
+            pipeline.fire(application, event, actor=who, requisition=requisition, version=version)
 
 
 def _lapse(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:

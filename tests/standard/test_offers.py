@@ -82,12 +82,18 @@ def refused(pipeline, application, event, requisition, *, actor, **data) -> list
 def sign_through(pipeline, application, requisition, *, countersign: bool = True) -> None:
     """Send the live version, the candidate views and signs it, the company countersigns."""
     version = application.offer.version
-    pipeline.fire(application, "send_offer", actor=MANAGER, requisition=requisition, version=version)
+    pipeline.fire(
+        application, "send_offer", actor=MANAGER, requisition=requisition, version=version
+    )
     pipeline.fire(application, "offer_viewed", actor=CANDIDATE, version=version)
     pipeline.fire(application, "sign_offer", actor=CANDIDATE, version=version)
     if countersign:
         pipeline.fire(
-            application, "countersign_offer", actor=MANAGER, requisition=requisition, version=version
+            application,
+            "countersign_offer",
+            actor=MANAGER,
+            requisition=requisition,
+            version=version,
         )
 
 
@@ -154,7 +160,10 @@ class TestSignedOffer:
         sign_through(pipeline, application, requisition, countersign=False)
         pipeline.fire(application, "counter", actor=CANDIDATE, salary=145_000)
         pipeline.fire(application, "revise_offer", actor=MANAGER, requisition=requisition)
-        assert (2, SignatureState.unsent) == (application.offer.version, application.offer.signature)
+        assert (2, SignatureState.unsent) == (
+            application.offer.version,
+            application.offer.signature,
+        )
         assert SignatureState.signed == application.offers[0].signature  # history kept
         # a late webhook about version 1, for each step: refused, nothing stamped on version 2
         for event, actor in (
@@ -525,7 +534,7 @@ class TestPolicy:
 
 class TestOldData:
     def test_old_offer_and_counter_records_load(self, clock, requisition):
-        """An application stored before these fields existed loads, and goes on under the feature."""
+        """An application stored before these fields existed loads, and goes on signed."""
         pipeline = Pipeline(standard_policy(), clock=clock)
         application = make_application(
             pipeline, requisition, stage="offer", candidate=make_candidate()
