@@ -17,9 +17,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hirepipe import GuardRejected, Pipeline, Policy, PolicySettings, standard_policy
-from hirepipe.models import Application, Offer, SignatureState
+from hirepipe.errors import PolicyError
+from hirepipe.models import ERASED, Application, Offer, SignatureState
+from hirepipe.privacy import erased
 from hirepipe.reports import counter_offers
 from hirepipe.standard import STANDARD_EFFECTS, STANDARD_GUARDS, standard_registry
+from hirepipe.standard._signatures import with_offer_signatures
 from hirepipe.testing import (
     STANDARD_RECIPES,
     FakeClock,
@@ -530,6 +533,24 @@ class TestPolicy:
             application.stage,
             application.offer.signature,
         )
+
+
+class TestPersonalData:
+    def test_counter_note_erased_terms_kept(self, pipeline, application, signed_policy):
+        """Erasure clears the candidate's words in the counter, keeps the terms for reports."""
+        pipeline.fire(application, "counter", actor=CANDIDATE, salary=140_000, note="my words")
+        cleared = erased(application, signed_policy)
+        assert (ERASED, Decimal(140_000)) == (
+            cleared.offer.counter.note,
+            cleared.offer.counter.salary,
+        )
+        assert {"salary": "140000", "note": ERASED, "version": 1} == cleared.history[-1].data
+
+
+def test_policy_without_expire_refused():
+    """Offer signatures need an acceptance and an expiry to guard: a clear error without."""
+    with pytest.raises(PolicyError, match="no 'expire' event"):
+        with_offer_signatures(standard_policy().without_event("expire"))
 
 
 class TestOldData:

@@ -49,7 +49,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from hirepipe.errors import Blocker
+from hirepipe.errors import Blocker, PolicyError, PolicyProblem
 from hirepipe.models import Offer, OfferStatus, Signing
 from hirepipe.policy import (
     Change,
@@ -361,8 +361,20 @@ def with_offer_signatures(policy: Policy) -> Policy:
     ``offer_signatures_complete``, and may be fired by the system for the candidate; ``expire``
     by ``offer_unanswered_past_valid_until`` (instead of ``offer_past_valid_until``). The
     candidate hears of what is recorded for them (``acted_for_you``), the hiring manager of
-    each signature to countersign (``offer_signed``).
+    each signature to countersign (``offer_signed``). Raises
+    [`PolicyError`][hirepipe.errors.PolicyError] for a policy without ``accept`` or ``expire``.
     """
+    missing = [name for name in ("accept", "expire") if name not in policy.events]
+    if missing:
+        raise PolicyError(
+            [
+                PolicyProblem(
+                    "with_offer_signatures",
+                    f"the policy has no {' or '.join(map(repr, missing))} event; offer "
+                    "signatures guard the acceptance and the expiry of an offer",
+                )
+            ]
+        )
     replaced = {
         "offer_not_expired": SIGNATURE_GUARDS["offer_answered_in_time"],
         "offer_past_valid_until": SIGNATURE_GUARDS["offer_unanswered_past_valid_until"],
