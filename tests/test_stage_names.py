@@ -17,6 +17,7 @@ COINCIDENCES = {
     ("timeline/estimate.py", "offer"): "the offer milestone of an estimate",
     ("cli/_output.py", "offer"): "the label of the offer milestone",
     ("notify/_facts.py", "offer"): "the template variable holding the live offer",
+    ("notify/_documents.py", "offer"): "the template variable holding the offer version",
     ("simulate/_results.py", "hired"): "the data-frame column of the hired applications",
     ("simulate/_runner.py", "declined"): "the count of offers declined",
 }

@@ -72,6 +72,7 @@ __all__ = [
     "CompanySize",
     "Contact",
     "Count",
+    "Counter",
     "CountryCode",
     "CurrencyCode",
     "Email",
@@ -94,6 +95,8 @@ __all__ = [
     "RequisitionStatus",
     "RoundNumber",
     "Scorecard",
+    "SignatureState",
+    "Signing",
     "Substitution",
     "Text",
     "TimeZoneName",
@@ -470,23 +473,131 @@ class Approval(_Frozen):
     decided_at: Timestamp
 
 
+class SignatureState(StrEnum):
+    """How far an offer version's document has gone through signing, in order."""
+
+    unsent = "unsent"
+    sent = "sent"
+    viewed = "viewed"
+    signed = "signed"
+    countersigned = "countersigned"
+
+
+class Signing(_Frozen):
+    """The signature states of one offer version's document, each stamped when it happened.
+
+    ``signed_by`` is the candidate who signed, ``countersigned_by`` the person who signed for
+    the company; each is the person whose signature it is, also when someone (an e-signature
+    provider's webhook, as the system) recorded it for them. A revision starts a new version
+    with no signing of its own: a signature on version 1 never counts for version 2.
+    """
+
+    sent_at: Timestamp | None = None
+    viewed_at: Timestamp | None = None
+    signed_at: Timestamp | None = None
+    signed_by: Identifier | None = None
+    countersigned_at: Timestamp | None = None
+    countersigned_by: Identifier | None = None
+
+    @property
+    def state(self) -> SignatureState:
+        """The furthest state reached."""
+        if self.countersigned_at is not None:
+            return SignatureState.countersigned
+        if self.signed_at is not None:
+            return SignatureState.signed
+        if self.viewed_at is not None:
+            return SignatureState.viewed
+        if self.sent_at is not None:
+            return SignatureState.sent
+        return SignatureState.unsent
+
+
+_COUNTER_TERMS = ("salary", "bonus", "equity", "start_date")
+
+
+class Counter(_Frozen):
+    """What a candidate asked for in answer to one offer version (a counter-offer).
+
+    Amounts are in ``currency``, the offer's. ``competing_deadline`` is when the
+    candidate's competing offer lapses, if they named one; ``note`` is their own words.
+    Every term is optional: a counter with only a note is still a counter.
+    """
+
+    currency: CurrencyCode
+    salary: OptionalMoney = NO_AMOUNT
+    bonus: OptionalMoney = NO_AMOUNT
+    equity: OptionalMoney = NO_AMOUNT
+    start_date: date | None = None
+    competing_deadline: Timestamp | None = None
+    note: Text = ""
+    countered_at: Timestamp
+
+    @model_validator(mode="after")
+    def _amounts_in_minor_units(self) -> Self:
+        for name in ("salary", "bonus", "equity"):
+            amount = getattr(self, name)
+            if amount is not None:
+                check_minor_units(amount, self.currency, name)
+        return self
+
+    @property
+    def terms(self) -> dict[str, Any]:
+        """The terms asked for (salary, bonus, equity, start date), those given only."""
+        values = self.__dict__
+        return {name: values[name] for name in _COUNTER_TERMS if values[name] is not None}
+
+    def unmet(self, offer: Offer) -> tuple[str, ...]:
+        """Return the terms ``offer`` does not meet, in the order salary, bonus, equity, start.
+
+        An amount is met by the same or more; a start date by that very date.
+        """
+        missed = []
+        for name, asked in self.terms.items():
+            given = getattr(offer, name)
+            if name == "start_date":
+                if given != asked:
+                    missed.append(name)
+            elif given is None or given < asked:
+                missed.append(name)
+        return tuple(missed)
+
+
 class Offer(_Frozen):
-    """One version of an offer. A counter-offer makes a new version and supersedes this one."""
+    """One version of an offer. A counter-offer makes a new version and supersedes this one.
+
+    ``bonus`` and ``equity`` are amounts in ``currency`` (equity as the grant's value), when
+    the offer has them. ``counter`` is what the candidate asked for in answer to this version;
+    ``signing`` where its document stands in signing (with offer signatures on).
+    """
 
     version: RoundNumber = 1
     title: Name
     salary: Money
     currency: CurrencyCode
+    bonus: OptionalMoney = NO_AMOUNT
+    equity: OptionalMoney = NO_AMOUNT
     benefits: list[Name] = Field(default_factory=list)
     start_date: date
     valid_until: Timestamp
     extended_at: Timestamp
     status: OfferStatus = OfferStatus.extended
+    counter: Counter | None = None
+    signing: Signing | None = None
 
     @model_validator(mode="after")
     def _salary_in_minor_units(self) -> Self:
         check_minor_units(self.salary, self.currency, "salary")
+        for name in ("bonus", "equity"):
+            amount = getattr(self, name)
+            if amount is not None:
+                check_minor_units(amount, self.currency, name)
         return self
+
+    @property
+    def signature(self) -> SignatureState:
+        """How far this version's document has gone through signing."""
+        return SignatureState.unsent if self.signing is None else self.signing.state
 
 
 class Rejection(_Frozen):

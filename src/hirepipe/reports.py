@@ -38,12 +38,14 @@ __all__ = [
     "Calibration",
     "CalibrationReport",
     "Conversion",
+    "CounterOffer",
     "FunnelReport",
     "Rejections",
     "StageTime",
     "Table",
     "blind",
     "calibration",
+    "counter_offers",
     "funnel",
 ]
 
@@ -448,3 +450,76 @@ def calibration(applications: Iterable[Application], policy: Policy) -> Calibrat
 
 def _mean(values: Sequence[float]) -> float:
     return round(math.fsum(values) / len(values), 6)
+
+
+@dataclass(frozen=True, slots=True)
+class CounterOffer:
+    """One counter-offer as the history shows it: what was asked, and what answered it.
+
+    ``asked`` holds the terms asked for (``salary``, ``bonus``, ``equity`` as decimal strings,
+    ``start_date`` ISO 8601), without the candidate's note (free text stays out of reports).
+    ``answer`` is the event that next moved the application (a revision, a decline, an
+    expiry...), None while the negotiation is open; ``met`` and ``unmet`` the terms the
+    revision met and did not (empty for other answers, and for counters written before
+    counters had terms); ``before_competing_deadline`` whether it went out in time.
+    """
+
+    application: str
+    version: int | None
+    at: datetime
+    asked: dict[str, str]
+    competing_deadline: str | None
+    answer: str | None
+    met: tuple[str, ...]
+    unmet: tuple[str, ...]
+    before_competing_deadline: bool | None
+
+    def row(self) -> dict[str, Any]:
+        """The counter-offer as one flat row, each asked term a column (``asked_salary``)."""
+        flat = {k: v for k, v in asdict(self).items() if k != "asked"}
+        flat.update({f"asked_{term}": self.asked.get(term) for term in _ASKED})
+        flat["met"], flat["unmet"] = ", ".join(self.met), ", ".join(self.unmet)
+        return flat
+
+
+_ASKED = ("salary", "bonus", "equity", "start_date")
+
+
+def counter_offers(
+    applications: Iterable[Application], *, event: str = "counter"
+) -> list[CounterOffer]:
+    """Every counter-offer in the histories of ``applications``, oldest first per application.
+
+    ``event`` names the counter-offer event (``counter`` in the standard policy). The revision
+    that answers a counter records what it met (``answers_counter``); this reads it back.
+    """
+    found = []
+    for application in applications:
+        history = application.history
+        for index, record in enumerate(history):
+            if record.event != event:
+                continue
+            data = record.data
+            answer = next((r for r in history[index + 1 :] if r.kind == "transition"), None)
+            answered = answer.data.get("answers_counter") if answer is not None else None
+            verdict = answered if isinstance(answered, dict) else {}
+            version, deadline = data.get("version"), data.get("competing_deadline")
+            in_time = verdict.get("before_competing_deadline")
+            found.append(
+                CounterOffer(
+                    application=application.id,
+                    version=version if isinstance(version, int) else None,
+                    at=record.at,
+                    asked={t: str(data[t]) for t in _ASKED if data.get(t) is not None},
+                    competing_deadline=deadline if isinstance(deadline, str) else None,
+                    answer=answer.event if answer is not None else None,
+                    met=tuple(str(t) for t in _list(verdict.get("met"))),
+                    unmet=tuple(str(t) for t in _list(verdict.get("unmet"))),
+                    before_competing_deadline=in_time if isinstance(in_time, bool) else None,
+                )
+            )
+    return found
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []

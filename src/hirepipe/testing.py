@@ -286,6 +286,20 @@ def _offer(pipeline: Pipeline, application: Application, requisition: Requisitio
     _references(pipeline, application, requisition)
 
 
+def _signatures(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
+    """Send, sign and countersign the live offer version, where the policy has those steps."""
+    for event in ("send_offer", "sign_offer", "countersign_offer"):
+        offer = application.offer
+        if offer is None or event not in pipeline.policy.events_from(application.stage):
+            continue
+        who = actor_for(pipeline, application, requisition, event)
+        version = offer.version
+        if not pipeline.blockers(
+            application, event, requisition=requisition, actor=who, version=version
+        ):
+            pipeline.fire(application, event, actor=who, requisition=requisition, version=version)
+
+
 def _lapse(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
     """Move a fake clock past the live offer's valid-until date."""
     offer = application.offer
@@ -308,6 +322,7 @@ STANDARD_RECIPES: dict[str, Recipe] = {
         _offer,
     ),
     "counter": Recipe(lambda app: {"salary": Decimal(145_000)}),
+    "accept": Recipe(prepare=_signatures),  # with offer signatures: the document signed first
     "reject": Recipe(
         lambda app: {"reason": "skills", "feedback": "We need deeper database experience."}
     ),

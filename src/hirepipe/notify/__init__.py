@@ -15,12 +15,15 @@ notifier.sweep(applications, requisitions, clock.now())   # daily: cadence and r
 Every notification has an idempotency key, so no transition notifies twice. It is rendered when
 it is sent, from facts built from a snapshot taken when it was made (so the hook stays cheap). A
 send that fails is retried with backoff and, after the last attempt, kept as failed. Nothing is
-dropped. [`STANDARD_NOTIFICATIONS`][hirepipe.standard.STANDARD_NOTIFICATIONS] are the standard
+dropped. [`offer_document`][hirepipe.notify.offer_document] renders an offer version's
+document with the same templates.
+[`STANDARD_NOTIFICATIONS`][hirepipe.standard.STANDARD_NOTIFICATIONS] are the standard
 policy's rules; the templates are in ``hirepipe/notify/templates`` and any of them can be
 overridden ([`Templates`][hirepipe.notify.Templates]).
 """
 
 from hirepipe.notify._cadence import UpdateDue, who_needs_an_update
+from hirepipe.notify._documents import OFFER_DOCUMENT, OfferDocument, offer_document
 from hirepipe.notify._facts import (
     EstimateProvider,
     FactBuilder,
@@ -62,6 +65,7 @@ from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
 
 __all__ = [
     "CREATED",
+    "OFFER_DOCUMENT",
     "STANDARD_NOTIFICATIONS",
     "SYSTEM_ACTOR",
     "Backoff",
@@ -78,6 +82,7 @@ __all__ = [
     "NotificationError",
     "NotificationStatus",
     "Notifier",
+    "OfferDocument",
     "OpenRole",
     "OpenRolesProvider",
     "Outbox",
@@ -95,6 +100,7 @@ __all__ = [
     "deliver",
     "message_id",
     "no_estimate",
+    "offer_document",
     "record_sent",
     "roles_from_requisitions",
     "sign",

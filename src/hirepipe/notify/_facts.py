@@ -24,12 +24,13 @@ import datetime as _dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pendulum
 
 from hirepipe.errors import HirepipeError
-from hirepipe.models import Application, Requisition, TransitionRecord
+from hirepipe.models import Application, Candidate, Offer, Requisition, TransitionRecord
 from hirepipe.notify._model import NotificationError, OpenRole, Outlook
 from hirepipe.policy import Policy
 from hirepipe.timeline.deadlines import Deadline
@@ -42,9 +43,13 @@ __all__ = [
     "Person",
     "Scene",
     "as_outlook",
+    "candidate_fact",
+    "candidate_locale",
     "default_estimate",
+    "job_fact",
     "locale_of",
     "no_estimate",
+    "offer_fact",
     "roles_from_requisitions",
 ]
 
@@ -102,9 +107,14 @@ def locale_of(scene: Scene) -> str:
     The candidate's own locale, else the requisition's, else English; people at the company
     (a hiring manager, an interviewer) read the requisition's.
     """
-    if scene.recipient.role == "candidate" and scene.application.candidate.locale:
-        return scene.application.candidate.locale
+    if scene.recipient.role == "candidate":
+        return candidate_locale(scene.application, scene.requisition)
     return scene.requisition.locale or DEFAULT_LOCALE
+
+
+def candidate_locale(application: Application, requisition: Requisition) -> str:
+    """The locale the candidate reads: their own, else the requisition's, else English."""
+    return application.candidate.locale or requisition.locale or DEFAULT_LOCALE
 
 
 def snapshot(application: Application, requisition: Requisition) -> tuple[Application, Requisition]:
@@ -322,12 +332,20 @@ class Facts:
 
 
 def _candidate(scene: Scene) -> dict[str, Any]:
-    candidate = scene.application.candidate
+    return candidate_fact(scene.application.candidate)
+
+
+def candidate_fact(candidate: Candidate) -> dict[str, Any]:
+    """The ``candidate`` fact: id, name and e-mail address."""
     return {"id": candidate.id, "name": candidate.name, "email": candidate.email}
 
 
 def _job(scene: Scene) -> dict[str, Any]:
-    requisition = scene.requisition
+    return job_fact(scene.requisition)
+
+
+def job_fact(requisition: Requisition) -> dict[str, Any]:
+    """The ``job`` fact: the requisition's title, id, time zone and hiring manager."""
     return {
         "title": requisition.title,
         "requisition_id": requisition.id,
@@ -388,18 +406,45 @@ def _interview(scene: Scene) -> dict[str, Any] | None:
 
 def _offer(scene: Scene) -> dict[str, Any] | None:
     offer = scene.application.offer
-    if offer is None:
-        return None
+    return None if offer is None else offer_fact(offer)
+
+
+def offer_fact(offer: Offer) -> dict[str, Any]:
+    """The ``offer`` fact: one version's terms, status, signature state and counter.
+
+    Amounts are decimal strings (``bonus`` and ``equity`` None when the offer has none),
+    dates and instants ISO 8601; ``signature`` is the
+    [`SignatureState`][hirepipe.models.SignatureState]'s value, ``counter`` the terms the
+    candidate asked for in answer to this version (not their note), or None.
+    """
+    counter = offer.counter
     return {
         "version": offer.version,
         "title": offer.title,
         "salary": str(offer.salary),
         "currency": offer.currency,
+        "bonus": _amount(offer.bonus),
+        "equity": _amount(offer.equity),
         "benefits": list(offer.benefits),
         "start_date": offer.start_date.isoformat(),
         "valid_until": instant(offer.valid_until),
+        "extended_at": instant(offer.extended_at),
         "status": offer.status.value,
+        "signature": offer.signature.value,
+        "counter": None
+        if counter is None
+        else {
+            "salary": _amount(counter.salary),
+            "bonus": _amount(counter.bonus),
+            "equity": _amount(counter.equity),
+            "start_date": counter.start_date.isoformat() if counter.start_date else None,
+            "competing_deadline": instant(counter.competing_deadline),
+        },
     }
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _rejection(scene: Scene) -> dict[str, Any] | None:

@@ -3,7 +3,9 @@
 A notification template ``name`` is three files: ``name.subject.txt`` (one line), ``name.txt``
 (plain text) and ``name.html`` (HTML, autoescaped). A company overrides any file by putting
 one with the same name in its own directory; everything else comes from the defaults shipped
-in ``hirepipe/notify/templates``. Files whose names start with ``_`` are shared parts: the HTML
+in ``hirepipe/notify/templates``; or gives the files as a mapping of file names to template
+text (``Templates(sources={"offer.txt": "..."})``), searched before any directory. Files whose
+names start with ``_`` are shared parts: the HTML
 layout (``_layout.html``) and the shared wording (``_wording.txt``), whose top-level names
 (``next_steps``, ``headlines``, the ``step`` and ``outlook`` macros) every template can use.
 
@@ -74,21 +76,27 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 class Templates:
     """The notification templates: a company's directories first, then hirepipe's defaults.
 
-    ``directories`` is one directory or several, searched in order before the defaults.
-    ``strict`` makes an undefined name an error (the default); with ``strict=False`` it
-    renders as nothing. Compiled templates are cached; files are not re-read once loaded.
+    ``directories`` is one directory or several, searched in order before the defaults;
+    ``sources`` maps file names (``"offer_document.html"``) to template text, searched first,
+    for templates kept in a database or in code. ``strict`` makes an undefined name an error
+    (the default); with ``strict=False`` it renders as nothing. Compiled templates are cached;
+    files are not re-read once loaded.
     """
 
     def __init__(
         self,
         directories: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
         *,
+        sources: Mapping[str, str] | None = None,
         strict: bool = True,
     ) -> None:
         if isinstance(directories, str | os.PathLike):
             directories = [directories]
         self.directories: tuple[str, ...] = tuple(os.fspath(d) for d in directories)
+        self.sources: Mapping[str, str] = dict(sources or {})
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(d) for d in self.directories]
+        if self.sources:
+            loaders.insert(0, jinja2.DictLoader(dict(self.sources)))
         loaders.append(jinja2.PackageLoader("hirepipe.notify", "templates"))
         self.environment: ImmutableSandboxedEnvironment = _Sandbox(
             loader=jinja2.ChoiceLoader(loaders),
@@ -161,7 +169,8 @@ class Templates:
         try:
             return self.environment.get_template(filename)
         except jinja2.TemplateNotFound:
-            where = ", ".join([*self.directories, "hirepipe/notify/templates"])
+            given = ["the sources given"] if self.sources else []
+            where = ", ".join([*given, *self.directories, "hirepipe/notify/templates"])
             raise TemplateError(
                 filename, f"not found in {where}; add the file or fix the rule's template name"
             ) from None
@@ -206,7 +215,8 @@ class Templates:
             raise TemplateError(template.name or name, f"{type(exc).__name__}: {exc}") from exc
 
     def __repr__(self) -> str:
-        return f"Templates(directories={list(self.directories)!r})"
+        given = f", sources={sorted(self.sources)!r}" if self.sources else ""
+        return f"Templates(directories={list(self.directories)!r}{given})"
 
 
 def _imported(tree: nodes.Template) -> set[str]:

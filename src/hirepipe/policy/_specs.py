@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Self
 
 import pendulum
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from hirepipe.errors import Blocker
@@ -174,6 +174,15 @@ class PolicySettings(BaseModel):
     """Structured scorecards: the attributes interviewers rate, the scale, each round's focus
     attributes ([`ScorecardScheme`][hirepipe.policy.ScorecardScheme]). None (the default):
     plain scorecards, a recommendation and notes."""
+    countersignature_required: StrictBool = True
+    """With offer signatures (``standard_policy(offer_signatures=True)``): an acceptance needs
+    the current offer version countersigned by the company, not only signed by the candidate.
+
+    On by default: an employment contract binds once both parties signed it, and the e-signature
+    flows of the ATSs compared in issue 16 (Greenhouse, Lever, Ashby) mark an offer accepted
+    when the last signer, the company's, has signed. Turn it off where the candidate's signature
+    alone completes the acceptance. Without offer signatures nothing reads it.
+    """
 
     @model_validator(mode="after")
     def _ranking_has_attributes(self) -> Self:

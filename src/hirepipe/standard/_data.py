@@ -37,6 +37,7 @@ __all__ = [
     "NextRoundData",
     "NoteData",
     "OfferData",
+    "OfferVersionData",
     "RefereeData",
     "ReferenceData",
     "ReferenceResultData",
@@ -44,6 +45,7 @@ __all__ = [
     "RetargetData",
     "SalaryData",
     "ScorecardData",
+    "SignatureData",
     "SubstitutionData",
 ]
 
@@ -75,22 +77,62 @@ class ApproveData(EventData):
 
 
 class OfferData(EventData):
-    """``extend_offer`` and ``revise_offer``: the terms (a revision keeps what it omits)."""
+    """``extend_offer`` and ``revise_offer``: the terms (a revision keeps what it omits).
+
+    ``bonus`` and ``equity`` are amounts in the offer's currency (equity as the grant's
+    value). ``meet_counter`` makes a revision start from the terms the candidate's counter
+    asked for (salary, bonus, equity, start date); the terms given here still win.
+    """
 
     title: Identifier | None = None
     salary: OptionalMoney = NO_AMOUNT
     currency: CurrencyCode | None = None
+    bonus: OptionalMoney = NO_AMOUNT
+    equity: OptionalMoney = NO_AMOUNT
     benefits: list[Identifier] = Field(default_factory=list)
     start_date: date | None = None
     valid_until: Timestamp | None = None
+    meet_counter: StrictBool = False
     note: Text = ""
 
 
 class CounterData(EventData):
-    """``counter``: what the candidate asked for."""
+    """``counter``: what the candidate asked for, as terms, and in their own words.
+
+    Amounts are in the currency of the offer countered (equity as the grant's value);
+    ``competing_deadline`` is when a competing offer the candidate holds lapses. A counter
+    with a note only, as before these terms existed, is still accepted.
+    """
 
     salary: OptionalMoney = NO_AMOUNT
+    bonus: OptionalMoney = NO_AMOUNT
+    equity: OptionalMoney = NO_AMOUNT
+    start_date: date | None = None
+    competing_deadline: Timestamp | None = None
     note: Text = ""
+
+
+class OfferVersionData(EventData):
+    """``send_offer`` and ``offer_viewed``: the offer version whose document it was.
+
+    The version is required: an e-signature provider's report about version 1 that arrives
+    after version 2 went out must not count for version 2.
+    """
+
+    version: RoundNumber
+
+
+class SignatureData(EventData):
+    """``sign_offer`` and ``countersign_offer``: the version signed, and whose signature it is.
+
+    ``signer`` is the person acting, or the one acted for (``on_behalf_of``), filled in by the
+    engine; naming anyone else is refused (``acting_for_another``).
+    """
+
+    person_field: ClassVar[str | None] = "signer"
+
+    version: RoundNumber
+    signer: Identifier | None = None
 
 
 class NoteData(EventData):

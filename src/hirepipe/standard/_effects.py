@@ -7,7 +7,8 @@ accepts is in ``hirepipe.standard._data``.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ import pendulum
 
 from hirepipe.models import (
     Approval,
+    Counter,
     Interview,
     Offer,
     OfferStatus,
@@ -49,6 +51,7 @@ from hirepipe.standard._data import (
 )
 from hirepipe.standard._offers import offer_terms
 from hirepipe.standard._scorecards import SCORECARD_EFFECTS
+from hirepipe.standard._signatures import SIGNATURE_EFFECTS
 
 __all__ = ["STANDARD_EFFECTS"]
 
@@ -121,12 +124,10 @@ def make_offer(ctx: Context) -> Change:
     facts: dict[str, Any] = {
         "version": offer.version,
         "valid_until": valid_until.isoformat(),
-        **{
-            k: str(v) if k == "salary" else (v.isoformat() if k == "start_date" else v)
-            for k, v in terms.items()
-            if k not in given
-        },
+        **{k: _json_term(v) for k, v in terms.items() if k not in given},
     }
+    if current is not None and current.counter is not None and current.status is _LIVE:
+        facts.update(_answers(current.version, current.counter, offer, ctx.now))
     band = approved_band(ctx)
     if current is not None and band is not None and not band.contains(offer.salary, offer.currency):
         # the guard let it through because the pay steps approved it again: say so
@@ -141,6 +142,55 @@ def make_offer(ctx: Context) -> Change:
             else [],
         }
     return Change({"offers": (*offers, offer)}, facts)
+
+
+_LIVE = OfferStatus.extended
+
+
+def _answers(
+    version: int, counter: Counter, offer: Offer, now: pendulum.DateTime
+) -> dict[str, Any]:
+    """What a revision did with the counter it answers, for the reports and the audit."""
+    if not counter.terms and counter.competing_deadline is None:
+        return {}  # a note only: nothing to meet
+    unmet = counter.unmet(offer)
+    answer: dict[str, Any] = {
+        "version": version,
+        "met": [name for name in counter.terms if name not in unmet],
+        "unmet": list(unmet),
+    }
+    if counter.competing_deadline is not None:
+        answer["before_competing_deadline"] = now <= counter.competing_deadline
+    return {"answers_counter": answer}
+
+
+def _json_term(value: Any) -> Any:
+    """An offer term as the record's JSON holds it: amounts as strings, dates ISO 8601."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def record_counter(ctx: Context) -> Change:
+    """Keep the terms the candidate asked for on the offer version they answer.
+
+    Amounts finer than the offer's currency allows are refused (a ValidationError), and
+    nothing changes.
+    """
+    data: CounterData = _data(ctx, CounterData)
+    app = ctx.application
+    offer = app.offer
+    if offer is None:  # the guard saw a live offer; without one there is nothing to answer
+        return Change()
+    counter = Counter(
+        currency=offer.currency,
+        countered_at=ctx.now,
+        **data.model_dump(exclude_none=True),
+    )
+    answered = offer.model_copy(update={"counter": counter})
+    return Change({"offers": (*app.offers[:-1], answered)}, {"version": offer.version})
 
 
 def _days_later(ctx: Context, days: int) -> pendulum.DateTime:
@@ -344,7 +394,7 @@ STANDARD_EFFECTS: dict[str, EffectSpec] = {
         EffectSpec("propose_salary", propose_salary, SalaryData, trusted=True),
         EffectSpec("grant", grant, ApproveData, trusted=True),
         EffectSpec("make_offer", make_offer, OfferData, trusted=True),
-        EffectSpec("counter", _nothing, CounterData, trusted=True),
+        EffectSpec("counter", record_counter, CounterData, trusted=True),
         EffectSpec("accept_offer", accept_offer, NoteData, trusted=True),
         EffectSpec("decline_offer", decline_offer, NoteData, trusted=True),
         EffectSpec("expire_offer", expire_offer, trusted=True),
@@ -366,3 +416,4 @@ STANDARD_EFFECTS: dict[str, EffectSpec] = {
     )
 }
 STANDARD_EFFECTS.update(SCORECARD_EFFECTS)  # on with structured_scorecards
+STANDARD_EFFECTS.update(SIGNATURE_EFFECTS)  # standard_policy(offer_signatures=True)

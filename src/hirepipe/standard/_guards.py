@@ -20,6 +20,7 @@ from hirepipe.standard._approvals import (
 )
 from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
 from hirepipe.standard._scorecards import SCORECARD_GUARDS
+from hirepipe.standard._signatures import SIGNATURE_GUARDS
 
 __all__ = ["STANDARD_GUARDS"]
 
@@ -384,3 +385,4 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
     )
 }
 STANDARD_GUARDS.update(SCORECARD_GUARDS)  # on with structured_scorecards
+STANDARD_GUARDS.update(SIGNATURE_GUARDS)  # standard_policy(offer_signatures=True)

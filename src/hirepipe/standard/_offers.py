@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from hirepipe.errors import Blocker
-from hirepipe.models import Offer, OfferStatus
+from hirepipe.models import Counter, Offer, OfferStatus
 from hirepipe.policy import Context
 from hirepipe.standard._approvals import (
     approved_band,
@@ -39,18 +39,54 @@ def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the terms an offer starts from, and the ones the event's data gives.
 
     A first offer starts from the requisition's title and currency, a revision from the
-    current offer's terms; an empty benefits list in the data keeps the benefits as they were.
+    current offer's terms (with ``meet_counter``, from the terms its counter asked for); an
+    empty benefits list in the data keeps the benefits as they were.
     """
-    given = ctx.data.model_dump(exclude_none=True, exclude={"note"})
+    given = ctx.data.model_dump(exclude_none=True, exclude={"note", "meet_counter"})
     if not given.get("benefits"):
         given.pop("benefits", None)
     current = ctx.application.offer
     base: dict[str, Any] = {}
     if current is not None:
-        base = current.model_dump(include={"title", "salary", "currency", "benefits", "start_date"})
+        base = current.model_dump(include=_CARRIED, exclude_none=True)
+        counter = _live_counter(current)
+        if ctx.data.value("meet_counter") and counter is not None:
+            base.update(counter.terms)
     elif ctx.requisition is not None:
         base = {"title": ctx.requisition.title, "currency": ctx.requisition.budget.currency}
     return base, given
+
+
+def _live_counter(offer: Offer) -> Counter | None:
+    """The counter on ``offer`` while it is live (an old, declined offer's counter is done)."""
+    return offer.counter if offer.status is OfferStatus.extended else None
+
+
+_CARRIED = {"title", "salary", "currency", "bonus", "equity", "benefits", "start_date"}
+"""The terms a revision carries over from the version it replaces."""
+
+
+def _counter_to_meet(ctx: Context) -> Iterator[Blocker]:
+    """``meet_counter`` needs a counter that asked for terms, in the offer's currency."""
+    if not ctx.data.value("meet_counter"):
+        return
+    current = ctx.application.offer
+    counter = _live_counter(current) if current is not None else None
+    if counter is None or not counter.terms:
+        yield Blocker(
+            "no_counter_to_meet",
+            "meet_counter needs a counter that asked for terms (salary, bonus, equity, start "
+            "date) on the current offer; give the terms instead",
+            needs_input=True,
+        )
+    elif ctx.data.value("currency") not in (None, counter.currency):
+        yield Blocker(
+            "counter_currency",
+            f"the counter asked for amounts in {counter.currency}, not "
+            f"{ctx.data.value('currency')}; give the amounts in the new currency instead",
+            {"counter_currency": counter.currency},
+            needs_input=True,
+        )
 
 
 def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
@@ -58,6 +94,10 @@ def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
 
     The start date lies no more than ``START_DATE_MARGIN_DAYS`` before the day of the offer.
     """
+    meets = list(_counter_to_meet(ctx))
+    if meets:
+        yield from meets
+        return
     base, given = offer_terms(ctx)
     terms = {**base, **given}
     missing = [k for k in ("title", "salary", "currency", "start_date") if k not in terms]

@@ -25,6 +25,7 @@ from hirepipe.standard._effects import STANDARD_EFFECTS
 from hirepipe.standard._guards import STANDARD_GUARDS
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
 from hirepipe.standard._scorecards import with_structured_scorecards
+from hirepipe.standard._signatures import with_offer_signatures
 
 __all__ = [
     "STANDARD_REJECTION_REASONS",
@@ -375,13 +376,20 @@ def standard_policy(
     settings: PolicySettings | None = None,
     *,
     structured_scorecards: ScorecardScheme | None = None,
+    offer_signatures: bool = False,
 ) -> Policy:
     """Return the standard lifecycle of the design document, a new immutable policy.
 
     ``settings`` replaces the default [`PolicySettings`][hirepipe.policy.PolicySettings].
-    ``structured_scorecards`` turns on attribute ratings and each round's focus attributes
-    with this scheme (so does a ``settings.scorecard``):
-    [`with_structured_scorecards`][hirepipe.standard.with_structured_scorecards].
+    Optional features, off by default:
+
+    - ``structured_scorecards``: attribute ratings and each round's focus attributes, with
+      this scheme (so does a ``settings.scorecard``):
+      [`with_structured_scorecards`][hirepipe.standard.with_structured_scorecards];
+      see ``docs/scorecards.md``.
+    - ``offer_signatures``: the offer document is sent, viewed, signed by the candidate and
+      countersigned, each stamped on its offer version, and ``accept`` waits for the
+      signatures (the ``countersignature_required`` setting); see ``docs/offers.md``.
     """
     events = [
         EventSpec(
@@ -409,6 +417,8 @@ def standard_policy(
     )
     if structured_scorecards is not None or policy.settings.scorecard is not None:
         policy = with_structured_scorecards(policy, structured_scorecards)
+    if offer_signatures:
+        policy = with_offer_signatures(policy)
     return policy
 
 
