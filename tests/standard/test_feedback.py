@@ -73,7 +73,7 @@ class TestFeedbackRequest:
         clock.advance(hours=1)
         assert [deadline] == levels.overdue([application], [requisition], clock.now())
 
-        reminders = [n for n in notifier.sweep([application], [requisition], clock.now())]
+        reminders = list(notifier.sweep([application], [requisition], clock.now()))
         assert [("feedback_reminder", "rita")] == [(n.rule, n.to) for n in reminders]
         assert [] == notifier.sweep([application], [requisition], clock.now())  # once only
 
@@ -100,7 +100,8 @@ class TestFeedbackRequest:
         told = [n for n in outbox.for_application(application.id) if n.rule == "feedback_requested"]
         assert ["rita"] == [n.to for n in told]
         text = Templates().render(told[0].template, told[0].facts).text
-        assert "asked for feedback" in text and "What went wrong?" in text
+        assert "asked for feedback" in text
+        assert "What went wrong?" in text
 
         alone = make_requisition(id="req-2")
         other = rejected(pipeline, alone)

@@ -46,10 +46,15 @@ def consent_not_refused(ctx: Context) -> Iterator[Blocker]:
 
 
 def warm_until_within_warm_days(ctx: Context) -> Iterator[Blocker]:
-    """``warm_until`` is at most the policy's ``warm_days`` calendar days away."""
+    """``warm_until`` is at most the policy's ``warm_days`` calendar days away.
+
+    Counted at the same wall-clock time in the requisition's zone when it is passed.
+    """
     warm_until = ctx.data.value("warm_until")
     days = ctx.settings.warm_days
-    limit = ctx.now.add(days=days)
+    # calendar days at the same wall-clock time where the requisition is (across a DST change)
+    now = ctx.now if ctx.requisition is None else ctx.now.in_timezone(ctx.requisition.time_zone)
+    limit = now.add(days=days)
     if warm_until is not None and warm_until > limit:
         yield Blocker(
             "warm_until_too_late",
