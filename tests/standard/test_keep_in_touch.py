@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hirepipe import GuardRejected, Pipeline, Policy, standard_policy
+from hirepipe import GuardRejected, Pipeline, Policy, Slate, standard_policy
 from hirepipe.models import ERASED
 from hirepipe.privacy import consent_expired
 from hirepipe.standard import standard_registry
@@ -228,3 +228,45 @@ class TestOptional:
         """The diagram draws rejected --> talent_pool."""
         assert "rejected --> talent_pool" in POLICY.to_mermaid()
         assert "rejected --> talent_pool" not in standard_policy().to_mermaid()
+
+
+class TestBackIntoTheProcess:
+    def test_kept_in_touch_after_a_rejection_is_no_runner_up(self, world):
+        """A fall-through passes over a pooled candidate this requisition rejected."""
+        pipeline, clock, requisition = world
+        chosen = make_application(pipeline, requisition, stage="review")
+        other = rejected(pipeline, requisition)
+        pipeline.fire(
+            other,
+            "keep_warm",
+            actor="rita",
+            requisition=requisition,
+            warm_until=clock.now().add(days=30),
+            consent=True,
+        )
+        pipeline.fire(chosen, "withdraw", actor="cand-1", requisition=requisition)
+        slate = Slate(pipeline, requisition, [chosen, other])
+        assert [] == slate.fall_through()
+        assert "talent_pool" == other.stage
+
+    def test_back_into_the_same_requisition_needs_a_reason(self, world):
+        """Reactivating into the requisition that rejected them is an audited reopening."""
+        pipeline, clock, requisition = world
+        application = rejected(pipeline, requisition)
+        pipeline.fire(
+            application,
+            "keep_warm",
+            actor="rita",
+            requisition=requisition,
+            warm_until=clock.now().add(days=30),
+            consent=True,
+        )
+        assert ["reason_missing"] == refused(pipeline, application, requisition, "reactivate")
+        record = pipeline.fire(
+            application,
+            "reactivate",
+            actor="rita",
+            requisition=requisition,
+            reason="the first choice withdrew",
+        ).record
+        assert ("review", "the first choice withdrew") == (application.stage, record.reason)

@@ -6,7 +6,8 @@ pipeline.fire(application, "keep_warm", actor="rita", warm_until=until, consent=
 ```
 
 ``keep_warm`` leads from ``rejected`` to the talent pool too (the rejection stays on record
-until a ``reactivate``), and, from every stage it fires from, as does ``renew_consent``:
+until a ``reactivate``; back into the requisition that rejected them, that needs a reason,
+as a ``reopen`` does), and, from every stage it fires from, as does ``renew_consent``:
 
 - the candidate's consent is needed, as always (``consent=True`` in the event's data, or
   ``Candidate.consent_to_contact``); an explicit ``consent=False`` is a refusal, whatever
@@ -64,6 +65,21 @@ def warm_until_within_warm_days(ctx: Context) -> Iterator[Blocker]:
         )
 
 
+def rejection_undone_with_reason(ctx: Context) -> Iterator[Blocker]:
+    """Back into the requisition that rejected them, a candidate needs a reason, as a reopen."""
+    app = ctx.application
+    target = ctx.requisition.id if ctx.requisition is not None else app.requisition_id
+    same = target == app.requisition_id
+    if app.rejection is not None and same and not (ctx.reason and ctx.reason.strip()):
+        yield Blocker(
+            "reason_missing",
+            f"requisition {target!r} rejected the candidate ({app.rejection.reason}); undoing "
+            "that is audited: say why (reason='...'), or reactivate them for another requisition",
+            {"requisition": target, "rejection": app.rejection.reason},
+            needs_input=True,
+        )
+
+
 def warm_with_consent(ctx: Context) -> Change:
     """Keep the candidate warm until a date, and say where their consent came from."""
     assert isinstance(ctx.data, KeepWarmData)
@@ -77,6 +93,11 @@ KEEP_IN_TOUCH_GUARDS: tuple[GuardSpec, ...] = (
         "warm_until_within_warm_days",
         warm_until_within_warm_days,
         "warm_until at most warm_days away",
+    ),
+    GuardSpec(
+        "rejection_undone_with_reason",
+        rejection_undone_with_reason,
+        "a reason to take a rejected candidate back into the same requisition",
     ),
 )
 """The guards of keeping in touch after a rejection, registered with the standard ones."""
@@ -104,8 +125,11 @@ def with_keep_in_touch_from_rejection(policy: Policy) -> Policy:
             event = replace(
                 event,
                 sources=sources,
-                guards=(*event.guards, *(g for g in added if g not in event.guards)),
+                guards=(*event.guards, *(g for g in added[:2] if g not in event.guards)),
                 effect=effect,
             )
+        elif event.name == "reactivate":
+            # a rejected candidate back into the same requisition is a reopening: audited
+            event = replace(event, guards=(*event.guards, added[2]))
         events.append(event)
     return rebuild(policy, events=events)
