@@ -605,13 +605,17 @@ class Rejection(_Frozen):
 
     ``reason`` is a name from the policy's rejection taxonomy, which says whether it is a
     company-side or a candidate-side reason. Either ``feedback`` is given or
-    ``feedback_on_request`` is true.
+    ``feedback_on_request`` is true. ``feedback_requested_at`` is when the candidate asked
+    for feedback, ``feedback_sent_at`` when it was sent after the rejection (its text is then
+    ``feedback``): the standard policy's ``request_feedback`` and ``send_feedback``.
     """
 
     reason: Identifier
     feedback: Text | None = None
     feedback_on_request: StrictBool = False
     rejected_at: Timestamp
+    feedback_requested_at: Timestamp | None = None
+    feedback_sent_at: Timestamp | None = None
 
 
 class TransitionRecord(_Frozen):

@@ -433,16 +433,22 @@ class Slate:
 
         A runner-up in review goes forward (the review stage's forward event); one in the
         talent pool is brought back into review first (the pool's event back into it).
-        Candidates the guards refuse (a debrief that does not recommend hiring) are passed over.
-        The events fire as ``actor``, by default the pipeline's ``system_actor``.
+        Candidates the guards refuse (a debrief that does not recommend hiring) are passed over,
+        and so are those kept in touch after a rejection. The events fire as ``actor``, by
+        default the pipeline's ``system_actor``.
         """
         actor = actor if actor is not None else self.pipeline.system_actor
         policy = self.pipeline.policy
         records: list[Fired] = []
         salary = self._last_offered_salary()
         in_flight = sum(a.stage in self._in_flight for a in self)
+        # a candidate kept in touch after a rejection is no runner-up of the role they were
+        # rejected for: only a new requisition takes them back (reactivate, transfer)
         candidates = [
-            a for a in self if a.stage in self._reviewing or policy.stage(a.stage).kind is POOL
+            a
+            for a in self
+            if a.stage in self._reviewing
+            or (policy.stage(a.stage).kind is POOL and a.rejection is None)
         ]
         for ranked in self.ranking(candidates):
             if in_flight >= self.requisition.open_headcount:

@@ -20,6 +20,11 @@ BOUNDS = {
     "approval_days": (1, 260),
     "runner_ups": (0, 1_000),
     "warm_days": (1, 3_650),
+    "feedback_days": (1, 260),
+    "availability_request_days": (0, 260),
+    "availability_answer_days": (1, 260),
+    "slot_proposal_days": (0, 260),
+    "slot_choice_days": (1, 260),
 }
 
 

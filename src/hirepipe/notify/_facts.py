@@ -380,8 +380,10 @@ def _event(scene: Scene) -> dict[str, Any]:
             "at": instant(scene.at),
             "reason": None,
             "text": "",
+            "slots": [],
         }
     text = record.data.get("text", "")
+    slots = record.data.get("slots", [])
     return {
         "name": record.event,
         "actor": record.actor,
@@ -389,6 +391,10 @@ def _event(scene: Scene) -> dict[str, Any]:
         "at": instant(record.at),
         "reason": record.reason,
         "text": text if isinstance(text, str) else "",
+        # interview times offered (``propose_slots``), as the record keeps them
+        "slots": [slot for slot in slots if isinstance(slot, str)]
+        if isinstance(slots, list)
+        else [],
     }
 
 

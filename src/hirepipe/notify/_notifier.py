@@ -75,11 +75,15 @@ class _Rules:
     __slots__ = ("by_event", "by_stage", "created", "deadline", "policy", "seen")
 
     def __init__(self, policy: Policy) -> None:
-        kinds = _KINDS | {
-            spec.service.deadline or spec.name
-            for spec in policy.stages.values()
-            if spec.service is not None
-        }
+        kinds = (
+            _KINDS
+            | {
+                spec.service.deadline or spec.name
+                for spec in policy.stages.values()
+                if spec.service is not None
+            }
+            | {follow_up.deadline or "" for follow_up in policy.follow_ups.values()}
+        )
         unknown = [
             f"{rule.name}: {rule.deadline!r}"
             for rule in policy.notifications

@@ -27,6 +27,7 @@ from hirepipe.policy._policy import Policy as Policy
 from hirepipe.policy._registry import Registry as Registry
 from hirepipe.policy._registry import default_registry as default_registry
 from hirepipe.policy._roles import Duration as Duration
+from hirepipe.policy._roles import FollowUp as FollowUp
 from hirepipe.policy._roles import Owner as Owner
 from hirepipe.policy._roles import ServiceLevel as ServiceLevel
 from hirepipe.policy._roles import StageRole as StageRole
@@ -69,6 +70,7 @@ __all__ = [
     "EffectSpec",
     "EventData",
     "EventSpec",
+    "FollowUp",
     "Guard",
     "GuardSpec",
     "NoData",

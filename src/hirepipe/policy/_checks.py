@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 from hirepipe._types import identifier_problem
 from hirepipe.errors import PolicyProblem
 from hirepipe.policy._permissions import Role
-from hirepipe.policy._roles import RULE_DEADLINES, Duration, Owner, ServiceLevel, StageRole
+from hirepipe.policy._roles import (
+    RULE_DEADLINES,
+    Duration,
+    FollowUp,
+    Owner,
+    ServiceLevel,
+    StageRole,
+)
 from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, PolicySettings, Recipient, StageKind
 
 if TYPE_CHECKING:
@@ -43,6 +50,7 @@ def problems_of(
         + _check_rules(policy)
         + _check_roles(policy, stages, events)
         + _check_permissions(events)
+        + _check_follow_ups(stages, events)
     )
     return found or _forward_loops(stages, events)  # a loop is news only in a sound graph
 
@@ -287,23 +295,7 @@ def _check_roles(
                 )
             )
         if stage.service is not None:
-            days = stage.service.days
-            if isinstance(days, str):
-                if days not in _INTEGER_SETTINGS:
-                    problems.append(
-                        PolicyProblem(
-                            f"{where}.service.days",
-                            f"{days!r} is not a whole-number setting; use a number of business "
-                            f"days or one of {', '.join(sorted(_INTEGER_SETTINGS))}",
-                        )
-                    )
-            elif isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3_650:
-                problems.append(
-                    PolicyProblem(
-                        f"{where}.service.days",
-                        f"business days must be a whole number from 0 to 3650, not {days!r}",
-                    )
-                )
+            problems += _days_problems(f"{where}.service.days", stage.service.days)
             problems += _service_problems(stage, stage.service, events, hired)
         if stage.duration is not None:
             problems += [
@@ -408,6 +400,80 @@ def _forward_loops(stages: Sequence[StageSpec], events: Sequence[EventSpec]) -> 
                 "leads on",
             )
         )
+    return problems
+
+
+def _days_problems(where: str, days: object) -> list[PolicyProblem]:
+    """What is wrong with a service level's business days: a number, or a setting's name."""
+    if isinstance(days, str):
+        if days not in _INTEGER_SETTINGS:
+            return [
+                PolicyProblem(
+                    where,
+                    f"{days!r} is not a whole-number setting; use a number of business "
+                    f"days or one of {', '.join(sorted(_INTEGER_SETTINGS))}",
+                )
+            ]
+    elif isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3_650:
+        return [
+            PolicyProblem(
+                where, f"business days must be a whole number from 0 to 3650, not {days!r}"
+            )
+        ]
+    return []
+
+
+def _check_follow_ups(
+    stages: Sequence[StageSpec], events: Sequence[EventSpec]
+) -> list[PolicyProblem]:
+    """Return the problems of what events leave owed (``EventSpec.follow_up``)."""
+    stage_names = {s.name for s in stages}
+    event_names = {e.name for e in events}
+    problems: list[PolicyProblem] = []
+    for event in events:
+        follow_up = event.follow_up
+        if follow_up is None:
+            continue
+        where = f"events.{event.name}.follow_up"
+        if not isinstance(follow_up, FollowUp):
+            problems.append(PolicyProblem(where, f"a FollowUp, not {follow_up!r}"))
+            continue
+        if not isinstance(follow_up.owner, Owner):
+            problems.append(
+                PolicyProblem(f"{where}.owner", _not_a("owner", follow_up.owner, Owner))
+            )
+        problems += _days_problems(f"{where}.days", follow_up.days)
+        code = follow_up.deadline
+        if not isinstance(code, str) or not code:
+            problems.append(PolicyProblem(f"{where}.deadline", "give the deadline a kind code"))
+        elif code in RULE_DEADLINES:
+            problems.append(
+                PolicyProblem(
+                    f"{where}.deadline",
+                    f"{code!r} is the code of another deadline; give this one its own code",
+                )
+            )
+        # names outside the policy are ignored (a derived policy may drop an event), but a
+        # deadline that nothing can close would stay overdue for ever
+        if not any(name in event_names for name in follow_up.closed_by):
+            problems.append(
+                PolicyProblem(
+                    f"{where}.closed_by",
+                    "name at least one event of the policy that closes the deadline",
+                )
+            )
+        unknown = [name for name in follow_up.stages if name not in stage_names]
+        if unknown:
+            problems.append(
+                PolicyProblem(f"{where}.stages", f"unknown stages: {', '.join(unknown)}")
+            )
+        if follow_up.unless is not None and follow_up.unless not in event.data_model.model_fields:
+            problems.append(
+                PolicyProblem(
+                    f"{where}.unless",
+                    f"{follow_up.unless!r} is not a field of {event.data_model.__name__}",
+                )
+            )
     return problems
 
 

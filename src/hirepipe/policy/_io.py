@@ -30,7 +30,7 @@ from pydantic import (
 from hirepipe.errors import Blocker, PolicyError, PolicyProblem
 from hirepipe.policy._permissions import Role
 from hirepipe.policy._registry import Registry, default_registry
-from hirepipe.policy._roles import Duration, Owner, ServiceLevel, StageRole
+from hirepipe.policy._roles import Duration, FollowUp, Owner, ServiceLevel, StageRole
 from hirepipe.policy._specs import (
     Context,
     EffectSpec,
@@ -64,6 +64,25 @@ class _ServiceDoc(_Doc):
     owner: Annotated[Owner, Strict(False)] = Owner.hiring_manager
     deadline: StrictStr | None = None
     owes: StrictStr = ""
+
+
+class _FollowUpDoc(_ServiceDoc):
+    deadline: StrictStr
+    closed_by: list[StrictStr] = Field(default_factory=list)
+    stages: list[StrictStr] = Field(default_factory=list)
+    unless: StrictStr | None = None
+
+    def spec(self) -> FollowUp:
+        """The follow-up this document describes."""
+        return FollowUp(
+            self.days,
+            self.owner,
+            self.deadline,
+            self.owes,
+            closed_by=tuple(self.closed_by),
+            stages=tuple(self.stages),
+            unless=self.unless,
+        )
 
 
 class _DurationDoc(_Doc):
@@ -114,6 +133,7 @@ class _EventDoc(_Doc):
     retarget: StrictBool = False
     fired_by: list[StrictStr] = Field(default_factory=lambda: [str(Role.anyone)])
     on_behalf: list[StrictStr] = Field(default_factory=list)
+    follow_up: _FollowUpDoc | None = None
 
 
 class _RuleDoc(_Doc):
@@ -281,6 +301,7 @@ def _event(
         retarget=doc.retarget,
         fired_by=tuple(doc.fired_by),
         on_behalf=tuple(doc.on_behalf),
+        follow_up=doc.follow_up.spec() if doc.follow_up is not None else None,
     )
 
 
@@ -445,6 +466,18 @@ def _event_doc(event: EventSpec) -> dict[str, Any]:
     doc["fired_by"] = [str(role) for role in event.fired_by]
     if event.on_behalf:
         doc["on_behalf"] = [str(role) for role in event.on_behalf]
+    follow_up = event.follow_up
+    if follow_up is not None:
+        doc["follow_up"] = {
+            "days": follow_up.days,
+            "owner": str(follow_up.owner),
+            "deadline": follow_up.deadline,
+            "owes": follow_up.owes,
+            "closed_by": list(follow_up.closed_by),
+            "stages": list(follow_up.stages),
+        }
+        if follow_up.unless is not None:
+            doc["follow_up"]["unless"] = follow_up.unless
     return doc
 
 

@@ -20,7 +20,7 @@ from hirepipe.errors import PolicyError, PolicyProblem
 from hirepipe.policy import _derive, _diagram, _io
 from hirepipe.policy._checks import problems_of
 from hirepipe.policy._registry import Registry, default_registry
-from hirepipe.policy._roles import Owner, StageRole
+from hirepipe.policy._roles import FollowUp, Owner, StageRole
 from hirepipe.policy._specs import (
     ACTIVE,
     ANY,
@@ -50,6 +50,7 @@ class Policy:
     __slots__ = (
         "_events",
         "_events_from",
+        "_follow_ups",
         "_sources",
         "_stages",
         "initial",
@@ -98,6 +99,9 @@ class Policy:
         self._events_from: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {stage: tuple(names) for stage, names in by_stage.items()}
         )
+        self._follow_ups: Mapping[str, FollowUp] = MappingProxyType(
+            {e.name: e.follow_up for e in events if e.follow_up is not None}
+        )
 
     @property
     def stages(self) -> Mapping[str, StageSpec]:
@@ -108,6 +112,11 @@ class Policy:
     def events(self) -> Mapping[str, EventSpec]:
         """The events (activities included) by name, in definition order."""
         return self._events
+
+    @property
+    def follow_ups(self) -> Mapping[str, FollowUp]:
+        """What each event that leaves something owed leaves: a ``FollowUp`` by event name."""
+        return self._follow_ups
 
     def stage(self, name: str) -> StageSpec:
         """Return the stage called ``name``; raise ``KeyError`` if there is none."""

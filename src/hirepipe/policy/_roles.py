@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-__all__ = ["RULE_DEADLINES", "Duration", "Owner", "ServiceLevel", "StageRole", "member"]
+__all__ = [
+    "RULE_DEADLINES",
+    "Duration",
+    "FollowUp",
+    "Owner",
+    "ServiceLevel",
+    "StageRole",
+    "member",
+]
 
 _Enum = TypeVar("_Enum", bound=StrEnum)
 
@@ -94,6 +102,46 @@ class ServiceLevel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "owner", member(Owner, self.owner))
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp(ServiceLevel):
+    """What an event leaves owed: a deadline counted from its record, until another event.
+
+    ```python
+    FollowUp(
+        "feedback_days",
+        Owner.recruiter,
+        "feedback",
+        "send {name} the feedback they asked for",
+        closed_by=("send_feedback",),
+    )
+    ```
+
+    Set on an [`EventSpec`][hirepipe.policy.EventSpec] (``follow_up=``): once the event is
+    recorded, ``owner`` owes the next step within ``days`` business days of the record (a
+    number, or the name of an integer policy setting), whatever the stage, terminal ones
+    included. The deadline is closed by a later record of any event in ``closed_by`` (the
+    step done, or made moot); firing the opening event again while it is open keeps the
+    first deadline, unless the event closes its own. With ``stages``, it is open only while
+    the application is in one of them (a hold hides it, a resume shows it again). ``unless``
+    names a field of the event's data that, when given, means nothing is owed (a round
+    scheduled at once, ``scheduled_at``). ``deadline`` is required: it is the deadline's
+    kind code, which notification rules and reports match on. The owner ``candidate`` owes
+    an answer (their availability); ``recruiter`` is the requisition's recruiter, or its
+    hiring manager when it has none.
+    """
+
+    closed_by: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    unless: str | None = None
+
+    def __post_init__(self) -> None:
+        ServiceLevel.__post_init__(self)
+        for name in ("closed_by", "stages"):
+            value: Any = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 from hirepipe.errors import Blocker
 from hirepipe.models import Application, Requisition
 from hirepipe.policy._permissions import Role
-from hirepipe.policy._roles import Duration, ServiceLevel, StageRole, member
+from hirepipe.policy._roles import Duration, FollowUp, ServiceLevel, StageRole, member
 from hirepipe.policy._scorecards import ATTRIBUTE_RANKING, ScorecardScheme
 
 if TYPE_CHECKING:
@@ -167,6 +167,32 @@ class PolicySettings(BaseModel):
     rejected (``role_filled``). At most 1,000."""
     warm_days: int = Field(default=180, ge=1, le=3_650, strict=True)
     """Calendar days a runner-up stays in the talent pool (1 to 3,650: ten years)."""
+    feedback_days: int = Field(default=5, ge=1, le=_BUSINESS_YEAR, strict=True)
+    """Business days to send a rejected candidate the feedback they asked for
+    (``request_feedback``, with the ``feedback_requests`` part of the standard policy).
+
+    5 business days: one working week, the same as the update cadence. No published standard
+    sets it; a request for the interview notes themselves is a data-subject access request,
+    which GDPR Art. 12(3) requires answered within one month, well beyond this.
+    """
+    availability_request_days: int = Field(default=1, ge=0, le=_BUSINESS_YEAR, strict=True)
+    """Business days from scheduling another round to asking the candidate for their
+    availability (``request_availability``; the ``next_round_scheduling`` part of the
+    standard policy).
+
+    The four scheduling steps' defaults (1 + 2 + 1 + 2 business days) fit inside the 7
+    business days the priors give a whole next round (``timeline/data/priors.toml``); the
+    split between the company's steps and the candidate's answers is an assumption.
+    """
+    availability_answer_days: int = Field(default=2, ge=1, le=_BUSINESS_YEAR, strict=True)
+    """Business days the candidate is given to answer with their availability
+    (``give_availability``)."""
+    slot_proposal_days: int = Field(default=1, ge=0, le=_BUSINESS_YEAR, strict=True)
+    """Business days from the candidate's availability to proposing interview slots
+    (``propose_slots``)."""
+    slot_choice_days: int = Field(default=2, ge=1, le=_BUSINESS_YEAR, strict=True)
+    """Business days the candidate is given to choose a proposed slot
+    (``schedule_interview``)."""
     ranking: str = "mean_recommendation"
     """How a slate is ranked: a name from [`hirepipe.slate.RANKINGS`][hirepipe.slate.RANKINGS],
     or ``"attributes"`` to rank by the ``scorecard`` scheme's ``rank_by`` attributes first."""
@@ -366,6 +392,10 @@ class EventSpec:
     [`Role`][hirepipe.policy.Role] or a host's own role name; ``anyone`` by default);
     ``on_behalf`` the roles that may fire it for a person who holds one of ``fired_by``
     (``fire(..., on_behalf_of=person)``; empty: nobody acts for another).
+
+    ``follow_up`` is what the event leaves owed (a [`FollowUp`][hirepipe.policy.FollowUp]:
+    a deadline from its record, closed by later events), which the service levels of
+    [`hirepipe.timeline`][hirepipe.timeline] find like a stage's.
     """
 
     name: str
@@ -377,6 +407,7 @@ class EventSpec:
     retarget: bool = False
     fired_by: tuple[str, ...] = (Role.anyone,)
     on_behalf: tuple[str, ...] = ()
+    follow_up: FollowUp | None = None
 
     @property
     def is_activity(self) -> bool:

@@ -28,11 +28,16 @@ from hirepipe.standard._data import SalaryData as SalaryData
 from hirepipe.standard._data import ScorecardData as ScorecardData
 from hirepipe.standard._data import SubstitutionData as SubstitutionData
 from hirepipe.standard._effects import STANDARD_EFFECTS as STANDARD_EFFECTS
+from hirepipe.standard._feedback import FeedbackRequestData as FeedbackRequestData
+from hirepipe.standard._feedback import SendFeedbackData as SendFeedbackData
 from hirepipe.standard._guards import STANDARD_GUARDS as STANDARD_GUARDS
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS as STANDARD_NOTIFICATIONS
 from hirepipe.standard._policy import STANDARD_REJECTION_REASONS as STANDARD_REJECTION_REASONS
 from hirepipe.standard._policy import standard_policy as standard_policy
 from hirepipe.standard._policy import standard_registry as standard_registry
+from hirepipe.standard._scheduling import AvailabilityData as AvailabilityData
+from hirepipe.standard._scheduling import ScheduleData as ScheduleData
+from hirepipe.standard._scheduling import SlotsData as SlotsData
 from hirepipe.standard._scorecards import StructuredScorecardData as StructuredScorecardData
 from hirepipe.standard._scorecards import with_structured_scorecards as with_structured_scorecards
 
@@ -43,7 +48,9 @@ __all__ = [
     "STANDARD_REJECTION_REASONS",
     "ApprovalData",
     "ApproveData",
+    "AvailabilityData",
     "CounterData",
+    "FeedbackRequestData",
     "HeldData",
     "KeepWarmData",
     "NextRoundData",
@@ -55,7 +62,10 @@ __all__ = [
     "RejectData",
     "RetargetData",
     "SalaryData",
+    "ScheduleData",
     "ScorecardData",
+    "SendFeedbackData",
+    "SlotsData",
     "StructuredScorecardData",
     "SubstitutionData",
     "standard_policy",

@@ -49,7 +49,10 @@ from hirepipe.standard._data import (
     ScorecardData,
     SubstitutionData,
 )
+from hirepipe.standard._feedback import FEEDBACK_EFFECTS
+from hirepipe.standard._keep_in_touch import KEEP_IN_TOUCH_EFFECTS
 from hirepipe.standard._offers import offer_terms
+from hirepipe.standard._scheduling import SCHEDULING_EFFECTS
 from hirepipe.standard._scorecards import SCORECARD_EFFECTS
 from hirepipe.standard._signatures import SIGNATURE_EFFECTS
 
@@ -413,6 +416,10 @@ STANDARD_EFFECTS: dict[str, EffectSpec] = {
         EffectSpec("send_notice", send_notice, trusted=True),
         EffectSpec("contact_reference", contact_reference, RefereeData, trusted=True),
         EffectSpec("complete_reference", complete_reference, ReferenceResultData, trusted=True),
+        # the optional parts: standard_policy(feedback_requests=True, ...)
+        *FEEDBACK_EFFECTS,
+        *KEEP_IN_TOUCH_EFFECTS,
+        *SCHEDULING_EFFECTS,
     )
 }
 STANDARD_EFFECTS.update(SCORECARD_EFFECTS)  # on with structured_scorecards

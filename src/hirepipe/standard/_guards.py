@@ -18,7 +18,10 @@ from hirepipe.standard._approvals import (
     approver_in_chain,
     pay_inside_band,
 )
+from hirepipe.standard._feedback import FEEDBACK_GUARDS
+from hirepipe.standard._keep_in_touch import KEEP_IN_TOUCH_GUARDS
 from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
+from hirepipe.standard._scheduling import SCHEDULING_GUARDS
 from hirepipe.standard._scorecards import SCORECARD_GUARDS
 from hirepipe.standard._signatures import SIGNATURE_GUARDS
 
@@ -382,6 +385,10 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
             "the candidate was told first",
             checks="references",
         ),
+        # the optional parts: standard_policy(feedback_requests=True, ...)
+        *FEEDBACK_GUARDS,
+        *KEEP_IN_TOUCH_GUARDS,
+        *SCHEDULING_GUARDS,
     )
 }
 STANDARD_GUARDS.update(SCORECARD_GUARDS)  # on with structured_scorecards

@@ -8,9 +8,12 @@ are service-level deadline kinds found by ``Notifier.sweep``.
 
 from __future__ import annotations
 
-from hirepipe.policy import NotificationRule, Recipient
+from dataclasses import replace
 
-__all__ = ["STANDARD_NOTIFICATIONS"]
+from hirepipe.policy import NotificationRule, Policy, Recipient
+from hirepipe.policy._derive import rebuild
+
+__all__ = ["STANDARD_NOTIFICATIONS", "with_acted_for"]
 
 _CREATED = "created"  # hirepipe.notify.CREATED; this module imports the policy layer only
 
@@ -149,3 +152,18 @@ STANDARD_NOTIFICATIONS: tuple[NotificationRule, ...] = (
 approvals and scorecards where a company allows it with ``Policy.with_permissions``); a policy
 that lets someone act for another in more events adds them to it.
 """
+
+
+def with_acted_for(policy: Policy, *events: str) -> Policy:
+    """Return ``policy`` whose ``acted_for_you`` rule covers ``events`` too, if it has the rule.
+
+    An optional part of the standard policy that lets someone act for another in its events
+    adds them here, so the person acted for is told.
+    """
+    rules = [
+        replace(rule, events=(*rule.events, *(e for e in events if e not in rule.events)))
+        if rule.name == "acted_for_you"
+        else rule
+        for rule in policy.notifications
+    ]
+    return rebuild(policy, notifications=rules)

@@ -22,8 +22,11 @@ from hirepipe.policy import (
 )
 from hirepipe.policy._registry import Registry, register_built_in
 from hirepipe.standard._effects import STANDARD_EFFECTS
+from hirepipe.standard._feedback import with_feedback_requests
 from hirepipe.standard._guards import STANDARD_GUARDS
+from hirepipe.standard._keep_in_touch import with_keep_in_touch_from_rejection
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
+from hirepipe.standard._scheduling import with_next_round_scheduling
 from hirepipe.standard._scorecards import with_structured_scorecards
 from hirepipe.standard._signatures import with_offer_signatures
 
@@ -377,6 +380,9 @@ def standard_policy(
     *,
     structured_scorecards: ScorecardScheme | None = None,
     offer_signatures: bool = False,
+    feedback_requests: bool = False,
+    keep_in_touch_from_rejection: bool = False,
+    next_round_scheduling: bool = False,
 ) -> Policy:
     """Return the standard lifecycle of the design document, a new immutable policy.
 
@@ -390,6 +396,14 @@ def standard_policy(
     - ``offer_signatures``: the offer document is sent, viewed, signed by the candidate and
       countersigned, each stamped on its offer version, and ``accept`` waits for the
       signatures (the ``countersignature_required`` setting); see ``docs/offers.md``.
+    - ``feedback_requests``: a rejected candidate asks for feedback (``request_feedback``),
+      owed within ``feedback_days`` by the recruiter, closed by ``send_feedback``;
+      see ``docs/service-levels.md``.
+    - ``keep_in_touch_from_rejection``: ``keep_warm`` leads from ``rejected`` too, with the
+      candidate's consent and a ``warm_until`` at most ``warm_days`` away (``renew_consent``
+      alike).
+    - ``next_round_scheduling``: the next round is scheduled in steps (availability
+      requested and given, slots proposed, scheduled), each with a deadline and an owner.
     """
     events = [
         EventSpec(
@@ -419,6 +433,12 @@ def standard_policy(
         policy = with_structured_scorecards(policy, structured_scorecards)
     if offer_signatures:
         policy = with_offer_signatures(policy)
+    if feedback_requests:
+        policy = with_feedback_requests(policy)
+    if keep_in_touch_from_rejection:
+        policy = with_keep_in_touch_from_rejection(policy)
+    if next_round_scheduling:
+        policy = with_next_round_scheduling(policy)
     return policy
 
 

@@ -7,7 +7,9 @@ levels.overdue(applications, requisitions, clock.now())  # the daily sweep
 
 Deadlines are data, never timers: derived from an application's fields and history alone, so
 a sweep finds the same ones after any restart. Each stage's own deadline comes from its
-``StageSpec.service``. The conventions (business days, contact, clocks): ``docs/service-levels.md``.
+``StageSpec.service``, and what an event leaves owed (feedback asked for, a step of
+scheduling a round) from its ``EventSpec.follow_up``. The conventions (business days,
+contact, clocks): ``docs/service-levels.md``.
 """
 
 from __future__ import annotations
@@ -21,8 +23,15 @@ import pendulum
 from pydantic import BaseModel, ConfigDict
 
 from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
-from hirepipe.models import Application, Identifier, OfferStatus, Requisition, Timestamp
-from hirepipe.policy import Owner, Policy, ServiceLevel, StageKind, StageSpec
+from hirepipe.models import (
+    Application,
+    Identifier,
+    OfferStatus,
+    Requisition,
+    Timestamp,
+    TransitionRecord,
+)
+from hirepipe.policy import FollowUp, Owner, Policy, ServiceLevel, StageKind, StageSpec
 from hirepipe.standard._approvals import StepState, approval_round, chain_state, current_step
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 
@@ -47,6 +56,11 @@ CANDIDATE_CONTACT_EVENTS: frozenset[str] = frozenset(
         "revise_offer",
         "keep_warm",  # needs the candidate's consent, so they were asked
         "reject",
+        # the optional parts of the standard policy (feedback requests, round scheduling)
+        "send_feedback",
+        "request_availability",
+        "propose_slots",
+        "schedule_interview",
     }
 )
 """History events that mean the company told the candidate something."""
@@ -149,13 +163,19 @@ class ServiceLevels:
                 f"{self.policy.label} does not define; pass the policy it runs under"
             )
             raise PolicyError([PolicyProblem("stages", problem)])
-        if spec.terminal:
+        follow_ups = self.policy.follow_ups
+        if spec.terminal and not follow_ups:
             return []
         owed = _Owed(self, application, requisition)
+        if spec.terminal:
+            # an ended application owes only what its events left owed (feedback asked for)
+            return sorted(owed.follow_ups(follow_ups), key=_order)
         found = owed.thank_yous()
         if spec.owes_updates:
             found.append(owed.update())
         found += owed.stage_deadlines(spec)
+        if follow_ups:
+            found += owed.follow_ups(follow_ups)
         return sorted(found, key=_order)
 
     def due(
@@ -394,6 +414,63 @@ class _Owed:
                 )
             )
         return found
+
+    def follow_ups(self, follow_ups: Mapping[str, FollowUp]) -> list[Deadline]:
+        """What the application's events left owed and no later event closed.
+
+        One pass over the history: a record closes the open follow-ups that name its event,
+        then opens its own event's (unless one is open already: the first request stands).
+        """
+        opened: dict[str, TransitionRecord] = {}
+        for record in self.app.history:
+            event = record.event
+            if opened:
+                for name in [n for n in opened if event in follow_ups[n].closed_by]:
+                    del opened[name]
+            follow_up = follow_ups.get(event)
+            if (
+                follow_up is not None
+                and event not in opened
+                and (follow_up.unless is None or record.data.get(follow_up.unless) is None)
+            ):
+                opened[event] = record
+        found = []
+        for event, record in opened.items():
+            follow_up = follow_ups[event]
+            if follow_up.stages and self.app.stage not in follow_up.stages:
+                continue
+            days = follow_up.days
+            allowed = int(
+                getattr(self.levels.policy.settings, days) if isinstance(days, str) else days
+            )
+            name = self.app.candidate.name
+            found.append(
+                self.make(
+                    follow_up.deadline or event,
+                    record.at,
+                    self.after(record.at, allowed),
+                    self.owed_by(follow_up.owner),
+                    follow_up.owes.format(name=name)
+                    if follow_up.owes
+                    else f"answer {event} of {name}",
+                )
+            )
+        return found
+
+    def owed_by(self, owner: Owner) -> tuple[str, ...]:
+        """The people an owner names on this application."""
+        requisition = self.requisition
+        if owner is Owner.candidate:
+            return (self.app.candidate.id,)
+        if owner is Owner.recruiter and requisition.recruiter:
+            return (requisition.recruiter,)
+        if owner is Owner.interviewers:
+            interview = self.app.interview()
+            if interview is not None and interview.interviewers:
+                return interview.interviewers
+        if owner is Owner.approvers and requisition.approvers:
+            return tuple(requisition.approvers)
+        return self.manager
 
     def scorecards(self, service: ServiceLevel) -> list[Deadline]:
         """The round's scorecards, owed by its interviewers from the interview held."""
