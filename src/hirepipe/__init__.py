@@ -20,7 +20,8 @@ checks it):
 5. ``privacy``: which fields are personal, erasing them, retention and consent;
 6. ``standard``: the standard lifecycle, the only place that names its stages;
 7. ``_machine``: the one module that imports ``transitions``, which decides every transition;
-8. ``pipeline``: the facade that applies events and tells hooks;
+8. ``pipeline`` and ``positions``: the facades that apply events to applications and to
+   requisitions' own lifecycle;
 9. ``timeline``: business days, service levels and deadlines, the timeline estimator;
 10. ``reports``: the funnel, time in stage and missed service levels, from histories;
 11. ``slate``: the requisition level (review, fill, fall-through);

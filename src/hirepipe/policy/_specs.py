@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from hirepipe.errors import Blocker
-from hirepipe.models import Application, Requisition
+from hirepipe.models import Application, OfferField, Requisition
 from hirepipe.policy._permissions import Role
 from hirepipe.policy._roles import Duration, ServiceLevel, StageRole, member
 from hirepipe.policy._scorecards import ATTRIBUTE_RANKING, ScorecardScheme
@@ -174,6 +174,17 @@ class PolicySettings(BaseModel):
     """Structured scorecards: the attributes interviewers rate, the scale, each round's focus
     attributes ([`ScorecardScheme`][hirepipe.policy.ScorecardScheme]). None (the default):
     plain scorecards, a recommendation and notes."""
+
+    offer_approval_fields: tuple[OfferField, ...] = ()
+    """With position approval on: the offer terms whose setting or change needs offer approval.
+
+    The steps of the requisition's chain that cover one of them
+    ([`ApprovalStep.covers`][hirepipe.models.ApprovalStep]) approve each offer, and a revised
+    offer again when it changes a term they cover. Empty (the default): an offer inside the
+    position's approved band needs no approval of its own, since the position's approval
+    already covered its budget. Read only by the position-approval guards
+    (``standard_policy(position_approval=True)``).
+    """
 
     @model_validator(mode="after")
     def _ranking_has_attributes(self) -> Self:

@@ -20,6 +20,7 @@ from hirepipe.standard._approvals import (
 )
 from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
 from hirepipe.standard._scorecards import SCORECARD_GUARDS
+from hirepipe.standard._position import POSITION_GUARDS
 
 __all__ = ["STANDARD_GUARDS"]
 
@@ -382,5 +383,5 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
             checks="references",
         ),
     )
-}
+} | POSITION_GUARDS
 STANDARD_GUARDS.update(SCORECARD_GUARDS)  # on with structured_scorecards

@@ -25,6 +25,7 @@ from hirepipe.standard._effects import STANDARD_EFFECTS
 from hirepipe.standard._guards import STANDARD_GUARDS
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
 from hirepipe.standard._scorecards import with_structured_scorecards
+from hirepipe.standard._position import with_position_approval
 
 __all__ = [
     "STANDARD_REJECTION_REASONS",
@@ -375,6 +376,7 @@ def standard_policy(
     settings: PolicySettings | None = None,
     *,
     structured_scorecards: ScorecardScheme | None = None,
+    position_approval: bool = False,
 ) -> Policy:
     """Return the standard lifecycle of the design document, a new immutable policy.
 
@@ -382,6 +384,12 @@ def standard_policy(
     ``structured_scorecards`` turns on attribute ratings and each round's focus attributes
     with this scheme (so does a ``settings.scorecard``):
     [`with_structured_scorecards`][hirepipe.standard.with_structured_scorecards].
+    ``position_approval`` (off by default) approves budgets once per requisition: the
+    position's chain approves opening it and its band
+    ([`hirepipe.positions.Positions`][hirepipe.positions.Positions]), an offer inside that band
+    needs only the offer approval steps (``settings.offer_approval_fields``, none by default),
+    one outside it waits for the position's band to be approved again, and only an open
+    requisition takes offers. See the documentation's page on position approval.
     """
     events = [
         EventSpec(
@@ -409,7 +417,7 @@ def standard_policy(
     )
     if structured_scorecards is not None or policy.settings.scorecard is not None:
         policy = with_structured_scorecards(policy, structured_scorecards)
-    return policy
+    return with_position_approval(policy) if position_approval else policy
 
 
 def standard_registry() -> Registry:
