@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from hirepipe._machine import CompiledLifecycle
 from hirepipe.errors import Blocker, PositionError
@@ -120,8 +120,7 @@ class Positions:
         person = actor if actor is not None else self.pipeline.system_actor
         if spec.data.person_field is not None and data.get(spec.data.person_field) is None:
             data[spec.data.person_field] = person
-        event_data = spec.data.model_validate(data)
-        found: list[Blocker] = []
+        event_data, found = _partial(spec, data)
         if actor is not None:
             found += self._refusals(spec, event_data, requisition, actor)
         context = self._context(requisition, event, event_data, person, reason)
@@ -320,6 +319,26 @@ class Positions:
 
     def __repr__(self) -> str:
         return f"Positions({self.pipeline.policy.label!r})"
+
+
+def _partial(spec: PositionEvent, data: dict[str, Any]) -> tuple[EventData, list[Blocker]]:
+    """Validate data for a query: required fields not given yet become blockers."""
+    try:
+        return spec.data.model_validate(data), []
+    except ValidationError as exc:
+        errors = exc.errors()
+        if any(error["type"] != "missing" for error in errors):
+            raise
+    blockers = [
+        Blocker(
+            "data_missing",
+            f"{spec.name!r} needs {error['loc'][0]}=...",
+            {"field": str(error["loc"][0])},
+            needs_input=True,
+        )
+        for error in errors
+    ]
+    return spec.data.model_construct(**data), blockers
 
 
 _DECIDING: dict[str, dict[str, Any]] = {"record_approval": {"granted": True}}

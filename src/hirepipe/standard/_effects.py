@@ -49,7 +49,6 @@ from hirepipe.standard._data import (
 )
 from hirepipe.standard._offers import offer_terms
 from hirepipe.standard._scorecards import SCORECARD_EFFECTS
-from hirepipe.standard._position import POSITION_EFFECTS
 
 __all__ = ["STANDARD_EFFECTS", "accept_offer", "make_offer"]
 
@@ -365,5 +364,5 @@ STANDARD_EFFECTS: dict[str, EffectSpec] = {
         EffectSpec("contact_reference", contact_reference, RefereeData, trusted=True),
         EffectSpec("complete_reference", complete_reference, ReferenceResultData, trusted=True),
     )
-} | POSITION_EFFECTS
+}
 STANDARD_EFFECTS.update(SCORECARD_EFFECTS)  # on with structured_scorecards

@@ -24,8 +24,8 @@ from hirepipe.policy._registry import Registry, register_built_in
 from hirepipe.standard._effects import STANDARD_EFFECTS
 from hirepipe.standard._guards import STANDARD_GUARDS
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
+from hirepipe.standard._position import POSITION_EFFECTS, with_position_approval
 from hirepipe.standard._scorecards import with_structured_scorecards
-from hirepipe.standard._position import with_position_approval
 
 __all__ = [
     "STANDARD_REJECTION_REASONS",
@@ -425,7 +425,10 @@ def standard_registry() -> Registry:
 
     A company adds its own to it (``registry.add_guard``) to load a policy file that names both.
     """
-    return Registry(guards=STANDARD_GUARDS.values(), effects=STANDARD_EFFECTS.values())
+    return Registry(
+        guards=STANDARD_GUARDS.values(),
+        effects=[*STANDARD_EFFECTS.values(), *POSITION_EFFECTS.values()],
+    )
 
 
 register_built_in(standard_registry)

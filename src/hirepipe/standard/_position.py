@@ -59,6 +59,7 @@ from hirepipe.standard._approvals import (
     steps_state,
 )
 from hirepipe.standard._data import ApprovalData, ApproveData, NoteData, OfferData
+from hirepipe.standard._effects import accept_offer, make_offer
 from hirepipe.standard._offers import offer_terms, term_blockers
 
 __all__ = [
@@ -626,9 +627,6 @@ def _grant_within_position(ctx: Context) -> Change:
 
 def _make_position_offer(ctx: Context) -> Change:
     """The standard offer, its record naming the steps that re-approved a revision."""
-    # the one way an offer is made; imported here, as the standard effects register these
-    from hirepipe.standard._effects import make_offer
-
     change = make_offer(ctx)
     current = ctx.application.offer
     # the band's reapproval is the position's, on the requisition: never the pay steps here
@@ -652,8 +650,6 @@ def _make_position_offer(ctx: Context) -> Change:
 
 def _accept_into_position(ctx: Context) -> Change:
     """Accept the live offer and count the headcount; the requisition's ``fill`` closes it."""
-    from hirepipe.standard._effects import accept_offer
-
     change = accept_offer(ctx)
     counted = {k: v for k, v in change.requisition.items() if k != "status"}
     return Change(change.application, change.record_data, counted)
