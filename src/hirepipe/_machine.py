@@ -7,7 +7,7 @@ The ``transitions`` logger belongs to the host: hirepipe never sets its level, a
 have no enter or exit callbacks to run, so ``transitions`` has nothing to log at INFO.
 
 A requisition's own lifecycle (draft, pending approval, open...) compiles here too
-([`CompiledLifecycle`][hirepipe._machine.CompiledLifecycle]): ``transitions`` decides those
+(``CompiledLifecycle``): ``transitions`` decides those
 transitions as well.
 
 The token carries the stage and the guard context; ``transitions`` evaluates the guards and
