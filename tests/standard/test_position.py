@@ -514,3 +514,21 @@ class TestCoversPay:
             old.pop(name)
         loaded = Requisition.model_validate(old)
         assert (RequisitionStatus.open, 0) == (loaded.status, loaded.version)
+
+
+def test_the_documented_diagram_is_the_lifecycle():
+    """The diagram on the position-approval page draws exactly the lifecycle's transitions."""
+    import re
+    from pathlib import Path
+
+    from hirepipe.standard._position import REQUISITION_LIFECYCLE
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "position-approval.md"
+    (diagram,) = re.findall(r"```mermaid\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    drawn = set(re.findall(r"(\w+) --> (\w+): (\w+)", diagram))
+    expected = {
+        (str(source), str(event.dest or source), event.name)
+        for event in REQUISITION_LIFECYCLE
+        for source in event.sources
+    }
+    assert expected == drawn

@@ -59,3 +59,19 @@ def test_the_lifecycle_survives_a_restart(tmp_path):
     with pytest.raises(NotStored):
         restarted.fire_requisition("req-unknown", "submit", actor="maria")
     restarted.engine.dispose()
+
+
+def test_update_requisition_leaves_the_lifecycle_to_its_events(tmp_path):
+    """Status, approvals, band and history of a kept lifecycle change only by its events."""
+    from hirepipe.store import StoreError
+
+    store = position_store(f"sqlite:///{tmp_path / 'hiring.db'}", FakeClock(START))
+    store.add_requisition(make_requisition(id="req-draft", status="draft"))
+    store.add_requisition(make_requisition(id="req-legacy"))
+    for name, value in [("status", "open"), ("approved_band", None), ("version", 0)]:
+        with pytest.raises(StoreError, match="fire_requisition"):
+            store.update_requisition("req-draft", **{name: value})
+    assert RequisitionStatus.draft == store.requisition("req-draft").status
+    # a requisition without a lifecycle keeps the old way
+    assert "on_hold" == store.update_requisition("req-legacy", status="on_hold").status
+    store.engine.dispose()

@@ -475,10 +475,14 @@ _WAITS = {
 
 def _outside_band(requisition: Requisition, amount: Any, currency: str) -> Blocker:
     band = requisition.approved_band
-    shown = f"{band.minimum}..{band.maximum} {band.currency}" if band else "none"
+    shown = (
+        f"approved band ({band.minimum}..{band.maximum} {band.currency})"
+        if band
+        else "approval: no band was ever approved for it"
+    )
     return Blocker(
         "outside_position_band",
-        f"{amount} {currency} is outside the position's approved band ({shown}): re-open the "
+        f"{amount} {currency} is outside the position's {shown}: re-open the "
         f"position's budget approval (revise_band on requisition {requisition.id!r}, with a "
         "band covering it) and have the chain approve it again",
         {

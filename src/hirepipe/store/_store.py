@@ -30,7 +30,13 @@ from hirepipe.errors import (
     RequisitionMismatch,
     StoreError,
 )
-from hirepipe.models import Application, Requisition, TransitionRecord, identifier_problem
+from hirepipe.models import (
+    Application,
+    Requisition,
+    RequisitionStatus,
+    TransitionRecord,
+    identifier_problem,
+)
 from hirepipe.notify import Backoff, Notification
 from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.positions import Positions
@@ -355,6 +361,13 @@ class Store:
         """
         if "id" in changes:
             raise StoreError("a requisition's id cannot change; add a new requisition")
+        owned = sorted(_LIFECYCLE_OWNS.intersection(changes))
+        if owned:
+            raise StoreError(
+                f"{', '.join(owned)} belong to the requisition's own lifecycle: fire its events "
+                "with fire_requisition (approvals, the approved band and the history are "
+                "written by them)"
+            )
         table = self.tables.requisitions
         with self._atomic() as tx:
             row = tx.connection.execute(
@@ -365,6 +378,13 @@ class Store:
             if row is None:
                 raise NotStored("requisition", requisition_id)
             updated = parse_requisition(requisition_id, row.snapshot).model_copy()
+            if "status" in changes and (
+                updated.history or _AWAITING.intersection({updated.status, changes["status"]})
+            ):
+                raise StoreError(
+                    f"requisition {requisition_id!r} keeps a lifecycle of its own (status "
+                    f"{updated.status.value}): change its status with fire_requisition"
+                )
             for name, value in changes.items():
                 setattr(updated, name, value)  # validate_assignment checks every value
             tx.connection.execute(
@@ -850,6 +870,10 @@ class Store:
 
 def _is_identifier(value: object) -> bool:
     return isinstance(value, str) and identifier_problem(value) is None
+
+
+_LIFECYCLE_OWNS = frozenset({"approvals", "approved_band", "version", "history"})
+_AWAITING = frozenset({RequisitionStatus.draft, RequisitionStatus.pending_approval})
 
 
 def _storable(identifier: object, kind: str) -> None:
