@@ -19,8 +19,8 @@ from hirepipe.standard._approvals import (
     pay_inside_band,
 )
 from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
-from hirepipe.standard._scorecards import SCORECARD_GUARDS
 from hirepipe.standard._position import POSITION_GUARDS
+from hirepipe.standard._scorecards import SCORECARD_GUARDS
 
 __all__ = ["STANDARD_GUARDS"]
 
