@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hirepipe.privacy",),
     ("hirepipe.standard",),
     ("hirepipe._machine",),
-    ("hirepipe.pipeline",),
+    ("hirepipe.pipeline", "hirepipe.positions"),
     ("hirepipe.timeline",),
     ("hirepipe.reports",),
     ("hirepipe.slate",),

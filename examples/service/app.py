@@ -109,6 +109,29 @@ class EventsNow(BaseModel):
     blocked: dict[str, list[Blocker]]
 
 
+class LifecycleRequest(BaseModel):
+    """An event of a requisition's own lifecycle: who acts, why, and the event's data.
+
+    The data is validated by the event's own model (``record_approval`` takes ``granted``,
+    ``band`` and ``note``; ``submit`` and ``revise_band`` a ``band``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    actor: str
+    reason: str | None = None
+    expected_version: int | None = None
+    """Fire only if the requisition's history still has this many records."""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class LifecycleApplied(BaseModel):
+    """A requisition event applied: its record, and the requisition as it is now."""
+
+    record: TransitionRecord
+    requisition: Requisition
+
+
 class OutboxState(BaseModel):
     """The outbox: how many notifications wait, were sent, or failed for good; the failures."""
 
@@ -189,6 +212,23 @@ def _requisitions(service: HiringService) -> APIRouter:
     def requisition(requisition_id: str) -> Requisition:
         """One requisition, with the headcount it has filled."""
         return store.requisition(requisition_id)
+
+    @router.post("/requisitions/{requisition_id}/lifecycle/{event}")
+    def lifecycle(requisition_id: str, event: str, body: LifecycleRequest) -> LifecycleApplied:
+        """Fire an event of the requisition's own lifecycle, durably, kept in its history.
+
+        The events: submit, record_approval, approve, send_back, revise_band, hold, resume,
+        fill, cancel. 409 when another writer changed it first; 422 with the blockers when refused.
+        """
+        record = store.fire_requisition(
+            requisition_id,
+            event,
+            actor=body.actor,
+            reason=body.reason,
+            expected_version=body.expected_version,
+            **body.data,
+        )
+        return LifecycleApplied(record=record, requisition=store.requisition(requisition_id))
 
     @router.get("/requisitions/{requisition_id}/applications")
     def applications(requisition_id: str) -> list[Application]:

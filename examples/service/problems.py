@@ -24,6 +24,7 @@ from hirepipe import (
     ConcurrentUpdate,
     GuardRejected,
     HirepipeError,
+    PositionError,
     RequisitionMismatch,
     TransitionNotAllowed,
 )
@@ -112,6 +113,16 @@ def _problem(exc: HirepipeError | ValidationError) -> tuple[int, Problem]:
             application_id=exc.application_id,
             event=exc.event,
             stage=exc.stage,
+            allowed=list(exc.allowed),
+        )
+    if isinstance(exc, PositionError):  # a requisition's own lifecycle refused the event
+        changed = "requisition_changed" in exc.codes
+        return 409 if changed else 422, Problem(
+            error="concurrent_update" if changed else "position_refused",
+            message=message,
+            event=exc.event,
+            stage=exc.status,
+            blockers=[Blocker(**b.to_dict()) for b in exc.blockers],
             allowed=list(exc.allowed),
         )
     if isinstance(exc, RequisitionMismatch):

@@ -20,7 +20,8 @@ checks it):
 5. ``privacy``: which fields are personal, erasing them, retention and consent;
 6. ``standard``: the standard lifecycle, the only place that names its stages;
 7. ``_machine``: the one module that imports ``transitions``, which decides every transition;
-8. ``pipeline``: the facade that applies events and tells hooks;
+8. ``pipeline`` and ``positions``: the facades that apply events to applications and to
+   requisitions' own lifecycle;
 9. ``timeline``: business days, service levels and deadlines, the timeline estimator;
 10. ``reports``: the funnel, time in stage and missed service levels, from histories;
 11. ``slate``: the requisition level (review, fill, fall-through);
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from hirepipe.errors import NotificationError as NotificationError
     from hirepipe.errors import PolicyError as PolicyError
     from hirepipe.errors import PolicyProblem as PolicyProblem
+    from hirepipe.errors import PositionError as PositionError
     from hirepipe.errors import RequisitionMismatch as RequisitionMismatch
     from hirepipe.errors import SimulationError as SimulationError
     from hirepipe.errors import SlateError as SlateError
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
     from hirepipe.models import CompanySize as CompanySize
     from hirepipe.models import Interview as Interview
     from hirepipe.models import Offer as Offer
+    from hirepipe.models import OfferField as OfferField
     from hirepipe.models import OfferStatus as OfferStatus
     from hirepipe.models import Recommendation as Recommendation
     from hirepipe.models import Reference as Reference
@@ -92,6 +95,7 @@ if TYPE_CHECKING:
     from hirepipe.policy import RoleResolver as RoleResolver
     from hirepipe.policy import StageKind as StageKind
     from hirepipe.policy import StageSpec as StageSpec
+    from hirepipe.positions import Positions as Positions
     from hirepipe.slate import Slate as Slate
     from hirepipe.standard import standard_policy as standard_policy
     from hirepipe.standard import standard_registry as standard_registry
@@ -137,12 +141,15 @@ __all__ = [
     "NotificationError",
     "NotificationRule",
     "Offer",
+    "OfferField",
     "OfferStatus",
     "Pipeline",
     "Policy",
     "PolicyError",
     "PolicyProblem",
     "PolicySettings",
+    "PositionError",
+    "Positions",
     "Priors",
     "Recipient",
     "Recommendation",
@@ -194,6 +201,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "NotificationError",
         "PolicyError",
         "PolicyProblem",
+        "PositionError",
         "RequisitionMismatch",
         "SimulationError",
         "SlateError",
@@ -210,6 +218,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "CompanySize",
         "Interview",
         "Offer",
+        "OfferField",
         "OfferStatus",
         "Recommendation",
         "Reference",
@@ -240,6 +249,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "StageKind",
         "StageSpec",
     ),
+    "hirepipe.positions": ("Positions",),
     "hirepipe.slate": ("Slate",),
     "hirepipe.standard": ("standard_policy", "standard_registry"),
     "hirepipe.timeline": (

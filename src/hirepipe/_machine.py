@@ -6,6 +6,10 @@ per policy, never attached to a model; each event fires on a small private token
 The ``transitions`` logger belongs to the host: hirepipe never sets its level, and its states
 have no enter or exit callbacks to run, so ``transitions`` has nothing to log at INFO.
 
+A requisition's own lifecycle (draft, pending approval, open...) compiles here too
+(``CompiledLifecycle``): ``transitions`` decides those
+transitions as well.
+
 The token carries the stage and the guard context; ``transitions`` evaluates the guards and
 moves the token's state. The application itself is only touched by the pipeline, once the
 whole change is known.
@@ -21,7 +25,7 @@ from transitions import Machine, MachineError, State
 from hirepipe.errors import Blocker
 from hirepipe.policy import PREVIOUS, Context, GuardSpec, Policy
 
-__all__ = ["CompiledPolicy", "evaluate"]
+__all__ = ["CompiledLifecycle", "CompiledPolicy", "evaluate"]
 
 
 class _State(State):
@@ -43,7 +47,7 @@ class _Token:
 
     __slots__ = ("blockers", "context", "state")
 
-    def __init__(self, state: str, context: Context) -> None:
+    def __init__(self, state: str, context: Any) -> None:  # a Context, or a lifecycle's
         self.state = state
         self.context = context
         self.blockers: list[Blocker] = []
@@ -130,4 +134,71 @@ class CompiledPolicy:
             applied = self._triggers[context.event](token)
         except MachineError as exc:  # pragma: no cover - the pipeline checks sources first
             raise RuntimeError(f"policy and machine disagree: {exc}") from exc
+        return applied, token.state, token.blockers
+
+
+Check = Callable[[Any], list[Blocker]]
+"""A lifecycle's guard: the blockers it finds in a context (empty: the way is clear)."""
+
+
+class _CheckCondition:
+    """A boolean condition for ``transitions`` over a lifecycle's check."""
+
+    __slots__ = ("check",)
+
+    def __init__(self, check: Check) -> None:
+        self.check = check
+
+    def __call__(self, event_data: Any) -> bool:
+        token: _Token = event_data.model
+        token.blockers = self.check(token.context)
+        return not token.blockers
+
+
+class CompiledLifecycle:
+    """A small lifecycle (a requisition's) compiled into its own ``transitions`` Machine.
+
+    ``transitions_`` are ``(event, sources, dest, check)``: ``dest`` ``None`` for an activity
+    (recorded, no state change), ``check`` returns the blockers for a context. One machine
+    serves every object of the lifecycle; nothing is attached to them.
+    """
+
+    __slots__ = ("_triggers", "states")
+
+    def __init__(
+        self,
+        states: Sequence[str],
+        initial: str,
+        transitions_: Sequence[tuple[str, Sequence[str], str | None, Check]],
+    ) -> None:
+        self.states = tuple(states)
+        machine = _Machine(
+            model=None,
+            states=list(states),
+            initial=initial,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for event, sources, dest, check in transitions_:
+            condition = _CheckCondition(check)
+            for source in sources:
+                # an activity is an internal transition: guarded, and the state stays
+                machine.add_transition(event, source, dest, conditions=[condition])
+        self._triggers: dict[str, Callable[[_Token], bool]] = {
+            name: event.trigger for name, event in machine.events.items()
+        }
+
+    def run(self, event: str, state: str, context: Any) -> tuple[bool, str, list[Blocker]]:
+        """Fire ``event`` from ``state`` with ``context``; change nothing.
+
+        Return whether the checks let it through, the state it leads to and the blockers.
+        Raises ``KeyError`` for an event the lifecycle does not define and ``ValueError`` for
+        one that does not leave ``state``: the caller checks both first.
+        """
+        token = _Token(state, context)
+        try:
+            applied = self._triggers[event](token)
+        except MachineError as exc:
+            raise ValueError(f"{event!r} does not leave {state!r}: {exc}") from exc
         return applied, token.state, token.blockers

@@ -7,6 +7,7 @@ HirepipeError
 │   ├── TransitionNotAllowed     the event does not exist from the current stage
 │   ├── GuardRejected            the event exists, but guards block it (carries the blockers)
 │   └── ConcurrentUpdate         another writer changed the application first
+├── PositionError            an event on a requisition's own lifecycle could not happen
 ├── RequisitionMismatch      the application belongs to another requisition
 ├── SlateError               a requisition-level request that cannot be met
 ├── NotificationError        a notification could not be made or delivered
@@ -58,6 +59,7 @@ __all__ = [
     "NotificationError",
     "PolicyError",
     "PolicyProblem",
+    "PositionError",
     "Problem",
     "RequisitionMismatch",
     "SchemaError",
@@ -223,6 +225,38 @@ class ConcurrentUpdate(TransitionError):
             stage=stage,
             event=event,
         )
+
+
+class PositionError(HirepipeError):
+    """An event on a requisition's lifecycle could not happen; the requisition is unchanged.
+
+    ``blockers`` say why, with stable codes: ``wrong_status`` (the event does not leave the
+    requisition's status: ``allowed`` names those that do), ``unknown_event``,
+    ``requisition_changed`` (another writer changed it first: reload it and try again), the
+    permission codes (``not_permitted``, ``acting_for_another``) and each guard's own.
+    """
+
+    def __init__(
+        self,
+        *,
+        requisition_id: str,
+        status: str,
+        event: str,
+        blockers: Sequence[Blocker],
+        allowed: Sequence[str] = (),
+    ) -> None:
+        self.requisition_id = requisition_id
+        self.status = status
+        self.event = event
+        self.blockers: tuple[Blocker, ...] = tuple(blockers)
+        self.allowed: tuple[str, ...] = tuple(allowed)
+        reasons = "; ".join(f"{b.message} [{b.code}]" for b in self.blockers)
+        super().__init__(f"cannot {event!r} requisition {requisition_id!r} ({status}): {reasons}")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The blockers' codes, in order."""
+        return tuple(b.code for b in self.blockers)
 
 
 class RequisitionMismatch(HirepipeError):

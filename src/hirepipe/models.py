@@ -62,6 +62,7 @@ __all__ = [
     "ERASED",
     "IDENTIFIER_LENGTH",
     "NO_AMOUNT",
+    "PAY_FIELDS",
     "PERSONAL",
     "Application",
     "Approval",
@@ -82,6 +83,7 @@ __all__ = [
     "Money",
     "Name",
     "Offer",
+    "OfferField",
     "OfferStatus",
     "OptionalMoney",
     "Personal",
@@ -155,8 +157,16 @@ class CompanySize(StrEnum):
 
 
 class RequisitionStatus(StrEnum):
-    """Whether a requisition is taking candidates forward."""
+    """Where a requisition stands in its own lifecycle; only an ``open`` one takes offers.
 
+    ``draft`` (being written) and ``pending_approval`` (its approval chain is deciding the
+    position and its band) come before ``open``; the lifecycle's events are
+    [`hirepipe.positions`][hirepipe.positions]'s. A requisition built without a status is open,
+    as before the lifecycle existed.
+    """
+
+    draft = "draft"
+    pending_approval = "pending_approval"
     open = "open"
     on_hold = "on_hold"
     filled = "filled"
@@ -264,20 +274,69 @@ class Candidate(_Frozen):
     locale: LocaleName | None = None
 
 
+class OfferField(StrEnum):
+    """An offer term an approval step can cover (``ApprovalStep.covers``)."""
+
+    title = "title"  # type: ignore[assignment]  # the offer's title, not str.title
+    level = "level"
+    location = "location"
+    start_date = "start_date"
+    salary = "salary"
+    bonus = "bonus"
+    equity = "equity"
+
+
+PAY_FIELDS: frozenset[OfferField] = frozenset(
+    {OfferField.salary, OfferField.bonus, OfferField.equity}
+)
+"""The offer terms that are pay: what a step with ``covers_pay=True`` covers."""
+
+_FIELD_ORDER = {field: index for index, field in enumerate(OfferField)}
+
+
 class ApprovalStep(_Frozen):
     """One group of an approval chain: ``required`` of its ``approvers`` must grant it.
 
     Steps run in sequence: a step's approvers decide once every earlier step is granted.
-    ``covers_pay`` marks steps that approve compensation: a revised offer outside the approved
-    band reopens only those. ``due_days`` is the business days the step may take (default: the
-    policy's ``approval_days``).
+    ``covers`` names the offer terms the step approves (default: the pay, ``salary``,
+    ``bonus`` and ``equity``): a revised offer reopens only the steps covering what it changed.
+    ``due_days`` is the business days the step may take (default: the policy's
+    ``approval_days``).
+
+    ``covers_pay`` is the older way to say it, still accepted on input: ``True`` is the pay
+    terms, ``False`` none. It is never written out (``covers`` is), and reads as whether the
+    step covers any pay term.
     """
 
     name: Identifier
     approvers: tuple[Identifier, ...] = Field(min_length=1)
     required: Annotated[int, Field(strict=True, ge=1)] | None = None
-    covers_pay: StrictBool = True
+    covers: tuple[OfferField, ...] = tuple(sorted(PAY_FIELDS, key=_FIELD_ORDER.__getitem__))
+    covers_pay: StrictBool | None = Field(default=None, exclude=True)
     due_days: Annotated[int, Field(strict=True, ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _covered_terms(self) -> Self:
+        covers = frozenset(self.covers)
+        if self.covers_pay is not None and "covers" in self.model_fields_set:
+            if self.covers_pay != bool(covers & PAY_FIELDS):
+                raise PydanticCustomError(
+                    "covers_contradicts",
+                    "step {name!r} says covers_pay={covers_pay} but covers {covers}; give "
+                    "covers alone (covers_pay is the older form)",
+                    {
+                        "name": self.name,
+                        "covers_pay": self.covers_pay,
+                        "covers": ", ".join(covers) or "nothing",
+                    },
+                )
+        elif self.covers_pay is not None:
+            covers = PAY_FIELDS if self.covers_pay else frozenset()
+        # one order whatever was given: equal steps dump equal JSON
+        _set = object.__setattr__
+        _set(self, "covers", tuple(sorted(covers, key=_FIELD_ORDER.__getitem__)))
+        _set(self, "covers_pay", bool(covers & PAY_FIELDS))
+        return self
 
     @model_validator(mode="after")
     def _enough_approvers(self) -> Self:
@@ -352,6 +411,25 @@ class Requisition(_Model):
     approvers: list[Identifier] = Field(default_factory=list)
     approval_chain: tuple[ApprovalStep, ...] = ()
     status: RequisitionStatus = RequisitionStatus.open
+    approvals: tuple[Approval, ...] = ()
+    """The approval chain's decisions on the position and its band (position approval)."""
+    approved_band: Band | None = None
+    """The band the position's approval fixed: offers inside it need no budget approval."""
+    version: Count = 0
+    """The number of records in ``history``: writers compare-and-set on it."""
+    history: list[TransitionRecord] = Field(default_factory=list)
+    """The requisition's own lifecycle records ([`hirepipe.positions`][hirepipe.positions])."""
+
+    @model_validator(mode="after")
+    def _history_counted(self) -> Self:
+        if self.version != len(self.history):
+            raise PydanticCustomError(
+                "version_mismatch",
+                "version {version} but the history has {count} records; the version counts "
+                "the records",
+                {"version": self.version, "count": len(self.history)},
+            )
+        return self
 
     @model_validator(mode="after")
     def _known_subdivision(self) -> Self:
@@ -567,8 +645,9 @@ class Offer(_Frozen):
     """One version of an offer. A counter-offer makes a new version and supersedes this one.
 
     ``bonus`` and ``equity`` are amounts in ``currency`` (equity as the grant's value), when
-    the offer has them. ``counter`` is what the candidate asked for in answer to this version;
-    ``signing`` where its document stands in signing (with offer signatures on).
+    the offer has them; ``level`` and ``location`` are optional terms (absent in offers made
+    before they existed). ``counter`` is what the candidate asked for in answer to this
+    version; ``signing`` where its document stands in signing (with offer signatures on).
     """
 
     version: RoundNumber = 1
@@ -582,6 +661,8 @@ class Offer(_Frozen):
     valid_until: Timestamp
     extended_at: Timestamp
     status: OfferStatus = OfferStatus.extended
+    level: Name | None = None
+    location: Name | None = None
     counter: Counter | None = None
     signing: Signing | None = None
 
@@ -824,3 +905,6 @@ class Application(_Model):
         if self.stage not in seen:
             seen.append(self.stage)
         return seen
+
+
+Requisition.model_rebuild()  # its approvals and history are defined after it

@@ -37,6 +37,7 @@ from hirepipe.errors import (
     GuardRejected,
     PolicyError,
     PolicyProblem,
+    PositionError,
     RequisitionMismatch,
     SlateError,
 )
@@ -56,6 +57,7 @@ from hirepipe.policy import (
     StageKind,
     StageRole,
 )
+from hirepipe.positions import Positions
 from hirepipe.timeline.calendar import calendar_for
 
 __all__ = [
@@ -161,6 +163,11 @@ class Slate:
     ``ranking`` overrides the policy's ``ranking`` setting. Every method that changes anything
     fires events through the pipeline and returns their records; errors leave everything as it
     was (a fill or a fall-through stops at the first refusal it cannot route around).
+
+    ``positions``, when the requisition's own lifecycle is kept
+    ([`Positions`][hirepipe.positions.Positions]), fires its changes: the last hire fires the
+    requisition's ``fill``, and a freeze and a thaw its ``hold`` and ``resume``, instead of
+    setting its status.
     """
 
     def __init__(
@@ -170,9 +177,11 @@ class Slate:
         applications: Iterable[Application] = (),
         *,
         ranking: Ranking | None = None,
+        positions: Positions | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.requisition = requisition
+        self.positions = positions
         settings = pipeline.policy.settings
         if ranking is None:
             ranking = ranking_of(settings)
@@ -364,9 +373,20 @@ class Slate:
             and self.requisition.open_headcount == 0
         ):
             records += self._close(self.pipeline.system_actor, warm_until)
+            self._fill()
         elif policy.fell_through(after) and before in self._in_flight:
             records += self.fall_through()
         return records
+
+    def _fill(self) -> None:
+        """The requisition's own lifecycle, if kept, records that its headcount is filled."""
+        requisition, positions = self.requisition, self.positions
+        if (
+            positions is not None
+            and requisition.status is RequisitionStatus.open
+            and requisition.filled >= requisition.headcount
+        ):
+            positions.fire(requisition, "fill", actor=self.pipeline.system_actor)
 
     def _warm_until(self) -> pendulum.DateTime:
         return self.pipeline.clock.now().add(days=self.pipeline.policy.settings.warm_days)
@@ -514,13 +534,31 @@ class Slate:
 
     def hold_all(self, *, actor: str, reason: str) -> list[Fired]:
         """A budget freeze: put the requisition on hold and every active application with it."""
+        if self.positions is not None:
+            self._check_position("hold", actor, reason)
         records = [
             self.pipeline.fire(a, "hold", actor=actor, requisition=self.requisition, reason=reason)
             for a in self._open()
             if self.pipeline.policy.stage(a.stage).kind is StageKind.active
         ]
-        self.requisition.status = RequisitionStatus.on_hold
+        if self.positions is not None:
+            self.positions.fire(self.requisition, "hold", actor=actor, reason=reason)
+        else:
+            self.requisition.status = RequisitionStatus.on_hold
         return records
+
+    def _check_position(self, event: str, actor: str, reason: str) -> None:
+        """Raise, changing nothing, when the requisition's own ``event`` would be refused."""
+        assert self.positions is not None
+        blockers = self.positions.blockers(self.requisition, event, actor=actor, reason=reason)
+        if blockers:
+            raise PositionError(
+                requisition_id=self.requisition.id,
+                status=self.requisition.status.value,
+                event=event,
+                blockers=blockers,
+                allowed=self.positions.allowed(self.requisition),
+            )
 
     def resume_all(self, *, actor: str, reason: str) -> list[Fired]:
         """The freeze is over: reopen the requisition and resume every held application.
@@ -529,6 +567,8 @@ class Slate:
         (a blank reason, say): the requisition is reopened only once each of them can.
         """
         held = [a for a in self if self.pipeline.policy.stage(a.stage).kind is StageKind.paused]
+        if self.positions is not None:
+            self._check_position("resume", actor, reason)
         reopened = self.requisition.model_copy(update={"status": RequisitionStatus.open})
         for application in held:
             blockers = self.pipeline.blockers(
@@ -541,7 +581,10 @@ class Slate:
                     event="resume",
                     blockers=blockers,
                 )
-        self.requisition.status = RequisitionStatus.open
+        if self.positions is not None:
+            self.positions.fire(self.requisition, "resume", actor=actor, reason=reason)
+        else:
+            self.requisition.status = RequisitionStatus.open
         return [
             self.pipeline.fire(
                 a, "resume", actor=actor, requisition=self.requisition, reason=reason

@@ -444,3 +444,34 @@ class TestOpenApi:
         assert set(Requisition.model_fields) == set(components["Requisition-Output"]["properties"])
         for name in ("Deadline", "Estimate", "Blocker", "TransitionRecord", "Notification"):
             assert name in components
+
+
+class TestRequisitionLifecycle:
+    def lifecycle(self, service, requisition_id: str, event: str, **body: Any) -> httpx.Response:
+        return service.client.post(f"/requisitions/{requisition_id}/lifecycle/{event}", json=body)
+
+    def test_a_draft_is_approved_over_http_and_refusals_say_why(self, service):
+        """Submit, approve and open a position; wrong status is 422, a stale writer 409."""
+        requisition_id = f"req-{uuid.uuid4().hex[:8]}"
+        draft = {**REQUISITION, "id": requisition_id, "status": "draft"}
+        assert 201 == service.client.post("/requisitions", json=draft).status_code
+        refused = self.lifecycle(service, requisition_id, "approve", actor="maria")
+        assert (422, "wrong_status") == (
+            refused.status_code,
+            refused.json()["blockers"][0]["code"],
+        )
+        assert 200 == self.lifecycle(service, requisition_id, "submit", actor="maria").status_code
+        stale = self.lifecycle(
+            service, requisition_id, "record_approval", actor="cfo", expected_version=0
+        )
+        assert (409, "concurrent_update") == (stale.status_code, stale.json()["error"])
+        self.lifecycle(
+            service, requisition_id, "record_approval", actor="cfo", data={"granted": True}
+        )
+        opened = self.lifecycle(service, requisition_id, "approve", actor="cfo").json()
+        stored = service.client.get(f"/requisitions/{requisition_id}").json()
+        assert ("open", "open", 3) == (
+            opened["requisition"]["status"],
+            stored["status"],
+            len(stored["history"]),
+        )

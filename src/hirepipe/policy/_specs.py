@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from hirepipe.errors import Blocker
-from hirepipe.models import Application, Requisition
+from hirepipe.models import Application, OfferField, Requisition
 from hirepipe.policy._permissions import Role
 from hirepipe.policy._roles import Duration, FollowUp, ServiceLevel, StageRole, member
 from hirepipe.policy._scorecards import ATTRIBUTE_RANKING, ScorecardScheme
@@ -208,6 +208,17 @@ class PolicySettings(BaseModel):
     flows of the ATSs compared in issue 16 (Greenhouse, Lever, Ashby) mark an offer accepted
     when the last signer, the company's, has signed. Turn it off where the candidate's signature
     alone completes the acceptance. Without offer signatures nothing reads it.
+    """
+
+    offer_approval_fields: tuple[OfferField, ...] = ()
+    """With position approval on: the offer terms whose setting or change needs offer approval.
+
+    The steps of the requisition's chain that cover one of them
+    ([`ApprovalStep.covers`][hirepipe.models.ApprovalStep]) approve each offer, and a revised
+    offer again when it changes a term they cover. Empty (the default): an offer inside the
+    position's approved band needs no approval of its own, since the position's approval
+    already covered its budget. Read only by the position-approval guards
+    (``standard_policy(position_approval=True)``).
     """
 
     @model_validator(mode="after")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from hirepipe.errors import Blocker
-from hirepipe.models import Application, ApprovalStep, Band, Requisition
+from hirepipe.models import Application, Approval, ApprovalStep, Band, Requisition, Substitution
 from hirepipe.policy import Context, PolicySettings
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "pay_outside_blocker",
     "pay_steps_covering",
     "reopened_pay_steps",
+    "steps_state",
 ]
 
 
@@ -84,28 +85,26 @@ class StepState:
         return len(self.approvers) - len(self.denied) < self.step.needed
 
 
-def _approvers(application: Application, step: ApprovalStep) -> tuple[str, ...]:
+def _approvers(substitutions: Sequence[Substitution], step: ApprovalStep) -> tuple[str, ...]:
     people = list(step.approvers)
-    for substitution in application.substitutions:
+    for substitution in substitutions:
         if substitution.step == step.name and substitution.absent in people:
             people[people.index(substitution.absent)] = substitution.substitute
     return tuple(people)
 
 
-def chain_state(
-    application: Application,
-    requisition: Requisition,
-    settings: PolicySettings,
+def steps_state(
+    steps: Sequence[ApprovalStep],
+    approvals: Sequence[Approval],
+    substitutions: Sequence[Substitution] = (),
     *,
     since: datetime | None = None,
 ) -> list[StepState]:
-    """Return the state of each step, counting decisions made at or after ``since``."""
-    latest = {
-        a.approver: a for a in application.approvals if since is None or a.decided_at >= since
-    }
+    """Return the state of each of ``steps``, counting ``approvals`` made at or after ``since``."""
+    latest = {a.approver: a for a in approvals if since is None or a.decided_at >= since}
     states = []
-    for step in chain_of(requisition, settings):
-        people = _approvers(application, step)
+    for step in steps:
+        people = _approvers(substitutions, step)
         decided = [latest[p] for p in people if p in latest]
         states.append(
             StepState(
@@ -116,6 +115,22 @@ def chain_state(
             )
         )
     return states
+
+
+def chain_state(
+    application: Application,
+    requisition: Requisition,
+    settings: PolicySettings,
+    *,
+    since: datetime | None = None,
+) -> list[StepState]:
+    """Return the state of each step, counting decisions made at or after ``since``."""
+    return steps_state(
+        chain_of(requisition, settings),
+        application.approvals,
+        application.substitutions,
+        since=since,
+    )
 
 
 def current_step(states: Sequence[StepState]) -> StepState | None:

@@ -56,7 +56,7 @@ from hirepipe.standard._scheduling import SCHEDULING_EFFECTS
 from hirepipe.standard._scorecards import SCORECARD_EFFECTS
 from hirepipe.standard._signatures import SIGNATURE_EFFECTS
 
-__all__ = ["STANDARD_EFFECTS"]
+__all__ = ["STANDARD_EFFECTS", "accept_offer", "make_offer"]
 
 
 def _data(ctx: Context, model: type[Any]) -> Any:

@@ -21,6 +21,7 @@ from hirepipe.standard._approvals import (
 from hirepipe.standard._feedback import FEEDBACK_GUARDS
 from hirepipe.standard._keep_in_touch import KEEP_IN_TOUCH_GUARDS
 from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
+from hirepipe.standard._position import POSITION_GUARDS
 from hirepipe.standard._scheduling import SCHEDULING_GUARDS
 from hirepipe.standard._scorecards import SCORECARD_GUARDS
 from hirepipe.standard._signatures import SIGNATURE_GUARDS
@@ -390,6 +391,6 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
         *KEEP_IN_TOUCH_GUARDS,
         *SCHEDULING_GUARDS,
     )
-}
+} | POSITION_GUARDS
 STANDARD_GUARDS.update(SCORECARD_GUARDS)  # on with structured_scorecards
 STANDARD_GUARDS.update(SIGNATURE_GUARDS)  # standard_policy(offer_signatures=True)

@@ -23,6 +23,7 @@ __all__ = [
     "offer_past_valid_until",
     "offer_terms",
     "offer_terms_valid",
+    "term_blockers",
 ]
 
 
@@ -33,6 +34,12 @@ An offer may confirm someone already at work (a contractor converted, paperwork 
 fact), so a start date somewhat in the past is allowed; one further back (year 1, 1900) is a
 mistake and is refused (``start_date_too_early``).
 """
+
+
+_TERMS: set[str] = {
+    *("title", "salary", "currency", "benefits", "start_date"),
+    *("level", "location", "bonus", "equity"),
+}
 
 
 def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -48,7 +55,7 @@ def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
     current = ctx.application.offer
     base: dict[str, Any] = {}
     if current is not None:
-        base = current.model_dump(include=_CARRIED, exclude_none=True)
+        base = current.model_dump(include=_TERMS, exclude_none=True)
         counter = _live_counter(current)
         if ctx.data.value("meet_counter") and counter is not None:
             base.update(counter.terms)
@@ -62,7 +69,6 @@ def _live_counter(offer: Offer) -> Counter | None:
     return offer.counter if offer.status is OfferStatus.extended else None
 
 
-_CARRIED = {"title", "salary", "currency", "bonus", "equity", "benefits", "start_date"}
 """The terms a revision carries over from the version it replaces."""
 
 
@@ -100,6 +106,17 @@ def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
         return
     base, given = offer_terms(ctx)
     terms = {**base, **given}
+    found = list(term_blockers(ctx, terms))
+    yield from found
+    if not any(b.code == "offer_terms_missing" for b in found):
+        yield from _inside_band(ctx, terms)
+
+
+def term_blockers(ctx: Context, terms: dict[str, Any]) -> Iterator[Blocker]:
+    """The offer's terms complete, its start date not too early, its validity in the future.
+
+    An incomplete offer gives only the ``offer_terms_missing`` blocker.
+    """
     missing = [k for k in ("title", "salary", "currency", "start_date") if k not in terms]
     if missing:
         yield Blocker(
@@ -125,6 +142,9 @@ def offer_terms_valid(ctx: Context) -> Iterator[Blocker]:
             "offer_valid_until_past",
             f"valid_until {valid_until.isoformat()} is not in the future",
         )
+
+
+def _inside_band(ctx: Context, terms: dict[str, Any]) -> Iterator[Blocker]:
     band = approved_band(ctx)
     if band is not None and band.contains(terms["salary"], terms["currency"]):
         return

@@ -26,6 +26,7 @@ from hirepipe.standard._feedback import with_feedback_requests
 from hirepipe.standard._guards import STANDARD_GUARDS
 from hirepipe.standard._keep_in_touch import with_keep_in_touch_from_rejection
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS
+from hirepipe.standard._position import POSITION_EFFECTS, with_position_approval
 from hirepipe.standard._scheduling import with_next_round_scheduling
 from hirepipe.standard._scorecards import with_structured_scorecards
 from hirepipe.standard._signatures import with_offer_signatures
@@ -383,6 +384,7 @@ def standard_policy(
     feedback_requests: bool = False,
     keep_in_touch_from_rejection: bool = False,
     next_round_scheduling: bool = False,
+    position_approval: bool = False,
 ) -> Policy:
     """Return the standard lifecycle of the design document, a new immutable policy.
 
@@ -404,6 +406,12 @@ def standard_policy(
       alike).
     - ``next_round_scheduling``: the next round is scheduled in steps (availability
       requested and given, slots proposed, scheduled), each with a deadline and an owner.
+    - ``position_approval``: budgets approved once per requisition: the position's chain
+      approves opening it and its band
+      ([`hirepipe.positions.Positions`][hirepipe.positions.Positions]), an offer inside that
+      band needs only the offer approval steps (``settings.offer_approval_fields``, none by
+      default), one outside it waits for the position's band to be approved again, and only
+      an open requisition takes offers; see ``docs/position-approval.md``.
     """
     events = [
         EventSpec(
@@ -439,6 +447,8 @@ def standard_policy(
         policy = with_keep_in_touch_from_rejection(policy)
     if next_round_scheduling:
         policy = with_next_round_scheduling(policy)
+    if position_approval:
+        policy = with_position_approval(policy)
     return policy
 
 
@@ -447,7 +457,10 @@ def standard_registry() -> Registry:
 
     A company adds its own to it (``registry.add_guard``) to load a policy file that names both.
     """
-    return Registry(guards=STANDARD_GUARDS.values(), effects=STANDARD_EFFECTS.values())
+    return Registry(
+        guards=STANDARD_GUARDS.values(),
+        effects=[*STANDARD_EFFECTS.values(), *POSITION_EFFECTS.values()],
+    )
 
 
 register_built_in(standard_registry)

@@ -30,9 +30,16 @@ from hirepipe.errors import (
     RequisitionMismatch,
     StoreError,
 )
-from hirepipe.models import Application, Requisition, identifier_problem
+from hirepipe.models import (
+    Application,
+    Requisition,
+    RequisitionStatus,
+    TransitionRecord,
+    identifier_problem,
+)
 from hirepipe.notify import Backoff, Notification
 from hirepipe.pipeline import Fired, Pipeline
+from hirepipe.positions import Positions
 from hirepipe.privacy import data_models_of, ended_at
 from hirepipe.slate import Slate
 from hirepipe.store import _schema
@@ -98,6 +105,7 @@ class Store:
         self.pipeline: Pipeline = pipeline if pipeline is not None else Pipeline()
         self.tables: _schema.Tables = _schema.define_tables(MetaData(schema=schema))
         self._slate_pipeline: StoredPipeline | None = None
+        self._position_engine: Positions | None = None
         self._active: ContextVar[Transaction | None] = ContextVar(
             f"hirepipe_store_{id(self)}", default=None
         )
@@ -353,6 +361,13 @@ class Store:
         """
         if "id" in changes:
             raise StoreError("a requisition's id cannot change; add a new requisition")
+        owned = sorted(_LIFECYCLE_OWNS.intersection(changes))
+        if owned:
+            raise StoreError(
+                f"{', '.join(owned)} belong to the requisition's own lifecycle: fire its events "
+                "with fire_requisition (approvals, the approved band and the history are "
+                "written by them)"
+            )
         table = self.tables.requisitions
         with self._atomic() as tx:
             row = tx.connection.execute(
@@ -363,6 +378,13 @@ class Store:
             if row is None:
                 raise NotStored("requisition", requisition_id)
             updated = parse_requisition(requisition_id, row.snapshot).model_copy()
+            if "status" in changes and (
+                updated.history or _AWAITING.intersection({updated.status, changes["status"]})
+            ):
+                raise StoreError(
+                    f"requisition {requisition_id!r} keeps a lifecycle of its own (status "
+                    f"{updated.status.value}): change its status with fire_requisition"
+                )
             for name, value in changes.items():
                 setattr(updated, name, value)  # validate_assignment checks every value
             tx.connection.execute(
@@ -375,6 +397,59 @@ class Store:
                 )
             )
         return updated
+
+    def fire_requisition(
+        self,
+        requisition_id: str,
+        event: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        expected_version: int | None = None,
+        **data: Any,
+    ) -> TransitionRecord:
+        """Fire an event of the stored requisition's own lifecycle, durably; return its record.
+
+        [`Positions.fire`][hirepipe.positions.Positions.fire] with the store's pipeline, on the
+        requisition's row locked for the transaction: its status, approvals, band and history
+        are in its stored JSON, so the lifecycle survives a restart. ``expected_version`` is the
+        requisition's own (``len(history)``). Raises what ``Positions.fire`` raises (nothing is
+        written then) and NotStored for an unknown id.
+        """
+        _storable(requisition_id, "requisition")
+        table = self.tables.requisitions
+        with self._atomic() as tx:
+            row = tx.connection.execute(
+                select(table.c.snapshot, table.c.version)
+                .where(table.c.id == requisition_id)
+                .with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise NotStored("requisition", requisition_id)
+            requisition = parse_requisition(requisition_id, row.snapshot)
+            record = self._positions().fire(
+                requisition,
+                event,
+                actor=actor,
+                reason=reason,
+                expected_version=expected_version,
+                **data,
+            )
+            tx.connection.execute(
+                update(table)
+                .where(table.c.id == requisition_id)
+                .values(
+                    version=row.version + 1,
+                    status=requisition.status.value,
+                    snapshot=requisition.model_dump_json(),
+                )
+            )
+        return record
+
+    def _positions(self) -> Positions:
+        if self._position_engine is None:  # compiled once: its machine is shared by every call
+            self._position_engine = Positions(self.pipeline)
+        return self._position_engine
 
     # -- firing --------------------------------------------------------------------------------
 
@@ -795,6 +870,10 @@ class Store:
 
 def _is_identifier(value: object) -> bool:
     return isinstance(value, str) and identifier_problem(value) is None
+
+
+_LIFECYCLE_OWNS = frozenset({"approvals", "approved_band", "version", "history"})
+_AWAITING = frozenset({RequisitionStatus.draft, RequisitionStatus.pending_approval})
 
 
 def _storable(identifier: object, kind: str) -> None:
