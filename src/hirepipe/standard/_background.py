@@ -173,9 +173,7 @@ def _cleared(check: BackgroundCheck) -> bool:
         return False
     if check.dispute_outcome is DisputeOutcome.cleared:
         return True
-    return (
-        check.decision is AdjudicationDecision.proceed or check.result is BackgroundResult.clear
-    )
+    return check.decision is AdjudicationDecision.proceed or check.result is BackgroundResult.clear
 
 
 def _local(ctx: Context, moment: pendulum.DateTime) -> str:
@@ -521,9 +519,7 @@ def adjudicate(ctx: Context) -> Change:
     """Keep the decision and the individualized assessment."""
     data = ctx.data
     assert isinstance(data, AdjudicationData)
-    return _update(
-        ctx, decision=data.decision, assessment=data.assessment, assessed_at=ctx.now
-    )
+    return _update(ctx, decision=data.decision, assessment=data.assessment, assessed_at=ctx.now)
 
 
 def send_pre_adverse_notice(ctx: Context) -> Change:
@@ -669,7 +665,12 @@ _STAGES = (
     ),
 )
 
-_HM, _RECRUITER, _CANDIDATE, _SYSTEM = Role.hiring_manager, Role.recruiter, Role.candidate, Role.system
+_HM, _RECRUITER, _CANDIDATE, _SYSTEM = (
+    Role.hiring_manager,
+    Role.recruiter,
+    Role.candidate,
+    Role.system,
+)
 _STAFF = (_HM, _RECRUITER)
 
 # name, sources, dest, guards, effect, fired_by, on_behalf, description
