@@ -115,7 +115,8 @@ class TestConsiderResultThroughAdverseAction:
         assert ["2025-01-20 Martin Luther King Jr. Day"] == fired.record.data["holidays"]
         (notice,) = hiring.sent(app, "pre_adverse_notice")
         assert "Summary of Your Rights Under the Fair Credit Reporting Act" in notice
-        assert "rpt-7" in notice and "Example Screening Inc." in notice
+        assert "rpt-7" in notice
+        assert "Example Screening Inc." in notice
 
         hiring.clock.set(ny(2025, 1, 16, 10))
         hiring.fire(app, "dispute_background_check", actor="cand-1", text="Not my record.")
@@ -142,8 +143,10 @@ class TestConsiderResultThroughAdverseAction:
         assert "background_check" == app.rejection.reason
         assert ny(2025, 1, 24, 9) == app.background_check.final_notice_at
         (final,) = hiring.sent(app, "final_adverse_notice")
-        assert "Example Screening Inc." in final and "1-800-555-0100" in final
-        assert "did not make this decision" in final and "within 60 days" in final
+        assert "Example Screening Inc." in final
+        assert "1-800-555-0100" in final
+        assert "did not make this decision" in final
+        assert "within 60 days" in final
         assert [] == hiring.sent(app, "rejection")  # the final notice is the rejection
         told = [n.trigger for n in hiring.outbox.for_application(app.id) if n.role == "candidate"]
         for step in ("start_adjudication", "dispute_background_check", "resolve_dispute"):
@@ -331,7 +334,8 @@ class TestDeadlinesAndEstimates:
         estimate = TimelineEstimator(policy=POLICY).estimate(
             app, hiring.requisition, hiring.clock.now()
         )
-        assert estimate.pending and "adjudication" == estimate.stage
+        assert estimate.pending
+        assert "adjudication" == estimate.stage
         assert estimate.offer is not None
 
 
@@ -418,6 +422,7 @@ class TestPolicyData:
         assert ASSESSMENT == app.background_check.assessment
         hiring.pipeline.erase(app, actor="dpo", reason="the candidate's request")
         check = app.background_check
-        assert ERASED == check.assessment and ERASED == check.dispute
+        assert ERASED == check.assessment
+        assert ERASED == check.dispute
         assert BackgroundResult.consider is check.result
         assert not [r for r in app.history if "Not my record." in str(r.data)]

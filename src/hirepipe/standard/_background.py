@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 from pydantic import StrictBool
@@ -55,7 +55,9 @@ from hirepipe.policy import (
     StageSpec,
 )
 from hirepipe.policy._derive import rebuild
-from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
+
+if TYPE_CHECKING:
+    from hirepipe.timeline.calendar import BusinessCalendar
 
 __all__ = [
     "ADVERSE_ACTION_REASON",
@@ -524,6 +526,10 @@ def adjudicate(ctx: Context) -> Change:
 
 def send_pre_adverse_notice(ctx: Context) -> Change:
     """Start the waiting period, counted in the requisition's calendar; any dispute is over."""
+    # imported here: only a notice needs holiday data (and numpy); the rest of the lifecycle
+    # runs without loading them
+    from hirepipe.timeline.calendar import calendar_for
+
     assert ctx.requisition is not None  # notice_enclosures asks for it
     days = ctx.settings.adverse_action_waiting_days
     until, holidays = waiting_period(calendar_for(ctx.requisition), ctx.now, days)
