@@ -858,7 +858,9 @@ class Application(_Model):
     created in), and the last leads to ``stage``. With no records, ``stage`` is the stage it was
     created in. Anything else is refused, on construction and on assignment alike. ``erased_at``
     is when the candidate's personal data was erased ([`hirepipe.privacy`][hirepipe.privacy]);
-    an erased application takes no more events.
+    an erased application takes no more events. ``background_check`` is the state of a
+    background check ([`BackgroundCheck`][hirepipe.models.BackgroundCheck]), under a policy
+    that has one (``standard_policy(background_check=True)``).
     """
 
     id: Identifier

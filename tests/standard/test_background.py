@@ -7,6 +7,7 @@ a Monday.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import tomllib
 
 import pendulum
@@ -364,7 +365,7 @@ class TestPolicyData:
         assert "background_check" not in standard_policy().stages
         assert standard_policy() == standard_policy(background_check=False)
 
-    @pytest.mark.parametrize("form", ["toml", "dict"])
+    @pytest.mark.parametrize("form", ["toml", "json", "dict"])
     def test_the_policy_round_trips(self, form, tmp_path):
         """Written out and read back, the policy is equal and runs the same rules."""
         if form == "toml":
@@ -372,6 +373,10 @@ class TestPolicyData:
             path.write_text(POLICY.to_toml(), encoding="utf-8")
             loaded = Policy.from_file(path)
             assert POLICY == Policy.from_dict(tomllib.loads(path.read_text(encoding="utf-8")))
+        elif form == "json":
+            path = tmp_path / "policy.json"
+            path.write_text(json.dumps(POLICY.to_dict()), encoding="utf-8")
+            loaded = Policy.from_file(path)
         else:
             loaded = Policy.from_dict(POLICY.to_dict())
         assert POLICY == loaded
@@ -426,3 +431,63 @@ class TestPolicyData:
         assert ERASED == check.dispute
         assert BackgroundResult.consider is check.result
         assert not [r for r in app.history if "Not my record." in str(r.data)]
+
+
+class TestTheCandidatesCalendar:
+    def test_a_state_holiday_of_the_requisitions_subdivision_counts(self):
+        """In California, Cesar Chavez Day (2025-03-31) extends the window by a day."""
+        found = {}
+        for subdivision in (None, "CA"):
+            hiring = Hiring()
+            hiring.requisition = make_requisition(
+                subdivision=subdivision, time_zone="America/Los_Angeles"
+            )
+            app = hiring.at("background_check")
+            hiring.clock.set(pendulum.datetime(2025, 3, 26, 10, tz="America/Los_Angeles"))
+            hiring.fire(app, "record_background_result", result="failed", report="rpt-4")
+            hiring.fire(app, "send_pre_adverse_notice", **NOTICE)
+            found[subdivision] = app.background_check.waiting_until
+        la = "America/Los_Angeles"
+        assert pendulum.datetime(2025, 4, 3, tz=la) == found[None]
+        assert pendulum.datetime(2025, 4, 4, tz=la) == found["CA"]
+
+    def test_the_day_of_the_notice_is_the_local_one(self, hiring):
+        """Thursday 23:30 in New York is Friday in UTC; the count starts on the local Friday."""
+        app = hiring.at("background_check")
+        hiring.fire(app, "record_background_result", result="failed", report="rpt-5")
+        hiring.clock.set(pendulum.datetime(2025, 2, 7, 4, 30, tz="UTC"))  # Thu 23:30 in NY
+        hiring.fire(app, "send_pre_adverse_notice", **NOTICE)
+        # Fri 7, Mon 10, Tue 11, Wed 12, Thu 13
+        assert ny(2025, 2, 14) == app.background_check.waiting_until
+
+
+class TestHostileInput:
+    def test_a_provider_contact_on_two_lines_is_refused(self, hiring):
+        """The agency's contact goes into a notice: one line, nothing smuggled after it."""
+        app = hiring.at("references")
+        before = app.model_dump()
+        with pytest.raises(ValidationError):
+            hiring.fire(
+                app,
+                "start_background_check",
+                provider="Example Screening Inc.",
+                provider_contact="1-800-555-0100\nBcc: everyone@example.com",
+            )
+        assert before == app.model_dump()
+
+    def test_a_result_outside_the_codes_is_refused(self, hiring):
+        """Only clear, consider and failed are results."""
+        app = hiring.at("background_check")
+        with pytest.raises(ValidationError):
+            hiring.fire(app, "record_background_result", result="fine", report="rpt-6")
+        assert app.background_check.result is None
+
+    def test_the_enclosures_are_booleans(self, hiring):
+        """A string "yes" is no confirmation that the report went with the notice."""
+        app = hiring.at("adjudication")
+        hiring.fire(app, "record_adjudication", decision="adverse", assessment=ASSESSMENT)
+        with pytest.raises(ValidationError):
+            hiring.fire(
+                app, "send_pre_adverse_notice", report_enclosed="yes", summary_of_rights_enclosed=1
+            )
+        assert "adjudication" == app.stage
