@@ -21,6 +21,7 @@ from hirepipe.clock import ManualClock
 from hirepipe.models import Application, Band, Candidate, Requisition
 from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.policy import PREVIOUS, Path, Policy, Role, StageKind, StageRole
+from hirepipe.standard import AdjudicationData, BackgroundResultData
 from hirepipe.timeline.calendar import BusinessCalendar
 
 __all__ = [
@@ -298,7 +299,10 @@ def _background(pipeline: Pipeline, application: Application, requisition: Requi
 def _background_result(
     pipeline: Pipeline, application: Application, requisition: Requisition, result: str
 ) -> None:
-    """The provider's result, once, while the check is out."""
+    """The provider's result, once, while the check is out (a policy's own check is its own)."""
+    spec = pipeline.policy.events.get("record_background_result")
+    if spec is None or spec.data_model is not BackgroundResultData:
+        return
     check = application.background_check
     if check is None or check.result is None:
         _activity(
@@ -314,6 +318,9 @@ def _background_result(
 def _adverse(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
     """A "failed" result, or an adverse decision in an adjudication."""
     _background_result(pipeline, application, requisition, "failed")
+    spec = pipeline.policy.events.get("record_adjudication")
+    if spec is None or spec.data_model is not AdjudicationData:
+        return
     _activity(
         pipeline,
         application,
