@@ -327,7 +327,7 @@ def adverse_decision_made(ctx: Context) -> Iterator[Blocker]:
         )
 
 
-def notice_enclosures(ctx: Context) -> Iterator[Blocker]:
+def pre_adverse_enclosures(ctx: Context) -> Iterator[Blocker]:
     """The pre-adverse action notice carries a copy of the report and the summary of rights."""
     missing = [
         label
@@ -374,7 +374,7 @@ def _waiting(ctx: Context, check: BackgroundCheck) -> Iterator[Blocker]:
         )
 
 
-def waiting_period_over(ctx: Context) -> Iterator[Blocker]:
+def adverse_action_waiting_over(ctx: Context) -> Iterator[Blocker]:
     """The waiting period after the pre-adverse action notice has ended."""
     yield from _waiting(ctx, _check(ctx.application))
 
@@ -401,7 +401,7 @@ def adverse_decision_stands(ctx: Context) -> Iterator[Blocker]:
         )
 
 
-def assessment_given(ctx: Context) -> Iterator[Blocker]:
+def background_assessment_given(ctx: Context) -> Iterator[Blocker]:
     """The decision comes with the individualized assessment behind it."""
     assessment = ctx.data.value("assessment") or ""
     if not assessment.strip():
@@ -466,10 +466,12 @@ BACKGROUND_GUARDS: dict[str, GuardSpec] = {
         _guard(background_needs_assessment, 'a "consider" or "failed" result'),
         _guard(background_cleared, "the background check allows the offer", _CHECK),
         _guard(adverse_decision_made, "an adverse decision on the background check"),
-        _guard(notice_enclosures, "the notice carries the report and the summary of rights"),
-        _guard(waiting_period_over, "the waiting period after the pre-adverse notice ended"),
+        _guard(pre_adverse_enclosures, "the notice carries the report and the summary of rights"),
+        _guard(
+            adverse_action_waiting_over, "the waiting period after the pre-adverse notice ended"
+        ),
         _guard(adverse_decision_stands, "no open dispute; nothing cleared the candidate since"),
-        _guard(assessment_given, "an individualized assessment"),
+        _guard(background_assessment_given, "an individualized assessment"),
         _guard(amended_report_named, "an amended report is named"),
         _guard(background_rejection_allowed, "no rejection around the adverse-action steps"),
     )
@@ -530,7 +532,7 @@ def send_pre_adverse_notice(ctx: Context) -> Change:
     # runs without loading them
     from hirepipe.timeline.calendar import calendar_for
 
-    assert ctx.requisition is not None  # notice_enclosures asks for it
+    assert ctx.requisition is not None  # pre_adverse_enclosures asks for it
     days = ctx.settings.adverse_action_waiting_days
     until, holidays = waiting_period(calendar_for(ctx.requisition), ctx.now, days)
     facts = {
@@ -737,7 +739,7 @@ _EVENTS: tuple[
         "record_adjudication",
         (_ADJUDICATION, _PRE_ADVERSE),
         None,
-        ("assessment_given",),
+        ("background_assessment_given",),
         "adjudicate",
         _STAFF,
         (),
@@ -747,7 +749,7 @@ _EVENTS: tuple[
         "send_pre_adverse_notice",
         (_CHECK, _ADJUDICATION, _DISPUTE),
         _PRE_ADVERSE,
-        ("adverse_decision_made", "notice_enclosures"),
+        ("adverse_decision_made", "pre_adverse_enclosures"),
         "send_pre_adverse_notice",
         (*_STAFF, _SYSTEM),
         (),
@@ -777,7 +779,7 @@ _EVENTS: tuple[
         "final_adverse_action",
         (_PRE_ADVERSE, _DISPUTE),
         _REJECTED,
-        ("waiting_period_over", "adverse_decision_stands"),
+        ("adverse_action_waiting_over", "adverse_decision_stands"),
         "take_adverse_action",
         _STAFF,
         (),
