@@ -491,3 +491,24 @@ class TestHostileInput:
                 app, "send_pre_adverse_notice", report_enclosed="yes", summary_of_rights_enclosed=1
             )
         assert "adjudication" == app.stage
+
+
+class TestWithTheOtherOptions:
+    def test_every_option_on_still_takes_the_steps(self, tmp_path):
+        """With every other option on too, the check guards the offer and round-trips."""
+        policy = standard_policy(
+            background_check=True,
+            offer_signatures=True,
+            feedback_requests=True,
+            keep_in_touch_from_rejection=True,
+            next_round_scheduling=True,
+        )
+        path = tmp_path / "policy.toml"
+        path.write_text(policy.to_toml(), encoding="utf-8")
+        assert policy == Policy.from_file(path)
+        hiring = Hiring(policy)
+        app = hiring.at("background_check")
+        hiring.fire(app, "record_background_result", result="failed", report="rpt-10")
+        assert "background_assessment_needed" in hiring.refused(app, "extend_offer", **OFFER)
+        hiring.fire(app, "send_pre_adverse_notice", **NOTICE)
+        assert ("adverse_action_waiting",) == hiring.refused(app, "final_adverse_action")
