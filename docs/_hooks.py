@@ -11,6 +11,8 @@ build replaces it with what the code says now. An unknown marker fails the build
 - ``priors``: the estimator's published figures and their sources
 - ``cli``: every command of the ``hirepipe`` command line, its options and their defaults
 - ``top-level``: the names ``import hirepipe`` offers, linked to their reference
+- ``background-diagram``: the standard lifecycle with the background check on
+- ``background-events``: the events the background-check option adds or changes
 """
 
 from __future__ import annotations
@@ -79,6 +81,25 @@ def stages() -> str:
 def events() -> str:
     text = to_markdown(event_table(standard_policy()))
     for name in standard.__all__:  # the data models link to their reference
+        if name.endswith("Data"):
+            text = text.replace(f"(`{name}`)", f"([`{name}`][hirepipe.standard.{name}])")
+    return text
+
+
+def background_diagram() -> str:
+    return f"```mermaid\n{standard_policy(background_check=True).to_mermaid()}```"
+
+
+def background_events() -> str:
+    policy = standard_policy(background_check=True)
+    plain = standard_policy()
+    changed = [
+        row
+        for row in event_table(policy)
+        if row.name not in plain.events or policy.events[row.name] != plain.events[row.name]
+    ]
+    text = to_markdown(changed, heading="###")
+    for name in standard.__all__:
         if name.endswith("Data"):
             text = text.replace(f"(`{name}`)", f"([`{name}`][hirepipe.standard.{name}])")
     return text
@@ -213,4 +234,6 @@ PARTS: dict[str, Callable[[], str]] = {
     "priors": priors,
     "cli": cli,
     "top-level": top_level,
+    "background-diagram": background_diagram,
+    "background-events": background_events,
 }

@@ -14,7 +14,14 @@ SOURCE = Path(hirepipe.__file__).resolve().parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("hirepipe._version", "hirepipe.errors"),
-    ("hirepipe.clock", "hirepipe._types"),
+    # the business-day calendar depends on nothing above the errors: guards count business
+    # days with it (the standard policy's adverse-action waiting period)
+    (
+        "hirepipe.clock",
+        "hirepipe._types",
+        "hirepipe.timeline.calendar",
+        "hirepipe.timeline._weekends",
+    ),
     ("hirepipe.models",),
     ("hirepipe.policy",),
     ("hirepipe.privacy",),

@@ -11,7 +11,10 @@ import hirepipe
 from hirepipe import standard_policy
 
 SOURCE = Path(hirepipe.__file__).resolve().parent
-STAGES = frozenset(standard_policy().stages)
+STAGES = frozenset(standard_policy().stages).union(
+    standard_policy(background_check=True).stages,
+)
+"""The standard stages, those of every option included."""
 
 COINCIDENCES = {
     ("timeline/estimate.py", "offer"): "the offer milestone of an estimate",

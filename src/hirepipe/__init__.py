@@ -14,7 +14,8 @@ The package is layered; each layer imports only those before it (``tests/test_la
 checks it):
 
 1. ``_version`` and ``errors``: the version and the one exception tree;
-2. ``clock`` and ``_types``: where time comes from, and the shared field types;
+2. ``clock`` and ``_types``: where time comes from, and the shared field types; with them the
+   business-day calendar (``timeline.calendar``), which guards may use;
 3. ``models``: the Pydantic data (Candidate, Requisition, Application, records);
 4. ``policy``: a lifecycle as data (stages and their roles, events, guards, settings, io);
 5. ``privacy``: which fields are personal, erasing them, retention and consent;

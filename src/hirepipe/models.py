@@ -64,10 +64,13 @@ __all__ = [
     "NO_AMOUNT",
     "PAY_FIELDS",
     "PERSONAL",
+    "AdjudicationDecision",
     "Application",
     "Approval",
     "ApprovalStep",
     "AttributeRating",
+    "BackgroundCheck",
+    "BackgroundResult",
     "Band",
     "Candidate",
     "CompanySize",
@@ -76,6 +79,7 @@ __all__ = [
     "Counter",
     "CountryCode",
     "CurrencyCode",
+    "DisputeOutcome",
     "Email",
     "Identifier",
     "Interview",
@@ -222,6 +226,29 @@ class OfferStatus(StrEnum):
     accepted = "accepted"
     declined = "declined"
     expired = "expired"
+
+
+class BackgroundResult(StrEnum):
+    """What a background check's provider reported: the result codes providers commonly use."""
+
+    clear = "clear"  # nothing to consider: on to the offer
+    consider = "consider"  # something the company must assess before deciding
+    failed = "failed"  # the report does not meet the position's stated criteria
+
+
+class AdjudicationDecision(StrEnum):
+    """The company's decision after an individualized assessment of a background report."""
+
+    proceed = "proceed"  # go on to the offer
+    adverse = "adverse"  # intend to withdraw: the pre-adverse action notice follows
+
+
+class DisputeOutcome(StrEnum):
+    """How a candidate's dispute of a background report was resolved."""
+
+    cleared = "cleared"  # the report was wrong, or the company reconsidered: on to the offer
+    stands = "stands"  # the report stands: the final adverse action notice may follow
+    amended = "amended"  # an amended report still holds something adverse: a new notice
 
 
 class Band(_Frozen):
@@ -699,6 +726,41 @@ class Rejection(_Frozen):
     feedback_sent_at: Timestamp | None = None
 
 
+class BackgroundCheck(_Frozen):
+    """A background check (a U.S. consumer report) and each step of the adverse-action rules.
+
+    The steps in order, each stamped when it happened: the standalone disclosure given
+    (``disclosed_at``), the candidate's written authorization (``authorized_at``), the check
+    ordered from the consumer reporting agency (``provider``, ``provider_contact``,
+    ``ordered_at``), its result (``result``, ``report``, ``reported_at``), the individualized
+    assessment (``decision``, ``assessment``, ``assessed_at``), the pre-adverse action notice
+    (``pre_adverse_at``; the final adverse action may not come before ``waiting_until``), a
+    dispute (``disputed_at``, ``dispute``, ``dispute_outcome``, ``resolved_at``) and the final
+    adverse action notice (``final_notice_at``). The rules and their sources:
+    ``docs/background-checks.md``. ``assessment`` and ``dispute`` are free text, personal;
+    erasure keeps the result codes and the times, as it keeps a reference's outcome.
+    """
+
+    disclosed_at: Timestamp | None = None
+    authorized_at: Timestamp | None = None
+    provider: Name | None = None
+    provider_contact: Reason | None = None
+    ordered_at: Timestamp | None = None
+    result: BackgroundResult | None = None
+    report: Identifier | None = None
+    reported_at: Timestamp | None = None
+    decision: AdjudicationDecision | None = None
+    assessment: Text = ""
+    assessed_at: Timestamp | None = None
+    pre_adverse_at: Timestamp | None = None
+    waiting_until: Timestamp | None = None
+    disputed_at: Timestamp | None = None
+    dispute: Text = ""
+    dispute_outcome: DisputeOutcome | None = None
+    resolved_at: Timestamp | None = None
+    final_notice_at: Timestamp | None = None
+
+
 class TransitionRecord(_Frozen):
     """One entry of an application's history: a transition, or an activity.
 
@@ -796,7 +858,9 @@ class Application(_Model):
     created in), and the last leads to ``stage``. With no records, ``stage`` is the stage it was
     created in. Anything else is refused, on construction and on assignment alike. ``erased_at``
     is when the candidate's personal data was erased ([`hirepipe.privacy`][hirepipe.privacy]);
-    an erased application takes no more events.
+    an erased application takes no more events. ``background_check`` is the state of a
+    background check ([`BackgroundCheck`][hirepipe.models.BackgroundCheck]), under a policy
+    that has one (``standard_policy(background_check=True)``).
     """
 
     id: Identifier
@@ -818,6 +882,7 @@ class Application(_Model):
     rejection: Rejection | None = None
     held_from: Identifier | None = None
     warm_until: Timestamp | None = None
+    background_check: BackgroundCheck | None = None
     erased_at: Timestamp | None = None
     history: list[TransitionRecord] = Field(default_factory=list)
 

@@ -21,6 +21,7 @@ from hirepipe.clock import ManualClock
 from hirepipe.models import Application, Band, Candidate, Requisition
 from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.policy import PREVIOUS, Path, Policy, Role, StageKind, StageRole
+from hirepipe.standard import AdjudicationData, BackgroundResultData
 from hirepipe.timeline.calendar import BusinessCalendar
 
 __all__ = [
@@ -284,6 +285,50 @@ def _references(pipeline: Pipeline, application: Application, requisition: Requi
 def _offer(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
     _approvals(pipeline, application, requisition)
     _references(pipeline, application, requisition)
+    _background_result(pipeline, application, requisition, "clear")
+
+
+def _background(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
+    """References done, the disclosure given and the check authorized (the option's)."""
+    _approvals(pipeline, application, requisition)
+    _references(pipeline, application, requisition)
+    _activity(pipeline, application, requisition, "send_background_disclosure")
+    _activity(pipeline, application, requisition, "authorize_background_check")
+
+
+def _background_result(
+    pipeline: Pipeline, application: Application, requisition: Requisition, result: str
+) -> None:
+    """The provider's result, once, while the check is out (a policy's own check is its own)."""
+    spec = pipeline.policy.events.get("record_background_result")
+    if spec is None or spec.data_model is not BackgroundResultData:
+        return
+    check = application.background_check
+    if check is None or check.result is None:
+        _activity(
+            pipeline,
+            application,
+            requisition,
+            "record_background_result",
+            result=result,
+            report="report-1",
+        )
+
+
+def _adverse(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
+    """A "failed" result, or an adverse decision in an adjudication."""
+    _background_result(pipeline, application, requisition, "failed")
+    spec = pipeline.policy.events.get("record_adjudication")
+    if spec is None or spec.data_model is not AdjudicationData:
+        return
+    _activity(
+        pipeline,
+        application,
+        requisition,
+        "record_adjudication",
+        decision="adverse",
+        assessment="A recent conviction bears directly on the duties of the position.",
+    )
 
 
 def _signatures(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
@@ -321,6 +366,15 @@ STANDARD_RECIPES: dict[str, Recipe] = {
         },
         _offer,
     ),
+    "start_background_check": Recipe(
+        lambda app: {"provider": "Example Screening Inc.", "provider_contact": "1-800-555-0100"},
+        _background,
+    ),
+    "start_adjudication": Recipe(prepare=lambda p, a, r: _background_result(p, a, r, "consider")),
+    "send_pre_adverse_notice": Recipe(
+        lambda app: {"report_enclosed": True, "summary_of_rights_enclosed": True}, _adverse
+    ),
+    "dispute_background_check": Recipe(lambda app: {"text": "The record is not mine."}),
     "counter": Recipe(lambda app: {"salary": Decimal(145_000)}),
     "accept": Recipe(prepare=_signatures),  # with offer signatures: the document signed first
     "reject": Recipe(

@@ -25,7 +25,15 @@ BOUNDS = {
     "availability_answer_days": (1, 260),
     "slot_proposal_days": (0, 260),
     "slot_choice_days": (1, 260),
+    "background_check_days": (1, 260),
+    "adjudication_days": (1, 260),
+    "adverse_action_waiting_days": (5, 60),
+    "adverse_action_days": (6, 260),
+    "background_dispute_days": (1, 260),
 }
+
+COMPANIONS = {"adverse_action_waiting_days": {"adverse_action_days": 260}}
+"""Settings a bound needs beside it: the decision is due after the waiting period."""
 
 
 def test_every_integer_setting_is_bounded():
@@ -40,9 +48,10 @@ def test_every_integer_setting_is_bounded():
 def test_bounds_accepted_and_one_past_refused(name, bounds):
     """The documented bounds are accepted; one past either is refused at load, by name."""
     low, high = bounds
+    beside = COMPANIONS.get(name, {})
     assert (low, high) == (
-        PolicySettings(**{name: low}).model_dump()[name],
-        PolicySettings(**{name: high}).model_dump()[name],
+        PolicySettings(**{name: low, **beside}).model_dump()[name],
+        PolicySettings(**{name: high, **beside}).model_dump()[name],
     )
     document = standard_policy().to_dict()
     for value in (low - 1, high + 1):

@@ -280,6 +280,7 @@ class Facts:
         self._signature = signature
         self.builders: dict[str, FactBuilder] = {
             "application": _application,
+            "background": _background,
             "cadence_days": lambda scene: scene.policy.settings.update_cadence_days,
             "candidate": _candidate,
             "deadline": _deadline,
@@ -463,6 +464,23 @@ def _rejection(scene: Scene) -> dict[str, Any] | None:
         "side": side.value if side is not None else None,
         "feedback": rejection.feedback,
         "feedback_on_request": rejection.feedback_on_request,
+    }
+
+
+def _background(scene: Scene) -> dict[str, Any] | None:
+    check = scene.application.background_check
+    if check is None:
+        return None
+    return {
+        "provider": check.provider,
+        "provider_contact": check.provider_contact,
+        "report": check.report,
+        "result": check.result.value if check.result is not None else None,
+        "pre_adverse_at": instant(check.pre_adverse_at),
+        "waiting_until": instant(check.waiting_until),
+        "dispute_outcome": (
+            check.dispute_outcome.value if check.dispute_outcome is not None else None
+        ),
     }
 
 

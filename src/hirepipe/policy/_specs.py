@@ -221,6 +221,33 @@ class PolicySettings(BaseModel):
     (``standard_policy(position_approval=True)``).
     """
 
+    background_check_days: int = Field(default=5, ge=1, le=_BUSINESS_YEAR, strict=True)
+    """Business days the consumer reporting agency may take from the order to the result,
+    before the hiring manager chases it (``standard_policy(background_check=True)``).
+
+    Assumed: providers commonly quote two to five business days for a standard U.S. package;
+    county court searches take longer.
+    """
+    adjudication_days: int = Field(default=3, ge=1, le=_BUSINESS_YEAR, strict=True)
+    """Business days for the individualized assessment of a "consider" result (assumed)."""
+    adverse_action_waiting_days: int = Field(default=5, ge=5, le=60, strict=True)
+    """Business days, in the requisition's calendar, between the pre-adverse action notice and
+    the earliest final adverse action (5 to 60).
+
+    The FCRA (15 U.S.C. 1681b(b)(3)) sets no period: it requires the notice, with a copy of the
+    report and the summary of rights, *before* any adverse action. Five business days is the
+    figure FTC staff guidance found reasonable and the common practice; a city or state may
+    require more. The days counted are those after the day the notice is sent; a holiday
+    inside them extends the period.
+    """
+    adverse_action_days: int = Field(default=10, ge=6, le=_BUSINESS_YEAR, strict=True)
+    """Business days from the pre-adverse action notice by which the company sends the final
+    adverse action notice or goes on to the offer: the waiting period, then time to decide.
+    At least one more than ``adverse_action_waiting_days`` (checked)."""
+    background_dispute_days: int = Field(default=21, ge=1, le=_BUSINESS_YEAR, strict=True)
+    """Business days a disputed report may take to be reinvestigated: the agency has 30
+    calendar days (15 U.S.C. 1681i(a)(1)(A)), about 21 business days."""
+
     @model_validator(mode="after")
     def _ranking_has_attributes(self) -> Self:
         if self.ranking == ATTRIBUTE_RANKING and (
@@ -236,6 +263,16 @@ class PolicySettings(BaseModel):
                     if self.scorecard is None
                     else "rank_by is empty",
                 },
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _decision_after_waiting(self) -> Self:
+        if self.adverse_action_days <= self.adverse_action_waiting_days:
+            raise ValueError(
+                f"adverse_action_days ({self.adverse_action_days}) must exceed "
+                f"adverse_action_waiting_days ({self.adverse_action_waiting_days}): the "
+                "decision is due after the waiting period ends"
             )
         return self
 

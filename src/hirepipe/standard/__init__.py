@@ -11,6 +11,18 @@ The only package that names a standard stage. The data models say what each stan
 accepts as keyword data in [`hirepipe.Pipeline.fire`][hirepipe.pipeline.Pipeline.fire].
 """
 
+from hirepipe.standard._background import ADVERSE_ACTION_REASON as ADVERSE_ACTION_REASON
+from hirepipe.standard._background import BACKGROUND_STAGES as BACKGROUND_STAGES
+from hirepipe.standard._background import AdjudicationData as AdjudicationData
+from hirepipe.standard._background import AuthorizationData as AuthorizationData
+from hirepipe.standard._background import BackgroundOrderData as BackgroundOrderData
+from hirepipe.standard._background import BackgroundResultData as BackgroundResultData
+from hirepipe.standard._background import DisclosureData as DisclosureData
+from hirepipe.standard._background import DisputeData as DisputeData
+from hirepipe.standard._background import DisputeResolutionData as DisputeResolutionData
+from hirepipe.standard._background import FinalAdverseActionData as FinalAdverseActionData
+from hirepipe.standard._background import PreAdverseNoticeData as PreAdverseNoticeData
+from hirepipe.standard._background import waiting_period as waiting_period
 from hirepipe.standard._data import ApprovalData as ApprovalData
 from hirepipe.standard._data import ApproveData as ApproveData
 from hirepipe.standard._data import CounterData as CounterData
@@ -42,20 +54,31 @@ from hirepipe.standard._scorecards import StructuredScorecardData as StructuredS
 from hirepipe.standard._scorecards import with_structured_scorecards as with_structured_scorecards
 
 __all__ = [
+    "ADVERSE_ACTION_REASON",
+    "BACKGROUND_STAGES",
     "STANDARD_EFFECTS",
     "STANDARD_GUARDS",
     "STANDARD_NOTIFICATIONS",
     "STANDARD_REJECTION_REASONS",
+    "AdjudicationData",
     "ApprovalData",
     "ApproveData",
+    "AuthorizationData",
     "AvailabilityData",
+    "BackgroundOrderData",
+    "BackgroundResultData",
     "CounterData",
+    "DisclosureData",
+    "DisputeData",
+    "DisputeResolutionData",
     "FeedbackRequestData",
+    "FinalAdverseActionData",
     "HeldData",
     "KeepWarmData",
     "NextRoundData",
     "NoteData",
     "OfferData",
+    "PreAdverseNoticeData",
     "RefereeData",
     "ReferenceData",
     "ReferenceResultData",
@@ -70,5 +93,6 @@ __all__ = [
     "SubstitutionData",
     "standard_policy",
     "standard_registry",
+    "waiting_period",
     "with_structured_scorecards",
 ]

@@ -31,6 +31,7 @@ from hirepipe.models import (
 )
 from hirepipe.policy import Change, Context, EffectSpec
 from hirepipe.standard._approvals import approved_band, chain_state
+from hirepipe.standard._background import BACKGROUND_EFFECTS
 from hirepipe.standard._data import (
     ApprovalData,
     ApproveData,
@@ -424,3 +425,4 @@ STANDARD_EFFECTS: dict[str, EffectSpec] = {
 }
 STANDARD_EFFECTS.update(SCORECARD_EFFECTS)  # on with structured_scorecards
 STANDARD_EFFECTS.update(SIGNATURE_EFFECTS)  # standard_policy(offer_signatures=True)
+STANDARD_EFFECTS.update(BACKGROUND_EFFECTS)  # standard_policy(background_check=True)

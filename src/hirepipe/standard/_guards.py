@@ -18,6 +18,7 @@ from hirepipe.standard._approvals import (
     approver_in_chain,
     pay_inside_band,
 )
+from hirepipe.standard._background import BACKGROUND_GUARDS
 from hirepipe.standard._feedback import FEEDBACK_GUARDS
 from hirepipe.standard._keep_in_touch import KEEP_IN_TOUCH_GUARDS
 from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
@@ -394,3 +395,4 @@ STANDARD_GUARDS: dict[str, GuardSpec] = {
 } | POSITION_GUARDS
 STANDARD_GUARDS.update(SCORECARD_GUARDS)  # on with structured_scorecards
 STANDARD_GUARDS.update(SIGNATURE_GUARDS)  # standard_policy(offer_signatures=True)
+STANDARD_GUARDS.update(BACKGROUND_GUARDS)  # standard_policy(background_check=True)

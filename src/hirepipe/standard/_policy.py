@@ -21,6 +21,7 @@ from hirepipe.policy import (
     StageSpec,
 )
 from hirepipe.policy._registry import Registry, register_built_in
+from hirepipe.standard._background import with_background_check
 from hirepipe.standard._effects import STANDARD_EFFECTS
 from hirepipe.standard._feedback import with_feedback_requests
 from hirepipe.standard._guards import STANDARD_GUARDS
@@ -385,6 +386,7 @@ def standard_policy(
     keep_in_touch_from_rejection: bool = False,
     next_round_scheduling: bool = False,
     position_approval: bool = False,
+    background_check: bool = False,
 ) -> Policy:
     """Return the standard lifecycle of the design document, a new immutable policy.
 
@@ -412,6 +414,11 @@ def standard_policy(
       band needs only the offer approval steps (``settings.offer_approval_fields``, none by
       default), one outside it waits for the position's band to be approved again, and only
       an open requisition takes offers; see ``docs/position-approval.md``.
+    - ``background_check``: a background check between the references and the offer, under
+      the U.S. FCRA's disclosure, authorization and adverse-action rules: the candidate's
+      written authorization first, an individualized assessment of a "consider" result, the
+      pre-adverse action notice, a waiting period in the requisition's business days, the
+      final adverse action notice; see ``docs/background-checks.md``.
     """
     events = [
         EventSpec(
@@ -449,6 +456,8 @@ def standard_policy(
         policy = with_next_round_scheduling(policy)
     if position_approval:
         policy = with_position_approval(policy)
+    if background_check:
+        policy = with_background_check(policy)
     return policy
 
 

@@ -7,19 +7,27 @@ BusinessCalendar("US").add_business_days(date(2025, 1, 6), 24)  # 2025-02-10
 ServiceLevels(policy).overdue(applications, requisitions, now)
 TimelineEstimator().estimate(application, requisition, now).offer.dates.p80
 ```
+
+The calendar (``hirepipe.timeline.calendar``) depends on nothing above the errors, so the
+layers below may count business days with it (the standard policy's adverse-action waiting
+period does); the names here are imported on first use (PEP 562), so importing the calendar
+does not import the deadlines and the estimator, which build on the standard policy.
 """
 
-from hirepipe.timeline.calendar import BusinessCalendar as BusinessCalendar
-from hirepipe.timeline.calendar import WeekendEra as WeekendEra
-from hirepipe.timeline.calendar import calendar_for as calendar_for
-from hirepipe.timeline.deadlines import Deadline as Deadline
-from hirepipe.timeline.deadlines import DeadlineKind as DeadlineKind
-from hirepipe.timeline.deadlines import ServiceLevels as ServiceLevels
-from hirepipe.timeline.estimate import Estimate as Estimate
-from hirepipe.timeline.estimate import FitReport as FitReport
-from hirepipe.timeline.estimate import Priors as Priors
-from hirepipe.timeline.estimate import StageDistribution as StageDistribution
-from hirepipe.timeline.estimate import TimelineEstimator as TimelineEstimator
+# `typing` is not needed at run time for this: the constant is enough
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hirepipe.timeline.calendar import BusinessCalendar as BusinessCalendar
+    from hirepipe.timeline.calendar import WeekendEra as WeekendEra
+    from hirepipe.timeline.calendar import calendar_for as calendar_for
+    from hirepipe.timeline.deadlines import Deadline as Deadline
+    from hirepipe.timeline.deadlines import DeadlineKind as DeadlineKind
+    from hirepipe.timeline.deadlines import ServiceLevels as ServiceLevels
+    from hirepipe.timeline.estimate import Estimate as Estimate
+    from hirepipe.timeline.estimate import FitReport as FitReport
+    from hirepipe.timeline.estimate import Priors as Priors
+    from hirepipe.timeline.estimate import StageDistribution as StageDistribution
+    from hirepipe.timeline.estimate import TimelineEstimator as TimelineEstimator
 
 __all__ = [
     "BusinessCalendar",
@@ -34,3 +42,40 @@ __all__ = [
     "WeekendEra",
     "calendar_for",
 ]
+
+_HOMES: dict[str, tuple[str, ...]] = {
+    "hirepipe.timeline.calendar": ("BusinessCalendar", "WeekendEra", "calendar_for"),
+    "hirepipe.timeline.deadlines": ("Deadline", "DeadlineKind", "ServiceLevels"),
+    "hirepipe.timeline.estimate": (
+        "Estimate",
+        "FitReport",
+        "Priors",
+        "StageDistribution",
+        "TimelineEstimator",
+    ),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+if not TYPE_CHECKING:  # type checkers see the imports above
+
+    def __getattr__(name: str) -> object:
+        import importlib
+
+        home = _HOME_OF.get(name)
+        if home is not None:
+            value = getattr(importlib.import_module(home), name)
+        else:  # a submodule (`hirepipe.timeline.deadlines`) after `import hirepipe.timeline`
+            try:
+                value = importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__name__}.{name}":
+                    raise
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
+
+
+del TYPE_CHECKING

@@ -61,6 +61,10 @@ CANDIDATE_CONTACT_EVENTS: frozenset[str] = frozenset(
         "request_availability",
         "propose_slots",
         "schedule_interview",
+        # the background-check option's notices (standard_policy(background_check=True))
+        "send_background_disclosure",
+        "send_pre_adverse_notice",
+        "final_adverse_action",
     }
 )
 """History events that mean the company told the candidate something."""
