@@ -37,6 +37,7 @@ REFERENCE_MODULES = (
     "hirepipe.policy",
     "hirepipe.standard",
     "hirepipe.slate",
+    "hirepipe.positions",
     "hirepipe.timeline",
     "hirepipe.notify",
     "hirepipe.store",
