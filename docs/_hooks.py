@@ -4,6 +4,7 @@ A page asks for a part with a marker on a line of its own, ``<!-- hirepipe:event
 build replaces it with what the code says now. An unknown marker fails the build.
 
 - ``diagram``: the standard lifecycle, ``standard_policy().to_mermaid()``
+- ``diagram-options``: the standard lifecycle with every option of ``STANDARD_OPTIONS`` on
 - ``stages``: the standard policy's stages, their kinds and the events from each
 - ``events``: every event of the standard policy (``hirepipe events standard -f markdown``)
 - ``engine-blockers``: the blocker codes the engine gives for any event
@@ -26,7 +27,7 @@ from typing import Any
 
 from hirepipe import standard
 from hirepipe.cli._events import ENGINE_BLOCKERS, event_table, to_markdown
-from hirepipe.standard import STANDARD_REJECTION_REASONS, standard_policy
+from hirepipe.standard import STANDARD_OPTIONS, STANDARD_REJECTION_REASONS, standard_policy
 
 MARKER = re.compile(r"^<!-- hirepipe:([a-z-]+) -->$", re.MULTILINE)
 
@@ -64,6 +65,12 @@ def on_page_markdown(markdown: str, **_: Any) -> str:
 
 def diagram() -> str:
     return f"```mermaid\n{standard_policy().to_mermaid()}```"
+
+
+def diagram_options() -> str:
+    """The standard lifecycle with every option of ``STANDARD_OPTIONS`` on."""
+    everything = standard_policy(**dict.fromkeys(STANDARD_OPTIONS, True))
+    return f"```mermaid\n{everything.to_mermaid()}```"
 
 
 def stages() -> str:
@@ -228,6 +235,7 @@ def top_level() -> str:
 
 PARTS: dict[str, Callable[[], str]] = {
     "diagram": diagram,
+    "diagram-options": diagram_options,
     "stages": stages,
     "events": events,
     "engine-blockers": engine_blockers,

@@ -44,6 +44,7 @@ from hirepipe.standard._feedback import FeedbackRequestData as FeedbackRequestDa
 from hirepipe.standard._feedback import SendFeedbackData as SendFeedbackData
 from hirepipe.standard._guards import STANDARD_GUARDS as STANDARD_GUARDS
 from hirepipe.standard._notifications import STANDARD_NOTIFICATIONS as STANDARD_NOTIFICATIONS
+from hirepipe.standard._policy import STANDARD_OPTIONS as STANDARD_OPTIONS
 from hirepipe.standard._policy import STANDARD_REJECTION_REASONS as STANDARD_REJECTION_REASONS
 from hirepipe.standard._policy import standard_policy as standard_policy
 from hirepipe.standard._policy import standard_registry as standard_registry
@@ -59,6 +60,7 @@ __all__ = [
     "STANDARD_EFFECTS",
     "STANDARD_GUARDS",
     "STANDARD_NOTIFICATIONS",
+    "STANDARD_OPTIONS",
     "STANDARD_REJECTION_REASONS",
     "AdjudicationData",
     "ApprovalData",

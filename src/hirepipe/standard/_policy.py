@@ -33,6 +33,7 @@ from hirepipe.standard._scorecards import with_structured_scorecards
 from hirepipe.standard._signatures import with_offer_signatures
 
 __all__ = [
+    "STANDARD_OPTIONS",
     "STANDARD_REJECTION_REASONS",
     "standard_policy",
     "standard_registry",
@@ -374,6 +375,23 @@ _ON_BEHALF: dict[str, tuple[Role, ...]] = {
 
 Approvals and scorecards are their authors' own: allow more with
 ``policy.with_permissions("record_approval", on_behalf=["recruiter"])``.
+"""
+
+
+STANDARD_OPTIONS: dict[str, str] = {
+    "position_approval": "budgets approved once per requisition; offers by the terms they change",
+    "background_check": "a background check under the FCRA between references and the offer",
+    "offer_signatures": "the offer document sent, viewed, signed and countersigned",
+    "feedback_requests": "a rejected candidate's feedback request, owed by a deadline",
+    "keep_in_touch_from_rejection": "keep in touch from a rejection, with consent and expiry",
+    "next_round_scheduling": "the next round scheduled in steps, each with a deadline",
+}
+"""The switches of [`standard_policy`][hirepipe.standard.standard_policy] that take ``True``,
+each with what it turns on (``structured_scorecards`` takes a scheme instead).
+
+```python
+everything = standard_policy(**dict.fromkeys(STANDARD_OPTIONS, True))
+```
 """
 
 
