@@ -252,10 +252,30 @@ def _focus_ratings(pipeline: Pipeline, application: Application) -> dict[str, An
 
 
 def _approvals(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
-    for approver in requisition.approvers:
-        _activity(
-            pipeline, application, requisition, "record_approval", actor=approver, granted=True
-        )
+    """Each approver of the requisition grants, where the application's approval is theirs.
+
+    With position approval the position's chain approved the budget on the requisition:
+    an approver who decides no offer step of this application is left out, and ``approve``
+    says what is missing, if anything.
+    """
+    chain = [p for step in requisition.approval_chain for p in step.approvers]
+    for approver in dict.fromkeys((*chain, *requisition.approvers)):
+        if "record_approval" in pipeline.policy.events_from(application.stage) and not (
+            pipeline.blockers(
+                application,
+                "record_approval",
+                requisition=requisition,
+                actor=approver,
+                granted=True,
+            )
+        ):
+            pipeline.fire(
+                application,
+                "record_approval",
+                actor=approver,
+                requisition=requisition,
+                granted=True,
+            )
 
 
 def _references(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
@@ -380,7 +400,8 @@ STANDARD_RECIPES: dict[str, Recipe] = {
     "reject": Recipe(
         lambda app: {"reason": "skills", "feedback": "We need deeper database experience."}
     ),
-    "keep_warm": Recipe(lambda app: {"warm_until": app.created_at.add(months=6), "consent": True}),
+    # four months: inside the standard warm_days (180), which keeping in touch enforces
+    "keep_warm": Recipe(lambda app: {"warm_until": app.created_at.add(months=4), "consent": True}),
     "expire": Recipe(prepare=_lapse),
     "hold": Recipe(lambda app: {"reason": "budget freeze"}),
     "resume": Recipe(lambda app: {"reason": "budget back"}),
