@@ -21,8 +21,8 @@ from hirepipe import (
 )
 from hirepipe.errors import PositionError
 from hirepipe.models import OfferField
-from hirepipe.policy import Policy
 from hirepipe.notify import Notifier, Outbox
+from hirepipe.policy import Policy
 from hirepipe.positions import Positions
 from hirepipe.standard import standard_registry
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition

@@ -437,10 +437,10 @@ def application_approval_state(
 ) -> list[StepState]:
     """The state of each step ``application``'s own approval waits on, as ``policy`` says.
 
-    The requisition's whole chain (``chain_state``); with position approval, only its offer steps (``offer_approvals_granted`` guards
-    ``approve``): the chain approved the position on the requisition, and its other approvers
-    may not record an application's approval. The overdue sweep and the reminders read this,
-    so they name those who can act.
+    The requisition's whole chain (``chain_state``); with position approval
+    (``offer_approvals_granted`` guards ``approve``), only its offer steps: the chain approved
+    the position on the requisition, and its other approvers may not record an application's
+    approval. The overdue sweep and the reminders read this, so they name who can act.
     """
     approve = policy.events.get("approve")
     if approve is None or all(g.name != "offer_approvals_granted" for g in approve.guards):
