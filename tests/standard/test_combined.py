@@ -1,8 +1,8 @@
 """Every optional part of the standard policy at once: a candidate still gets hired.
 
 Each part was tested alone; these scenarios turn them all on together (position approval,
-structured scorecards, signed offers, feedback requests, keeping in touch after a rejection,
-next-round scheduling) and go through the test kit, the slate, the notifier and erasure.
+background checks, structured scorecards, signed offers, feedback requests, keeping in touch
+after a rejection, next-round scheduling) and go through the test kit, the slate, the notifier and erasure.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ from hirepipe.notify import Notifier, Outbox
 from hirepipe.policy import ScorecardScheme
 from hirepipe.positions import Positions
 from hirepipe.standard import standard_registry
-from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
+from hirepipe.models import Application, Requisition
+from hirepipe.testing import (
+    FakeClock,
+    actor_for,
+    advance,
+    make_application,
+    make_candidate,
+    make_requisition,
+)
 from tests.standard.test_feedback import dump_everywhere
 
 SCHEME = ScorecardScheme(
@@ -53,6 +61,7 @@ def everything(**settings: object) -> Policy:
         keep_in_touch_from_rejection=True,
         next_round_scheduling=True,
         position_approval=True,
+        background_check=True,
     )
 
 
@@ -66,6 +75,16 @@ def opened(positions: Positions, **fields: object):
     positions.fire(requisition, "record_approval", actor="hr", granted=True)
     positions.fire(requisition, "approve", actor="cfo")
     return requisition
+
+
+def cleared(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
+    """From ``references``: the background check started, and its result clear."""
+    advance(pipeline, application, requisition, ["start_background_check"])
+    event = "record_background_result"
+    who = actor_for(pipeline, application, requisition, event)
+    pipeline.fire(
+        application, event, actor=who, requisition=requisition, result="clear", report="r-1"
+    )
 
 
 def test_the_test_kit_reaches_every_stage():
@@ -110,6 +129,7 @@ def test_counter_met_reapproved_signed_declined_then_the_runner_up_is_hired():
     slate.fire(first.id, "request_approval", actor="maria", salary=140_000)
     pipeline.fire(first, "record_approval", actor="hr", requisition=requisition, granted=True)
     slate.fire(first.id, "approve", actor="maria")
+    cleared(pipeline, first, requisition)
     clock.advance(hours=1)
     slate.fire(first.id, "extend_offer", actor="maria", salary=140_000, start_date=date(2025, 3, 3))
     clock.advance(hours=1)
@@ -133,6 +153,7 @@ def test_counter_met_reapproved_signed_declined_then_the_runner_up_is_hired():
 
     pipeline.fire(second, "record_approval", actor="hr", requisition=requisition, granted=True)
     slate.fire(second.id, "approve", actor="maria")
+    cleared(pipeline, second, requisition)
     slate.fire(
         second.id, "extend_offer", actor="maria", salary=140_000, start_date=date(2025, 3, 10)
     )
@@ -183,6 +204,7 @@ def test_erasure_leaves_no_free_text_of_any_part():
     fire("complete_debrief", "maria")
     fire("request_approval", "maria", salary=135_000)
     fire("approve", "maria")
+    cleared(pipeline, application, requisition)
     fire("extend_offer", "maria", salary=135_000, start_date=date(2025, 3, 3), note=secret)
     fire("counter", "cand-1", salary=140_000, note=secret)
     fire("decline", "cand-1", text=secret)
