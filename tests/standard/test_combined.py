@@ -21,11 +21,11 @@ from hirepipe import (
     Slate,
     standard_policy,
 )
+from hirepipe.models import Application, Requisition
 from hirepipe.notify import Notifier, Outbox
 from hirepipe.policy import ScorecardScheme
 from hirepipe.positions import Positions
 from hirepipe.standard import standard_registry
-from hirepipe.models import Application, Requisition
 from hirepipe.testing import (
     FakeClock,
     actor_for,
