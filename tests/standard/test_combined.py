@@ -2,7 +2,8 @@
 
 Each part was tested alone; these scenarios turn them all on together (position approval,
 background checks, structured scorecards, signed offers, feedback requests, keeping in touch
-after a rejection, next-round scheduling) and go through the test kit, the slate, the notifier and erasure.
+after a rejection, next-round scheduling) and go through the test kit, the slate, the notifier
+and erasure.
 """
 
 from __future__ import annotations
