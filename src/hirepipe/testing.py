@@ -22,6 +22,7 @@ from hirepipe.models import Application, Band, Candidate, Requisition
 from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.policy import PREVIOUS, Path, Policy, Role, StageKind, StageRole
 from hirepipe.standard import AdjudicationData, BackgroundResultData
+from hirepipe.standard._position import application_approval_state
 from hirepipe.timeline.calendar import BusinessCalendar
 
 __all__ = [
@@ -252,30 +253,16 @@ def _focus_ratings(pipeline: Pipeline, application: Application) -> dict[str, An
 
 
 def _approvals(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
-    """Each approver of the requisition grants, where the application's approval is theirs.
+    """Every approver of the application's approval grants, step by step.
 
-    With position approval the position's chain approved the budget on the requisition:
-    an approver who decides no offer step of this application is left out, and ``approve``
-    says what is missing, if anything.
+    With position approval only the offer steps' approvers: the position's chain approved the
+    budget on the requisition, and its other approvers may not record an application's.
     """
-    chain = [p for step in requisition.approval_chain for p in step.approvers]
-    for approver in dict.fromkeys((*chain, *requisition.approvers)):
-        if "record_approval" in pipeline.policy.events_from(application.stage) and not (
-            pipeline.blockers(
-                application,
-                "record_approval",
-                requisition=requisition,
-                actor=approver,
-                granted=True,
-            )
-        ):
-            pipeline.fire(
-                application,
-                "record_approval",
-                actor=approver,
-                requisition=requisition,
-                granted=True,
-            )
+    states = application_approval_state(application, requisition, pipeline.policy)
+    for approver in dict.fromkeys(p for state in states for p in state.approvers):
+        _activity(
+            pipeline, application, requisition, "record_approval", actor=approver, granted=True
+        )
 
 
 def _references(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
