@@ -195,6 +195,26 @@ class TestFill:
         pooled = [a for a in world.slate if a.stage == "talent_pool"]
         assert {"Candidate 2", "Candidate 3"} == {a.candidate.name for a in pooled}
 
+    def test_fill_on_a_utc_clock_keeps_runner_ups_within_warm_days(self):
+        """On a clock in UTC, runner-ups are kept warm for warm_days where the requisition is.
+
+        With keeping in touch after a rejection, ``warm_until`` is at most ``warm_days``
+        calendar days away in the requisition's zone. The slate counted them in the clock's
+        zone (UTC): across a change to summer time that is an hour too late, the fill's
+        ``keep_warm`` was refused after the hire applied, and the requisition was left with
+        candidates in review (checked with a day's warm-until, not the one it used).
+        """
+        policy = standard_policy(keep_in_touch_from_rejection=True)
+        world = World(policy=policy)
+        world.clock.set(START.in_timezone("UTC"))
+        ids = world.candidates("strong_yes", "yes", "mixed")
+        world.offer(ids[0])
+        records = world.fire(ids[0], "accept", actor="cand-1")
+        assert ["accept", "keep_warm", "reject"] == [r.event for r in records]
+        pooled = world.slate.get(ids[1])
+        local = world.clock.now().in_timezone(world.requisition.time_zone)
+        assert local.add(days=policy.settings.warm_days) == pooled.warm_until
+
     def test_two_headcount_fill_on_the_second_accept(self):
         """With two headcount, the slate closes only when the second offer is accepted."""
         world = World(headcount=2)

@@ -389,7 +389,13 @@ class Slate:
             positions.fire(requisition, "fill", actor=self.pipeline.system_actor)
 
     def _warm_until(self) -> pendulum.DateTime:
-        return self.pipeline.clock.now().add(days=self.pipeline.policy.settings.warm_days)
+        """``warm_days`` calendar days on, at the same wall-clock time where the requisition is.
+
+        Counted in the requisition's zone, as the limit on keeping in touch is: in the clock's
+        (UTC, say) it is an hour later across a change to summer time.
+        """
+        now = self.pipeline.clock.now().in_timezone(self.requisition.time_zone)
+        return now.add(days=self.pipeline.policy.settings.warm_days)
 
     def sweep(self, *, actor: str | None = None) -> list[Fired]:
         """Expire every offer past its valid-until date (and fall through); return the records.
@@ -414,7 +420,7 @@ class Slate:
         kept = 0
         for ranked in self.ranking():
             application = ranked.application
-            if kept < settings.runner_ups and self._can_keep_warm(application):
+            if kept < settings.runner_ups and self._can_keep_warm(application, warm_until):
                 records.append(
                     self.pipeline.fire(
                         application,
@@ -438,14 +444,14 @@ class Slate:
                 )
         return records
 
-    def _can_keep_warm(self, application: Application) -> bool:
-        """A runner-up: the debrief recommended hiring, and the pool can take them now."""
+    def _can_keep_warm(self, application: Application, warm_until: pendulum.DateTime) -> bool:
+        """A runner-up: the debrief recommended hiring, and the pool takes them until then."""
         threshold = self.pipeline.policy.settings.hire_threshold
         return mean_recommendation(application)[0] >= threshold and not self.pipeline.blockers(
             application,
             "keep_warm",
             requisition=self.requisition,
-            warm_until=self.pipeline.clock.now().add(days=1),
+            warm_until=warm_until,
         )
 
     def fall_through(self, *, actor: str | None = None) -> list[Fired]:

@@ -22,6 +22,7 @@ from hirepipe.models import Application, Band, Candidate, Requisition
 from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.policy import PREVIOUS, Path, Policy, Role, StageKind, StageRole
 from hirepipe.standard import AdjudicationData, BackgroundResultData
+from hirepipe.standard._position import application_approval_state
 from hirepipe.timeline.calendar import BusinessCalendar
 
 __all__ = [
@@ -252,7 +253,13 @@ def _focus_ratings(pipeline: Pipeline, application: Application) -> dict[str, An
 
 
 def _approvals(pipeline: Pipeline, application: Application, requisition: Requisition) -> None:
-    for approver in requisition.approvers:
+    """Every approver of the application's approval grants, step by step.
+
+    With position approval only the offer steps' approvers: the position's chain approved the
+    budget on the requisition, and its other approvers may not record an application's.
+    """
+    states = application_approval_state(application, requisition, pipeline.policy)
+    for approver in dict.fromkeys(p for state in states for p in state.approvers):
         _activity(
             pipeline, application, requisition, "record_approval", actor=approver, granted=True
         )
@@ -380,7 +387,8 @@ STANDARD_RECIPES: dict[str, Recipe] = {
     "reject": Recipe(
         lambda app: {"reason": "skills", "feedback": "We need deeper database experience."}
     ),
-    "keep_warm": Recipe(lambda app: {"warm_until": app.created_at.add(months=6), "consent": True}),
+    # four months: inside the standard warm_days (180), which keeping in touch enforces
+    "keep_warm": Recipe(lambda app: {"warm_until": app.created_at.add(months=4), "consent": True}),
     "expire": Recipe(prepare=_lapse),
     "hold": Recipe(lambda app: {"reason": "budget freeze"}),
     "resume": Recipe(lambda app: {"reason": "budget back"}),

@@ -282,7 +282,7 @@ class TestStandardRules:
         assert ("cand-1", START) == (notification.to, notification.due_at)
         message = world.render(notification)
         assert "Staying in touch after Backend Engineer" == message.subject
-        assert "keep you in mind for future roles until Sunday, July 6, 2025" in message.text
+        assert "keep you in mind for future roles until Tuesday, May 6, 2025" in message.text
 
     def test_inquiry_answer_carries_the_estimate(self):
         """A candidate's inquiry is answered at once with where things stand and the estimate."""

@@ -21,10 +21,12 @@ from hirepipe import (
 )
 from hirepipe.errors import PositionError
 from hirepipe.models import OfferField
+from hirepipe.notify import Notifier, Outbox
 from hirepipe.policy import Policy
 from hirepipe.positions import Positions
 from hirepipe.standard import standard_registry
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
+from hirepipe.timeline import ServiceLevels
 from tests.conftest import START
 
 FINANCE = ApprovalStep(name="finance", approvers=("cfo",))  # covers the pay, by default
@@ -237,6 +239,39 @@ def at_offer(
         start_date=date(2025, 3, 3),
     )
     return application
+
+
+class TestApprovalOwed:
+    """The application's approval deadline is owed by who can act on it, never the position's."""
+
+    @pytest.mark.parametrize(
+        ("fields", "owed_by"),
+        [((), ("maria",)), (("start_date",), ("hr",))],
+        ids=["no-offer-steps", "start-date-step"],
+    )
+    def test_overdue_approval_is_owed_by_the_offer_steps_or_the_manager(
+        self, clock, fields, owed_by
+    ):
+        """Overdue in ``approval``: the offer step's approver, or the hiring manager, owes it.
+
+        The sweep and the reminder read the whole chain: the CFO, who approved the position
+        and may not record an application's approval (``not_an_offer_approver``), was named
+        and reminded.
+        """
+        pipeline = position_pipeline(clock, *fields)
+        outbox = Outbox()
+        notifier = Notifier(outbox, pipeline.policy)
+        requisition = draft()
+        open_position(Positions(pipeline), requisition, clock)
+        application = make_application(pipeline, requisition, stage="approval")
+        clock.advance(days=3 * pipeline.policy.settings.approval_days)
+
+        overdue = ServiceLevels(pipeline.policy).overdue([application], [requisition], clock.now())
+        notifier.sweep([application], [requisition], clock.now())
+
+        assert [owed_by] == [d.owed_by for d in overdue if d.kind == "approval"]
+        reminded = [n.to for n in outbox.pending() if n.rule == "approval_reminder"]
+        assert [p for p in owed_by if p != "maria"] == reminded
 
 
 class TestOutsideTheBand:

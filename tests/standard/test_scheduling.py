@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pendulum
 import pytest
 
 from hirepipe import GuardRejected, Pipeline, Policy, standard_policy
@@ -153,16 +154,31 @@ class TestNextRoundScheduling:
             ("cand-1", "give_availability", {"text": " "}, "availability_missing"),
             ("rita", "propose_slots", {"slots": ["past"]}, "time_in_past"),
             ("cand-1", "schedule_interview", {"scheduled_at": "past"}, "time_in_past"),
+            ("rita", "propose_slots", {"slots": ["future", "far"]}, "time_too_far"),
+            ("cand-1", "schedule_interview", {"scheduled_at": "far"}, "time_too_far"),
             ("rita", "give_availability", {"text": "Mondays"}, "not_permitted"),
             ("cand-1", "propose_slots", {"slots": ["future"]}, "not_permitted"),
         ],
-        ids=["blank-availability", "past-slot", "past-time", "recruiter-as-candidate", "cand"],
+        ids=[
+            "blank-availability",
+            "past-slot",
+            "past-time",
+            "far-slot",
+            "far-time",
+            "recruiter-as-candidate",
+            "cand",
+        ],
     )
     def test_refusals_change_nothing(self, world, actor, event, data, code):
         """Blank availability, times in the past, or acting in another's name are refused."""
         pipeline, clock, _outbox, _notifier, requisition = world
         application = in_next_round(pipeline, requisition)
-        times = {"past": clock.now().subtract(hours=1), "future": clock.now().add(days=1)}
+        times = {
+            "past": clock.now().subtract(hours=1),
+            "future": clock.now().add(days=1),
+            # a slip of the year: the candidate's message could not even be rendered in Tokyo
+            "far": pendulum.datetime(9999, 12, 31, 20, tz="UTC"),
+        }
         data = {
             key: [times[v] for v in value] if isinstance(value, list) else times.get(value, value)
             for key, value in data.items()

@@ -55,7 +55,7 @@ from hirepipe.notify._senders import DeliveryReport, Sender, deliver
 from hirepipe.notify._templates import Templates
 from hirepipe.pipeline import Fired
 from hirepipe.policy import NotificationRule, Policy, Recipient
-from hirepipe.standard._approvals import chain_state
+from hirepipe.standard._position import application_approval_state
 from hirepipe.timeline.deadlines import Deadline, DeadlineKind, ServiceLevels
 
 __all__ = ["Notifier"]
@@ -444,8 +444,9 @@ class Notifier:
         elif role == Recipient.recruiter:
             ids = (requisition.recruiter or requisition.hiring_manager,)
         elif role == Recipient.approvers:
-            # everyone in the approval chain (its own steps, or the approvers by size)
-            states = chain_state(application, requisition, self.policy.settings)
+            # everyone in the application's approval chain (its own steps, or the approvers
+            # by size; with position approval, its offer steps)
+            states = application_approval_state(application, requisition, self.policy)
             ids = [person for state in states for person in state.approvers]
         elif role == Recipient.interviewers:
             interview = application.interview()

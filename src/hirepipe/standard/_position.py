@@ -29,6 +29,7 @@ import pendulum
 
 from hirepipe.errors import Blocker
 from hirepipe.models import (
+    Application,
     Approval,
     ApprovalStep,
     Band,
@@ -53,6 +54,7 @@ from hirepipe.standard._approvals import (
     StepState,
     approval_round,
     chain_of,
+    chain_state,
     current_step,
     steps_state,
 )
@@ -68,6 +70,7 @@ __all__ = [
     "PositionContext",
     "PositionEvent",
     "PositionOfferData",
+    "application_approval_state",
     "changed_terms",
     "offer_steps",
     "position_band",
@@ -423,6 +426,31 @@ def offer_steps(requisition: Requisition, settings: PolicySettings) -> tuple[App
     """The chain's steps that approve offers: those covering a term the policy names."""
     named = frozenset(settings.offer_approval_fields)
     return tuple(s for s in chain_of(requisition, settings) if named.intersection(s.covers))
+
+
+def application_approval_state(
+    application: Application,
+    requisition: Requisition,
+    policy: Policy,
+    *,
+    since: datetime | None = None,
+) -> list[StepState]:
+    """The state of each step ``application``'s own approval waits on, as ``policy`` says.
+
+    The requisition's whole chain (``chain_state``); with position approval
+    (``offer_approvals_granted`` guards ``approve``), only its offer steps: the chain approved
+    the position on the requisition, and its other approvers may not record an application's
+    approval. The overdue sweep and the reminders read this, so they name who can act.
+    """
+    approve = policy.events.get("approve")
+    if approve is None or all(g.name != "offer_approvals_granted" for g in approve.guards):
+        return chain_state(application, requisition, policy.settings, since=since)
+    return steps_state(
+        offer_steps(requisition, policy.settings),
+        application.approvals,
+        application.substitutions,
+        since=since,
+    )
 
 
 def changed_terms(current: Offer, terms: Mapping[str, Any]) -> frozenset[OfferField]:

@@ -59,6 +59,7 @@ from hirepipe.standard._notifications import with_acted_for
 __all__ = [
     "SCHEDULING_EFFECTS",
     "SCHEDULING_GUARDS",
+    "SCHEDULING_HORIZON_DAYS",
     "AvailabilityData",
     "ScheduleData",
     "SlotsData",
@@ -70,6 +71,14 @@ _STEPS = ("request_availability", "give_availability", "propose_slots", "schedul
 """The scheduling steps in order; each closes the deadlines of those before it."""
 
 _MAX_SLOTS = 20
+
+SCHEDULING_HORIZON_DAYS = 365
+"""How many calendar days ahead an interview may be proposed or scheduled.
+
+A round is held within weeks; a time a year away or more is a slip of the year (9999 for
+2025), and one near the end of the calendar cannot even be shown in a time zone east of UTC
+(``time_too_far``).
+"""
 
 
 class AvailabilityData(EventData):
@@ -102,14 +111,26 @@ def availability_given(ctx: Context) -> Iterator[Blocker]:
 
 
 def times_in_future(ctx: Context) -> Iterator[Blocker]:
-    """The proposed slots, or the interview's time, are after now."""
-    times = ctx.data.value("slots") or [ctx.data.value("scheduled_at")]
-    past = [t.isoformat() for t in times if t is not None and t <= ctx.now]
+    """The proposed slots, or the interview's time, are after now and within the horizon.
+
+    The horizon is ``SCHEDULING_HORIZON_DAYS`` (365) calendar days from now.
+    """
+    times = [t for t in ctx.data.value("slots") or [ctx.data.value("scheduled_at")] if t]
+    past = [t.isoformat() for t in times if t <= ctx.now]
     if past:
         yield Blocker(
             "time_in_past",
             f"an interview cannot be scheduled in the past: {', '.join(past)}",
             {"times": past},
+        )
+    latest = ctx.now.add(days=SCHEDULING_HORIZON_DAYS)
+    far = [t.isoformat() for t in times if t > latest]
+    if far:
+        yield Blocker(
+            "time_too_far",
+            f"an interview is scheduled within {SCHEDULING_HORIZON_DAYS} days, by "
+            f"{latest.isoformat()}; check the year of {', '.join(far)}",
+            {"times": far, "latest": latest.isoformat()},
         )
 
 

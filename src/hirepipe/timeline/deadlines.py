@@ -32,7 +32,8 @@ from hirepipe.models import (
     TransitionRecord,
 )
 from hirepipe.policy import FollowUp, Owner, Policy, ServiceLevel, StageKind, StageSpec
-from hirepipe.standard._approvals import StepState, approval_round, chain_state, current_step
+from hirepipe.standard._approvals import StepState, approval_round, current_step
+from hirepipe.standard._position import application_approval_state
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 
 __all__ = [
@@ -349,11 +350,13 @@ class _Owed:
     ) -> tuple[pendulum.DateTime, int, tuple[str, ...]]:
         """When the open approval step opened, its business days, and who owes it.
 
-        Once the whole chain is granted, the hiring manager owes the ``approve`` event.
+        Once the whole chain is granted (with position approval: its offer steps), the hiring
+        manager owes the ``approve`` event.
         """
-        settings = self.levels.policy.settings
         round_start = approval_round(self.app) or entered
-        states = chain_state(self.app, self.requisition, settings, since=round_start)
+        states = application_approval_state(
+            self.app, self.requisition, self.levels.policy, since=round_start
+        )
         grants = [(a.approver, a.decided_at) for a in self.app.approvals if a.granted]
         step = open_approval_step(states, entered, grants, since=round_start)
         if step is None:
