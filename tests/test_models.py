@@ -97,6 +97,34 @@ class TestTimestamps:
         assert "naive_datetime" == caught.value.errors()[0]["type"]
         assert "has no time zone" in str(caught.value)
 
+    @pytest.mark.parametrize(
+        "moment",
+        ["9999-12-31T23:00:00+00:00", "9999-01-01T00:00:00-05:00", "0001-01-01T12:00:00+00:00"],
+    )
+    def test_an_instant_at_the_calendars_ends_is_refused(self, moment):
+        """Year 9999 or 1 would leave the calendar once shown in another zone: refused."""
+        with pytest.raises(ValidationError, match="years 2 to 9998"):
+            Scorecard.model_validate(
+                {"interviewer": "a", "round": 1, "recommendation": "yes", "submitted_at": moment}
+            )
+
+    def test_a_round_scheduled_in_year_9999_is_refused_and_nothing_changes(
+        self, pipeline, requisition
+    ):
+        """schedule_next_round at 9999-12-31 (its notice would not render east of UTC): refused."""
+        application = make_application(pipeline, requisition, stage="review")
+        before = application.model_dump()
+        with pytest.raises(ValidationError, match="years 2 to 9998"):
+            pipeline.fire(
+                application,
+                "schedule_next_round",
+                actor=requisition.hiring_manager,
+                requisition=requisition,
+                interviewers=["bob"],
+                scheduled_at="9999-12-31T23:00:00+00:00",
+            )
+        assert before == application.model_dump()
+
     def test_naive_iso_string_refused_in_json(self):
         """An ISO string without an offset is refused in JSON too."""
         payload = (

@@ -83,6 +83,9 @@ def _aware(value: datetime) -> pendulum.DateTime:
 
 
 _FIXED_ZONES: dict[timedelta, pendulum.FixedTimezone] = {}
+_FIRST_YEAR, _LAST_YEAR = 2, 9998
+"""The years an instant may fall in: a day inside the calendar's ends, so that showing it in
+any time zone (a notice in the candidate's, a deadline in the requisition's) stays a date."""
 
 
 def as_instant(value: datetime) -> pendulum.DateTime:
@@ -101,6 +104,11 @@ def as_instant(value: datetime) -> pendulum.DateTime:
         raise CalendarError(
             f"naive datetime {value.isoformat()} has no time zone; "
             "a clock or caller must give time-zone-aware datetimes"
+        )
+    if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+        raise CalendarError(
+            f"{value.isoformat()}: hirepipe takes instants in the years {_FIRST_YEAR} to "
+            f"{_LAST_YEAR} (nearer the calendar's ends, another time zone would leave it)"
         )
     zone = _FIXED_ZONES.get(offset)
     if zone is None:
