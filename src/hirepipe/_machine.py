@@ -145,10 +145,10 @@ class CompiledPolicy:
         token = _Token(stage, context)
         event_data = EventData(self._states[stage], event, self._machine, token, (), {})
         event._process(event_data)
-        return event_data.result, token.state, token.blockers
+        return event_data.result is True, token.state, token.blockers
 
     def trigger(self, context: Context, stage: str) -> tuple[bool, str, list[Blocker]]:
-        """[`run`][hirepipe._machine.CompiledPolicy.run] through the public ``Event.trigger``.
+        """``run`` through the public ``Event.trigger``.
 
         The reference the tests hold ``run`` to.
         """
