@@ -24,7 +24,7 @@ import threading
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import pendulum
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -74,6 +74,36 @@ _REASON: TypeAdapter[str | None] = TypeAdapter(Reason | None)
 _ENGINE_OWNS = frozenset({"id", "history", "version", "stage", "created_at", "erased_at"})
 _RECORD_DATA: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 _ANYONE, _SYSTEM = Role.anyone, Role.system
+
+
+class _Plan:
+    """What ``apply`` needs of one event, looked up once per pipeline instead of per fire."""
+
+    __slots__ = (
+        "effect",
+        "kind",
+        "model",
+        "open_to_all",
+        "person_field",
+        "serializer",
+        "sources",
+        "spec",
+        "validator",
+    )
+
+    def __init__(self, spec: EventSpec, sources: frozenset[str]) -> None:
+        self.spec = spec
+        self.sources = sources
+        self.model = model = spec.data_model
+        # the model's own validator and serializer: what model_validate and model_dump call
+        self.validator = model.__pydantic_validator__
+        self.serializer = model.__pydantic_serializer__
+        self.person_field = model.person_field
+        self.open_to_all = _ANYONE in spec.fired_by and model.person_field is None
+        self.effect = spec.effect
+        self.kind: Literal["activity", "transition"] = (
+            "activity" if spec.dest is None else "transition"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +183,10 @@ class Pipeline:
         self._compiled = CompiledPolicy(policy)
         self._routes: dict[str, frozenset[str]] = {
             stage: frozenset(policy.events_from(stage)) for stage in policy.stages
+        }
+        self._plans: dict[str, _Plan] = {
+            name: _Plan(spec, frozenset(policy.sources(name)))
+            for name, spec in policy.events.items()
         }
         self._empty: dict[type[EventData], EventData] = {}
         self._failures: list[HookFailure] = []
@@ -292,9 +326,13 @@ class Pipeline:
             )
         if application.erased_at is not None:
             self._check_open(application, event)
-        spec = self.policy.events.get(event) if event.__class__ is str else None
-        if spec is None or event not in self._routes.get(stage_before, ()):
-            spec = self._spec(application, event)  # raises with the allowed events
+        plan = self._plans.get(event) if event.__class__ is str else None
+        if plan is None or stage_before not in plan.sources:
+            self._spec(application, event)  # raises with the allowed events
+            # it fits the stage another thread's commit moved the application to meanwhile
+            self._unmoved(application, version, event, stage_before)
+            raise AssertionError("a stage changed without its version")  # pragma: no cover
+        spec = plan.spec
         if requisition is not None and requisition.id != application.requisition_id:
             self._check_requisition(application, requisition, spec)
         if not (
@@ -309,11 +347,16 @@ class Pipeline:
             _REASON.validate_python(reason)
         if on_behalf_of is not None:
             on_behalf_of = self._on_behalf(actor, on_behalf_of)
-        field = spec.data_model.person_field
+        field = plan.person_field
         if field is not None and data.get(field) is None:
             data[field] = actor if on_behalf_of is None else on_behalf_of
-        event_data = self._data(spec, data)
-        refused = self._refusals(spec, event_data, application, requisition, actor, on_behalf_of)
+        event_data = plan.validator.validate_python(data) if data else self._data(spec, data)
+        if plan.open_to_all and on_behalf_of is None:
+            refused: list[Blocker] = []  # open to all: nobody's roles need resolving
+        else:
+            refused = self._refusals(
+                spec, event_data, application, requisition, actor, on_behalf_of
+            )
         if refused:
             self._unmoved(application, version, event, stage_before)
             raise GuardRejected(
@@ -344,8 +387,12 @@ class Pipeline:
                 event=event,
                 blockers=blockers or [self._resume_blocker(application)],
             )
-        effect = spec.effect
-        record_data = context.data.model_dump(mode="json", exclude_defaults=True) if data else {}
+        effect = plan.effect
+        record_data = (
+            plan.serializer.to_python(event_data, mode="json", exclude_defaults=True)
+            if data
+            else {}
+        )
         app_updates: Mapping[str, Any] = {}
         req_updates: Mapping[str, Any] = {}
         if effect is not None:
@@ -382,7 +429,7 @@ class Pipeline:
             record_data["on_behalf_of"] = on_behalf_of  # last: no effect can rewrite who
         record = TransitionRecord.trusted(
             event=event,
-            kind="activity" if spec.dest is None else "transition",
+            kind=plan.kind,
             from_stage=stage_before,
             to_stage=stage,
             actor=actor,
