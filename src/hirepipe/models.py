@@ -194,14 +194,13 @@ class _Frozen(_Model):
         """
         fields = self.__dict__.copy()
         fields.update(update)
-        key = frozenset((*self.__pydantic_fields_set__, *update))
-        shared = _SHARED_FIELD_SETS.get(key)
-        if shared is None:
-            shared = _SHARED_FIELD_SETS.setdefault(key, set(key))
+        given = self.__pydantic_fields_set__
+        if not given.issuperset(update):
+            given = given.union(update)  # a set of its own, as model_copy's
         model = self.__class__.__new__(self.__class__)
         _set = object.__setattr__
         _set(model, "__dict__", fields)
-        _set(model, "__pydantic_fields_set__", shared)
+        _set(model, "__pydantic_fields_set__", given)
         _set(model, "__pydantic_extra__", None)
         _set(model, "__pydantic_private__", None)
         return model

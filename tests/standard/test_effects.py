@@ -12,9 +12,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from hirepipe import Band, Pipeline, standard_policy
 from hirepipe.models import Recommendation, ReferenceOutcome, ReferenceStatus
@@ -143,3 +144,77 @@ def test_a_held_round_is_what_validation_gives():
     assert all(i.held_at is not None for i in application.interviews)
     for interview in application.interviews:
         assert_as_validated(interview)
+
+
+def checked(pipeline: Pipeline, requisition: Any, application: Any) -> None:
+    """The candidate told, two referees contacted and satisfied: ready for an offer."""
+    fire = pipeline.fire
+    fire(application, "send_reference_notice", actor="maria", requisition=requisition)
+    for referee in ("grace", "alan"):
+        named = {"referee": referee}
+        fire(
+            application,
+            "add_reference",
+            actor="maria",
+            requisition=requisition,
+            **named,
+            contact="x@example.com",
+            consent=True,
+        )
+        fire(application, "contact_reference", actor="maria", requisition=requisition, **named)
+        fire(
+            application,
+            "complete_reference",
+            actor="maria",
+            requisition=requisition,
+            **named,
+            outcome="satisfactory",
+        )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    salary=st.decimals(min_value=120_000, max_value=150_000, places=2),
+    benefits=st.lists(st.sampled_from(["health", "pension", "gym"]), max_size=3),
+    title=st.none() | st.sampled_from(["Staff Engineer", "Ingénieure"]),
+)
+def test_an_offer_is_what_validation_gives(salary, benefits, title):
+    """``extend_offer`` builds the offer validation would, its list apart from the data's."""
+    pipeline, requisition, application = fired("references")
+    checked(pipeline, requisition, application)
+    extra = {"title": title} if title is not None else {}
+    pipeline.fire(
+        application,
+        "extend_offer",
+        actor="maria",
+        requisition=requisition,
+        salary=salary,
+        start_date=date(2025, 6, 2),
+        benefits=benefits,
+        **extra,
+    )
+    offer = application.offers[-1]
+    assert_as_validated(offer)
+    assert (salary, benefits) == (offer.salary, offer.benefits)
+    assert offer.benefits is not application.history[-1].data.get("benefits")
+
+
+def test_an_offer_finer_than_its_currency_is_refused_as_validation_refuses():
+    """A salary in cents for a currency without them raises the model's ValidationError."""
+    pipeline = Pipeline(standard_policy(), clock=FakeClock(START))
+    requisition = make_requisition(
+        approvers=["cfo"], budget=Band(minimum=100, maximum=900_000, currency="JPY")
+    )
+    application = make_application(pipeline, requisition, stage="references")
+    checked(pipeline, requisition, application)
+    before = application.model_dump_json()
+    with pytest.raises(ValidationError, match="minor units"):
+        pipeline.fire(
+            application,
+            "extend_offer",
+            actor="maria",
+            requisition=requisition,
+            salary=Decimal("135000.50"),
+            start_date=date(2025, 6, 2),
+        )
+    assert before == application.model_dump_json()
