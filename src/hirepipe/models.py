@@ -110,6 +110,7 @@ __all__ = [
     "Timestamp",
     "TransitionRecord",
     "as_instant",
+    "check_minor_units",
     "identifier_problem",
 ]
 
