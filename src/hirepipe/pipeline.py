@@ -62,7 +62,7 @@ from hirepipe.policy import (
     RoleResolver,
     requisition_roles,
 )
-from hirepipe.policy._permissions import permission_blockers
+from hirepipe.policy._permissions import permission_blockers, permitted_as_themselves
 from hirepipe.privacy import ERASE_EVENT, erased
 
 __all__ = ["CreationFailure", "Fired", "Hook", "HookFailure", "Pipeline"]
@@ -747,15 +747,23 @@ class Pipeline:
         if on_behalf_of is None and data.person_field is None and _ANYONE in spec.fired_by:
             return []  # open to all: nobody's roles need resolving
 
+        known: dict[str, Collection[str]] = {}  # the roles function is asked once a person
+
         def roles_of(person: str) -> Collection[str]:
+            held = known.get(person)
+            if held is not None:
+                return held
             held = self.roles(person, application, requisition)
             if isinstance(held, str):  # "recruiter" would hold every role it contains
                 raise TypeError(
                     f"the roles function returned the string {held!r} for {person!r}; "
                     "return a collection of role names, such as {'recruiter'}"
                 )
-            return {*held, _SYSTEM} if person == self.system_actor else held
+            held = known[person] = {*held, _SYSTEM} if person == self.system_actor else held
+            return held
 
+        if on_behalf_of is None and permitted_as_themselves(spec, data, actor, roles_of):
+            return []  # the common case, without building the explanation
         return permission_blockers(
             spec,
             data,
