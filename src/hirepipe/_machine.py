@@ -12,6 +12,7 @@ hirepipe does not use (the event queue's ``partial``, looking the state up again
 check the pipeline made already, the empty ``finalize_event`` callbacks). Measured on the
 quickstart's events: 3.0 us per event against 5.1 us through ``Event.trigger``.
 ``tests/test_machine.py`` checks that both give the same answer for every event and stage.
+
 The ``transitions`` logger belongs to the host: hirepipe never sets its level, and its states
 have no enter or exit callbacks to run, so ``transitions`` has nothing to log at INFO.
 
@@ -26,10 +27,10 @@ whole change is known.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from transitions import Machine, State
+from transitions import Machine, MachineError, State
 from transitions.core import Event, EventData
 
 from hirepipe.errors import Blocker

@@ -110,7 +110,6 @@ __all__ = [
     "Timestamp",
     "TransitionRecord",
     "as_instant",
-    "check_minor_units",
     "identifier_problem",
 ]
 

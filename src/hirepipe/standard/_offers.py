@@ -53,9 +53,7 @@ def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
     empty benefits list in the data keeps the benefits as they were.
     """
     # the data's fields as validated (a dump would copy each): every field is a plain value
-    given = {
-        k: v for k, v in ctx.data.__dict__.items() if v is not None and k not in _NOT_TERMS
-    }
+    given = {k: v for k, v in ctx.data.__dict__.items() if v is not None and k not in _NOT_TERMS}
     if not given.get("benefits"):
         given.pop("benefits", None)
     current = ctx.application.offer
