@@ -725,3 +725,18 @@ class TestStateCannotLie:
         with pytest.raises(ValidationError, match="control or invisible character"):
             pipeline.fire(application, "note", actor=actor, text="hi")
         assert 0 == application.version
+
+
+class TestPolicyGivenLater:
+    def test_a_policy_given_later_decides_from_then_on(self):
+        """A pipeline given another policy fires by its events and its transitions."""
+        pipeline = Pipeline(standard_policy(), clock=FakeClock(START))
+        requisition = make_requisition()
+        application = make_application(pipeline, requisition)
+        pipeline.policy = standard_policy().without_stage("debrief")
+        with pytest.raises(TransitionNotAllowed, match="no event 'start_debrief'"):
+            pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+        for person, card in (("alice", "yes"), ("bob", "strong_yes")):
+            pipeline.fire(application, "submit_scorecard", actor=person, recommendation=card)
+        pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
+        assert ("review", "interviewed") == (application.stage, application.history[-1].from_stage)

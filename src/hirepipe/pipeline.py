@@ -175,23 +175,30 @@ class Pipeline:
             from hirepipe.standard import standard_policy
 
             policy = standard_policy()
-        self.policy = policy
+        self.policy = policy  # compiles it
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.hooks: list[Hook] = list(hooks)
         self.roles: RoleResolver = roles if roles is not None else requisition_roles
         self.system_actor: str = _IDENTIFIER.validate_python(system_actor)
-        self._compiled = CompiledPolicy(policy)
-        self._routes: dict[str, frozenset[str]] = {
-            stage: frozenset(policy.events_from(stage)) for stage in policy.stages
-        }
-        self._plans: dict[str, _Plan] = {
-            name: _Plan(spec, frozenset(policy.sources(name)))
-            for name, spec in policy.events.items()
-        }
         self._empty: dict[type[EventData], EventData] = {}
         self._failures: list[HookFailure] = []
         self._creation_failures: list[CreationFailure] = []
         self._commit_lock = threading.Lock()
+
+    @property
+    def policy(self) -> Policy:
+        """The policy events fire by; a policy given later is compiled and used from then on."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: Policy) -> None:
+        compiled = CompiledPolicy(policy)
+        plans = {
+            name: _Plan(spec, frozenset(policy.sources(name)))
+            for name, spec in policy.events.items()
+        }
+        # each event's lookups, made once per policy instead of once per fire
+        self._policy, self._compiled, self._plans = policy, compiled, plans
 
     # -- creating ----------------------------------------------------------------------------
 
