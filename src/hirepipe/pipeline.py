@@ -382,7 +382,7 @@ class Pipeline:
             actor,
             reason,
             as_instant(self.clock.now()),
-            self.policy,
+            self._policy,
         )
         # the stage as read and checked above: another thread may commit meanwhile
         applied, stage, blockers = self._compiled.run(context, stage_before)
@@ -444,7 +444,7 @@ class Pipeline:
             reason=reason,
             data=record_data,
             version=version + 1,
-            policy=self.policy.label,
+            policy=self._policy.label,
         )
         with self._commit_lock:
             if application.version != version:
@@ -473,7 +473,7 @@ class Pipeline:
             application.history.append(record)
             if req_updates and requisition is not None:
                 _commit(requisition, req_updates)
-        return Fired(record, application, requisition, self.policy)
+        return Fired(record, application, requisition, self._policy)
 
     def erase(
         self, application: Application, *, actor: str, reason: str | None = None

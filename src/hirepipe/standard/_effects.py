@@ -397,8 +397,12 @@ def complete_reference(ctx: Context) -> Change:
     )
 
 
+_NO_CHANGE = Change()
+"""Shared: a Change is frozen, its mappings read-only."""
+
+
 def _nothing(ctx: Context) -> Change:
-    return Change()
+    return _NO_CHANGE
 
 
 STANDARD_EFFECTS: dict[str, EffectSpec] = {
