@@ -24,7 +24,7 @@ import threading
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import pendulum
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -104,6 +104,14 @@ class _Plan:
         self.kind: Literal["activity", "transition"] = (
             "activity" if spec.dest is None else "transition"
         )
+
+
+class _Bound(NamedTuple):
+    """A pipeline's policy with its compiled machine and its per-event table."""
+
+    policy: Policy
+    compiled: CompiledPolicy
+    plans: dict[str, _Plan]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +196,7 @@ class Pipeline:
     @property
     def policy(self) -> Policy:
         """The policy events fire by; a policy given later is compiled and used from then on."""
-        return self._policy
+        return self._bound.policy
 
     @policy.setter
     def policy(self, policy: Policy) -> None:
@@ -198,7 +206,8 @@ class Pipeline:
             for name, spec in policy.events.items()
         }
         # each event's lookups, made once per policy instead of once per fire
-        self._policy, self._compiled, self._plans = policy, compiled, plans
+        # one attribute: a fire reads the policy, its machine and its table together
+        self._bound = _Bound(policy, compiled, plans)
 
     # -- creating ----------------------------------------------------------------------------
 
@@ -333,7 +342,8 @@ class Pipeline:
             )
         if application.erased_at is not None:
             self._check_open(application, event)
-        plan = self._plans.get(event) if event.__class__ is str else None
+        bound = self._bound
+        plan = bound.plans.get(event) if event.__class__ is str else None
         if plan is None or stage_before not in plan.sources:
             self._spec(application, event)  # raises with the allowed events
             # it fits the stage another thread's commit moved the application to meanwhile
@@ -382,10 +392,10 @@ class Pipeline:
             actor,
             reason,
             as_instant(self.clock.now()),
-            self._policy,
+            bound.policy,
         )
         # the stage as read and checked above: another thread may commit meanwhile
-        applied, stage, blockers = self._compiled.run(context, stage_before)
+        applied, stage, blockers = bound.compiled.run(context, stage_before)
         if not applied:
             self._unmoved(application, version, event, stage_before)
             raise GuardRejected(
@@ -444,7 +454,7 @@ class Pipeline:
             reason=reason,
             data=record_data,
             version=version + 1,
-            policy=self._policy.label,
+            policy=bound.policy.label,
         )
         with self._commit_lock:
             if application.version != version:
@@ -473,7 +483,7 @@ class Pipeline:
             application.history.append(record)
             if req_updates and requisition is not None:
                 _commit(requisition, req_updates)
-        return Fired(record, application, requisition, self._policy)
+        return Fired(record, application, requisition, bound.policy)
 
     def erase(
         self, application: Application, *, actor: str, reason: str | None = None
