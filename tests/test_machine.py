@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import sys
+from typing import Any
 
-from hirepipe import Pipeline, standard_policy
-from hirepipe.testing import make_application, make_requisition
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from hirepipe import Blocker, Context, HirepipeError, Pipeline, standard_policy
+from hirepipe._machine import CompiledPolicy
+from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
+from tests.conftest import START
+from tests.test_properties import EVENTS, PEOPLE, POLICY, STAGES, plausible
 
 
 def test_import_leaves_the_transitions_logger_alone():
@@ -45,3 +55,54 @@ def test_a_host_logging_at_info_gets_no_record_per_event(caplog):
         pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
         pipeline.fire(application, "withdraw", actor="cand-1", requisition=requisition)
     assert ("withdrawn", []) == (application.stage, caplog.records)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    start=st.sampled_from([*STAGES, "on_hold"]),
+    steps=st.lists(
+        st.tuples(st.integers(0, 1_000), st.integers(0, 3), st.sampled_from(PEOPLE)),
+        max_size=25,
+    ),
+)
+def test_the_engine_decides_as_event_trigger_does(start, steps):
+    """Driving an event through ``Event._process`` gives what the public ``trigger`` gives.
+
+    Every event the pipeline fires is decided both ways (guards are pure), from every stage:
+    whether it applies, the stage it leads to, and the blockers.
+    """
+    decided: list[tuple[bool, str, list[Blocker]]] = []
+    fast = CompiledPolicy.run
+
+    def both(self: CompiledPolicy, context: Context, stage: str) -> tuple[bool, str, list[Any]]:
+        reference = self.trigger(context, stage)
+        answer = fast(self, context, stage)
+        assert reference == answer
+        decided.append(answer)
+        return answer
+
+    clock = FakeClock(START)
+    pipeline = Pipeline(POLICY, clock=clock)
+    requisition = make_requisition(headcount=2, approvers=["cfo"])
+    application = make_application(pipeline, requisition, stage=start, candidate=make_candidate(1))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CompiledPolicy, "run", both)
+        for pick, variant, actor in steps:
+            clock.advance(hours=7)
+            pool = pipeline.available(application, requisition=requisition, activities=True)
+            event = pool[pick % len(pool)] if pool and pick % 2 else EVENTS[pick % len(EVENTS)]
+            data, reason = plausible(event, variant, clock.now())
+            with contextlib.suppress(HirepipeError, ValidationError):
+                pipeline.fire(
+                    application, event, actor=actor, requisition=requisition, reason=reason, **data
+                )
+    assert all(isinstance(applied, bool) for applied, _, _ in decided)
+
+
+def test_resume_is_decided_by_the_transition_back_to_where_the_hold_began():
+    """``resume`` has one transition per stage it may return to; the engine picks the right one."""
+    pipeline, requisition = Pipeline(standard_policy()), make_requisition()
+    application = make_application(pipeline, requisition, stage="review")
+    pipeline.fire(application, "hold", actor="maria", requisition=requisition, reason="freeze")
+    pipeline.fire(application, "resume", actor="maria", requisition=requisition, reason="thaw")
+    assert ("review", None) == (application.stage, application.held_from)

@@ -725,3 +725,44 @@ class TestStateCannotLie:
         with pytest.raises(ValidationError, match="control or invisible character"):
             pipeline.fire(application, "note", actor=actor, text="hi")
         assert 0 == application.version
+
+
+class TestPolicyGivenLater:
+    def test_a_policy_given_later_decides_from_then_on(self):
+        """A pipeline given another policy fires by its events and its transitions."""
+        pipeline = Pipeline(standard_policy(), clock=FakeClock(START))
+        requisition = make_requisition()
+        application = make_application(pipeline, requisition)
+        pipeline.policy = standard_policy().without_stage("debrief")
+        with pytest.raises(TransitionNotAllowed, match="no event 'start_debrief'"):
+            pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+        for person, card in (("alice", "yes"), ("bob", "strong_yes")):
+            pipeline.fire(application, "submit_scorecard", actor=person, recommendation=card)
+        pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
+        assert ("review", "interviewed") == (application.stage, application.history[-1].from_stage)
+
+    def test_a_policy_given_while_others_fire_is_never_half_seen(self):
+        """Threads firing while the policy is swapped each see one whole policy: none fails."""
+        policies = [standard_policy(), standard_policy().without_stage("debrief")]
+        pipeline = Pipeline(policies[0], clock=FakeClock(START))
+        requisition = make_requisition()
+        applications = [make_application(pipeline, requisition) for _ in range(4)]
+        failures: list[BaseException] = []
+
+        def notes(application: Any) -> None:
+            try:
+                for _ in range(200):
+                    pipeline.fire(
+                        application, "note", actor="maria", requisition=requisition, text="x"
+                    )
+            except BaseException as exc:  # the test reports any failure
+                failures.append(exc)
+
+        threads = [threading.Thread(target=notes, args=(a,)) for a in applications]
+        for thread in threads:
+            thread.start()
+        for swap in range(400):
+            pipeline.policy = policies[swap % 2]
+        for thread in threads:
+            thread.join()
+        assert ([], [200] * 4) == (failures, [a.version for a in applications])

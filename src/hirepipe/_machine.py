@@ -1,8 +1,18 @@
 """Compiles a Policy into one ``transitions`` Machine; the only module importing ``transitions``.
 
 Following the design's decisions 1 and 2: one ``Machine(model=None, auto_transitions=False)``
-per policy, never attached to a model; each event fires on a small private token through
-``machine.events[name].trigger(token)``; conditions and callbacks are callables, never names.
+per policy, never attached to a model; each event fires on a small private token; conditions
+and callbacks are callables, never names.
+
+An event is driven through its ``transitions`` ``Event`` object: ``Event._process`` with an
+``EventData`` that already names the token's state, which is what ``Event.trigger`` ends up
+calling. ``transitions`` still picks the transition from the stage, evaluates its conditions
+(the guards) and moves the token's state; what is skipped is only the machinery around it that
+hirepipe does not use (the event queue's ``partial``, looking the state up again, the source
+check the pipeline made already, the empty ``finalize_event`` callbacks). Measured on the
+quickstart's events: 3.0 us per event against 5.1 us through ``Event.trigger``.
+``tests/test_machine.py`` checks that both give the same answer for every event and stage.
+
 The ``transitions`` logger belongs to the host: hirepipe never sets its level, and its states
 have no enter or exit callbacks to run, so ``transitions`` has nothing to log at INFO.
 
@@ -21,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from transitions import Machine, MachineError, State
+from transitions.core import Event, EventData
 
 from hirepipe.errors import Blocker
 from hirepipe.policy import PREVIOUS, Context, GuardSpec, Policy
@@ -92,7 +103,7 @@ class _Machine(Machine):
 class CompiledPolicy:
     """A policy compiled into a ``transitions`` Machine, shared by every application."""
 
-    __slots__ = ("_triggers", "policy")
+    __slots__ = ("_events", "_machine", "_states", "policy")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -117,9 +128,9 @@ class CompiledPolicy:
                         )
                 else:
                     machine.add_transition(spec.name, source, spec.dest, conditions=[guard])
-        self._triggers: dict[str, Callable[[_Token], bool]] = {
-            name: machine.events[name].trigger for name in policy.events
-        }
+        self._machine = machine
+        self._events: dict[str, Event] = {name: machine.events[name] for name in policy.events}
+        self._states: dict[str, State] = dict(machine.states)
 
     def run(self, context: Context, stage: str) -> tuple[bool, str, list[Blocker]]:
         """Fire ``context.event`` from ``stage`` on a token.
@@ -129,11 +140,21 @@ class CompiledPolicy:
         Return whether the guards let it through, the stage it leads to and the blockers
         found. Nothing is changed: the caller computes the effect and commits.
         """
+        event = self._events[context.event]
+        if stage not in event.transitions:  # pragma: no cover - the pipeline checks sources first
+            raise RuntimeError(f"policy and machine disagree: {context.event!r} from {stage!r}")
         token = _Token(stage, context)
-        try:
-            applied = self._triggers[context.event](token)
-        except MachineError as exc:  # pragma: no cover - the pipeline checks sources first
-            raise RuntimeError(f"policy and machine disagree: {exc}") from exc
+        event_data = EventData(self._states[stage], event, self._machine, token, (), {})
+        event._process(event_data)
+        return event_data.result is True, token.state, token.blockers
+
+    def trigger(self, context: Context, stage: str) -> tuple[bool, str, list[Blocker]]:
+        """``run`` through the public ``Event.trigger``.
+
+        The reference the tests hold ``run`` to.
+        """
+        token = _Token(stage, context)
+        applied = self._events[context.event].trigger(token)
         return applied, token.state, token.blockers
 
 

@@ -10,11 +10,12 @@ Models hold data only: the rules live in [`hirepipe.policy`][hirepipe.policy] an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
 import pendulum
 from pydantic import (
@@ -149,6 +150,85 @@ class _Frozen(_Model):
         if shared is None:
             shared = _SHARED_FIELD_SETS.setdefault(key, set(given))
         object.__setattr__(self, "__pydantic_fields_set__", shared)
+
+    @classmethod
+    def from_validated(cls, **values: Any) -> Self:
+        """Build from values that fields of the same types validated already; skip validation.
+
+        For the engine's effects, which build a scorecard or an approval from the event's
+        validated data, the actor and the clock's instant: validating them again would cost
+        more than the rest of the event. Defaults fill the fields not given, as validation
+        would; a missing required field or an unknown one raises ``TypeError``. Model
+        validators do not run: build normally whenever a value was not validated as the
+        field's type, or the model checks values against each other.
+        """
+        recipe = _RECIPES.get(cls) or _recipe(cls)
+        fields = recipe.template.copy()
+        fields.update(values)
+        if len(fields) != len(recipe.template) or not recipe.required <= values.keys():
+            raise TypeError(
+                f"{cls.__name__}.from_validated needs {', '.join(sorted(recipe.required))} "
+                f"and takes only its fields, not {', '.join(sorted(values))}"
+            )
+        for name, factory in recipe.factories:
+            if name not in values:
+                fields[name] = factory()
+        key = frozenset(values)
+        shared = _SHARED_FIELD_SETS.get(key)
+        if shared is None:
+            shared = _SHARED_FIELD_SETS.setdefault(key, set(key))
+        model = cls.__new__(cls)
+        _set = object.__setattr__
+        _set(model, "__dict__", fields)
+        _set(model, "__pydantic_fields_set__", shared)
+        _set(model, "__pydantic_extra__", None)
+        _set(model, "__pydantic_private__", None)
+        return model
+
+    def replaced(self, **update: Any) -> Self:
+        """A copy with ``update``'s fields replaced, unvalidated as ``model_copy(update=...)``.
+
+        The same result as ``model_copy(update=update)`` in a third of its time, for the
+        engine's effects that move a referee's status or settle an offer with values of the
+        fields' types.
+        """
+        fields = self.__dict__.copy()
+        fields.update(update)
+        given = self.__pydantic_fields_set__
+        if not given.issuperset(update):
+            given = given.union(update)  # a set of its own, as model_copy's
+        model = self.__class__.__new__(self.__class__)
+        _set = object.__setattr__
+        _set(model, "__dict__", fields)
+        _set(model, "__pydantic_fields_set__", given)
+        _set(model, "__pydantic_extra__", None)
+        _set(model, "__pydantic_private__", None)
+        return model
+
+
+@dataclass(frozen=True, slots=True)
+class _Recipe:
+    """What ``from_validated`` fills in: the defaults in field order, and what must be given."""
+
+    template: dict[str, Any]
+    required: frozenset[str]
+    factories: tuple[tuple[str, Callable[[], Any]], ...]
+
+
+_RECIPES: dict[type[BaseModel], _Recipe] = {}
+
+
+def _recipe(cls: type[BaseModel]) -> _Recipe:
+    template: dict[str, Any] = {}
+    required, factories = [], []
+    for name, info in cls.model_fields.items():
+        template[name] = info.default  # PydanticUndefined for required and factory fields
+        if info.default_factory is not None:
+            factories.append((name, cast("Callable[[], Any]", info.default_factory)))
+        elif info.is_required():
+            required.append(name)
+    recipe = _Recipe(template, frozenset(required), tuple(factories))
+    return _RECIPES.setdefault(cls, recipe)
 
 
 class CompanySize(StrEnum):

@@ -24,7 +24,7 @@ import threading
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import pendulum
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -62,7 +62,7 @@ from hirepipe.policy import (
     RoleResolver,
     requisition_roles,
 )
-from hirepipe.policy._permissions import permission_blockers
+from hirepipe.policy._permissions import permission_blockers, permitted_as_themselves
 from hirepipe.privacy import ERASE_EVENT, erased
 
 __all__ = ["CreationFailure", "Fired", "Hook", "HookFailure", "Pipeline"]
@@ -74,6 +74,44 @@ _REASON: TypeAdapter[str | None] = TypeAdapter(Reason | None)
 _ENGINE_OWNS = frozenset({"id", "history", "version", "stage", "created_at", "erased_at"})
 _RECORD_DATA: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 _ANYONE, _SYSTEM = Role.anyone, Role.system
+
+
+class _Plan:
+    """What ``apply`` needs of one event, looked up once per pipeline instead of per fire."""
+
+    __slots__ = (
+        "effect",
+        "kind",
+        "model",
+        "open_to_all",
+        "person_field",
+        "serializer",
+        "sources",
+        "spec",
+        "validator",
+    )
+
+    def __init__(self, spec: EventSpec, sources: frozenset[str]) -> None:
+        self.spec = spec
+        self.sources = sources
+        self.model = model = spec.data_model
+        # the model's own validator and serializer: what model_validate and model_dump call
+        self.validator = model.__pydantic_validator__
+        self.serializer = model.__pydantic_serializer__
+        self.person_field = model.person_field
+        self.open_to_all = _ANYONE in spec.fired_by and model.person_field is None
+        self.effect = spec.effect
+        self.kind: Literal["activity", "transition"] = (
+            "activity" if spec.dest is None else "transition"
+        )
+
+
+class _Bound(NamedTuple):
+    """A pipeline's policy with its compiled machine and its per-event table."""
+
+    policy: Policy
+    compiled: CompiledPolicy
+    plans: dict[str, _Plan]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,19 +183,31 @@ class Pipeline:
             from hirepipe.standard import standard_policy
 
             policy = standard_policy()
-        self.policy = policy
+        self.policy = policy  # compiles it
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.hooks: list[Hook] = list(hooks)
         self.roles: RoleResolver = roles if roles is not None else requisition_roles
         self.system_actor: str = _IDENTIFIER.validate_python(system_actor)
-        self._compiled = CompiledPolicy(policy)
-        self._routes: dict[str, frozenset[str]] = {
-            stage: frozenset(policy.events_from(stage)) for stage in policy.stages
-        }
         self._empty: dict[type[EventData], EventData] = {}
         self._failures: list[HookFailure] = []
         self._creation_failures: list[CreationFailure] = []
         self._commit_lock = threading.Lock()
+
+    @property
+    def policy(self) -> Policy:
+        """The policy events fire by; a policy given later is compiled and used from then on."""
+        return self._bound.policy
+
+    @policy.setter
+    def policy(self, policy: Policy) -> None:
+        compiled = CompiledPolicy(policy)
+        plans = {
+            name: _Plan(spec, frozenset(policy.sources(name)))
+            for name, spec in policy.events.items()
+        }
+        # each event's lookups, made once per policy instead of once per fire
+        # one attribute: a fire reads the policy, its machine and its table together
+        self._bound = _Bound(policy, compiled, plans)
 
     # -- creating ----------------------------------------------------------------------------
 
@@ -292,9 +342,14 @@ class Pipeline:
             )
         if application.erased_at is not None:
             self._check_open(application, event)
-        spec = self.policy.events.get(event) if event.__class__ is str else None
-        if spec is None or event not in self._routes.get(stage_before, ()):
-            spec = self._spec(application, event)  # raises with the allowed events
+        bound = self._bound
+        plan = bound.plans.get(event) if event.__class__ is str else None
+        if plan is None or stage_before not in plan.sources:
+            self._spec(application, event)  # raises with the allowed events
+            # it fits the stage another thread's commit moved the application to meanwhile
+            self._unmoved(application, version, event, stage_before)
+            raise AssertionError("a stage changed without its version")  # pragma: no cover
+        spec = plan.spec
         if requisition is not None and requisition.id != application.requisition_id:
             self._check_requisition(application, requisition, spec)
         if not (
@@ -309,11 +364,16 @@ class Pipeline:
             _REASON.validate_python(reason)
         if on_behalf_of is not None:
             on_behalf_of = self._on_behalf(actor, on_behalf_of)
-        field = spec.data_model.person_field
+        field = plan.person_field
         if field is not None and data.get(field) is None:
             data[field] = actor if on_behalf_of is None else on_behalf_of
-        event_data = self._data(spec, data)
-        refused = self._refusals(spec, event_data, application, requisition, actor, on_behalf_of)
+        event_data = plan.validator.validate_python(data) if data else self._data(spec, data)
+        if plan.open_to_all and on_behalf_of is None:
+            refused: list[Blocker] = []  # open to all: nobody's roles need resolving
+        else:
+            refused = self._refusals(
+                spec, event_data, application, requisition, actor, on_behalf_of
+            )
         if refused:
             self._unmoved(application, version, event, stage_before)
             raise GuardRejected(
@@ -332,10 +392,10 @@ class Pipeline:
             actor,
             reason,
             as_instant(self.clock.now()),
-            self.policy,
+            bound.policy,
         )
         # the stage as read and checked above: another thread may commit meanwhile
-        applied, stage, blockers = self._compiled.run(context, stage_before)
+        applied, stage, blockers = bound.compiled.run(context, stage_before)
         if not applied:
             self._unmoved(application, version, event, stage_before)
             raise GuardRejected(
@@ -344,8 +404,12 @@ class Pipeline:
                 event=event,
                 blockers=blockers or [self._resume_blocker(application)],
             )
-        effect = spec.effect
-        record_data = context.data.model_dump(mode="json", exclude_defaults=True) if data else {}
+        effect = plan.effect
+        record_data = (
+            plan.serializer.to_python(event_data, mode="json", exclude_defaults=True)
+            if data
+            else {}
+        )
         app_updates: Mapping[str, Any] = {}
         req_updates: Mapping[str, Any] = {}
         if effect is not None:
@@ -382,7 +446,7 @@ class Pipeline:
             record_data["on_behalf_of"] = on_behalf_of  # last: no effect can rewrite who
         record = TransitionRecord.trusted(
             event=event,
-            kind="activity" if spec.dest is None else "transition",
+            kind=plan.kind,
             from_stage=stage_before,
             to_stage=stage,
             actor=actor,
@@ -390,7 +454,7 @@ class Pipeline:
             reason=reason,
             data=record_data,
             version=version + 1,
-            policy=self.policy.label,
+            policy=bound.policy.label,
         )
         with self._commit_lock:
             if application.version != version:
@@ -419,7 +483,7 @@ class Pipeline:
             application.history.append(record)
             if req_updates and requisition is not None:
                 _commit(requisition, req_updates)
-        return Fired(record, application, requisition, self.policy)
+        return Fired(record, application, requisition, bound.policy)
 
     def erase(
         self, application: Application, *, actor: str, reason: str | None = None
@@ -700,15 +764,23 @@ class Pipeline:
         if on_behalf_of is None and data.person_field is None and _ANYONE in spec.fired_by:
             return []  # open to all: nobody's roles need resolving
 
+        known: dict[str, Collection[str]] = {}  # the roles function is asked once a person
+
         def roles_of(person: str) -> Collection[str]:
+            held = known.get(person)
+            if held is not None:
+                return held
             held = self.roles(person, application, requisition)
             if isinstance(held, str):  # "recruiter" would hold every role it contains
                 raise TypeError(
                     f"the roles function returned the string {held!r} for {person!r}; "
                     "return a collection of role names, such as {'recruiter'}"
                 )
-            return {*held, _SYSTEM} if person == self.system_actor else held
+            held = known[person] = {*held, _SYSTEM} if person == self.system_actor else held
+            return held
 
+        if on_behalf_of is None and permitted_as_themselves(spec, data, actor, roles_of):
+            return []  # the common case, without building the explanation
         return permission_blockers(
             spec,
             data,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import ClassVar
 
 import pytest
@@ -25,6 +26,7 @@ from hirepipe import (
 )
 from hirepipe.models import Substitution
 from hirepipe.policy import requisition_roles
+from hirepipe.policy._permissions import permission_blockers, permitted_as_themselves
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
 
@@ -371,3 +373,35 @@ def test_an_approval_counts_only_as_the_approvers_own(actor, named, for_whom):
     assert allowed
     assert (actor_id, person) == (record.actor, application.approvals[-1].approver)
     assert for_id == record.data.get("on_behalf_of")
+
+
+ROLE_NAMES = [*(role.value for role in Role), "payroll"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    event=st.sampled_from(sorted(STANDARD.events)),
+    held=st.frozensets(st.sampled_from(ROLE_NAMES)) | st.lists(st.sampled_from(ROLE_NAMES)),
+    actor=st.sampled_from(["maria", "cfo"]),
+    named=st.none() | st.sampled_from(["maria", "cfo"]),
+)
+def test_the_quick_yes_agrees_with_the_explanation(event, held, actor, named):
+    """``permitted_as_themselves`` says yes exactly when ``permission_blockers`` finds nothing.
+
+    Asked of every event, with any roles (a set or a list) and a person named or not.
+    """
+    spec = STANDARD.events[event]
+    model = spec.data_model
+    data = model.model_construct(**({model.person_field: named} if model.person_field else {}))
+    asked: list[str] = []
+
+    def roles_of(person: str) -> Collection[str]:
+        asked.append(person)
+        return held
+
+    quick = permitted_as_themselves(spec, data, actor, roles_of)
+    explained = permission_blockers(
+        spec, data, actor=actor, on_behalf_of=None, roles_of=roles_of, requisition=None
+    )
+    assert quick == (not explained)
+    assert set(asked) <= {actor}

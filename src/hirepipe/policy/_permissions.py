@@ -184,6 +184,30 @@ def permission_blockers(
     return found
 
 
+def permitted_as_themselves(
+    spec: EventSpec, data: EventData, actor: str, roles_of: Callable[[str], Collection[str]]
+) -> bool:
+    """Whether ``permission_blockers`` finds nothing for ``actor`` acting for themselves.
+
+    The common case, answered without building the explanation. True when the data names
+    nobody else as the person deciding and the actor holds a role the event is fired by
+    (``roles_of``, asked only then), or anyone may fire it; False means: ask
+    ``permission_blockers`` why.
+    """
+    field = type(data).person_field
+    if field is not None:
+        named = data.__dict__.get(field)
+        if named is not None and named != actor:
+            return False
+    fired_by = spec.fired_by
+    if _ANYONE in fired_by:
+        return True
+    held = roles_of(actor)
+    if held.__class__ is frozenset or held.__class__ is set:
+        return not held.isdisjoint(fired_by)
+    return any(role in held for role in fired_by)
+
+
 def _acting_for_another(
     event: str, field: str, named: str, actor: str, on_behalf_of: str | None
 ) -> Blocker:

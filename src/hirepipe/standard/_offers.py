@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hirepipe.errors import Blocker
@@ -42,6 +42,9 @@ _TERMS: set[str] = {
 }
 
 
+_NOT_TERMS = frozenset({"note", "meet_counter"})
+
+
 def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the terms an offer starts from, and the ones the event's data gives.
 
@@ -49,7 +52,8 @@ def offer_terms(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
     current offer's terms (with ``meet_counter``, from the terms its counter asked for); an
     empty benefits list in the data keeps the benefits as they were.
     """
-    given = ctx.data.model_dump(exclude_none=True, exclude={"note", "meet_counter"})
+    # the data's fields as validated (a dump would copy each): every field is a plain value
+    given = {k: v for k, v in ctx.data.__dict__.items() if v is not None and k not in _NOT_TERMS}
     if not given.get("benefits"):
         given.pop("benefits", None)
     current = ctx.application.offer
@@ -127,12 +131,14 @@ def term_blockers(ctx: Context, terms: dict[str, Any]) -> Iterator[Blocker]:
         )
         return
     start = terms["start_date"]
-    earliest = ctx.now.date() - timedelta(days=START_DATE_MARGIN_DAYS)
+    # datetime's own date(): pendulum's builds a pendulum Date, 25 us
+    today = datetime.date(ctx.now)
+    earliest = today - timedelta(days=START_DATE_MARGIN_DAYS)
     if start < earliest:
         yield Blocker(
             "start_date_too_early",
             f"start_date {start.isoformat()} is more than {START_DATE_MARGIN_DAYS} days before "
-            f"the offer ({ctx.now.date().isoformat()}); give the day the person starts",
+            f"the offer ({today.isoformat()}); give the day the person starts",
             {"start_date": start.isoformat(), "earliest": earliest.isoformat()},
             needs_input=True,
         )
