@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from hirepipe.models import Application
+from hirepipe.models import Application, Requisition
 from hirepipe.notify import Notification
 from hirepipe.pipeline import Fired, Hook
+from hirepipe.store._verify import parse_requisition
 
-__all__ = ["Recent", "Transaction", "call_hooks", "copy_application"]
+__all__ = ["ParsedRequisitions", "Recent", "Transaction", "call_hooks", "copy_application"]
 
 _log = logging.getLogger("hirepipe.store")
 
@@ -60,6 +61,46 @@ class Recent:
             self._entries.move_to_end(application_id)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+
+class ParsedRequisitions:
+    """Requisitions parsed from their stored JSON, remembered by the exact text read.
+
+    Every fire reads its requisition's row; validating that JSON (its time zone, locale,
+    country and approval chain) cost more than the rest of the event. The same text is parsed
+    once: a row changed in any way, by the store or by hand, is parsed (or refused) anew. Like
+    ``Recent``, entries are private and every use takes a copy.
+    """
+
+    __slots__ = ("_entries", "_lock", "size")
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[str, Requisition]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def parse(self, requisition_id: str, snapshot: str) -> Requisition:
+        """The requisition ``snapshot`` holds (a fresh copy). Raises CorruptData."""
+        with self._lock:
+            found = self._entries.get(requisition_id)
+            if found is not None and found[0] == snapshot:
+                self._entries.move_to_end(requisition_id)
+                return copy_requisition(found[1])
+        parsed = parse_requisition(requisition_id, snapshot)
+        kept = copy_requisition(parsed)
+        with self._lock:
+            self._entries[requisition_id] = (snapshot, kept)
+            self._entries.move_to_end(requisition_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return parsed
+
+
+def copy_requisition(requisition: Requisition) -> Requisition:
+    """A copy the engine may change freely: fields are replaced whole, never changed in place."""
+    copied = requisition.model_copy()
+    copied.__dict__["approvers"] = list(requisition.approvers)  # the one mutable field
+    return copied
 
 
 def copy_application(application: Application) -> Application:
