@@ -93,7 +93,10 @@ class _Compiled:
 class FireStatements:
     """The read and the write of a fire, compiled for one dialect."""
 
-    def __init__(self, tables: Tables, dialect: Dialect) -> None:
+    def __init__(
+        self, tables: Tables, dialect: Dialect, *, one_statement: bool | None = None
+    ) -> None:
+        """``one_statement``: write with the CTE (default: on PostgreSQL, which has it)."""
         applications, requisitions = tables.applications, tables.requisitions
         keys, log = tables.personal_keys, tables.transitions
         self._read = _Compiled.of(
@@ -126,7 +129,9 @@ class FireStatements:
                 head=bindparam("hash", type_=applications.c.head.type),
             )
         )
-        self.one_statement = dialect.name == "postgresql"
+        self.one_statement = (
+            dialect.name == "postgresql" if one_statement is None else one_statement
+        )
         if self.one_statement:
             matched = compare_and_set.returning(applications.c.id).cte("cas")
             logged = select(

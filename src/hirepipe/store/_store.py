@@ -53,7 +53,14 @@ from hirepipe.store._outbox import StoreOutbox
 from hirepipe.store._personal import candidate_key, stored_documents
 from hirepipe.store._replay import ADDED, changed_fields
 from hirepipe.store._slates import StoredPipeline
-from hirepipe.store._support import ParsedRequisitions, Recent, Transaction, call_hooks
+from hirepipe.store._support import (
+    ParsedRequisitions,
+    Recent,
+    Snapshot,
+    Transaction,
+    call_hooks,
+    dump_snapshot,
+)
 from hirepipe.store._verify import parse_application, parse_requisition, replay, verify
 from hirepipe.store._writes import (
     insert_ignore,
@@ -487,7 +494,7 @@ class Store:
                 if deferred:
                     end_deferral(connection)
         if top_level:  # committed: the next event on it need not parse its JSON again
-            self._recent.put(application_id, written, application)
+            self._recent.put(application_id, application.version, application, written)
         return fired
 
     def _fire(
@@ -500,8 +507,8 @@ class Store:
         expected_version: int | None,
         data: dict[str, Any],
         deferred: bool,
-    ) -> tuple[Fired, Application, int]:
-        """Fire and write; return the Fired, the application and the version written.
+    ) -> tuple[Fired, Application, Snapshot]:
+        """Fire and write; return the Fired, the application and its snapshot written.
 
         ``deferred``: statements run in autocommit until ``end_deferral`` (``defer_begin``);
         the write then commits on its own when it is one statement, or ends the deferral
@@ -512,9 +519,13 @@ class Store:
         if row is None:
             raise NotStored("application", application_id)
         snapshot, version, head, requisition_snapshot, requisition_version, key = row
-        application = self._recent.get(application_id, version)
-        if application is None:
+        cached = self._recent.get_written(application_id, version, snapshot)
+        if cached is None:
             application = parse_application(application_id, snapshot, version=version)
+            previous = None
+        else:
+            application, previous = cached
+        last = application.history[-1] if application.history else None
         if expected_version is not None and expected_version != version:
             # before the pipeline looks at the stage: a stale caller learns it is stale,
             # not that its event does not fit a stage it has not seen yet
@@ -591,12 +602,13 @@ class Store:
                 event=event,
                 stage=record.from_stage,
             )
+        written = dump_snapshot(application, previous, last)
         log.update(
             b_id=application_id,
             b_read=version,
             b_stage=application.stage,
             b_requisition_id=application.requisition_id,
-            b_snapshot=application.model_dump_json(),
+            b_snapshot=written.text,
         )
         if not self._statements.write(connection, log):
             raise ConcurrentUpdate(
@@ -618,7 +630,7 @@ class Store:
                 )
             if collected:
                 insert_notifications(connection, self.tables, collected)
-        return fired, application, record.version
+        return fired, application, written
 
     # -- the requisition's rules ----------------------------------------------------------------
 
