@@ -170,31 +170,16 @@ class Store:
         consistent: bool = False,
         about: tuple[str, str] | None = None,
     ) -> Iterator[Transaction]:
-        """The transaction of a store call: the caller's, or one of its own.
+        """The transaction of a store call: the caller's (in a savepoint), or one of its own.
 
         The database's aborting it for a conflict (PostgreSQL's deadlock or serialization
         failure) is raised as TransactionConflict, naming ``about`` (an application id and
-        the event being stored) when given.
+        the event being stored) when given, at every level: a store call inside a
+        transaction of the caller's raises it too.
         """
-        current = self._active.get()
-        if current is not None:
-            inner: AbstractContextManager[object] = (
-                current.connection.begin_nested() if write and savepoint else nullcontext()
-            )
-            with inner:
-                yield current
-            return
         try:
-            with self._connect(write=write, consistent=consistent) as connection:
-                if not self._schema_checked:
-                    _schema.check(connection, self.tables)
-                    self._schema_checked = True
-                tx = Transaction(connection)
-                token = self._active.set(tx)
-                try:
-                    yield tx
-                finally:
-                    self._active.reset(token)
+            with self._joined(write=write, savepoint=savepoint, consistent=consistent) as tx:
+                yield tx
         except DBAPIError as exc:
             sqlstate = _sqlstate(exc)
             if sqlstate not in _CONFLICTS:
@@ -203,6 +188,27 @@ class Store:
             raise TransactionConflict(
                 sqlstate=sqlstate, application_id=application_id, event=event
             ) from exc
+
+    @contextmanager
+    def _joined(self, *, write: bool, savepoint: bool, consistent: bool) -> Iterator[Transaction]:
+        current = self._active.get()
+        if current is not None:
+            inner: AbstractContextManager[object] = (
+                current.connection.begin_nested() if write and savepoint else nullcontext()
+            )
+            with inner:
+                yield current
+            return
+        with self._connect(write=write, consistent=consistent) as connection:
+            if not self._schema_checked:
+                _schema.check(connection, self.tables)
+                self._schema_checked = True
+            tx = Transaction(connection)
+            token = self._active.set(tx)
+            try:
+                yield tx
+            finally:
+                self._active.reset(token)
 
     @contextmanager
     def _connect(self, *, write: bool, consistent: bool = False) -> Iterator[Connection]:
