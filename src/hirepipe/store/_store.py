@@ -647,6 +647,7 @@ class Store:
         *,
         actor: str,
         reason: str | None = None,
+        expected_version: int | None = None,
         **data: Any,
     ) -> list[Fired]:
         """Fire ``event`` through the slate of the application's requisition, durably.
@@ -655,11 +656,21 @@ class Store:
         [`hirepipe.Slate.fire`][hirepipe.slate.Slate.fire] applies the event and the
         requisition's rules (a fill, a fall-through) with every event a stored fire, compared
         and set, in this one transaction: all of them commit or none does. Returns a
-        [`Fired`][hirepipe.pipeline.Fired] per event, the event's first. Raises what
-        ``Slate.fire`` and [`fire`][hirepipe.store.Store.fire] raise (nothing is written then);
-        NotStored for an unknown id. Ties in the slate's ranking keep the order of application
-        ids.
+        [`Fired`][hirepipe.pipeline.Fired] per event, the event's first. Ties in the slate's
+        ranking keep the order of application ids.
+
+        ``expected_version`` is the application's version the caller read (a form, an API
+        request's ``If-Match``): when the application has changed since, nothing fires and
+        [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate] says so, with both versions.
+        It is checked once the requisition is locked, on the event's application only: the
+        events the rules add fire on what the slate read. Without it the event fires on the
+        application as it is now.
+
+        Raises what ``Slate.fire`` and [`fire`][hirepipe.store.Store.fire] raise (nothing is
+        written then); NotStored for an unknown id.
         """
+        if expected_version is not None:
+            data["expected_version"] = expected_version  # to StoredPipeline.fire, this event only
         with self._atomic(about=(application_id, event)) as tx:
             slate = self._slate(tx.connection, self._requisition_of(tx.connection, application_id))
             return slate.fire(application_id, event, actor=actor, reason=reason, **data)
