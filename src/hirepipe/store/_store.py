@@ -482,7 +482,9 @@ class Store:
         [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate] when another writer changed the
         application (or, as
         [`ConcurrentRequisitionUpdate`][hirepipe.errors.ConcurrentRequisitionUpdate], its
-        requisition) since it was read or since ``expected_version``: reload and try again.
+        requisition) since it was read or since ``expected_version``, or (as
+        [`TransactionConflict`][hirepipe.errors.TransactionConflict]) when PostgreSQL aborted
+        the transaction for a deadlock or a serialization failure: reload and try again.
         NotStored for an unknown id.
         """
         _storable(application_id, "application")
