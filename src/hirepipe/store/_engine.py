@@ -45,6 +45,7 @@ __all__ = [
     "make_engine",
     "prepare",
     "run",
+    "run_many",
     "turn",
 ]
 
@@ -246,6 +247,30 @@ def end_deferral(connection: Connection) -> None:
     driver = connection.connection.driver_connection
     if driver is not None and driver.autocommit:
         driver.autocommit = False
+
+
+def run_many(connection: Connection, sql: str, rows: list[Any]) -> None:
+    """Run one statement once for each of ``rows`` (``executemany``), as ``run`` runs one.
+
+    psycopg sends them all before it reads an answer (one round trip).
+    """
+    if listened(connection):
+        connection.exec_driver_sql(sql, rows)
+        return
+    dialect = connection.dialect
+    proxied = connection.connection
+    cursor = proxied.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    except dialect.loaded_dbapi.Error as exc:
+        gone = dialect.is_disconnect(exc, proxied.dbapi_connection, cursor)
+        if gone:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, rows, exc, dialect.loaded_dbapi.Error, connection_invalidated=gone, dialect=dialect
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def listened(connection: Connection) -> bool:

@@ -32,13 +32,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, bindparam, insert, select, update
+from sqlalchemy import Dialect, bindparam, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
-from hirepipe.store._engine import run
+from hirepipe.notify import Notification
+from hirepipe.store._engine import run, run_many
 from hirepipe.store._schema import Tables
+from hirepipe.store._writes import row_values
 
 __all__ = ["LOG_COLUMNS", "FireStatements"]
 
@@ -154,6 +157,20 @@ class FireStatements:
                 ),
             )
 
+        outbox = tables.outbox
+        dialect_insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        columns = [column.name for column in outbox.columns if column.name != "seq"]  # row_values
+        self._add = _Compiled.of(
+            dialect_insert(outbox)
+            .values({name: bindparam(name, type_=outbox.c[name].type) for name in columns})
+            .on_conflict_do_nothing(index_elements=["key"]),
+            dialect,
+        )
+        self._known = _Compiled.of(
+            select(exists().where(outbox.c.key == bindparam("key", type_=outbox.c.key.type))),
+            dialect,
+        )
+
     def read(self, connection: Connection, application_id: str) -> tuple[Any, ...] | None:
         """Read what a fire needs of an application; None for an unknown one.
 
@@ -180,6 +197,20 @@ class FireStatements:
         for statement in rest:
             _run(connection, statement, values, rows=False)
         return True
+
+    def add_notifications(self, connection: Connection, notifications: list[Notification]) -> None:
+        """Insert the notifications whose keys are new (the outbox keeps the first)."""
+        statement = self._add
+        if len(notifications) == 1:
+            _run(connection, statement, row_values(notifications[0]), rows=False)
+        else:
+            rows = [statement.parameters(row_values(n)) for n in notifications]
+            run_many(connection, statement.sql, rows)
+
+    def known(self, connection: Connection, key: str) -> bool:
+        """Whether the outbox holds a notification with ``key``."""
+        found = _run(connection, self._known, {"key": key}, rows=True)
+        return bool(found[0]) if found is not None else False
 
 
 def _run(

@@ -637,7 +637,7 @@ class Store:
                     )
                 )
             if collected:
-                insert_notifications(connection, self.tables, collected)
+                self._statements.add_notifications(connection, collected)
         return fired, application, written
 
     # -- the requisition's rules ----------------------------------------------------------------
