@@ -15,8 +15,8 @@ Run with ``make bench`` (or ``.venv/bin/python benchmarks/store.py``). Prints
   store's fires per second divided by the bare driver's (psycopg, sqlite3) running the same
   SQL a fire sends, one writer, the two interleaved in one run. The anchor is the store's own
   statements, compiled by the store, with parameters made beforehand (a snapshot of the same
-  size, a fixed hash): on PostgreSQL the read and the one write statement (compare-and-set and
-  log row), each in autocommit as the store sends them (two round trips, the write's commit
+  size, a fixed hash), timed in paired rounds (the median ratio): on PostgreSQL the read
+  and the one write statement (compare-and-set and log row), each in autocommit as the store sends them (two round trips, the write's commit
   flushed to disk); on SQLite ``BEGIN IMMEDIATE``, the read, the ``UPDATE``, the ``INSERT``,
   ``COMMIT``. So the ratio is the share of a fire's time that is the database's: what is left
   is hirepipe's and SQLAlchemy's Python (parsing, the engine, hashing, the connection pool).
@@ -41,6 +41,7 @@ import datetime as dt
 import multiprocessing
 import os
 import sqlite3
+import statistics
 import sys
 import tempfile
 import threading
@@ -50,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.append(str(Path(__file__).parent))  # appended: benchmarks/business_days.py is no stdlib
-from _harness import best_of, interleaved, report
+from _harness import best_of, report
 from sqlalchemy import create_engine, make_url, text
 
 from hirepipe import NotificationRule, Pipeline, Policy, Recipient, standard_policy
@@ -65,6 +66,7 @@ POSTGRES_URL = os.environ.get(
 APPLICATIONS = 100
 PER_WRITER = 50  # applications each scaling writer owns
 FIRES_PER_WRITER = 400
+PAIRED_ROUNDS = 31  # store against bare driver: rounds of one fire per application each
 
 
 POLICY = Policy.from_dict({**standard_policy().to_dict(), "notifications": []})
@@ -207,28 +209,28 @@ def bare_fires(store: Store, ids: list[str], fires: int, *, transaction: bool = 
 
 
 def versus_bare(url: str, schema: str | None, *, transaction: bool = False) -> float:
-    """The store's fires per second over the bare driver's, interleaved, best of 5 each."""
+    """The store's fires per second over the bare driver's: the median of paired rounds.
+
+    Each round times one fire per application through the store and the same through the bare
+    driver, one after the other (in turn first), so both meet the same machine: a burst of
+    another process's disk writes lands on a pair, and the median leaves it out.
+    """
     store = new_store(url, schema)
     store.upgrade()
     first = 200_000 + (APPLICATIONS if transaction else 0) * 3
     mine = populate(store, first, APPLICATIONS)
     bare = populate(store, first + APPLICATIONS, APPLICATIONS)
-    fires = 400
-    times = interleaved(
-        {
-            "store": _timer(store_fires(store, mine, fires)),
-            "bare": _timer(bare_fires(store, bare, fires, transaction=transaction)),
-        }
-    )
+    contenders = [
+        store_fires(store, mine, APPLICATIONS),
+        bare_fires(store, bare, APPLICATIONS, transaction=transaction),
+    ]
+    ratios = []
+    for round_number in range(PAIRED_ROUNDS):
+        order = contenders if round_number % 2 == 0 else contenders[::-1]
+        seconds = {id(run): best_of(run, repeat=1) for run in order}
+        ratios.append(seconds[id(contenders[1])] / seconds[id(contenders[0])])
     store.close()
-    return times["bare"] / times["store"]
-
-
-def _timer(run: Any) -> Any:
-    def timed() -> float:
-        return best_of(run, repeat=1)
-
-    return timed
+    return statistics.median(ratios)
 
 
 # -- scaling -------------------------------------------------------------------------------------

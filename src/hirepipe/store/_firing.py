@@ -24,6 +24,10 @@ INSERT INTO hirepipe_transitions (application_id, version, ...) SELECT cas.id, :
 The log row is inserted only when the compare-and-set matched (the statement inserts one row,
 or none when another writer won). SQLite cannot put an UPDATE in a WITH; there the UPDATE and
 the INSERT run one after the other, in the same transaction, on a local file.
+
+A fire of its own with nothing else to write (no hook, its requisition unchanged) sends that
+statement alone, in autocommit (``_engine.defer_begin``): with its read, two round trips where
+it took five (``BEGIN``, ``SELECT``, ``UPDATE``, ``INSERT``, ``COMMIT``).
 """
 
 from __future__ import annotations
@@ -94,7 +98,11 @@ class _Compiled:
 
 
 class FireStatements:
-    """The read and the write of a fire, compiled for one dialect."""
+    """The statements of a fire, compiled for one dialect: its read, its write, the outbox's.
+
+    The outbox's two (a new notification's row, kept first by key; whether a key is known)
+    run in a fire whose hooks notify, a Notifier's every event.
+    """
 
     def __init__(
         self, tables: Tables, dialect: Dialect, *, one_statement: bool | None = None
