@@ -13,16 +13,16 @@ Run with ``make bench`` (or ``.venv/bin/python benchmarks/store.py``). Prints
   divided by the store's: what durability costs per event.
 - ``store_fire_vs_bare_commit_postgres`` and ``store_fire_vs_bare_commit_sqlite``: the
   store's fires per second divided by the bare driver's (psycopg, sqlite3) running the same
-  SQL a fire sends, one writer, the two interleaved in one run. The anchor is the store's own
-  statements, compiled by the store, with parameters made beforehand (a snapshot of the same
-  size, a fixed hash), timed in paired rounds (the median ratio): on PostgreSQL the read
-  and the one write statement (compare-and-set and log row), each in autocommit as the store sends them (two round trips, the write's commit
-  flushed to disk); on SQLite ``BEGIN IMMEDIATE``, the read, the ``UPDATE``, the ``INSERT``,
-  ``COMMIT``. So the ratio is the share of a fire's time that is the database's: what is left
-  is hirepipe's and SQLAlchemy's Python (parsing, the engine, hashing, the connection pool).
-  Targets: at least 0.8 and 0.4.
+  SQL a fire sends, one writer, in one run. The anchor is the store's own statements,
+  compiled by the store, with parameters made beforehand (a snapshot of the same size, a
+  fixed hash), timed in paired rounds (the median ratio): on PostgreSQL the read and the one
+  write statement (compare-and-set and log row), each in autocommit as the store sends them
+  (two round trips, the write's commit flushed to disk); on SQLite ``BEGIN IMMEDIATE``, the
+  read, the ``UPDATE``, the ``INSERT``, ``COMMIT``. So the ratio is the share of a fire's
+  time that is the database's; the rest is hirepipe's and SQLAlchemy's Python (parsing, the
+  engine, hashing, the connection pool). Targets: at least 0.8 and 0.4.
 - ``store_fire_vs_bare_transaction_postgres``: the store against the bare driver sending
-  what a fire sent before 0.x, one transaction of five round trips (``BEGIN``, ``SELECT``,
+  what a fire used to, one transaction of five round trips (``BEGIN``, ``SELECT``,
   ``UPDATE``, ``INSERT``, ``COMMIT``), for scale: above 1 means the store beats it.
 - ``store_fire_with_notifier_per_second_postgres``: one writer with a Notifier hook putting a
   status update for the candidate into the outbox in each event's transaction.
