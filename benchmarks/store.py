@@ -195,7 +195,7 @@ def bare_fires(store: Store, ids: list[str], fires: int, *, transaction: bool = 
                 "b_id": target,
                 "b_read": version,
                 "version": version + 1,
-                "b_stage": "on_hold",
+                "b_stage": ("on_hold", "interviewed")[version % 2],  # as hold, resume
                 "b_requisition_id": "req-1",
                 "b_snapshot": snapshot + values["record"],
             }
