@@ -9,6 +9,11 @@ handling, so the host's own transactions behave as before. An engine the store c
 URL (``make_engine``) runs in WAL mode, so readers never wait for the writer, with foreign
 keys enforced.
 
+The statements a fire runs thousands of times a second go to the driver's cursor directly
+(``run``, ``run_many``), unless someone listens to the engine (``listened``); a fire of its own
+on PostgreSQL reads and writes in autocommit when its write is one statement
+(``defer_begin``, ``end_deferral``), saving the ``BEGIN`` and ``COMMIT`` round trips.
+
 An engine whose pool hands every thread the same connection (``StaticPool``, which
 ``sqlite://`` in memory needs: one database for every thread) runs one transaction at a time,
 whole: ``turn`` is that queue. Example:
@@ -32,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.pool import StaticPool
 
 from hirepipe.errors import StoreError
@@ -198,27 +203,15 @@ def run(connection: Connection, sql: str, parameters: Any = (), *, rows: bool = 
             found = result.first()
             return None if found is None else tuple(found)
         return result.rowcount
-    dialect = connection.dialect
-    proxied = connection.connection
-    cursor = proxied.cursor()
+    cursor = connection.connection.cursor()
     try:
         cursor.execute(sql, parameters)
         if rows:
             found = cursor.fetchone()
             return None if found is None else tuple(found)
         return cursor.rowcount
-    except dialect.loaded_dbapi.Error as exc:
-        gone = dialect.is_disconnect(exc, proxied.dbapi_connection, cursor)
-        if gone:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            sql,
-            parameters,
-            exc,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=gone,
-            dialect=dialect,
-        ) from exc
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _driver_error(connection, cursor, sql, parameters, exc) from exc
     finally:
         cursor.close()
 
@@ -257,20 +250,32 @@ def run_many(connection: Connection, sql: str, rows: list[Any]) -> None:
     if listened(connection):
         connection.exec_driver_sql(sql, rows)
         return
-    dialect = connection.dialect
-    proxied = connection.connection
-    cursor = proxied.cursor()
+    cursor = connection.connection.cursor()
     try:
         cursor.executemany(sql, rows)
-    except dialect.loaded_dbapi.Error as exc:
-        gone = dialect.is_disconnect(exc, proxied.dbapi_connection, cursor)
-        if gone:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            sql, rows, exc, dialect.loaded_dbapi.Error, connection_invalidated=gone, dialect=dialect
-        ) from exc
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _driver_error(connection, cursor, sql, rows, exc) from exc
     finally:
         cursor.close()
+
+
+def _driver_error(
+    connection: Connection, cursor: Any, sql: str, parameters: Any, exc: Any
+) -> StatementError:
+    """The driver's error as SQLAlchemy raises it; a connection found gone is invalidated."""
+    dialect = connection.dialect
+    gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+    if gone:
+        connection.invalidate(exc)
+    error: StatementError = DBAPIError.instance(
+        sql,
+        parameters,
+        exc,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=gone,
+        dialect=dialect,
+    )
+    return error
 
 
 def listened(connection: Connection) -> bool:
