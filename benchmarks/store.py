@@ -11,6 +11,19 @@ Run with ``make bench`` (or ``.venv/bin/python benchmarks/store.py``). Prints
   (default: the local server), in a schema dropped afterwards.
 - ``store_fire_slowdown_sqlite`` and ``store_fire_slowdown_postgres``: the in-memory rate
   divided by the store's: what durability costs per event.
+- ``store_fire_vs_bare_commit_postgres`` and ``store_fire_vs_bare_commit_sqlite``: the
+  store's fires per second divided by the bare driver's (psycopg, sqlite3) running the same
+  SQL a fire sends, one writer, in one run. The anchor is the store's own statements,
+  compiled by the store, with parameters made beforehand (a snapshot of the same size, a
+  fixed hash), timed in paired rounds (the median ratio): on PostgreSQL the read and the one
+  write statement (compare-and-set and log row), each in autocommit as the store sends them
+  (two round trips, the write's commit flushed to disk); on SQLite ``BEGIN IMMEDIATE``, the
+  read, the ``UPDATE``, the ``INSERT``, ``COMMIT``. So the ratio is the share of a fire's
+  time that is the database's; the rest is hirepipe's and SQLAlchemy's Python (parsing, the
+  engine, hashing, the connection pool). Targets: at least 0.8 and 0.4.
+- ``store_fire_vs_bare_transaction_postgres``: the store against the bare driver sending
+  what a fire used to, one transaction of five round trips (``BEGIN``, ``SELECT``,
+  ``UPDATE``, ``INSERT``, ``COMMIT``), for scale: above 1 means the store beats it.
 - ``store_fire_with_notifier_per_second_postgres``: one writer with a Notifier hook putting a
   status update for the candidate into the outbox in each event's transaction.
 - ``store_fire_scaling_4_writers_postgres``: events per second with 4 writer processes on
@@ -24,8 +37,11 @@ Run with ``make bench`` (or ``.venv/bin/python benchmarks/store.py``). Prints
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
+import sqlite3
+import statistics
 import sys
 import tempfile
 import threading
@@ -41,6 +57,7 @@ from sqlalchemy import create_engine, make_url, text
 from hirepipe import NotificationRule, Pipeline, Policy, Recipient, standard_policy
 from hirepipe.notify import Notifier, no_estimate
 from hirepipe.store import Store
+from hirepipe.store._firing import FireStatements
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 
 POSTGRES_URL = os.environ.get(
@@ -49,6 +66,7 @@ POSTGRES_URL = os.environ.get(
 APPLICATIONS = 100
 PER_WRITER = 50  # applications each scaling writer owns
 FIRES_PER_WRITER = 400
+PAIRED_ROUNDS = 31  # store against bare driver: rounds of one fire per application each
 
 
 POLICY = Policy.from_dict({**standard_policy().to_dict(), "notifications": []})
@@ -120,6 +138,99 @@ def store_rate(url: str, schema: str | None, *, notify: bool = False) -> float:
     seconds = best_of(lambda: fire_round(store.fire, ids, fires, state), repeat=3)
     store.close()
     return fires / seconds
+
+
+# -- the bare driver, same statements -------------------------------------------------------
+
+
+def store_fires(store: Store, ids: list[str], fires: int) -> Any:
+    state: dict[str, bool] = {}
+    fire_round(store.fire, ids, 2 * len(ids), state)  # warm: connections, caches
+    return lambda: fire_round(store.fire, ids, fires, state)
+
+
+def bare_fires(store: Store, ids: list[str], fires: int, *, transaction: bool = False) -> Any:
+    """The SQL ``store`` sends for ``fires`` fires, on the bare driver, as a callable.
+
+    Parameters are made beforehand from a real log row, so the bare driver binds values of
+    the sizes the store binds; the snapshot written is the one read and a record more, so it
+    grows as the store's do (the history grows by a record an event). ``transaction``:
+    PostgreSQL only, the read, an ``UPDATE`` and an ``INSERT`` in one transaction (five round
+    trips) instead of the store's statements.
+    """
+    statements = FireStatements(store.tables, store.engine.dialect)
+    read, writes = statements._read, statements._writes
+    log = store.tables.transitions
+    with store.engine.connect() as connection:
+        sample = connection.execute(log.select().where(log.c.version == 1).limit(1)).one()
+    values = {
+        name: getattr(sample, name)
+        for name in ("kind", "event", "from_stage", "to_stage", "actor", "record", "changes")
+    }
+    values |= {"requisition_changes": None, "hash": "0" * 64, "personal": sample.personal}
+    values["at"] = dt.datetime(2025, 1, 6, 9, tzinfo=dt.UTC)
+    url = store.engine.url
+    postgres = store.engine.dialect.name == "postgresql"
+    if postgres:
+        import psycopg
+
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        driver: Any = psycopg.connect(dsn, autocommit=not transaction)
+    else:
+        driver = sqlite3.connect(url.database, isolation_level=None)
+        driver.execute("PRAGMA foreign_keys = ON")
+        driver.execute("PRAGMA journal_mode = WAL")
+    if transaction:  # the compare-and-set and the log row as two statements, as on SQLite
+        writes = FireStatements(store.tables, store.engine.dialect, one_statement=False)._writes
+
+    def run(fires: int = fires) -> None:
+        cursor = driver.cursor()
+        for n in range(fires):
+            target = ids[n % len(ids)]
+            if not postgres:
+                cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(read.sql, read.parameters({"id": target}))
+            snapshot, version = cursor.fetchone()[:2]
+            bound = values | {
+                "b_id": target,
+                "b_read": version,
+                "version": version + 1,
+                "b_stage": ("on_hold", "interviewed")[version % 2],  # as hold, resume
+                "b_requisition_id": "req-1",
+                "b_snapshot": snapshot + values["record"],
+            }
+            for statement in writes:
+                cursor.execute(statement.sql, statement.parameters(bound))
+            if not postgres or transaction:
+                driver.commit() if postgres else cursor.execute("COMMIT")
+
+    run(2 * len(ids))  # warm, as store_fires: connections, prepared statements, sizes
+    return run
+
+
+def versus_bare(url: str, schema: str | None, *, transaction: bool = False) -> float:
+    """The store's fires per second over the bare driver's: the median of paired rounds.
+
+    Each round times one fire per application through the store and the same through the bare
+    driver, one after the other (in turn first), so both meet the same machine: a burst of
+    another process's disk writes lands on a pair, and the median leaves it out.
+    """
+    store = new_store(url, schema)
+    store.upgrade()
+    first = 200_000 + (APPLICATIONS if transaction else 0) * 3
+    mine = populate(store, first, APPLICATIONS)
+    bare = populate(store, first + APPLICATIONS, APPLICATIONS)
+    contenders = [
+        store_fires(store, mine, APPLICATIONS),
+        bare_fires(store, bare, APPLICATIONS, transaction=transaction),
+    ]
+    ratios = []
+    for round_number in range(PAIRED_ROUNDS):
+        order = contenders if round_number % 2 == 0 else contenders[::-1]
+        seconds = {id(run): best_of(run, repeat=1) for run in order}
+        ratios.append(seconds[id(contenders[1])] / seconds[id(contenders[0])])
+    store.close()
+    return statistics.median(ratios)
 
 
 # -- scaling -------------------------------------------------------------------------------------
@@ -247,12 +358,19 @@ def main() -> None:
         sqlite = store_rate(f"sqlite:///{folder}/bench.db", None)
     report("store_fire_per_second_sqlite", sqlite, digits=0)
     report("store_fire_slowdown_sqlite", memory / sqlite, digits=1)
+    with tempfile.TemporaryDirectory() as folder:
+        report("store_fire_vs_bare_commit_sqlite", versus_bare(f"sqlite:///{folder}/b.db", None))
     schema = f"hp_bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     try:
         postgres = store_rate(POSTGRES_URL, schema)
         report("store_fire_per_second_postgres", postgres, digits=0)
         report("store_fire_slowdown_postgres", memory / postgres, digits=1)
+        report("store_fire_vs_bare_commit_postgres", versus_bare(POSTGRES_URL, schema))
+        report(
+            "store_fire_vs_bare_transaction_postgres",
+            versus_bare(POSTGRES_URL, schema, transaction=True),
+        )
         notified = store_rate(POSTGRES_URL, schema, notify=True)
         report("store_fire_with_notifier_per_second_postgres", notified, digits=0)
         processes, threads = scaling(POSTGRES_URL, schema)

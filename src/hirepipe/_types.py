@@ -181,15 +181,23 @@ string with an offset (as JSON, or the plain data ``json.loads`` gives, holds it
 
 
 def _time_zone(value: str) -> str:
-    try:
-        pendulum.timezone(value)
-    except Exception as exc:  # pendulum raises its own NotFound, a KeyError subclass
+    if not _known_time_zone(value):
         raise PydanticCustomError(
             "unknown_time_zone",
             "unknown time zone '{value}'; use an IANA name such as 'Europe/Berlin'",
             {"value": value},
-        ) from exc
+        )
     return value
+
+
+@lru_cache(maxsize=1024)
+def _known_time_zone(value: str) -> bool:
+    """Whether ``value`` names a time zone: read from its file once, not on every validation."""
+    try:
+        pendulum.timezone(value)
+    except Exception:  # pendulum raises its own NotFound, a KeyError subclass
+        return False
+    return True
 
 
 IDENTIFIER_LENGTH = 200

@@ -24,7 +24,8 @@ HirepipeError
     └── CorruptData              stored rows cannot be read back (lists the problems)
 
 ConcurrentUpdate
-└── ConcurrentRequisitionUpdate  another writer changed the requisition first (store)
+├── ConcurrentRequisitionUpdate  another writer changed the requisition first (store)
+└── TransactionConflict          the database aborted a transaction in a conflict (store)
 ```
 
 Input that fails a model's validation raises Pydantic's ``ValidationError`` instead, and an
@@ -67,6 +68,7 @@ __all__ = [
     "SlateError",
     "StoreError",
     "TemplateError",
+    "TransactionConflict",
     "TransitionError",
     "TransitionNotAllowed",
 ]
@@ -478,4 +480,29 @@ class ConcurrentRequisitionUpdate(ConcurrentUpdate):
             f"requisition {requisition_id!r} changed while {event!r} was being applied to "
             f"application {application_id!r} (read version {expected}, found {actual}); "
             "reload and try again",
+        )
+
+
+class TransactionConflict(ConcurrentUpdate):
+    """The database aborted the transaction to end a conflict with another one; run it again.
+
+    A deadlock (SQLSTATE ``40P01``) or a serialization failure (``40001``, under
+    ``REPEATABLE READ`` or ``SERIALIZABLE``) on PostgreSQL: nothing the transaction did was
+    written. A [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate], so a caller that
+    retries on a lost race retries on this too. ``sqlstate`` says which conflict;
+    ``application_id`` and ``event`` name the event the store was writing, and are empty when
+    it wrote none (a requisition's update, a transaction of your own); no version was compared,
+    so ``expected`` and ``actual`` are -1.
+    """
+
+    def __init__(self, *, sqlstate: str, application_id: str = "", event: str = "") -> None:
+        super().__init__(
+            application_id=application_id, stage="", event=event, expected=-1, actual=-1
+        )
+        self.sqlstate = sqlstate
+        what = "deadlock" if sqlstate == "40P01" else "serialization failure"
+        during = f" while storing {event!r} on application {application_id!r}" if event else ""
+        self.args: tuple[Any, ...] = (
+            f"the database aborted the transaction{during}: a {what} with another "
+            f"transaction (SQLSTATE {sqlstate}); nothing was written: run it again",
         )

@@ -419,7 +419,7 @@ def _child_workload(options: dict[str, Any]) -> None:
 
 PAUSES = {
     "in_hook": "a hook, after the compare-and-set",
-    "after_snapshot": "the snapshot written, not the log",
+    "after_snapshot": "the snapshot written, not the log (PostgreSQL: both, one statement)",
     "after_log": "the log row written, not the outbox",
     "after_outbox": "every row written, not committed",
     "at_commit": "COMMIT about to be sent",
@@ -448,7 +448,7 @@ def _child_crash(options: dict[str, Any]) -> None:
 
         @event.listens_for(world.store.engine, "after_cursor_execute")
         def _after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if statement.startswith(marker):
+            if marker in statement:  # PostgreSQL's write is one statement: WITH ... INSERT
                 stop()
 
     elif pause == "at_commit":

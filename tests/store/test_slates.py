@@ -61,6 +61,25 @@ def stages(store: Store) -> dict[str, str]:
     return {a.id: a.stage for a in store.applications()}
 
 
+class TestExpectedVersion:
+    def test_a_stale_version_fires_nothing_and_a_current_one_fires_with_the_rules(
+        self, any_database
+    ):
+        """``expected_version`` guards the event's application; the rules' events follow."""
+        store, _ = slate_of(any_database, {"a": "offer", "b": "review", "c": "review"})
+        read = store.load("a").version
+        store.fire("a", "note", actor="maria", text="called the candidate")
+        with pytest.raises(ConcurrentUpdate) as refused:
+            store.slate_fire("a", "decline", actor="cand-1", expected_version=read)
+        assert (read, read + 1) == (refused.value.expected, refused.value.actual)
+        assert {"a": "offer", "b": "review", "c": "review"} == stages(store)
+        fired = store.slate_fire("a", "decline", actor="cand-1", expected_version=read + 1)
+        assert [("a", "decline"), ("b", "request_approval")] == [
+            (f.application.id, f.record.event) for f in fired
+        ]
+        assert [] == store.verify()
+
+
 class TestFallThrough:
     def test_a_decline_brings_the_runner_up_forward_in_the_same_transaction(self, any_database):
         """The decline and the runner-up's request for approval are stored together."""

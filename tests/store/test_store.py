@@ -577,12 +577,12 @@ class TestRaces:
     """Writers racing between the read and the write: only PostgreSQL runs them at once."""
 
     def race(self, store: Store, statement: str, competitor: Any) -> None:
-        """Run ``competitor`` once, just before ``store`` sends a statement starting so."""
+        """Run ``competitor`` once, just before ``store`` sends a statement containing this."""
         ran = []
 
         @event.listens_for(store.engine, "before_cursor_execute")
         def _before(conn, cursor, sql, *args):
-            if sql.startswith(statement) and not ran:
+            if statement in sql and not ran:
                 ran.append(True)
                 competitor()
 
@@ -593,7 +593,8 @@ class TestRaces:
         rival = World(postgres, store=postgres.store(upgrade=False))
         self.race(
             world.store,
-            f"UPDATE {postgres.schema}.hirepipe_applications",
+            # the compare-and-set: on PostgreSQL inside the statement that writes the log row
+            f"UPDATE {postgres.schema}.hirepipe_applications SET",
             lambda: rival.store.fire("app-1", "hold", actor="cfo", reason="first"),
         )
         with pytest.raises(ConcurrentUpdate) as refused:

@@ -16,7 +16,9 @@ store.erase("cand-7", actor="dpo")                # GDPR Art. 17, once it has en
 Every event is one database transaction: the new snapshot (compare-and-set on its version), the
 log row, the requisition it changed (compare-and-set on the requisition's version) and the
 notifications its hooks made commit together or not at all; a writer that lost a race gets
-[`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate] and retries. SQLite (the embedded
+[`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate] and retries (PostgreSQL's deadlocks and
+serialization failures too, as [`TransactionConflict`][hirepipe.errors.TransactionConflict]).
+SQLite (the embedded
 default) has one writer at a time; PostgreSQL serves many application servers. The tables are
 plain SQLAlchemy Core ([`Store.tables`][hirepipe.store.Store.tables]), documents are kept as
 JSON text, and [`Store.upgrade`][hirepipe.store.Store.upgrade] applies the migrations shipped
@@ -47,6 +49,7 @@ from hirepipe.errors import NotStored as NotStored
 from hirepipe.errors import Problem as Problem
 from hirepipe.errors import SchemaError as SchemaError
 from hirepipe.errors import StoreError as StoreError
+from hirepipe.errors import TransactionConflict as TransactionConflict
 from hirepipe.store._chain import ChainHead as ChainHead
 from hirepipe.store._outbox import StoreOutbox as StoreOutbox
 from hirepipe.store._schema import MIGRATIONS as MIGRATIONS
@@ -70,4 +73,5 @@ __all__ = [
     "StoreError",
     "StoreOutbox",
     "Tables",
+    "TransactionConflict",
 ]

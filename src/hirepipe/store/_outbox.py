@@ -30,7 +30,6 @@ from sqlalchemy import (
     Select,
     Table,
     Update,
-    bindparam,
     delete,
     exists,
     func,
@@ -100,7 +99,6 @@ class StoreOutbox(Outbox):
         self._store = store
         self._table = store.tables.outbox
         self._delivery = threading.Lock()
-        self._exists_query = select(exists().where(self._table.c.key == bindparam("key")))
 
     # -- adding and reading ----------------------------------------------------------------------
 
@@ -409,8 +407,8 @@ class StoreOutbox(Outbox):
         return self._read(self._select().where(self._table.c.status == status.value))
 
     def _exists(self, key: str) -> bool:
-        with self._store._atomic(write=False) as tx:
-            return bool(tx.connection.execute(self._exists_query, {"key": key}).scalar())
+        with self._store._atomic(write=False) as tx:  # asked by a Notifier on every event
+            return self._store._statements.known(tx.connection, key)
 
     def _locked(self, key: str, claim: Claim | None = None) -> Notification:
         table = self._table

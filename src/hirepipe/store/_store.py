@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pendulum
-from sqlalchemy import Engine, MetaData, bindparam, exists, func, insert, select, update
+from sqlalchemy import Engine, MetaData, exists, func, insert, select, update
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
 
 from hirepipe.errors import (
     AlreadyStored,
@@ -29,6 +30,7 @@ from hirepipe.errors import (
     Problem,
     RequisitionMismatch,
     StoreError,
+    TransactionConflict,
 )
 from hirepipe.models import (
     Application,
@@ -44,13 +46,21 @@ from hirepipe.privacy import data_models_of, ended_at
 from hirepipe.slate import Slate
 from hirepipe.store import _schema
 from hirepipe.store._chain import ChainHead, Hashed, canonical
-from hirepipe.store._engine import begin, make_engine, prepare, turn
+from hirepipe.store._engine import begin, defer_begin, end_deferral, make_engine, prepare, turn
 from hirepipe.store._erase import erase_candidate
+from hirepipe.store._firing import FireStatements
 from hirepipe.store._outbox import StoreOutbox
 from hirepipe.store._personal import candidate_key, stored_documents
 from hirepipe.store._replay import ADDED, changed_fields
 from hirepipe.store._slates import StoredPipeline
-from hirepipe.store._support import Recent, Transaction, call_hooks
+from hirepipe.store._support import (
+    ParsedRequisitions,
+    Recent,
+    Snapshot,
+    Transaction,
+    call_hooks,
+    dump_snapshot,
+)
 from hirepipe.store._verify import parse_application, parse_requisition, replay, verify
 from hirepipe.store._writes import (
     insert_ignore,
@@ -112,37 +122,9 @@ class Store:
         self._schema_checked = False
         self._recent = Recent()
         self.outbox: StoreOutbox = StoreOutbox(self, backoff=backoff, lease=lease)
-        applications, requisitions = self.tables.applications, self.tables.requisitions
-        keys = self.tables.personal_keys
-        self._load_for_fire = (
-            select(
-                applications.c.snapshot,
-                applications.c.version,
-                applications.c.head,
-                requisitions.c.snapshot.label("requisition_snapshot"),
-                requisitions.c.version.label("requisition_version"),
-                keys.c.key.label("personal_key"),
-            )
-            .join(requisitions, requisitions.c.id == applications.c.requisition_id)
-            .outerjoin(keys, keys.c.candidate_id == applications.c.candidate_id)
-            .where(applications.c.id == bindparam("id"))
-        )
-        # built once: the hot path only binds values
-        self._compare_and_set = (
-            update(applications)
-            .where(
-                applications.c.id == bindparam("b_id"),
-                applications.c.version == bindparam("b_read"),
-            )
-            .values(
-                version=bindparam("b_version"),
-                stage=bindparam("b_stage"),
-                requisition_id=bindparam("b_requisition_id"),
-                snapshot=bindparam("b_snapshot"),
-                head=bindparam("b_head"),
-            )
-        )
-        self._append = insert(self.tables.transitions)
+        self._requisitions = ParsedRequisitions()
+        # compiled once: the hot path only binds values
+        self._statements = FireStatements(self.tables, self.engine.dialect)
 
     # -- schema and transactions ---------------------------------------------------------------
 
@@ -181,8 +163,34 @@ class Store:
 
     @contextmanager
     def _atomic(
-        self, *, write: bool = True, savepoint: bool = True, consistent: bool = False
+        self,
+        *,
+        write: bool = True,
+        savepoint: bool = True,
+        consistent: bool = False,
+        about: tuple[str, str] | None = None,
     ) -> Iterator[Transaction]:
+        """The transaction of a store call: the caller's (in a savepoint), or one of its own.
+
+        The database's aborting it for a conflict (PostgreSQL's deadlock or serialization
+        failure) is raised as TransactionConflict, naming ``about`` (an application id and
+        the event being stored) when given, at every level: a store call inside a
+        transaction of the caller's raises it too.
+        """
+        try:
+            with self._joined(write=write, savepoint=savepoint, consistent=consistent) as tx:
+                yield tx
+        except DBAPIError as exc:
+            sqlstate = _sqlstate(exc)
+            if sqlstate not in _CONFLICTS:
+                raise
+            application_id, event = about if about is not None else ("", "")
+            raise TransactionConflict(
+                sqlstate=sqlstate, application_id=application_id, event=event
+            ) from exc
+
+    @contextmanager
+    def _joined(self, *, write: bool, savepoint: bool, consistent: bool) -> Iterator[Transaction]:
         current = self._active.get()
         if current is not None:
             inner: AbstractContextManager[object] = (
@@ -474,116 +482,152 @@ class Store:
         [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate] when another writer changed the
         application (or, as
         [`ConcurrentRequisitionUpdate`][hirepipe.errors.ConcurrentRequisitionUpdate], its
-        requisition) since it was read or since ``expected_version``: reload and try again.
+        requisition) since it was read or since ``expected_version``, or (as
+        [`TransactionConflict`][hirepipe.errors.TransactionConflict]) when PostgreSQL aborted
+        the transaction for a deadlock or a serialization failure: reload and try again.
         NotStored for an unknown id.
         """
         _storable(application_id, "application")
-        tables = self.tables
         top_level = self._active.get() is None
-        with self._atomic() as tx:
+        with self._atomic(about=(application_id, event)) as tx:
             connection = tx.connection
-            row = connection.execute(self._load_for_fire, {"id": application_id}).one_or_none()
-            if row is None:
-                raise NotStored("application", application_id)
-            application = self._recent.get(application_id, row.version)
-            if application is None:
-                application = parse_application(application_id, row.snapshot, version=row.version)
-            if expected_version is not None and expected_version != row.version:
-                # before the pipeline looks at the stage: a stale caller learns it is stale,
-                # not that its event does not fit a stage it has not seen yet
-                raise ConcurrentUpdate(
-                    application_id=application_id,
-                    stage=application.stage,
-                    event=event,
-                    expected=expected_version,
-                    actual=row.version,
+            # a fire of its own on PostgreSQL reads before its transaction begins: the
+            # compare-and-set makes it safe, and the read needs no BEGIN round trip
+            deferred = top_level and defer_begin(connection)
+            try:
+                fired, application, written = self._fire(
+                    tx, application_id, event, actor, reason, expected_version, data, deferred
                 )
-            requisition = parse_requisition(application.requisition_id, row.requisition_snapshot)
-            requisition_version = row.requisition_version
-            target = data.get("requisition_id")
-            spec = self.pipeline.policy.events.get(event)
-            if (
-                spec is not None
-                and spec.retarget
-                and isinstance(target, str)
-                and target != requisition.id
-            ):
-                requisition, requisition_version = requisition_row(connection, self.tables, target)
-            before = dict(application.__dict__)
-            requisition_before = dict(requisition.__dict__)
-            fired = self.pipeline.apply(
-                application,
+            finally:
+                if deferred:
+                    end_deferral(connection)
+        if top_level:  # committed: the next event on it need not parse its JSON again
+            self._recent.put(application_id, application.version, application, written)
+        return fired
+
+    def _fire(
+        self,
+        tx: Transaction,
+        application_id: str,
+        event: str,
+        actor: str,
+        reason: str | None,
+        expected_version: int | None,
+        data: dict[str, Any],
+        deferred: bool,
+    ) -> tuple[Fired, Application, Snapshot]:
+        """Fire and write; return the Fired, the application and its snapshot written.
+
+        ``deferred``: statements run in autocommit until ``end_deferral`` (``defer_begin``);
+        the write then commits on its own when it is one statement, or ends the deferral
+        first when the event writes more (its requisition, a key, what hooks add).
+        """
+        tables, connection = self.tables, tx.connection
+        row = self._statements.read(connection, application_id)
+        if row is None:
+            raise NotStored("application", application_id)
+        snapshot, version, head, requisition_snapshot, requisition_version, key = row
+        cached = self._recent.get_written(application_id, version, snapshot)
+        if cached is None:
+            application = parse_application(application_id, snapshot, version=version)
+            previous = None
+        else:
+            application, previous = cached
+        last = application.history[-1] if application.history else None
+        if expected_version is not None and expected_version != version:
+            # before the pipeline looks at the stage: a stale caller learns it is stale,
+            # not that its event does not fit a stage it has not seen yet
+            raise ConcurrentUpdate(
+                application_id=application_id,
+                stage=application.stage,
+                event=event,
+                expected=expected_version,
+                actual=version,
+            )
+        requisition = self._requisitions.parse(application.requisition_id, requisition_snapshot)
+        target = data.get("requisition_id")
+        spec = self.pipeline.policy.events.get(event)
+        if (
+            spec is not None
+            and spec.retarget
+            and isinstance(target, str)
+            and target != requisition.id
+        ):
+            requisition, requisition_version = requisition_row(connection, self.tables, target)
+        before = dict(application.__dict__)
+        requisition_before = dict(requisition.__dict__)
+        fired = self.pipeline.apply(
+            application,
+            event,
+            actor=actor,
+            requisition=requisition,
+            reason=reason,
+            expected_version=expected_version,
+            **data,
+        )
+        record = fired.record
+        requisition_changes = None
+        if requisition.__dict__ != requisition_before:
+            requisition_changes = changed_fields(requisition_before, requisition)
+        hooks = list(self.pipeline.hooks)
+        if deferred and (key is None or requisition_changes is not None or hooks):
+            end_deferral(connection)  # more than one statement to write: one transaction
+            deferred = False
+        if key is None:  # made on first use: a store upgraded, a key row lost
+            key = candidate_key(connection, tables, application.candidate.id)
+        record_text, changes_text, personal = stored_documents(
+            changes=changed_fields(before, application),
+            record=record.model_dump(mode="json"),
+            key=key,
+            data_models=data_models_of(self.pipeline.policy),
+        )
+        log = log_values(
+            application_id,
+            Hashed(
+                record.version,
+                record.kind,
                 event,
-                actor=actor,
-                requisition=requisition,
-                reason=reason,
-                expected_version=expected_version,
-                **data,
+                record.from_stage,
+                record.to_stage,
+                record.actor,
+                record.at,
+                record_text,
+                changes_text,
+                canonical(requisition_changes) if requisition_changes is not None else None,
+            ),
+            personal,
+            head,
+        )
+        if requisition_changes is not None:
+            # the requisition before the application, as slate_fire locks them: the
+            # other order deadlocks against a slate firing on this application
+            write_requisition(
+                connection,
+                self.tables,
+                requisition,
+                requisition_version,
+                application_id=application_id,
+                event=event,
+                stage=record.from_stage,
             )
-            record = fired.record
-            requisition_changes = None
-            if requisition.__dict__ != requisition_before:
-                requisition_changes = changed_fields(requisition_before, requisition)
-            key = row.personal_key
-            if key is None:  # made on first use: a store upgraded, a key row lost
-                key = candidate_key(connection, tables, application.candidate.id)
-            record_text, changes_text, personal = stored_documents(
-                changes=changed_fields(before, application),
-                record=record.model_dump(mode="json"),
-                key=key,
-                data_models=data_models_of(self.pipeline.policy),
+        written = dump_snapshot(application, previous, last)
+        log.update(
+            b_id=application_id,
+            b_read=version,
+            b_stage=application.stage,
+            b_requisition_id=application.requisition_id,
+            b_snapshot=written.text,
+        )
+        if not self._statements.write(connection, log):
+            raise ConcurrentUpdate(
+                application_id=application_id,
+                stage=record.from_stage,
+                event=event,
+                expected=version,
+                actual=version_of(connection, tables.applications, application_id),
             )
-            log = log_values(
-                application_id,
-                Hashed(
-                    record.version,
-                    record.kind,
-                    event,
-                    record.from_stage,
-                    record.to_stage,
-                    record.actor,
-                    record.at,
-                    record_text,
-                    changes_text,
-                    canonical(requisition_changes) if requisition_changes is not None else None,
-                ),
-                personal,
-                row.head,
-            )
-            if requisition_changes is not None:
-                # the requisition before the application, as slate_fire locks them: the
-                # other order deadlocks against a slate firing on this application
-                write_requisition(
-                    connection,
-                    self.tables,
-                    requisition,
-                    requisition_version,
-                    application_id=application_id,
-                    event=event,
-                    stage=record.from_stage,
-                )
-            written = connection.execute(
-                self._compare_and_set,
-                {
-                    "b_id": application_id,
-                    "b_read": row.version,
-                    "b_version": record.version,
-                    "b_stage": application.stage,
-                    "b_requisition_id": application.requisition_id,
-                    "b_snapshot": application.model_dump_json(),
-                    "b_head": log["hash"],
-                },
-            )
-            if written.rowcount != 1:
-                raise ConcurrentUpdate(
-                    application_id=application_id,
-                    stage=record.from_stage,
-                    event=event,
-                    expected=row.version,
-                    actual=version_of(connection, tables.applications, application_id),
-                )
-            errors, collected = call_hooks(self.pipeline.hooks, tx, fired)
-            connection.execute(self._append, log)
+        if hooks:
+            errors, collected = call_hooks(hooks, tx, fired)
             if errors:
                 connection.execute(
                     insert(tables.hook_failures).values(
@@ -593,10 +637,8 @@ class Store:
                     )
                 )
             if collected:
-                insert_notifications(connection, self.tables, collected)
-        if top_level:  # committed: the next event on it need not parse its JSON again
-            self._recent.put(application_id, record.version, application)
-        return fired
+                self._statements.add_notifications(connection, collected)
+        return fired, application, written
 
     # -- the requisition's rules ----------------------------------------------------------------
 
@@ -607,6 +649,7 @@ class Store:
         *,
         actor: str,
         reason: str | None = None,
+        expected_version: int | None = None,
         **data: Any,
     ) -> list[Fired]:
         """Fire ``event`` through the slate of the application's requisition, durably.
@@ -615,12 +658,22 @@ class Store:
         [`hirepipe.Slate.fire`][hirepipe.slate.Slate.fire] applies the event and the
         requisition's rules (a fill, a fall-through) with every event a stored fire, compared
         and set, in this one transaction: all of them commit or none does. Returns a
-        [`Fired`][hirepipe.pipeline.Fired] per event, the event's first. Raises what
-        ``Slate.fire`` and [`fire`][hirepipe.store.Store.fire] raise (nothing is written then);
-        NotStored for an unknown id. Ties in the slate's ranking keep the order of application
-        ids.
+        [`Fired`][hirepipe.pipeline.Fired] per event, the event's first. Ties in the slate's
+        ranking keep the order of application ids.
+
+        ``expected_version`` is the application's version the caller read (a form, an API
+        request's ``If-Match``): when the application has changed since, nothing fires and
+        [`ConcurrentUpdate`][hirepipe.errors.ConcurrentUpdate] says so, with both versions.
+        It is checked once the requisition is locked, on the event's application only: the
+        events the rules add fire on what the slate read. Without it the event fires on the
+        application as it is now.
+
+        Raises what ``Slate.fire`` and [`fire`][hirepipe.store.Store.fire] raise (nothing is
+        written then); NotStored for an unknown id.
         """
-        with self._atomic() as tx:
+        if expected_version is not None:
+            data["expected_version"] = expected_version  # to StoredPipeline.fire, this event only
+        with self._atomic(about=(application_id, event)) as tx:
             slate = self._slate(tx.connection, self._requisition_of(tx.connection, application_id))
             return slate.fire(application_id, event, actor=actor, reason=reason, **data)
 
@@ -866,6 +919,15 @@ class Store:
     def __repr__(self) -> str:
         url = self.engine.url.render_as_string(hide_password=True)
         return f"Store({url!r}, {self.pipeline.policy!r})"
+
+
+_CONFLICTS = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    """The SQLSTATE of a driver's error (psycopg 3 and psycopg2 name it differently)."""
+    found = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return found if isinstance(found, str) else None
 
 
 def _is_identifier(value: object) -> bool:

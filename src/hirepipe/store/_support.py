@@ -11,11 +11,20 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from hirepipe.models import Application
+from hirepipe.models import Application, Requisition, TransitionRecord
 from hirepipe.notify import Notification
 from hirepipe.pipeline import Fired, Hook
+from hirepipe.store._verify import parse_requisition
 
-__all__ = ["Recent", "Transaction", "call_hooks", "copy_application"]
+__all__ = [
+    "ParsedRequisitions",
+    "Recent",
+    "Snapshot",
+    "Transaction",
+    "call_hooks",
+    "copy_application",
+    "dump_snapshot",
+]
 
 _log = logging.getLogger("hirepipe.store")
 
@@ -29,37 +38,138 @@ class Transaction:
     absent: set[str] = field(default_factory=set)  # keys looked up and not found meanwhile
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An application's JSON as the store wrote it, and where the items of its history begin.
+
+    ``text`` is exactly ``model_dump_json()``; ``history_at`` indexes the first record of the
+    history (or its closing ``]`` when it is empty); ``records`` counts them.
+    """
+
+    text: str
+    history_at: int
+    records: int
+
+
+_HISTORY_KEY = ',"history":['
+
+
+def dump_snapshot(
+    application: Application, previous: Snapshot | None, last: TransitionRecord | None
+) -> Snapshot:
+    """``application.model_dump_json()``, the history it had at ``previous`` not dumped again.
+
+    Dumping a long history is most of the cost of writing an event: its records are frozen
+    and an event only appends to it, so the items already written are reused as text, and
+    only the fields before the history (``history`` is the model's last field) and the new
+    records are dumped. ``last`` is the record that ended the history at ``previous`` (None
+    for an empty one); when the history no longer starts with it, everything is dumped.
+    """
+    head = application.model_dump_json(exclude={"history"})
+    history = application.history
+    if (
+        previous is not None
+        and len(history) >= previous.records
+        and (history[previous.records - 1] is last if previous.records else last is None)
+    ):
+        kept = previous.text[previous.history_at : -2]
+        added = ",".join(record.model_dump_json() for record in history[previous.records :])
+        items = f"{kept},{added}" if kept and added else kept or added
+    else:
+        items = ",".join(record.model_dump_json() for record in history)
+    at = len(head) - 1 + len(_HISTORY_KEY)
+    return Snapshot(f"{head[:-1]}{_HISTORY_KEY}{items}]}}", at, len(history))
+
+
 class Recent:
     """The latest committed state of recently fired applications, by id and version.
 
     Parsing and validating an application's JSON is most of an event's work in Python. The
     row is still read in the event's transaction; only when its version is the one this store
-    committed last is the JSON not parsed again. Entries are private copies, and every use
-    takes a copy: nobody else ever holds them.
+    committed last, and its text the one written, is the JSON not parsed again. Entries are
+    private copies, and every use takes a copy: nobody else ever holds them.
     """
 
     __slots__ = ("_entries", "_lock", "size")
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._entries: OrderedDict[str, tuple[int, Application]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[int, Application, Snapshot | None]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, application_id: str, version: int) -> Application | None:
+        """The application at ``version`` (a copy), if it is the latest remembered."""
+        found = self.get_written(application_id, version, None)
+        return None if found is None else found[0]
+
+    def get_written(
+        self, application_id: str, version: int, text: str | None
+    ) -> tuple[Application, Snapshot | None] | None:
+        """The application at ``version`` (a copy) and its snapshot, if ``text`` is it."""
         with self._lock:
             found = self._entries.get(application_id)
             if found is None or found[0] != version:
                 return None
             self._entries.move_to_end(application_id)
-        return copy_application(found[1])
+        snapshot = found[2]
+        if text is not None and snapshot is not None and snapshot.text != text:
+            return None  # the row was changed since, by hand: parse what it holds
+        return copy_application(found[1]), snapshot
 
-    def put(self, application_id: str, version: int, application: Application) -> None:
+    def put(
+        self,
+        application_id: str,
+        version: int,
+        application: Application,
+        snapshot: Snapshot | None = None,
+    ) -> None:
+        """Remember ``application`` as committed at ``version`` (a private copy)."""
         kept = copy_application(application)
         with self._lock:
-            self._entries[application_id] = (version, kept)
+            self._entries[application_id] = (version, kept, snapshot)
             self._entries.move_to_end(application_id)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+
+class ParsedRequisitions:
+    """Requisitions parsed from their stored JSON, remembered by the exact text read.
+
+    Every fire reads its requisition's row; validating that JSON (its time zone, locale,
+    country and approval chain) cost more than the rest of the event. The same text is parsed
+    once: a row changed in any way, by the store or by hand, is parsed (or refused) anew. Like
+    ``Recent``, entries are private and every use takes a copy.
+    """
+
+    __slots__ = ("_entries", "_lock", "size")
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[str, Requisition]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def parse(self, requisition_id: str, snapshot: str) -> Requisition:
+        """The requisition ``snapshot`` holds (a fresh copy). Raises CorruptData."""
+        with self._lock:
+            found = self._entries.get(requisition_id)
+            if found is not None and found[0] == snapshot:
+                self._entries.move_to_end(requisition_id)
+                return copy_requisition(found[1])
+        parsed = parse_requisition(requisition_id, snapshot)
+        kept = copy_requisition(parsed)
+        with self._lock:
+            self._entries[requisition_id] = (snapshot, kept)
+            self._entries.move_to_end(requisition_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return parsed
+
+
+def copy_requisition(requisition: Requisition) -> Requisition:
+    """A copy the engine may change freely: fields are replaced whole, never changed in place."""
+    copied = requisition.model_copy()
+    copied.__dict__["approvers"] = list(requisition.approvers)  # the one mutable field
+    return copied
 
 
 def copy_application(application: Application) -> Application:

@@ -1,0 +1,341 @@
+"""Tests of a fire's hot path: compiled statements, the snapshot written, the lone write, conflicts.
+
+Each runs on SQLite and PostgreSQL (``database``), or on PostgreSQL only (``postgres``) where
+the behaviour is PostgreSQL's: round trips saved, deadlocks and serialization failures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, event
+from sqlalchemy.exc import IntegrityError
+
+from hirepipe import ConcurrentUpdate, GuardRejected, Pipeline, TransitionNotAllowed
+from hirepipe.errors import CorruptData, TransactionConflict
+from hirepipe.models import Application
+from hirepipe.store import Store
+from hirepipe.testing import RecordingHook, make_candidate, make_requisition
+from tests.store import helpers as store_helpers
+from tests.store.helpers import POLICY, Database, World
+
+database = store_helpers.database
+postgres = store_helpers.postgres
+
+EVENTS = st.lists(
+    st.sampled_from(["hold", "resume", "note", "inquiry", "start_debrief", "withdraw"]),
+    max_size=10,
+)
+
+
+def stored_snapshot(database: Database, application_id: str) -> str:
+    (row,) = database.execute(
+        f"SELECT snapshot FROM {database.table('hirepipe_applications')} WHERE id = :id",
+        id=application_id,
+    )
+    return str(row.snapshot)
+
+
+def fire_all(store: Store, application_id: str, events: list[str]) -> None:
+    for name in events:
+        data = {"text": "a note"} if name in ("note", "inquiry") else {"reason": "because"}
+        with contextlib.suppress(GuardRejected, TransitionNotAllowed):
+            store.fire(application_id, name, actor="maria", **data)
+
+
+_STORES: dict[str, tuple[Store, Store]] = {}
+
+
+class TestSnapshot:
+    @settings(
+        max_examples=12,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(first=EVENTS, then=EVENTS)
+    def test_every_snapshot_written_is_the_models_own_json(self, database, first, then):
+        """The snapshot the store writes (its history reused as text) is the model's JSON.
+
+        Whether the store wrote the state before, or another store did.
+        """
+        key = f"{database.url}/{database.schema}"
+        if key not in _STORES or _STORES[key][0] not in database.stores:
+            _STORES[key] = (database.store(Pipeline(POLICY)), database.store(Pipeline(POLICY)))
+        one, other = _STORES[key]
+        application = one.pipeline.new_application(make_candidate(), make_requisition())
+        one.add(application, make_requisition() if not one.requisitions() else None)
+        fire_all(one, application.id, first)
+        fire_all(other, application.id, then)  # it has never seen the state: it parses it
+        fire_all(one, application.id, then)  # it wrote an older state: it parses it
+        text = stored_snapshot(database, application.id)
+        assert Application.model_validate_json(text).model_dump_json() == text
+
+    def test_a_row_edited_by_hand_is_read_as_edited(self, database):
+        """What the store remembers never hides a row changed behind its back."""
+        world = World(database)
+        world.application(1)
+        world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        requisitions = database.table("hirepipe_requisitions")
+        (row,) = database.execute(f"SELECT snapshot FROM {requisitions}")
+        database.execute(
+            f"UPDATE {requisitions} SET snapshot = :text",
+            text=re.sub(r'"time_zone":"[^"]*"', '"time_zone":"Europe/Berlin"', row.snapshot),
+        )
+        fired = world.store.fire("app-1", "resume", actor="maria", reason="back")
+        assert fired.requisition is not None
+        assert "Europe/Berlin" == fired.requisition.time_zone
+        database.execute(
+            f"UPDATE {database.table('hirepipe_applications')} SET snapshot = 'not json'"
+        )
+        with pytest.raises(CorruptData):
+            world.store.fire("app-1", "hold", actor="maria", reason="again")
+
+
+class TestStatements:
+    @pytest.mark.parametrize("hooked", [True, False], ids=["hooks", "no-hooks"])
+    def test_a_driver_error_is_sqlalchemys_and_writes_nothing(self, database, hooked):
+        """A statement the database refuses raises SQLAlchemy's error; nothing is written.
+
+        With hooks the write is a transaction; without, on PostgreSQL, one statement alone.
+        """
+        world = World(database)
+        if not hooked:
+            world.pipeline.hooks.clear()
+        world.application(1)
+        world.store.fire("app-1", "note", actor="maria", text="the key is made")
+        log = database.table("hirepipe_transitions")
+        database.execute(  # a log row in the way of the next event's
+            f"INSERT INTO {log} (application_id, version, kind, changes) "
+            "VALUES ('app-1', 2, 'transition', '{}')"
+        )
+        with pytest.raises(IntegrityError):
+            world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        loaded = world.store.load("app-1")
+        assert ("interviewed", 1) == (loaded.stage, loaded.version)
+        assert [] == list(world.store.outbox)
+
+    def test_listeners_on_the_engine_see_every_statement_of_a_fire(self, database):
+        """A host's listener sees a fire's read and write (the fast path steps aside)."""
+        engine = create_engine(database.url)
+        seen: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+        store = Store(engine, Pipeline(POLICY), schema=database.schema)
+        try:
+            store.upgrade()
+            application = store.pipeline.new_application(make_candidate(), make_requisition())
+            store.add(application, make_requisition())
+            seen.clear()
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+            sent = list(seen)
+            assert 1 == store.load(application.id).version
+        finally:
+            store.close()
+            engine.dispose()
+        reads = [sql for sql in sent if sql.lstrip().startswith("SELECT")]
+        logged = [sql for sql in sent if "INSERT INTO" in sql and "hirepipe_transitions" in sql]
+        assert (1, 1) == (len(reads), len(logged))
+
+
+def transaction_states(store: Store) -> list[tuple[str, str]]:
+    """Record, for each statement ``store`` sends, its first word and the driver's state."""
+    states: list[tuple[str, str]] = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        status = conn.connection.driver_connection.info.transaction_status.name
+        states.append((sql.split()[0], status))
+
+    return states
+
+
+class TestRoundTrips:
+    def test_a_fire_with_nothing_else_to_write_sends_no_begin(self, postgres):
+        """With no hook, the read and the one write statement run on their own, no BEGIN."""
+        store = postgres.store(Pipeline(POLICY))
+        application = store.pipeline.new_application(make_candidate(), make_requisition())
+        store.add(application, make_requisition())
+        store.fire(application.id, "note", actor="maria", text="first")  # the key is made
+        states = transaction_states(store)
+        store.fire(application.id, "hold", actor="maria", reason="freeze")
+        assert [("SELECT", "IDLE"), ("WITH", "IDLE")] == states
+        assert ("on_hold", 2) == (
+            store.load(application.id).stage,
+            store.load(application.id).version,
+        )
+        assert [] == store.verify()
+
+    def test_a_fire_whose_hooks_write_is_one_transaction(self, postgres):
+        """With hooks, the write and what they add commit together, after the read."""
+        world = World(postgres)
+        world.application(1)
+        world.store.fire("app-1", "note", actor="maria", text="first")
+        states = transaction_states(world.store)
+        world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        assert ("SELECT", "IDLE") == states[0]
+        assert ("WITH", "IDLE") == states[1]  # the transaction begins with it
+        assert all(status == "INTRANS" for _, status in states[2:])
+        assert 1 == len(list(world.store.outbox))
+
+    def test_a_lone_write_that_lost_the_race_writes_nothing(self, postgres):
+        """The one-statement write refuses a stale version whole: no log row, no snapshot."""
+        store = postgres.store(Pipeline(POLICY))
+        rival = postgres.store(Pipeline(POLICY), upgrade=False)
+        application = store.pipeline.new_application(make_candidate(), make_requisition())
+        store.add(application, make_requisition())
+        store.fire(application.id, "note", actor="maria", text="first")
+        ran: list[bool] = []
+
+        @event.listens_for(store.engine, "before_cursor_execute")
+        def _before(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+            if sql.startswith("WITH") and not ran:
+                ran.append(True)
+                rival.fire(application.id, "hold", actor="cfo", reason="first")
+
+        with pytest.raises(ConcurrentUpdate) as refused:
+            store.fire(application.id, "note", actor="maria", text="second")
+        assert (1, 2) == (refused.value.expected, refused.value.actual)
+        loaded = store.load(application.id)
+        assert ("on_hold", 2, "cfo") == (loaded.stage, loaded.version, loaded.history[-1].actor)
+        assert [] == store.verify()
+
+
+class TestConflicts:
+    def test_a_deadlock_is_a_transaction_conflict(self, postgres):
+        """A deadlock raises TransactionConflict (a ConcurrentUpdate), nothing of it written.
+
+        Two transactions lock two requisitions in opposite orders; PostgreSQL aborts one.
+        """
+        store = postgres.store(Pipeline(POLICY))
+        for name in ("req-a", "req-b"):
+            store.add_requisition(make_requisition().model_copy(update={"id": name}))
+        both_locked = threading.Barrier(2)
+        outcomes: dict[str, BaseException | None] = {}
+
+        def lock(first: str, second: str) -> None:
+            try:
+                with store.transaction():
+                    store.update_requisition(first, title=f"by {first}")
+                    both_locked.wait(timeout=10)
+                    store.update_requisition(second, title=f"by {first}")
+                outcomes[first] = None
+            except BaseException as exc:  # the test reports what each saw
+                outcomes[first] = exc
+
+        threads = [
+            threading.Thread(target=lock, args=pair)
+            for pair in (("req-a", "req-b"), ("req-b", "req-a"))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        failed = [exc for exc in outcomes.values() if exc is not None]
+        assert 1 == len(failed), outcomes
+        (conflict,) = failed
+        assert isinstance(conflict, TransactionConflict)
+        assert isinstance(conflict, ConcurrentUpdate)
+        assert "40P01" == conflict.sqlstate
+        assert "deadlock" in str(conflict)
+        (winner,) = [name for name, exc in outcomes.items() if exc is None]
+        titles = {store.requisition(name).title for name in ("req-a", "req-b")}
+        assert {f"by {winner}"} == titles  # the loser's first update was rolled back too
+
+    def test_a_serialization_failure_is_a_transaction_conflict(self, postgres):
+        """A serialization failure raises TransactionConflict, naming the application and event.
+
+        Under REPEATABLE READ, PostgreSQL aborts a fire on a row changed since the
+        transaction's snapshot was taken.
+        """
+        engine = create_engine(postgres.url, isolation_level="REPEATABLE READ")
+        store = Store(engine, Pipeline(POLICY), schema=postgres.schema)
+        rival = postgres.store(Pipeline(POLICY))
+        try:
+            application = store.pipeline.new_application(make_candidate(), make_requisition())
+            store.add(application, make_requisition())
+            with store.transaction():
+                store.load(application.id)  # the transaction's snapshot is taken here
+                rival.fire(application.id, "hold", actor="cfo", reason="first")
+                with pytest.raises(TransactionConflict) as refused:
+                    store.fire(application.id, "note", actor="maria", text="second")
+            assert ("40001", application.id, "note") == (
+                refused.value.sqlstate,
+                refused.value.application_id,
+                refused.value.event,
+            )
+            assert "serialization failure" in str(refused.value)
+        finally:
+            store.close()
+            engine.dispose()
+        assert ("on_hold", 1) == (
+            rival.load(application.id).stage,
+            rival.load(application.id).version,
+        )
+        assert [] == rival.verify()
+
+
+def test_hooks_are_called_once_per_event_written(database):
+    """A recording hook sees each event the fast path wrote, once."""
+    store = database.store(Pipeline(POLICY))
+    hook = RecordingHook()
+    store.pipeline.hooks.append(hook)
+    application = store.pipeline.new_application(make_candidate(), make_requisition())
+    store.add(application, make_requisition())
+    for name in ("hold", "resume", "hold"):
+        store.fire(application.id, name, actor="maria", reason="r")
+    assert ["hold", "resume", "hold"] == [fired.record.event for fired in hook.calls]
+
+
+def test_threads_racing_without_hooks_lose_nothing(database):
+    """Threads firing on shared applications through the lone write: each event applied once.
+
+    Every fire either applied (its version logged, in order) or was refused as a
+    ConcurrentUpdate; nothing half-written, every log verifies.
+    """
+    store = database.store(Pipeline(POLICY))
+    ids = []
+    for number in range(6):
+        application = store.pipeline.new_application(
+            make_candidate(number), make_requisition(), application_id=f"app-{number}"
+        )
+        store.add(application, None if ids else make_requisition())
+        ids.append(application.id)
+    applied: list[tuple[str, int]] = []
+    refused: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def write(seed: int) -> None:
+        for n in range(25):
+            target = ids[(seed + n) % len(ids)]
+            try:
+                loaded = store.load(target)
+                name = "resume" if loaded.stage == "on_hold" else "hold"
+                fired = store.fire(
+                    target, name, actor="maria", reason="r", expected_version=loaded.version
+                )
+                with lock:
+                    applied.append((target, fired.record.version))
+            except ConcurrentUpdate:
+                with lock:
+                    refused.append(target)
+            except BaseException as exc:  # the test reports anything else
+                with lock:
+                    errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [] == errors
+    assert 100 == len(applied) + len(refused)
+    for target in ids:
+        versions = sorted(v for a, v in applied if a == target)
+        assert list(range(1, store.load(target).version + 1)) == versions
+    assert [] == store.verify()
