@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from hirepipe import (
     TimelineEstimator,
     standard_policy,
 )
+from hirepipe.notify import Notifier, Outbox, no_estimate
 from hirepipe.policy import NotificationRule, Recipient
 from hirepipe.simulate import (
     BREACH_KINDS,
@@ -45,6 +47,28 @@ def silent_policy() -> Policy:
     document = standard_policy().to_dict()
     document.pop("notifications", None)
     return Policy.from_dict(document)
+
+
+def busy_notifications_policy() -> Policy:
+    """The background-check policy with rules for staff: approvers, referees, panel, delays."""
+    return policies.background_check_policy().with_notifications(
+        NotificationRule(
+            name="approvers_asked", template="reminder", to=Recipient.approvers,
+            stages=("approval",), events=("record_approval", "replace_approver"),
+        ),
+        NotificationRule(
+            name="referee_contacted", template="reminder", to=Recipient.referees,
+            events=("contact_reference", "complete_reference"),
+        ),
+        NotificationRule(
+            name="panel_scored", template="reminder", to=Recipient.interviewers,
+            events=("submit_scorecard", "round_held"),
+        ),
+        NotificationRule(
+            name="provider_chased", template="reminder", to=Recipient.recruiter,
+            stages=("background_check",), delay_days=2,
+        ),
+    )  # fmt: skip
 
 
 def never(ctx):
@@ -497,6 +521,46 @@ class TestNotifications:
         result = simulate(policy, Scenario(candidates=3, **QUIET), runs=20, seed=1)
         assert "outbox" == result.notifications.source
         assert {"offer_out": result.outcomes["offers"] / 20} == result.notifications.by_kind
+
+    @pytest.mark.parametrize(
+        ("make", "prepare"),
+        [
+            (standard_policy, {}),
+            (busy_notifications_policy, {"extend_offer": policies.clear_background}),
+        ],
+        ids=["standard", "background-check-with-staff-rules"],
+    )
+    def test_counted_as_a_notifier_fills_its_outbox(self, make, prepare):
+        """The runner's count per rule is what a real Notifier keeps, key for key."""
+        policy = make()
+        scenario = Scenario(
+            candidates=4,
+            headcount=2,
+            rounds=2,
+            approvers=2,
+            approver_availability=0.5,
+            periodic_updates=True,
+            offer_countered=0.3,
+            offer_accepted=0.51,
+            withdrawal=0.2,
+            reference_failure=0.2,
+        )
+        outbox = Outbox()
+        notifier = Notifier(outbox, policy, estimate=no_estimate)
+        runner = Runner(make_plan(policy, scenario, TimelineEstimator(), prepare), seed=4,
+                        hooks=[notifier])  # fmt: skip
+        seen: set[str] = set()
+        for index in range(25):
+            outcome = runner.run(index)
+            kept = [n for n in outbox if n.requisition_id == f"req-{index}"]
+            assert {n.key for n in kept} == runner.notifier.keys, index
+            expected = Counter(n.rule for n in kept)
+            if outcome.counts["status_updates"]:  # the sweep's, counted by the runner itself
+                expected["periodic_update"] = outcome.counts["status_updates"]
+            assert dict(sorted(expected.items())) == outcome.notifications, index
+            seen |= set(expected)
+        staff = {"approvers_asked", "referee_contacted", "panel_scored", "provider_chased"}
+        assert staff <= seen or make is standard_policy  # every kind of recipient was counted
 
     def test_counted_from_events_without_rules(self):
         """Without rules, the candidate-facing events are counted."""

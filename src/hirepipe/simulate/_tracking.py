@@ -12,19 +12,21 @@ on simulated requisitions of the standard and of custom policies. Times are busi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pendulum
 
 from hirepipe.models import Application, OfferStatus, Requisition, TransitionRecord
-from hirepipe.pipeline import Hook
 from hirepipe.policy import Owner, Policy, StageSpec
 from hirepipe.standard._approvals import chain_state
 from hirepipe.timeline.deadlines import ServiceLevels, open_approval_step
 
-__all__ = ["OutboxFactory", "RunNotifier", "SeatTracker", "ServiceMinutes"]
+if TYPE_CHECKING:
+    from hirepipe.notify._notifier import CountingNotifier
+
+__all__ = ["SeatTracker", "ServiceMinutes", "notification_counter"]
 
 _MINUTES = 480
 _OFFER_EVENTS = frozenset({"extend_offer", "revise_offer"})
@@ -215,50 +217,17 @@ _FROM_ENTRY = frozenset({Owner.hiring_manager, Owner.recruiter, Owner.outside})
 # -- notifications ----------------------------------------------------------------------------
 
 
-class RunNotifier:
-    """One run's notifications through ``hirepipe.notify``: a Notifier and an Outbox."""
+def notification_counter(policy: Policy, levels: ServiceLevels) -> CountingNotifier | None:
+    """A counter of the notifications ``policy``'s rules call for, built once per runner.
 
-    def __init__(self, hook: Hook, created: Callable[..., object], outbox: Any) -> None:
-        self.hook = hook
-        self.created = created
-        self.outbox = outbox
+    ``None`` when the policy has no notification rules (the runner then counts the
+    candidate-facing events). The counter finds the same rules, recipients and keys as the
+    [`Notifier`][hirepipe.notify.Notifier] and keeps nothing but the keys and a tally.
+    """
+    if not policy.notifications:
+        return None
+    from hirepipe.notify import Notifier, Outbox, no_estimate
+    from hirepipe.notify._notifier import CountingNotifier
 
-    def counts(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for notification in self.outbox:
-            found[notification.rule] = found.get(notification.rule, 0) + 1
-        return found
-
-
-class OutboxFactory:
-    """Builds a Notifier and an in-memory Outbox per run, when the notify layer can."""
-
-    def __init__(self, policy: Policy, levels: ServiceLevels, module: Any) -> None:
-        self.policy = policy
-        self.levels = levels
-        self.module = module
-        self.templates = module.Templates()
-
-    @classmethod
-    def for_policy(cls, policy: Policy, levels: ServiceLevels) -> OutboxFactory | None:
-        """A factory if ``hirepipe.notify`` imports and the policy has notification rules."""
-        if not policy.notifications:
-            return None
-        try:
-            import hirepipe.notify as notify
-        except ImportError:  # pragma: no cover - the notify layer ships with hirepipe
-            return None
-        return cls(policy, levels, notify)
-
-    def start(self, requisition: Requisition) -> RunNotifier:
-        notify = self.module
-        outbox = notify.Outbox()
-        notifier = notify.Notifier(
-            outbox,
-            self.policy,
-            templates=self.templates,
-            levels=self.levels,
-            estimate=notify.no_estimate,  # counted, never read: estimates would cost time
-            requisitions=[requisition],
-        )
-        return RunNotifier(notifier, notifier.created, outbox)
+    # estimates are never rendered: the default provider would only cost time
+    return CountingNotifier(Notifier(Outbox(), policy, levels=levels, estimate=no_estimate))
