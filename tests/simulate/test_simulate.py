@@ -10,14 +10,18 @@ import sys
 import textwrap
 import threading
 from collections import Counter
+from datetime import date
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hirepipe import (
     ApprovalStep,
     Blocker,
+    BusinessCalendar,
     EstimateError,
     Policy,
     ServiceLevels,
@@ -742,3 +746,16 @@ class TestTimeline:
         far = timeline.instant(1_000 * 480)  # beyond the first two years: the table grows
         assert 1_000 * 480 == timeline.minute_at_or_after(far)
         assert far.date() > date(2028, 1, 1)
+
+    @given(
+        zone=st.sampled_from(["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]),
+        start=st.dates(min_value=date(2025, 1, 6), max_value=date(2027, 12, 31)),
+        minute=st.integers(min_value=0, max_value=900 * 480),
+    )
+    @settings(max_examples=150, deadline=None)
+    def test_calendar_days_are_the_instants_difference(self, zone, start, minute):
+        """Calendar days to a business minute are the instants' difference, DST changes included."""
+        timeline = Timeline(BusinessCalendar("US", time_zone=zone), start)
+        expected = (timeline.instant(minute) - timeline.origin).total_seconds() / 86_400
+        assert expected == timeline.calendar_days(minute)
+        assert expected == timeline.calendar_days(minute)  # kept, and the same

@@ -235,6 +235,7 @@ class Timeline:
         self.start = calendar.roll(start)
         self._days: list[int] = []
         self._starts: dict[int, pendulum.DateTime] = {}
+        self._seconds: dict[int, int] = {}
         self._extend(520)
         self.origin = self.instant(0)
 
@@ -285,7 +286,13 @@ class Timeline:
 
     def calendar_days(self, minute: int) -> float:
         """Calendar days from the start to business minute ``minute``."""
-        return (self.instant(minute) - self.origin).total_seconds() / 86_400
+        day, into = divmod(minute, DAY)
+        seconds = self._seconds.get(day)
+        if seconds is None:  # whole seconds from the start to the day's 09:00, kept per day
+            # the standard library's subtraction of aware datetimes, not pendulum's Interval
+            delta = datetime.__sub__(self._day(day), self.origin)
+            seconds = self._seconds[day] = delta.days * 86_400 + delta.seconds
+        return (seconds + into * 60) / 86_400
 
 
 @dataclass(frozen=True, slots=True)

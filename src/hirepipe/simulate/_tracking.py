@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pendulum
@@ -24,6 +25,7 @@ from hirepipe.standard._approvals import chain_state
 from hirepipe.timeline.deadlines import ServiceLevels, open_approval_step
 
 if TYPE_CHECKING:
+    from hirepipe.notify import Templates
     from hirepipe.notify._notifier import CountingNotifier
 
 __all__ = ["SeatTracker", "ServiceMinutes", "notification_counter"]
@@ -230,4 +232,15 @@ def notification_counter(policy: Policy, levels: ServiceLevels) -> CountingNotif
     from hirepipe.notify._notifier import CountingNotifier
 
     # estimates are never rendered: the default provider would only cost time
-    return CountingNotifier(Notifier(Outbox(), policy, levels=levels, estimate=no_estimate))
+    notifier = Notifier(
+        Outbox(), policy, templates=_templates(), levels=levels, estimate=no_estimate
+    )
+    return CountingNotifier(notifier)
+
+
+@cache
+def _templates() -> Templates:
+    """The default templates, compiled once per process (a Notifier checks its rules' ones)."""
+    from hirepipe.notify import Templates
+
+    return Templates()
