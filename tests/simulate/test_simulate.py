@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date
 
 import numpy as np
@@ -613,10 +614,10 @@ class TestErrors:
     def test_a_worker_that_cannot_start(self, monkeypatch):
         """When worker processes die, the error says how to call simulate from a script."""
 
-        def fails(payload):
-            raise RuntimeError("no worker today")
+        def dies(payload):
+            os._exit(1)
 
-        monkeypatch.setattr("hirepipe.simulate._simulate._start_worker", fails)
+        monkeypatch.setattr("hirepipe.simulate._simulate._runner_for", dies)
         monkeypatch.setattr(
             "hirepipe.simulate._simulate._process_context",
             lambda: multiprocessing.get_context("fork"),
@@ -627,18 +628,16 @@ class TestErrors:
             simulate(None, Scenario(), runs=4, seed=1, workers=2)
 
     def test_the_worker_side_in_this_process(self):
-        """A worker rebuilds the policy from its payload and runs what one process would."""
-        import pickle
-
+        """A worker rebuilds the policy from its payload, keeps it, and runs what one would."""
         from hirepipe.simulate import _simulate as module
 
         policy, scenario = standard_policy(), Scenario(candidates=3)
-        payload = pickle.dumps(
-            (policy.to_dict(), policy.registry(), scenario, TimelineEstimator(), 4, {})
-        )
-        module._start_worker(payload)
+        payload = module._payload(policy, scenario, TimelineEstimator(), {}, 2, None)
         here = Runner(make_plan(policy, scenario, TimelineEstimator()), seed=4)
-        assert [here.run(i) for i in range(2, 5)] == module._run_chunk(2, 5)
+        assert [here.run(i) for i in range(2, 5)] == module._run_chunk(payload, 4, 2, 5)
+        assert module._runner_for(payload) is module._runner_for(payload)
+        other = Runner(make_plan(policy, scenario, TimelineEstimator()), seed=5)
+        assert [other.run(0)] == module._run_chunk(payload, 5, 0, 1)  # another seed, same runner
 
     def test_workers_need_a_picklable_policy(self):
         """A policy with a lambda guard cannot go to other processes: the error says so."""
@@ -759,3 +758,91 @@ class TestTimeline:
         expected = (timeline.instant(minute) - timeline.origin).total_seconds() / 86_400
         assert expected == timeline.calendar_days(minute)
         assert expected == timeline.calendar_days(minute)  # kept, and the same
+
+
+class TestExecutors:
+    """Any concurrent.futures.Executor runs the chunks; the result is the same JSON."""
+
+    SCENARIO = Scenario(candidates=4, offer_countered=0.3, offer_accepted=0.51, withdrawal=0.2)
+
+    @pytest.mark.parametrize("workers", [1, 2, 3, 7], ids=str)
+    def test_threads_give_the_json_of_one_process(self, workers):
+        """Whatever the split into chunks, threads sharing nothing give the in-process JSON."""
+        here = simulate(None, self.SCENARIO, runs=30, seed=11).to_json()
+        done: list[int] = []
+        with ThreadPoolExecutor(workers) as pool:
+            there = simulate(
+                None, self.SCENARIO, runs=30, seed=11, workers=workers, executor=pool,
+                progress=done.append,
+            )  # fmt: skip
+        assert here == there.to_json()
+        assert 30 == sum(done)
+
+    def test_compare_on_an_executor(self):
+        """compare() hands its executor to both arms; the comparison is the in-process one."""
+        slower = self.SCENARIO.model_copy(update={"extra_days": {"approval": 3}})
+        here = compare(self.SCENARIO, slower, runs=20, seed=2)
+        with ThreadPoolExecutor(2) as pool:
+            there = compare(self.SCENARIO, slower, runs=20, seed=2, executor=pool)
+        assert here.to_json(records=True) == there.to_json(records=True)
+
+    @pytest.mark.slow
+    def test_a_spawned_process_pool_with_a_custom_policy(self):
+        """Spawned processes rebuild a company's policy and prepare steps from the payload."""
+        policy = policies.background_check_policy()
+        prepare = {"extend_offer": policies.clear_background}
+        scenario = Scenario(candidates=3, periodic_updates=True)
+        here = simulate(policy, scenario, runs=24, seed=3, prepare=prepare)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(2, mp_context=context) as pool:
+            there = simulate(policy, scenario, runs=24, seed=3, prepare=prepare, executor=pool)
+        assert here.to_json() == there.to_json()
+
+    def test_a_refused_run_comes_back_from_the_executor(self):
+        """A run the rules refuse stops the simulation with its index, as in one process."""
+        policy = standard_policy().with_guard("extend_offer", never)
+        with (
+            ThreadPoolExecutor(2) as pool,
+            pytest.raises(SimulationError, match=r"run \d+ stopped") as caught,
+        ):
+            simulate(policy, Scenario(candidates=2, **QUIET), runs=10, seed=1, executor=pool)
+        assert caught.value.run is not None
+
+    def test_a_policy_that_cannot_travel(self):
+        """A lambda guard cannot be sent to an executor's workers: the error says so."""
+        from hirepipe import GuardSpec
+
+        policy = standard_policy().with_guard("start_debrief", GuardSpec("x", lambda ctx: iter(())))
+        with (
+            ThreadPoolExecutor(1) as pool,
+            pytest.raises(SimulationError, match="the executor sends the policy"),
+        ):
+            simulate(policy, Scenario(), runs=4, seed=1, executor=pool)
+
+    @pytest.mark.parametrize("executor", [object(), "tcp://127.0.0.1:8786"], ids=["object", "str"])
+    def test_not_an_executor(self, executor):
+        """Something without submit is refused up front."""
+        with pytest.raises(SimulationError, match=r"executor must be a concurrent\.futures"):
+            simulate(None, Scenario(), runs=4, seed=1, executor=executor)
+
+    @pytest.mark.slow
+    def test_a_local_dask_cluster_of_two_processes(self):
+        """Two Dask worker processes give the JSON of this process, for simulate and compare."""
+        import distributed  # the `dask` extra, part of the development install
+
+        slower = self.SCENARIO.model_copy(update={"extra_days": {"approval": 3}})
+        here = simulate(None, self.SCENARIO, runs=40, seed=5).to_json()
+        compared = compare(self.SCENARIO, slower, runs=16, seed=5).to_json(records=True)
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            executor = client.get_executor()
+            assert (
+                here == simulate(None, self.SCENARIO, runs=40, seed=5, executor=executor).to_json()
+            )
+            there = compare(self.SCENARIO, slower, runs=16, seed=5, executor=executor)
+            assert compared == there.to_json(records=True)
+            assert 2 == len(client.nthreads())  # two worker processes, one thread each
