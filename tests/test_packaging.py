@@ -28,7 +28,8 @@ pipeline = Pipeline(standard_policy(), clock=FakeClock())
 requisition = make_requisition()
 application = make_application(pipeline, requisition, stage="hired")
 print(application.stage, requisition.filled)
-optional = ("sqlalchemy", "psycopg", "typer", "rich", "matplotlib", "yaml", "pytest", "mypy", "distributed")
+optional = ("sqlalchemy", "psycopg", "typer", "rich", "matplotlib", "yaml", "pytest", "mypy",
+            "distributed")
 print(sorted(name for name in optional if importlib.util.find_spec(name)))
 """
 
