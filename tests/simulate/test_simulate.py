@@ -826,23 +826,17 @@ class TestExecutors:
             simulate(None, Scenario(), runs=4, seed=1, executor=executor)
 
     @pytest.mark.slow
-    def test_a_local_dask_cluster_of_two_processes(self):
+    def test_a_local_dask_cluster_of_two_processes(self, dask_cluster):
         """Two Dask worker processes give the JSON of this process, for simulate and compare."""
-        import distributed  # the `dask` extra, part of the development install
+        import distributed
 
         slower = self.SCENARIO.model_copy(update={"extra_days": {"approval": 3}})
         here = simulate(None, self.SCENARIO, runs=40, seed=5).to_json()
         compared = compare(self.SCENARIO, slower, runs=16, seed=5).to_json(records=True)
-        with (
-            distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
-            executor = client.get_executor()
-            assert (
-                here == simulate(None, self.SCENARIO, runs=40, seed=5, executor=executor).to_json()
-            )
-            there = compare(self.SCENARIO, slower, runs=16, seed=5, executor=executor)
-            assert compared == there.to_json(records=True)
+        with distributed.Client(dask_cluster, set_as_default=False) as client:
             assert 2 == len(client.nthreads())  # two worker processes, one thread each
+            executor = client.get_executor()
+            there = simulate(None, self.SCENARIO, runs=40, seed=5, executor=executor)
+            assert here == there.to_json()
+            both = compare(self.SCENARIO, slower, runs=16, seed=5, executor=executor)
+            assert compared == both.to_json(records=True)
