@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date
 
 import numpy as np
+import pendulum
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -758,6 +759,28 @@ class TestTimeline:
         expected = (timeline.instant(minute) - timeline.origin).total_seconds() / 86_400
         assert expected == timeline.calendar_days(minute)
         assert expected == timeline.calendar_days(minute)  # kept, and the same
+
+    @given(
+        zone=st.sampled_from(["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]),
+        start=st.dates(min_value=date(2025, 1, 6), max_value=date(2026, 12, 31)),
+        seconds=st.integers(min_value=-86_400 * 3, max_value=86_400 * 800),
+        offset=st.sampled_from([-8, -5, 0, 1, 2, 10]),
+    )
+    @settings(max_examples=150, deadline=None)
+    def test_minutes_of_any_instant(self, zone, start, seconds, offset):
+        """The first business minute at or after any instant: in the calendar's own zone."""
+        timeline = Timeline(BusinessCalendar("US", time_zone=zone), start)
+        when = (
+            pendulum.instance(timeline.origin)
+            .add(seconds=seconds)
+            .in_timezone(pendulum.FixedTimezone(offset * 3600))
+        )
+        minute = timeline.minute_at_or_after(when)
+        assert timeline.instant(minute) >= when
+        assert minute == 0 or timeline.instant(minute - 1) < when
+        after = timeline.minute_after(when)
+        assert timeline.instant(after) > when
+        assert after == 0 or timeline.instant(after - 1) <= when
 
 
 class TestExecutors:

@@ -236,6 +236,7 @@ class Timeline:
         self._days: list[int] = []
         self._starts: dict[int, pendulum.DateTime] = {}
         self._seconds: dict[int, int] = {}
+        self._zone = pendulum.timezone(calendar.time_zone)
         self._extend(520)
         self.origin = self.instant(0)
 
@@ -267,7 +268,9 @@ class Timeline:
 
     def minute_at_or_after(self, when: datetime) -> int:
         """The first business minute at or after ``when`` (an aware datetime)."""
-        local = pendulum.instance(when).in_timezone(self.calendar.time_zone)
+        # the standard library's conversion into the calendar's zone (pendulum's zones are
+        # zoneinfo's): a tenth of pendulum's instance().in_timezone()
+        local = datetime.astimezone(when, self._zone)
         ordinal = local.date().toordinal()
         while ordinal > self._days[-1]:
             self._extend(2 * len(self._days))
