@@ -842,6 +842,29 @@ class TestExecutors:
         ):
             simulate(policy, Scenario(), runs=4, seed=1, executor=pool)
 
+    def test_a_shut_down_executor(self):
+        """An executor that takes no more work is a SimulationError, not a bare RuntimeError."""
+        pool = ThreadPoolExecutor(1)
+        pool.shutdown()
+        with pytest.raises(SimulationError, match="the executor takes no more work"):
+            simulate(None, Scenario(), runs=4, seed=1, executor=pool)
+
+    def test_a_pool_whose_worker_dies(self, monkeypatch):
+        """A caller's process pool that breaks is a SimulationError that says what to check."""
+        if "fork" not in multiprocessing.get_all_start_methods():
+            pytest.skip("no fork on this platform")
+
+        def dies(payload):
+            os._exit(1)
+
+        monkeypatch.setattr("hirepipe.simulate._simulate._runner_for", dies)
+        context = multiprocessing.get_context("fork")
+        with (
+            ProcessPoolExecutor(2, mp_context=context) as pool,
+            pytest.raises(SimulationError, match="a worker process stopped"),
+        ):
+            simulate(None, Scenario(), runs=4, seed=1, executor=pool)
+
     @pytest.mark.parametrize("executor", [object(), "tcp://127.0.0.1:8786"], ids=["object", "str"])
     def test_not_an_executor(self, executor):
         """Something without submit is refused up front."""

@@ -12,8 +12,13 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    as_completed,
+)
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 from statistics import NormalDist
@@ -200,20 +205,28 @@ def _run_on(
     progress: Progress | None,
 ) -> list[RunOutcome]:
     """Run the chunks on ``executor``; put the outcomes back in run order."""
-    futures = {
-        executor.submit(_run_chunk, payload, seed, a, b): n for n, (a, b) in enumerate(chunks)
-    }
+    futures: dict[Future[list[RunOutcome]], int] = {}
     done: list[list[RunOutcome]] = [[] for _ in chunks]
     try:
+        for n, (a, b) in enumerate(chunks):
+            futures[executor.submit(_run_chunk, payload, seed, a, b)] = n
         for future in as_completed(futures):
             n = futures[future]
             done[n] = future.result()
             if progress is not None:
                 progress(len(done[n]))
-    except BaseException:
+    except BrokenExecutor as exc:
+        raise SimulationError(
+            f"a worker process stopped ({exc}); from a script, start the simulation under "
+            "`if __name__ == '__main__':`, since a spawned worker imports the script again"
+        ) from exc
+    except RuntimeError as exc:
+        if futures or "shutdown" not in str(exc):
+            raise
+        raise SimulationError(f"the executor takes no more work: {exc}") from exc
+    finally:
         for future in futures:
-            future.cancel()  # nothing more to wait for: the caller sees the first failure
-        raise
+            future.cancel()  # after a failure, nothing more to wait for; a no-op once done
     return [outcome for chunk in done for outcome in chunk]
 
 
@@ -236,14 +249,8 @@ def _run_in_processes(
     workers: int,
     progress: Progress | None,
 ) -> list[RunOutcome]:
-    try:
-        with ProcessPoolExecutor(workers, mp_context=_process_context()) as pool:
-            return _run_on(pool, payload, seed, chunks, progress)
-    except BrokenProcessPool as exc:
-        raise SimulationError(
-            f"a worker process stopped ({exc}); from a script, call simulate(..., workers=N) "
-            "under `if __name__ == '__main__':`, since each worker imports the script again"
-        ) from exc
+    with ProcessPoolExecutor(workers, mp_context=_process_context()) as pool:
+        return _run_on(pool, payload, seed, chunks, progress)
 
 
 # -- comparing ----------------------------------------------------------------------------------
