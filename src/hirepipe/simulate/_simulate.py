@@ -57,21 +57,21 @@ def simulate(
 
     ``policy`` defaults to the standard one, ``scenario`` to ``Scenario()``, ``estimator`` to
     the published priors. ``workers`` above 1 splits the runs over that many processes of a
-    pool started for the call; ``executor`` runs them on any
-    [`concurrent.futures.Executor`][concurrent.futures.Executor] instead (a process pool, a
-    Dask ``distributed`` client's ``client.get_executor()``, loky's), and ``workers`` then only
-    says how many workers it has, to split the runs into chunks for them. The result is byte
-    for byte the same whatever runs where. Runs in other processes need the policy's guards
-    and effects (and ``prepare``) as importable functions, and a script must call
-    ``simulate`` under ``if __name__ == "__main__":`` (a spawned process imports the script
-    again, as ``multiprocessing`` does). ``progress`` is called with the number of runs just
-    finished. ``prepare`` maps an event to a callable ``(pipeline, application, requisition)``
-    that fires what a company's own guards look for before the simulated company fires the
-    event (a background check's result before ``extend_offer``). Raises
-    [`SimulationError`][hirepipe.errors.SimulationError] for a scenario the policy cannot run
-    (or a run its rules refused), [`EstimateError`][hirepipe.errors.EstimateError] for an
-    unknown industry, and [`CalendarError`][hirepipe.errors.CalendarError] for a country the
-    holidays data does not know.
+    pool started for the call; ``executor`` runs them on any `concurrent.futures.Executor`
+    instead (a process pool, a Dask ``distributed`` client's ``client.get_executor()``,
+    loky's), and ``workers`` then only says how many workers it has, to split the runs into
+    chunks for them. The result is byte for byte the same whatever runs where. Runs in other
+    processes need the policy's guards and effects (and ``prepare``) as importable functions,
+    and a script must call ``simulate`` under ``if __name__ == "__main__":`` (a spawned
+    process imports the script again, as ``multiprocessing`` does). ``progress`` is called
+    with the number of runs just finished. ``prepare`` maps an event to a callable
+    ``(pipeline, application, requisition)`` that fires what a company's own guards look for
+    before the simulated company fires the event (a background check's result before
+    ``extend_offer``). Raises [`SimulationError`][hirepipe.errors.SimulationError] for a
+    scenario the policy cannot run (or a run its rules refused, or workers that stopped),
+    [`EstimateError`][hirepipe.errors.EstimateError] for an unknown industry, and
+    [`CalendarError`][hirepipe.errors.CalendarError] for a country the holidays data does not
+    know.
     """
     policy, scenario, estimator = _defaults(policy, scenario, estimator)
     for name, value, least in (("runs", runs, 1), ("seed", seed, 0), ("workers", workers, 1)):
