@@ -133,6 +133,15 @@ class TestScheduler:
         assert (0, "") == (code, err)
         assert here == there
 
+    @pytest.mark.parametrize("address", ["nonsense", "tcp://127.0.0.1"], ids=str)
+    def test_a_malformed_address(self, capsys, address):
+        """An address without a port is one line naming the form to use, at once."""
+        code, _, err = run(capsys, "simulate", *SMALL, "--scheduler", address)
+        assert 1 == code
+        (line,) = err.splitlines()
+        assert line.startswith(f"hirepipe: error: --scheduler {address!r}: missing port number")
+        assert line.endswith("use tcp://HOST:PORT")
+
     def test_without_dask(self, capsys, monkeypatch):
         """Without Dask, --scheduler says which extra to install, in one line."""
         monkeypatch.setitem(sys.modules, "distributed", None)

@@ -330,6 +330,7 @@ def simulate_command(
 
 
 INSTALL_DASK = "pip install 'hirepipe[dask]'"
+_CONNECT_SECONDS = 10
 
 
 @contextmanager
@@ -342,13 +343,18 @@ def _on_scheduler(address: str | None) -> "Iterator[Executor | None]":
 
     try:
         from distributed import Client
+        from distributed.comm.addressing import resolve_address
     except ImportError:
         raise SimulationError(
             f"--scheduler needs Dask's distributed, the 'dask' extra: {INSTALL_DASK}"
         ) from None
+    try:  # a malformed address is refused before a client exists (one would linger at exit)
+        resolve_address(address)
+    except ValueError as exc:
+        raise SimulationError(f"--scheduler {address!r}: {exc}; use tcp://HOST:PORT") from None
     try:  # distributed is not fully annotated
-        client = Client(address, timeout=30, set_as_default=False)  # type: ignore[no-untyped-call, unused-ignore]
-    except (OSError, TimeoutError, ValueError) as exc:
+        client = Client(address, timeout=_CONNECT_SECONDS, set_as_default=False)  # type: ignore[no-untyped-call, unused-ignore]
+    except (OSError, TimeoutError) as exc:
         raise SimulationError(f"--scheduler: no Dask scheduler at {address!r} ({exc})") from exc
     with client:
         yield client.get_executor()  # type: ignore[no-untyped-call, unused-ignore]
