@@ -107,16 +107,22 @@ class _Rules:
         self.deadline = tuple(
             r for r in policy.notifications if r.deadline and r.deadline != CREATED
         )
-        self.seen: dict[tuple[str, str, str], tuple[NotificationRule, ...]] = {}
+        self.seen: dict[tuple[str, str, str, bool], tuple[NotificationRule, ...]] = {}
 
     def on(self, record: TransitionRecord) -> tuple[NotificationRule, ...]:
-        """The rules an applied record triggers, each once, in policy order."""
-        key = (record.event, record.to_stage, record.kind)
+        """The rules an applied record triggers, each once, in policy order.
+
+        Rules addressed to ``on_behalf_of`` only when the record names someone acted for.
+        """
+        acted_for = "on_behalf_of" in record.data
+        key = (record.event, record.to_stage, record.kind, acted_for)
         found = self.seen.get(key)
         if found is None:
             matched = list(self.by_event.get(record.event, ()))
             if record.kind == "transition":
                 matched += self.by_stage.get(record.to_stage, ())
+            if not acted_for:
+                matched = [rule for rule in matched if rule.to != Recipient.on_behalf_of]
             order = {rule.name: n for n, rule in enumerate(self.policy.notifications)}
             unique = {rule.name: rule for rule in matched}
             found = tuple(sorted(unique.values(), key=lambda r: order[r.name])) or _NONE
@@ -223,8 +229,6 @@ class Notifier:
         """Each notification an applied event calls for: its rule, its key and its recipient."""
         record = fired.record
         rules = self._rules(fired.policy).on(record)
-        if rules and "on_behalf_of" not in record.data:
-            rules = tuple(rule for rule in rules if rule.to != Recipient.on_behalf_of)
         if not rules:
             return []
         application = fired.application

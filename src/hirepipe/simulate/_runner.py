@@ -503,7 +503,7 @@ class Runner:
             self._fire(seat, "withdraw", actor=seat.app.candidate.id, text="I am withdrawing.")
 
     def _update(self, seat: _Candidate, heard: int) -> None:
-        if seat.heard == heard and seat.spec.owes_updates:
+        if seat.heard == heard and seat.owes:
             self.counts["status_updates"] += 1
             self._fire(seat, "status_update", text="Where things stand.")
 

@@ -83,12 +83,14 @@ class SeatTracker:
     __slots__ = (
         "asked",
         "breached",
+        "ended",
         "entered",
         "grants",
         "heard",
         "held",
         "longest_silence",
         "open",
+        "owes",
         "round_wait",
         "spec",
         "stage",
@@ -100,7 +102,7 @@ class SeatTracker:
 
     def __init__(self, spec: StageSpec, entered: int) -> None:
         self.stage = spec.name
-        self.spec = spec
+        self._stage_is(spec)
         self.entered = entered
         self.heard = entered  # created, and the first interview held, at the start
         self.held = entered
@@ -115,13 +117,19 @@ class SeatTracker:
         self.round_wait = 0
         self.update_for = -1
 
+    def _stage_is(self, spec: StageSpec) -> None:
+        """The application is in ``spec``'s stage now; its roles, read once per stage."""
+        self.spec = spec
+        self.owes = spec.owes_updates
+        self.ended = spec.terminal
+
     def _overdue(self, rules: ServiceMinutes, now: int) -> None:
         for kind, due in self.open.items():
             if now > due:
                 self.breached.add(kind)
         if self.thanks and now > self.thanks[0] + rules.thank_you:
             self.breached.add("thank_you")
-        if self.spec.owes_updates and now - self.heard > self.longest_silence:
+        if self.owes and now - self.heard > self.longest_silence:
             self.longest_silence = now - self.heard
 
     def observe(
@@ -145,15 +153,15 @@ class SeatTracker:
             self.thanks.clear()
         if moved:
             self.stage = record.to_stage
-            self.spec = rules.stages[self.stage]
+            self._stage_is(rules.stages[self.stage])
             self.entered = now
         spec = self.spec
-        if spec.terminal:
+        if self.ended:
             self.open.clear()
             self.thanks.clear()
             return
         found = self.open
-        if spec.owes_updates:
+        if self.owes:
             found["candidate_update"] = self.heard + rules.cadence
         else:
             found.pop("candidate_update", None)
@@ -204,12 +212,12 @@ class SeatTracker:
 
     def finish(self, rules: ServiceMinutes, end: int) -> None:
         """The run ended at business minute ``end``: what was still open and overdue then."""
-        if not self.spec.terminal:
+        if not self.ended:
             self._overdue(rules, end)
 
     def wants_update(self) -> bool:
         """Whether a periodic update should be scheduled for the latest news."""
-        return self.spec.owes_updates and self.update_for != self.heard
+        return self.owes and self.update_for != self.heard
 
 
 _FROM_ENTRY = frozenset({Owner.hiring_manager, Owner.recruiter, Owner.outside})
