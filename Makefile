@@ -20,7 +20,7 @@ $(DEMO): pyproject.toml | $(BIN)/python
 # Every extra and the `dev` dependency group (PEP 735): `pip install --group` needs pip 25.1.
 $(DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e ".[yaml,store,cli,plot]" --group dev
+	$(BIN)/python -m pip install --quiet -e ".[yaml,store,cli,plot,dask]" --group dev
 	touch $@ $(DEMO)
 
 install: $(DEV)

@@ -46,3 +46,14 @@ def pipeline(policy: Policy, clock: FakeClock, recorder: RecordingHook) -> Pipel
 @pytest.fixture
 def requisition() -> Requisition:
     return make_requisition()
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A local Dask cluster of two worker processes, one thread each, shared by the session."""
+    import distributed  # the `dask` extra, part of the development install
+
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster

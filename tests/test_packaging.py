@@ -28,7 +28,8 @@ pipeline = Pipeline(standard_policy(), clock=FakeClock())
 requisition = make_requisition()
 application = make_application(pipeline, requisition, stage="hired")
 print(application.stage, requisition.filled)
-optional = ("sqlalchemy", "psycopg", "typer", "rich", "matplotlib", "yaml", "pytest", "mypy")
+optional = ("sqlalchemy", "psycopg", "typer", "rich", "matplotlib", "yaml", "pytest", "mypy",
+            "distributed")
 print(sorted(name for name in optional if importlib.util.find_spec(name)))
 """
 
@@ -69,7 +70,7 @@ def test_the_wheels_metadata(wheel):
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL"))
     assert {"Homepage", "Repository", "Issues", "Changelog"} <= set(urls)
-    assert ["cli", "plot", "store", "yaml"] == sorted(metadata.get_all("Provides-Extra"))
+    assert ["cli", "dask", "plot", "store", "yaml"] == sorted(metadata.get_all("Provides-Extra"))
     store = [r for r in metadata.get_all("Requires-Dist") if "extra == 'store'" in r]
     assert ["psycopg>=3.1; extra == 'store'", "sqlalchemy>=2.0; extra == 'store'"] == store
     assert "hirepipe = hirepipe.pytest_plugin" in entry_points.decode()

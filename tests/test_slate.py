@@ -341,6 +341,39 @@ class TestReview:
         assert [] == world.slate.blockers(ready, "request_approval")
         assert late.stage == "interviewed"
 
+    def test_the_review_deadline_follows_every_change_of_the_slate(self):
+        """Asked after each change, the deadline is the one a fresh slate derives from scratch."""
+        world = World()
+
+        def both() -> tuple[object, object]:
+            fresh = Slate(world.pipeline, world.requisition, list(world.slate))
+            return world.slate.review_deadline(), fresh.review_deadline()
+
+        assert (None, None) == both()
+        (ada,) = world.candidates("yes")  # in review from START
+        early, again = both()
+        assert early is not None
+        assert early == again
+        world.clock.advance(days=4)
+        bea = world.slate.new_application(make_candidate(2), interviewers=["alice"]).id
+        world.fire(bea, "start_debrief")
+        world.fire(bea, "submit_scorecard", actor="alice", recommendation="yes")
+        world.fire(bea, "complete_debrief")  # in review four days later
+        assert (early, early) == both()
+        other = Slate(world.pipeline, make_requisition(id="req-2"))
+        world.fire(ada, "reject", reason="experience", feedback="More on-call time needed.")
+        world.slate.transfer(ada, other, actor="maria", reason="fits the other role")
+        late, again = both()  # the first to enter left: the second's entry counts
+        assert late == again
+        assert late is not None
+        assert late > early
+        other.fire(ada, "reject", actor="maria", reason="experience", feedback="Not this one.")
+        other.transfer(ada, world.slate, actor="maria", reason="back to the first role")
+        assert (early, early) == both()  # her history came back with her
+        world.fire(bea, "withdraw", actor="cand-2")
+        world.pipeline.erase(world.slate.get(bea), actor="maria", reason="asked to be forgotten")
+        assert both()[0] == both()[1]
+
     def test_ranking_mean_then_strong_yes(self):
         """The default ranking is the mean recommendation, ties broken by strong_yes."""
         world = World()

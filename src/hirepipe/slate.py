@@ -47,6 +47,7 @@ from hirepipe.models import (
     Recommendation,
     Requisition,
     RequisitionStatus,
+    TransitionRecord,
     as_instant,
 )
 from hirepipe.pipeline import Fired, Pipeline
@@ -198,6 +199,11 @@ class Slate:
         self._reviewing = policy.stages_in(StageRole.review)
         self._in_flight = policy.stages_in(StageRole.in_flight)
         self._applications: dict[str, Application] = {}
+        # the review's first entry, kept up to date from the records not read yet (see
+        # _first_review), and the deadline last derived from it
+        self._first_entry: tuple[pendulum.DateTime, str] | None = None
+        self._read: dict[str, tuple[list[TransitionRecord], int]] = {}
+        self._closes: tuple[object, pendulum.DateTime | None] | None = None
         for application in applications:
             self.add(application)
 
@@ -279,26 +285,57 @@ class Slate:
         The review is the stages whose role is ``review``; ``None`` before anyone entered one,
         or when none has a service level.
         """
-        entries = [
-            (r.at, r.to_stage)
-            for a in self
-            for r in a.history
-            if r.to_stage in self._reviewing and r.kind == "transition"
-        ]
-        if not entries:
+        entry = self._first_review()
+        if entry is None:
             return None
-        first, stage = min(entries)
+        first, stage = entry
         days = self.pipeline.policy.service_days(stage)
         if days is None:
             return None
-        return as_instant(calendar_for(self.requisition).add_business_days(first, days))
+        calendar = calendar_for(self.requisition)
+        key = (first, days, calendar)
+        if self._closes is None or self._closes[0] != key:
+            closes = as_instant(calendar.add_business_days(first, days))
+            self._closes = (key, closes)
+        return self._closes[1]
+
+    def _first_review(self) -> tuple[pendulum.DateTime, str] | None:
+        """The earliest entry into a review stage of any application on the slate.
+
+        Histories only grow, so only the records not read yet are read; an application that
+        left the slate, or a history replaced or shortened (an erasure), starts it over.
+        """
+        read, applications = self._read, self._applications
+        if not read.keys() <= applications.keys():
+            read.clear()
+        first = self._first_entry if read else None
+        reviewing = self._reviewing
+        for app_id, application in applications.items():
+            history = application.history
+            done = read.get(app_id)
+            start = 0
+            if done is not None:
+                if done[0] is not history or done[1] > len(history):
+                    read.clear()
+                    return self._first_review()
+                start = done[1]
+            for record in history[start:]:
+                if record.to_stage in reviewing and record.kind == "transition":
+                    entry = (record.at, record.to_stage)
+                    if first is None or entry < first:
+                        first = entry
+            read[app_id] = (history, len(history))
+        self._first_entry = first
+        return first
 
     def review_blockers(self, now: pendulum.DateTime | None = None) -> list[Blocker]:
         """Why the slate's review is still open; empty once it has closed."""
         waiting = [a for a in self._open() if a.stage in self._assessing]
+        if not waiting:
+            return []
         deadline = self.review_deadline()
         moment = now or self.pipeline.clock.now()
-        if not waiting or (deadline is not None and moment >= deadline):
+        if deadline is not None and moment >= deadline:
             return []
         names = ", ".join(a.candidate.name for a in waiting)
         closes = f"; it closes at {deadline.isoformat()} at the latest" if deadline else ""
@@ -361,7 +398,7 @@ class Slate:
                 )
         policy = self.pipeline.policy
         before = application.stage
-        warm_until = self._warm_until()  # before anything changes: a fill must not fail half-way
+        now = self.pipeline.clock.now()  # the fill keeps runner-ups warm from this moment
         fired = self.pipeline.fire(
             application, event, actor=actor, requisition=self.requisition, reason=reason, **data
         )
@@ -372,7 +409,7 @@ class Slate:
             and policy.stage(before).role is not StageRole.hired  # entered: an activity is no fill
             and self.requisition.open_headcount == 0
         ):
-            records += self._close(self.pipeline.system_actor, warm_until)
+            records += self._close(self.pipeline.system_actor, self._warm_until(now))
             self._fill()
         elif policy.fell_through(after) and before in self._in_flight:
             records += self.fall_through()
@@ -388,13 +425,13 @@ class Slate:
         ):
             positions.fire(requisition, "fill", actor=self.pipeline.system_actor)
 
-    def _warm_until(self) -> pendulum.DateTime:
-        """``warm_days`` calendar days on, at the same wall-clock time where the requisition is.
+    def _warm_until(self, now: pendulum.DateTime) -> pendulum.DateTime:
+        """``warm_days`` calendar days after ``now``, at that wall-clock time in the requisition.
 
         Counted in the requisition's zone, as the limit on keeping in touch is: in the clock's
         (UTC, say) it is an hour later across a change to summer time.
         """
-        now = self.pipeline.clock.now().in_timezone(self.requisition.time_zone)
+        now = now.in_timezone(self.requisition.time_zone)
         return now.add(days=self.pipeline.policy.settings.warm_days)
 
     def sweep(self, *, actor: str | None = None) -> list[Fired]:

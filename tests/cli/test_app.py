@@ -121,6 +121,60 @@ class TestSimulate:
         assert "requisitions under fast@2" in out
 
 
+class TestScheduler:
+    @pytest.mark.slow
+    def test_on_a_dask_scheduler(self, capsys, dask_cluster):
+        """--scheduler runs on an existing Dask scheduler: the JSON of a run in this process."""
+        code, here, _ = run(capsys, "simulate", "--json", *SMALL)
+        assert 0 == code
+        code, there, err = run(
+            capsys, "simulate", "--json", *SMALL, "--scheduler", dask_cluster.scheduler_address
+        )
+        assert (0, "") == (code, err)
+        assert here == there
+
+    @pytest.mark.parametrize("address", ["nonsense", "tcp://127.0.0.1"], ids=str)
+    def test_a_malformed_address(self, capsys, address):
+        """An address without a port is one line naming the form to use, at once."""
+        code, _, err = run(capsys, "simulate", *SMALL, "--scheduler", address)
+        assert 1 == code
+        (line,) = err.splitlines()
+        assert line.startswith(f"hirepipe: error: --scheduler {address!r}: missing port number")
+        assert line.endswith("use tcp://HOST:PORT")
+
+    def test_without_dask(self, capsys, monkeypatch):
+        """Without Dask, --scheduler says which extra to install, in one line."""
+        monkeypatch.setitem(sys.modules, "distributed", None)
+        code, _, err = run(capsys, "simulate", *SMALL, "--scheduler", "tcp://127.0.0.1:8786")
+        assert 1 == code
+        assert ["hirepipe: error: --scheduler needs Dask's distributed, the 'dask' extra: "
+                "pip install 'hirepipe[dask]'"] == err.splitlines()  # fmt: skip
+
+
+class TestStartUp:
+    def test_help_loads_no_simulator(self):
+        """`hirepipe --help` imports neither the simulator, numpy, holidays nor Pydantic."""
+        code = (
+            "import sys\n"
+            "from hirepipe.cli import main\n"
+            "main(['--help'])\n"
+            "heavy = ('numpy', 'holidays', 'pydantic', 'hirepipe.simulate', 'hirepipe.timeline')\n"
+            "print(sorted(set(heavy) & set(sys.modules)), file=sys.stderr)\n"
+        )
+        found = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        )
+        assert "Usage: hirepipe" in found.stdout
+        assert "[]" == found.stderr.strip()
+
+    def test_company_sizes_are_the_models(self):
+        """The --company-size values are those of hirepipe.models.CompanySize."""
+        from hirepipe.cli._app import CompanySize
+        from hirepipe.models import CompanySize as Model
+
+        assert [size.value for size in Model] == [size.value for size in CompanySize]
+
+
 class TestEstimate:
     def test_dates_for_an_interview(self, capsys):
         """The estimate prints each stage's end and when the offer and the answer come."""
@@ -437,7 +491,7 @@ class TestErrors:
         def refused(*args, **kwargs):
             return Scenario(candidates=0)
 
-        monkeypatch.setattr("hirepipe.cli._app.policy_paths", refused)
+        monkeypatch.setattr("hirepipe.policy.paths", refused)
         code, out, err = run(capsys, "paths", "standard")
         assert (1, "") == (code, out)
         assert err.startswith("hirepipe: error: candidates: Input should be greater than")
@@ -448,7 +502,7 @@ class TestErrors:
         def broken(*args, **kwargs):
             raise RuntimeError("a bug")
 
-        monkeypatch.setattr("hirepipe.cli._app.policy_paths", broken)
+        monkeypatch.setattr("hirepipe.policy.paths", broken)
         with pytest.raises(RuntimeError, match="a bug"):
             main(["paths", "standard"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,6 +34,7 @@ from hirepipe.notify import (
     deliver,
     no_estimate,
 )
+from hirepipe.notify._notifier import CountingNotifier
 from hirepipe.policy import NotificationRule, Recipient
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
@@ -271,6 +273,51 @@ class TestHook:
 
 
 # -- creation and the sweep -----------------------------------------------------------------------
+
+
+class TestCountingNotifier:
+    """The simulator's counter: the Notifier's rules, recipients and keys, nothing kept."""
+
+    def world(self) -> tuple[World, CountingNotifier, list[Fired]]:
+        rules = tuple(NotificationRule(role, "reminder", role, ("note",)) for role in Recipient)
+        policy = notify_policy(notifications=(*POLICY.notifications, *rules))
+        world = World(policy=policy, approvers=["cfo", "ceo@example.com"])
+        counter = CountingNotifier(Notifier(Outbox(), policy, templates=TEMPLATES))
+        recorder: list[Fired] = []
+        world.pipeline.hooks += [counter, recorder.append]
+        return world, counter, recorder
+
+    def test_counts_what_the_notifier_keeps(self):
+        """Per rule and key, the counter has what the Notifier put into its outbox."""
+        world, counter, _ = self.world()
+        application = world.application("offer")
+        world.pipeline.fire(application, "note", actor="maria", requisition=world.requisition)
+        world.fire(application, "accept")
+        kept = list(world.outbox)
+        assert {n.key for n in kept} == counter.keys
+        assert Counter(n.rule for n in kept) == counter.counts
+        assert {"candidate", "approvers", "referees", "interviewers"} <= set(counter.counts)
+
+    def test_each_key_once(self):
+        """An event or a creation handed over again is not counted again."""
+        world, counter, recorder = self.world()
+        application = world.application("debrief")
+        before = dict(counter.counts)
+        counter(recorder[-1])
+        counter.created(application, world.requisition)
+        assert before == counter.counts
+
+    def test_reset_forgets_counts_and_requisitions(self):
+        """After a reset nothing is counted and an unknown requisition is an error again."""
+        world, counter, recorder = self.world()
+        application = world.application("debrief")
+        world.pipeline.fire(application, "note", actor="maria", requisition=world.requisition)
+        counter.reset()
+        assert ({}, set()) == (counter.counts, counter.keys)
+        fired = recorder[-1]
+        assert "note" == fired.record.event
+        with pytest.raises(NotificationError, match="no requisition"):
+            counter(Fired(fired.record, fired.application, None, fired.policy))
 
 
 class TestKeys:

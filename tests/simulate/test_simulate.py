@@ -9,14 +9,21 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import date
 
 import numpy as np
+import pendulum
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hirepipe import (
     ApprovalStep,
     Blocker,
+    BusinessCalendar,
     EstimateError,
     Policy,
     ServiceLevels,
@@ -24,6 +31,7 @@ from hirepipe import (
     TimelineEstimator,
     standard_policy,
 )
+from hirepipe.notify import Notifier, Outbox, no_estimate
 from hirepipe.policy import NotificationRule, Recipient
 from hirepipe.simulate import (
     BREACH_KINDS,
@@ -45,6 +53,28 @@ def silent_policy() -> Policy:
     document = standard_policy().to_dict()
     document.pop("notifications", None)
     return Policy.from_dict(document)
+
+
+def busy_notifications_policy() -> Policy:
+    """The background-check policy with rules for staff: approvers, referees, panel, delays."""
+    return policies.background_check_policy().with_notifications(
+        NotificationRule(
+            name="approvers_asked", template="reminder", to=Recipient.approvers,
+            stages=("approval",), events=("record_approval", "replace_approver"),
+        ),
+        NotificationRule(
+            name="referee_contacted", template="reminder", to=Recipient.referees,
+            events=("contact_reference", "complete_reference"),
+        ),
+        NotificationRule(
+            name="panel_scored", template="reminder", to=Recipient.interviewers,
+            events=("submit_scorecard", "round_held"),
+        ),
+        NotificationRule(
+            name="provider_chased", template="reminder", to=Recipient.recruiter,
+            stages=("background_check",), delay_days=2,
+        ),
+    )  # fmt: skip
 
 
 def never(ctx):
@@ -498,6 +528,46 @@ class TestNotifications:
         assert "outbox" == result.notifications.source
         assert {"offer_out": result.outcomes["offers"] / 20} == result.notifications.by_kind
 
+    @pytest.mark.parametrize(
+        ("make", "prepare"),
+        [
+            (standard_policy, {}),
+            (busy_notifications_policy, {"extend_offer": policies.clear_background}),
+        ],
+        ids=["standard", "background-check-with-staff-rules"],
+    )
+    def test_counted_as_a_notifier_fills_its_outbox(self, make, prepare):
+        """The runner's count per rule is what a real Notifier keeps, key for key."""
+        policy = make()
+        scenario = Scenario(
+            candidates=4,
+            headcount=2,
+            rounds=2,
+            approvers=2,
+            approver_availability=0.5,
+            periodic_updates=True,
+            offer_countered=0.3,
+            offer_accepted=0.51,
+            withdrawal=0.2,
+            reference_failure=0.2,
+        )
+        outbox = Outbox()
+        notifier = Notifier(outbox, policy, estimate=no_estimate)
+        runner = Runner(make_plan(policy, scenario, TimelineEstimator(), prepare), seed=4,
+                        hooks=[notifier])  # fmt: skip
+        seen: set[str] = set()
+        for index in range(25):
+            outcome = runner.run(index)
+            kept = [n for n in outbox if n.requisition_id == f"req-{index}"]
+            assert {n.key for n in kept} == runner.notifier.keys, index
+            expected = Counter(n.rule for n in kept)
+            if outcome.counts["status_updates"]:  # the sweep's, counted by the runner itself
+                expected["periodic_update"] = outcome.counts["status_updates"]
+            assert dict(sorted(expected.items())) == outcome.notifications, index
+            seen |= set(expected)
+        staff = {"approvers_asked", "referee_contacted", "panel_scored", "provider_chased"}
+        assert staff <= seen or make is standard_policy  # every kind of recipient was counted
+
     def test_counted_from_events_without_rules(self):
         """Without rules, the candidate-facing events are counted."""
         result = simulate(silent_policy(), Scenario(candidates=3), runs=20, seed=1)
@@ -545,10 +615,10 @@ class TestErrors:
     def test_a_worker_that_cannot_start(self, monkeypatch):
         """When worker processes die, the error says how to call simulate from a script."""
 
-        def fails(payload):
-            raise RuntimeError("no worker today")
+        def dies(payload):
+            os._exit(1)
 
-        monkeypatch.setattr("hirepipe.simulate._simulate._start_worker", fails)
+        monkeypatch.setattr("hirepipe.simulate._simulate._runner_for", dies)
         monkeypatch.setattr(
             "hirepipe.simulate._simulate._process_context",
             lambda: multiprocessing.get_context("fork"),
@@ -559,18 +629,16 @@ class TestErrors:
             simulate(None, Scenario(), runs=4, seed=1, workers=2)
 
     def test_the_worker_side_in_this_process(self):
-        """A worker rebuilds the policy from its payload and runs what one process would."""
-        import pickle
-
+        """A worker rebuilds the policy from its payload, keeps it, and runs what one would."""
         from hirepipe.simulate import _simulate as module
 
         policy, scenario = standard_policy(), Scenario(candidates=3)
-        payload = pickle.dumps(
-            (policy.to_dict(), policy.registry(), scenario, TimelineEstimator(), 4, {})
-        )
-        module._start_worker(payload)
+        payload = module._payload(policy, scenario, TimelineEstimator(), {}, 2, None)
         here = Runner(make_plan(policy, scenario, TimelineEstimator()), seed=4)
-        assert [here.run(i) for i in range(2, 5)] == module._run_chunk(2, 5)
+        assert [here.run(i) for i in range(2, 5)] == module._run_chunk(payload, 4, 2, 5)
+        assert module._runner_for(payload) is module._runner_for(payload)
+        other = Runner(make_plan(policy, scenario, TimelineEstimator()), seed=5)
+        assert [other.run(0)] == module._run_chunk(payload, 5, 0, 1)  # another seed, same runner
 
     def test_workers_need_a_picklable_policy(self):
         """A policy with a lambda guard cannot go to other processes: the error says so."""
@@ -678,3 +746,143 @@ class TestTimeline:
         far = timeline.instant(1_000 * 480)  # beyond the first two years: the table grows
         assert 1_000 * 480 == timeline.minute_at_or_after(far)
         assert far.date() > date(2028, 1, 1)
+
+    @given(
+        zone=st.sampled_from(["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]),
+        start=st.dates(min_value=date(2025, 1, 6), max_value=date(2027, 12, 31)),
+        minute=st.integers(min_value=0, max_value=900 * 480),
+    )
+    @settings(max_examples=150, deadline=None)
+    def test_calendar_days_are_the_instants_difference(self, zone, start, minute):
+        """Calendar days to a business minute are the instants' difference, DST changes included."""
+        timeline = Timeline(BusinessCalendar("US", time_zone=zone), start)
+        expected = (timeline.instant(minute) - timeline.origin).total_seconds() / 86_400
+        assert expected == timeline.calendar_days(minute)
+        assert expected == timeline.calendar_days(minute)  # kept, and the same
+
+    @given(
+        zone=st.sampled_from(["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]),
+        start=st.dates(min_value=date(2025, 1, 6), max_value=date(2026, 12, 31)),
+        seconds=st.integers(min_value=-86_400 * 3, max_value=86_400 * 800),
+        offset=st.sampled_from([-8, -5, 0, 1, 2, 10]),
+    )
+    @settings(max_examples=150, deadline=None)
+    def test_minutes_of_any_instant(self, zone, start, seconds, offset):
+        """The first business minute at or after any instant: in the calendar's own zone."""
+        timeline = Timeline(BusinessCalendar("US", time_zone=zone), start)
+        when = (
+            pendulum.instance(timeline.origin)
+            .add(seconds=seconds)
+            .in_timezone(pendulum.FixedTimezone(offset * 3600))
+        )
+        minute = timeline.minute_at_or_after(when)
+        assert timeline.instant(minute) >= when
+        assert minute == 0 or timeline.instant(minute - 1) < when
+        after = timeline.minute_after(when)
+        assert timeline.instant(after) > when
+        assert after == 0 or timeline.instant(after - 1) <= when
+
+
+class TestExecutors:
+    """Any concurrent.futures.Executor runs the chunks; the result is the same JSON."""
+
+    SCENARIO = Scenario(candidates=4, offer_countered=0.3, offer_accepted=0.51, withdrawal=0.2)
+
+    @pytest.mark.parametrize("workers", [1, 2, 3, 7], ids=str)
+    def test_threads_give_the_json_of_one_process(self, workers):
+        """Whatever the split into chunks, threads sharing nothing give the in-process JSON."""
+        here = simulate(None, self.SCENARIO, runs=30, seed=11).to_json()
+        done: list[int] = []
+        with ThreadPoolExecutor(workers) as pool:
+            there = simulate(
+                None, self.SCENARIO, runs=30, seed=11, workers=workers, executor=pool,
+                progress=done.append,
+            )  # fmt: skip
+        assert here == there.to_json()
+        assert 30 == sum(done)
+
+    def test_compare_on_an_executor(self):
+        """compare() hands its executor to both arms; the comparison is the in-process one."""
+        slower = self.SCENARIO.model_copy(update={"extra_days": {"approval": 3}})
+        here = compare(self.SCENARIO, slower, runs=20, seed=2)
+        with ThreadPoolExecutor(2) as pool:
+            there = compare(self.SCENARIO, slower, runs=20, seed=2, executor=pool)
+        assert here.to_json(records=True) == there.to_json(records=True)
+
+    @pytest.mark.slow
+    def test_a_spawned_process_pool_with_a_custom_policy(self):
+        """Spawned processes rebuild a company's policy and prepare steps from the payload."""
+        policy = policies.background_check_policy()
+        prepare = {"extend_offer": policies.clear_background}
+        scenario = Scenario(candidates=3, periodic_updates=True)
+        here = simulate(policy, scenario, runs=24, seed=3, prepare=prepare)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(2, mp_context=context) as pool:
+            there = simulate(policy, scenario, runs=24, seed=3, prepare=prepare, executor=pool)
+        assert here.to_json() == there.to_json()
+
+    def test_a_refused_run_comes_back_from_the_executor(self):
+        """A run the rules refuse stops the simulation with its index, as in one process."""
+        policy = standard_policy().with_guard("extend_offer", never)
+        with (
+            ThreadPoolExecutor(2) as pool,
+            pytest.raises(SimulationError, match=r"run \d+ stopped") as caught,
+        ):
+            simulate(policy, Scenario(candidates=2, **QUIET), runs=10, seed=1, executor=pool)
+        assert caught.value.run is not None
+
+    def test_a_policy_that_cannot_travel(self):
+        """A lambda guard cannot be sent to an executor's workers: the error says so."""
+        from hirepipe import GuardSpec
+
+        policy = standard_policy().with_guard("start_debrief", GuardSpec("x", lambda ctx: iter(())))
+        with (
+            ThreadPoolExecutor(1) as pool,
+            pytest.raises(SimulationError, match="the executor sends the policy"),
+        ):
+            simulate(policy, Scenario(), runs=4, seed=1, executor=pool)
+
+    def test_a_shut_down_executor(self):
+        """An executor that takes no more work is a SimulationError, not a bare RuntimeError."""
+        pool = ThreadPoolExecutor(1)
+        pool.shutdown()
+        with pytest.raises(SimulationError, match="the executor takes no more work"):
+            simulate(None, Scenario(), runs=4, seed=1, executor=pool)
+
+    def test_a_pool_whose_worker_dies(self, monkeypatch):
+        """A caller's process pool that breaks is a SimulationError that says what to check."""
+        if "fork" not in multiprocessing.get_all_start_methods():
+            pytest.skip("no fork on this platform")
+
+        def dies(payload):
+            os._exit(1)
+
+        monkeypatch.setattr("hirepipe.simulate._simulate._runner_for", dies)
+        context = multiprocessing.get_context("fork")
+        with (
+            ProcessPoolExecutor(2, mp_context=context) as pool,
+            pytest.raises(SimulationError, match="a worker process stopped"),
+        ):
+            simulate(None, Scenario(), runs=4, seed=1, executor=pool)
+
+    @pytest.mark.parametrize("executor", [object(), "tcp://127.0.0.1:8786"], ids=["object", "str"])
+    def test_not_an_executor(self, executor):
+        """Something without submit is refused up front."""
+        with pytest.raises(SimulationError, match=r"executor must be a concurrent\.futures"):
+            simulate(None, Scenario(), runs=4, seed=1, executor=executor)
+
+    @pytest.mark.slow
+    def test_a_local_dask_cluster_of_two_processes(self, dask_cluster):
+        """Two Dask worker processes give the JSON of this process, for simulate and compare."""
+        import distributed
+
+        slower = self.SCENARIO.model_copy(update={"extra_days": {"approval": 3}})
+        here = simulate(None, self.SCENARIO, runs=40, seed=5).to_json()
+        compared = compare(self.SCENARIO, slower, runs=16, seed=5).to_json(records=True)
+        with distributed.Client(dask_cluster, set_as_default=False) as client:
+            assert 2 == len(client.nthreads())  # two worker processes, one thread each
+            executor = client.get_executor()
+            there = simulate(None, self.SCENARIO, runs=40, seed=5, executor=executor)
+            assert here == there.to_json()
+            both = compare(self.SCENARIO, slower, runs=16, seed=5, executor=executor)
+            assert compared == both.to_json(records=True)

@@ -7,50 +7,31 @@ commands print is drawn by ``hirepipe.cli._output``; exit codes are described in
 """
 
 # No ``from __future__ import annotations``: typer reads the commands' annotations at run time.
+# Only what every command needs is imported here: `hirepipe --help` builds every command's
+# options, so each command imports what it uses (the simulator, the estimator, numpy, the
+# holidays data) in its own body, when it runs.
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pendulum
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
 from hirepipe._version import __version__
-from hirepipe.cli import _events
-from hirepipe.cli._inputs import (
-    OptionError,
-    check_calendar,
-    check_industry,
-    check_stages,
-    describe_policy_error,
-    describe_validation,
-    industries_help,
-    load_policy,
-    make_scenario,
-    parse_day,
-    parse_moment,
-    parse_pairs,
-)
-from hirepipe.cli._output import (
-    draw,
-    estimate_json,
-    events_table,
-    output_console,
-    report_estimate,
-    report_simulation,
-)
-from hirepipe.errors import HirepipeError, PolicyError
-from hirepipe.models import Application, Band, Candidate, CompanySize, Interview, Requisition
-from hirepipe.policy import Policy
-from hirepipe.policy import paths as policy_paths
-from hirepipe.simulate import Scenario, SimulationResult, simulate
-from hirepipe.timeline import Estimate, Priors, TimelineEstimator
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from rich.console import Console
+
+    from hirepipe.models import CompanySize as ModelCompanySize
+    from hirepipe.policy import Policy
+    from hirepipe.simulate import Scenario, SimulationResult
+    from hirepipe.timeline import Estimate, TimelineEstimator
 
 __all__ = ["app", "run"]
 
@@ -80,6 +61,18 @@ class ReportTable(StrEnum):
     calibration = "calibration"
 
 
+class CompanySize(StrEnum):
+    """The company sizes of ``--company-size``: those of hirepipe.models.CompanySize.
+
+    Repeated here so that the help needs no Pydantic model (a test keeps the two equal).
+    """
+
+    small = "small"
+    medium = "medium"
+    large = "large"
+    enterprise = "enterprise"
+
+
 class TableFormat(StrEnum):
     """How ``hirepipe events`` prints the table."""
 
@@ -100,9 +93,18 @@ def _flags_without_types(params: list[Any]) -> list[Any]:
     return params
 
 
+_INDUSTRIES = "Industry of the published timelines."
+
+
 class _Command(TyperCommand):
     def get_params(self, ctx: Any) -> list[Any]:
-        return _flags_without_types(super().get_params(ctx))
+        params = _flags_without_types(super().get_params(ctx))
+        for param in params:
+            if getattr(param, "help", None) == _INDUSTRIES:  # its values, once asked for
+                from hirepipe.cli._inputs import industries_help
+
+                param.help = industries_help()
+        return params
 
 
 class _Group(TyperGroup):
@@ -189,6 +191,11 @@ def _error(message: str) -> None:
 
 
 def _one_line(exc: BaseException) -> str:
+    from pydantic import ValidationError
+
+    from hirepipe.cli._inputs import describe_policy_error, describe_validation
+    from hirepipe.errors import PolicyError
+
     if isinstance(exc, PolicyError):
         return describe_policy_error(exc)
     if isinstance(exc, ValidationError):
@@ -199,6 +206,11 @@ def _one_line(exc: BaseException) -> str:
 @contextmanager
 def _errors_exit() -> Iterator[None]:
     """Turn the errors users cause into one line: exit code 2 for an option, 1 for the rest."""
+    from pydantic import ValidationError
+
+    from hirepipe.cli._inputs import OptionError
+    from hirepipe.errors import HirepipeError
+
     try:
         yield
     except BrokenPipeError:
@@ -216,7 +228,7 @@ def _errors_exit() -> Iterator[None]:
 
 @app.command("simulate", cls=_Command)
 def simulate_command(
-    industry: Annotated[str, typer.Option(help=industries_help())] = "all_employers",
+    industry: Annotated[str, typer.Option(help=_INDUSTRIES)] = "all_employers",
     company_size: Annotated[CompanySize, typer.Option(help="Company size.")] = CompanySize.medium,
     candidates: Annotated[int, typer.Option(help="Candidates interviewed.")] = 3,
     headcount: Annotated[int, typer.Option(help="People to hire.")] = 1,
@@ -252,6 +264,13 @@ def simulate_command(
     runs: Annotated[int, typer.Option(min=1, help="Requisitions to simulate.")] = 1_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed, the same result.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Processes to run in.")] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Run on this Dask scheduler, such as tcp://10.0.0.5:8786 (the dask extra).",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     plot: Annotated[
         Path | None, typer.Option(help="Draw the distributions to this PNG (plot extra).")
@@ -262,11 +281,22 @@ def simulate_command(
     ] = None,
 ) -> None:
     """Simulate requisitions through the real rules; show when offers and hires happen."""
+    from hirepipe.cli._inputs import (
+        check_calendar,
+        check_industry,
+        check_stages,
+        load_policy,
+        make_scenario,
+        parse_day,
+        parse_pairs,
+    )
+    from hirepipe.cli._output import draw, output_console, report_simulation
+
     with _errors_exit():
         check_industry(industry)
         fields: dict[str, Any] = {
             "industry": industry,
-            "company_size": company_size,
+            "company_size": company_size.value,
             "candidates": candidates,
             "headcount": headcount,
             "rounds": rounds,
@@ -287,7 +317,10 @@ def simulate_command(
         check_stages(chosen, scenario.stage_days, "--stage-days")
         errors = output_console(stderr=True)
         show = (errors.is_terminal and not json_output) if progress is None else progress
-        result = _simulate_with_progress(chosen, scenario, runs, seed, workers, show, errors)
+        with _on_scheduler(scheduler) as executor:
+            result = _simulate_with_progress(
+                chosen, scenario, runs, seed, workers, executor, show, errors
+            )
         if plot is not None:
             draw(result, plot)
         if json_output:
@@ -296,17 +329,51 @@ def simulate_command(
             report_simulation(output_console(), result, plot)
 
 
+INSTALL_DASK = "pip install 'hirepipe[dask]'"
+_CONNECT_SECONDS = 10
+
+
+@contextmanager
+def _on_scheduler(address: str | None) -> "Iterator[Executor | None]":
+    """An executor on the Dask scheduler at ``address`` (None: none), closed afterwards."""
+    if address is None:
+        yield None
+        return
+    from hirepipe.errors import SimulationError
+
+    try:
+        from distributed import Client
+        from distributed.comm.addressing import resolve_address
+    except ImportError:
+        raise SimulationError(
+            f"--scheduler needs Dask's distributed, the 'dask' extra: {INSTALL_DASK}"
+        ) from None
+    try:  # a malformed address is refused before a client exists (one would linger at exit)
+        resolve_address(address)
+    except ValueError as exc:
+        raise SimulationError(f"--scheduler {address!r}: {exc}; use tcp://HOST:PORT") from None
+    try:  # distributed is not fully annotated
+        client = Client(address, timeout=_CONNECT_SECONDS, set_as_default=False)  # type: ignore[no-untyped-call, unused-ignore]
+    except (OSError, TimeoutError) as exc:
+        raise SimulationError(f"--scheduler: no Dask scheduler at {address!r} ({exc})") from exc
+    with client:
+        yield client.get_executor()  # type: ignore[no-untyped-call, unused-ignore]
+
+
 def _simulate_with_progress(
-    policy: Policy,
-    scenario: Scenario,
+    policy: "Policy",
+    scenario: "Scenario",
     runs: int,
     seed: int,
     workers: int,
+    executor: "Executor | None",
     show: bool,
-    errors: Console,
-) -> SimulationResult:
+    errors: "Console",
+) -> "SimulationResult":
+    from hirepipe.simulate import simulate
+
     if not show:
-        return simulate(policy, scenario, runs, seed, workers=workers)
+        return simulate(policy, scenario, runs, seed, workers=workers, executor=executor)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     columns = (
@@ -318,7 +385,7 @@ def _simulate_with_progress(
     with Progress(*columns, console=errors, transient=True) as bar:
         task = bar.add_task("simulating", total=runs)
         return simulate(
-            policy, scenario, runs, seed, workers=workers,
+            policy, scenario, runs, seed, workers=workers, executor=executor,
             progress=lambda done: bar.advance(task, done),
         )  # fmt: skip
 
@@ -329,7 +396,7 @@ def _simulate_with_progress(
 @app.command("estimate", cls=_Command)
 def estimate_command(
     interviewed: Annotated[str, typer.Option(metavar="YYYY-MM-DD", help="Day of the interview.")],
-    industry: Annotated[str, typer.Option(help=industries_help())] = "all_employers",
+    industry: Annotated[str, typer.Option(help=_INDUSTRIES)] = "all_employers",
     company_size: Annotated[CompanySize, typer.Option(help="Company size.")] = CompanySize.medium,
     candidates: Annotated[int | None, typer.Option(min=1, help="Candidates under review.")] = None,
     country: Annotated[str, typer.Option(help="Country of the business calendar.")] = "US",
@@ -346,6 +413,17 @@ def estimate_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Estimate when a candidate interviewed on a given day hears back and gets an offer."""
+    from hirepipe.cli._inputs import (
+        OptionError,
+        check_calendar,
+        check_industry,
+        make_scenario,
+        parse_day,
+    )
+    from hirepipe.cli._output import estimate_json, output_console, report_estimate
+    from hirepipe.models import CompanySize as ModelCompanySize
+    from hirepipe.timeline import TimelineEstimator
+
     with _errors_exit():
         held_on = parse_day(interviewed, "--interviewed")
         today = parse_day(as_of, "--as-of") if as_of is not None else held_on
@@ -356,8 +434,8 @@ def estimate_command(
         make_scenario({"time_zone": time_zone})  # its checks say what is wrong with a zone
         check_calendar(country, subdivision, time_zone)
         found = _estimate(
-            estimator, held_on, today, key, company_size, candidates, country, subdivision,
-            time_zone,
+            estimator, held_on, today, key, ModelCompanySize(company_size.value), candidates,
+            country, subdivision, time_zone,
         )  # fmt: skip
         if json_output:
             print(estimate_json(found))
@@ -366,16 +444,21 @@ def estimate_command(
 
 
 def _estimate(
-    estimator: TimelineEstimator,
+    estimator: "TimelineEstimator",
     held_on: Any,
     today: Any,
     industry: str,
-    company_size: CompanySize,
+    company_size: "ModelCompanySize",
     candidates: int | None,
     country: str,
     subdivision: str | None,
     time_zone: str,
-) -> Estimate:
+) -> "Estimate":
+    import pendulum
+
+    from hirepipe.models import Application, Band, Candidate, Interview, Requisition
+    from hirepipe.timeline import Priors
+
     requisition = Requisition(  # the options were checked: this cannot refuse them
         id="req",
         title="Role",
@@ -416,6 +499,9 @@ def validate_command(
     ] = None,
 ) -> None:
     """Check a policy file; list every problem it has, its stages' durations included."""
+    from hirepipe.cli._inputs import load_policy
+    from hirepipe.timeline import TimelineEstimator
+
     with _errors_exit():
         policy = load_policy(path, allow_imports or ())
         TimelineEstimator(policy=policy)  # a stage the estimator cannot time is named now
@@ -439,6 +525,8 @@ def diagram_command(
     ] = None,
 ) -> None:
     """Draw a policy's lifecycle as Mermaid or Graphviz dot."""
+    from hirepipe.cli._inputs import load_policy
+
     with _errors_exit():
         policy = load_policy(path, allow_imports or ())
         print(policy.to_mermaid() if format is DiagramFormat.mermaid else policy.to_dot(), end="")
@@ -457,6 +545,9 @@ def paths_command(
     ] = None,
 ) -> None:
     """List every simple path through a policy, from the first stage to an end."""
+    from hirepipe.cli._inputs import check_stages, load_policy
+    from hirepipe.policy import paths as policy_paths
+
     with _errors_exit():
         policy = load_policy(path, allow_imports or ())
         check_stages(policy, to or (), "--to")
@@ -481,6 +572,10 @@ def events_command(
     ] = None,
 ) -> None:
     """List a policy's events: from, to, data fields, guards, blocker codes, notifications."""
+    from hirepipe.cli import _events
+    from hirepipe.cli._inputs import load_policy
+    from hirepipe.cli._output import events_table, output_console
+
     with _errors_exit():
         rows = _events.event_table(load_policy(path, allow_imports or ()))
         if format is TableFormat.markdown:
@@ -532,6 +627,8 @@ def report_command(
 ) -> None:
     """Report stored histories: conversion, time in stage, rejections, breaches, calibration."""
     from hirepipe.cli import _report
+    from hirepipe.cli._inputs import OptionError, load_policy, parse_moment
+    from hirepipe.cli._output import output_console
     from hirepipe.reports import calibration, funnel
 
     with _errors_exit():

@@ -58,7 +58,7 @@ from hirepipe.policy import NotificationRule, Policy, Recipient
 from hirepipe.standard._position import application_approval_state
 from hirepipe.timeline.deadlines import Deadline, DeadlineKind, ServiceLevels
 
-__all__ = ["Notifier"]
+__all__ = ["CountingNotifier", "Notifier"]
 
 Requisitions = (
     Mapping[str, Requisition] | Iterable[Requisition] | Callable[[str], Requisition | None]
@@ -107,16 +107,22 @@ class _Rules:
         self.deadline = tuple(
             r for r in policy.notifications if r.deadline and r.deadline != CREATED
         )
-        self.seen: dict[tuple[str, str, str], tuple[NotificationRule, ...]] = {}
+        self.seen: dict[tuple[str, str, str, bool], tuple[NotificationRule, ...]] = {}
 
     def on(self, record: TransitionRecord) -> tuple[NotificationRule, ...]:
-        """The rules an applied record triggers, each once, in policy order."""
-        key = (record.event, record.to_stage, record.kind)
+        """The rules an applied record triggers, each once, in policy order.
+
+        Rules addressed to ``on_behalf_of`` only when the record names someone acted for.
+        """
+        acted_for = "on_behalf_of" in record.data
+        key = (record.event, record.to_stage, record.kind, acted_for)
         found = self.seen.get(key)
         if found is None:
             matched = list(self.by_event.get(record.event, ()))
             if record.kind == "transition":
                 matched += self.by_stage.get(record.to_stage, ())
+            if not acted_for:
+                matched = [rule for rule in matched if rule.to != Recipient.on_behalf_of]
             order = {rule.name: n for n, rule in enumerate(self.policy.notifications)}
             unique = {rule.name: rule for rule in matched}
             found = tuple(sorted(unique.values(), key=lambda r: order[r.name])) or _NONE
@@ -193,16 +199,41 @@ class Notifier:
 
     def __call__(self, fired: Fired, /) -> None:
         """Put the notifications of one applied event into the outbox (idempotent)."""
-        record = fired.record
-        rules = self._rules(fired.policy).on(record)
-        if rules and "on_behalf_of" not in record.data:
-            rules = tuple(rule for rule in rules if rule.to != Recipient.on_behalf_of)
-        if not rules:
+        addressed = self._addressed(fired)
+        if not addressed:
             return
-        application = fired.application
+        record, application = fired.record, fired.application
         requisition = self._requisition(application, fired.requisition)
         made = []
         copies: tuple[Application, Requisition] | None = None
+        for rule, key, person in addressed:
+            if key in self.outbox:
+                continue  # called again after a crash: this one is already kept
+            if copies is None:  # one snapshot for every notification of this event
+                copies = snapshot(application, requisition)
+            scene = Scene(
+                copies[0],
+                copies[1],
+                fired.policy,
+                record.event,
+                record.at,
+                record.to_stage,
+                person,
+                record=record,
+            )
+            made.append(self._notification(rule, key, scene))
+        for notification in made:
+            self.outbox.add(notification)
+
+    def _addressed(self, fired: Fired) -> list[tuple[NotificationRule, str, Person]]:
+        """Each notification an applied event calls for: its rule, its key and its recipient."""
+        record = fired.record
+        rules = self._rules(fired.policy).on(record)
+        if not rules:
+            return []
+        application = fired.application
+        requisition = self._requisition(application, fired.requisition)
+        found = []
         for rule in rules:
             if rule.to == Recipient.on_behalf_of:
                 people = [self._acted_for(record, application)]
@@ -210,23 +241,8 @@ class Notifier:
                 people = self._recipients(rule.to, application, requisition)
             for person in people:
                 key = notification_key(application.id, record.version, rule.name, person.id)
-                if key in self.outbox:
-                    continue  # called again after a crash: this one is already kept
-                if copies is None:  # one snapshot for every notification of this event
-                    copies = snapshot(application, requisition)
-                scene = Scene(
-                    copies[0],
-                    copies[1],
-                    fired.policy,
-                    record.event,
-                    record.at,
-                    record.to_stage,
-                    person,
-                    record=record,
-                )
-                made.append(self._notification(rule, key, scene))
-        for notification in made:
-            self.outbox.add(notification)
+                found.append((rule, key, person))
+        return found
 
     # -- creation and deadlines ----------------------------------------------------------------
 
@@ -240,20 +256,28 @@ class Notifier:
         requisition = self._requisition(application, requisition)
         made = []
         copies = snapshot(application, requisition)
-        for rule in self._rules(self.policy).created:
-            for person in self._recipients(rule.to, application, requisition):
-                key = notification_key(application.id, 0, rule.name, person.id)
-                if key not in self.outbox:
-                    scene = Scene(
-                        *copies,
-                        self.policy,
-                        CREATED,
-                        application.created_at,
-                        self.policy.initial,
-                        person,
-                    )
-                    made.append(self._notification(rule, key, scene))
+        for rule, key, person in self._addressed_created(application, requisition):
+            if key not in self.outbox:
+                scene = Scene(
+                    *copies,
+                    self.policy,
+                    CREATED,
+                    application.created_at,
+                    self.policy.initial,
+                    person,
+                )
+                made.append(self._notification(rule, key, scene))
         return [n for n in made if self.outbox.add(n)]
+
+    def _addressed_created(
+        self, application: Application, requisition: Requisition
+    ) -> list[tuple[NotificationRule, str, Person]]:
+        """Each notification a new application calls for: its rule, key and recipient."""
+        return [
+            (rule, notification_key(application.id, 0, rule.name, person.id), person)
+            for rule in self._rules(self.policy).created
+            for person in self._recipients(rule.to, application, requisition)
+        ]
 
     def sweep(
         self,
@@ -475,6 +499,50 @@ class Notifier:
 
     def __repr__(self) -> str:
         return f"Notifier({self.policy!r}, {len(self.policy.notifications)} rules, {self.outbox!r})"
+
+
+class CountingNotifier:
+    """Counts, per rule, the notifications a [`Notifier`][hirepipe.notify.Notifier] would add.
+
+    A hook for runs that only report how many notifications each rule called for (the
+    simulator): the same rules, recipients and idempotency keys as the Notifier's own (it asks
+    ``notifier`` for them), without snapshots, scenes, facts or outbox entries. ``counts``
+    holds this round's tally by rule and ``keys`` the keys counted; ``reset`` starts a new
+    round and forgets the requisitions seen, so one counter serves any number of runs.
+    """
+
+    __slots__ = ("counts", "keys", "notifier")
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+        self.counts: dict[str, int] = {}
+        self.keys: set[str] = set()
+
+    def reset(self) -> None:
+        """Forget what was counted and which requisitions were seen."""
+        self.counts.clear()
+        self.keys.clear()
+        self.notifier._known.clear()
+
+    def __call__(self, fired: Fired, /) -> None:
+        """Count the notifications of one applied event (each key once)."""
+        self._count(self.notifier._addressed(fired))
+
+    def created(self, application: Application, requisition: Requisition | None = None) -> None:
+        """Count the notifications of a new application (each key once)."""
+        notifier = self.notifier
+        requisition = notifier._requisition(application, requisition)
+        self._count(notifier._addressed_created(application, requisition))
+
+    def _count(self, addressed: list[tuple[NotificationRule, str, Person]]) -> None:
+        keys, counts = self.keys, self.counts
+        for rule, key, _ in addressed:
+            if key not in keys:
+                keys.add(key)
+                counts[rule.name] = counts.get(rule.name, 0) + 1
+
+    def __repr__(self) -> str:
+        return f"CountingNotifier({self.notifier.policy!r}, {len(self.keys)} counted)"
 
 
 def _aware(now: _dt.datetime) -> None:

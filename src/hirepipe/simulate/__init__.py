@@ -11,7 +11,8 @@ slower = scenario.model_copy(update={"extra_days": {"approval": 5}})
 compare(scenario, slower, runs=2_000, seed=1).differences["offer_business_days"]
 ```
 
-The same seed gives the same result byte for byte, whatever the number of workers; how a run
+The same seed gives the same result byte for byte, whatever the number of workers or the
+executor (a process pool, a Dask cluster: ``executor=client.get_executor()``); how a run
 works and what it assumes is in ``docs/simulation.md``.
 """
 

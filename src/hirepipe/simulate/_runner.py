@@ -56,7 +56,7 @@ from hirepipe.simulate._scenario import (
     interviewers,
     pick,
 )
-from hirepipe.simulate._tracking import OutboxFactory, SeatTracker, ServiceMinutes
+from hirepipe.simulate._tracking import SeatTracker, ServiceMinutes, notification_counter
 from hirepipe.slate import Slate
 from hirepipe.timeline.deadlines import ServiceLevels
 
@@ -99,9 +99,14 @@ class Runner:
         self.scenario = plan.scenario
         self.timeline = plan.timeline
         self.clock = ManualClock(self.timeline.origin)
-        self._hooks: list[Hook] = [self._on_fired, *hooks]
-        self.pipeline = Pipeline(plan.policy, clock=self.clock, hooks=self._hooks)
         self.levels = ServiceLevels(plan.policy)
+        # notifications are counted by rule and key, never rendered: one counter for every run,
+        # told of each event after the runner and the caller's hooks
+        self.notifier = notification_counter(plan.policy, self.levels)
+        counter: list[Hook] = [self.notifier] if self.notifier is not None else []
+        self.pipeline = Pipeline(
+            plan.policy, clock=self.clock, hooks=[self._on_fired, *hooks, *counter]
+        )
         policy = plan.policy
         self._kinds = {name: spec.kind for name, spec in policy.stages.items()}
         self._events = frozenset(policy.events)
@@ -121,7 +126,6 @@ class Runner:
             else None
         )
         self.rules = ServiceMinutes.of(policy, plan.contact_events, plan.timeline)
-        self._outbox = OutboxFactory.for_policy(plan.policy, self.levels)
         self._durations = {
             stage: (dist.quantile, extra) for stage, (dist, extra) in plan.durations.items()
         }
@@ -158,10 +162,8 @@ class Runner:
         )  # fmt: skip
         self.contacts: dict[str, int] = {}
         self.visits: dict[str, list[int]] = {}
-        self.notifier = self._outbox.start(self.requisition) if self._outbox else None
-        # this run's notifier watches this run's events, after the runner and the caller's
-        notifier = [self.notifier.hook] if self.notifier is not None else []
-        self.pipeline.hooks[:] = [*self._hooks, *notifier]
+        if self.notifier is not None:
+            self.notifier.reset()
         self.seats: list[_Candidate] = []
         self.by_id: dict[str, _Candidate] = {}
         panel = interviewers(1, self.scenario.interviewers)
@@ -229,7 +231,7 @@ class Runner:
             for kind in seat.breached:
                 breaches[kind] = breaches.get(kind, 0) + 1
             silences.append(seat.longest_silence)
-        notifications = self.notifier.counts() if self.notifier else dict(self.contacts)
+        notifications = dict(self.notifier.counts if self.notifier else self.contacts)
         if self.counts["status_updates"] and self.notifier is not None:
             notifications["periodic_update"] = self.counts["status_updates"]
         first_choice = self.dispatched[: self.requisition.headcount]
@@ -501,7 +503,7 @@ class Runner:
             self._fire(seat, "withdraw", actor=seat.app.candidate.id, text="I am withdrawing.")
 
     def _update(self, seat: _Candidate, heard: int) -> None:
-        if seat.heard == heard and seat.spec.owes_updates:
+        if seat.heard == heard and seat.owes:
             self.counts["status_updates"] += 1
             self._fire(seat, "status_update", text="Where things stand.")
 

@@ -235,6 +235,8 @@ class Timeline:
         self.start = calendar.roll(start)
         self._days: list[int] = []
         self._starts: dict[int, pendulum.DateTime] = {}
+        self._seconds: dict[int, int] = {}
+        self._zone = pendulum.timezone(calendar.time_zone)
         self._extend(520)
         self.origin = self.instant(0)
 
@@ -266,7 +268,9 @@ class Timeline:
 
     def minute_at_or_after(self, when: datetime) -> int:
         """The first business minute at or after ``when`` (an aware datetime)."""
-        local = pendulum.instance(when).in_timezone(self.calendar.time_zone)
+        # the standard library's conversion into the calendar's zone (pendulum's zones are
+        # zoneinfo's): a tenth of pendulum's instance().in_timezone()
+        local = datetime.astimezone(when, self._zone)
         ordinal = local.date().toordinal()
         while ordinal > self._days[-1]:
             self._extend(2 * len(self._days))
@@ -285,7 +289,13 @@ class Timeline:
 
     def calendar_days(self, minute: int) -> float:
         """Calendar days from the start to business minute ``minute``."""
-        return (self.instant(minute) - self.origin).total_seconds() / 86_400
+        day, into = divmod(minute, DAY)
+        seconds = self._seconds.get(day)
+        if seconds is None:  # whole seconds from the start to the day's 09:00, kept per day
+            # the standard library's subtraction of aware datetimes, not pendulum's Interval
+            delta = datetime.__sub__(self._day(day), self.origin)
+            seconds = self._seconds[day] = delta.days * 86_400 + delta.seconds
+        return (seconds + into * 60) / 86_400
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,20 @@ How a run works, what it draws and what is assumed: ``docs/simulation.md``.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import pickle
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    as_completed,
+)
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 from statistics import NormalDist
@@ -41,6 +48,7 @@ def simulate(
     seed: int = 0,
     *,
     workers: int = 1,
+    executor: Executor | None = None,
     estimator: TimelineEstimator | None = None,
     progress: Progress | None = None,
     prepare: Mapping[str, Prepare] | None = None,
@@ -48,18 +56,22 @@ def simulate(
     """Run ``runs`` seeded requisitions of ``scenario`` under ``policy``; return the findings.
 
     ``policy`` defaults to the standard one, ``scenario`` to ``Scenario()``, ``estimator`` to
-    the published priors. ``workers`` above 1 splits the runs over that many processes (the
-    result is byte for byte the same); the policy's guards and effects must then be importable
-    functions, and a script must call it under ``if __name__ == "__main__":`` (each process
-    imports the script again, as ``multiprocessing`` does). ``progress`` is called with the
-    number of runs just finished. ``prepare`` maps an event to a callable ``(pipeline,
-    application, requisition)`` that fires what a company's own guards look for before the
-    simulated company fires the event (a background check's result before ``extend_offer``);
-    with ``workers`` above 1 they must be importable functions. Raises
-    [`SimulationError`][hirepipe.errors.SimulationError] for a scenario the policy cannot run
-    (or a run its rules refused), [`EstimateError`][hirepipe.errors.EstimateError] for an
-    unknown industry, and [`CalendarError`][hirepipe.errors.CalendarError] for a country the
-    holidays data does not know.
+    the published priors. ``workers`` above 1 splits the runs over that many processes of a
+    pool started for the call; ``executor`` runs them on any `concurrent.futures.Executor`
+    instead (a process pool, a Dask ``distributed`` client's ``client.get_executor()``,
+    loky's), and ``workers`` then only says how many workers it has, to split the runs into
+    chunks for them. The result is byte for byte the same whatever runs where. Runs in other
+    processes need the policy's guards and effects (and ``prepare``) as importable functions,
+    and a script must call ``simulate`` under ``if __name__ == "__main__":`` (a spawned
+    process imports the script again, as ``multiprocessing`` does). ``progress`` is called
+    with the number of runs just finished. ``prepare`` maps an event to a callable
+    ``(pipeline, application, requisition)`` that fires what a company's own guards look for
+    before the simulated company fires the event (a background check's result before
+    ``extend_offer``). Raises [`SimulationError`][hirepipe.errors.SimulationError] for a
+    scenario the policy cannot run (or a run its rules refused, or workers that stopped),
+    [`EstimateError`][hirepipe.errors.EstimateError] for an unknown industry, and
+    [`CalendarError`][hirepipe.errors.CalendarError] for a country the holidays data does not
+    know.
     """
     policy, scenario, estimator = _defaults(policy, scenario, estimator)
     for name, value, least in (("runs", runs, 1), ("seed", seed, 0), ("workers", workers, 1)):
@@ -67,25 +79,27 @@ def simulate(
             raise SimulationError(
                 f"{name} must be a whole number of at least {least}, not {value!r}"
             )
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise SimulationError(
+            "executor must be a concurrent.futures.Executor (something with a submit method), "
+            f"not {type(executor).__name__}"
+        )
     plan = make_plan(policy, scenario, estimator, prepare)
-    if workers == 1 or runs == 1:
+    if executor is None and (workers == 1 or runs == 1):
         outcomes = _run_here(plan, seed, runs, progress)
     else:
-        outcomes = _run_in_processes(
-            policy, scenario, estimator, seed, runs, workers, progress, dict(prepare or {})
-        )
+        payload = _payload(policy, scenario, estimator, dict(prepare or {}), workers, executor)
+        chunks = _chunks(runs, _workers_of(executor) if workers == 1 else workers)
+        if executor is not None:
+            outcomes = _run_on(executor, payload, seed, chunks, progress)
+        else:
+            outcomes = _run_in_processes(payload, seed, chunks, workers, progress)
     return summarise(policy, scenario, seed, outcomes, _notifications_source(policy))
 
 
 def _notifications_source(policy: Policy) -> Literal["outbox", "events"]:
     """Where a simulation of ``policy`` counts notifications (see ``Notifications``)."""
-    if not policy.notifications:
-        return "events"
-    try:
-        import hirepipe.notify  # noqa: F401
-    except ImportError:  # pragma: no cover - the notify layer ships with hirepipe
-        return "events"
-    return "outbox"
+    return "outbox" if policy.notifications else "events"
 
 
 def _defaults(
@@ -113,18 +127,107 @@ def _run_here(plan: Plan, seed: int, runs: int, progress: Progress | None) -> li
     return outcomes
 
 
-_WORKER: list[Runner] = []  # the worker process's runner, built once by _start_worker
+# -- other processes and machines ---------------------------------------------------------------
 
 
-def _start_worker(payload: bytes) -> None:
-    document, registry, scenario, estimator, seed, prepare = pickle.loads(payload)
-    policy = Policy.from_dict(document, registry=registry)
-    _WORKER[:] = [Runner(make_plan(policy, scenario, estimator, prepare), seed=seed)]
+def _payload(
+    policy: Policy,
+    scenario: Scenario,
+    estimator: TimelineEstimator,
+    prepare: dict[str, Prepare],
+    workers: int,
+    executor: Executor | None,
+) -> bytes:
+    """What a worker needs to build the plan, pickled once for every chunk."""
+    try:
+        return pickle.dumps((policy.to_dict(), policy.registry(), scenario, estimator, prepare))
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        where = "the executor" if executor is not None else f"workers={workers}"
+        raise SimulationError(
+            f"{where} sends the policy to other processes, and it cannot be pickled "
+            f"({exc}); define its guards and effects (and prepare) as module-level functions, "
+            "or run in this process"
+        ) from exc
 
 
-def _run_chunk(start: int, stop: int) -> list[RunOutcome]:
-    runner = _WORKER[0]
+def _workers_of(executor: Executor | None) -> int:
+    """How many workers an executor has, as far as it tells (only the chunk size depends on it)."""
+    found = getattr(executor, "_max_workers", None)  # concurrent.futures' pools, loky's
+    if isinstance(found, int) and found > 0:
+        return found
+    client = getattr(executor, "_client", None)  # a Dask distributed client's executor
+    try:
+        threads = sum(client.nthreads().values()) if client is not None else 0
+    except Exception:  # a client that cannot tell gets the default split
+        threads = 0
+    return threads if threads > 0 else 4
+
+
+def _chunks(runs: int, workers: int) -> list[tuple[int, int]]:
+    """The runs split into about eight chunks per worker: late chunks balance the load."""
+    size = max(1, min(500, math.ceil(runs / (workers * 8))))
+    return [(start, min(start + size, runs)) for start in range(0, runs, size)]
+
+
+_LOCAL = threading.local()  # each worker thread's runners, by the digest of their payload
+_KEPT = 4
+
+
+def _runner_for(payload: bytes) -> Runner:
+    """The runner of ``payload`` in this thread: built on its first chunk, then reused."""
+    kept: OrderedDict[bytes, Runner] | None = getattr(_LOCAL, "runners", None)
+    if kept is None:
+        kept = _LOCAL.runners = OrderedDict()
+    digest = hashlib.sha256(payload).digest()
+    runner = kept.get(digest)
+    if runner is None:
+        document, registry, scenario, estimator, prepare = pickle.loads(payload)
+        policy = Policy.from_dict(document, registry=registry)
+        runner = kept[digest] = Runner(make_plan(policy, scenario, estimator, prepare), seed=0)
+        while len(kept) > _KEPT:
+            kept.popitem(last=False)
+    kept.move_to_end(digest)
+    return runner
+
+
+def _run_chunk(payload: bytes, seed: int, start: int, stop: int) -> list[RunOutcome]:
+    """Runs ``start`` to ``stop`` of a simulation; a task for any executor's workers."""
+    runner = _runner_for(payload)
+    runner.seed = seed
     return [runner.run(index) for index in range(start, stop)]
+
+
+def _run_on(
+    executor: Executor,
+    payload: bytes,
+    seed: int,
+    chunks: list[tuple[int, int]],
+    progress: Progress | None,
+) -> list[RunOutcome]:
+    """Run the chunks on ``executor``; put the outcomes back in run order."""
+    futures: dict[Future[list[RunOutcome]], int] = {}
+    done: list[list[RunOutcome]] = [[] for _ in chunks]
+    try:
+        for n, (a, b) in enumerate(chunks):
+            futures[executor.submit(_run_chunk, payload, seed, a, b)] = n
+        for future in as_completed(futures):
+            n = futures[future]
+            done[n] = future.result()
+            if progress is not None:
+                progress(len(done[n]))
+    except BrokenExecutor as exc:
+        raise SimulationError(
+            f"a worker process stopped ({exc}); from a script, start the simulation under "
+            "`if __name__ == '__main__':`, since a spawned worker imports the script again"
+        ) from exc
+    except RuntimeError as exc:
+        if futures or "shutdown" not in str(exc):
+            raise
+        raise SimulationError(f"the executor takes no more work: {exc}") from exc
+    finally:
+        for future in futures:
+            future.cancel()  # after a failure, nothing more to wait for; a no-op once done
+    return [outcome for chunk in done for outcome in chunk]
 
 
 def _process_context() -> BaseContext:
@@ -140,44 +243,14 @@ def _process_context() -> BaseContext:
 
 
 def _run_in_processes(
-    policy: Policy,
-    scenario: Scenario,
-    estimator: TimelineEstimator,
+    payload: bytes,
     seed: int,
-    runs: int,
+    chunks: list[tuple[int, int]],
     workers: int,
     progress: Progress | None,
-    prepare: dict[str, Prepare],
 ) -> list[RunOutcome]:
-    try:
-        payload = pickle.dumps(
-            (policy.to_dict(), policy.registry(), scenario, estimator, seed, prepare)
-        )
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        raise SimulationError(
-            f"workers={workers} sends the policy to other processes, and it cannot be pickled "
-            f"({exc}); define its guards and effects as module-level functions, or use workers=1"
-        ) from exc
-    size = max(1, min(500, math.ceil(runs / (workers * 8))))
-    chunks = [(start, min(start + size, runs)) for start in range(0, runs, size)]
-    done: list[list[RunOutcome]] = [[] for _ in chunks]
-    context = _process_context()
-    try:
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start_worker, initargs=(payload,)
-        ) as pool:
-            futures = {pool.submit(_run_chunk, a, b): n for n, (a, b) in enumerate(chunks)}
-            for future in as_completed(futures):
-                n = futures[future]
-                done[n] = future.result()
-                if progress is not None:
-                    progress(len(done[n]))
-    except BrokenProcessPool as exc:
-        raise SimulationError(
-            f"a worker process stopped ({exc}); from a script, call simulate(..., workers=N) "
-            "under `if __name__ == '__main__':`, since each worker imports the script again"
-        ) from exc
-    return [outcome for chunk in done for outcome in chunk]
+    with ProcessPoolExecutor(workers, mp_context=_process_context()) as pool:
+        return _run_on(pool, payload, seed, chunks, progress)
 
 
 # -- comparing ----------------------------------------------------------------------------------
@@ -197,6 +270,7 @@ def compare(
     scenario: Scenario | None = None,
     confidence: float = 0.95,
     workers: int = 1,
+    executor: Executor | None = None,
     estimator: TimelineEstimator | None = None,
 ) -> Comparison:
     """Simulate two arms on the same seeds and return their paired differences (``b - a``).
@@ -208,14 +282,15 @@ def compare(
     difference can be told from none. ``differences`` holds, per metric of
     [`RunRecord`][hirepipe.simulate.RunRecord] (times, fills, notifications, candidates past the
     update cadence...), the mean of each arm, the mean paired difference and its ``confidence``
-    interval.
+    interval. ``workers`` and ``executor`` are [`simulate`][hirepipe.simulate.simulate]'s.
     """
     if not 0 < confidence < 1:
         raise SimulationError(f"confidence must lie strictly between 0 and 1, not {confidence}")
     shared = _defaults(policy, scenario, estimator)
     arms = [_arm(arm, shared[0], shared[1]) for arm in (a, b)]
     first, second = (
-        simulate(p, s, runs, seed, workers=workers, estimator=shared[2]) for p, s in arms
+        simulate(p, s, runs, seed, workers=workers, executor=executor, estimator=shared[2])
+        for p, s in arms
     )
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     differences = {

@@ -12,19 +12,23 @@ on simulated requisitions of the standard and of custom policies. Times are busi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pendulum
 
 from hirepipe.models import Application, OfferStatus, Requisition, TransitionRecord
-from hirepipe.pipeline import Hook
 from hirepipe.policy import Owner, Policy, StageSpec
 from hirepipe.standard._approvals import chain_state
 from hirepipe.timeline.deadlines import ServiceLevels, open_approval_step
 
-__all__ = ["OutboxFactory", "RunNotifier", "SeatTracker", "ServiceMinutes"]
+if TYPE_CHECKING:
+    from hirepipe.notify import Templates
+    from hirepipe.notify._notifier import CountingNotifier
+
+__all__ = ["SeatTracker", "ServiceMinutes", "notification_counter"]
 
 _MINUTES = 480
 _OFFER_EVENTS = frozenset({"extend_offer", "revise_offer"})
@@ -79,12 +83,14 @@ class SeatTracker:
     __slots__ = (
         "asked",
         "breached",
+        "ended",
         "entered",
         "grants",
         "heard",
         "held",
         "longest_silence",
         "open",
+        "owes",
         "round_wait",
         "spec",
         "stage",
@@ -96,7 +102,7 @@ class SeatTracker:
 
     def __init__(self, spec: StageSpec, entered: int) -> None:
         self.stage = spec.name
-        self.spec = spec
+        self._stage_is(spec)
         self.entered = entered
         self.heard = entered  # created, and the first interview held, at the start
         self.held = entered
@@ -111,13 +117,19 @@ class SeatTracker:
         self.round_wait = 0
         self.update_for = -1
 
+    def _stage_is(self, spec: StageSpec) -> None:
+        """The application is in ``spec``'s stage now; its roles, read once per stage."""
+        self.spec = spec
+        self.owes = spec.owes_updates
+        self.ended = spec.terminal
+
     def _overdue(self, rules: ServiceMinutes, now: int) -> None:
         for kind, due in self.open.items():
             if now > due:
                 self.breached.add(kind)
         if self.thanks and now > self.thanks[0] + rules.thank_you:
             self.breached.add("thank_you")
-        if self.spec.owes_updates and now - self.heard > self.longest_silence:
+        if self.owes and now - self.heard > self.longest_silence:
             self.longest_silence = now - self.heard
 
     def observe(
@@ -141,15 +153,15 @@ class SeatTracker:
             self.thanks.clear()
         if moved:
             self.stage = record.to_stage
-            self.spec = rules.stages[self.stage]
+            self._stage_is(rules.stages[self.stage])
             self.entered = now
         spec = self.spec
-        if spec.terminal:
+        if self.ended:
             self.open.clear()
             self.thanks.clear()
             return
         found = self.open
-        if spec.owes_updates:
+        if self.owes:
             found["candidate_update"] = self.heard + rules.cadence
         else:
             found.pop("candidate_update", None)
@@ -200,12 +212,12 @@ class SeatTracker:
 
     def finish(self, rules: ServiceMinutes, end: int) -> None:
         """The run ended at business minute ``end``: what was still open and overdue then."""
-        if not self.spec.terminal:
+        if not self.ended:
             self._overdue(rules, end)
 
     def wants_update(self) -> bool:
         """Whether a periodic update should be scheduled for the latest news."""
-        return self.spec.owes_updates and self.update_for != self.heard
+        return self.owes and self.update_for != self.heard
 
 
 _FROM_ENTRY = frozenset({Owner.hiring_manager, Owner.recruiter, Owner.outside})
@@ -215,50 +227,28 @@ _FROM_ENTRY = frozenset({Owner.hiring_manager, Owner.recruiter, Owner.outside})
 # -- notifications ----------------------------------------------------------------------------
 
 
-class RunNotifier:
-    """One run's notifications through ``hirepipe.notify``: a Notifier and an Outbox."""
+def notification_counter(policy: Policy, levels: ServiceLevels) -> CountingNotifier | None:
+    """A counter of the notifications ``policy``'s rules call for, built once per runner.
 
-    def __init__(self, hook: Hook, created: Callable[..., object], outbox: Any) -> None:
-        self.hook = hook
-        self.created = created
-        self.outbox = outbox
+    ``None`` when the policy has no notification rules (the runner then counts the
+    candidate-facing events). The counter finds the same rules, recipients and keys as the
+    [`Notifier`][hirepipe.notify.Notifier] and keeps nothing but the keys and a tally.
+    """
+    if not policy.notifications:
+        return None
+    from hirepipe.notify import Notifier, Outbox, no_estimate
+    from hirepipe.notify._notifier import CountingNotifier
 
-    def counts(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for notification in self.outbox:
-            found[notification.rule] = found.get(notification.rule, 0) + 1
-        return found
+    # estimates are never rendered: the default provider would only cost time
+    notifier = Notifier(
+        Outbox(), policy, templates=_templates(), levels=levels, estimate=no_estimate
+    )
+    return CountingNotifier(notifier)
 
 
-class OutboxFactory:
-    """Builds a Notifier and an in-memory Outbox per run, when the notify layer can."""
+@cache
+def _templates() -> Templates:
+    """The default templates, compiled once per process (a Notifier checks its rules' ones)."""
+    from hirepipe.notify import Templates
 
-    def __init__(self, policy: Policy, levels: ServiceLevels, module: Any) -> None:
-        self.policy = policy
-        self.levels = levels
-        self.module = module
-        self.templates = module.Templates()
-
-    @classmethod
-    def for_policy(cls, policy: Policy, levels: ServiceLevels) -> OutboxFactory | None:
-        """A factory if ``hirepipe.notify`` imports and the policy has notification rules."""
-        if not policy.notifications:
-            return None
-        try:
-            import hirepipe.notify as notify
-        except ImportError:  # pragma: no cover - the notify layer ships with hirepipe
-            return None
-        return cls(policy, levels, notify)
-
-    def start(self, requisition: Requisition) -> RunNotifier:
-        notify = self.module
-        outbox = notify.Outbox()
-        notifier = notify.Notifier(
-            outbox,
-            self.policy,
-            templates=self.templates,
-            levels=self.levels,
-            estimate=notify.no_estimate,  # counted, never read: estimates would cost time
-            requisitions=[requisition],
-        )
-        return RunNotifier(notifier, notifier.created, outbox)
+    return Templates()
