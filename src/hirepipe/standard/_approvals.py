@@ -138,6 +138,24 @@ def current_step(states: Sequence[StepState]) -> StepState | None:
     return next((state for state in states if not state.satisfied), None)
 
 
+def out_of_order(
+    approver: str, mine: Sequence[StepState], states: Sequence[StepState]
+) -> Iterator[Blocker]:
+    """``approver``'s steps (``mine``, of ``states``) all come after the chain's current step.
+
+    The chain decides in order: a later step's approver waits until the steps before are
+    granted (``approval_out_of_order``).
+    """
+    current = current_step(states)
+    if current is not None and all(states.index(s) > states.index(current) for s in mine):
+        yield Blocker(
+            "approval_out_of_order",
+            f"{approver!r} decides in step {mine[0].step.name!r}, which opens once step "
+            f"{current.step.name!r} is granted",
+            {"approver": approver, "step": mine[0].step.name, "current": current.step.name},
+        )
+
+
 def pay_steps_covering(
     application: Application,
     requisition: Requisition,
@@ -349,14 +367,7 @@ def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
                 {"approver": approver},
             )
     else:
-        current = current_step(states)
-        if current is not None and all(states.index(s) > states.index(current) for s in mine):
-            yield Blocker(
-                "approval_out_of_order",
-                f"{approver!r} decides in step {mine[0].step.name!r}, which opens once step "
-                f"{current.step.name!r} is granted",
-                {"approver": approver, "step": mine[0].step.name, "current": current.step.name},
-            )
+        yield from out_of_order(approver, mine, states)
 
 
 def absent_approver_in_chain(ctx: Context) -> Iterator[Blocker]:

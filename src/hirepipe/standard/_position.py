@@ -56,6 +56,7 @@ from hirepipe.standard._approvals import (
     chain_of,
     chain_state,
     current_step,
+    out_of_order,
     steps_state,
 )
 from hirepipe.standard._data import ApprovalData, ApproveData, NoteData, OfferData
@@ -213,14 +214,7 @@ def _approver_decides_now(ctx: PositionContext) -> Iterator[Blocker]:
             {"approver": approver},
         )
         return
-    current = current_step(states)
-    if current is not None and all(states.index(s) > states.index(current) for s in mine):
-        yield Blocker(
-            "approval_out_of_order",
-            f"{approver!r} decides in step {mine[0].step.name!r}, which opens once step "
-            f"{current.step.name!r} is granted",
-            {"approver": approver, "step": mine[0].step.name, "current": current.step.name},
-        )
+    yield from out_of_order(approver, mine, states)
 
 
 def _chain_granted(ctx: PositionContext) -> Iterator[Blocker]:
