@@ -61,7 +61,8 @@ def test_lazy_names_and_the_imports_type_checkers_read_agree():
         if isinstance(node, ast.ImportFrom)
         for alias in node.names
     }
-    assert imported == hirepipe._HOME_OF
+    homes = {name: module for module, names in hirepipe._HOMES.items() for name in names}
+    assert imported == homes
     for name, home in sorted(imported.items()):
         assert getattr(importlib.import_module(home), name) is getattr(hirepipe, name)
 

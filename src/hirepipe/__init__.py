@@ -265,28 +265,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "TimelineEstimator",
     ),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
 if not TYPE_CHECKING:  # type checkers see the imports above, and no name outside them
+    from hirepipe._lazy import lazy_names
 
-    def __getattr__(name: str) -> object:
-        import importlib
-
-        home = _HOME_OF.get(name)
-        if home is not None:
-            value = getattr(importlib.import_module(home), name)
-        else:  # `hirepipe.models` after a bare `import hirepipe`, as when it imported them all
-            try:
-                value = importlib.import_module(f"{__name__}.{name}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{__name__}.{name}":
-                    raise
-                raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *__all__})
+    __getattr__, __dir__ = lazy_names(__name__, _HOMES, __all__)
+    del lazy_names
 
 
 del TYPE_CHECKING
