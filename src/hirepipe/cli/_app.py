@@ -44,8 +44,11 @@ class DiagramFormat(StrEnum):
 
 
 class OptionName(StrEnum):
-    """The standard policy's options ``--option`` turns on (``STANDARD_OPTIONS`` and
-    ``structured_scorecards``; a test keeps them in step without importing them here)."""
+    """The standard policy's options ``--option`` turns on.
+
+    ``STANDARD_OPTIONS`` and ``structured_scorecards``; a test keeps them in step (they are
+    not imported here: ``hirepipe --help`` stays light).
+    """
 
     position_approval = "position_approval"
     background_check = "background_check"
@@ -284,9 +287,7 @@ def simulate_command(
     policy: Annotated[
         str, typer.Option(help="A policy file (TOML, YAML, JSON) or 'standard'.")
     ] = "standard",
-    option: Annotated[
-        list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)
-    ] = None,
+    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
     runs: Annotated[int, typer.Option(min=1, help="Requisitions to simulate.")] = 1_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed, the same result.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Processes to run in.")] = 1,
@@ -552,9 +553,7 @@ def diagram_command(
         list[str] | None,
         typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
     ] = None,
-    option: Annotated[
-        list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)
-    ] = None,
+    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
 ) -> None:
     """Draw a policy's lifecycle as Mermaid or Graphviz dot."""
     from hirepipe.cli._inputs import load_policy
@@ -575,9 +574,7 @@ def paths_command(
         list[str] | None,
         typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
     ] = None,
-    option: Annotated[
-        list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)
-    ] = None,
+    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
 ) -> None:
     """List every simple path through a policy, from the first stage to an end."""
     from hirepipe.cli._inputs import check_stages, load_policy
@@ -605,9 +602,7 @@ def events_command(
         list[str] | None,
         typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
     ] = None,
-    option: Annotated[
-        list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)
-    ] = None,
+    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
 ) -> None:
     """List a policy's events: from, to, data fields, guards, blocker codes, notifications."""
     from hirepipe.cli import _events

@@ -76,15 +76,23 @@ def options_of(policy: Policy) -> frozenset[str]:
 
 def options_policy(options: tuple[str, ...], scheme: ScorecardScheme | None) -> Policy:
     """``standard_policy`` with ``options`` on (structured scorecards with ``scheme``)."""
-    switches = {name: True for name in options if name != SCORECARDS}
-    if SCORECARDS in options:
-        return standard_policy(structured_scorecards=scheme or DEFAULT_SCHEME, **switches)
-    return standard_policy(**switches)
+    on = frozenset(options)
+    return standard_policy(
+        structured_scorecards=(scheme or DEFAULT_SCHEME) if SCORECARDS in on else None,
+        position_approval="position_approval" in on,
+        background_check="background_check" in on,
+        offer_signatures="offer_signatures" in on,
+        feedback_requests="feedback_requests" in on,
+        keep_in_touch_from_rejection="keep_in_touch_from_rejection" in on,
+        next_round_scheduling="next_round_scheduling" in on,
+    )
 
 
 def check_options(policy: Policy, options: tuple[str, ...]) -> None:
-    """Raise [`SimulationError`][hirepipe.errors.SimulationError] unless ``policy`` has exactly
-    the options the scenario turns on (the runner drives only those)."""
+    """Refuse a policy without exactly the scenario's options: the runner drives only those.
+
+    Raises [`SimulationError`][hirepipe.errors.SimulationError] naming what to change.
+    """
     have = options_of(policy)
     missing = [name for name in options if name not in have]
     if missing:

@@ -135,7 +135,7 @@ class Runner:
         )
         self.rules = ServiceMinutes.of(policy, plan.contact_events, plan.timeline)
         # the standard policy's options the scenario turns on, driven by their own actions
-        self.switches = Switches(self) if plan.options else None
+        self.switches = Switches(self, _END) if plan.options else None
         self._durations = {
             stage: (dist.quantile, extra) for stage, (dist, extra) in plan.durations.items()
         }

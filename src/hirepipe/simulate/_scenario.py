@@ -486,7 +486,7 @@ def make_plan(
         status=RequisitionStatus.draft if positions else RequisitionStatus.open,
     )
     chain = chain_of(requisition, settings)  # at most MAX_APPROVERS: the scenario checked
-    share, position_chain = 1.0, ()
+    share, position_chain = 1.0, tuple[ApprovalStep, ...]()
     if positions:  # the position's chain approved the budget: an offer needs its offer steps
         offer_chain = offer_steps(requisition, settings)
         share = len(offer_chain) / len(chain) if chain else 1.0

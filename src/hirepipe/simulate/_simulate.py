@@ -25,6 +25,7 @@ from statistics import NormalDist
 from typing import Literal
 
 from hirepipe.policy import Policy
+from hirepipe.simulate._options import options_policy
 from hirepipe.simulate._results import (
     METRICS,
     Comparison,
@@ -34,7 +35,6 @@ from hirepipe.simulate._results import (
     paired,
     summarise,
 )
-from hirepipe.simulate._options import options_policy
 from hirepipe.simulate._runner import Runner
 from hirepipe.simulate._scenario import Plan, Prepare, Scenario, SimulationError, make_plan
 from hirepipe.timeline.estimate import TimelineEstimator

@@ -83,8 +83,9 @@ _PROVIDER = {"provider": "Example Screening Inc.", "provider_contact": "1-800-55
 class Switches:
     """Drives the options of ``runner``'s plan; the runner calls it where an option acts."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, end: int) -> None:
         self.runner = runner
+        self._end_code = end  # the runner's action that ends a stage by its forward event
         options = runner.plan.options
         scenario = runner.scenario
         self.positions = Positions(runner.pipeline) if "position_approval" in options else None
@@ -101,9 +102,6 @@ class Switches:
         self._countersign = self._wait(scenario.countersign_days)
         self._steps = [self._wait(days) for days in scenario.scheduling_days]
         self.granted = 0  # the position's approvals in this run
-        from hirepipe.simulate._runner import _END  # the runner's action that ends a stage
-
-        self._end_code = _END
         policy = runner.policy
         # where a rejected candidate may be kept in touch from (the option adds ``rejected``)
         self._keep_from = frozenset(
@@ -186,9 +184,7 @@ class Switches:
             elif stage == _ADJUDICATION:
                 runner._at(now + length, _ADJUDICATE, seat, epoch)
             elif stage == _PRE_ADVERSE:
-                check = seat.app.background_check
-                assert check is not None and check.waiting_until is not None
-                waited = runner.timeline.minute_at_or_after(check.waiting_until)
+                waited = self._waited(seat)
                 visit = seat.visit_count.get(stage, 0)
                 if visit == 0 and seat.extra[BG_DISPUTES] < runner.scenario.background_dispute:
                     # within the waiting period, before it ends
@@ -284,10 +280,15 @@ class Switches:
         if cleared:
             runner._end(seat, 0)
             return
-        check = seat.app.background_check
-        assert check is not None and check.waiting_until is not None
-        waited = runner.timeline.minute_at_or_after(check.waiting_until)
+        waited = self._waited(seat)
         runner._at(max(runner.now, waited), _FINAL, seat, seat.epoch)
+
+    def _waited(self, seat: _Candidate) -> int:
+        """The first business minute after the waiting period of the pre-adverse notice."""
+        check = seat.app.background_check
+        until = check.waiting_until if check is not None else None
+        assert until is not None, "the notice was sent: its waiting period is on record"
+        return self.runner.timeline.minute_at_or_after(until)
 
     # -- rejections: feedback on request, keeping in touch ---------------------------------------
 
@@ -298,11 +299,7 @@ class Switches:
         runner, scenario, now = self.runner, self.runner.scenario, self.runner.now
         if self.feedback and seat.extra[FEEDBACK_ASKS] < scenario.feedback_requested:
             runner._at(now + self._minutes(self._ask, seat.extra[FEEDBACK_ASK_AT]), _ASK, seat, -1)
-        if (
-            self.keeping
-            and stage in self._keep_from
-            and seat.extra[KEEPS] < scenario.stay_in_touch
-        ):
+        if self.keeping and stage in self._keep_from and seat.extra[KEEPS] < scenario.stay_in_touch:
             runner._at(now + self._minutes(self._ask, seat.extra[KEPT_AT]), _KEEP, seat, -1)
 
     def _ask_feedback(self, seat: _Candidate, arg: int) -> None:
@@ -400,7 +397,9 @@ class Switches:
 
     # -- scorecards ------------------------------------------------------------------------------
 
-    def ratings(self, seat: _Candidate, interviewer: int, verdict: Recommendation) -> dict[str, Any]:
+    def ratings(
+        self, seat: _Candidate, interviewer: int, verdict: Recommendation
+    ) -> dict[str, Any]:
         """The round's focus attributes rated in line with the recommendation, give or take one."""
         scheme = self.scheme
         if scheme is None:

@@ -88,9 +88,7 @@ class ServiceMinutes:
             ),
             follow_ups={
                 event: Owed(
-                    minutes=int(
-                        getattr(settings, f.days) if isinstance(f.days, str) else f.days
-                    )
+                    minutes=int(getattr(settings, f.days) if isinstance(f.days, str) else f.days)
                     * _MINUTES,
                     code=f.deadline or event,
                     stages=frozenset(f.stages),
