@@ -48,7 +48,7 @@ class TestScenarioOptions:
             Scenario(scorecard_scheme=scheme)
 
     def test_shares_of_results_cannot_exceed_one(self):
-        """ "consider" and "failed" together are at most every check."""
+        """The shares of "consider" and "failed" results are at most every check together."""
         with pytest.raises(ValidationError, match="sum to more than 1"):
             Scenario(background_consider=0.7, background_failed=0.5)
 
