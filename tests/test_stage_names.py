@@ -23,6 +23,8 @@ COINCIDENCES = {
     ("notify/_documents.py", "offer"): "the template variable holding the offer version",
     ("simulate/_results.py", "hired"): "the data-frame column of the hired applications",
     ("simulate/_runner.py", "declined"): "the count of offers declined",
+    ("simulate/_options.py", "background_check"): "the option's name (STANDARD_OPTIONS)",
+    ("simulate/_switches.py", "background_check"): "the option's name (STANDARD_OPTIONS)",
 }
 """Words that are also standard stage names but mean something else where they appear."""
 

@@ -620,3 +620,57 @@ class TestCompanyPolicies:
         code, _, err = run(capsys, "validate", str(path))
         assert 1 == code
         assert "no expected duration for vetting" in err
+
+
+class TestStandardOptions:
+    def test_option_names_are_the_simulators(self):
+        """--option takes exactly the options a scenario may turn on (STANDARD_OPTIONS and more)."""
+        from hirepipe.cli._app import OptionName
+        from hirepipe.simulate._options import OPTIONS
+
+        assert list(OPTIONS) == [name.value for name in OptionName]
+
+    def test_simulate_with_options_is_the_library_result(self, capsys):
+        """--option turns options on: the result is simulate() of a scenario naming them."""
+        code, out, _ = run(
+            capsys, "simulate", "--json", "--option", "background_check",
+            "--option", "position_approval", "--option", "background_check", *SMALL,
+        )  # fmt: skip
+        assert 0 == code
+        scenario = Scenario(candidates=4, options={"background_check", "position_approval"})
+        expected = simulate(None, scenario, runs=30, seed=1)
+        assert expected.to_json(records=False, indent=2) + "\n" == out
+        assert "adjudication" in json.loads(out)["breaches"]
+
+    def test_help_lists_the_options(self, capsys, monkeypatch):
+        """`simulate --help` names every option."""
+        from hirepipe.standard import STANDARD_OPTIONS
+
+        monkeypatch.setenv("COLUMNS", "400")  # one line per option: nothing wrapped
+        code, out, _ = run(capsys, "simulate", "--help")
+        assert 0 == code
+        for name in (*STANDARD_OPTIONS, "structured_scorecards"):
+            assert name in out
+
+    @pytest.mark.parametrize("command", ["diagram", "paths", "events"], ids=str)
+    def test_the_standard_policy_with_options(self, capsys, command):
+        """diagram, paths and events show the option's stages and events."""
+        code, plain, _ = run(capsys, command, "standard")
+        code_on, out, _ = run(capsys, command, "standard", "--option", "background_check")
+        assert (0, 0) == (code, code_on)
+        assert "adjudication" not in plain
+        assert "adjudication" in out
+
+    def test_an_option_with_a_policy_file_is_refused(self, capsys, tmp_path):
+        """A policy file says itself which options it has: --option with one is an error."""
+        path = tmp_path / "policy.toml"
+        path.write_text(standard_policy().to_toml(), encoding="utf-8")
+        code, _, err = run(capsys, "diagram", str(path), "--option", "offer_signatures")
+        assert 2 == code
+        assert "--option turns on options of the standard policy" in err
+
+    def test_an_unknown_option_is_refused(self, capsys):
+        """A misspelt option is a usage error naming the choices."""
+        code, _, err = run(capsys, "paths", "standard", "--option", "background")
+        assert 2 == code
+        assert "position_approval" in err

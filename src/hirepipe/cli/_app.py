@@ -43,6 +43,32 @@ class DiagramFormat(StrEnum):
     dot = "dot"
 
 
+class OptionName(StrEnum):
+    """The standard policy's options ``--option`` turns on.
+
+    ``STANDARD_OPTIONS`` and ``structured_scorecards``; a test keeps them in step (they are
+    not imported here: ``hirepipe --help`` stays light).
+    """
+
+    position_approval = "position_approval"
+    background_check = "background_check"
+    offer_signatures = "offer_signatures"
+    feedback_requests = "feedback_requests"
+    keep_in_touch_from_rejection = "keep_in_touch_from_rejection"
+    next_round_scheduling = "next_round_scheduling"
+    structured_scorecards = "structured_scorecards"
+
+
+_OPTION_HELP = (
+    "Turn on an option of the standard policy (repeatable); structured_scorecards uses the "
+    "example scheme of docs/scorecards.md."
+)
+
+
+def _option_names(options: "list[OptionName] | None") -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(o) for o in options or ()))
+
+
 class ReportFormat(StrEnum):
     """How ``hirepipe report`` prints its tables."""
 
@@ -261,6 +287,7 @@ def simulate_command(
     policy: Annotated[
         str, typer.Option(help="A policy file (TOML, YAML, JSON) or 'standard'.")
     ] = "standard",
+    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
     runs: Annotated[int, typer.Option(min=1, help="Requisitions to simulate.")] = 1_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed, the same result.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Processes to run in.")] = 1,
@@ -308,11 +335,14 @@ def simulate_command(
             "country": country,
             "time_zone": time_zone,
         }
+        options = _option_names(option)
+        if options:
+            fields["options"] = options
         if start is not None:
             fields["start"] = parse_day(start, "--start")
         scenario = make_scenario(fields)
         check_calendar(scenario.country, scenario.subdivision, scenario.time_zone)
-        chosen = load_policy(policy)
+        chosen = load_policy(policy, options=options)
         check_stages(chosen, scenario.extra_days, "--extra-days")
         check_stages(chosen, scenario.stage_days, "--stage-days")
         errors = output_console(stderr=True)
@@ -523,12 +553,13 @@ def diagram_command(
         list[str] | None,
         typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
     ] = None,
+    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
 ) -> None:
     """Draw a policy's lifecycle as Mermaid or Graphviz dot."""
     from hirepipe.cli._inputs import load_policy
 
     with _errors_exit():
-        policy = load_policy(path, allow_imports or ())
+        policy = load_policy(path, allow_imports or (), options=_option_names(option))
         print(policy.to_mermaid() if format is DiagramFormat.mermaid else policy.to_dot(), end="")
 
 
@@ -543,13 +574,14 @@ def paths_command(
         list[str] | None,
         typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
     ] = None,
+    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
 ) -> None:
     """List every simple path through a policy, from the first stage to an end."""
     from hirepipe.cli._inputs import check_stages, load_policy
     from hirepipe.policy import paths as policy_paths
 
     with _errors_exit():
-        policy = load_policy(path, allow_imports or ())
+        policy = load_policy(path, allow_imports or (), options=_option_names(option))
         check_stages(policy, to or (), "--to")
         found = policy_paths(policy, to=to or None)
         for way in found:
@@ -570,6 +602,7 @@ def events_command(
         list[str] | None,
         typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
     ] = None,
+    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
 ) -> None:
     """List a policy's events: from, to, data fields, guards, blocker codes, notifications."""
     from hirepipe.cli import _events
@@ -577,7 +610,8 @@ def events_command(
     from hirepipe.cli._output import events_table, output_console
 
     with _errors_exit():
-        rows = _events.event_table(load_policy(path, allow_imports or ()))
+        policy = load_policy(path, allow_imports or (), options=_option_names(option))
+        rows = _events.event_table(policy)
         if format is TableFormat.markdown:
             print(_events.to_markdown(rows), end="")
         elif format is TableFormat.json:

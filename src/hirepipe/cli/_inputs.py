@@ -169,8 +169,13 @@ def check_calendar(country: str, subdivision: str | None, time_zone: str) -> Non
         raise OptionError(f"{option}: {exc}") from None
 
 
-def load_policy(source: str, allow_imports: Sequence[str] = ()) -> Policy:
+def load_policy(
+    source: str, allow_imports: Sequence[str] = (), *, options: Sequence[str] = ()
+) -> Policy:
     """The policy in file ``source``; ``standard`` (with no such file) is the standard policy.
+
+    ``options`` turns on options of the standard policy (``--option``), structured scorecards
+    with the example scheme; a policy file is refused with options (it says what it has on).
 
     ``allow_imports`` names packages whose guards and effects the file may name by dotted path
     (``acme.hiring.guards:assessment_passed``); the current directory is importable. Raises
@@ -190,9 +195,15 @@ def load_policy(source: str, allow_imports: Sequence[str] = ()) -> Policy:
         if "" not in sys.path:
             sys.path.insert(0, "")  # a company's own package, run from its checkout
     if source == "standard" and not Path(source).exists():
-        from hirepipe.standard import standard_policy
+        from hirepipe.simulate._options import options_policy
 
-        return standard_policy()
+        return options_policy(tuple(options), None)
+    if options:
+        raise OptionError(
+            f"--option turns on options of the standard policy, and {source!r} is a policy "
+            "file: turn them on in the file (write it from standard_policy(...)), or use "
+            "'standard'"
+        )
     return Policy.from_file(source, registry=registry)
 
 

@@ -44,14 +44,19 @@ def breach_kinds(policy: Policy) -> tuple[str, ...]:
     """The service-level deadlines a simulation of ``policy`` watches, by code.
 
     The thank-you and the candidate's updates, every stage's own deadline in stage order
-    (those the candidate owes excepted: a lapsed offer is counted as ``offer_expiry``).
+    (those the candidate owes excepted: a lapsed offer is counted as ``offer_expiry``), then
+    what events leave owed (``FollowUp``s: feedback asked for, the next round's scheduling
+    steps, the candidate's answers among them), in event order.
     """
     stages = [
         spec.service.deadline or name
         for name, spec in policy.stages.items()
         if spec.service is not None and spec.service.owner is not Owner.candidate
     ]
-    return ("thank_you", "candidate_update", *dict.fromkeys(stages), "offer_expiry")
+    owed = [f.deadline or event for event, f in policy.follow_ups.items()]
+    return (
+        "thank_you", "candidate_update", *dict.fromkeys([*stages, *owed]), "offer_expiry",
+    )  # fmt: skip
 
 
 BREACH_KINDS = breach_kinds(standard_policy())

@@ -42,6 +42,7 @@ from hirepipe.simulate._scenario import (
     MAX_ROUNDS,
     MAX_STAGES,
     MAX_VISITS,
+    OPTION_SLOTS,
     OUTCOME,
     RECOMMENDATIONS,
     REFERENCES_FAIL,
@@ -56,6 +57,7 @@ from hirepipe.simulate._scenario import (
     interviewers,
     pick,
 )
+from hirepipe.simulate._switches import Switches
 from hirepipe.simulate._tracking import SeatTracker, ServiceMinutes, notification_counter
 from hirepipe.slate import Slate
 from hirepipe.timeline.deadlines import ServiceLevels
@@ -71,13 +73,19 @@ _ANSWER, _SWEEP, _WITHDRAW, _UPDATE = range(8, 12)
 class _Candidate(SeatTracker):
     """One candidate's application in a run, and what the driver knows of it."""
 
-    __slots__ = ("app", "epoch", "final", "index", "ready", "recommended", "row")
+    __slots__ = (
+        "app", "authorized", "checked", "epoch", "extra", "final", "index", "ready",
+        "recommended", "row",
+    )  # fmt: skip
 
     def __init__(self, index: int, app: Application, row: array[float], spec: StageSpec) -> None:
         super().__init__(spec, 0)
         self.index = index
         self.app = app
         self.row = row
+        self.extra: array[float] = row  # the options' numbers (``_scenario``'s second row)
+        self.authorized = False  # a background check authorized by the candidate
+        self.checked = False  # the references done, waiting for that authorization
         self.epoch = 0
         self.ready = False
         self.recommended = False
@@ -126,6 +134,8 @@ class Runner:
             else None
         )
         self.rules = ServiceMinutes.of(policy, plan.contact_events, plan.timeline)
+        # the standard policy's options the scenario turns on, driven by their own actions
+        self.switches = Switches(self, _END) if plan.options else None
         self._durations = {
             stage: (dist.quantile, extra) for stage, (dist, extra) in plan.durations.items()
         }
@@ -141,7 +151,18 @@ class Runner:
         self.requisition = self.plan.requisition.model_copy(
             update={"id": f"req-{index}", "approvers": list(self.plan.requisition.approvers)}
         )
-        self.slate = Slate(self.pipeline, self.requisition)
+        switches = self.switches
+        extra: array[float] | None = None
+        if switches is not None:
+            # the options' numbers from a generator of their own: the first row is unchanged
+            options = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(index, 1)))
+            extra = array("d", options.random(len(self.plan.candidates) * OPTION_SLOTS).tobytes())
+        self.clock.set(self.timeline.origin)
+        self.slate = (
+            switches.open_position(self.requisition)
+            if switches is not None
+            else Slate(self.pipeline, self.requisition)
+        )
         self.queue: list[tuple[int, int, int, int, int, int]] = []
         self.sequence = 0
         self.now = self.last = 0
@@ -160,6 +181,8 @@ class Runner:
              "status_updates"),
             0,
         )  # fmt: skip
+        if switches is not None:
+            self.counts.update(switches.counts())
         self.contacts: dict[str, int] = {}
         self.visits: dict[str, list[int]] = {}
         if self.notifier is not None:
@@ -177,6 +200,8 @@ class Runner:
             )
             row = numbers[k * SLOTS : (k + 1) * SLOTS]
             seat = _Candidate(k, app, row, self.policy.stage(app.stage))
+            if extra is not None:
+                seat.extra = extra[k * OPTION_SLOTS : (k + 1) * OPTION_SLOTS]
             self.seats.append(seat)
             self.by_id[app.id] = seat
             self.slate.add(app)  # the notifier, a hook, was told of it by new_application
@@ -204,6 +229,8 @@ class Runner:
             self._references, self._checked, self._answer, self._sweep, self._withdraw,
             self._update,
         ]  # fmt: skip
+        if self.switches is not None:
+            handlers += self.switches.handlers()
         queue, seats, requisition = self.queue, self.seats, self.requisition
         limit = 50 * 260 * DAY  # fifty years: a scenario that never ends is a bug
         while queue:
@@ -310,15 +337,22 @@ class Runner:
             self._plan_approval(seat, epoch, stage)
         elif stage in self._checking:
             self._at(now, _REFERENCES, seat, epoch)
-            self._at(now + self._draw(seat, stage), _CHECKED, seat, epoch)
+            length = self._draw(seat, stage)
+            if self.switches is not None:
+                self.switches.references(seat, epoch, length)
+            self._at(now + length, _CHECKED, seat, epoch)
         elif stage in self.plan.answering:
             self._plan_answer(seat, epoch, stage)
+        elif self.switches is not None and self.switches.enter(seat, epoch, stage):
+            pass  # an option's stage, or one an option drives in steps
         else:
             self._at(now + self._draw(seat, stage), _END, seat, epoch)
         seat.visit_count[stage] = seat.visit_count.get(stage, 0) + 1
 
     def _plan_approval(self, seat: _Candidate, epoch: int, stage: str) -> None:
         length = self._draw(seat, stage)
+        if self.plan.approval_share != 1.0:  # position approval: only the offer steps are left
+            length = round(length * self.plan.approval_share)
         steps = len(self.plan.chain)
         if not steps:
             self._at(self.now + length, _END, seat, epoch)
@@ -348,6 +382,10 @@ class Runner:
         if outcome != LAPSED:
             answer = min(self.now + self._draw(seat, stage), expiry - 2)
             self._at(max(answer, self.now), _ANSWER, seat, epoch, outcome)
+            if self.switches is not None:
+                self.switches.offer_out(seat, epoch, max(answer, self.now), visit)
+        elif self.switches is not None:
+            self.switches.offer_out(seat, epoch, None, visit)
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -362,9 +400,12 @@ class Runner:
         ]
         interview = app.interview()
         assert interview is not None
+        ratings = (
+            self.switches.ratings(seat, interviewer, verdict) if self.switches is not None else {}
+        )
         self._fire(
             seat, "submit_scorecard", actor=interview.interviewers[interviewer],
-            recommendation=verdict,
+            recommendation=verdict, **ratings,
         )  # fmt: skip
 
     def _end(self, seat: _Candidate, arg: int) -> None:
@@ -389,20 +430,31 @@ class Runner:
             return {"salary": seat.asked}
         if event == "reject":
             reason = self.plan.reasons.get(seat.stage, self.plan.reasons[AT_REVIEW])
-            return {"reason": reason, "feedback": "The checks did not support an offer."}
+            return {"reason": reason, **self._feedback("The checks did not support an offer.")}
         if event == "schedule_next_round":
-            return {
+            found: dict[str, Any] = {
                 "interviewers": interviewers(seat.app.round + 1, self.scenario.interviewers),
                 "scheduled_at": self.timeline.instant(self.now + seat.round_wait),
             }
+            if self.switches is not None and self.switches.scheduling:
+                del found["scheduled_at"]  # scheduled in steps: availability, slots, a choice
+            return found
+        if self.switches is not None:
+            return self.switches.data(seat, event)
         return {}
+
+    def _feedback(self, text: str) -> dict[str, Any]:
+        """A rejection's feedback: given at once, or on request with feedback requests."""
+        if self.switches is not None and self.switches.feedback:
+            return {"feedback_on_request": True}
+        return {"feedback": text}
 
     def _reviewed(self, seat: _Candidate, arg: int) -> None:
         if not seat.recommended:
             self.counts["rejected_at_review"] += 1
             self._fire(
                 seat, "reject", reason=self.plan.reasons[AT_REVIEW],
-                feedback="The panel's debrief did not recommend an offer.",
+                **self._feedback("The panel's debrief did not recommend an offer."),
             )  # fmt: skip
         elif not seat.final and self._next_round is not None:
             self.counts["next_rounds"] += 1
@@ -475,17 +527,21 @@ class Runner:
             self.counts["references_failed"] += 1
             self._fire(
                 seat, "reject", reason=self.plan.reasons[seat.stage],
-                feedback="The reference checks did not support an offer.",
+                **self._feedback("The reference checks did not support an offer."),
             )  # fmt: skip
             # the slate falls through on a decline or a withdrawal; after a rejection of a
             # candidate in flight the company brings the next runner-up forward itself
             self.slate.fall_through(actor=MANAGER)
+        elif self.switches is not None and not self.switches.checked(seat):
+            return  # the background check waits for the candidate's authorization
         else:
             self._end(seat, 0)
 
     def _answer(self, seat: _Candidate, outcome: int) -> None:
         candidate = seat.app.candidate.id
-        if outcome == ACCEPTED:
+        if outcome == ACCEPTED and self.switches is not None and self.switches.signing:
+            self.switches.sign(seat)  # signed now; accepted once countersigned
+        elif outcome == ACCEPTED:
             self._fire(seat, "accept", actor=candidate, text="I accept.")
         elif outcome == DECLINED:
             self._fire(seat, "decline", actor=candidate, text="I have accepted another offer.")
@@ -533,7 +589,11 @@ class Runner:
                 seat.ready = False
                 self.ready -= 1
             self._enter(seat, record.to_stage)
+            if self.switches is not None and fired.application.rejection is not None:
+                self.switches.rejected(seat, record.to_stage)
         self._count(seat, event, now)
+        if self.switches is not None:
+            self.switches.count(event, record.kind)
         if self.scenario.periodic_updates and seat.wants_update():
             due = seat.heard + self.settings.update_cadence_days * DAY
             seat.update_for = seat.heard
@@ -555,7 +615,9 @@ class Runner:
         elif event == "accept":
             counts["accepted"] += 1
             self.hired.append(seat.app.id)
-            if self.requisition.status is RequisitionStatus.filled:
+            # with position approval the requisition's own ``fill`` follows the acceptance
+            requisition = self.requisition
+            if requisition.filled >= requisition.headcount:
                 self.filled_at = now
         elif event in ("decline", "counter"):
             counts["declined" if event == "decline" else "countered"] += 1

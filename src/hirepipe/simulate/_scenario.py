@@ -29,7 +29,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -43,6 +45,7 @@ from hirepipe.models import (
     CountryCode,
     Recommendation,
     Requisition,
+    RequisitionStatus,
     as_instant,
 )
 from hirepipe.pipeline import Pipeline
@@ -52,10 +55,13 @@ from hirepipe.policy import (
     Owner,
     Policy,
     RejectionSide,
+    ScorecardScheme,
     StageKind,
     StageRole,
 )
+from hirepipe.simulate._options import DEFAULT_SCHEME, OPTIONS, SCORECARDS, check_options
 from hirepipe.standard._approvals import chain_of
+from hirepipe.standard._position import offer_steps
 from hirepipe.timeline.calendar import EPOCH, BusinessCalendar, calendar_for
 from hirepipe.timeline.deadlines import ServiceLevels
 from hirepipe.timeline.estimate import StageDistribution, TimelineEstimator
@@ -94,6 +100,19 @@ OUTCOME = ABSENT + MAX_APPROVERS  # the answer to each offer
 COUNTER = OUTCOME + MAX_VISITS  # how much more a counter asks for
 WITHDRAWS, WITHDRAW_AT, REFERENCES_FAIL = range(COUNTER + MAX_VISITS, COUNTER + MAX_VISITS + 3)
 SLOTS = REFERENCES_FAIL + 1
+
+# The options' numbers come from a second row per candidate, drawn only when a scenario turns
+# an option on (a run without options draws exactly what it drew before options existed).
+MAX_FOCUS = 8  # focus attributes rated per scorecard
+BG_RESULT, BG_ADVERSE, BG_DISPUTES, BG_DISPUTE_AT, BG_DISPUTE_CLEARED, AUTHORIZE_AT = range(6)
+FEEDBACK_ASKS, FEEDBACK_ASK_AT, FEEDBACK_SENT_AT, KEEPS, KEPT_AT = range(6, 11)
+VIEWED_AT = 11  # per offer visit: when the candidate opens the document (share of the answer)
+COUNTERSIGNED_AT = VIEWED_AT + MAX_VISITS  # per offer visit: the company's countersignature
+SCHEDULING = COUNTERSIGNED_AT + MAX_VISITS  # per round: the four scheduling steps
+RATING = SCHEDULING + MAX_ROUNDS * 4  # per round, interviewer and focus attribute
+OPTION_SLOTS = RATING + MAX_ROUNDS * MAX_INTERVIEWERS * MAX_FOCUS
+SCHEDULING_STEPS = ("request_availability", "give_availability", "propose_slots",
+                    "schedule_interview")  # fmt: skip
 
 RECOMMENDATIONS = (
     Recommendation.strong_yes,
@@ -189,6 +208,88 @@ class Scenario(BaseModel):
     periodic_updates: bool = False
     """Whether the company sends a status update whenever a candidate's update falls due."""
 
+    # -- the standard policy's options (docs/simulation.md, "Options of the standard policy")
+    options: tuple[str, ...] = ()
+    """The standard policy's options turned on: names of ``STANDARD_OPTIONS`` and
+    ``"structured_scorecards"`` (any iterable of names; kept sorted). With no policy given,
+    the simulator runs ``standard_policy`` with them on; a policy given must have exactly
+    these on."""
+    scorecard_scheme: ScorecardScheme | None = None
+    """The scheme of ``structured_scorecards`` (default: the example scheme of
+    ``docs/scorecards.md``); only with that option."""
+    background_consider: _Probability = _probability(0.10)
+    """``background_check``: the share of checks that come back "consider" (assumption: a
+    round figure for U.S. criminal and employment checks; providers publish none)."""
+    background_failed: _Probability = _probability(0.02)
+    """``background_check``: the share that come back "failed" (assumption)."""
+    adverse_decision: _Probability = _probability(0.25)
+    """``background_check``: the share of individualized assessments of a "consider" result
+    that end adverse (assumption)."""
+    background_dispute: _Probability = _probability(0.20)
+    """``background_check``: the share of pre-adverse action notices the candidate disputes
+    within the waiting period (assumption)."""
+    dispute_cleared: _Probability = _probability(0.50)
+    """``background_check``: the share of disputes that clear the candidate; the rest leave
+    the report standing (assumption; an amended report is not simulated)."""
+    authorization_days: _PositiveDays = 1.0
+    """``background_check``: mean business days from the disclosure to the candidate's
+    signed authorization (assumption; the check starts once both the references and the
+    authorization are in)."""
+    feedback_requested: _Probability = _probability(0.25)
+    """``feedback_requests``: the share of rejected candidates who ask for feedback
+    (assumption)."""
+    feedback_request_days: _PositiveDays = 2.0
+    """``feedback_requests``: mean business days from the rejection to the request
+    (assumption)."""
+    feedback_send_days: _PositiveDays = 3.0
+    """``feedback_requests``: mean business days from the request to the feedback sent; the
+    policy's deadline is ``feedback_days`` (5) (assumption)."""
+    stay_in_touch: _Probability = _probability(0.30)
+    """``keep_in_touch_from_rejection``: the share of rejected candidates who consent to
+    stay in touch, and are kept in the talent pool (assumption)."""
+    scheduling_days: tuple[_PositiveDays, _PositiveDays, _PositiveDays, _PositiveDays] = (
+        0.5, 1.0, 0.5, 1.0,
+    )  # fmt: skip
+    """``next_round_scheduling``: mean business days of each step: availability requested,
+    given, slots proposed, one chosen (assumption, inside the policy's deadlines 1, 2, 1, 2).
+    The round's interview is held when the prior's wait says, or a business day after the
+    slot is chosen if that is later."""
+    countersign_days: _PositiveDays = 1.0
+    """``offer_signatures``: mean business days from the candidate's signature to the
+    company's countersignature (assumption); the candidate signs when they would have
+    accepted, and opens the document before any answer."""
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _option_names(cls, value: Any) -> Any:
+        names = [value] if isinstance(value, str) else list(value)
+        if not all(isinstance(name, str) for name in names):
+            raise ValueError("options are names (strings)")
+        unknown = sorted(set(names) - set(OPTIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                f"the options are {', '.join(OPTIONS)}"
+            )
+        return tuple(sorted(set(names)))
+
+    @property
+    def scheme(self) -> ScorecardScheme | None:
+        """The scorecard scheme the scenario's structured scorecards use (None without)."""
+        if SCORECARDS not in self.options:
+            return None
+        return self.scorecard_scheme or DEFAULT_SCHEME
+
+    @model_serializer(mode="wrap")
+    def _options_only_when_on(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # without options, the fields they add stay out: a result's JSON is what it was
+        # before options existed, byte for byte
+        data = handler(self)
+        if not self.options and isinstance(data, dict):
+            for name in _OPTION_FIELDS:
+                data.pop(name, None)
+        return data
+
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
@@ -219,7 +320,18 @@ class Scenario(BaseModel):
             )
         if sum(step.needed for step in self.approval_chain) > MAX_APPROVERS:
             raise ValueError(f"at most {MAX_APPROVERS} approvals per offer can be simulated")
+        if self.scorecard_scheme is not None and SCORECARDS not in self.options:
+            raise ValueError(
+                "scorecard_scheme is the scheme of structured scorecards: add "
+                "'structured_scorecards' to options, or leave the scheme out"
+            )
+        if self.background_consider + self.background_failed > 1:
+            raise ValueError("background_consider and background_failed sum to more than 1")
         return self
+
+
+_OPTION_FIELDS = tuple(Scenario.model_fields)[list(Scenario.model_fields).index("options") :]
+"""The fields of the options, from ``options`` on: left out of the JSON of a scenario without."""
 
 
 class Timeline:
@@ -321,6 +433,9 @@ class Plan:
     prepare: Mapping[str, Prepare] = field(
         default_factory=dict
     )  # AT_REVIEW: a rejection after the debrief; a stage: its failure
+    options: frozenset[str] = frozenset()  # the standard policy's options the runs drive
+    approval_share: float = 1.0  # of the approval stage's time, what the application's steps take
+    position_chain: tuple[ApprovalStep, ...] = ()  # with position approval: the position's chain
 
 
 Prepare = Callable[[Pipeline, Application, Requisition], object]
@@ -339,6 +454,9 @@ def make_plan(
     """
     industry = estimator.priors.industry(scenario.industry)
     settings = policy.settings
+    check_options(policy, scenario.options)
+    options = frozenset(scenario.options)
+    positions = "position_approval" in options
     if not policy.stages_in(StageRole.review):
         # weak candidates are turned down there; without one they run into guards mid-run
         raise SimulationError(
@@ -364,8 +482,15 @@ def make_plan(
         hiring_manager=MANAGER,
         approvers=[] if chain else [f"approver-{n}" for n in range(1, scenario.approvers + 1)],
         approval_chain=chain,
+        # with position approval the runs open the position first (Positions), from a draft
+        status=RequisitionStatus.draft if positions else RequisitionStatus.open,
     )
     chain = chain_of(requisition, settings)  # at most MAX_APPROVERS: the scenario checked
+    share, position_chain = 1.0, tuple[ApprovalStep, ...]()
+    if positions:  # the position's chain approved the budget: an offer needs its offer steps
+        offer_chain = offer_steps(requisition, settings)
+        share = len(offer_chain) / len(chain) if chain else 1.0
+        chain, position_chain = offer_chain, chain
     active = [s for s, spec in policy.stages.items() if spec.kind is StageKind.active]
     unknown = sorted(set(scenario.stage_days) | set(scenario.extra_days))
     unknown = [s for s in unknown if s not in policy.stages]
@@ -382,8 +507,14 @@ def make_plan(
         for s in active
         if (service := policy.stage(s).service) is not None and service.owner is Owner.candidate
     )
-    # random numbers by stage, in definition order, the stages that wait on the candidate last
-    ordered = [s for s in active if s not in answering] + [s for s in active if s in answering]
+    # random numbers by stage, in definition order, the stages that wait on the candidate last;
+    # the stages options add after those, so every other stage keeps its numbers
+    late = _option_stages(active) if options else set()
+    ordered = (
+        [s for s in active if s not in answering and s not in late]
+        + [s for s in active if s in answering and s not in late]
+        + [s for s in active if s in late]
+    )
     slot = {s: n for n, s in enumerate(ordered)}
     forward = {s: _forward(policy, s) for s in active if s not in answering}
     for stage in answering:
@@ -432,11 +563,21 @@ def make_plan(
         later_answer=later,
         withdraw_window=round(window * DAY),
         prepare=dict(prepare or {}),
+        options=options,
+        approval_share=share,
+        position_chain=position_chain,
         reasons={
             AT_REVIEW: _reason(policy, "skills"),
             **{stage: _reason(policy, stage) for stage in active},
         },
     )
+
+
+def _option_stages(active: Sequence[str]) -> set[str]:
+    """The stages of ``active`` that the plain standard policy does not have."""
+    from hirepipe.standard import standard_policy
+
+    return set(active) - set(standard_policy().stages)
 
 
 def _timed(policy: Policy, scenario: Scenario, estimator: TimelineEstimator) -> TimelineEstimator:

@@ -25,6 +25,7 @@ from statistics import NormalDist
 from typing import Literal
 
 from hirepipe.policy import Policy
+from hirepipe.simulate._options import options_policy
 from hirepipe.simulate._results import (
     METRICS,
     Comparison,
@@ -55,8 +56,9 @@ def simulate(
 ) -> SimulationResult:
     """Run ``runs`` seeded requisitions of ``scenario`` under ``policy``; return the findings.
 
-    ``policy`` defaults to the standard one, ``scenario`` to ``Scenario()``, ``estimator`` to
-    the published priors. ``workers`` above 1 splits the runs over that many processes of a
+    ``policy`` defaults to the standard one with the options the scenario turns on
+    (``Scenario(options=...)``), ``scenario`` to ``Scenario()``, ``estimator`` to the
+    published priors. ``workers`` above 1 splits the runs over that many processes of a
     pool started for the call; ``executor`` runs them on any `concurrent.futures.Executor`
     instead (a process pool, a Dask ``distributed`` client's ``client.get_executor()``,
     loky's), and ``workers`` then only says how many workers it has, to split the runs into
@@ -105,11 +107,10 @@ def _notifications_source(policy: Policy) -> Literal["outbox", "events"]:
 def _defaults(
     policy: Policy | None, scenario: Scenario | None, estimator: TimelineEstimator | None
 ) -> tuple[Policy, Scenario, TimelineEstimator]:
+    scenario = scenario or Scenario()
     if policy is None:
-        from hirepipe.standard import standard_policy
-
-        policy = standard_policy()
-    return policy, scenario or Scenario(), estimator or TimelineEstimator()
+        policy = options_policy(scenario.options, scenario.scheme)
+    return policy, scenario, estimator or TimelineEstimator()
 
 
 _PROGRESS_EVERY = 50
@@ -277,7 +278,8 @@ def compare(
 
     Each arm is a [`Policy`][hirepipe.policy.Policy], a [`Scenario`][hirepipe.simulate.Scenario]
     or a ``(policy, scenario)`` pair; the missing half is ``policy`` (default: the standard
-    policy) or ``scenario`` (default: ``Scenario()``). Run ``i`` of both arms draws the same
+    policy, with the options a scenario arm names) or ``scenario`` (default: ``Scenario()``).
+    Run ``i`` of both arms draws the same
     numbers for the same purposes, so the differences of paired runs carry little noise: a small
     difference can be told from none. ``differences`` holds, per metric of
     [`RunRecord`][hirepipe.simulate.RunRecord] (times, fills, notifications, candidates past the
@@ -287,7 +289,7 @@ def compare(
     if not 0 < confidence < 1:
         raise SimulationError(f"confidence must lie strictly between 0 and 1, not {confidence}")
     shared = _defaults(policy, scenario, estimator)
-    arms = [_arm(arm, shared[0], shared[1]) for arm in (a, b)]
+    arms = [_arm(arm, policy, shared[0], shared[1]) for arm in (a, b)]
     first, second = (
         simulate(p, s, runs, seed, workers=workers, executor=executor, estimator=shared[2])
         for p, s in arms
@@ -300,11 +302,14 @@ def compare(
     return Comparison(a=first, b=second, differences=differences)
 
 
-def _arm(arm: Arm, policy: Policy, scenario: Scenario) -> tuple[Policy, Scenario]:
+def _arm(
+    arm: Arm, given: Policy | None, policy: Policy, scenario: Scenario
+) -> tuple[Policy, Scenario]:
     if isinstance(arm, Policy):
         return arm, scenario
     if isinstance(arm, Scenario):
-        return policy, arm
+        # a scenario's options build its own standard policy, unless a policy was given
+        return (given if given is not None else options_policy(arm.options, arm.scheme)), arm
     if (
         isinstance(arm, tuple)
         and len(arm) == 2

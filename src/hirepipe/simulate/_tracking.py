@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pendulum
 
 from hirepipe.models import Application, OfferStatus, Requisition, TransitionRecord
-from hirepipe.policy import Owner, Policy, StageSpec
-from hirepipe.standard._approvals import chain_state
-from hirepipe.timeline.deadlines import ServiceLevels, open_approval_step
+from hirepipe.policy import Owner, Policy, StageKind, StageSpec
+from hirepipe.standard._position import application_approval_state
+from hirepipe.timeline.deadlines import DeadlineKind, ServiceLevels, open_approval_step
 
 if TYPE_CHECKING:
     from hirepipe.notify import Templates
@@ -42,6 +42,17 @@ class _Timeline(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Owed:
+    """What an event leaves owed (its ``FollowUp``), in business minutes."""
+
+    minutes: int
+    code: str
+    stages: frozenset[str]  # open only in these (any stage when empty)
+    closed_by: frozenset[str]
+    unless: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceMinutes:
     """A policy's service levels in business minutes, and what the tracker needs to read."""
 
@@ -53,6 +64,7 @@ class ServiceMinutes:
     thank_you: int
     allowed: Mapping[str, int]  # stage -> its service level's minutes
     codes: frozenset[str]  # every stage deadline's code
+    follow_ups: Mapping[str, Owed]  # event -> what it leaves owed
 
     @classmethod
     def of(
@@ -74,6 +86,17 @@ class ServiceMinutes:
                 for name, spec in served.items()
                 if spec.service is not None and spec.service.owner is not Owner.candidate
             ),
+            follow_ups={
+                event: Owed(
+                    minutes=int(getattr(settings, f.days) if isinstance(f.days, str) else f.days)
+                    * _MINUTES,
+                    code=f.deadline or event,
+                    stages=frozenset(f.stages),
+                    closed_by=frozenset(f.closed_by),
+                    unless=f.unless,
+                )
+                for event, f in policy.follow_ups.items()
+            },
         )
 
 
@@ -90,6 +113,7 @@ class SeatTracker:
         "held",
         "longest_silence",
         "open",
+        "owed",
         "owes",
         "round_wait",
         "spec",
@@ -108,6 +132,7 @@ class SeatTracker:
         self.held = entered
         self.thanks: list[int] = [entered]
         self.open: dict[str, int] = {}
+        self.owed: dict[str, int] = {}  # event -> when what it left owed was opened
         self.breached: set[str] = set()
         self.longest_silence = 0
         self.grants: dict[str, int] = {}
@@ -123,7 +148,29 @@ class SeatTracker:
         self.owes = spec.owes_updates
         self.ended = spec.terminal
 
+    def _owed_overdue(self, rules: ServiceMinutes, now: int) -> None:
+        for event, opened in self.owed.items():
+            owed = rules.follow_ups[event]
+            if (not owed.stages or self.stage in owed.stages) and now > opened + owed.minutes:
+                self.breached.add(owed.code)
+
+    def _follow_ups(self, rules: ServiceMinutes, record: TransitionRecord, now: int) -> None:
+        """What the record closes of what earlier events left owed, and what it leaves owed."""
+        event, owed = record.event, self.owed
+        if owed:
+            for name in [n for n in owed if event in rules.follow_ups[n].closed_by]:
+                del owed[name]
+        opens = rules.follow_ups.get(event)
+        if (
+            opens is not None
+            and event not in owed
+            and (opens.unless is None or record.data.get(opens.unless) is None)
+        ):
+            owed[event] = now
+
     def _overdue(self, rules: ServiceMinutes, now: int) -> None:
+        if self.owed:
+            self._owed_overdue(rules, now)
         for kind, due in self.open.items():
             if now > due:
                 self.breached.add(kind)
@@ -144,6 +191,8 @@ class SeatTracker:
         """Take in one record about the application, written at business minute ``now``."""
         self._overdue(rules, now)
         event = record.event
+        if rules.follow_ups:
+            self._follow_ups(rules, record, now)
         if event == "round_held":  # the new round's interview is held now
             self.held = now
             self.heard = max(self.heard, now)
@@ -172,6 +221,9 @@ class SeatTracker:
                 found.pop(code, None)
             if service is not None and owner in _FROM_ENTRY:
                 found[service.deadline or self.stage] = now + rules.allowed[self.stage]
+            found.pop(_WARM_UNTIL, None)
+            if spec.kind is StageKind.pool and app.warm_until is not None:
+                found[_WARM_UNTIL] = rules.timeline.minute_after(app.warm_until) - 1
         if owner is Owner.interviewers and (moved or event in ("submit_scorecard", "round_held")):
             assert service is not None
             self._scorecards(rules, app, service.deadline or self.stage)
@@ -202,7 +254,9 @@ class SeatTracker:
     ) -> int:
         """When the open approval step is due (ServiceLevels' rule), in business minutes."""
         entered = rules.timeline.instant(self.entered)
-        states = chain_state(app, requisition, rules.policy.settings, since=entered)
+        # the steps the application's own approval waits on, as the policy says (with position
+        # approval only the offer steps), as ServiceLevels reads them
+        states = application_approval_state(app, requisition, rules.policy, since=entered)
         allowed = rules.allowed[self.stage]
         step = open_approval_step(states, self.entered, self.grants.items(), since=self.entered)
         if step is None:  # every step granted: the hiring manager owes the approval itself
@@ -214,12 +268,15 @@ class SeatTracker:
         """The run ended at business minute ``end``: what was still open and overdue then."""
         if not self.ended:
             self._overdue(rules, end)
+        elif self.owed:  # an ended application owes only what its events left owed
+            self._owed_overdue(rules, end)
 
     def wants_update(self) -> bool:
         """Whether a periodic update should be scheduled for the latest news."""
         return self.owes and self.update_for != self.heard
 
 
+_WARM_UNTIL = DeadlineKind.warm_until.value  # a talent-pool stay's end
 _FROM_ENTRY = frozenset({Owner.hiring_manager, Owner.recruiter, Owner.outside})
 """Owners whose deadline counts from entering the stage (the others have their own rules)."""
 
