@@ -75,3 +75,31 @@ def test_update_requisition_leaves_the_lifecycle_to_its_events(tmp_path):
     # a requisition without a lifecycle keeps the old way
     assert "on_hold" == store.update_requisition("req-legacy", status="on_hold").status
     store.engine.dispose()
+
+
+def test_the_last_hire_through_the_stored_slate_fills_the_position(tmp_path):
+    """slate_fire of the acceptance that meets the headcount fires the requisition's fill,
+    in the same transaction: the stored requisition is filled, with its history, after a
+    restart; a requisition without a lifecycle of its own keeps the old way (no history)."""
+    url = f"sqlite:///{tmp_path / 'hiring.db'}"
+    clock = FakeClock(START)
+    store = position_store(url, clock)
+    requisition = make_requisition(
+        status="draft",
+        approvers=[],
+        approval_chain=(ApprovalStep(name="finance", approvers=("cfo",)),),
+    )
+    store.add_requisition(requisition)
+    store.fire_requisition(requisition.id, "submit", actor="maria")
+    store.fire_requisition(requisition.id, "record_approval", actor="cfo", granted=True)
+    store.fire_requisition(requisition.id, "approve", actor="cfo")
+    opened = store.requisition(requisition.id)
+    application = make_application(store.pipeline, opened, stage="offer")
+    store.add(application)
+    fired = store.slate_fire(application.id, "accept", actor=application.candidate.id)
+    assert "hired" == fired[0].record.to_stage
+    store.engine.dispose()
+
+    stored = position_store(url, clock).requisition(requisition.id)
+    assert (RequisitionStatus.filled, 1) == (stored.status, stored.filled)
+    assert ["submit", "record_approval", "approve", "fill"] == [r.event for r in stored.history]

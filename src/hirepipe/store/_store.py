@@ -675,7 +675,10 @@ class Store:
             data["expected_version"] = expected_version  # to StoredPipeline.fire, this event only
         with self._atomic(about=(application_id, event)) as tx:
             slate = self._slate(tx.connection, self._requisition_of(tx.connection, application_id))
-            return slate.fire(application_id, event, actor=actor, reason=reason, **data)
+            kept = len(slate.requisition.history)
+            fired = slate.fire(application_id, event, actor=actor, reason=reason, **data)
+            self._keep_lifecycle(tx.connection, slate.requisition, kept)
+            return fired
 
     def slate_sweep(self, requisition_id: str, *, actor: str | None = None) -> list[Fired]:
         """Expire the requisition's lapsed offers and fall through, durably, in one transaction.
@@ -685,7 +688,11 @@ class Store:
         default the pipeline's ``system_actor``.
         """
         with self._atomic() as tx:
-            return self._slate(tx.connection, requisition_id).sweep(actor=actor)
+            slate = self._slate(tx.connection, requisition_id)
+            kept = len(slate.requisition.history)
+            fired = slate.sweep(actor=actor)
+            self._keep_lifecycle(tx.connection, slate.requisition, kept)
+            return fired
 
     def slate(self, requisition_id: str) -> Slate:
         """Return the requisition's slate as stored: for reading (ranking, review blockers).
@@ -720,11 +727,28 @@ class Store:
             .where(applications.c.requisition_id == requisition_id)
             .order_by(applications.c.id)
         ).all()
+        requisition = parse_requisition(requisition_id, snapshot)
         return Slate(
             pipeline if pipeline is not None else self._stored_pipeline(),
-            parse_requisition(requisition_id, snapshot),
+            requisition,
             [parse_application(row.id, row.snapshot) for row in rows],
+            # a requisition keeping its own lifecycle records its fill there, as in memory
+            positions=self._positions() if requisition.history else None,
         )
+
+    def _keep_lifecycle(self, connection: Connection, requisition: Requisition, kept: int) -> None:
+        """Write the requisition when the slate fired its lifecycle (the fill) past ``kept``."""
+        if len(requisition.history) > kept:
+            table = self.tables.requisitions
+            connection.execute(
+                update(table)
+                .where(table.c.id == requisition.id)
+                .values(
+                    version=table.c.version + 1,
+                    status=requisition.status.value,
+                    snapshot=requisition.model_dump_json(),
+                )
+            )
 
     def _stored_pipeline(self) -> StoredPipeline:
         found = self._slate_pipeline
