@@ -78,9 +78,10 @@ def test_update_requisition_leaves_the_lifecycle_to_its_events(tmp_path):
 
 
 def test_the_last_hire_through_the_stored_slate_fills_the_position(tmp_path):
-    """slate_fire of the acceptance that meets the headcount fires the requisition's fill,
-    in the same transaction: the stored requisition is filled, with its history, after a
-    restart; a requisition without a lifecycle of its own keeps the old way (no history)."""
+    """The acceptance that meets the headcount fills the stored position, in one transaction.
+
+    After a restart the stored requisition is filled, its history ending with the fill.
+    """
     url = f"sqlite:///{tmp_path / 'hiring.db'}"
     clock = FakeClock(START)
     store = position_store(url, clock)
