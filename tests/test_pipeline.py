@@ -797,3 +797,17 @@ class TestSubclassedApply:
         ]
         assert application.stage == "debrief"
         assert [f.record for f in hook.calls] == [fired.record]
+
+    def test_fire_goes_through_an_apply_set_on_the_pipeline(self, pipeline, requisition):
+        """An ``apply`` replaced on one pipeline (a test double, a wrapper) is what fire calls."""
+        application = make_application(pipeline, requisition)
+        calls: list[str] = []
+        original = pipeline.apply
+
+        def wrapped(application: Application, event: str, **kwargs: Any) -> Fired:
+            calls.append(event)
+            return original(application, event, **kwargs)
+
+        pipeline.apply = wrapped  # type: ignore[method-assign]
+        pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+        assert (["start_debrief"], "debrief") == (calls, application.stage)
