@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from transitions.core import Condition
 
 from hirepipe import Blocker, Context, HirepipeError, Pipeline, standard_policy
-from hirepipe._machine import CompiledPolicy
+from hirepipe._machine import CompiledPolicy, _Transition
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
 from tests.test_properties import EVENTS, PEOPLE, POLICY, STAGES, plausible
@@ -69,15 +70,27 @@ def test_the_engine_decides_as_event_trigger_does(start, steps):
     """Driving an event through ``Event._process`` gives what the public ``trigger`` gives.
 
     Every event the pipeline fires is decided both ways (guards are pure), from every stage:
-    whether it applies, the stage it leads to, and the blockers.
+    whether it applies, the stage it leads to, and the blockers; and the same again by a
+    machine with ``transitions``' own conditions (which resolve each callable, then call it).
     """
     decided: list[tuple[bool, str, list[Blocker]]] = []
     fast = CompiledPolicy.run
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_Transition, "condition_cls", Condition)
+        stock = CompiledPolicy(POLICY)
+    assert all(
+        type(condition) is Condition
+        for event in stock._events.values()
+        for transitions_ in event.transitions.values()
+        for transition in transitions_
+        for condition in transition.conditions
+    )
 
     def both(self: CompiledPolicy, context: Context, stage: str) -> tuple[bool, str, list[Any]]:
         reference = self.trigger(context, stage)
         answer = fast(self, context, stage)
         assert reference == answer
+        assert stock.trigger(context, stage) == answer
         decided.append(answer)
         return answer
 

@@ -766,3 +766,48 @@ class TestPolicyGivenLater:
         for thread in threads:
             thread.join()
         assert ([], [200] * 4) == (failures, [a.version for a in applications])
+
+
+class TestSubclassedApply:
+    def test_fire_goes_through_a_subclass_apply(self, policy, clock, requisition):
+        """``fire`` is ``apply`` then the hooks: a subclass's own ``apply`` is what fires."""
+        seen: list[tuple[str, str, dict[str, Any]]] = []
+
+        class Audited(Pipeline):
+            def apply(self, application: Application, event: str, **kwargs: Any) -> Fired:
+                seen.append((application.id, event, dict(kwargs)))
+                return super().apply(application, event, **kwargs)
+
+        hook = RecordingHook()
+        pipeline = Audited(policy, clock=clock, hooks=[hook])
+        application = pipeline.new_application(make_candidate(1), requisition)
+        fired = pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+        assert seen == [
+            (
+                application.id,
+                "start_debrief",
+                {
+                    "actor": "maria",
+                    "requisition": requisition,
+                    "reason": None,
+                    "expected_version": None,
+                    "on_behalf_of": None,
+                },
+            )
+        ]
+        assert application.stage == "debrief"
+        assert [f.record for f in hook.calls] == [fired.record]
+
+    def test_fire_goes_through_an_apply_set_on_the_pipeline(self, pipeline, requisition):
+        """An ``apply`` replaced on one pipeline (a test double, a wrapper) is what fire calls."""
+        application = make_application(pipeline, requisition)
+        calls: list[str] = []
+        original = pipeline.apply
+
+        def wrapped(application: Application, event: str, **kwargs: Any) -> Fired:
+            calls.append(event)
+            return original(application, event, **kwargs)
+
+        pipeline.apply = wrapped  # type: ignore[method-assign]
+        pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+        assert (["start_debrief"], "debrief") == (calls, application.stage)

@@ -265,16 +265,23 @@ class Pipeline:
         record appended to the history). A hook that raises never undoes the event: the failure
         is kept for [`retry_failed_hooks`][hirepipe.pipeline.Pipeline.retry_failed_hooks].
         """
-        fired = self.apply(
-            application,
-            event,
-            actor=actor,
-            requisition=requisition,
-            reason=reason,
-            expected_version=expected_version,
-            on_behalf_of=on_behalf_of,
-            **data,
-        )
+        if getattr(self.apply, "__func__", None) is _APPLY:
+            # the arguments as they are: passing them on as keywords costs 0.5 us a fire
+            # (not `"apply" in self.__dict__`: reading __dict__ slows every self.attribute)
+            fired = self._apply(
+                application, event, actor, requisition, reason, expected_version, on_behalf_of, data
+            )
+        else:  # a subclass's own apply, or one set on this pipeline
+            fired = self.apply(
+                application,
+                event,
+                actor=actor,
+                requisition=requisition,
+                reason=reason,
+                expected_version=expected_version,
+                on_behalf_of=on_behalf_of,
+                **data,
+            )
         if self.hooks:
             self._call_hooks(fired)
         return fired
@@ -317,6 +324,22 @@ class Pipeline:
         ``requisition`` of another type (a dict) or an ``expected_version`` that is not an int.
         Any error leaves everything unchanged.
         """
+        return self._apply(
+            application, event, actor, requisition, reason, expected_version, on_behalf_of, data
+        )
+
+    def _apply(
+        self,
+        application: Application,
+        event: str,
+        actor: str,
+        requisition: Requisition | None,
+        reason: str | None,
+        expected_version: int | None,
+        on_behalf_of: str | None,
+        data: dict[str, Any],
+    ) -> Fired:
+        """[`apply`][hirepipe.pipeline.Pipeline.apply] with its arguments as they came."""
         if not isinstance(application, Application):
             raise TypeError(
                 f"application must be an Application, not {type(application).__name__}; "
@@ -889,6 +912,9 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline({self.policy!r}, clock={self.clock!r}, hooks={len(self.hooks)})"
+
+
+_APPLY = Pipeline.apply
 
 
 def _not_a_requisition(given: object) -> TypeError:
