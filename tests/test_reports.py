@@ -127,3 +127,58 @@ class TestBlind:
         rows = blind(applications)
         assert ["candidate 1", "candidate 2", "candidate 3"] == [r["candidate"] for r in rows]
         assert {"yes"} == {c["recommendation"] for r in rows for c in r["recommendations"]}
+
+
+class TestFollowUps:
+    """What events leave owed (a feedback request) is judged as a missed service level too."""
+
+    POLICY = standard_policy(feedback_requests=True)
+
+    def rejected_and_asking(self):
+        requisition = make_requisition(recruiter="rita")
+        clock = FakeClock(START, calendar=calendar_for(requisition))
+        pipeline = Pipeline(self.POLICY, clock=clock)
+        application = make_application(pipeline, requisition, stage="review")
+        pipeline.fire(
+            application,
+            "reject",
+            actor="maria",
+            requisition=requisition,
+            reason="skills",
+            feedback_on_request=True,
+        )
+        pipeline.fire(application, "request_feedback", actor=application.candidate.id)
+        return pipeline, clock, application, requisition
+
+    def feedback_rows(self, applications, requisition, **kwargs):
+        rows = funnel(applications, [requisition], self.POLICY, **kwargs).rows("breaches")
+        return [r for r in rows if r["kind"] == "feedback"]
+
+    def test_feedback_sent_late_is_missed_by_the_recruiter(self):
+        """Sent eight business days after the request (five allowed): missed, by the owner."""
+        pipeline, clock, application, requisition = self.rejected_and_asking()
+        clock.advance_business_days(8)
+        pipeline.fire(
+            application, "send_feedback", actor="rita", requisition=requisition, feedback="..."
+        )
+        assert [
+            {"stage": "rejected", "kind": "feedback", "owner": "recruiter", "missed": 1, "owed": 1}
+        ] == self.feedback_rows([application], requisition)
+
+    def test_feedback_sent_in_time_is_owed_and_met(self):
+        """Sent in two business days: counted as owed, not missed."""
+        pipeline, clock, application, requisition = self.rejected_and_asking()
+        clock.advance_business_days(2)
+        pipeline.fire(
+            application, "send_feedback", actor="rita", requisition=requisition, feedback="..."
+        )
+        (row,) = self.feedback_rows([application], requisition)
+        assert (0, 1) == (row["missed"], row["owed"])
+
+    def test_a_request_still_open_is_judged_with_now(self):
+        """Unanswered: not judged without ``now``; past due at ``now``, missed."""
+        _, clock, application, requisition = self.rejected_and_asking()
+        later = clock.advance_business_days(9)
+        assert [] == self.feedback_rows([application], requisition)
+        (row,) = self.feedback_rows([application], requisition, now=later)
+        assert (1, 1) == (row["missed"], row["owed"])

@@ -11,8 +11,9 @@ Everything comes from the applications alone, their histories and scorecards (in
 ``store.applications()``), so a report can be rebuilt at any time. Business days are counted
 in each requisition's calendar. Service levels are judged per visit from the stage's own
 ``ServiceLevel`` (time in the stage against its days, owed by its owner), the thank-you
-(interview to the next contact) and the update cadence (the longest wait between contacts in a
-stage that owes updates).
+(interview to the next contact), the update cadence (the longest wait between contacts in a
+stage that owes updates) and what events left owed (a [`FollowUp`][hirepipe.policy.FollowUp]:
+a feedback request until the feedback is sent, a scheduling step until the next).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from hirepipe.errors import RequisitionMismatch
-from hirepipe.models import Application, Requisition, Scorecard
+from hirepipe.models import Application, Requisition, Scorecard, TransitionRecord
 from hirepipe.policy import OVERALL, Owner, Policy, StageKind
 from hirepipe.timeline.calendar import BusinessCalendar, calendar_for
 from hirepipe.timeline.deadlines import CANDIDATE_CONTACT_EVENTS, DeadlineKind
@@ -227,6 +228,48 @@ class _Counter:
             stage, since = to, record.at
         if self.now is not None and stage in policy.stages and not policy.is_terminal(stage):
             self._visit(application, stage, since, self.now, calendar, contacts, ended=False)
+        if policy.follow_ups:
+            self._follow_ups(application, calendar)
+
+    def _follow_ups(self, application: Application, calendar: BusinessCalendar) -> None:
+        """Judge what the application's events left owed (a feedback request, a scheduling step).
+
+        Opened and closed as the overdue sweep does: a record closes the open follow-ups that
+        name its event, then opens its own event's unless one is open (the first stands). A
+        closed one is judged by when it closed; one still open, by ``now`` once past due (and
+        only while the application is in its ``stages``, if it names some).
+        """
+        follow_ups = self.policy.follow_ups
+        opened: dict[str, TransitionRecord] = {}
+        for record in application.history:
+            for name in [n for n in opened if record.event in follow_ups[n].closed_by]:
+                self._follow_up(name, opened.pop(name), record.at, calendar)
+            follow_up = follow_ups.get(record.event)
+            if (
+                follow_up is not None
+                and record.event not in opened
+                and (follow_up.unless is None or record.data.get(follow_up.unless) is None)
+            ):
+                opened[record.event] = record
+        for name, record in opened.items():
+            stages = follow_ups[name].stages
+            if not stages or application.stage in stages:
+                self._follow_up(name, record, None, calendar)
+
+    def _follow_up(
+        self,
+        event: str,
+        record: TransitionRecord,
+        closed: datetime | None,
+        calendar: BusinessCalendar,
+    ) -> None:
+        follow_up = self.policy.follow_ups[event]
+        days = follow_up.days
+        allowed = int(getattr(self.policy.settings, days) if isinstance(days, str) else days)
+        due = calendar.add_business_days(record.at, allowed)
+        stop = closed if closed is not None else self.now
+        if stop is not None and (closed is not None or stop > due):
+            self._judge(record.to_stage, follow_up.deadline or event, follow_up.owner, stop > due)
 
     def _visit(
         self,
