@@ -376,16 +376,8 @@ class Store:
                 "with fire_requisition (approvals, the approved band and the history are "
                 "written by them)"
             )
-        table = self.tables.requisitions
         with self._atomic() as tx:
-            row = tx.connection.execute(
-                select(table.c.snapshot, table.c.version)
-                .where(table.c.id == requisition_id)
-                .with_for_update()
-            ).one_or_none()
-            if row is None:
-                raise NotStored("requisition", requisition_id)
-            updated = parse_requisition(requisition_id, row.snapshot).model_copy()
+            updated = self._locked_requisition(tx.connection, requisition_id).model_copy()
             if "status" in changes and (
                 updated.history or _AWAITING.intersection({updated.status, changes["status"]})
             ):
@@ -395,15 +387,7 @@ class Store:
                 )
             for name, value in changes.items():
                 setattr(updated, name, value)  # validate_assignment checks every value
-            tx.connection.execute(
-                update(table)
-                .where(table.c.id == requisition_id)
-                .values(
-                    version=row.version + 1,
-                    status=updated.status.value,
-                    snapshot=updated.model_dump_json(),
-                )
-            )
+            self._write_requisition(tx.connection, updated)
         return updated
 
     def fire_requisition(
@@ -425,16 +409,8 @@ class Store:
         written then) and NotStored for an unknown id.
         """
         _storable(requisition_id, "requisition")
-        table = self.tables.requisitions
         with self._atomic() as tx:
-            row = tx.connection.execute(
-                select(table.c.snapshot, table.c.version)
-                .where(table.c.id == requisition_id)
-                .with_for_update()
-            ).one_or_none()
-            if row is None:
-                raise NotStored("requisition", requisition_id)
-            requisition = parse_requisition(requisition_id, row.snapshot)
+            requisition = self._locked_requisition(tx.connection, requisition_id)
             record = self._positions().fire(
                 requisition,
                 event,
@@ -443,16 +419,31 @@ class Store:
                 expected_version=expected_version,
                 **data,
             )
-            tx.connection.execute(
-                update(table)
-                .where(table.c.id == requisition_id)
-                .values(
-                    version=row.version + 1,
-                    status=requisition.status.value,
-                    snapshot=requisition.model_dump_json(),
-                )
-            )
+            self._write_requisition(tx.connection, requisition)
         return record
+
+    def _locked_requisition(self, connection: Connection, requisition_id: str) -> Requisition:
+        """The stored requisition, its row locked until the transaction ends; NotStored if none."""
+        table = self.tables.requisitions
+        snapshot = connection.execute(
+            select(table.c.snapshot).where(table.c.id == requisition_id).with_for_update()
+        ).scalar_one_or_none()
+        if snapshot is None:
+            raise NotStored("requisition", requisition_id)
+        return parse_requisition(requisition_id, snapshot)
+
+    def _write_requisition(self, connection: Connection, requisition: Requisition) -> None:
+        """Store ``requisition`` over its locked row: its snapshot, status and a new version."""
+        table = self.tables.requisitions
+        connection.execute(
+            update(table)
+            .where(table.c.id == requisition.id)
+            .values(
+                version=table.c.version + 1,
+                status=requisition.status.value,
+                snapshot=requisition.model_dump_json(),
+            )
+        )
 
     def _positions(self) -> Positions:
         if self._position_engine is None:  # compiled once: its machine is shared by every call
@@ -739,16 +730,7 @@ class Store:
     def _keep_lifecycle(self, connection: Connection, requisition: Requisition, kept: int) -> None:
         """Write the requisition when the slate fired its lifecycle (the fill) past ``kept``."""
         if len(requisition.history) > kept:
-            table = self.tables.requisitions
-            connection.execute(
-                update(table)
-                .where(table.c.id == requisition.id)
-                .values(
-                    version=table.c.version + 1,
-                    status=requisition.status.value,
-                    snapshot=requisition.model_dump_json(),
-                )
-            )
+            self._write_requisition(connection, requisition)
 
     def _stored_pipeline(self) -> StoredPipeline:
         found = self._slate_pipeline
