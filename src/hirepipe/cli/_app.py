@@ -59,13 +59,18 @@ class OptionName(StrEnum):
     structured_scorecards = "structured_scorecards"
 
 
-_OPTION_HELP = (
-    "Turn on an option of the standard policy (repeatable); structured_scorecards uses the "
-    "example scheme of docs/scorecards.md."
-)
+StandardOptions = Annotated[
+    list[OptionName] | None,
+    typer.Option(
+        "--option",
+        help="Turn on an option of the standard policy (repeatable); structured_scorecards "
+        "uses the example scheme of docs/scorecards.md.",
+    ),
+]
+"""``--option``, as the commands that take the standard policy take it."""
 
 
-def _option_names(options: "list[OptionName] | None") -> tuple[str, ...]:
+def _option_names(options: list[OptionName] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(o) for o in options or ()))
 
 
@@ -287,7 +292,7 @@ def simulate_command(
     policy: Annotated[
         str, typer.Option(help="A policy file (TOML, YAML, JSON) or 'standard'.")
     ] = "standard",
-    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
+    option: StandardOptions = None,
     runs: Annotated[int, typer.Option(min=1, help="Requisitions to simulate.")] = 1_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed, the same result.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Processes to run in.")] = 1,
@@ -515,18 +520,21 @@ def _estimate(
 
 # -- policies ------------------------------------------------------------------------------------
 
-_ALLOW_IMPORTS_HELP = (
-    "A package whose guards and effects the file names by dotted path (repeatable)."
-)
+AllowImports = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-imports",
+        metavar="PACKAGE",
+        help="A package whose guards and effects the file names by dotted path (repeatable).",
+    ),
+]
+"""``--allow-imports``, as the commands that load a policy file take it."""
 
 
 @app.command("validate", cls=_Command)
 def validate_command(
     path: Annotated[str, typer.Argument(help="A policy file: TOML, YAML or JSON.")],
-    allow_imports: Annotated[
-        list[str] | None,
-        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
-    ] = None,
+    allow_imports: AllowImports = None,
 ) -> None:
     """Check a policy file; list every problem it has, its stages' durations included."""
     from hirepipe.cli._inputs import load_policy
@@ -549,11 +557,8 @@ def diagram_command(
     format: Annotated[
         DiagramFormat, typer.Option("--format", "-f", help="Diagram language.")
     ] = DiagramFormat.mermaid,
-    allow_imports: Annotated[
-        list[str] | None,
-        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
-    ] = None,
-    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
+    allow_imports: AllowImports = None,
+    option: StandardOptions = None,
 ) -> None:
     """Draw a policy's lifecycle as Mermaid or Graphviz dot."""
     from hirepipe.cli._inputs import load_policy
@@ -570,11 +575,8 @@ def paths_command(
         list[str] | None,
         typer.Option(metavar="STAGE", help="Only paths ending in this stage (repeatable)."),
     ] = None,
-    allow_imports: Annotated[
-        list[str] | None,
-        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
-    ] = None,
-    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
+    allow_imports: AllowImports = None,
+    option: StandardOptions = None,
 ) -> None:
     """List every simple path through a policy, from the first stage to an end."""
     from hirepipe.cli._inputs import check_stages, load_policy
@@ -598,11 +600,8 @@ def events_command(
         TableFormat,
         typer.Option("--format", "-f", help="A table, the docs' Markdown, or JSON."),
     ] = TableFormat.table,
-    allow_imports: Annotated[
-        list[str] | None,
-        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
-    ] = None,
-    option: Annotated[list[OptionName] | None, typer.Option("--option", help=_OPTION_HELP)] = None,
+    allow_imports: AllowImports = None,
+    option: StandardOptions = None,
 ) -> None:
     """List a policy's events: from, to, data fields, guards, blocker codes, notifications."""
     from hirepipe.cli import _events
@@ -654,10 +653,7 @@ def report_command(
     plot: Annotated[
         Path | None, typer.Option(metavar="PNG", help="Also draw conversion and time in stage.")
     ] = None,
-    allow_imports: Annotated[
-        list[str] | None,
-        typer.Option("--allow-imports", metavar="PACKAGE", help=_ALLOW_IMPORTS_HELP),
-    ] = None,
+    allow_imports: AllowImports = None,
 ) -> None:
     """Report stored histories: conversion, time in stage, rejections, breaches, calibration."""
     from hirepipe.cli import _report
