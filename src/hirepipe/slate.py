@@ -426,13 +426,8 @@ class Slate:
             positions.fire(requisition, "fill", actor=self.pipeline.system_actor)
 
     def _warm_until(self, now: pendulum.DateTime) -> pendulum.DateTime:
-        """``warm_days`` calendar days after ``now``, at that wall-clock time in the requisition.
-
-        Counted in the requisition's zone, as the limit on keeping in touch is: in the clock's
-        (UTC, say) it is an hour later across a change to summer time.
-        """
-        now = now.in_timezone(self.requisition.time_zone)
-        return now.add(days=self.pipeline.policy.settings.warm_days)
+        """The runner-ups' ``warm_until``: the policy's limit, in the requisition's zone."""
+        return self.pipeline.policy.settings.warm_limit(now, self.requisition.time_zone)
 
     def sweep(self, *, actor: str | None = None) -> list[Fired]:
         """Expire every offer past its valid-until date (and fall through); return the records.

@@ -276,6 +276,15 @@ class PolicySettings(BaseModel):
             )
         return self
 
+    def warm_limit(self, now: pendulum.DateTime, time_zone: str | None = None) -> pendulum.DateTime:
+        """The latest ``warm_until`` from ``now``: ``warm_days`` calendar days later.
+
+        At the same wall-clock time in ``time_zone`` (the requisition's) when given: in the
+        clock's zone (UTC, say) it would be an hour off across a change to summer time.
+        """
+        local = now if time_zone is None else now.in_timezone(time_zone)
+        return local.add(days=self.warm_days)
+
 
 @dataclass(slots=True)
 class Context:

@@ -53,9 +53,8 @@ def warm_until_within_warm_days(ctx: Context) -> Iterator[Blocker]:
     """
     warm_until = ctx.data.value("warm_until")
     days = ctx.settings.warm_days
-    # calendar days at the same wall-clock time where the requisition is (across a DST change)
-    now = ctx.now if ctx.requisition is None else ctx.now.in_timezone(ctx.requisition.time_zone)
-    limit = now.add(days=days)
+    zone = ctx.requisition.time_zone if ctx.requisition is not None else None
+    limit = ctx.settings.warm_limit(ctx.now, zone)
     if warm_until is not None and warm_until > limit:
         yield Blocker(
             "warm_until_too_late",
