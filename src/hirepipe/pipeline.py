@@ -62,7 +62,11 @@ from hirepipe.policy import (
     RoleResolver,
     requisition_roles,
 )
-from hirepipe.policy._permissions import permission_blockers, permitted_as_themselves
+from hirepipe.policy._permissions import (
+    permission_blockers,
+    permitted_as_themselves,
+    permitted_by_fields,
+)
 from hirepipe.privacy import ERASE_EVENT, erased
 
 __all__ = ["CreationFailure", "Fired", "Hook", "HookFailure", "Pipeline"]
@@ -784,8 +788,13 @@ class Pipeline:
         on_behalf_of: str | None,
     ) -> list[Blocker]:
         """Why ``actor`` (for ``on_behalf_of``) may not fire ``spec``; empty when they may."""
-        if on_behalf_of is None and data.person_field is None and _ANYONE in spec.fired_by:
-            return []  # open to all: nobody's roles need resolving
+        if on_behalf_of is None:
+            if data.person_field is None and _ANYONE in spec.fired_by:
+                return []  # open to all: nobody's roles need resolving
+            if self.roles is requisition_roles and permitted_by_fields(
+                spec, data, actor, application, requisition, self.system_actor
+            ):
+                return []  # the common case: asked only for the roles the event is fired by
 
         known: dict[str, Collection[str]] = {}  # the roles function is asked once a person
 

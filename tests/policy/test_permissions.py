@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Collection
 from typing import ClassVar
@@ -25,8 +26,12 @@ from hirepipe import (
     standard_policy,
 )
 from hirepipe.models import Substitution
-from hirepipe.policy import requisition_roles
-from hirepipe.policy._permissions import permission_blockers, permitted_as_themselves
+from hirepipe.policy import SYSTEM_ACTOR, requisition_roles
+from hirepipe.policy._permissions import (
+    permission_blockers,
+    permitted_as_themselves,
+    permitted_by_fields,
+)
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
 
@@ -405,3 +410,54 @@ def test_the_quick_yes_agrees_with_the_explanation(event, held, actor, named):
     )
     assert quick == (not explained)
     assert set(asked) <= {actor}
+
+
+FIELD_PEOPLE = ["maria", "rita", "cfo", "sub", "alice", "cand-1", SYSTEM_ACTOR, "mallory"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    event=st.sampled_from(sorted(STANDARD.events)),
+    fired_by=st.none() | st.lists(st.sampled_from(ROLE_NAMES), min_size=1, max_size=4),
+    actor=st.sampled_from(FIELD_PEOPLE),
+    named=st.none() | st.sampled_from(FIELD_PEOPLE),
+    with_requisition=st.booleans(),
+    chain=st.booleans(),
+    substitute=st.booleans(),
+)
+def test_the_engine_asks_the_fields_as_requisition_roles_answers(
+    event, fired_by, actor, named, with_requisition, chain, substitute
+):
+    """The engine's question, one role at a time, has the answer of the roles' whole set.
+
+    ``permitted_by_fields`` agrees with ``permitted_as_themselves`` given every role
+    ``requisition_roles`` finds (and ``system`` for the system actor): for every event, any
+    roles it is fired by, anyone acting, with and without the requisition, an approval chain,
+    or a substitute approver.
+    """
+    spec = STANDARD.events[event]
+    if fired_by is not None:
+        spec = dataclasses.replace(spec, fired_by=tuple(fired_by))
+    model = spec.data_model
+    data = model.model_construct(**({model.person_field: named} if model.person_field else {}))
+    requisition = make_requisition(
+        approvers=["cfo"],
+        recruiter="rita",
+        approval_chain=[ApprovalStep(name="finance", approvers=("cfo",))] if chain else [],
+    )
+    pipeline = Pipeline(STANDARD, clock=FakeClock(START))
+    application = make_application(pipeline, requisition, candidate=make_candidate(1))
+    if substitute:
+        application.substitutions = (
+            Substitution(step="finance", absent="cfo", substitute="sub", reason="away", at=START),
+        )
+    given_requisition = requisition if with_requisition else None
+
+    def roles_of(person: str) -> Collection[str]:
+        held = set(requisition_roles(person, application, given_requisition))
+        return held | {Role.system} if person == SYSTEM_ACTOR else held
+
+    expected = permitted_as_themselves(spec, data, actor, roles_of)
+    assert expected == permitted_by_fields(
+        spec, data, actor, application, given_requisition, SYSTEM_ACTOR
+    )

@@ -110,32 +110,77 @@ def requisition_roles(
     or else its ``approvers``), so they are not held when it is ``None``; candidate,
     interviewer and a substitute approver come from the application.
     """
-    # on every event: plain loops and module constants, no generators or enum lookups
-    held: list[str] = []
-    if actor == application.candidate.id:
-        held.append(_CANDIDATE)
-    for interview in application.interviews:
-        if actor in interview.interviewers:
-            held.append(_INTERVIEWER)
-            break
-    for substitution in application.substitutions:
-        if actor == substitution.substitute:
-            held.append(_APPROVER)
-            break
-    if requisition is not None:
-        if actor == requisition.hiring_manager:
-            held.append(_HIRING_MANAGER)
-        if actor == requisition.recruiter:
-            held.append(_RECRUITER)
+    return frozenset(
+        role for role in _FIELD_ROLES if holds_role(actor, role, application, requisition)
+    )
+
+
+_FIELD_ROLES: Final = (_CANDIDATE, _INTERVIEWER, _APPROVER, _HIRING_MANAGER, _RECRUITER)
+"""The roles ``requisition_roles`` reads from the fields, in the order it lists them."""
+
+
+def holds_role(
+    actor: str, role: str, application: Application, requisition: Requisition | None
+) -> bool:
+    """Whether ``actor`` holds ``role`` by the requisition's and the application's fields.
+
+    The one rule of [`requisition_roles`][hirepipe.policy.requisition_roles], asked for one
+    role: the engine asks only for the roles an event is fired by, cheapest first, and stops
+    at the first held (on every event: plain loops, no generators).
+    """
+    if role == _HIRING_MANAGER:
+        return requisition is not None and actor == requisition.hiring_manager
+    if role == _RECRUITER:
+        return requisition is not None and actor == requisition.recruiter
+    if role == _CANDIDATE:
+        return actor == application.candidate.id
+    if role == _INTERVIEWER:
+        for interview in application.interviews:  # noqa: SIM110 - a loop: no generator to build
+            if actor in interview.interviewers:
+                return True
+        return False
+    if role == _APPROVER:
+        for substitution in application.substitutions:
+            if actor == substitution.substitute:
+                return True
+        if requisition is None:
+            return False
         chain = requisition.approval_chain
         if chain:
-            for step in chain:
+            for step in chain:  # noqa: SIM110 - a loop: no generator to build
                 if actor in step.approvers:
-                    held.append(_APPROVER)
-                    break
-        elif actor in requisition.approvers:
-            held.append(_APPROVER)
-    return frozenset(held)
+                    return True
+            return False
+        return actor in requisition.approvers
+    return False  # system, anyone and a host's own names: not in the fields
+
+
+def permitted_by_fields(
+    spec: EventSpec,
+    data: EventData,
+    actor: str,
+    application: Application,
+    requisition: Requisition | None,
+    system_actor: str,
+) -> bool:
+    """``permitted_as_themselves`` with the default resolver, asked only for ``fired_by``.
+
+    The same answer as ``permitted_as_themselves`` given the roles
+    [`requisition_roles`][hirepipe.policy.requisition_roles] finds (and ``system`` for the
+    pipeline's ``system_actor``), without building the set of every role the actor holds.
+    """
+    field = type(data).person_field
+    if field is not None:
+        named = data.__dict__.get(field)
+        if named is not None and named != actor:
+            return False
+    fired_by = spec.fired_by
+    if _ANYONE in fired_by or (actor == system_actor and Role.system in fired_by):
+        return True
+    for role in fired_by:  # noqa: SIM110 - a loop: no generator to build
+        if holds_role(actor, role, application, requisition):
+            return True
+    return False
 
 
 def permission_blockers(
