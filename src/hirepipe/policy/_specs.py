@@ -86,6 +86,10 @@ class EventData(BaseModel):
     ``person_field`` names the field that says whose decision the data states (an approval's
     ``approver``, a scorecard's ``interviewer``): the engine refuses it naming anyone but the
     person acting (``acting_for_another``), and fills it in with them when left out.
+
+    Check or change values with validators (``@model_validator``, ``@field_validator``): the
+    engine validates with the model's compiled validator, as Pydantic does for a nested model,
+    so a policy whose data model overrides ``model_validate`` (or ``__init__``) is refused.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
