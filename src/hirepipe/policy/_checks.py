@@ -60,7 +60,7 @@ def problems_of(
         + _check(policy, stages, events)
         + _check_rules(policy)
         + _check_roles(policy, stages, events)
-        + _check_permissions(events)
+        + _check_permissions(policy.settings, events)
         + _check_data_models(events)
         + _check_follow_ups(stages, events)
     )
@@ -183,28 +183,28 @@ def _check_rules(policy: Policy) -> list[PolicyProblem]:
     return problems
 
 
-def _check_permissions(events: Sequence[EventSpec]) -> list[PolicyProblem]:
-    """Return the problems of who may fire each event: no role, or a role's name."""
+def _check_permissions(
+    settings: PolicySettings, events: Sequence[EventSpec]
+) -> list[PolicyProblem]:
+    """Return the problems of who may fire each event, and erase: no role, or a role's name."""
+    granted = [(f"events.{e.name}.fired_by", e.fired_by, "fire it") for e in events]
+    granted += [(f"events.{e.name}.on_behalf", e.on_behalf, "") for e in events]
+    granted.append(("settings.erased_by", settings.erased_by, "erase a candidate's data"))
     problems = []
-    for event in events:
-        where = f"events.{event.name}"
-        if not event.fired_by:
+    for where, roles, what in granted:
+        if what and not roles:
             problems.append(
-                PolicyProblem(
-                    f"{where}.fired_by",
-                    f"nobody may fire it: name a role ({', '.join(Role)})",
-                )
+                PolicyProblem(where, f"nobody may {what}: name a role ({', '.join(Role)})")
             )
-        for key, roles in (("fired_by", event.fired_by), ("on_behalf", event.on_behalf)):
-            for role in roles:
-                if not isinstance(role, str) or not _ROLE_NAME.fullmatch(role):
-                    problems.append(
-                        PolicyProblem(
-                            f"{where}.{key}",
-                            f"{role!r} is not a role name: letters, digits, '_' and '-' "
-                            f"(the standard roles: {', '.join(Role)})",
-                        )
+        for role in roles:
+            if not isinstance(role, str) or not _ROLE_NAME.fullmatch(role):
+                problems.append(
+                    PolicyProblem(
+                        where,
+                        f"{role!r} is not a role name: letters, digits, '_' and '-' "
+                        f"(the standard roles: {', '.join(Role)})",
                     )
+                )
     return problems
 
 
