@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 import venv
 import zipfile
 from email.parser import Parser
@@ -101,3 +102,29 @@ def test_the_wheel_installs_alone_and_runs_a_lifecycle(wheel, tmp_path):
         cwd=tmp_path,
     )
     assert ["hired 1", "[]"] == result.stdout.splitlines()
+
+
+def test_the_project_urls_name_one_repository_and_its_own_files():
+    """Every Project-URL is the repository the README installs from, or a file in this checkout.
+
+    The repository's address is written in three places (pyproject.toml, mkdocs.yml's
+    ``repo_url``, the README's ``git+`` installs); a link into it (``/blob/main/...``,
+    ``/tree/main/...``) names a file or folder that exists here, so none points nowhere.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    urls = project["urls"]
+    repository = urls["Repository"]
+    mkdocs = (ROOT / "mkdocs.yml").read_text()
+    assert f"repo_url: {repository}\n" in mkdocs
+    readme = (ROOT / "README.md").read_text()
+    assert f"git+{repository}@main" in readme
+    assert {"Homepage", "Documentation", "Repository", "Issues", "Changelog"} == set(urls)
+    for name, url in urls.items():
+        assert url == repository or url.startswith(f"{repository}/"), name
+        assert "#" not in url, f"{name}: link to a file, not an anchor"
+        path = url.removeprefix(repository).lstrip("/")
+        if path.startswith(("blob/main/", "tree/main/")):
+            assert (ROOT / path.split("/", 2)[2]).exists(), name
+        else:
+            assert path in ("", "issues"), name
+    assert urls["Documentation"].endswith("/tree/main/docs")

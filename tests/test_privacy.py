@@ -16,16 +16,19 @@ from hirepipe import (
     GuardRejected,
     Pipeline,
     Policy,
+    PolicyError,
+    RequisitionMismatch,
     StageKind,
     StageSpec,
     TransitionNotAllowed,
     standard_policy,
 )
-from hirepipe.models import ERASED, PERSONAL, Text
+from hirepipe.models import ERASED, PERSONAL, Candidate, Reference, Text
 from hirepipe.notify import MemorySender, NotificationStatus, Notifier, Outbox, deliver, no_estimate
-from hirepipe.policy import EffectSpec
+from hirepipe.policy import SYSTEM_ACTOR, EffectSpec, requisition_roles
 from hirepipe.privacy import (
     ERASE_EVENT,
+    _fields,
     consent_expired,
     data_models_of,
     ended_at,
@@ -33,7 +36,7 @@ from hirepipe.privacy import (
     map_personal,
     retention_due,
 )
-from hirepipe.testing import FakeClock, make_application, make_candidate
+from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
 
 SECRETS = ("Candidate 1", "candidate1@example.com", "+1 555 0100", "grace@example.com")
@@ -106,6 +109,45 @@ class TestWhichFieldsArePersonal:
             cleared.candidate.phone,
         )
         assert ERASED == cleared.references[0].contact == cleared.rejection.feedback
+
+    def test_the_candidates_locale_is_personal(self, pipeline, requisition):
+        """The locale says where someone lives and reads: erased with the rest, not kept."""
+        candidate = make_candidate(locale="de_AT")
+        application = make_application(pipeline, requisition, stage="rejected", candidate=candidate)
+        assert "de_AT" in texts(application)
+        found: list[str] = []
+        map_personal(
+            application.model_dump(mode="json"),
+            Application,
+            lambda value: found.append(value),
+            data_models=data_models_of(pipeline.policy),
+        )
+        assert "de_AT" in found  # what an export of the personal values collects
+        pipeline.erase(application, actor="maria", requisition=requisition)
+        assert (ERASED, "de_AT") == (application.candidate.locale, candidate.locale)
+        assert "de_AT" not in texts(application)
+        assert application == Application.model_validate_json(texts(application))
+
+    def test_every_candidate_and_reference_field_is_personal_or_kept_on_purpose(self):
+        """The fields of a candidate and a referee: each one personal, or a fact kept by design."""
+        personal = {model.__name__: sorted(_fields(model)) for model in (Candidate, Reference)}
+        assert {
+            "Candidate": ["email", "locale", "name", "phone"],
+            "Reference": ["contact", "notes", "relationship"],
+        } == personal
+        kept = {
+            "Candidate": {"id", "consent_to_contact"},
+            "Reference": {
+                "referee",
+                "consent",
+                "status",
+                "outcome",
+                "contacted_at",
+                "completed_at",
+            },
+        }
+        for model in (Candidate, Reference):
+            assert set(model.model_fields) == kept[model.__name__] | set(personal[model.__name__])
 
     def test_the_lifecycle_facts_stay(self, pipeline, requisition):
         """Ids, stages, events, actors, times, reasons, outcomes and amounts are kept."""
@@ -200,8 +242,10 @@ class TestPipelineErase:
         application = rejected_with_everything(pipeline, requisition)
         version = application.version
         clock.advance(days=3)
-        record = pipeline.erase(application, actor="dpo", reason="candidate's request")
-        assert (ERASE_EVENT, "activity", "dpo", "candidate's request", version + 1) == (
+        record = pipeline.erase(
+            application, actor="maria", requisition=requisition, reason="candidate's request"
+        )
+        assert (ERASE_EVENT, "activity", "maria", "candidate's request", version + 1) == (
             record.event,
             record.kind,
             record.actor,
@@ -219,7 +263,7 @@ class TestPipelineErase:
     def test_no_event_fires_on_an_erased_application(self, pipeline, requisition):
         """Erased is final: reopening, notes and a second erasure are all refused."""
         application = rejected_with_everything(pipeline, requisition)
-        pipeline.erase(application, actor="dpo")
+        pipeline.erase(application, actor="maria", requisition=requisition)
         before = texts(application)
         for attempt in (
             lambda: pipeline.fire(
@@ -228,7 +272,7 @@ class TestPipelineErase:
             lambda: pipeline.fire(
                 application, "note", actor="maria", requisition=requisition, text="hi"
             ),
-            lambda: pipeline.erase(application, actor="dpo"),
+            lambda: pipeline.erase(application, actor="maria", requisition=requisition),
             lambda: pipeline.available(application),
         ):
             with pytest.raises(TransitionNotAllowed, match="was erased") as refused:
@@ -242,7 +286,7 @@ class TestPipelineErase:
         application = make_application(pipeline, requisition, stage=stage)
         before = texts(application)
         with pytest.raises(GuardRejected, match="withdraw or reject it") as refused:
-            pipeline.erase(application, actor="dpo")
+            pipeline.erase(application, actor="maria", requisition=requisition)
         assert ("not_ended",) == refused.value.codes
         assert before == texts(application)
 
@@ -254,6 +298,64 @@ class TestPipelineErase:
             with pytest.raises(ValidationError):
                 pipeline.erase(application, **kwargs)
         assert before == texts(application)
+
+
+class TestWhoMayErase:
+    @pytest.mark.parametrize(
+        ("actor", "requisition_fields"),
+        [
+            ("maria", {}),  # the hiring manager
+            ("rita", {"recruiter": "rita"}),
+            (SYSTEM_ACTOR, {}),
+        ],
+        ids=["hiring_manager", "recruiter", "system"],
+    )
+    def test_the_recruiter_the_hiring_manager_and_the_system_may(
+        self, pipeline, actor, requisition_fields
+    ):
+        """The default erased_by: the requisition's recruiter and hiring manager, the system."""
+        requisition = make_requisition(**requisition_fields)
+        application = rejected_with_everything(pipeline, requisition)
+        assert actor == pipeline.erase(application, actor=actor, requisition=requisition).actor
+
+    @pytest.mark.parametrize("actor", ["bob", "cfo", "cand-1"], ids=str)
+    def test_anyone_else_is_refused_and_nothing_changes(self, pipeline, requisition, actor):
+        """An approver, the candidate, a stranger: not_permitted, saying who may."""
+        application = rejected_with_everything(pipeline, requisition)
+        before = texts(application)
+        with pytest.raises(GuardRejected, match="only the recruiter or the hiring_manager") as no:
+            pipeline.erase(application, actor=actor, requisition=requisition)
+        assert (("not_permitted",), ERASE_EVENT) == (no.value.codes, no.value.event)
+        assert "erased_by" in str(no.value)
+        assert before == texts(application)
+
+    def test_without_the_requisition_the_role_cannot_be_told(self, pipeline, requisition):
+        """Naming yourself is not enough: without the requisition, requisition_required."""
+        application = rejected_with_everything(pipeline, requisition)
+        before = texts(application)
+        with pytest.raises(GuardRejected) as refused:
+            pipeline.erase(application, actor="maria")
+        assert ("requisition_required",) == refused.value.codes
+        assert refused.value.blockers[0].needs_input
+        with pytest.raises(RequisitionMismatch):
+            pipeline.erase(application, actor="maria", requisition=make_requisition(id="req-9"))
+        assert before == texts(application)
+
+    def test_the_policy_says_who_and_the_roles_function_grants_it(self, clock, requisition):
+        """A data protection officer erases once erased_by names a role the host gives them."""
+        policy = standard_policy().with_setting(
+            erased_by=("recruiter", "hiring_manager", "system", "privacy_officer")
+        )
+
+        def roles(actor, application, requisition):
+            held = set(requisition_roles(actor, application, requisition))
+            return held | {"privacy_officer"} if actor == "dpo" else held
+
+        pipeline = Pipeline(policy, clock=clock, roles=roles)
+        application = rejected_with_everything(pipeline, requisition)
+        assert "dpo" == pipeline.erase(application, actor="dpo").actor  # no requisition needed
+        with pytest.raises(PolicyError, match=r"settings\.erased_by: nobody may erase"):
+            standard_policy().with_setting(erased_by=())
 
 
 class TestOutboxErase:
@@ -278,7 +380,7 @@ class TestOutboxErase:
         sent = {n.key for n in outbox.sent()}
         assert sent
         assert outbox.pending()
-        pipeline.erase(application, actor="dpo")
+        pipeline.erase(application, actor="maria", requisition=requisition)
         assert len(outbox.for_application(application.id)) == outbox.erase(application.id)
         for notification in outbox.for_application(application.id):
             assert ({}, None) == (dict(notification.facts), notification.address)
@@ -308,7 +410,7 @@ class TestRetention:
         pipeline = Pipeline(standard_policy(), clock=clock)
         old = make_application(pipeline, requisition, stage="rejected")
         gone = make_application(pipeline, requisition, stage="withdrawn")
-        pipeline.erase(gone, actor="dpo")
+        pipeline.erase(gone, actor="maria", requisition=requisition)
         clock.advance(months=5)
         recent = make_application(pipeline, requisition, stage="declined")
         open_ = make_application(pipeline, requisition, stage="review")
@@ -397,7 +499,7 @@ def test_reports_read_the_same_after_erasure(requisition):
     ]
     before = funnel(applications, [requisition], pipeline.policy)
     for application in applications[:2]:
-        pipeline.erase(application, actor="dpo")
+        pipeline.erase(application, actor="maria", requisition=requisition)
     after = funnel(applications, [requisition], pipeline.policy)
     for table in ("conversions", "time_in_stage", "rejections", "breaches"):
         assert before.rows(table) == after.rows(table), table
@@ -423,7 +525,7 @@ def test_a_deliverer_holding_a_claim_loses_it_on_erasure(clock, requisition):
     later = clock.now().add(days=2)
     claim = outbox.claim(outbox.due(later)[0].key, later)
     assert claim is not None
-    pipeline.erase(application, actor="dpo")
+    pipeline.erase(application, actor="maria", requisition=requisition)
     outbox.erase(application.id)
     with pytest.raises(ClaimLost):
         outbox.mark_sent(claim.key, later, claim=claim)

@@ -371,7 +371,12 @@ class TestReview:
         other.transfer(ada, world.slate, actor="maria", reason="back to the first role")
         assert (early, early) == both()  # her history came back with her
         world.fire(bea, "withdraw", actor="cand-2")
-        world.pipeline.erase(world.slate.get(bea), actor="maria", reason="asked to be forgotten")
+        world.pipeline.erase(
+            world.slate.get(bea),
+            actor="maria",
+            reason="asked to be forgotten",
+            requisition=world.slate.requisition,
+        )
         assert both()[0] == both()[1]
 
     def test_ranking_mean_then_strong_yes(self):

@@ -10,7 +10,7 @@ takes. Run it with ``python -m examples.service serve``; in a test::
 
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations at run time.
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -37,7 +37,7 @@ from hirepipe.notify import DeliveryReport, Notification, Sender, deliver
 from .hiring import DEFAULT_DATABASE, HiringService, SweepReport
 from .problems import PROBLEM_RESPONSES, invalid_request_response, problem_response
 
-__all__ = ["create_app", "json_mode", "plain"]
+__all__ = ["create_app", "json_mode"]
 
 
 # --8<-- [start:json_mode]
@@ -54,11 +54,6 @@ def json_mode(model: type[BaseModel]) -> Any:
         return model.model_validate_json(json.dumps(value)) if isinstance(value, dict) else value
 
     return Annotated[model, BeforeValidator(from_json)]
-
-
-def plain(blockers: Iterable[Blocker]) -> list[Blocker]:
-    """Blockers whose ``data`` is a dict: pydantic cannot serialise the read-only mapping."""
-    return [Blocker(**blocker.to_dict()) for blocker in blockers]
 
 
 # --8<-- [end:json_mode]
@@ -269,7 +264,7 @@ def _applications(service: HiringService) -> APIRouter:
         for event in service.policy.events_from(found.stage):
             blockers = pipeline.blockers(found, event, requisition=requisition)
             if blockers:
-                blocked[event] = plain(blockers)
+                blocked[event] = blockers
         available = [e for e in service.policy.events_from(found.stage) if e not in blocked]
         return EventsNow(
             stage=found.stage, version=found.version, available=available, blocked=blocked
@@ -362,7 +357,7 @@ def _event_routes(router: APIRouter, service: HiringService, spec: EventSpec) ->
 
     def check(application_id: str, body: check_body) -> list[Blocker]:  # type: ignore[valid-type]
         found = store.load(application_id)
-        blockers = pipeline.blockers(
+        return pipeline.blockers(
             found,
             name,
             requisition=store.requisition(found.requisition_id),
@@ -370,7 +365,6 @@ def _event_routes(router: APIRouter, service: HiringService, spec: EventSpec) ->
             reason=body.reason,
             **body.data.model_dump(exclude_unset=True),
         )
-        return plain(blockers)
 
     fire.__doc__ = (
         f"Fire `{name}` through the requisition's slate, and store it with what the "

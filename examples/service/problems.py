@@ -104,7 +104,7 @@ def _problem(exc: HirepipeError | ValidationError) -> tuple[int, Problem]:
             application_id=exc.application_id,
             event=exc.event,
             stage=exc.stage,
-            blockers=[Blocker(**b.to_dict()) for b in exc.blockers],
+            blockers=list(exc.blockers),
         )
     if isinstance(exc, TransitionNotAllowed):
         return 422, Problem(
@@ -122,7 +122,7 @@ def _problem(exc: HirepipeError | ValidationError) -> tuple[int, Problem]:
             message=message,
             event=exc.event,
             stage=exc.status,
-            blockers=[Blocker(**b.to_dict()) for b in exc.blockers],
+            blockers=list(exc.blockers),
             allowed=list(exc.allowed),
         )
     if isinstance(exc, RequisitionMismatch):

@@ -38,11 +38,15 @@ This module imports nothing from hirepipe, so every layer can use it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
 
 __all__ = [
     "AlreadyStored",
@@ -73,7 +77,34 @@ __all__ = [
     "TransitionNotAllowed",
 ]
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+class _Facts(dict[str, Any]):
+    """A read-only dict: the facts behind a blocker.
+
+    A dict (not a ``MappingProxyType``) so that whatever serialises dicts serialises it:
+    Pydantic, ``json``, ``dataclasses.asdict`` and FastAPI; every way to change it raises
+    ``TypeError``. Copies and pickles are ``_Facts`` again.
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a blocker's data is read-only: build a new Blocker instead")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> tuple[type[_Facts], tuple[dict[str, Any]]]:
+        return _Facts, (dict(self),)
+
+    def __copy__(self) -> _Facts:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Facts:
+        return _Facts(copy.deepcopy(dict(self), memo))
+
+
+_EMPTY: Mapping[str, Any] = _Facts()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +112,24 @@ class Blocker:
     """One reason an event cannot fire now.
 
     ``code`` is stable (match on it in code and tests); ``message`` is for people
-    ("2 of 4 scorecards missing: alice, bob"); ``data`` holds the facts behind the message.
-    ``needs_input`` is true when the caller can clear the blocker by passing data to ``fire``
-    (a rejection reason, the offer terms) rather than by changing the application's state.
+    ("2 of 4 scorecards missing: alice, bob"); ``data`` holds the facts behind the message,
+    read-only (a copy of the mapping given). ``needs_input`` is true when the caller can clear
+    the blocker by passing data to ``fire`` (a rejection reason, the offer terms) rather than
+    by changing the application's state.
+
+    Pydantic and FastAPI serialise a blocker as they serialise a dataclass (``data`` as a JSON
+    object), and validate one from that form: ``TypeAdapter(Blocker).dump_python(blocker,
+    mode="json")``, or a field ``blockers: list[Blocker]`` of a response model.
     """
 
     code: str
     message: str
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     needs_input: bool = False
+
+    def __post_init__(self) -> None:
+        if type(self.data) is not _Facts:
+            object.__setattr__(self, "data", _Facts(self.data) if self.data else _EMPTY)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the blocker as plain, JSON-ready data."""
@@ -110,6 +150,40 @@ class PolicyProblem:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
+
+
+def _refusal_schema(
+    cls: type[Exception],
+    handler: GetCoreSchemaHandler,
+    fields: Mapping[str, Any],
+    facts: Callable[[Any], dict[str, Any]],
+) -> CoreSchema:
+    """A Pydantic schema for an error that carries blockers: its message and its facts.
+
+    ``fields`` are the constructor's keyword arguments and their types; ``facts`` gives them
+    from an instance. Serialised as an object, ``message`` first; validated from that object
+    (the message is made again from the facts), or as an instance.
+    """
+    from pydantic_core import core_schema
+
+    def field_schemas() -> dict[str, core_schema.TypedDictField]:
+        return {
+            name: core_schema.typed_dict_field(handler.generate_schema(kind))
+            for name, kind in fields.items()
+        }
+
+    arguments = core_schema.typed_dict_schema(field_schemas())
+    built = core_schema.no_info_after_validator_function(lambda given: cls(**given), arguments)
+    written = core_schema.typed_dict_schema(
+        {"message": core_schema.typed_dict_field(core_schema.str_schema()), **field_schemas()}
+    )
+    return core_schema.json_or_python_schema(
+        json_schema=built,
+        python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), built]),
+        serialization=core_schema.plain_serializer_function_ser_schema(
+            lambda error: {"message": str(error), **facts(error)}, return_schema=written
+        ),
+    )
 
 
 class HirepipeError(Exception):
@@ -207,6 +281,25 @@ class GuardRejected(TransitionError):
         """The blockers' codes, in order."""
         return tuple(b.code for b in self.blockers)
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """Pydantic serialises the error as its message and facts, blockers included.
+
+        ``{"message": ..., "application_id": ..., "stage": ..., "event": ..., "blockers":
+        [...]}``; a field of this type in a response model shows the refusal as it is.
+        """
+        return _refusal_schema(
+            cls,
+            handler,
+            {"application_id": str, "stage": str, "event": str, "blockers": tuple[Blocker, ...]},
+            lambda error: {
+                "application_id": error.application_id,
+                "stage": error.stage,
+                "event": error.event,
+                "blockers": error.blockers,
+            },
+        )
+
 
 class ConcurrentUpdate(TransitionError):
     """Another writer changed the application first (compare-and-set on its version failed).
@@ -259,6 +352,28 @@ class PositionError(HirepipeError):
     def codes(self) -> tuple[str, ...]:
         """The blockers' codes, in order."""
         return tuple(b.code for b in self.blockers)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """Pydantic serialises the error as its message and facts, blockers included."""
+        return _refusal_schema(
+            cls,
+            handler,
+            {
+                "requisition_id": str,
+                "status": str,
+                "event": str,
+                "blockers": tuple[Blocker, ...],
+                "allowed": tuple[str, ...],
+            },
+            lambda error: {
+                "requisition_id": error.requisition_id,
+                "status": error.status,
+                "event": error.event,
+                "blockers": error.blockers,
+                "allowed": error.allowed,
+            },
+        )
 
 
 class RequisitionMismatch(HirepipeError):

@@ -28,6 +28,8 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -364,13 +366,18 @@ class Band(_Frozen):
         return Band(minimum=low, maximum=high, currency=self.currency)
 
 
+def _erased_or_locale(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """ERASED, as an erased locale reads (as an erased e-mail address does), or a locale."""
+    return value if value == ERASED else handler(value)
+
+
 class Candidate(_Frozen):
     """A person being considered; ``consent_to_contact`` covers talent-pool updates.
 
-    ``name``, ``email`` and ``phone`` are personal: erasure replaces them with
-    [`ERASED`][hirepipe.models.ERASED] and keeps the ``id``. ``locale`` is how they read
-    amounts and dates (``"de_DE"``: "1.234.567,50 €"); without one, the requisition's locale,
-    else English.
+    ``name``, ``email``, ``phone`` and ``locale`` are personal: erasure replaces them with
+    [`ERASED`][hirepipe.models.ERASED] and keeps the ``id`` and ``consent_to_contact``.
+    ``locale`` is how they read amounts and dates (``"de_DE"``: "1.234.567,50 €"); without one
+    (or once erased), the requisition's locale, else English.
     """
 
     id: Identifier
@@ -378,7 +385,7 @@ class Candidate(_Frozen):
     email: Email
     phone: Annotated[Name, PERSONAL] | None = None
     consent_to_contact: StrictBool = False
-    locale: LocaleName | None = None
+    locale: Annotated[LocaleName, WrapValidator(_erased_or_locale), PERSONAL] | None = None
 
 
 class OfferField(StrEnum):

@@ -63,6 +63,7 @@ from hirepipe.policy import (
     requisition_roles,
 )
 from hirepipe.policy._permissions import (
+    erasure_blockers,
     permission_blockers,
     permitted_as_themselves,
     permitted_by_fields,
@@ -513,7 +514,12 @@ class Pipeline:
         return Fired(record, application, requisition, bound.policy)
 
     def erase(
-        self, application: Application, *, actor: str, reason: str | None = None
+        self,
+        application: Application,
+        *,
+        actor: str,
+        reason: str | None = None,
+        requisition: Requisition | None = None,
     ) -> TransitionRecord:
         """Erase the candidate's personal data from an ended application; return the record.
 
@@ -523,10 +529,15 @@ class Pipeline:
         and ``erased_at`` is set: no event fires on the application afterwards. No hook is
         called. Erase the notifications about it too (``outbox.erase(application.id)``).
 
+        Only the roles the policy's
+        [`erased_by`][hirepipe.policy.PolicySettings.erased_by] names may erase (by default
+        the requisition's recruiter and hiring manager, and the system actor): pass the
+        application's ``requisition`` so that their roles can be told.
+
         Raises what [`erasure`][hirepipe.pipeline.Pipeline.erasure] raises; any error leaves the
         application unchanged.
         """
-        record = self.erasure(application, actor=actor, reason=reason)
+        record = self.erasure(application, actor=actor, reason=reason, requisition=requisition)
         cleared = erased(application, self.policy)
         values = {
             **cleared.__dict__,
@@ -547,21 +558,60 @@ class Pipeline:
         return record
 
     def erasure(
-        self, application: Application, *, actor: str, reason: str | None = None
+        self,
+        application: Application,
+        *,
+        actor: str,
+        reason: str | None = None,
+        requisition: Requisition | None = None,
     ) -> TransitionRecord:
         """Return the record erasing ``application`` now would append; change nothing.
 
-        Raises [`GuardRejected`][hirepipe.errors.GuardRejected] (``not_ended``) unless its stage
-        is terminal: end the application first (withdraw or reject it). Raises
-        [`TransitionNotAllowed`][hirepipe.errors.TransitionNotAllowed] for an application erased
-        already or in a stage the policy lacks, and a ValidationError for a bad ``actor`` or
-        ``reason``.
+        Raises [`GuardRejected`][hirepipe.errors.GuardRejected] when ``actor`` may not erase
+        (``not_permitted``; ``requisition_required`` when their role is read from a requisition
+        not given: see [`PolicySettings.erased_by`][hirepipe.policy.PolicySettings.erased_by]),
+        and (``not_ended``) unless its stage is terminal: end the application first (withdraw
+        or reject it). Raises [`TransitionNotAllowed`][hirepipe.errors.TransitionNotAllowed] for
+        an application erased already or in a stage the policy lacks,
+        [`RequisitionMismatch`][hirepipe.errors.RequisitionMismatch] for another application's
+        requisition, and a ValidationError for a bad ``actor`` or ``reason``.
         """
         actor = _IDENTIFIER.validate_python(actor)
         if reason is not None:
             _REASON.validate_python(reason)
         self._check_open(application, ERASE_EVENT)
         stage = application.stage
+        if requisition is not None:
+            if not isinstance(requisition, Requisition):
+                raise _not_a_requisition(requisition)
+            if requisition.id != application.requisition_id:
+                raise RequisitionMismatch(
+                    application_id=application.id,
+                    expected=application.requisition_id,
+                    given=requisition.id,
+                )
+
+        def roles_of(person: str) -> Collection[str]:
+            held = self.roles(person, application, requisition)
+            if isinstance(held, str):  # "recruiter" would hold every role it contains
+                raise TypeError(
+                    f"the roles function returned the string {held!r} for {person!r}; "
+                    "return a collection of role names, such as {'recruiter'}"
+                )
+            return {*held, _SYSTEM} if person == self.system_actor else held
+
+        refused = erasure_blockers(
+            self.policy.settings.erased_by,
+            event=ERASE_EVENT,
+            application_id=application.id,
+            actor=actor,
+            roles_of=roles_of,
+            requisition=requisition,
+        )
+        if refused:
+            raise GuardRejected(
+                application_id=application.id, stage=stage, event=ERASE_EVENT, blockers=refused
+            )
         if not self.policy.is_terminal(stage):
             raise GuardRejected(
                 application_id=application.id,

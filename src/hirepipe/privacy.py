@@ -3,20 +3,38 @@
 GDPR Article 17 (the right to erasure) and Article 5(1)(e) (storage limitation):
 
 ```python
-pipeline.erase(application, actor="dpo", reason="candidate's request")  # ended ones only
+pipeline.erase(application, actor="maria", requisition=requisition, reason="candidate's request")
 retention_due(applications, policy, now, months=6)   # ended more than 6 months ago
 consent_expired(applications, policy, now)           # in the talent pool, consent lapsed
 ```
 
 A field is personal when its type carries [`PERSONAL`][hirepipe.models.PERSONAL]: the
-candidate's name, e-mail address and phone, a referee's contact details and relationship, and
-every free text ([`Text`][hirepipe.models.Text]: notes, feedback, messages), in the application,
-in its history records' event data and in a policy's own event data models. Erasing replaces
-each non-empty personal value with [`ERASED`][hirepipe.models.ERASED] and keeps everything else:
-ids, stages, events, times, reasons, outcomes and amounts stay for reporting. An erased
-application takes no more events. The durable store erases a candidate's log and outbox too
+candidate's name, e-mail address, phone and locale, a referee's contact details and
+relationship, and every free text ([`Text`][hirepipe.models.Text]: notes, feedback, messages,
+a background check's assessment and dispute), in the application, in its history records'
+event data and in a policy's own event data models. Erasing replaces each non-empty personal
+value with [`ERASED`][hirepipe.models.ERASED] and keeps everything else: ids, stages, events,
+times, reasons, outcomes and amounts stay for reporting. An erased application takes no more
+events. The durable store erases a candidate's log and outbox too
 ([`hirepipe.store.Store.erase`][hirepipe.store.Store.erase]), and keeps its log's hash chain
-verifiable.
+verifiable. The same fields are the ones the store holds apart from its hashed log, and the
+ones an export of a candidate's personal data gathers (``map_personal`` with a ``replace``
+that collects each value it is given).
+
+Who may erase is the policy's
+[`erased_by`][hirepipe.policy.PolicySettings.erased_by]: by default the requisition's recruiter
+and hiring manager, and the system actor. Anyone else is refused with
+[`GuardRejected`][hirepipe.errors.GuardRejected] (``not_permitted``), in memory and in the
+store alike; pass the ``requisition`` to ``Pipeline.erase`` so that the recruiter's and the
+hiring manager's roles can be told (``requisition_required`` otherwise). Give another role,
+a data protection officer's, the right with ``policy.with_setting(erased_by=(...,
+"privacy_officer"))`` and a [`RoleResolver`][hirepipe.policy.RoleResolver] that grants it.
+
+What is kept, and why: ``Candidate.id`` and ``consent_to_contact`` (the record of consent),
+``Reference.referee``, every actor and ``Signing.signed_by`` (ids), a record's ``reason``
+(one line, [`Reason`][hirepipe.models.Reason]: why something happened, for the audit; write no
+personal detail there), a background check's ``provider``, ``provider_contact`` and
+``report`` (the agency's, not the candidate's), offer terms and amounts.
 
 Candidate ids, referee ids and the ids of employees are kept: use opaque ids, not e-mail
 addresses, where people are named by id.

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import model_validator
 
 from hirepipe import (
+    Change,
+    EventData,
     EventSpec,
     NotificationRule,
+    Pipeline,
     Policy,
     PolicyError,
     StageKind,
@@ -17,10 +21,12 @@ from hirepipe.policy import (
     ACTIVE,
     OPEN,
     PREVIOUS,
+    EffectSpec,
     Owner,
     ServiceLevel,
     StageRole,
 )
+from hirepipe.testing import make_candidate, make_requisition
 
 
 def build(stages, events, **overrides) -> Policy:
@@ -251,3 +257,53 @@ class TestHiredRole:
         policy = standard_policy()
         with pytest.raises(PolicyError, match=r"approval, references, offer, negotiation hold"):
             policy.replace_stage("hired", role=None)
+
+
+class _Overriding(EventData):
+    """Data whose model_validate trims the note: code the engine would never run."""
+
+    note: str = ""
+
+    @classmethod
+    def model_validate(cls, obj, **kwargs):  # type: ignore[override]
+        return super().model_validate({**obj, "note": obj.get("note", "").strip()}, **kwargs)
+
+
+class _Inheriting(_Overriding):
+    """A subclass inherits the override, and is refused as well."""
+
+
+class _Validating(EventData):
+    """The same trimming as a model validator, which runs wherever the model is validated."""
+
+    note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _trimmed(cls, data):
+        return {**data, "note": data.get("note", "").strip()} if isinstance(data, dict) else data
+
+
+def _noted(data_model) -> list[EventSpec]:
+    effect = EffectSpec("noted", lambda ctx: Change(), data_model)
+    return [EventSpec("note", ("a",), None, effect=effect), EventSpec("end", ("a",), "done")]
+
+
+class TestDataModelsAreValidatedAsPydanticDoes:
+    @pytest.mark.parametrize("model", [_Overriding, _Inheriting], ids=["own", "inherited"])
+    def test_an_override_of_model_validate_is_refused(self, model):
+        """The engine never calls model_validate: an override is refused, naming the way."""
+        stages = [StageSpec("a"), StageSpec("done", StageKind.terminal)]
+        found = problems(stages, _noted(model))
+        assert 1 == len(found)
+        assert found[0].startswith("events.note.data: _Overriding overrides model_validate")
+        assert "@model_validator(mode='before')" in found[0]
+
+    def test_a_model_validator_does_the_same_and_runs(self, clock):
+        """The validator the message names runs when the event fires."""
+        stages = [StageSpec("a"), StageSpec("done", StageKind.terminal)]
+        policy = build(stages, _noted(_Validating))
+        pipeline = Pipeline(policy, clock=clock)
+        application = pipeline.new_application(make_candidate(), make_requisition())
+        record = pipeline.fire(application, "note", actor="m", note="  hi  ").record
+        assert {"note": "hi"} == record.data

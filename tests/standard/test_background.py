@@ -425,7 +425,9 @@ class TestPolicyData:
         hiring.clock.advance(days=14)
         hiring.fire(app, "final_adverse_action")
         assert ASSESSMENT == app.background_check.assessment
-        hiring.pipeline.erase(app, actor="dpo", reason="the candidate's request")
+        hiring.pipeline.erase(
+            app, actor="maria", requisition=hiring.requisition, reason="the candidate's request"
+        )
         check = app.background_check
         assert ERASED == check.assessment
         assert ERASED == check.dispute

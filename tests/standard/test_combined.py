@@ -215,6 +215,8 @@ def test_erasure_leaves_no_free_text_of_any_part():
     fire("send_feedback", "maria", feedback=secret)
     assert secret in application.model_dump_json()
 
-    pipeline.erase(application, actor="dpo", reason="the candidate asked")
+    pipeline.erase(
+        application, actor="maria", requisition=requisition, reason="the candidate asked"
+    )
 
     assert secret not in application.model_dump_json()

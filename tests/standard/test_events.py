@@ -649,6 +649,27 @@ class TestPoolAndHold:
             data = {**data, "warm_until": when[data["warm_until"]]}
         assert codes == refused(pipeline, application, "keep_warm", requisition, **data)
 
+    @pytest.mark.parametrize("keep_in_touch", [False, True], ids=["part-off", "part-on"])
+    @pytest.mark.parametrize("event", ["keep_warm", "renew_consent"], ids=str)
+    def test_an_explicit_no_to_consent_always_wins(self, clock, event, keep_in_touch):
+        """``consent=False`` refuses, though the profile consents: with the part or without."""
+        policy = standard_policy(keep_in_touch_from_rejection=keep_in_touch)
+        pipeline = Pipeline(policy, clock=clock)
+        requisition = make_requisition()
+        stage = "talent_pool" if event == "renew_consent" else "review"
+        application = make_application(
+            pipeline,
+            requisition,
+            stage=stage,
+            candidate=make_candidate(consent_to_contact=True),
+        )
+        until = clock.now().add(months=3)
+        actor = application.candidate.id if event == "renew_consent" else "maria"
+        codes = refused(
+            pipeline, application, event, requisition, actor=actor, warm_until=until, consent=False
+        )
+        assert ["consent_refused"] == codes
+
     def test_keep_warm_after_declining(self, pipeline, clock, requisition):
         """A candidate who declined may still be kept warm for a later role."""
         application = make_application(pipeline, requisition, stage="declined")

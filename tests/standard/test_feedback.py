@@ -201,7 +201,9 @@ class TestFeedbackRequest:
             requisition=requisition,
             feedback="SQL was thin.",
         )
-        pipeline.erase(application, actor="dpo", reason="the candidate asked")
+        pipeline.erase(
+            application, actor="maria", requisition=requisition, reason="the candidate asked"
+        )
         assert ERASED == application.rejection.feedback
         assert application.rejection.feedback_sent_at is not None
         texts = [r.data.get("feedback") or r.data.get("text") for r in application.history]

@@ -188,7 +188,7 @@ class TestKeepInTouchFromRejection:
             on_behalf_of="cand-1",
             text="consent lapsed",
         )
-        pipeline.erase(application, actor="dpo", reason="consent lapsed")
+        pipeline.erase(application, actor="maria", requisition=requisition, reason="consent lapsed")
         assert ERASED == application.candidate.name
         assert "talent_pool" in application.stages_visited()
 

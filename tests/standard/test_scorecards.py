@@ -680,7 +680,9 @@ class TestPersonalData:
             communication=3,
         )
         pipeline.fire(application, "withdraw", actor=application.candidate.id)
-        pipeline.erase(application, actor="dpo", reason="candidate's request")
+        pipeline.erase(
+            application, actor="maria", requisition=requisition, reason="candidate's request"
+        )
         assert "mentioned a health condition" not in application.model_dump_json()
         assert ERASED == application.scorecards[0].rating_of("python").notes
         assert 4 == application.scorecards[0].rating_of("python").rating

@@ -8,6 +8,7 @@ from hirepipe import GuardRejected, Pipeline, TransitionNotAllowed
 from hirepipe.models import ERASED
 from hirepipe.notify import NotificationStatus
 from hirepipe.privacy import ERASE_EVENT
+from hirepipe.testing import make_application
 from tests.store import helpers as store_helpers
 from tests.store.helpers import LATER, POLICY, World
 
@@ -63,7 +64,7 @@ class TestStoreErase:
         everything_said(world)
         before = every_text(world)
         assert all(secret in before for secret in SECRETS)
-        assert ["app-1"] == world.store.erase("cand-1", actor="dpo", reason="Art. 17 request")
+        assert ["app-1"] == world.store.erase("cand-1", actor="maria", reason="Art. 17 request")
         after = every_text(world)
         assert [] == [secret for secret in SECRETS if secret in after]
 
@@ -72,7 +73,7 @@ class TestStoreErase:
         world = World(database)
         everything_said(world)
         kept = world.store.head("app-1")
-        world.store.erase("cand-1", actor="dpo")
+        world.store.erase("cand-1", actor="maria")
         assert [] == world.store.verify(heads=[kept])
         loaded = world.store.load("app-1")
         assert loaded == world.store.replay("app-1")
@@ -84,7 +85,7 @@ class TestStoreErase:
         world = World(database)
         everything_said(world)
         before = world.store.load("app-1")
-        world.store.erase("cand-1", actor="dpo", reason="Art. 17 request")
+        world.store.erase("cand-1", actor="maria", reason="Art. 17 request")
         after = world.store.load("app-1")
 
         def facts(application):
@@ -94,7 +95,7 @@ class TestStoreErase:
             ]
 
         assert facts(before) == facts(after)[:-1]
-        assert (ERASE_EVENT, "dpo", "Art. 17 request", world.clock.now()) == (
+        assert (ERASE_EVENT, "maria", "Art. 17 request", world.clock.now()) == (
             after.history[-1].event,
             after.history[-1].actor,
             after.history[-1].reason,
@@ -111,8 +112,10 @@ class TestStoreErase:
         world = World(database)
         everything_said(world)
         in_memory = world.store.load("app-1")
-        Pipeline(POLICY, clock=world.clock).erase(in_memory, actor="dpo")
-        world.store.erase("cand-1", actor="dpo")
+        Pipeline(POLICY, clock=world.clock).erase(
+            in_memory, actor="maria", requisition=world.store.requisition(in_memory.requisition_id)
+        )
+        world.store.erase("cand-1", actor="maria")
         assert in_memory == world.store.load("app-1")
 
     def test_notifications_lose_their_facts_and_pending_ones_fail(self, database):
@@ -122,7 +125,7 @@ class TestStoreErase:
         keys = [n.key for n in world.store.outbox.for_application("app-1")]
         assert keys
         assert world.store.outbox.due(LATER)
-        world.store.erase("cand-1", actor="dpo")
+        world.store.erase("cand-1", actor="maria")
         erased = world.store.outbox.for_application("app-1")
         assert keys == [n.key for n in erased]
         assert all(({}, None) == (dict(n.facts), n.address) for n in erased)
@@ -133,7 +136,7 @@ class TestStoreErase:
         """An erased application is final: reopening it is refused and writes nothing."""
         world = World(database)
         everything_said(world)
-        world.store.erase("cand-1", actor="dpo")
+        world.store.erase("cand-1", actor="maria")
         version = world.store.load("app-1").version
         with pytest.raises(TransitionNotAllowed, match="was erased"):
             world.store.fire("app-1", "reopen", actor="maria", reason="mistake")
@@ -153,22 +156,22 @@ class TestStoreErase:
         )
         before = every_text(world)
         with pytest.raises(GuardRejected, match="app-2") as refused:
-            world.store.erase("cand-1", actor="dpo")
+            world.store.erase("cand-1", actor="maria")
         assert ("not_ended",) == refused.value.codes
         assert before == every_text(world)
         world.store.fire("app-2", "withdraw", actor="cand-1")
-        assert ["app-1", "app-2"] == world.store.erase("cand-1", actor="dpo")
+        assert ["app-1", "app-2"] == world.store.erase("cand-1", actor="maria")
         assert [] == world.store.verify()
 
     def test_erasing_again_or_an_unknown_candidate_does_nothing(self, database):
         """Erase is idempotent: a second call, or an unknown or malformed id, erases nothing."""
         world = World(database)
         everything_said(world)
-        world.store.erase("cand-1", actor="dpo")
+        world.store.erase("cand-1", actor="maria")
         head = world.store.head("app-1")
-        assert [] == world.store.erase("cand-1", actor="dpo")
-        assert [] == world.store.erase("cand-9", actor="dpo")
-        assert [] == world.store.erase("cand\x00-1", actor="dpo")
+        assert [] == world.store.erase("cand-1", actor="maria")
+        assert [] == world.store.erase("cand-9", actor="maria")
+        assert [] == world.store.erase("cand\x00-1", actor="maria")
         assert head == world.store.head("app-1")
 
     def test_the_key_goes_and_other_candidates_keep_theirs(self, database):
@@ -177,7 +180,7 @@ class TestStoreErase:
         everything_said(world)
         world.application(2)
         world.store.fire("app-2", "note", actor="maria", text="Second candidate's note.")
-        world.store.erase("cand-1", actor="dpo")
+        world.store.erase("cand-1", actor="maria")
         keys = world.database.execute(
             f"SELECT candidate_id FROM {world.database.table('hirepipe_personal_keys')}"
         )
@@ -197,8 +200,62 @@ class TestStoreErase:
         world.store.fire("app-1", "reject", actor="maria", reason="skills", feedback="No.")
         world.pipeline.hooks.remove(broken)
         assert ["hook_failed"] == [p.code for p in world.store.verify()]
-        world.store.erase("cand-1", actor="dpo")
+        world.store.erase("cand-1", actor="maria")
         assert ([], 0) == (world.store.verify(), world.store.retry_hooks())
+
+
+class TestWhoMayEraseInTheStore:
+    def test_the_store_asks_the_pipelines_rule(self, database):
+        """Someone erased_by does not name is refused as in memory; nothing is written."""
+        world = World(database)
+        everything_said(world)
+        before = every_text(world)
+        with pytest.raises(GuardRejected, match="erased_by") as refused:
+            world.store.erase("cand-1", actor="bob")
+        assert ("not_permitted",) == refused.value.codes
+        assert before == every_text(world)
+        in_memory = world.store.load("app-1")
+        with pytest.raises(GuardRejected) as also:
+            Pipeline(POLICY, clock=world.clock).erase(
+                in_memory, actor="bob", requisition=world.store.requisition("req-1")
+            )
+        assert [b.message for b in refused.value.blockers] == [
+            b.message for b in also.value.blockers
+        ]
+
+    def test_each_application_is_judged_with_its_own_requisition(self, database):
+        """The hiring manager of one requisition may not erase the other one's application."""
+        world = World(database)
+        everything_said(world)
+        other = store_helpers.make_requisition(id="req-2", hiring_manager="hal")
+        world.application(2, stage="rejected", requisition=other)  # cand-2 at req-2
+        with pytest.raises(GuardRejected) as refused:
+            world.store.erase("cand-2", actor="maria")
+        assert ("not_permitted",) == refused.value.codes
+        assert ["app-2"] == world.store.erase("cand-2", actor="hal")
+        assert ["app-1"] == world.store.erase("cand-1", actor=world.pipeline.system_actor)
+
+
+class TestTheLocale:
+    def test_the_locale_is_held_apart_and_erased(self, database):
+        """A candidate's locale is personal: outside the hashed log, and gone after erasure."""
+        world = World(database)
+        requisition = world.requisition
+        candidate = store_helpers.make_candidate(1, locale="pt_BR")
+        application = make_application(
+            world.builder, requisition, stage="rejected", candidate=candidate
+        )
+        application.id = "app-1"
+        world.store.add(application, requisition)
+        for row in database.execute(
+            f"SELECT record, changes FROM {database.table('hirepipe_transitions')}"
+        ):
+            assert "pt_BR" not in (row.record or "") + row.changes
+        assert "pt_BR" == world.store.load("app-1").candidate.locale
+        world.store.erase("cand-1", actor="maria")
+        assert "pt_BR" not in every_text(world)
+        assert ERASED == world.store.load("app-1").candidate.locale
+        assert [] == world.store.verify()
 
 
 class TestRetention:
@@ -209,7 +266,7 @@ class TestRetention:
         world = World(database)
         world.application(1, stage="rejected")
         world.application(2, stage="withdrawn")
-        world.store.erase("cand-2", actor="dpo")
+        world.store.erase("cand-2", actor="maria")
         world.clock.advance(months=5)
         world.application(3, stage="declined")
         world.application(4, stage="review")
@@ -234,7 +291,7 @@ def test_a_deliverer_holding_a_claim_loses_it_on_erasure(database):
     (due, *_) = world.store.outbox.due(LATER)
     claim = world.store.outbox.claim(due.key, LATER)
     assert claim is not None
-    world.store.erase("cand-1", actor="dpo")
+    world.store.erase("cand-1", actor="maria")
     with pytest.raises(ClaimLost):
         world.store.outbox.mark_sent(claim.key, LATER, claim=claim)
     assert NotificationStatus.failed == world.store.outbox.get(claim.key).status

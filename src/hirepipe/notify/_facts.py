@@ -30,7 +30,7 @@ from typing import Any
 import pendulum
 
 from hirepipe.errors import HirepipeError
-from hirepipe.models import Application, Candidate, Offer, Requisition, TransitionRecord
+from hirepipe.models import ERASED, Application, Candidate, Offer, Requisition, TransitionRecord
 from hirepipe.notify._model import NotificationError, OpenRole, Outlook
 from hirepipe.policy import Policy
 from hirepipe.timeline.deadlines import Deadline
@@ -114,7 +114,8 @@ def locale_of(scene: Scene) -> str:
 
 def candidate_locale(application: Application, requisition: Requisition) -> str:
     """The locale the candidate reads: their own, else the requisition's, else English."""
-    return application.candidate.locale or requisition.locale or DEFAULT_LOCALE
+    own = application.candidate.locale
+    return (own if own != ERASED else None) or requisition.locale or DEFAULT_LOCALE
 
 
 def snapshot(application: Application, requisition: Requisition) -> tuple[Application, Requisition]:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+
+from pydantic import BaseModel
 
 from hirepipe._types import identifier_problem
 from hirepipe.errors import PolicyProblem
@@ -25,7 +27,16 @@ from hirepipe.policy._roles import (
     ServiceLevel,
     StageRole,
 )
-from hirepipe.policy._specs import ACTIVE, ANY, OPEN, PREVIOUS, PolicySettings, Recipient, StageKind
+from hirepipe.policy._specs import (
+    ACTIVE,
+    ANY,
+    OPEN,
+    PREVIOUS,
+    EventData,
+    PolicySettings,
+    Recipient,
+    StageKind,
+)
 
 if TYPE_CHECKING:
     from hirepipe.policy._policy import Policy
@@ -49,7 +60,8 @@ def problems_of(
         + _check(policy, stages, events)
         + _check_rules(policy)
         + _check_roles(policy, stages, events)
-        + _check_permissions(events)
+        + _check_permissions(policy.settings, events)
+        + _check_data_models(events)
         + _check_follow_ups(stages, events)
     )
     return found or _forward_loops(stages, events)  # a loop is news only in a sound graph
@@ -171,28 +183,66 @@ def _check_rules(policy: Policy) -> list[PolicyProblem]:
     return problems
 
 
-def _check_permissions(events: Sequence[EventSpec]) -> list[PolicyProblem]:
-    """Return the problems of who may fire each event: no role, or a role's name."""
+def _check_permissions(
+    settings: PolicySettings, events: Sequence[EventSpec]
+) -> list[PolicyProblem]:
+    """Return the problems of who may fire each event, and erase: no role, or a role's name."""
+    granted = [(f"events.{e.name}.fired_by", e.fired_by, "fire it") for e in events]
+    granted += [(f"events.{e.name}.on_behalf", e.on_behalf, "") for e in events]
+    granted.append(("settings.erased_by", settings.erased_by, "erase a candidate's data"))
     problems = []
-    for event in events:
-        where = f"events.{event.name}"
-        if not event.fired_by:
+    for where, roles, what in granted:
+        if what and not roles:
             problems.append(
-                PolicyProblem(
-                    f"{where}.fired_by",
-                    f"nobody may fire it: name a role ({', '.join(Role)})",
-                )
+                PolicyProblem(where, f"nobody may {what}: name a role ({', '.join(Role)})")
             )
-        for key, roles in (("fired_by", event.fired_by), ("on_behalf", event.on_behalf)):
-            for role in roles:
-                if not isinstance(role, str) or not _ROLE_NAME.fullmatch(role):
-                    problems.append(
-                        PolicyProblem(
-                            f"{where}.{key}",
-                            f"{role!r} is not a role name: letters, digits, '_' and '-' "
-                            f"(the standard roles: {', '.join(Role)})",
-                        )
+        for role in roles:
+            if not isinstance(role, str) or not _ROLE_NAME.fullmatch(role):
+                problems.append(
+                    PolicyProblem(
+                        where,
+                        f"{role!r} is not a role name: letters, digits, '_' and '-' "
+                        f"(the standard roles: {', '.join(Role)})",
                     )
+                )
+    return problems
+
+
+_BYPASSED: Final = ("__init__", "model_validate", "model_validate_json", "model_validate_strings")
+"""What the engine never calls: it validates with the model's own compiled validator, as
+Pydantic does for a nested model, so an override of these would be skipped."""
+
+
+def _check_data_models(events: Sequence[EventSpec]) -> list[PolicyProblem]:
+    """Return the data models that override how they are validated, which the engine skips.
+
+    Pydantic's hooks for this are validators (``model_validator``, ``field_validator``): they
+    run wherever the model is validated. An override of ``model_validate`` (or ``__init__``)
+    runs only when called by name.
+    """
+    problems = []
+    seen: set[type[EventData]] = set()
+    for event in events:
+        model = event.data_model
+        if model in seen or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue  # the spec itself refuses a data model that is no model
+        seen.add(model)
+        for klass in model.__mro__:
+            if klass is EventData or klass is BaseModel:
+                break
+            overridden = [name for name in _BYPASSED if name in vars(klass)]
+            if overridden:
+                names = ", ".join(overridden)
+                problems.append(
+                    PolicyProblem(
+                        f"events.{event.name}.data",
+                        f"{klass.__name__} overrides {names}, which hirepipe never calls (it "
+                        "validates with the model's compiled validator, as Pydantic does for a "
+                        "nested model): move that code into a @model_validator(mode='before') "
+                        "or a @field_validator",
+                    )
+                )
+                break
     return problems
 
 

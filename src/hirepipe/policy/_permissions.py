@@ -46,6 +46,7 @@ __all__ = [
     "SYSTEM_ACTOR",
     "Role",
     "RoleResolver",
+    "erasure_blockers",
     "permission_blockers",
     "requisition_roles",
 ]
@@ -280,6 +281,37 @@ def _acting_for_another(
     )
 
 
+def erasure_blockers(
+    erased_by: Sequence[str],
+    *,
+    event: str,
+    application_id: str,
+    actor: str,
+    roles_of: Callable[[str], Collection[str]],
+    requisition: Requisition | None,
+) -> list[Blocker]:
+    """Return why ``actor`` may not erase an application's personal data; empty when they may.
+
+    The one rule of who erases, for [`Pipeline.erase`][hirepipe.pipeline.Pipeline.erase] and
+    the store's erasure alike: ``actor`` holds one of the roles ``erased_by`` names
+    ([`PolicySettings.erased_by`][hirepipe.policy.PolicySettings.erased_by]). Refused with
+    ``not_permitted``, or ``requisition_required`` when only the requisition (not given) can
+    tell the role; ``event`` is the erasure's record name.
+    """
+    if _ANYONE in erased_by:
+        return []
+    doing = f"erase the candidate's data from application {application_id!r}"
+    return _role_blockers(
+        event,
+        actor,
+        erased_by,
+        roles_of(actor),
+        requisition,
+        doing=doing,
+        setting="erased_by",
+    )
+
+
 def _role_blockers(
     event: str,
     person: str,
@@ -288,11 +320,16 @@ def _role_blockers(
     requisition: Requisition | None,
     *,
     for_whom: str | None = None,
+    doing: str | None = None,
+    setting: str | None = None,
 ) -> list[Blocker]:
     for role in allowed:
         if role in held:
             return []
-    how = f"{event!r} for {for_whom!r}" if for_whom is not None else repr(event)
+    if doing is None:
+        how = f"{event!r} for {for_whom!r}" if for_whom is not None else repr(event)
+        doing = f"fire {how}"
+    whose = f" (the policy's {setting})" if setting is not None else ""
     needs = " or the ".join(allowed)
     facts = {
         "event": event,
@@ -305,8 +342,8 @@ def _role_blockers(
         return [
             Blocker(
                 "requisition_required",
-                f"pass the requisition (requisition=...) to check whether {person!r} may fire "
-                f"{how}: only the {needs} may",
+                f"pass the requisition (requisition=...) to check whether {person!r} may "
+                f"{doing}: only the {needs} may{whose}",
                 facts,
                 needs_input=True,
             )
@@ -316,7 +353,8 @@ def _role_blockers(
     return [
         Blocker(
             "not_permitted",
-            f"{person!r} may not fire {how}: only the {needs} may, and {person!r} {what}{where}",
+            f"{person!r} may not {doing}: only the {needs} may{whose}, and {person!r} "
+            f"{what}{where}",
             facts,
         )
     ]

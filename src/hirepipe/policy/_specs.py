@@ -86,6 +86,10 @@ class EventData(BaseModel):
     ``person_field`` names the field that says whose decision the data states (an approval's
     ``approver``, a scorecard's ``interviewer``): the engine refuses it naming anyone but the
     person acting (``acting_for_another``), and fills it in with them when left out.
+
+    Check or change values with validators (``@model_validator``, ``@field_validator``): the
+    engine validates with the model's compiled validator, as Pydantic does for a nested model,
+    so a policy whose data model overrides ``model_validate`` (or ``__init__``) is refused.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
@@ -247,6 +251,17 @@ class PolicySettings(BaseModel):
     background_dispute_days: int = Field(default=21, ge=1, le=_BUSINESS_YEAR, strict=True)
     """Business days a disputed report may take to be reinvestigated: the agency has 30
     calendar days (15 U.S.C. 1681i(a)(1)(A)), about 21 business days."""
+    erased_by: tuple[str, ...] = (Role.recruiter, Role.hiring_manager, Role.system)
+    """The roles that may erase a candidate's personal data
+    ([`Pipeline.erase`][hirepipe.pipeline.Pipeline.erase],
+    [`Store.erase`][hirepipe.store.Store.erase]): role names as an event's ``fired_by``.
+
+    By default the requisition's recruiter and hiring manager, who own the candidate's
+    process, and the system actor (a retention sweep); anyone else is refused
+    (``not_permitted``). A data protection officer, say, erases once the host's
+    [`RoleResolver`][hirepipe.policy.RoleResolver] gives them a role named here
+    (``erased_by=("recruiter", "hiring_manager", "system", "privacy_officer")``).
+    """
 
     @model_validator(mode="after")
     def _ranking_has_attributes(self) -> Self:

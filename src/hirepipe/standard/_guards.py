@@ -20,7 +20,7 @@ from hirepipe.standard._approvals import (
 )
 from hirepipe.standard._background import BACKGROUND_GUARDS
 from hirepipe.standard._feedback import FEEDBACK_GUARDS
-from hirepipe.standard._keep_in_touch import KEEP_IN_TOUCH_GUARDS
+from hirepipe.standard._keep_in_touch import KEEP_IN_TOUCH_GUARDS, consent_given
 from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
 from hirepipe.standard._position import POSITION_GUARDS
 from hirepipe.standard._scheduling import SCHEDULING_GUARDS
@@ -253,13 +253,7 @@ def warm_until_set(ctx: Context) -> Iterator[Blocker]:
         yield Blocker(
             "warm_until_past", f"warm_until {warm_until.isoformat()} is not in the future"
         )
-    consent = ctx.data.value("consent")
-    if not (consent or ctx.application.candidate.consent_to_contact):
-        yield Blocker(
-            "consent_missing",
-            "the candidate has not consented to stay in touch (consent=True once they have)",
-            needs_input=True,
-        )
+    yield from consent_given(ctx)  # an explicit consent=False always refuses
 
 
 def interviewer_assigned(ctx: Context) -> Iterator[Blocker]:

@@ -11,7 +11,7 @@ as a ``reopen`` does), and, from every stage it fires from, as does ``renew_cons
 
 - the candidate's consent is needed, as always (``consent=True`` in the event's data, or
   ``Candidate.consent_to_contact``); an explicit ``consent=False`` is a refusal, whatever
-  the candidate's profile says;
+  the candidate's profile says, with this part or without it (``consent_given``);
 - ``warm_until`` is at most ``warm_days`` calendar days away (the policy's limit on keeping
   a candidate's data for later roles: GDPR Art. 5(1)(e), storage limitation);
 - the history record says where the consent came from (``consent_basis``).
@@ -30,20 +30,51 @@ from hirepipe.policy import Change, Context, EffectSpec, GuardSpec, Policy
 from hirepipe.policy._derive import rebuild
 from hirepipe.standard._data import KeepWarmData
 
-__all__ = ["KEEP_IN_TOUCH_EFFECTS", "KEEP_IN_TOUCH_GUARDS", "with_keep_in_touch_from_rejection"]
+__all__ = [
+    "KEEP_IN_TOUCH_EFFECTS",
+    "KEEP_IN_TOUCH_GUARDS",
+    "consent_given",
+    "with_keep_in_touch_from_rejection",
+]
 
 _CONSENTED = ("keep_warm", "renew_consent")
 """The events that rest on the candidate's consent to stay in touch."""
 
 
-def consent_not_refused(ctx: Context) -> Iterator[Blocker]:
-    """The event does not say the candidate refused, whatever their profile says."""
-    if ctx.data.value("consent") is False and ctx.application.candidate.consent_to_contact:
+def consent_given(ctx: Context) -> Iterator[Blocker]:
+    """The candidate's consent to stay in touch: in the event's data, or else on their profile.
+
+    The one rule of consent, for every event that keeps a candidate in touch (the standard
+    ``warm_until_set`` guard asks it): ``consent=True`` in the event consents; no ``consent``
+    falls back to ``Candidate.consent_to_contact``; an explicit ``consent=False`` is a refusal
+    that always wins, whatever the profile says (``consent_refused``).
+    """
+    consent = ctx.data.value("consent")
+    profile = ctx.application.candidate.consent_to_contact
+    if consent is False and profile:
         yield Blocker(
             "consent_refused",
             "the event says the candidate did not consent to stay in touch (consent=False), "
             "although their profile does: ask them, and record their answer",
         )
+    elif not (consent or profile):
+        yield Blocker(
+            "consent_missing",
+            "the candidate has not consented to stay in touch (consent=True once they have)",
+            needs_input=True,
+        )
+
+
+def consent_not_refused(ctx: Context) -> Iterator[Blocker]:
+    """The event does not say the candidate refused, whatever their profile says.
+
+    The refusal half of ``consent_given``, which ``warm_until_set`` asks on every
+    ``keep_warm`` and ``renew_consent``, with this part or without it: this part no longer adds
+    it, and it stays registered for the policies saved naming it.
+    """
+    for blocker in consent_given(ctx):
+        if blocker.code == "consent_refused":
+            yield blocker
 
 
 def warm_until_within_warm_days(ctx: Context) -> Iterator[Blocker]:
@@ -113,7 +144,8 @@ def with_keep_in_touch_from_rejection(policy: Policy) -> Policy:
     ``keep_warm`` and ``renew_consent`` gain the guards of this module and record the basis
     of the consent; a policy without them is returned as it is.
     """
-    added = tuple(KEEP_IN_TOUCH_GUARDS)
+    # consent_not_refused is not added: warm_until_set refuses a consent=False already
+    bounded, undone = KEEP_IN_TOUCH_GUARDS[1], KEEP_IN_TOUCH_GUARDS[2]
     effect = KEEP_IN_TOUCH_EFFECTS[0]
     events = []
     for event in policy.events.values():
@@ -124,11 +156,11 @@ def with_keep_in_touch_from_rejection(policy: Policy) -> Policy:
             event = replace(
                 event,
                 sources=sources,
-                guards=(*event.guards, *(g for g in added[:2] if g not in event.guards)),
+                guards=event.guards if bounded in event.guards else (*event.guards, bounded),
                 effect=effect,
             )
         elif event.name == "reactivate":
             # a rejected candidate back into the same requisition is a reopening: audited
-            event = replace(event, guards=(*event.guards, added[2]))
+            event = replace(event, guards=(*event.guards, undone))
         events.append(event)
     return rebuild(policy, events=events)

@@ -10,7 +10,7 @@ store.add(application, requisition)
 store.fire(application.id, "start_debrief", actor="maria")  # one transaction
 deliver(store.outbox, sender, clock.now())       # several workers may deliver at once
 assert store.verify() == []                       # every log replays to its snapshot
-store.erase("cand-7", actor="dpo")                # GDPR Art. 17, once it has ended
+store.erase("cand-7", actor="maria")              # GDPR Art. 17, once it has ended
 ```
 
 Every event is one database transaction: the new snapshot (compare-and-set on its version), the

@@ -16,14 +16,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from hirepipe.errors import ConcurrentUpdate, GuardRejected
-from hirepipe.models import Application, TransitionRecord
+from hirepipe.models import Application, Requisition, TransitionRecord
 from hirepipe.pipeline import Pipeline
 from hirepipe.privacy import ERASE_EVENT, data_models_of
 from hirepipe.store._chain import Hashed
 from hirepipe.store._outbox import erase_notifications
 from hirepipe.store._personal import stored_documents
 from hirepipe.store._schema import Tables
-from hirepipe.store._verify import parse_application, replay
+from hirepipe.store._verify import parse_application, parse_requisition, replay
 from hirepipe.store._writes import log_values
 
 __all__ = ["erase_candidate"]
@@ -47,11 +47,19 @@ def erase_candidate(
         .with_for_update()
     ).all()
     found = [(row, parse_application(row.id, row.snapshot, version=row.version)) for row in rows]
+    requisitions = _requisitions(connection, tables, {app.requisition_id for _, app in found})
     records: list[TransitionRecord] = []
     refused: list[GuardRejected] = []
     for _, application in found:
-        try:
-            records.append(pipeline.erasure(application, actor=actor, reason=reason))
+        try:  # who may erase is Pipeline.erasure's rule, with each application's requisition
+            records.append(
+                pipeline.erasure(
+                    application,
+                    actor=actor,
+                    reason=reason,
+                    requisition=requisitions.get(application.requisition_id),
+                )
+            )
         except GuardRejected as exc:
             refused.append(exc)
     if refused:  # nothing is erased unless everything can be
@@ -68,6 +76,17 @@ def erase_candidate(
         delete(tables.personal_keys).where(tables.personal_keys.c.candidate_id == candidate_id)
     )
     return [application.id for _, application in found]
+
+
+def _requisitions(
+    connection: Connection, tables: Tables, requisition_ids: set[str]
+) -> dict[str, Requisition]:
+    """The stored requisitions of these ids, by id (a requisition never stored is left out)."""
+    table = tables.requisitions
+    rows = connection.execute(
+        select(table.c.id, table.c.snapshot).where(table.c.id.in_(sorted(requisition_ids)))
+    ).all()
+    return {row.id: parse_requisition(row.id, row.snapshot) for row in rows}
 
 
 def _erase_application(

@@ -861,7 +861,11 @@ class Store:
         the candidate's key is deleted. Returns the ids of the applications erased now (none
         for an unknown or already erased candidate).
 
-        Raises GuardRejected (``not_ended``) when an application has not ended: end it first.
+        Raises GuardRejected (``not_ended``) when an application has not ended: end it first;
+        and (``not_permitted``) when ``actor`` may not erase, by the rule of
+        [`Pipeline.erase`][hirepipe.pipeline.Pipeline.erase] (the policy's
+        [`erased_by`][hirepipe.policy.PolicySettings.erased_by]), each application's stored
+        requisition telling their role. Nothing is erased unless every application can be.
         """
         if not _is_identifier(candidate_id):
             return []
