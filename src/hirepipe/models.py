@@ -780,14 +780,33 @@ class Offer(_Frozen):
     counter: Counter | None = None
     signing: Signing | None = None
 
+    @classmethod
+    def from_validated(cls, **values: Any) -> Self:
+        """Build from values fields of the same types validated already, checking the amounts.
+
+        As every frozen model's ``from_validated``, and the model's own check runs: an amount
+        finer than the currency's minor units, or a term missing, raises the
+        ``ValidationError`` validating the values raises (they are validated then).
+        """
+        try:
+            offer = super().from_validated(**values)
+            offer._check_amounts()
+        except (PydanticCustomError, TypeError):
+            return cls(**values)  # refused as validation refuses
+        return offer
+
     @model_validator(mode="after")
     def _salary_in_minor_units(self) -> Self:
+        self._check_amounts()
+        return self
+
+    def _check_amounts(self) -> None:
+        """Refuse an amount finer than the currency's minor units (a PydanticCustomError)."""
         check_minor_units(self.salary, self.currency, "salary")
         for name in ("bonus", "equity"):
             amount = getattr(self, name)
             if amount is not None:
                 check_minor_units(amount, self.currency, name)
-        return self
 
     @property
     def signature(self) -> SignatureState:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from hirepipe import Band, Pipeline, standard_policy
-from hirepipe.models import Recommendation, ReferenceOutcome, ReferenceStatus
+from hirepipe.models import Offer, Recommendation, ReferenceOutcome, ReferenceStatus
 from hirepipe.testing import FakeClock, advance, make_application, make_requisition
 from tests.conftest import START
 
@@ -197,6 +197,33 @@ def test_an_offer_is_what_validation_gives(salary, benefits, title):
     assert_as_validated(offer)
     assert (salary, benefits) == (offer.salary, offer.benefits)
     assert offer.benefits is not application.history[-1].data.get("benefits")
+    # a revision answering a counter: terms carried over from the first version, some given
+    pipeline.clock.advance(hours=2)
+    pipeline.fire(
+        application,
+        "counter",
+        actor=application.candidate.id,
+        requisition=requisition,
+        salary=salary + 1,
+    )
+    pipeline.fire(
+        application,
+        "revise_offer",
+        actor="maria",
+        requisition=requisition,
+        start_date=date(2025, 6, 9),
+        benefits=[*benefits, "bonus days"],
+    )
+    first, revised = application.offers
+    assert_as_validated(revised)
+    assert_as_validated(first)
+    assert (2, salary, offer.title, date(2025, 6, 9)) == (
+        revised.version,
+        revised.salary,
+        revised.title,
+        revised.start_date,
+    )
+    assert revised.benefits is not first.benefits
 
 
 def test_an_offer_finer_than_its_currency_is_refused_as_validation_refuses():
@@ -208,13 +235,26 @@ def test_an_offer_finer_than_its_currency_is_refused_as_validation_refuses():
     application = make_application(pipeline, requisition, stage="references")
     checked(pipeline, requisition, application)
     before = application.model_dump_json()
-    with pytest.raises(ValidationError, match="minor units"):
-        pipeline.fire(
-            application,
-            "extend_offer",
-            actor="maria",
-            requisition=requisition,
-            salary=Decimal("135000.50"),
-            start_date=date(2025, 6, 2),
+    for amounts in ({"salary": Decimal("135000.50")}, {"salary": 135_000, "bonus": "0.5"}):
+        with pytest.raises(ValidationError, match="minor units"):
+            pipeline.fire(
+                application,
+                "extend_offer",
+                actor="maria",
+                requisition=requisition,
+                start_date=date(2025, 6, 2),
+                **amounts,
+            )
+        assert before == application.model_dump_json()
+
+
+def test_an_offer_built_from_terms_missing_one_is_refused_as_validation_refuses():
+    """``Offer.from_validated`` without a required term raises validation's error, not TypeError."""
+    with pytest.raises(ValidationError, match="start_date"):
+        Offer.from_validated(
+            title="Engineer",
+            salary=Decimal(100_000),
+            currency="USD",
+            valid_until=START,
+            extended_at=START,
         )
-    assert before == application.model_dump_json()

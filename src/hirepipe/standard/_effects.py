@@ -4,9 +4,11 @@ Each effect takes a [`Context`][hirepipe.policy.Context] and returns the
 [`Change`][hirepipe.policy.Change] its event makes; none mutates anything. What each event
 accepts is in ``hirepipe.standard._data``.
 
-Scorecards, approvals and references are built with ``from_validated`` from the event's data,
-which fields of the same types validated already, the actor and the clock's instant; updates
-use ``replaced``. Validating them again cost more than the rest of the event.
+Scorecards, approvals, references and offers are built with ``from_validated`` from the
+event's data, which fields of the same types validated already, the actor and the clock's
+instant (an offer also from the requisition's or its last version's terms, and its amounts
+still checked against its currency); updates use ``replaced``. Validating them again cost more
+than the rest of the event.
 ``tests/standard/test_effects.py`` holds each to the model validation gives.
 """
 
@@ -118,7 +120,11 @@ def make_offer(ctx: Context) -> Change:
     given.pop("valid_until", None)
     terms.update(given)
     valid_until = data.valid_until or _days_later(ctx, ctx.settings.offer_validity_days)
-    offer = Offer(
+    if "benefits" in terms:
+        terms["benefits"] = list(terms["benefits"])  # the offer's own list, not the data's
+    # every term was validated as the offer's field (the data's, the requisition's, the last
+    # version's): built without validating again, the amounts still checked against the currency
+    offer = Offer.from_validated(
         version=len(app.offers) + 1,
         valid_until=valid_until,
         extended_at=ctx.now,
