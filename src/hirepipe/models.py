@@ -905,7 +905,6 @@ class TransitionRecord(_Frozen):
     @classmethod
     def trusted(
         cls,
-        *,
         event: str,
         kind: Literal["transition", "activity"],
         from_stage: str,
@@ -920,7 +919,8 @@ class TransitionRecord(_Frozen):
         """Build a record from values the engine already validated, skipping validation.
 
         The engine writes one record per event; validating values it produced itself would
-        double the cost of ``fire``. Everything else should construct records normally.
+        double the cost of ``fire``. Everything else should construct records normally. (The
+        engine passes the values by position: binding ten keywords is a fifth of the call.)
         """
         record = cls.__new__(cls)
         _set = object.__setattr__

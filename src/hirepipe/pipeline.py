@@ -473,16 +473,16 @@ class Pipeline:
         if on_behalf_of is not None:
             record_data["on_behalf_of"] = on_behalf_of  # last: no effect can rewrite who
         record = TransitionRecord.trusted(
-            event=event,
-            kind=plan.kind,
-            from_stage=stage_before,
-            to_stage=stage,
-            actor=actor,
-            at=context.now,
-            reason=reason,
-            data=record_data,
-            version=version + 1,
-            policy=bound.policy.label,
+            event,
+            plan.kind,
+            stage_before,
+            stage,
+            actor,
+            context.now,
+            reason,
+            record_data,
+            version + 1,
+            bound.policy.label,
         )
         with self._commit_lock:
             if application.version != version:

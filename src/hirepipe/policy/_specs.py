@@ -11,7 +11,7 @@ the engine applies a change whole or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Self
@@ -327,13 +327,29 @@ class Context:
         return self.policy.settings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Change:
-    """What an effect changes: replaced fields and derived facts for the record."""
+    """What an effect changes: replaced fields and derived facts for the record.
 
-    application: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
-    record_data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
-    requisition: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    Each part is empty unless given.
+    """
+
+    application: Mapping[str, Any]
+    record_data: Mapping[str, Any]
+    requisition: Mapping[str, Any]
+
+    def __init__(
+        self,
+        application: Mapping[str, Any] = _EMPTY,
+        record_data: Mapping[str, Any] = _EMPTY,
+        requisition: Mapping[str, Any] = _EMPTY,
+    ) -> None:
+        # written out: the generated one calls a default factory per part not given, and an
+        # effect returns a Change on every event
+        _set = object.__setattr__
+        _set(self, "application", application)
+        _set(self, "record_data", record_data)
+        _set(self, "requisition", requisition)
 
 
 Guard = Callable[[Context], Iterable[Blocker]]
