@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -591,21 +591,12 @@ class Pipeline:
                     given=requisition.id,
                 )
 
-        def roles_of(person: str) -> Collection[str]:
-            held = self.roles(person, application, requisition)
-            if isinstance(held, str):  # "recruiter" would hold every role it contains
-                raise TypeError(
-                    f"the roles function returned the string {held!r} for {person!r}; "
-                    "return a collection of role names, such as {'recruiter'}"
-                )
-            return {*held, _SYSTEM} if person == self.system_actor else held
-
         refused = erasure_blockers(
             self.policy.settings.erased_by,
             event=ERASE_EVENT,
             application_id=application.id,
             actor=actor,
-            roles_of=roles_of,
+            roles_of=self._roles_of(application, requisition),
             requisition=requisition,
         )
         if refused:
@@ -846,7 +837,26 @@ class Pipeline:
             ):
                 return []  # the common case: asked only for the roles the event is fired by
 
-        known: dict[str, Collection[str]] = {}  # the roles function is asked once a person
+        roles_of = self._roles_of(application, requisition)
+        if on_behalf_of is None and permitted_as_themselves(spec, data, actor, roles_of):
+            return []  # the common case, without building the explanation
+        return permission_blockers(
+            spec,
+            data,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+            roles_of=roles_of,
+            requisition=requisition,
+        )
+
+    def _roles_of(
+        self, application: Application, requisition: Requisition | None
+    ) -> Callable[[str], Collection[str]]:
+        """The roles each person holds on ``application``, asked of the roles function once.
+
+        With ``system`` for the pipeline's system actor; a string returned is refused.
+        """
+        known: dict[str, Collection[str]] = {}
 
         def roles_of(person: str) -> Collection[str]:
             held = known.get(person)
@@ -861,16 +871,7 @@ class Pipeline:
             held = known[person] = {*held, _SYSTEM} if person == self.system_actor else held
             return held
 
-        if on_behalf_of is None and permitted_as_themselves(spec, data, actor, roles_of):
-            return []  # the common case, without building the explanation
-        return permission_blockers(
-            spec,
-            data,
-            actor=actor,
-            on_behalf_of=on_behalf_of,
-            roles_of=roles_of,
-            requisition=requisition,
-        )
+        return roles_of
 
     def _allowed(self, stage: str) -> tuple[str, ...]:
         return self.policy.events_from(stage)
