@@ -1,12 +1,19 @@
-"""Tests of the notify layer's data: notification keys."""
+"""Tests of the notify layer's data: notification keys, and notifications serialised."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel, TypeAdapter
 
+from hirepipe import Pipeline, standard_policy
+from hirepipe.notify import Notification, Notifier, Outbox
 from hirepipe.notify._model import notification_key
+from hirepipe.testing import FakeClock, make_application, make_requisition
+from tests.conftest import START
 
 PART = st.text(alphabet=st.sampled_from("ab/%2F5"), max_size=6)
 
@@ -29,3 +36,45 @@ class TestNotificationKey:
     def test_only_slash_and_percent_are_escaped(self, parts, expected):
         """Keys of ids without '/' or '%' are as they always were; those two are escaped."""
         assert (expected or "/".join(map(str, parts))) == notification_key(*parts)
+
+
+class TestNotificationSerialises:
+    def notification(self):
+        """A notification as the Notifier puts it into an outbox: its facts built lazily."""
+        pipeline = Pipeline(standard_policy(), clock=FakeClock(START))
+        outbox = Outbox()
+        pipeline.hooks.append(Notifier(outbox, pipeline.policy))
+        requisition = make_requisition()
+        application = make_application(pipeline, requisition)
+        pipeline.fire(
+            application,
+            "reject",
+            actor="maria",
+            requisition=requisition,
+            reason="skills",
+            feedback_on_request=True,
+        )
+        notification, *_ = outbox.for_application(application.id)
+        return notification
+
+    def test_pydantic_serialises_a_notification_with_its_facts(self):
+        """``TypeAdapter(Notification)`` writes the facts as an object, and reads them back."""
+        notification = self.notification()
+        adapter = TypeAdapter(Notification)
+        written = adapter.dump_python(notification, mode="json")
+        assert dict(notification.facts) == written["facts"]
+        assert json.loads(notification.to_json()) == written
+        assert dict(notification.facts) == dict(adapter.validate_python(written).facts)
+
+    def test_a_response_model_holds_a_notification(self):
+        """A notification as a field of a Pydantic model, as FastAPI serialises a response."""
+
+        class Sent(BaseModel):
+            notification: Notification
+
+        notification = self.notification()
+        dumped = json.loads(Sent(notification=notification).model_dump_json())
+        assert (notification.key, dict(notification.facts)) == (
+            dumped["notification"]["key"],
+            dumped["notification"]["facts"],
+        )

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from pydantic import TypeAdapter
+from pydantic import PlainSerializer, TypeAdapter
 
 from hirepipe.errors import ClaimLost, DeliveryError, NotificationError, TemplateError
 
@@ -42,6 +42,18 @@ A new application is created in the initial stage without an event, so no hook s
 """
 
 _NO_FACTS: Mapping[str, Any] = MappingProxyType({})
+
+
+def _plain(facts: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(facts)
+
+
+Facts = Annotated[Mapping[str, Any], PlainSerializer(_plain, return_type=dict[str, Any])]
+"""A notification's facts: any read-only mapping (built on first use), serialised as a dict.
+
+So Pydantic and FastAPI serialise a notification as they are (a ``Notification`` field of a
+response model), not only ``to_json``.
+"""
 
 
 def notification_key(application_id: str, occasion: str | int, rule: str, person: str) -> str:
@@ -104,7 +116,7 @@ class Notification:
     created_at: _dt.datetime
     due_at: _dt.datetime
     next_attempt_at: _dt.datetime
-    facts: Mapping[str, Any] = field(default_factory=lambda: _NO_FACTS)
+    facts: Facts = field(default_factory=lambda: _NO_FACTS)
     status: NotificationStatus = NotificationStatus.pending
     attempts: int = 0
     last_error: str | None = None
@@ -113,7 +125,7 @@ class Notification:
 
     def to_json(self) -> str:
         """Return the notification as JSON, for a durable outbox (its facts built now)."""
-        return _NOTIFICATION_JSON.dump_json(replace(self, facts=dict(self.facts))).decode()
+        return _NOTIFICATION_JSON.dump_json(self).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Notification:
