@@ -198,6 +198,14 @@ class Slate:
         self._assessing = policy.stages_in(StageRole.assessment)
         self._reviewing = policy.stages_in(StageRole.review)
         self._in_flight = policy.stages_in(StageRole.in_flight)
+        # what fire asks after every event, read once: the stages that fill a headcount, those
+        # that end an application without (StageRole.hired and Policy.fell_through), and the
+        # events that take an application from the review into the headcount
+        self._hired = policy.stages_in(StageRole.hired)
+        self._fell_through = frozenset(s for s in policy.stages if policy.fell_through(s))
+        self._choosing = frozenset(
+            name for name, spec in policy.events.items() if spec.dest in self._in_flight
+        )
         self._applications: dict[str, Application] = {}
         # the review's first entry, kept up to date from the records not read yet (see
         # _first_review), and the deadline last derived from it
@@ -363,12 +371,7 @@ class Slate:
 
     def _chooses(self, application: Application, event: str) -> bool:
         """Whether ``event`` takes the application from the review into the open headcount."""
-        spec = self.pipeline.policy.events.get(event)
-        return (
-            spec is not None
-            and application.stage in self._reviewing
-            and spec.dest in self._in_flight
-        )
+        return event in self._choosing and application.stage in self._reviewing
 
     def fire(
         self,
@@ -386,32 +389,34 @@ class Slate:
         runner-up brought forward); each names its application. The fill and the fall-through
         fire as the pipeline's ``system_actor``: the candidate who accepted rejects nobody.
         """
-        application = self.get(application_id)
-        if self._chooses(application, event):
+        application = self._applications.get(application_id)
+        if application is None:
+            application = self.get(application_id)  # raises
+        before = application.stage
+        if event in self._choosing and before in self._reviewing:  # _chooses
             blockers = self.review_blockers()
             if blockers:
                 raise GuardRejected(
                     application_id=application.id,
-                    stage=application.stage,
+                    stage=before,
                     event=event,
                     blockers=blockers,
                 )
-        policy = self.pipeline.policy
-        before = application.stage
-        now = self.pipeline.clock.now()  # the fill keeps runner-ups warm from this moment
-        fired = self.pipeline.fire(
+        pipeline = self.pipeline
+        now = pipeline.clock.now()  # the fill keeps runner-ups warm from this moment
+        fired = pipeline.fire(
             application, event, actor=actor, requisition=self.requisition, reason=reason, **data
         )
         records = [fired]
         after = fired.record.to_stage
         if (
-            policy.stage(after).role is StageRole.hired
-            and policy.stage(before).role is not StageRole.hired  # entered: an activity is no fill
+            after in self._hired
+            and before not in self._hired  # entered: an activity is no fill
             and self.requisition.open_headcount == 0
         ):
-            records += self._close(self.pipeline.system_actor, self._warm_until(now))
+            records += self._close(pipeline.system_actor, self._warm_until(now))
             self._fill()
-        elif policy.fell_through(after) and before in self._in_flight:
+        elif after in self._fell_through and before in self._in_flight:
             records += self.fall_through()
         return records
 

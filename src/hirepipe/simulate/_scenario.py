@@ -348,6 +348,7 @@ class Timeline:
         self._days: list[int] = []
         self._starts: dict[int, pendulum.DateTime] = {}
         self._seconds: dict[int, int] = {}
+        self._after: dict[datetime, int] = {}  # minute_after's answers, by instant
         self._zone = pendulum.timezone(calendar.time_zone)
         self._extend(520)
         self.origin = self.instant(0)
@@ -395,9 +396,16 @@ class Timeline:
         return index * DAY + min(max(into, 0), DAY)
 
     def minute_after(self, when: datetime) -> int:
-        """The first business minute strictly after ``when``."""
-        minute = self.minute_at_or_after(when)
-        return minute + 1 if self.instant(minute) == when else minute
+        """The first business minute strictly after ``when``.
+
+        Kept per instant: the runs ask for the same few (offers' and talent-pool stays' ends,
+        at the end of a business day) again and again.
+        """
+        found = self._after.get(when)
+        if found is None:
+            minute = self.minute_at_or_after(when)
+            found = self._after[when] = minute + 1 if self.instant(minute) == when else minute
+        return found
 
     def calendar_days(self, minute: int) -> float:
         """Calendar days from the start to business minute ``minute``."""
