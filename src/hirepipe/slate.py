@@ -53,6 +53,7 @@ from hirepipe.models import (
 from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.policy import (
     ATTRIBUTE_RANKING,
+    Policy,
     PolicySettings,
     ScorecardScheme,
     StageKind,
@@ -158,6 +159,42 @@ class Ranked:
         return self.key[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _Roles:
+    """What a slate reads of its policy's stages and events, worked out once per policy."""
+
+    assessing: frozenset[str]
+    reviewing: frozenset[str]
+    in_flight: frozenset[str]
+    hired: frozenset[str]  # entering one fills a headcount
+    fell_through: frozenset[str]  # ending an application without (Policy.fell_through)
+    choosing: frozenset[str]  # events that take an application into the headcount
+
+
+_ROLES: dict[int, tuple[Policy, _Roles]] = {}
+_ROLES_KEPT = 64
+
+
+def _roles_of(policy: Policy) -> _Roles:
+    """The slate's reading of ``policy`` (immutable), kept for the last policies asked about."""
+    found = _ROLES.get(id(policy))
+    if found is not None and found[0] is policy:
+        return found[1]
+    in_flight = policy.stages_in(StageRole.in_flight)
+    roles = _Roles(
+        assessing=policy.stages_in(StageRole.assessment),
+        reviewing=policy.stages_in(StageRole.review),
+        in_flight=in_flight,
+        hired=policy.stages_in(StageRole.hired),
+        fell_through=frozenset(s for s in policy.stages if policy.fell_through(s)),
+        choosing=frozenset(n for n, spec in policy.events.items() if spec.dest in in_flight),
+    )
+    if len(_ROLES) >= _ROLES_KEPT:
+        _ROLES.clear()
+    _ROLES[id(policy)] = (policy, roles)
+    return roles
+
+
 class Slate:
     """A requisition and its applications, run through one pipeline.
 
@@ -194,18 +231,13 @@ class Slate:
                     application_id="",
                 )
         self._ranking = ranking
-        policy = pipeline.policy
-        self._assessing = policy.stages_in(StageRole.assessment)
-        self._reviewing = policy.stages_in(StageRole.review)
-        self._in_flight = policy.stages_in(StageRole.in_flight)
-        # what fire asks after every event, read once: the stages that fill a headcount, those
-        # that end an application without (StageRole.hired and Policy.fell_through), and the
-        # events that take an application from the review into the headcount
-        self._hired = policy.stages_in(StageRole.hired)
-        self._fell_through = frozenset(s for s in policy.stages if policy.fell_through(s))
-        self._choosing = frozenset(
-            name for name, spec in policy.events.items() if spec.dest in self._in_flight
-        )
+        roles = _roles_of(pipeline.policy)
+        self._assessing = roles.assessing
+        self._reviewing = roles.reviewing
+        self._in_flight = roles.in_flight
+        self._hired = roles.hired
+        self._fell_through = roles.fell_through
+        self._choosing = roles.choosing
         self._applications: dict[str, Application] = {}
         # the review's first entry, kept up to date from the records not read yet (see
         # _first_review), and the deadline last derived from it

@@ -245,7 +245,7 @@ class SeatTracker:
             return
         held = interview.round  # who submitted a scorecard for it (Application.scorecards_for)
         submitted = {card.interviewer for card in app.scorecards if card.round == held}
-        if any(person not in submitted for person in interview.interviewers):
+        if not submitted.issuperset(interview.interviewers):
             self.open[code] = self.held + rules.allowed[self.stage]
         else:
             self.open.pop(code, None)
