@@ -840,7 +840,7 @@ class TestTimeline:
         after = timeline.minute_after(when)
         assert timeline.instant(after) > when
         assert after == 0 or timeline.instant(after - 1) <= when
-        # kept per instant: the same answer again, and for the instant at another offset
+        # the last answer kept: the same again, and for the same instant at another offset
         assert after == timeline.minute_after(when)
         assert after == timeline.minute_after(when.in_timezone(pendulum.FixedTimezone(-3 * 3600)))
 

@@ -348,7 +348,7 @@ class Timeline:
         self._days: list[int] = []
         self._starts: dict[int, pendulum.DateTime] = {}
         self._seconds: dict[int, int] = {}
-        self._after: dict[datetime, int] = {}  # minute_after's answers, by instant
+        self._after: tuple[datetime | None, int] = (None, 0)  # minute_after's last answer
         self._zone = pendulum.timezone(calendar.time_zone)
         self._extend(520)
         self.origin = self.instant(0)
@@ -398,13 +398,13 @@ class Timeline:
     def minute_after(self, when: datetime) -> int:
         """The first business minute strictly after ``when``.
 
-        Kept per instant: the runs ask for the same few (offers' and talent-pool stays' ends,
-        at the end of a business day) again and again.
+        The last answer is kept: the runner asks twice about an offer's end when it goes out.
         """
-        found = self._after.get(when)
-        if found is None:
+        last, found = self._after
+        if last is None or last != when:
             minute = self.minute_at_or_after(when)
-            found = self._after[when] = minute + 1 if self.instant(minute) == when else minute
+            found = minute + 1 if self.instant(minute) == when else minute
+            self._after = (when, found)
         return found
 
     def calendar_days(self, minute: int) -> float:
