@@ -114,6 +114,8 @@ def as_instant(value: datetime) -> pendulum.DateTime:
     if zone is None:
         zone = _FIXED_ZONES.setdefault(offset, pendulum.FixedTimezone(int(offset.total_seconds())))
     if value.tzinfo is zone and isinstance(value, pendulum.DateTime):
+        # an instant already; kept too, so that a clock standing still is answered at once
+        globals()["_LAST_INSTANT"] = (value, value)
         return value
     if isinstance(value, pendulum.DateTime):
         # datetime.replace (not pendulum's) keeps the class and is three times faster

@@ -53,6 +53,7 @@ from hirepipe.models import (
 from hirepipe.pipeline import Fired, Pipeline
 from hirepipe.policy import (
     ATTRIBUTE_RANKING,
+    Policy,
     PolicySettings,
     ScorecardScheme,
     StageKind,
@@ -158,6 +159,42 @@ class Ranked:
         return self.key[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _Roles:
+    """What a slate reads of its policy's stages and events, worked out once per policy."""
+
+    assessing: frozenset[str]
+    reviewing: frozenset[str]
+    in_flight: frozenset[str]
+    hired: frozenset[str]  # entering one fills a headcount
+    fell_through: frozenset[str]  # ending an application without (Policy.fell_through)
+    choosing: frozenset[str]  # events that take an application into the headcount
+
+
+_ROLES: dict[int, tuple[Policy, _Roles]] = {}
+_ROLES_KEPT = 64
+
+
+def _roles_of(policy: Policy) -> _Roles:
+    """The slate's reading of ``policy`` (immutable), kept for the last policies asked about."""
+    found = _ROLES.get(id(policy))
+    if found is not None and found[0] is policy:
+        return found[1]
+    in_flight = policy.stages_in(StageRole.in_flight)
+    roles = _Roles(
+        assessing=policy.stages_in(StageRole.assessment),
+        reviewing=policy.stages_in(StageRole.review),
+        in_flight=in_flight,
+        hired=policy.stages_in(StageRole.hired),
+        fell_through=frozenset(s for s in policy.stages if policy.fell_through(s)),
+        choosing=frozenset(n for n, spec in policy.events.items() if spec.dest in in_flight),
+    )
+    if len(_ROLES) >= _ROLES_KEPT:
+        _ROLES.clear()
+    _ROLES[id(policy)] = (policy, roles)
+    return roles
+
+
 class Slate:
     """A requisition and its applications, run through one pipeline.
 
@@ -194,10 +231,13 @@ class Slate:
                     application_id="",
                 )
         self._ranking = ranking
-        policy = pipeline.policy
-        self._assessing = policy.stages_in(StageRole.assessment)
-        self._reviewing = policy.stages_in(StageRole.review)
-        self._in_flight = policy.stages_in(StageRole.in_flight)
+        roles = _roles_of(pipeline.policy)
+        self._assessing = roles.assessing
+        self._reviewing = roles.reviewing
+        self._in_flight = roles.in_flight
+        self._hired = roles.hired
+        self._fell_through = roles.fell_through
+        self._choosing = roles.choosing
         self._applications: dict[str, Application] = {}
         # the review's first entry, kept up to date from the records not read yet (see
         # _first_review), and the deadline last derived from it
@@ -363,12 +403,7 @@ class Slate:
 
     def _chooses(self, application: Application, event: str) -> bool:
         """Whether ``event`` takes the application from the review into the open headcount."""
-        spec = self.pipeline.policy.events.get(event)
-        return (
-            spec is not None
-            and application.stage in self._reviewing
-            and spec.dest in self._in_flight
-        )
+        return event in self._choosing and application.stage in self._reviewing
 
     def fire(
         self,
@@ -386,32 +421,34 @@ class Slate:
         runner-up brought forward); each names its application. The fill and the fall-through
         fire as the pipeline's ``system_actor``: the candidate who accepted rejects nobody.
         """
-        application = self.get(application_id)
-        if self._chooses(application, event):
+        application = self._applications.get(application_id)
+        if application is None:
+            application = self.get(application_id)  # raises
+        before = application.stage
+        if event in self._choosing and before in self._reviewing:  # _chooses
             blockers = self.review_blockers()
             if blockers:
                 raise GuardRejected(
                     application_id=application.id,
-                    stage=application.stage,
+                    stage=before,
                     event=event,
                     blockers=blockers,
                 )
-        policy = self.pipeline.policy
-        before = application.stage
-        now = self.pipeline.clock.now()  # the fill keeps runner-ups warm from this moment
-        fired = self.pipeline.fire(
+        pipeline = self.pipeline
+        now = pipeline.clock.now()  # the fill keeps runner-ups warm from this moment
+        fired = pipeline.fire(
             application, event, actor=actor, requisition=self.requisition, reason=reason, **data
         )
         records = [fired]
         after = fired.record.to_stage
         if (
-            policy.stage(after).role is StageRole.hired
-            and policy.stage(before).role is not StageRole.hired  # entered: an activity is no fill
+            after in self._hired
+            and before not in self._hired  # entered: an activity is no fill
             and self.requisition.open_headcount == 0
         ):
-            records += self._close(self.pipeline.system_actor, self._warm_until(now))
+            records += self._close(pipeline.system_actor, self._warm_until(now))
             self._fill()
-        elif policy.fell_through(after) and before in self._in_flight:
+        elif after in self._fell_through and before in self._in_flight:
             records += self.fall_through()
         return records
 

@@ -25,12 +25,14 @@ from hirepipe import (
     Blocker,
     BusinessCalendar,
     EstimateError,
+    Pipeline,
     Policy,
     ServiceLevels,
     StageKind,
     TimelineEstimator,
     standard_policy,
 )
+from hirepipe.clock import ManualClock
 from hirepipe.notify import Notifier, Outbox, no_estimate
 from hirepipe.policy import NotificationRule, Recipient
 from hirepipe.simulate import (
@@ -42,7 +44,7 @@ from hirepipe.simulate import (
     simulate,
 )
 from hirepipe.simulate._runner import Runner
-from hirepipe.simulate._scenario import AT_REVIEW, SLOTS, Timeline, make_plan
+from hirepipe.simulate._scenario import AT_REVIEW, SLOTS, Timeline, interviewers, make_plan
 from tests import policies
 
 QUIET = {"withdrawal": 0.0, "reference_failure": 0.0}  # nothing falls through by chance
@@ -612,6 +614,63 @@ class TestErrors:
         with pytest.raises(SimulationError, match="run 0: a hook failed on thank_you_sent"):
             runner.run(0)
 
+    def test_a_hook_failing_on_a_creation_stops_the_run(self):
+        """A hook whose ``created`` raises stops the simulation too, naming run and application.
+
+        Before, the failure was only logged and kept by the pipeline: the run went on and
+        reported counts that missed the creation's notifications.
+        """
+
+        class Broken:
+            def __call__(self, fired):
+                pass
+
+            def created(self, application, requisition):
+                raise RuntimeError("boom")
+
+        plan = make_plan(standard_policy(), Scenario(), TimelineEstimator())
+        runner = Runner(plan, seed=1, hooks=[Broken()])
+        failed = r"run 3: a hook failed on the creation of req-3-1"
+        with pytest.raises(SimulationError, match=failed):
+            runner.run(3)
+
+    def test_applications_start_as_new_application_makes_them(self):
+        """A run's applications, copied from the runner's, are what new_application returns."""
+        told = []
+
+        class Listener:
+            def __call__(self, fired):
+                pass
+
+            def created(self, application, requisition):
+                told.append((application.model_copy(deep=True), requisition.id))
+
+        plan = make_plan(standard_policy(), Scenario(candidates=3), TimelineEstimator())
+        runner = Runner(plan, seed=1, hooks=[Listener()])
+        runner.run(0)
+        runner.run(1)  # a second run's applications share nothing with the first's
+        pipeline = Pipeline(plan.policy, clock=ManualClock(plan.timeline.origin))
+        requisition = plan.requisition.model_copy(update={"id": "req-1"})
+        expected = [
+            pipeline.new_application(
+                candidate,
+                requisition,
+                interviewers=interviewers(1, plan.scenario.interviewers),
+                held_at=plan.timeline.origin,
+                application_id=f"req-1-{k + 1}",
+            )
+            for k, candidate in enumerate(plan.candidates)
+        ]
+        assert [(app, "req-1") for app in expected] == told[3:]
+        for app, _ in told[3:]:
+            assert app.model_fields_set == expected[0].model_fields_set
+        assert all(len(seat.app.history) == seat.app.version for seat in runner.seats)
+        assert [s.app.history for s in runner.seats] != [[]] * 3
+        assert {id(s.app.history) for s in runner.seats}.isdisjoint(
+            id(t.history) for t in runner._templates
+        )
+        assert all(t.history == [] for t in runner._templates)
+
     def test_a_worker_that_cannot_start(self, monkeypatch):
         """When worker processes die, the error says how to call simulate from a script."""
 
@@ -781,6 +840,9 @@ class TestTimeline:
         after = timeline.minute_after(when)
         assert timeline.instant(after) > when
         assert after == 0 or timeline.instant(after - 1) <= when
+        # the last answer kept: the same again, and for the same instant at another offset
+        assert after == timeline.minute_after(when)
+        assert after == timeline.minute_after(when.in_timezone(pendulum.FixedTimezone(-3 * 3600)))
 
 
 class TestExecutors:

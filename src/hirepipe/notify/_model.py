@@ -63,6 +63,9 @@ def notification_key(application_id: str, occasion: str | int, rule: str, person
     start. ``%`` and ``/`` are written ``%25`` and ``%2F``, so ids holding ``/`` never run
     together into another notification's key; other ids keep the keys they always had.
     """
+    key = f"{application_id}/{occasion}/{rule}/{person}"
+    if "%" not in key and key.count("/") == 3:
+        return key  # no part holds "%" or "/": escaping would change nothing
     return "/".join(_escape(str(part)) for part in (application_id, occasion, rule, person))
 
 

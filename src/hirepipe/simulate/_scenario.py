@@ -348,6 +348,7 @@ class Timeline:
         self._days: list[int] = []
         self._starts: dict[int, pendulum.DateTime] = {}
         self._seconds: dict[int, int] = {}
+        self._after: tuple[datetime | None, int] = (None, 0)  # minute_after's last answer
         self._zone = pendulum.timezone(calendar.time_zone)
         self._extend(520)
         self.origin = self.instant(0)
@@ -395,9 +396,16 @@ class Timeline:
         return index * DAY + min(max(into, 0), DAY)
 
     def minute_after(self, when: datetime) -> int:
-        """The first business minute strictly after ``when``."""
-        minute = self.minute_at_or_after(when)
-        return minute + 1 if self.instant(minute) == when else minute
+        """The first business minute strictly after ``when``.
+
+        The last answer is kept: the runner asks twice about an offer's end when it goes out.
+        """
+        last, found = self._after
+        if last is None or last != when:
+            minute = self.minute_at_or_after(when)
+            found = minute + 1 if self.instant(minute) == when else minute
+            self._after = (when, found)
+        return found
 
     def calendar_days(self, minute: int) -> float:
         """Calendar days from the start to business minute ``minute``."""

@@ -191,7 +191,7 @@ class SeatTracker:
         """Take in one record about the application, written at business minute ``now``."""
         self._overdue(rules, now)
         event = record.event
-        if rules.follow_ups:
+        if self.owed or event in rules.follow_ups:
             self._follow_ups(rules, record, now)
         if event == "round_held":  # the new round's interview is held now
             self.held = now
@@ -243,8 +243,9 @@ class SeatTracker:
         if interview is None or interview.held_at is None:
             self.open.pop(code, None)
             return
-        submitted = {card.interviewer for card in app.scorecards_for(interview.round)}
-        if any(person not in submitted for person in interview.interviewers):
+        held = interview.round  # who submitted a scorecard for it (Application.scorecards_for)
+        submitted = {card.interviewer for card in app.scorecards if card.round == held}
+        if not submitted.issuperset(interview.interviewers):
             self.open[code] = self.held + rules.allowed[self.stage]
         else:
             self.open.pop(code, None)

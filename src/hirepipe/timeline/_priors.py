@@ -237,7 +237,8 @@ class StageDistribution:
         """Return the ``p`` quantile of the remaining duration, ``0 < p < 1``."""
         if not 0 < p < 1:
             raise EstimateError(f"a quantile level must lie strictly between 0 and 1, not {p}")
-        survive = _tail(self._standard(elapsed))
+        # from the start (the simulator's every draw) nothing is conditioned: P(D > 0) is 1
+        survive = _tail(self._standard(elapsed)) if elapsed else 1.0
         z = -_NORMAL.inv_cdf(max((1 - p) * survive, 1e-300))
         return max(math.exp(self.mu + self.sigma * z) - elapsed, 0.0)
 
