@@ -66,7 +66,7 @@ class _Token:
     def __init__(self, state: str, context: Any) -> None:  # a Context, or a lifecycle's
         self.state = state
         self.context = context
-        self.blockers: list[Blocker] = []
+        self.blockers: Sequence[Blocker] = ()  # until a guard condition runs: no list to make
 
 
 def evaluate(guards: Sequence[GuardSpec], context: Context) -> list[Blocker]:
@@ -191,7 +191,7 @@ class CompiledPolicy:
         self._events: dict[str, Event] = {name: machine.events[name] for name in policy.events}
         self._states: dict[str, State] = dict(machine.states)
 
-    def run(self, context: Context, stage: str) -> tuple[bool, str, list[Blocker]]:
+    def run(self, context: Context, stage: str) -> tuple[bool, str, Sequence[Blocker]]:
         """Fire ``context.event`` from ``stage`` on a token.
 
         ``stage`` is the application's stage as the caller read it and checked the event
@@ -207,7 +207,7 @@ class CompiledPolicy:
         event._process(event_data)
         return event_data.result is True, token.state, token.blockers
 
-    def trigger(self, context: Context, stage: str) -> tuple[bool, str, list[Blocker]]:
+    def trigger(self, context: Context, stage: str) -> tuple[bool, str, Sequence[Blocker]]:
         """``run`` through the public ``Event.trigger``.
 
         The reference the tests hold ``run`` to.
@@ -269,7 +269,7 @@ class CompiledLifecycle:
             name: event.trigger for name, event in machine.events.items()
         }
 
-    def run(self, event: str, state: str, context: Any) -> tuple[bool, str, list[Blocker]]:
+    def run(self, event: str, state: str, context: Any) -> tuple[bool, str, Sequence[Blocker]]:
         """Fire ``event`` from ``state`` with ``context``; change nothing.
 
         Return whether the checks let it through, the state it leads to and the blockers.

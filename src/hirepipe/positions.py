@@ -27,7 +27,7 @@ approved band decides which offers need the position's approval again.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -291,7 +291,7 @@ class Positions:
         )
 
     def _refused(
-        self, requisition: Requisition, event: str, blockers: list[Blocker]
+        self, requisition: Requisition, event: str, blockers: Sequence[Blocker]
     ) -> PositionError:
         return PositionError(
             requisition_id=requisition.id,
