@@ -156,6 +156,15 @@ def holds_role(
     return False  # system, anyone and a host's own names: not in the fields
 
 
+def _names_another(data: EventData, actor: str) -> bool:
+    """Whether the data names someone other than ``actor`` as the person deciding."""
+    field = type(data).person_field
+    if field is None:
+        return False
+    named = data.__dict__.get(field)
+    return named is not None and named != actor
+
+
 def permitted_by_fields(
     spec: EventSpec,
     data: EventData,
@@ -170,11 +179,8 @@ def permitted_by_fields(
     [`requisition_roles`][hirepipe.policy.requisition_roles] finds (and ``system`` for the
     pipeline's ``system_actor``), without building the set of every role the actor holds.
     """
-    field = type(data).person_field
-    if field is not None:
-        named = data.__dict__.get(field)
-        if named is not None and named != actor:
-            return False
+    if _names_another(data, actor):
+        return False
     fired_by = spec.fired_by
     if _ANYONE in fired_by or (actor == system_actor and Role.system in fired_by):
         return True
@@ -240,11 +246,8 @@ def permitted_as_themselves(
     (``roles_of``, asked only then), or anyone may fire it; False means: ask
     ``permission_blockers`` why.
     """
-    field = type(data).person_field
-    if field is not None:
-        named = data.__dict__.get(field)
-        if named is not None and named != actor:
-            return False
+    if _names_another(data, actor):
+        return False
     fired_by = spec.fired_by
     if _ANYONE in fired_by:
         return True
