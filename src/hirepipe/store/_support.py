@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hirepipe.models import Application, Requisition, TransitionRecord
 from hirepipe.notify import Notification
+from hirepipe.notify._model import occasion_prefix
 from hirepipe.pipeline import Fired, Hook
 from hirepipe.store._verify import parse_requisition
 
@@ -36,6 +37,15 @@ class Transaction:
     connection: Connection
     collecting: dict[str, Notification] | None = None  # what hooks add during a fire
     absent: set[str] = field(default_factory=set)  # keys looked up and not found meanwhile
+    fresh: str | None = None  # how the keys of the event just written begin (occasion_prefix)
+
+    def fresh_key(self, key: str) -> bool:
+        """Whether ``key`` is one of the event's just written, which no outbox row can have.
+
+        Its log row is new in this transaction, so nothing was notified of it yet: the hooks'
+        look-ups of its keys need no query (the insert still keeps the first row of a key).
+        """
+        return self.fresh is not None and key.startswith(self.fresh)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,15 +190,20 @@ def copy_application(application: Application) -> Application:
 
 
 def call_hooks(
-    hooks: Iterable[Hook], tx: Transaction, fired: Fired
+    hooks: Iterable[Hook], tx: Transaction, fired: Fired, *, fresh: bool = False
 ) -> tuple[list[str], list[Notification]]:
     """Call every hook inside the event's transaction; return failures and what they added.
 
     A hook that raises is logged and its failure returned (it never undoes the event); a
-    database error is the transaction's own failure and propagates.
+    database error is the transaction's own failure and propagates. ``fresh``: the event's
+    log row was written in this transaction (not a retry), so the outbox holds none of its
+    notifications (``Transaction.fresh_key``).
     """
-    outer, outer_absent = tx.collecting, tx.absent
+    outer, outer_absent, outer_fresh = tx.collecting, tx.absent, tx.fresh
     tx.collecting, tx.absent = {}, set()
+    tx.fresh = (
+        occasion_prefix(fired.application.id, fired.record.version) if fresh else None
+    )
     errors = []
     try:
         for hook in list(hooks):
@@ -208,4 +223,4 @@ def call_hooks(
                 errors.append(f"{hook!r}: {type(exc).__name__}: {exc}")
         return errors, list(tx.collecting.values())
     finally:
-        tx.collecting, tx.absent = outer, outer_absent
+        tx.collecting, tx.absent, tx.fresh = outer, outer_absent, outer_fresh
