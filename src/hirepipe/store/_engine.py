@@ -280,9 +280,7 @@ def run_together(connection: Connection, statements: list[tuple[str, Any]]) -> l
         return [cursor.rowcount for cursor in cursors]
     except connection.dialect.loaded_dbapi.Error as exc:
         sql = "; ".join(sql for sql, _ in statements)
-        raise _driver_error(
-            connection, cursors[0], sql, [p for _, p in statements], exc
-        ) from exc
+        raise _driver_error(connection, cursors[0], sql, [p for _, p in statements], exc) from exc
     finally:
         for cursor in cursors:
             cursor.close()

@@ -444,8 +444,8 @@ class StoreOutbox(Outbox):
     def _write(self, connection: Any, notification: Notification) -> None:
         values = row_values(notification)
         del values["key"]
-        connection.execute(
-            update(self._table).where(self._table.c.key == notification.key).values(**values)
+        connection.execute(  # values as parameters: see _writes.insert_ignore
+            update(self._table).where(self._table.c.key == notification.key), values
         )
 
     def __repr__(self) -> str:

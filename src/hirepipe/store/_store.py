@@ -269,18 +269,19 @@ class Store:
                 select(exists().where(tables.requisitions.c.id == application.requisition_id))
             ).scalar():
                 raise NotStored("requisition", application.requisition_id)
-            added = connection.execute(
-                insert_ignore(connection, tables.applications, "id")
-                .returning(tables.applications.c.id)
-                .values(
-                    id=application.id,
-                    requisition_id=application.requisition_id,
-                    candidate_id=application.candidate.id,
-                    stage=application.stage,
-                    version=application.version,
-                    snapshot=snapshot,
-                    erased_at=application.erased_at,
-                )
+            added = connection.execute(  # values as parameters: see _writes.insert_ignore
+                insert_ignore(connection, tables.applications, "id").returning(
+                    tables.applications.c.id
+                ),
+                {
+                    "id": application.id,
+                    "requisition_id": application.requisition_id,
+                    "candidate_id": application.candidate.id,
+                    "stage": application.stage,
+                    "version": application.version,
+                    "snapshot": snapshot,
+                    "erased_at": application.erased_at,
+                },
             )
             if added.first() is None:
                 raise AlreadyStored("application", application.id)
@@ -306,7 +307,7 @@ class Store:
                 personal,
                 None,
             )
-            connection.execute(insert(tables.transitions).values(**row))
+            connection.execute(insert(tables.transitions), row)
             connection.execute(
                 update(tables.applications)
                 .where(tables.applications.c.id == application.id)
@@ -894,7 +895,7 @@ class Store:
         if not _is_identifier(candidate_id):
             return []
         with self._atomic() as tx:
-            return erase_candidate(
+            erased = erase_candidate(
                 tx.connection,
                 self.tables,
                 candidate_id,
@@ -902,6 +903,10 @@ class Store:
                 actor=actor,
                 reason=reason,
             )
+            # what this store remembers of them goes too: their states before held the data
+            for application_id, version in erased:
+                self._recent.forget(application_id, version)
+        return [application_id for application_id, _ in erased]
 
     def retention_due(self, now: datetime, *, months: int) -> list[Application]:
         """Return the applications that ended more than ``months`` months before ``now``.
