@@ -301,8 +301,10 @@ def test_a_deliverer_holding_a_claim_loses_it_on_erasure(database):
 
 
 def reachable_strings(root: object) -> set[str]:
-    """Every string reachable from ``root`` through objects' references (modules and classes not
-    followed: they are the program, not its data)."""
+    """Every string reachable from ``root`` through objects' references.
+
+    Modules, classes and functions are not followed: they are the program, not its data.
+    """
     seen: set[int] = set()
     found: set[str] = set()
     todo = [root]

@@ -78,7 +78,10 @@ def erase_candidate(
     connection.execute(
         delete(tables.personal_keys).where(tables.personal_keys.c.candidate_id == candidate_id)
     )
-    return [(application.id, record.version) for (_, application), record in zip(found, records)]
+    return [
+        (application.id, record.version)
+        for (_, application), record in zip(found, records, strict=True)
+    ]
 
 
 def _requisitions(
