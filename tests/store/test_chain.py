@@ -225,7 +225,9 @@ EARLY, LATE = dt.datetime(2, 1, 1), dt.datetime(9998, 12, 31)  # UTC is a day aw
     kind=st.text(),
     names=st.tuples(TEXT, TEXT, TEXT, TEXT),
     documents=st.tuples(TEXT, st.text(), TEXT),
-    at=st.one_of(st.none(), st.datetimes(EARLY, LATE), st.datetimes(EARLY, LATE, timezones=st.timezones())),
+    at=st.one_of(
+        st.none(), st.datetimes(EARLY, LATE), st.datetimes(EARLY, LATE, timezones=st.timezones())
+    ),
     previous=TEXT,
 )
 def test_the_envelope_is_the_canonical_json_of_the_row(

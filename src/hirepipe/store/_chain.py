@@ -25,9 +25,9 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-from json.encoder import encode_basestring_ascii as _string  # what json.dumps uses for str
 from collections.abc import Iterable
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _string  # what json.dumps uses for str
 from typing import Any
 
 from hirepipe.errors import Problem

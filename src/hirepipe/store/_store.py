@@ -643,12 +643,13 @@ class Store:
         if hooks:
             errors, collected = call_hooks(hooks, tx, fired, fresh=True)
             if errors:
-                connection.execute(
-                    insert(tables.hook_failures).values(
-                        application_id=application_id,
-                        version=record.version,
-                        errors=json.dumps(errors),
-                    )
+                connection.execute(  # a hook's error may quote anything: a parameter
+                    insert(tables.hook_failures),
+                    {
+                        "application_id": application_id,
+                        "version": record.version,
+                        "errors": json.dumps(errors),
+                    },
                 )
             if collected and not by_hand:
                 self._statements.add_notifications(connection, collected)
@@ -799,9 +800,7 @@ class Store:
                     insert_notifications(tx.connection, self.tables, collected)
                 if errors:
                     still += 1
-                    tx.connection.execute(
-                        update(table).where(key).values(errors=json.dumps(errors))
-                    )
+                    tx.connection.execute(update(table).where(key), {"errors": json.dumps(errors)})
                 else:
                     tx.connection.execute(table.delete().where(key))
         return still
