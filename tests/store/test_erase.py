@@ -335,7 +335,7 @@ def test_the_store_forgets_what_it_remembered_of_an_erased_candidate(database):
     before = world.store.load("app-1")
     keys = database.table("hirepipe_personal_keys")
     (key,) = database.execute(f"SELECT key FROM {keys} WHERE candidate_id = 'cand-1'")
-    world.store.erase("cand-1", actor="dpo")
+    world.store.erase("cand-1", actor="maria")
     # a fire that committed before the erasure, remembering its state after it
     world.store._recent.put("app-1", before.version, before)
     strings = reachable_strings(world.store)
