@@ -234,6 +234,39 @@ class TestRoundTrips:
         assert ["app-1/2/status/cand-1"] == [n.key for n in world.store.outbox]
         assert [] == world.store.verify()
 
+    def test_a_write_begun_by_hand_that_lost_the_race_writes_nothing(self, postgres, monkeypatch):
+        """With a Notifier, a rival's event between the read and the write: refused whole.
+
+        No log row, no notification, and the connection back in the pool out of autocommit.
+        """
+        world = World(postgres)
+        rival = postgres.store(Pipeline(POLICY), upgrade=False)
+        world.application(1)
+        world.store.fire("app-1", "note", actor="maria", text="first")
+        write = world.store._statements.write
+
+        def rival_first(*args: Any, **kwargs: Any) -> bool:
+            rival.fire("app-1", "hold", actor="cfo", reason="first")
+            return write(*args, **kwargs)
+
+        monkeypatch.setattr(world.store._statements, "write", rival_first)
+        with round_trips(world.store) as sent, pytest.raises(ConcurrentUpdate) as refused:
+            world.store.fire("app-1", "note", actor="maria", text="second")
+        monkeypatch.undo()
+        assert (1, 2) == (refused.value.expected, refused.value.actual)
+        assert 4 == sent.count  # the read; BEGIN with the write; the version now; ROLLBACK
+        loaded = world.store.load("app-1")
+        assert ("on_hold", 2, "cfo") == (loaded.stage, loaded.version, loaded.history[-1].actor)
+        assert [] == list(world.store.outbox)
+        pooled = world.store.engine.raw_connection()
+        try:
+            assert False is pooled.driver_connection.autocommit
+        finally:
+            pooled.close()
+        world.store.fire("app-1", "resume", actor="maria", reason="thaw")
+        assert ["app-1/3/status/cand-1"] == [n.key for n in world.store.outbox]
+        assert [] == world.store.verify()
+
     def test_a_lone_write_that_lost_the_race_writes_nothing(self, postgres):
         """The one-statement write refuses a stale version whole: no log row, no snapshot."""
         store = postgres.store(Pipeline(POLICY))

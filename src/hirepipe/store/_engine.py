@@ -262,28 +262,33 @@ def end_deferral(connection: Connection) -> None:
 _IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open
 
 
-def run_together(connection: Connection, statements: list[tuple[str, Any]]) -> list[int]:
-    """Run statements one after the other, sent together; return each one's row count.
+def run_together(connection: Connection, statements: list[tuple[str, Any]]) -> int:
+    """Run statements one after the other, sent together; return the last one's row count.
 
     On psycopg, unless someone listens (``listened``), they go in one round trip (pipeline
-    mode): the first error stops the rest, the server skipping them (a ``COMMIT`` among them
-    is not run), and is raised as ``run`` raises it. Elsewhere they run one by one (``run``).
+    mode, on one cursor): the first error stops the rest, the server skipping them (a
+    ``COMMIT`` among them is not run), and is raised as ``run`` raises it. Elsewhere, or for
+    one statement, they run one by one (``run``).
     """
     driver = connection.connection.driver_connection
-    if connection.dialect.driver != "psycopg" or driver is None or listened(connection):
-        return [run(connection, sql, parameters) for sql, parameters in statements]
-    cursors = [driver.cursor() for _ in statements]
+    if (
+        len(statements) == 1
+        or connection.dialect.driver != "psycopg"
+        or driver is None
+        or listened(connection)
+    ):
+        return int([run(connection, sql, parameters) for sql, parameters in statements][-1])
+    cursor = driver.cursor()
     try:
         with driver.pipeline():
-            for cursor, (sql, parameters) in zip(cursors, statements, strict=True):
+            for sql, parameters in statements:
                 cursor.execute(sql, parameters)
-        return [cursor.rowcount for cursor in cursors]
+        return int(cursor.rowcount)
     except connection.dialect.loaded_dbapi.Error as exc:
         sql = "; ".join(sql for sql, _ in statements)
-        raise _driver_error(connection, cursors[0], sql, [p for _, p in statements], exc) from exc
+        raise _driver_error(connection, cursor, sql, [p for _, p in statements], exc) from exc
     finally:
-        for cursor in cursors:
-            cursor.close()
+        cursor.close()
 
 
 def run_many(connection: Connection, sql: str, rows: list[Any]) -> None:

@@ -207,13 +207,13 @@ class FireStatements:
         ``begin``: send ``BEGIN`` with it, in the same round trip (the driver in autocommit,
         ``_engine.defer_begin``); the transaction is then open, to end with ``commit``.
         """
-        if begin:
-            counts = run_together(
-                connection,
-                [(_BEGIN, ()), *((s.sql, s.parameters(values)) for s in self._writes)],
-            )
-            return counts[1] == 1
         first, *rest = self._writes
+        if begin and not rest:
+            return (
+                run_together(connection, [(_BEGIN, ()), (first.sql, first.parameters(values))]) == 1
+            )
+        if begin:
+            run(connection, _BEGIN)
         if _run(connection, first, values, rows=False) != 1:
             return False
         for statement in rest:
