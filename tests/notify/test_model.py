@@ -11,7 +11,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from hirepipe import Pipeline, standard_policy
 from hirepipe.notify import Notification, Notifier, Outbox
-from hirepipe.notify._model import notification_key
+from hirepipe.notify._model import notification_key, occasion_prefix
 from hirepipe.testing import FakeClock, make_application, make_requisition
 from tests.conftest import START
 
@@ -23,6 +23,12 @@ class TestNotificationKey:
     def test_different_parts_make_different_keys(self, first, second):
         """Two notifications differing in any part never share a key, whatever the ids hold."""
         assert (first == second) == (notification_key(*first) == notification_key(*second))
+
+    @given(key=st.tuples(PART, PART, PART, PART), occasion=st.tuples(PART, PART))
+    def test_an_occasions_keys_and_only_they_begin_with_its_prefix(self, key, occasion):
+        """The store knows an event's keys by their prefix: the key's own occasion, no other."""
+        prefix = occasion_prefix(*occasion)
+        assert (key[:2] == occasion) == notification_key(*key).startswith(prefix)
 
     @pytest.mark.parametrize(
         ("parts", "expected"),

@@ -17,6 +17,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -200,6 +201,54 @@ def postgres() -> Iterator[Database]:
     """A fresh PostgreSQL schema, for behaviour only PostgreSQL shows (writers racing)."""
     with _postgres() as found:
         yield found
+
+
+class RoundTrips:
+    """The messages a store's PostgreSQL connection exchanged, from libpq's trace."""
+
+    def __init__(self) -> None:
+        self.trace = ""
+
+    @property
+    def count(self) -> int:
+        """Round trips: each time the client sent something, then waited for an answer."""
+        found, last = 0, ""
+        for line in self.trace.splitlines():
+            direction = line.split("\t", 1)[0]
+            if direction == "B" and last == "F":
+                found += 1
+            if direction in ("F", "B"):
+                last = direction
+        return found
+
+
+@contextmanager
+def round_trips(store: Store) -> Iterator[RoundTrips]:
+    """Count the round trips of what ``store`` does inside, on its one pooled connection.
+
+    The store's engine must hold one idle connection (the store used it once); what runs
+    inside takes that one (the pool hands out the most recent first).
+    """
+    import psycopg  # the PostgreSQL driver: only tests on PostgreSQL need it
+
+    found = RoundTrips()
+    flags = psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE
+    assert 1 == store.engine.pool.checkedin(), "the store must hold one idle connection"
+    with tempfile.TemporaryFile() as log:
+        pooled = store.engine.raw_connection()
+        driver = pooled.driver_connection
+        driver.pgconn.trace(log.fileno())
+        driver.pgconn.set_trace_flags(flags)
+        pooled.close()
+        try:
+            yield found
+        finally:
+            pooled = store.engine.raw_connection()
+            assert pooled.driver_connection is driver, "the store used another connection"
+            driver.pgconn.untrace()
+            pooled.close()
+            log.seek(0)
+            found.trace = log.read().decode()
 
 
 # -- a world: a store with a notifier ------------------------------------------------------------

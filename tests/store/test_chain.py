@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import pendulum
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hirepipe.store import ChainHead, CorruptData, NotStored
+from hirepipe.store._chain import Hashed, canonical, envelope, row_hash
 from tests.store import helpers as store_helpers
 from tests.store.helpers import Database, World, rehash
 
@@ -207,3 +212,66 @@ class TestChain:
             "SET erased_at = '2025-01-06 14:00:00'"
         )
         assert ["column_mismatch"] == [p.code for p in world.store.verify()]
+
+
+TEXT = st.one_of(st.none(), st.text())
+EARLY, LATE = dt.datetime(2, 1, 1), dt.datetime(9998, 12, 31)  # UTC is a day away at most
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    application_id=st.text(min_size=1),
+    version=st.integers(min_value=0, max_value=2**40),
+    kind=st.text(),
+    names=st.tuples(TEXT, TEXT, TEXT, TEXT),
+    documents=st.tuples(TEXT, st.text(), TEXT),
+    at=st.one_of(
+        st.none(), st.datetimes(EARLY, LATE), st.datetimes(EARLY, LATE, timezones=st.timezones())
+    ),
+    previous=TEXT,
+)
+def test_the_envelope_is_the_canonical_json_of_the_row(
+    application_id, version, kind, names, documents, at, previous
+):
+    """Written out field by field, the hashed text is exactly ``canonical`` of the row's object."""
+    event, from_stage, to_stage, actor = names
+    record, changes, requisition_changes = documents
+    row = Hashed(
+        version, kind, event, from_stage, to_stage, actor, at, record, changes, requisition_changes
+    )
+    expected = {
+        "application_id": application_id,
+        "version": version,
+        "kind": kind,
+        "event": event,
+        "from_stage": from_stage,
+        "to_stage": to_stage,
+        "actor": actor,
+        "at": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if at else None,
+        "record": record,
+        "changes": changes,
+        "requisition_changes": requisition_changes,
+        "previous": previous or "",
+    }
+    assert canonical(expected) == envelope(application_id, row, previous)
+
+
+def test_a_rows_hash_is_the_one_it_always_was():
+    """Hashes written by earlier versions still verify: the same row, the same hash."""
+    row = Hashed(
+        7,
+        "transition",
+        "hold",
+        "interviewed",
+        "on_hold",
+        "maria",
+        pendulum.datetime(2025, 1, 6, 9, 30, 12, 345, tz="Europe/Berlin"),
+        '{"a":"\\u00e9"}',
+        '{"stage":"on_hold"}',
+        None,
+    )
+    first = Hashed(0, "added", None, None, None, None, None, None, "{}", None)
+    assert (
+        "36e91dab91063ae3a2dffcf7c931e06d08745338fa56ea54564cf82a52027780",
+        "351928d9f66f471062f7626ba3c60ffb0b954921d6a9ae8f3d2d5fe652cb3e45",
+    ) == (row_hash("app-1", row, "ab" * 32), row_hash("app-1", first, None))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import types
+
 import pytest
 
 from hirepipe import GuardRejected, Pipeline, TransitionNotAllowed
@@ -295,3 +298,45 @@ def test_a_deliverer_holding_a_claim_loses_it_on_erasure(database):
     with pytest.raises(ClaimLost):
         world.store.outbox.mark_sent(claim.key, LATER, claim=claim)
     assert NotificationStatus.failed == world.store.outbox.get(claim.key).status
+
+
+def reachable_strings(root: object) -> set[str]:
+    """Every string reachable from ``root`` through objects' references.
+
+    Modules, classes and functions are not followed: they are the program, not its data.
+    """
+    seen: set[int] = set()
+    found: set[str] = set()
+    todo = [root]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen or isinstance(item, (type, types.ModuleType, types.FunctionType)):
+            continue
+        seen.add(id(item))
+        if isinstance(item, str):
+            found.add(item)
+            continue
+        todo.extend(gc.get_referents(item))
+    return found
+
+
+def test_the_store_forgets_what_it_remembered_of_an_erased_candidate(database):
+    """The states a store keeps in memory to fire faster go with the erasure.
+
+    Nothing reachable from the store still holds a personal value of the candidate: not the
+    state it last fired (its snapshot and its copy), nor one a fire committed before the
+    erasure remembers after it.
+    """
+    world = World(database)
+    everything_said(world)
+    world.pipeline.hooks.clear()  # the test's notifier is the test's, not the store's
+    strings = reachable_strings(world.store)
+    assert [] != [secret for secret in SECRETS if any(secret in s for s in strings)]
+    before = world.store.load("app-1")
+    keys = database.table("hirepipe_personal_keys")
+    (key,) = database.execute(f"SELECT key FROM {keys} WHERE candidate_id = 'cand-1'")
+    world.store.erase("cand-1", actor="maria")
+    # a fire that committed before the erasure, remembering its state after it
+    world.store._recent.put("app-1", before.version, before)
+    strings = reachable_strings(world.store)
+    assert [] == [secret for secret in (*SECRETS, key.key) if any(secret in s for s in strings)]

@@ -23,7 +23,7 @@ from hirepipe.models import Application
 from hirepipe.store import Store
 from hirepipe.testing import RecordingHook, make_candidate, make_requisition
 from tests.store import helpers as store_helpers
-from tests.store.helpers import POLICY, Database, World
+from tests.store.helpers import POLICY, Database, World, round_trips
 
 database = store_helpers.database
 postgres = store_helpers.postgres
@@ -181,6 +181,91 @@ class TestRoundTrips:
         assert ("WITH", "IDLE") == states[1]  # the transaction begins with it
         assert all(status == "INTRANS" for _, status in states[2:])
         assert 1 == len(list(world.store.outbox))
+
+    def test_a_fire_counts_its_round_trips(self, postgres):
+        """Two round trips without hooks; three with a Notifier adding to the outbox.
+
+        The read; then the write with its BEGIN; then the outbox's row with the COMMIT.
+        """
+        world = World(postgres)
+        world.application(1)
+        world.store.fire("app-1", "note", actor="maria", text="first")  # the key is made
+        with round_trips(world.store) as notified:
+            world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        world.pipeline.hooks.clear()
+        with round_trips(world.store) as alone:
+            world.store.fire("app-1", "resume", actor="maria", reason="thaw")
+        assert (3, 2) == (notified.count, alone.count)
+        assert ["app-1/2/status/cand-1"] == [n.key for n in world.store.outbox]
+        assert ("interviewed", 3) == (
+            world.store.load("app-1").stage,
+            world.store.load("app-1").version,
+        )
+        assert [] == world.store.verify()
+
+    def test_a_notification_that_cannot_be_stored_undoes_its_event(self, postgres):
+        """The event and its outbox row commit together: an insert refused keeps neither.
+
+        The connection goes back to the pool as it came (in a transaction's hands, not in
+        autocommit), and the next event commits whole.
+        """
+        world = World(postgres)
+        world.application(1)
+        world.store.fire("app-1", "note", actor="maria", text="first")
+        outbox = postgres.table("hirepipe_outbox")
+        postgres.execute(f"ALTER TABLE {outbox} ADD CONSTRAINT refused CHECK (false) NOT VALID")
+        with pytest.raises(IntegrityError, match="refused"):
+            world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        loaded = world.store.load("app-1")
+        assert ("interviewed", 1) == (loaded.stage, loaded.version)
+        logged = postgres.execute(
+            f"SELECT version FROM {postgres.table('hirepipe_transitions')} "
+            "WHERE application_id = 'app-1' ORDER BY version"
+        )
+        assert [0, 1] == [row.version for row in logged]
+        assert [] == list(world.store.outbox)
+        pooled = world.store.engine.raw_connection()
+        try:
+            assert False is pooled.driver_connection.autocommit
+        finally:
+            pooled.close()
+        postgres.execute(f"ALTER TABLE {outbox} DROP CONSTRAINT refused")
+        world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        assert ["app-1/2/status/cand-1"] == [n.key for n in world.store.outbox]
+        assert [] == world.store.verify()
+
+    def test_a_write_begun_by_hand_that_lost_the_race_writes_nothing(self, postgres, monkeypatch):
+        """With a Notifier, a rival's event between the read and the write: refused whole.
+
+        No log row, no notification, and the connection back in the pool out of autocommit.
+        """
+        world = World(postgres)
+        rival = postgres.store(Pipeline(POLICY), upgrade=False)
+        world.application(1)
+        world.store.fire("app-1", "note", actor="maria", text="first")
+        write = world.store._statements.write
+
+        def rival_first(*args: Any, **kwargs: Any) -> bool:
+            rival.fire("app-1", "hold", actor="cfo", reason="first")
+            return write(*args, **kwargs)
+
+        monkeypatch.setattr(world.store._statements, "write", rival_first)
+        with round_trips(world.store) as sent, pytest.raises(ConcurrentUpdate) as refused:
+            world.store.fire("app-1", "note", actor="maria", text="second")
+        monkeypatch.undo()
+        assert (1, 2) == (refused.value.expected, refused.value.actual)
+        assert 4 == sent.count  # the read; BEGIN with the write; the version now; ROLLBACK
+        loaded = world.store.load("app-1")
+        assert ("on_hold", 2, "cfo") == (loaded.stage, loaded.version, loaded.history[-1].actor)
+        assert [] == list(world.store.outbox)
+        pooled = world.store.engine.raw_connection()
+        try:
+            assert False is pooled.driver_connection.autocommit
+        finally:
+            pooled.close()
+        world.store.fire("app-1", "resume", actor="maria", reason="thaw")
+        assert ["app-1/3/status/cand-1"] == [n.key for n in world.store.outbox]
+        assert [] == world.store.verify()
 
     def test_a_lone_write_that_lost_the_race_writes_nothing(self, postgres):
         """The one-statement write refuses a stale version whole: no log row, no snapshot."""

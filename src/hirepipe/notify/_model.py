@@ -31,6 +31,7 @@ __all__ = [
     "Outlook",
     "TemplateError",
     "notification_key",
+    "occasion_prefix",
 ]
 
 CREATED: Final = "created"
@@ -67,6 +68,15 @@ def notification_key(application_id: str, occasion: str | int, rule: str, person
     if "%" not in key and key.count("/") == 3:
         return key  # no part holds "%" or "/": escaping would change nothing
     return "/".join(_escape(str(part)) for part in (application_id, occasion, rule, person))
+
+
+def occasion_prefix(application_id: str, occasion: str | int) -> str:
+    """Return how every key of one occasion of an application begins: ``application/occasion/``.
+
+    The keys of an event's notifications (``occasion`` its record's version) all start so
+    (``notification_key``), and no other key does.
+    """
+    return f"{_escape(application_id)}/{_escape(str(occasion))}/"
 
 
 def _escape(part: str) -> str:

@@ -53,10 +53,11 @@ def backfill_chain(connection: Connection, tables: Tables) -> None:
             ).all()
             for row in rows:
                 values = _rewritten(application_id, row, key, previous)
-                connection.execute(
-                    update(log)
-                    .where(log.c.application_id == application_id, log.c.version == row.version)
-                    .values(**values)
+                connection.execute(  # values as parameters: see _writes.insert_ignore
+                    update(log).where(
+                        log.c.application_id == application_id, log.c.version == row.version
+                    ),
+                    values,
                 )
                 previous = values["hash"]
             connection.execute(

@@ -27,11 +27,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _string  # what json.dumps uses for str
 from typing import Any
 
 from hirepipe.errors import Problem
 
-__all__ = ["ChainHead", "canonical", "check_chain", "row_hash"]
+__all__ = ["ChainHead", "canonical", "check_chain", "envelope", "row_hash"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,32 +70,61 @@ def canonical(value: Any) -> str:
     )
 
 
+_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def _instant(moment: _dt.datetime | None) -> str | None:
+    """``moment`` in UTC as ``_INSTANT`` writes it.
+
+    With the datetime's own methods (pendulum's are slower), written out: a record's time is
+    mostly in UTC already.
+    """
     if moment is None:
         return None
-    return moment.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is None:  # local time, as astimezone takes it
+        moment = moment.astimezone(_dt.UTC)
+    elif _dt.datetime.utcoffset(moment):
+        moment = _dt.datetime.astimezone(moment, _dt.UTC)
+    if moment.year < 1000:  # strftime writes such a year unpadded
+        return _dt.datetime.strftime(moment, _INSTANT)
+    return (
+        f"{moment.year}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+        f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}Z"
+    )
+
+
+def envelope(application_id: str, row: Hashed, previous: str | None) -> str:
+    """What a log row's hash covers: its columns and ``previous``, as canonical JSON.
+
+    The documents are there as the exact text stored (the store writes them canonically). It
+    equals ``canonical`` of the object ``{"actor": ..., "application_id": ..., ...}`` (keys
+    sorted), written out field by field: every event hashes one.
+    """
+    return (
+        f'{{"actor":{_value(row.actor)},"application_id":{_value(application_id)},'
+        f'"at":{_value(_instant(row.at))},"changes":{_value(row.changes)},'
+        f'"event":{_value(row.event)},"from_stage":{_value(row.from_stage)},'
+        f'"kind":{_value(row.kind)},"previous":{_value(previous or "")},'
+        f'"record":{_value(row.record)},"requisition_changes":{_value(row.requisition_changes)},'
+        f'"to_stage":{_value(row.to_stage)},"version":{_value(row.version)}}}'
+    )
+
+
+def _value(value: str | int | None) -> str:
+    """One value of the envelope as ``canonical`` writes it."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _string(value)
+    if type(value) is int:
+        return int.__repr__(value)  # as json.dumps writes it
+    return canonical(value)
 
 
 def row_hash(application_id: str, row: Hashed, previous: str | None) -> str:
-    """The SHA-256 (hex) of a log row, chained onto ``previous`` (None for the first row).
-
-    The documents are hashed as the exact text stored (the store writes them canonically).
-    """
-    envelope = {
-        "application_id": application_id,
-        "version": row.version,
-        "kind": row.kind,
-        "event": row.event,
-        "from_stage": row.from_stage,
-        "to_stage": row.to_stage,
-        "actor": row.actor,
-        "at": _instant(row.at),
-        "record": row.record,
-        "changes": row.changes,
-        "requisition_changes": row.requisition_changes,
-        "previous": previous or "",
-    }
-    return hashlib.sha256(canonical(envelope).encode("ascii")).hexdigest()
+    """The SHA-256 (hex) of a log row, chained onto ``previous`` (None for the first row)."""
+    text = envelope(application_id, row, previous)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def check_chain(

@@ -12,7 +12,9 @@ keys enforced.
 The statements a fire runs thousands of times a second go to the driver's cursor directly
 (``run``, ``run_many``), unless someone listens to the engine (``listened``); a fire of its own
 on PostgreSQL reads and writes in autocommit when its write is one statement
-(``defer_begin``, ``end_deferral``), saving the ``BEGIN`` and ``COMMIT`` round trips.
+(``defer_begin``, ``end_deferral``), saving the ``BEGIN`` and ``COMMIT`` round trips. When it
+writes more, its ``BEGIN`` rides with its first write and its ``COMMIT`` with its last
+(``run_together``: psycopg's pipeline mode, one round trip for several statements).
 
 An engine whose pool hands every thread the same connection (``StaticPool``, which
 ``sqlite://`` in memory needs: one database for every thread) runs one transaction at a time,
@@ -51,6 +53,7 @@ __all__ = [
     "prepare",
     "run",
     "run_many",
+    "run_together",
     "turn",
 ]
 
@@ -222,24 +225,70 @@ def defer_begin(connection: Connection) -> bool:
     psycopg only, before anything ran in the transaction: the driver's autocommit is switched
     on, so a read sends no ``BEGIN`` first, and a write that is one statement commits on its
     own (one round trip instead of three: ``BEGIN``, the statement, ``COMMIT``). Returns
-    whether it did; call ``end_deferral`` before a second write, and in any case at the end.
+    whether it did. Then either call ``end_deferral`` before a second write (the driver
+    begins the transaction), or send ``BEGIN`` and ``COMMIT`` yourself (``run_together``);
+    in any case call ``end_deferral`` at the end.
     """
     if connection.dialect.driver != "psycopg":
         return False
     driver = connection.connection.driver_connection
-    if driver is None or driver.autocommit or driver.info.transaction_status.name != "IDLE":
+    if driver is None or driver.autocommit or driver.pgconn.transaction_status != _IDLE:
         return False  # a host's autocommit engine, or a transaction begun already
     driver.autocommit = True
     return True
 
 
 def end_deferral(connection: Connection) -> None:
-    """Make the next statement begin the transaction again (after ``defer_begin``)."""
+    """Make the next statement begin the transaction again (after ``defer_begin``).
+
+    A transaction begun by hand (``BEGIN`` sent in autocommit) and still open is rolled back
+    first: only an error leaves one open, and the driver cannot leave autocommit inside it.
+    A connection that cannot be put back so is invalidated (the pool makes a new one), never
+    handed to the next user in autocommit.
+    """
     if connection.invalidated:
         return  # the driver's connection is gone; the pool makes a new one
     driver = connection.connection.driver_connection
-    if driver is not None and driver.autocommit:
+    if driver is None or not driver.autocommit:
+        return
+    try:
+        if driver.pgconn.transaction_status != _IDLE:
+            driver.rollback()
         driver.autocommit = False
+    except connection.dialect.loaded_dbapi.Error as exc:
+        connection.invalidate(exc)
+
+
+_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open
+
+
+def run_together(connection: Connection, statements: list[tuple[str, Any]]) -> int:
+    """Run statements one after the other, sent together; return the last one's row count.
+
+    On psycopg, unless someone listens (``listened``), they go in one round trip (pipeline
+    mode, on one cursor): the first error stops the rest, the server skipping them (a
+    ``COMMIT`` among them is not run), and is raised as ``run`` raises it. Elsewhere, or for
+    one statement, they run one by one (``run``).
+    """
+    driver = connection.connection.driver_connection
+    if (
+        len(statements) == 1
+        or connection.dialect.driver != "psycopg"
+        or driver is None
+        or listened(connection)
+    ):
+        return int([run(connection, sql, parameters) for sql, parameters in statements][-1])
+    cursor = driver.cursor()
+    try:
+        with driver.pipeline():
+            for sql, parameters in statements:
+                cursor.execute(sql, parameters)
+        return int(cursor.rowcount)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        sql = "; ".join(sql for sql, _ in statements)
+        raise _driver_error(connection, cursor, sql, [p for _, p in statements], exc) from exc
+    finally:
+        cursor.close()
 
 
 def run_many(connection: Connection, sql: str, rows: list[Any]) -> None:

@@ -37,8 +37,11 @@ def erase_candidate(
     pipeline: Pipeline,
     actor: str,
     reason: str | None,
-) -> list[str]:
-    """Erase every application of the candidate not erased yet; return their ids."""
+) -> list[tuple[str, int]]:
+    """Erase every application of the candidate not erased yet; return their ids and versions.
+
+    Each id with the version its erasure wrote.
+    """
     apps = tables.applications
     rows = connection.execute(
         select(apps.c.id, apps.c.snapshot, apps.c.version, apps.c.head)
@@ -75,7 +78,10 @@ def erase_candidate(
     connection.execute(
         delete(tables.personal_keys).where(tables.personal_keys.c.candidate_id == candidate_id)
     )
-    return [application.id for _, application in found]
+    return [
+        (application.id, record.version)
+        for (_, application), record in zip(found, records, strict=True)
+    ]
 
 
 def _requisitions(

@@ -27,7 +27,9 @@ the INSERT run one after the other, in the same transaction, on a local file.
 
 A fire of its own with nothing else to write (no hook, its requisition unchanged) sends that
 statement alone, in autocommit (``_engine.defer_begin``): with its read, two round trips where
-it took five (``BEGIN``, ``SELECT``, ``UPDATE``, ``INSERT``, ``COMMIT``).
+it took five (``BEGIN``, ``SELECT``, ``UPDATE``, ``INSERT``, ``COMMIT``). One whose hooks add
+notifications (a Notifier's) sends ``BEGIN`` with that statement and its outbox rows with
+``COMMIT`` (``_engine.run_together``): three round trips, all of it committed or none.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 from hirepipe.notify import Notification
-from hirepipe.store._engine import run, run_many
+from hirepipe.store._engine import run, run_many, run_together
 from hirepipe.store._schema import Tables
 from hirepipe.store._writes import row_values
 
@@ -64,6 +66,8 @@ LOG_COLUMNS = (
     "personal",
 )
 """The log row's columns a fire binds (``application_id`` comes from the compare-and-set)."""
+
+_BEGIN, _COMMIT = "BEGIN", "COMMIT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +194,9 @@ class FireStatements:
         )
         return found
 
-    def write(self, connection: Connection, values: Mapping[str, Any]) -> bool:
+    def write(
+        self, connection: Connection, values: Mapping[str, Any], *, begin: bool = False
+    ) -> bool:
         """Compare and set the application and append its log row; False if it lost the race.
 
         False: another writer changed the application since the version read; nothing is
@@ -198,13 +204,31 @@ class FireStatements:
 
         ``values``: ``b_id``, ``b_read`` (the version read), ``b_stage``,
         ``b_requisition_id``, ``b_snapshot`` and the log row's columns (``LOG_COLUMNS``).
+        ``begin``: send ``BEGIN`` with it, in the same round trip (the driver in autocommit,
+        ``_engine.defer_begin``); the transaction is then open, to end with ``commit``.
         """
         first, *rest = self._writes
+        if begin and not rest:
+            return (
+                run_together(connection, [(_BEGIN, ()), (first.sql, first.parameters(values))]) == 1
+            )
+        if begin:
+            run(connection, _BEGIN)
         if _run(connection, first, values, rows=False) != 1:
             return False
         for statement in rest:
             _run(connection, statement, values, rows=False)
         return True
+
+    def commit(self, connection: Connection, notifications: list[Notification]) -> None:
+        """Insert the new notifications and send ``COMMIT``, in one round trip.
+
+        For a transaction begun by ``write(begin=True)``: an insert that fails skips the
+        ``COMMIT``, and the error is raised (roll back: nothing of the event is kept).
+        """
+        statement = self._add
+        rows = [(statement.sql, statement.parameters(row_values(n))) for n in notifications]
+        run_together(connection, [*rows, (_COMMIT, ())])
 
     def add_notifications(self, connection: Connection, notifications: list[Notification]) -> None:
         """Insert the notifications whose keys are new (the outbox keeps the first)."""

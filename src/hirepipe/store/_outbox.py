@@ -109,7 +109,7 @@ class StoreOutbox(Outbox):
         if tx is not None and tx.collecting is not None:
             if key in tx.collecting:
                 return False
-            if key not in tx.absent and self._exists(key):
+            if key not in tx.absent and not tx.fresh_key(key) and self._exists(key):
                 return False
             tx.collecting[key] = notification
             return True
@@ -131,6 +131,8 @@ class StoreOutbox(Outbox):
         collecting = tx.collecting if tx is not None else None
         if collecting is not None and key in collecting:
             return True
+        if tx is not None and tx.fresh_key(key):
+            return False  # the event that can make it has only just been written
         found = self._exists(key)
         if not found and tx is not None and collecting is not None:
             tx.absent.add(key)
@@ -442,8 +444,8 @@ class StoreOutbox(Outbox):
     def _write(self, connection: Any, notification: Notification) -> None:
         values = row_values(notification)
         del values["key"]
-        connection.execute(
-            update(self._table).where(self._table.c.key == notification.key).values(**values)
+        connection.execute(  # values as parameters: see _writes.insert_ignore
+            update(self._table).where(self._table.c.key == notification.key), values
         )
 
     def __repr__(self) -> str:

@@ -147,10 +147,9 @@ def candidate_key(connection: Connection, tables: Tables, candidate_id: str) -> 
     """The candidate's key for their personal values, made on first use."""
     keys = tables.personal_keys
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    connection.execute(
-        dialect.insert(keys)
-        .on_conflict_do_nothing(index_elements=["candidate_id"])
-        .values(candidate_id=candidate_id, key=new_key())
+    connection.execute(  # the key as a parameter: see _writes.insert_ignore
+        dialect.insert(keys).on_conflict_do_nothing(index_elements=["candidate_id"]),
+        {"candidate_id": candidate_id, "key": new_key()},
     )
     found = connection.execute(
         select(keys.c.key).where(keys.c.candidate_id == candidate_id)

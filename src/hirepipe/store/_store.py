@@ -46,7 +46,16 @@ from hirepipe.privacy import data_models_of, ended_at
 from hirepipe.slate import Slate
 from hirepipe.store import _schema
 from hirepipe.store._chain import ChainHead, Hashed, canonical
-from hirepipe.store._engine import begin, defer_begin, end_deferral, make_engine, prepare, turn
+from hirepipe.store._engine import (
+    begin,
+    defer_begin,
+    end_deferral,
+    listened,
+    make_engine,
+    prepare,
+    run,
+    turn,
+)
 from hirepipe.store._erase import erase_candidate
 from hirepipe.store._firing import FireStatements
 from hirepipe.store._outbox import StoreOutbox
@@ -260,18 +269,19 @@ class Store:
                 select(exists().where(tables.requisitions.c.id == application.requisition_id))
             ).scalar():
                 raise NotStored("requisition", application.requisition_id)
-            added = connection.execute(
-                insert_ignore(connection, tables.applications, "id")
-                .returning(tables.applications.c.id)
-                .values(
-                    id=application.id,
-                    requisition_id=application.requisition_id,
-                    candidate_id=application.candidate.id,
-                    stage=application.stage,
-                    version=application.version,
-                    snapshot=snapshot,
-                    erased_at=application.erased_at,
-                )
+            added = connection.execute(  # values as parameters: see _writes.insert_ignore
+                insert_ignore(connection, tables.applications, "id").returning(
+                    tables.applications.c.id
+                ),
+                {
+                    "id": application.id,
+                    "requisition_id": application.requisition_id,
+                    "candidate_id": application.candidate.id,
+                    "stage": application.stage,
+                    "version": application.version,
+                    "snapshot": snapshot,
+                    "erased_at": application.erased_at,
+                },
             )
             if added.first() is None:
                 raise AlreadyStored("application", application.id)
@@ -297,7 +307,7 @@ class Store:
                 personal,
                 None,
             )
-            connection.execute(insert(tables.transitions).values(**row))
+            connection.execute(insert(tables.transitions), row)
             connection.execute(
                 update(tables.applications)
                 .where(tables.applications.c.id == application.id)
@@ -510,8 +520,10 @@ class Store:
         """Fire and write; return the Fired, the application and its snapshot written.
 
         ``deferred``: statements run in autocommit until ``end_deferral`` (``defer_begin``);
-        the write then commits on its own when it is one statement, or ends the deferral
-        first when the event writes more (its requisition, a key, what hooks add).
+        the write then commits on its own when it is one statement. When the event writes
+        more (its requisition, a key, what hooks add), it sends ``BEGIN`` and ``COMMIT``
+        itself, the first with its first statement, the second with the outbox's rows; the
+        caller's ``end_deferral`` rolls back what an error left open.
         """
         tables, connection = self.tables, tx.connection
         row = self._statements.read(connection, application_id)
@@ -561,9 +573,19 @@ class Store:
         if requisition.__dict__ != requisition_before:
             requisition_changes = changed_fields(requisition_before, requisition)
         hooks = list(self.pipeline.hooks)
+        # More than one statement to write: one transaction. Begun by hand with the write and
+        # committed with what the hooks add (a round trip each), unless someone listens to
+        # the engine: then the driver begins it, as for any statement.
+        by_hand = False
         if deferred and (key is None or requisition_changes is not None or hooks):
-            end_deferral(connection)  # more than one statement to write: one transaction
-            deferred = False
+            if listened(connection):
+                end_deferral(connection)
+            else:
+                by_hand = True
+        begin_with_write = by_hand
+        if by_hand and (key is None or requisition_changes is not None):
+            run(connection, "BEGIN")  # statements of their own come before the write
+            begin_with_write = False
         if key is None:  # made on first use: a store upgraded, a key row lost
             key = candidate_key(connection, tables, application.candidate.id)
         record_text, changes_text, personal = stored_documents(
@@ -609,7 +631,7 @@ class Store:
             b_requisition_id=application.requisition_id,
             b_snapshot=written.text,
         )
-        if not self._statements.write(connection, log):
+        if not self._statements.write(connection, log, begin=begin_with_write):
             raise ConcurrentUpdate(
                 application_id=application_id,
                 stage=record.from_stage,
@@ -617,18 +639,22 @@ class Store:
                 expected=version,
                 actual=version_of(connection, tables.applications, application_id),
             )
+        collected: list[Notification] = []
         if hooks:
-            errors, collected = call_hooks(hooks, tx, fired)
+            errors, collected = call_hooks(hooks, tx, fired, fresh=True)
             if errors:
-                connection.execute(
-                    insert(tables.hook_failures).values(
-                        application_id=application_id,
-                        version=record.version,
-                        errors=json.dumps(errors),
-                    )
+                connection.execute(  # a hook's error may quote anything: a parameter
+                    insert(tables.hook_failures),
+                    {
+                        "application_id": application_id,
+                        "version": record.version,
+                        "errors": json.dumps(errors),
+                    },
                 )
-            if collected:
+            if collected and not by_hand:
                 self._statements.add_notifications(connection, collected)
+        if by_hand:  # the outbox rows ride with the COMMIT: all of the event, or none of it
+            self._statements.commit(connection, collected)
         return fired, application, written
 
     # -- the requisition's rules ----------------------------------------------------------------
@@ -774,9 +800,7 @@ class Store:
                     insert_notifications(tx.connection, self.tables, collected)
                 if errors:
                     still += 1
-                    tx.connection.execute(
-                        update(table).where(key).values(errors=json.dumps(errors))
-                    )
+                    tx.connection.execute(update(table).where(key), {"errors": json.dumps(errors)})
                 else:
                     tx.connection.execute(table.delete().where(key))
         return still
@@ -870,7 +894,7 @@ class Store:
         if not _is_identifier(candidate_id):
             return []
         with self._atomic() as tx:
-            return erase_candidate(
+            erased = erase_candidate(
                 tx.connection,
                 self.tables,
                 candidate_id,
@@ -878,6 +902,10 @@ class Store:
                 actor=actor,
                 reason=reason,
             )
+            # what this store remembers of them goes too: their states before held the data
+            for application_id, version in erased:
+                self._recent.forget(application_id, version)
+        return [application_id for application_id, _ in erased]
 
     def retention_due(self, now: datetime, *, months: int) -> list[Application]:
         """Return the applications that ended more than ``months`` months before ``now``.

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hirepipe.models import Application, Requisition, TransitionRecord
 from hirepipe.notify import Notification
+from hirepipe.notify._model import occasion_prefix
 from hirepipe.pipeline import Fired, Hook
 from hirepipe.store._verify import parse_requisition
 
@@ -36,6 +37,15 @@ class Transaction:
     connection: Connection
     collecting: dict[str, Notification] | None = None  # what hooks add during a fire
     absent: set[str] = field(default_factory=set)  # keys looked up and not found meanwhile
+    fresh: str | None = None  # how the keys of the event just written begin (occasion_prefix)
+
+    def fresh_key(self, key: str) -> bool:
+        """Whether ``key`` is one of the event's just written, which no outbox row can have.
+
+        Its log row is new in this transaction, so nothing was notified of it yet: the hooks'
+        look-ups of its keys need no query (the insert still keeps the first row of a key).
+        """
+        return self.fresh is not None and key.startswith(self.fresh)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +98,19 @@ class Recent:
     row is still read in the event's transaction; only when its version is the one this store
     committed last, and its text the one written, is the JSON not parsed again. Entries are
     private copies, and every use takes a copy: nobody else ever holds them.
+
+    A state never replaces a later one (a thread that committed earlier may come last), and
+    an erased application's state is forgotten (``forget``): it held personal data.
     """
 
     __slots__ = ("_entries", "_lock", "size")
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._entries: OrderedDict[str, tuple[int, Application, Snapshot | None]] = OrderedDict()
+        # an entry without an application is an erasure's (``forget``)
+        self._entries: OrderedDict[str, tuple[int, Application | None, Snapshot | None]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def get(self, application_id: str, version: int) -> Application | None:
@@ -108,13 +124,13 @@ class Recent:
         """The application at ``version`` (a copy) and its snapshot, if ``text`` is it."""
         with self._lock:
             found = self._entries.get(application_id)
-            if found is None or found[0] != version:
+            if found is None or found[0] != version or found[1] is None:
                 return None
             self._entries.move_to_end(application_id)
-        snapshot = found[2]
+        kept, snapshot = found[1], found[2]
         if text is not None and snapshot is not None and snapshot.text != text:
             return None  # the row was changed since, by hand: parse what it holds
-        return copy_application(found[1]), snapshot
+        return copy_application(kept), snapshot
 
     def put(
         self,
@@ -123,10 +139,29 @@ class Recent:
         application: Application,
         snapshot: Snapshot | None = None,
     ) -> None:
-        """Remember ``application`` as committed at ``version`` (a private copy)."""
+        """Remember ``application`` as committed at ``version`` (a private copy).
+
+        Not when a later version is remembered, or forgotten (``forget``).
+        """
         kept = copy_application(application)
+        self._keep(application_id, (version, kept, snapshot))
+
+    def forget(self, application_id: str, version: int) -> None:
+        """Drop what is remembered of the application, and refuse its states before ``version``.
+
+        For an application erased at ``version``: its states before held its personal data,
+        and a fire committed before the erasure may still be about to remember one.
+        """
+        self._keep(application_id, (version, None, None))
+
+    def _keep(
+        self, application_id: str, entry: tuple[int, Application | None, Snapshot | None]
+    ) -> None:
         with self._lock:
-            self._entries[application_id] = (version, kept, snapshot)
+            found = self._entries.get(application_id)
+            if found is not None and found[0] > entry[0]:
+                return  # a later state (or an erasure) is remembered: keep it
+            self._entries[application_id] = entry
             self._entries.move_to_end(application_id)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -180,15 +215,18 @@ def copy_application(application: Application) -> Application:
 
 
 def call_hooks(
-    hooks: Iterable[Hook], tx: Transaction, fired: Fired
+    hooks: Iterable[Hook], tx: Transaction, fired: Fired, *, fresh: bool = False
 ) -> tuple[list[str], list[Notification]]:
     """Call every hook inside the event's transaction; return failures and what they added.
 
     A hook that raises is logged and its failure returned (it never undoes the event); a
-    database error is the transaction's own failure and propagates.
+    database error is the transaction's own failure and propagates. ``fresh``: the event's
+    log row was written in this transaction (not a retry), so the outbox holds none of its
+    notifications (``Transaction.fresh_key``).
     """
-    outer, outer_absent = tx.collecting, tx.absent
+    outer, outer_absent, outer_fresh = tx.collecting, tx.absent, tx.fresh
     tx.collecting, tx.absent = {}, set()
+    tx.fresh = occasion_prefix(fired.application.id, fired.record.version) if fresh else None
     errors = []
     try:
         for hook in list(hooks):
@@ -208,4 +246,4 @@ def call_hooks(
                 errors.append(f"{hook!r}: {type(exc).__name__}: {exc}")
         return errors, list(tx.collecting.values())
     finally:
-        tx.collecting, tx.absent = outer, outer_absent
+        tx.collecting, tx.absent, tx.fresh = outer, outer_absent, outer_fresh

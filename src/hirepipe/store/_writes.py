@@ -50,7 +50,12 @@ def row_values(notification: Notification) -> dict[str, Any]:
 
 
 def insert_ignore(connection: Connection, table: Table, key: str) -> Insert:
-    """An INSERT that does nothing when a row with the same ``key`` exists (no error)."""
+    """An INSERT that does nothing when a row with the same ``key`` exists (no error).
+
+    Pass personal values to ``execute`` as parameters, never in the statement
+    (``.values(...)``): SQLAlchemy's statement cache keeps the first statement of each shape,
+    values and all, long after an erasure (or a key's deletion) removed them from the database.
+    """
     if connection.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
@@ -63,9 +68,7 @@ def insert_notifications(
     outbox = tables.outbox
     statement = insert_ignore(connection, outbox, "key")
     if len(notifications) == 1:
-        added = connection.execute(
-            statement.returning(outbox.c.seq).values(**row_values(notifications[0]))
-        )
+        added = connection.execute(statement.returning(outbox.c.seq), row_values(notifications[0]))
         return added.first() is not None
     connection.execute(statement, [row_values(n) for n in notifications])
     return True
