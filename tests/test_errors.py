@@ -63,6 +63,16 @@ class TestBlockerData:
                 change(blocker.data)
             assert before == blocker.to_dict()
 
+    def test_data_cannot_be_filled_again(self):
+        """Calling the data's ``__init__`` again changes nothing, not even the shared empty data."""
+        blocker = Blocker("wrong_stage", "not from here", {"stage": "review"})
+        empty = Blocker("reason_missing", "give a reason")
+        for data in (blocker.data, empty.data):
+            data.__init__({"stage": "offer"}, x=1)  # type: ignore[misc]
+        assert {"stage": "review"} == blocker.data
+        assert {} == empty.data
+        assert {} == Blocker("other", "another").data
+
     def test_data_is_a_copy_of_what_was_given(self):
         """Changing the dict a blocker was built from does not change the blocker."""
         given: dict[str, Any] = {"stage": "review"}

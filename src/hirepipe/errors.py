@@ -88,6 +88,14 @@ class _Facts(dict[str, Any]):
 
     __slots__ = ()
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> _Facts:
+        facts = super().__new__(cls)
+        dict.update(facts, *args, **kwargs)
+        return facts
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Filled by ``__new__``: ``dict.__init__`` would fill it again, a change."""
+
     def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("a blocker's data is read-only: build a new Blocker instead")
 
