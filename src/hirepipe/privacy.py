@@ -39,7 +39,7 @@ personal detail there), a background check's ``provider``, ``provider_contact`` 
 Candidate ids, referee ids and the ids of employees are kept: use opaque ids, not e-mail
 addresses, where people are named by id.
 
-A store written before the locale was personal (hirepipe 0.x before this release) holds it
+A store written by an earlier release, before the locale was personal, holds it
 inside the hashed log rows, where erasure cannot replace it without breaking the chain: it
 stays in those rows (and in snapshots rebuilt from them) after an erasure. Events and
 applications written since hold it apart from the hashed text, as every other personal value.
