@@ -12,8 +12,9 @@ hirepipe does not use (the event queue's ``partial``, looking the state up again
 check the pipeline made already, the empty ``finalize_event`` callbacks). Measured on the
 quickstart's events: 3.0 us per event against 5.1 us through ``Event.trigger``. Conditions are
 called as the callables they are (``transitions``' ``condition_cls`` hook), without resolving
-them by name first. ``tests/test_machine.py`` checks that all give the same answer for every
-event and stage, against a machine with ``transitions``' own conditions as well.
+them by name first, and a transition is executed without calling its empty callback lists
+(``_Transition``). ``tests/test_machine.py`` checks that all give the same answer for every
+event and stage, against a machine with ``transitions``' own transitions and conditions.
 
 The ``transitions`` logger belongs to the host: hirepipe never sets its level, and its states
 have no enter or exit callbacks to run, so ``transitions`` has nothing to log at INFO.
