@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, Self, cast
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, cast
 
 import pendulum
 from pydantic import (
@@ -179,13 +179,7 @@ class _Frozen(_Model):
         shared = _SHARED_FIELD_SETS.get(key)
         if shared is None:
             shared = _SHARED_FIELD_SETS.setdefault(key, set(key))
-        model = cls.__new__(cls)
-        _set = object.__setattr__
-        _set(model, "__dict__", fields)
-        _set(model, "__pydantic_fields_set__", shared)
-        _set(model, "__pydantic_extra__", None)
-        _set(model, "__pydantic_private__", None)
-        return model
+        return _unvalidated(cls, fields, shared)
 
     def replaced(self, **update: Any) -> Self:
         """A copy with ``update``'s fields replaced, unvalidated as ``model_copy(update=...)``.
@@ -199,13 +193,25 @@ class _Frozen(_Model):
         given = self.__pydantic_fields_set__
         if not given.issuperset(update):
             given = given.union(update)  # a set of its own, as model_copy's
-        model = self.__class__.__new__(self.__class__)
-        _set = object.__setattr__
-        _set(model, "__dict__", fields)
-        _set(model, "__pydantic_fields_set__", given)
-        _set(model, "__pydantic_extra__", None)
-        _set(model, "__pydantic_private__", None)
-        return model
+        return _unvalidated(self.__class__, fields, given)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _unvalidated(cls: type[_M], fields: dict[str, Any], given: set[str]) -> _M:
+    """A ``cls`` holding ``fields`` as they are, ``given`` its set of fields given: no validation.
+
+    What ``model_construct`` does without its per-field work: for values the caller knows are
+    valid (the engine's records, ``from_validated``, ``replaced``).
+    """
+    model = cls.__new__(cls)
+    _set = object.__setattr__
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", given)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
 
 
 @dataclass(frozen=True, slots=True)
@@ -922,28 +928,19 @@ class TransitionRecord(_Frozen):
         double the cost of ``fire``. Everything else should construct records normally. (The
         engine passes the values by position: binding ten keywords is a fifth of the call.)
         """
-        record = cls.__new__(cls)
-        _set = object.__setattr__
-        _set(
-            record,
-            "__dict__",
-            {
-                "event": event,
-                "kind": kind,
-                "from_stage": from_stage,
-                "to_stage": to_stage,
-                "actor": actor,
-                "at": at,
-                "reason": reason,
-                "data": data,
-                "version": version,
-                "policy": policy,
-            },
-        )
-        _set(record, "__pydantic_fields_set__", _RECORD_FIELDS)  # shared: records are frozen
-        _set(record, "__pydantic_extra__", None)
-        _set(record, "__pydantic_private__", None)
-        return record
+        fields = {
+            "event": event,
+            "kind": kind,
+            "from_stage": from_stage,
+            "to_stage": to_stage,
+            "actor": actor,
+            "at": at,
+            "reason": reason,
+            "data": data,
+            "version": version,
+            "policy": policy,
+        }
+        return _unvalidated(cls, fields, _RECORD_FIELDS)  # the set shared: records are frozen
 
 
 _RECORD_FIELDS: set[str] = set(TransitionRecord.model_fields)

@@ -398,14 +398,6 @@ class Pipeline:
         event_data = plan.validator.validate_python(data) if data else self._data(spec, data)
         if plan.open_to_all and on_behalf_of is None:
             refused: list[Blocker] = []  # open to all: nobody's roles need resolving
-        elif (
-            on_behalf_of is None
-            and self.roles is requisition_roles
-            and permitted_by_fields(
-                spec, event_data, actor, application, requisition, self.system_actor
-            )
-        ):
-            refused = []  # the common case, as _refusals answers it first, asked here
         else:
             refused = self._refusals(
                 spec, event_data, application, requisition, actor, on_behalf_of

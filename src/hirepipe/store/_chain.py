@@ -28,9 +28,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _string  # what json.dumps uses for str
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hirepipe.errors import Problem
+
+if TYPE_CHECKING:
+    from hirepipe.models import TransitionRecord
 
 __all__ = ["ChainHead", "canonical", "check_chain", "envelope", "row_hash"]
 
@@ -61,6 +64,28 @@ class Hashed:
     record: str | None
     changes: str
     requisition_changes: str | None
+
+    @classmethod
+    def of_record(
+        cls,
+        record: TransitionRecord,
+        record_text: str | None,
+        changes: str,
+        requisition_changes: str | None = None,
+    ) -> Hashed:
+        """The hashed columns of the log row of ``record``, with its texts as stored."""
+        return cls(
+            record.version,
+            record.kind,
+            record.event,
+            record.from_stage,
+            record.to_stage,
+            record.actor,
+            record.at,
+            record_text,
+            changes,
+            requisition_changes,
+        )
 
 
 def canonical(value: Any) -> str:

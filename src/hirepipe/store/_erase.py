@@ -114,18 +114,7 @@ def _erase_application(
     assert personal is None, "an erasure record holds nothing personal"
     values = log_values(
         application.id,
-        Hashed(
-            record.version,
-            record.kind,
-            record.event,
-            record.from_stage,
-            record.to_stage,
-            record.actor,
-            record.at,
-            record_text,
-            changes_text,
-            None,
-        ),
+        Hashed.of_record(record, record_text, changes_text),
         None,
         row.head,
     )

@@ -596,14 +596,8 @@ class Store:
         )
         log = log_values(
             application_id,
-            Hashed(
-                record.version,
-                record.kind,
-                event,
-                record.from_stage,
-                record.to_stage,
-                record.actor,
-                record.at,
+            Hashed.of_record(
+                record,
                 record_text,
                 changes_text,
                 canonical(requisition_changes) if requisition_changes is not None else None,
