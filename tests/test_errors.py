@@ -6,12 +6,14 @@ import copy
 import dataclasses
 import json
 import pickle
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-from hirepipe import Blocker, GuardRejected, PositionError
+from hirepipe import Blocker, GuardRejected, PositionError, errors
 
 BLOCKERS = [
     Blocker("scorecards_missing", "2 of 4 scorecards missing", {"missing": ["alice", "bob"]}),
@@ -169,3 +171,119 @@ def test_fastapi_answers_with_blockers_and_refusals():
         body["error"]["message"],
     )
     assert "Blocker" in json.dumps(client.get("/openapi.json").json()["components"])
+
+
+def _refused_in_a_worker() -> None:
+    """Fire an event the guards refuse, in whatever process runs this."""
+    from hirepipe import Band, Candidate, Pipeline, Requisition, standard_policy
+
+    pipeline = Pipeline(standard_policy())
+    requisition = Requisition(
+        id="req-9",
+        title="Engineer",
+        budget=Band(minimum=100_000, maximum=120_000, currency="USD"),
+        hiring_manager="maria",
+        approvers=["cfo"],
+    )
+    candidate = Candidate(id="cand-9", name="Ada", email="ada@example.com")
+    application = pipeline.new_application(candidate, requisition, interviewers=["alice"])
+    pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+    pipeline.fire(application, "complete_debrief", actor="maria", requisition=requisition)
+
+
+def _every_error() -> list[errors.HirepipeError]:
+    """One instance of every error class hirepipe exports, each with all its facts set."""
+    blocker = BLOCKERS[0]
+    return [
+        errors.AlreadyStored("application", "app-1"),
+        errors.CalendarError("no business day in range"),
+        errors.ClaimLost("note-1"),
+        errors.ConcurrentRequisitionUpdate(
+            application_id="app-1",
+            requisition_id="req-1",
+            stage="review",
+            event="advance",
+            expected=1,
+            actual=2,
+        ),
+        errors.ConcurrentUpdate(
+            application_id="app-1", stage="review", event="advance", expected=1, actual=2
+        ),
+        errors.CorruptData([errors.Problem("log_gap", "version 3 missing", "app-1")]),
+        errors.DeliveryError(
+            "note-1", "503", status=503, permanent=False, retry_after=timedelta(seconds=30)
+        ),
+        errors.EstimateError("no stages"),
+        errors.GuardRejected(
+            application_id="app-1", stage="review", event="advance", blockers=BLOCKERS
+        ),
+        errors.HirepipeError("any"),
+        errors.NotStored("requisition", "req-1"),
+        errors.NotificationError("no sender"),
+        errors.PolicyError([errors.PolicyProblem("stages", "none"), "also this"]),
+        errors.PositionError(
+            requisition_id="req-1",
+            status="draft",
+            event="open",
+            blockers=[blocker],
+            allowed=["submit"],
+        ),
+        errors.RequisitionMismatch(application_id="app-1", expected="req-1", given="req-2"),
+        errors.SchemaError("too old", found=1, expected=2),
+        errors.SimulationError("refused", run=7),
+        errors.SlateError("full", requisition_id="req-1", application_id="app-1"),
+        errors.StoreError("closed"),
+        errors.TemplateError("offer.txt", "undefined name"),
+        errors.TransactionConflict(sqlstate="40001", application_id="app-1", event="advance"),
+        errors.TransitionError("no", application_id="app-1", stage="review", event="advance"),
+        errors.TransitionNotAllowed(
+            application_id="app-1",
+            stage="review",
+            event="hire",
+            allowed=["advance"],
+            known=True,
+            policy="standard",
+            erased=False,
+        ),
+    ]
+
+
+class TestAcrossProcesses:
+    """Errors pickle and copy whole: a worker process's error reaches its caller as raised."""
+
+    def test_the_samples_cover_every_error(self):
+        """A new error class needs a sample here (and so a check that it pickles)."""
+        exported = {
+            name
+            for name in errors.__all__
+            if isinstance(getattr(errors, name), type)
+            and issubclass(getattr(errors, name), errors.HirepipeError)
+        }
+        assert exported == {type(error).__name__ for error in _every_error()}
+
+    @pytest.mark.parametrize("error", _every_error(), ids=lambda error: type(error).__name__)
+    def test_pickles_and_copies_keep_the_message_and_the_facts(self, error):
+        """Keyword-only constructors included: the attributes come back, __init__ is not asked."""
+        error.add_note("a note a caller added")
+        for again in (
+            pickle.loads(pickle.dumps(error)),
+            copy.copy(error),
+            copy.deepcopy(error),
+        ):
+            assert type(again) is type(error)
+            assert str(again) == str(error)
+            assert again.args == error.args
+            assert vars(again) == vars(error)
+
+    def test_a_refusal_in_a_process_pool_reaches_the_caller(self):
+        """The real thing: GuardRejected from a fire in another process, blockers and all."""
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(_refused_in_a_worker)
+            with pytest.raises(errors.GuardRejected) as raised:
+                future.result(timeout=60)
+        refused = raised.value
+        assert refused.application_id
+        assert refused.application_id in str(refused)
+        assert (refused.stage, refused.event) == ("debrief", "complete_debrief")
+        assert [b.code for b in refused.blockers] == ["scorecards_missing"]
+        assert refused.blockers[0].data["missing"] == ["alice"]

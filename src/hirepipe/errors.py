@@ -194,8 +194,25 @@ def _refusal_schema(
     )
 
 
+def _rebuilt(cls: type[HirepipeError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An error made again from its arguments and attributes, without calling ``__init__``."""
+    error = cls.__new__(cls, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class HirepipeError(Exception):
-    """The root of every error hirepipe raises on purpose."""
+    """The root of every error hirepipe raises on purpose.
+
+    Every hirepipe error pickles and copies with its message and attributes (the blockers, the
+    application's id, ...), whatever its constructor's arguments: an error raised in a worker
+    process (a process pool's, a Dask worker's) reaches the caller as it was raised.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own way calls cls(*self.args): the message alone, which the keyword-only
+        # constructors below refuse (and a positional one would take as its first field)
+        return _rebuilt, (type(self), self.args, self.__dict__)
 
 
 class PolicyError(HirepipeError):
