@@ -242,6 +242,31 @@ class TestHook:
             ("referees", "referee-2", "referee-2@example.com"),
         } == made
 
+    def test_referees_without_an_address_are_looked_up(self):
+        """A referee's contact is their address when it is one; else the directory's, if any."""
+        rule = NotificationRule("referees", "reminder", Recipient.referees, ("note",))
+        world = World(
+            policy=notify_policy(notifications=(rule,)),
+            notifier={"directory": lambda person: {"ref-b": "b@example.com"}.get(person)},
+        )
+        application = world.application("references")
+        fire = world.pipeline.fire
+        fire(application, "send_reference_notice", actor="maria", requisition=world.requisition)
+        for referee, contact in (
+            ("ref-a", "+1 555 0100"),
+            ("ref-b", "+1 555 0101"),
+            ("ref-c", "c@example.com"),
+        ):
+            fire(
+                application, "add_reference", actor="maria", requisition=world.requisition,
+                referee=referee, contact=contact, consent=True,
+            )  # fmt: skip
+        fire(application, "note", actor="maria", requisition=world.requisition)
+        made = [(n.to, n.address) for n in world.made(application, "referees")]
+        assert [("ref-a", None), ("ref-b", "b@example.com"), ("ref-c", "c@example.com")] == sorted(
+            made
+        )
+
     def test_another_policy_uses_its_own_rules(self):
         """An event applied under a policy other than the notifier's uses that policy's rules."""
         world = World()
