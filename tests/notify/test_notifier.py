@@ -332,6 +332,24 @@ class TestCountingNotifier:
         counter.created(application, world.requisition)
         assert before == counter.counts
 
+    def test_a_copy_counts_as_its_own_creation(self):
+        """A copy of a template under its own ids counts what created() counts for it."""
+        world, counter, _ = self.world()
+        template = world.pipeline.new_application(make_candidate(2), world.requisition)
+        requisition = world.requisition.model_copy(update={"id": "req-copy"})
+        expected = CountingNotifier(counter.notifier)
+        for number in (1, 2):  # the second copy reads what the first one found
+            copy = template.model_copy(
+                update={"id": f"copy-{number}", "requisition_id": "req-copy"}
+            )
+            counter.reset()
+            expected.reset()
+            counter.created_copy(copy, template, requisition)
+            expected.created(copy, requisition)
+            assert (expected.counts, expected.keys) == (counter.counts, counter.keys)
+            assert counter.keys
+            assert all(key.startswith(f"copy-{number}/0/") for key in counter.keys)
+
     def test_reset_forgets_counts_and_requisitions(self):
         """After a reset nothing is counted and an unknown requisition is an error again."""
         world, counter, recorder = self.world()

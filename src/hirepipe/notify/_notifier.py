@@ -552,12 +552,14 @@ class CountingNotifier:
     round and forgets the requisitions seen, so one counter serves any number of runs.
     """
 
-    __slots__ = ("counts", "keys", "notifier")
+    __slots__ = ("_copied", "counts", "keys", "notifier")
 
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
         self.counts: dict[str, int] = {}
         self.keys: set[str] = set()
+        # per template application (created_copy): its creation's rules and recipients
+        self._copied: dict[str, list[tuple[NotificationRule, str]]] = {}
 
     def reset(self) -> None:
         """Forget what was counted and which requisitions were seen."""
@@ -574,6 +576,29 @@ class CountingNotifier:
         notifier = self.notifier
         requisition = notifier._requisition(application, requisition)
         self._count(notifier._keys_created(application, requisition))
+
+    def created_copy(
+        self, application: Application, template: Application, requisition: Requisition
+    ) -> None:
+        """Count the notifications of a new application copied from ``template``.
+
+        ``application`` is ``template`` with ids of its own, ``requisition`` the template's
+        requisition with an id of its own: the creation notifies the template's recipients
+        (found once per template, and kept across ``reset``), under the application's keys.
+        """
+        notifier = self.notifier
+        requisition = notifier._requisition(application, requisition)
+        found = self._copied.get(template.id)
+        if found is None:
+            found = self._copied[template.id] = [
+                (rule, person) for rule, _, person in notifier._keys_created(template, requisition)
+            ]
+        self._count(
+            [
+                (rule, notification_key(application.id, 0, rule.name, person), person)
+                for rule, person in found
+            ]
+        )
 
     def _count(self, addressed: list[tuple[NotificationRule, str, str]]) -> None:
         keys, counts = self.keys, self.counts
