@@ -77,6 +77,7 @@ POOL = StageKind.pool
 Ranking = Callable[[Application], tuple[float, ...]]
 """A sort key for an application: higher ranks first."""
 
+_STRONG_YES = Recommendation.strong_yes
 _NO_SCORE = -3.0  # below strong_no: candidates without scorecards rank last
 _UNRATED = -math.inf  # below any level of any scale: candidates not rated on it rank last
 
@@ -86,9 +87,11 @@ def mean_recommendation(application: Application) -> tuple[float, ...]:
     latest = {(c.interviewer, c.round): c.recommendation for c in application.scorecards}
     if not latest:
         return (_NO_SCORE, 0.0)
-    scores = [r.score for r in latest.values()]
-    strong = sum(r is Recommendation.strong_yes for r in latest.values())
-    return (sum(scores) / len(scores), float(strong))
+    total = strong = 0
+    for recommendation in latest.values():
+        total += recommendation.score
+        strong += recommendation is _STRONG_YES
+    return (total / len(latest), float(strong))
 
 
 RANKINGS: dict[str, Ranking] = {"mean_recommendation": mean_recommendation}
@@ -169,6 +172,7 @@ class _Roles:
     hired: frozenset[str]  # entering one fills a headcount
     fell_through: frozenset[str]  # ending an application without (Policy.fell_through)
     choosing: frozenset[str]  # events that take an application into the headcount
+    open: frozenset[str]  # stages of applications still open (active or paused)
 
 
 _ROLES: dict[int, tuple[Policy, _Roles]] = {}
@@ -188,6 +192,11 @@ def _roles_of(policy: Policy) -> _Roles:
         hired=policy.stages_in(StageRole.hired),
         fell_through=frozenset(s for s in policy.stages if policy.fell_through(s)),
         choosing=frozenset(n for n, spec in policy.events.items() if spec.dest in in_flight),
+        open=frozenset(
+            name
+            for name, spec in policy.stages.items()
+            if spec.kind in (StageKind.active, StageKind.paused)
+        ),
     )
     if len(_ROLES) >= _ROLES_KEPT:
         _ROLES.clear()
@@ -238,6 +247,7 @@ class Slate:
         self._hired = roles.hired
         self._fell_through = roles.fell_through
         self._choosing = roles.choosing
+        self._open_stages = roles.open
         self._applications: dict[str, Application] = {}
         # the review's first entry, kept up to date from the records not read yet (see
         # _first_review), and the deadline last derived from it
@@ -308,8 +318,8 @@ class Slate:
 
     def _open(self) -> list[Application]:
         """Applications still open for this requisition (not ended, not pooled)."""
-        kinds = (StageKind.active, StageKind.paused)
-        return [a for a in self if self.pipeline.policy.stage(a.stage).kind in kinds]
+        stages = self._open_stages
+        return [a for a in self._applications.values() if a.stage in stages]
 
     # -- review ------------------------------------------------------------------------------
 
@@ -370,7 +380,10 @@ class Slate:
 
     def review_blockers(self, now: pendulum.DateTime | None = None) -> list[Blocker]:
         """Why the slate's review is still open; empty once it has closed."""
-        waiting = [a for a in self._open() if a.stage in self._assessing]
+        stages, assessing = self._open_stages, self._assessing
+        waiting = [
+            a for a in self._applications.values() if a.stage in assessing and a.stage in stages
+        ]
         if not waiting:
             return []
         deadline = self.review_deadline()

@@ -242,6 +242,31 @@ class TestHook:
             ("referees", "referee-2", "referee-2@example.com"),
         } == made
 
+    def test_referees_without_an_address_are_looked_up(self):
+        """A referee's contact is their address when it is one; else the directory's, if any."""
+        rule = NotificationRule("referees", "reminder", Recipient.referees, ("note",))
+        world = World(
+            policy=notify_policy(notifications=(rule,)),
+            notifier={"directory": lambda person: {"ref-b": "b@example.com"}.get(person)},
+        )
+        application = world.application("references")
+        fire = world.pipeline.fire
+        fire(application, "send_reference_notice", actor="maria", requisition=world.requisition)
+        for referee, contact in (
+            ("ref-a", "+1 555 0100"),
+            ("ref-b", "+1 555 0101"),
+            ("ref-c", "c@example.com"),
+        ):
+            fire(
+                application, "add_reference", actor="maria", requisition=world.requisition,
+                referee=referee, contact=contact, consent=True,
+            )  # fmt: skip
+        fire(application, "note", actor="maria", requisition=world.requisition)
+        made = [(n.to, n.address) for n in world.made(application, "referees")]
+        assert [("ref-a", None), ("ref-b", "b@example.com"), ("ref-c", "c@example.com")] == sorted(
+            made
+        )
+
     def test_another_policy_uses_its_own_rules(self):
         """An event applied under a policy other than the notifier's uses that policy's rules."""
         world = World()
@@ -306,6 +331,24 @@ class TestCountingNotifier:
         counter(recorder[-1])
         counter.created(application, world.requisition)
         assert before == counter.counts
+
+    def test_a_copy_counts_as_its_own_creation(self):
+        """A copy of a template under its own ids counts what created() counts for it."""
+        world, counter, _ = self.world()
+        template = world.pipeline.new_application(make_candidate(2), world.requisition)
+        requisition = world.requisition.model_copy(update={"id": "req-copy"})
+        expected = CountingNotifier(counter.notifier)
+        for number in (1, 2):  # the second copy reads what the first one found
+            copy = template.model_copy(
+                update={"id": f"copy-{number}", "requisition_id": "req-copy"}
+            )
+            counter.reset()
+            expected.reset()
+            counter.created_copy(copy, template, requisition)
+            expected.created(copy, requisition)
+            assert (expected.counts, expected.keys) == (counter.counts, counter.keys)
+            assert counter.keys
+            assert all(key.startswith(f"copy-{number}/0/") for key in counter.keys)
 
     def test_reset_forgets_counts_and_requisitions(self):
         """After a reset nothing is counted and an unknown requisition is an error again."""

@@ -27,7 +27,7 @@ only whole notifications; the retry adds the rest.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from hirepipe.errors import CalendarError
@@ -65,6 +65,16 @@ Requisitions = (
 )
 Directory = Mapping[str, str] | Callable[[str], str | None]
 _FILTERED_BY_OWER = frozenset({Recipient.approvers, Recipient.interviewers})
+# the roles as plain names: comparing with a name costs a tenth of reading the enum's member
+_CANDIDATE, _REFEREES, _HIRING_MANAGER, _RECRUITER, _APPROVERS, _INTERVIEWERS, _ON_BEHALF_OF = (
+    Recipient.candidate.value,
+    Recipient.referees.value,
+    Recipient.hiring_manager.value,
+    Recipient.recruiter.value,
+    Recipient.approvers.value,
+    Recipient.interviewers.value,
+    Recipient.on_behalf_of.value,
+)
 _NONE: tuple[NotificationRule, ...] = ()
 _KINDS = frozenset(kind.value for kind in DeadlineKind)
 
@@ -227,6 +237,17 @@ class Notifier:
 
     def _addressed(self, fired: Fired) -> list[tuple[NotificationRule, str, Person]]:
         """Each notification an applied event calls for: its rule, its key and its recipient."""
+        application = fired.application
+        return [
+            (rule, key, self._person_of(rule.to, person, application))
+            for rule, key, person in self._keys(fired)
+        ]
+
+    def _keys(self, fired: Fired) -> list[tuple[NotificationRule, str, str]]:
+        """Each notification an applied event calls for: its rule, its key and whom it is for.
+
+        What ``_addressed`` gives, with the recipient's id for the person: all a count needs.
+        """
         record = fired.record
         rules = self._rules(fired.policy).on(record)
         if not rules:
@@ -235,12 +256,12 @@ class Notifier:
         requisition = self._requisition(application, fired.requisition)
         found = []
         for rule in rules:
-            if rule.to == Recipient.on_behalf_of:
-                people = [self._acted_for(record, application)]
+            if rule.to == _ON_BEHALF_OF:  # the person the record was fired for
+                people: Iterable[str] = (str(record.data["on_behalf_of"]),)
             else:
-                people = self._recipients(rule.to, application, requisition)
+                people = self._recipient_ids(rule.to, application, requisition)
             for person in people:
-                key = notification_key(application.id, record.version, rule.name, person.id)
+                key = notification_key(application.id, record.version, rule.name, person)
                 found.append((rule, key, person))
         return found
 
@@ -274,9 +295,18 @@ class Notifier:
     ) -> list[tuple[NotificationRule, str, Person]]:
         """Each notification a new application calls for: its rule, key and recipient."""
         return [
-            (rule, notification_key(application.id, 0, rule.name, person.id), person)
+            (rule, key, self._person_of(rule.to, person, application))
+            for rule, key, person in self._keys_created(application, requisition)
+        ]
+
+    def _keys_created(
+        self, application: Application, requisition: Requisition
+    ) -> list[tuple[NotificationRule, str, str]]:
+        """``_addressed_created`` with the recipient's id for the person."""
+        return [
+            (rule, notification_key(application.id, 0, rule.name, person), person)
             for rule in self._rules(self.policy).created
-            for person in self._recipients(rule.to, application, requisition)
+            for person in self._recipient_ids(rule.to, application, requisition)
         ]
 
     def sweep(
@@ -454,42 +484,53 @@ class Notifier:
         requisition: Requisition,
         owed_by: tuple[str, ...] | None = None,
     ) -> list[Person]:
-        if role == Recipient.candidate:
-            candidate = application.candidate
-            return [Person(role, candidate.id, candidate.name, candidate.email)]
-        if role == Recipient.referees:
-            people = [
-                Person(role, r.referee, r.referee, r.contact if "@" in r.contact else None)
-                for r in application.references
-            ]
-            return [p if p.address else self._person(role, p.id) for p in people]
-        if role == Recipient.hiring_manager:
+        return [
+            self._person_of(role, person, application)
+            for person in self._recipient_ids(role, application, requisition, owed_by)
+        ]
+
+    def _recipient_ids(
+        self,
+        role: str,
+        application: Application,
+        requisition: Requisition,
+        owed_by: tuple[str, ...] | None = None,
+    ) -> Sequence[str]:
+        """Whom ``role`` names for the application (for a deadline, those who owe it): ids."""
+        if role == _CANDIDATE:
+            return (application.candidate.id,)
+        if role == _REFEREES:
+            return [r.referee for r in application.references]
+        if role == _HIRING_MANAGER:
             ids: Iterable[str] = (requisition.hiring_manager,)
-        elif role == Recipient.recruiter:
+        elif role == _RECRUITER:
             ids = (requisition.recruiter or requisition.hiring_manager,)
-        elif role == Recipient.approvers:
+        elif role == _APPROVERS:
             # everyone in the application's approval chain (its own steps, or the approvers
             # by size; with position approval, its offer steps)
             states = application_approval_state(application, requisition, self.policy)
             ids = [person for state in states for person in state.approvers]
-        elif role == Recipient.interviewers:
+        elif role == _INTERVIEWERS:
             interview = application.interview()
             ids = interview.interviewers if interview is not None else ()
-        elif role == Recipient.on_behalf_of:
-            return []  # only an applied record names the person acted for
+        elif role == _ON_BEHALF_OF:
+            return ()  # only an applied record names the person acted for
         else:
             raise NotificationError(f"unknown recipient role {role!r}")
         if owed_by is not None and role in _FILTERED_BY_OWER:
             ids = [person for person in ids if person in owed_by]
-        return [self._person(role, person) for person in dict.fromkeys(ids)]
+        return list(dict.fromkeys(ids))
 
-    def _acted_for(self, record: TransitionRecord, application: Application) -> Person:
-        """The person ``record`` was fired for: the candidate, or someone the directory knows."""
-        person = str(record.data["on_behalf_of"])
+    def _person_of(self, role: str, person: str, application: Application) -> Person:
+        """The recipient ``person`` (an id ``_recipient_ids`` gave, or the person acted for)."""
         candidate = application.candidate
-        if person == candidate.id:
-            return Person(Recipient.on_behalf_of, person, candidate.name, candidate.email)
-        return self._person(Recipient.on_behalf_of, person)
+        if role == _CANDIDATE or (role == _ON_BEHALF_OF and person == candidate.id):
+            return Person(role, person, candidate.name, candidate.email)
+        if role == _REFEREES:
+            for reference in application.references:  # a referee is on record once
+                if reference.referee == person and "@" in reference.contact:
+                    return Person(role, person, person, reference.contact)
+        return self._person(role, person)
 
     def _person(self, role: str, person: str) -> Person:
         address = self._directory(person) if self._directory is not None else None
@@ -511,12 +552,14 @@ class CountingNotifier:
     round and forgets the requisitions seen, so one counter serves any number of runs.
     """
 
-    __slots__ = ("counts", "keys", "notifier")
+    __slots__ = ("_copied", "counts", "keys", "notifier")
 
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
         self.counts: dict[str, int] = {}
         self.keys: set[str] = set()
+        # per template application (created_copy): its creation's rules and recipients
+        self._copied: dict[str, list[tuple[NotificationRule, str]]] = {}
 
     def reset(self) -> None:
         """Forget what was counted and which requisitions were seen."""
@@ -526,15 +569,38 @@ class CountingNotifier:
 
     def __call__(self, fired: Fired, /) -> None:
         """Count the notifications of one applied event (each key once)."""
-        self._count(self.notifier._addressed(fired))
+        self._count(self.notifier._keys(fired))
 
     def created(self, application: Application, requisition: Requisition | None = None) -> None:
         """Count the notifications of a new application (each key once)."""
         notifier = self.notifier
         requisition = notifier._requisition(application, requisition)
-        self._count(notifier._addressed_created(application, requisition))
+        self._count(notifier._keys_created(application, requisition))
 
-    def _count(self, addressed: list[tuple[NotificationRule, str, Person]]) -> None:
+    def created_copy(
+        self, application: Application, template: Application, requisition: Requisition
+    ) -> None:
+        """Count the notifications of a new application copied from ``template``.
+
+        ``application`` is ``template`` with ids of its own, ``requisition`` the template's
+        requisition with an id of its own: the creation notifies the template's recipients
+        (found once per template, and kept across ``reset``), under the application's keys.
+        """
+        notifier = self.notifier
+        requisition = notifier._requisition(application, requisition)
+        found = self._copied.get(template.id)
+        if found is None:
+            found = self._copied[template.id] = [
+                (rule, person) for rule, _, person in notifier._keys_created(template, requisition)
+            ]
+        self._count(
+            [
+                (rule, notification_key(application.id, 0, rule.name, person), person)
+                for rule, person in found
+            ]
+        )
+
+    def _count(self, addressed: list[tuple[NotificationRule, str, str]]) -> None:
         keys, counts = self.keys, self.counts
         for rule, key, _ in addressed:
             if key not in keys:

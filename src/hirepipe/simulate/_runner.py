@@ -21,13 +21,13 @@ from array import array
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from hirepipe.clock import ManualClock
 from hirepipe.errors import HirepipeError
-from hirepipe.models import Application, Requisition, RequisitionStatus
+from hirepipe.models import Application, Requisition, RequisitionStatus, _unvalidated
 from hirepipe.pipeline import Fired, Hook, Pipeline
 from hirepipe.policy import Owner, StageKind, StageRole, StageSpec
 from hirepipe.simulate._results import RunOutcome
@@ -63,6 +63,8 @@ from hirepipe.slate import Slate
 from hirepipe.timeline.deadlines import ServiceLevels
 
 __all__ = ["Runner"]
+
+_M = TypeVar("_M", Application, Requisition)
 
 ACCEPTED, COUNTERED, DECLINED, LAPSED = range(4)
 # action codes, indexes into Runner._loop's handlers
@@ -127,12 +129,16 @@ class Runner:
             )
             for k, candidate in enumerate(plan.candidates)
         )
-        self.pipeline.hooks[:] = [self._on_fired, *hooks, *counter]
+        hooks = tuple(hooks)
+        told: list[Hook] = [self._on_fired, *hooks, *counter]
+        # the caller's hooks told of a creation; the counter is told after them (_tell_created)
         self._created: list[Callable[[Application, Requisition], object]] = [
-            created
-            for hook in self.pipeline.hooks
-            if (created := getattr(hook, "created", None)) is not None
+            created for hook in hooks if (created := getattr(hook, "created", None)) is not None
         ]
+        # with no hooks of the caller's, _on_fired tells the counter itself: the same order,
+        # one hook call a fire less (any failure stops the run either way)
+        self._counter = None if hooks else self.notifier
+        self.pipeline.hooks[:] = told if self._counter is None else [self._on_fired]
         policy = plan.policy
         self._kinds = {name: spec.kind for name, spec in policy.stages.items()}
         self._events = frozenset(policy.events)
@@ -163,17 +169,22 @@ class Runner:
     def run(self, index: int) -> RunOutcome:
         """Drive requisition ``index`` from the interviews to its end; return what happened."""
         sequence = np.random.SeedSequence(self.seed, spawn_key=(index,))
-        self.rng = np.random.default_rng(sequence)
+        # what default_rng(sequence) makes, without its checks of the seed (10 us a run)
+        self.rng = np.random.Generator(np.random.PCG64(sequence))
         # one row of uniforms per candidate, in C order: row k is numbers k*SLOTS onwards
         numbers = array("d", self.rng.random(len(self.plan.candidates) * SLOTS).tobytes())
-        self.requisition = self.plan.requisition.model_copy(
-            update={"id": f"req-{index}", "approvers": list(self.plan.requisition.approvers)}
+        self.requisition = _copy(
+            self.plan.requisition,
+            id=f"req-{index}",
+            approvers=list(self.plan.requisition.approvers),
         )
         switches = self.switches
         extra: array[float] | None = None
         if switches is not None:
             # the options' numbers from a generator of their own: the first row is unchanged
-            options = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(index, 1)))
+            options = np.random.Generator(
+                np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(index, 1)))
+            )
             extra = array("d", options.random(len(self.plan.candidates) * OPTION_SLOTS).tobytes())
         self.clock.set(self.timeline.origin)
         self.slate = (
@@ -209,11 +220,10 @@ class Runner:
         self.by_id: dict[str, _Candidate] = {}
         requisition = self.requisition
         for k, template in enumerate(self._templates):
-            app = template.model_copy(
-                update={"id": f"req-{index}-{k + 1}", "requisition_id": requisition.id}
-            )
-            app.__dict__["history"] = []  # its own (a copy shares the template's list)
-            self._tell_created(index, app)
+            # its own history (a copy shares the template's list), not marked as given
+            app = _copy(template, id=f"req-{index}-{k + 1}", requisition_id=requisition.id)
+            app.__dict__["history"] = []
+            self._tell_created(index, app, template)
             row = numbers[k * SLOTS : (k + 1) * SLOTS]
             seat = _Candidate(k, app, row, self.policy.stage(app.stage))
             if extra is not None:
@@ -239,15 +249,21 @@ class Runner:
             ) from failure.error
         return self._outcome(index)
 
-    def _tell_created(self, index: int, app: Application) -> None:
-        """Tell the hooks of a new application, as ``Pipeline.new_application`` does."""
-        for created in self._created:
-            try:
+    def _tell_created(self, index: int, app: Application, template: Application) -> None:
+        """Tell the hooks of a new application, as ``Pipeline.new_application`` does.
+
+        ``app`` is a copy of ``template`` with its own ids: the counter counts the template's
+        recipients under the application's own keys.
+        """
+        try:
+            for created in self._created:
                 created(app, self.requisition)
-            except Exception as exc:
-                raise SimulationError(
-                    f"run {index}: a hook failed on the creation of {app.id}: {exc!r}", run=index
-                ) from exc
+            if self.notifier is not None:
+                self.notifier.created_copy(app, template, self.requisition)
+        except Exception as exc:
+            raise SimulationError(
+                f"run {index}: a hook failed on the creation of {app.id}: {exc!r}", run=index
+            ) from exc
 
     def _loop(self, index: int) -> None:
         handlers: list[Callable[[_Candidate, int], None]] = [
@@ -625,6 +641,8 @@ class Runner:
             due = seat.heard + self.settings.update_cadence_days * DAY
             seat.update_for = seat.heard
             self._at(due, _UPDATE, seat, -1, seat.heard)
+        if self._counter is not None:
+            self._counter(fired)
 
     def _count(self, seat: _Candidate, event: str, now: int) -> None:
         counts = self.counts
@@ -652,6 +670,16 @@ class Runner:
             counts["lapsed"] += 1
         elif event == "withdraw":
             counts["withdrawals"] += 1
+
+
+def _copy(model: _M, **update: Any) -> _M:
+    """``model.model_copy(update=update)`` for values of the fields' types, in a fifth of its time.
+
+    The same fields, and a set of given fields of its own (the engine adds to it as it commits).
+    """
+    fields = model.__dict__.copy()
+    fields.update(update)
+    return _unvalidated(type(model), fields, model.__pydantic_fields_set__.union(update))
 
 
 def _owner(spec: StageSpec) -> Owner | None:

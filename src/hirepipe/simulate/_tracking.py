@@ -57,7 +57,7 @@ class ServiceMinutes:
     """A policy's service levels in business minutes, and what the tracker needs to read."""
 
     policy: Policy
-    stages: Mapping[str, StageSpec]
+    stages: Mapping[str, tuple[StageSpec, bool, bool]]  # stage -> spec, owes updates, ended
     contact_events: frozenset[str]
     timeline: _Timeline
     cadence: int
@@ -75,7 +75,10 @@ class ServiceMinutes:
         served = {name: spec for name, spec in policy.stages.items() if spec.service}
         return cls(
             policy=policy,
-            stages=dict(policy.stages),
+            stages={
+                name: (spec, spec.owes_updates, spec.terminal)
+                for name, spec in policy.stages.items()
+            },
             contact_events=contact_events,
             timeline=timeline,
             cadence=settings.update_cadence_days * _MINUTES,
@@ -126,7 +129,7 @@ class SeatTracker:
 
     def __init__(self, spec: StageSpec, entered: int) -> None:
         self.stage = spec.name
-        self._stage_is(spec)
+        self.spec, self.owes, self.ended = spec, spec.owes_updates, spec.terminal
         self.entered = entered
         self.heard = entered  # created, and the first interview held, at the start
         self.held = entered
@@ -141,12 +144,6 @@ class SeatTracker:
         self.asked: Any = None
         self.round_wait = 0
         self.update_for = -1
-
-    def _stage_is(self, spec: StageSpec) -> None:
-        """The application is in ``spec``'s stage now; its roles, read once per stage."""
-        self.spec = spec
-        self.owes = spec.owes_updates
-        self.ended = spec.terminal
 
     def _owed_overdue(self, rules: ServiceMinutes, now: int) -> None:
         for event, opened in self.owed.items():
@@ -202,7 +199,7 @@ class SeatTracker:
             self.thanks.clear()
         if moved:
             self.stage = record.to_stage
-            self._stage_is(rules.stages[self.stage])
+            self.spec, self.owes, self.ended = rules.stages[self.stage]  # its roles
             self.entered = now
         spec = self.spec
         if self.ended:
