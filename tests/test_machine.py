@@ -56,7 +56,7 @@ def test_a_transition_with_callbacks_runs_them():
     """A transition, or a machine, given callbacks is executed by ``Transition.execute``.
 
     hirepipe's machines have none; the shortcut past the empty lists must not skip any that a
-    machine of this class is given.
+    machine of this class is given, sealed or not.
     """
     called: list[str] = []
 
@@ -80,6 +80,7 @@ def test_a_transition_with_callbacks_runs_them():
         after=[lambda event_data: called.append("after")],
     )
     machine.add_transition("on", "b", "c")
+    machine.seal()  # as hirepipe's machines are, once complete
     token = Token()
     assert machine.events["go"].trigger(token)
     assert ("b", ["prepare", "before", "after", "machine after"]) == (token.state, called)

@@ -227,6 +227,16 @@ class TestFieldsSet:
         assert "proposed_salary" in one.model_fields_set
         assert "proposed_salary" not in two.model_fields_set
 
+    def test_engine_records_equal_validated_ones(self, pipeline, requisition):
+        """The records the engine builds unvalidated are the records validation builds."""
+        application = make_application(pipeline, requisition, stage="review")
+        for record in application.history:
+            validated = TransitionRecord.model_validate(record.model_dump())
+            assert validated == record
+            assert validated.model_dump_json() == record.model_dump_json()
+            assert (None, None) == (record.__pydantic_extra__, record.__pydantic_private__)
+            assert record.model_copy(update={"reason": "r"}).reason == "r"
+
     def test_engine_records_exclude_nothing_when_unset_excluded(self, pipeline, requisition):
         """Records the engine writes dump the same with and without exclude_unset."""
         application = make_application(pipeline, requisition, stage="debrief")

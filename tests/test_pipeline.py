@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import sys
@@ -343,6 +344,22 @@ class TestHooks:
         assert isinstance(fired, Fired)
         assert fired.application is application
         assert application.history[-1] is fired.record
+
+    def test_fired_is_frozen_and_compares_by_its_parts(self, pipeline, recorder, requisition):
+        """No hook can rewrite what the next one sees; a Fired equals one built of its parts."""
+        make_application(pipeline, requisition, stage="debrief")
+        fired = recorder.calls[-1]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fired.record = fired.record  # type: ignore[misc]
+        copy = Fired(fired.record, fired.application, fired.requisition, fired.policy)
+        assert copy == fired
+        assert (fired.record, fired.application, fired.requisition, fired.policy) == (
+            copy.record,
+            copy.application,
+            copy.requisition,
+            copy.policy,
+        )
+        assert repr(copy) == repr(fired)
 
     def test_refused_events_reach_no_hook(self, pipeline, recorder, requisition):
         """A refused event notifies nobody."""

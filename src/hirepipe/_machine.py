@@ -121,37 +121,30 @@ class _Transition(Transition):
 
     ``Transition.execute`` calls the machine's callbacks four times (prepare, before, after and
     the machine's own around a change of state) and logs four DEBUG lines, on every event;
-    hirepipe's transitions, stages and machines have no callbacks. Here the conditions are
-    evaluated by ``transitions``' own ``_eval_conditions`` (all of them, in order, stopping at
-    the first that fails) and the state is set by the machine's ``set_state``, as in
-    ``Transition.execute``; what is left out are only the calls to empty lists and the log
-    calls. Measured on the quickstart's events: 189k instructions per event to 167k. Whenever
-    a transition or its machine has callbacks after all, a stage is final, or a host logs
-    ``transitions`` at DEBUG, the transition is executed by ``Transition.execute`` itself, and
-    the host sees every line it logs.
+    hirepipe's transitions, stages and machines have no callbacks. A transition of a complete
+    machine that has none (``_seal``) has its conditions evaluated by ``transitions``' own
+    ``_eval_conditions`` (all of them, in order, stopping at the first that fails) and its state
+    set by the machine's ``set_state``, as in ``Transition.execute``; what is left out are only
+    the calls to empty lists and the log calls. Measured on the quickstart's events: 189k
+    instructions per event to 167k. A transition with callbacks (its own or its machine's) or
+    a final stage, and any transition while a host logs ``transitions`` at DEBUG, is executed
+    by ``Transition.execute`` itself, and the host sees every line it logs.
     """
 
     condition_cls = _Condition
+    # the stage a sealed transition without callbacks leads to; None: Transition.execute
+    plain_dest: State | None = None
+    plain = False
 
     def execute(self, event_data: Any) -> bool:
         """Execute the transition: whether its conditions let it through."""
-        machine = event_data.machine
-        dest = self.dest
-        state = machine.states[dest] if dest else None
-        if (
-            self.prepare
-            or self.before
-            or self.after
-            or machine.before_state_change
-            or machine.after_state_change
-            or (state is not None and state.final)
-            or _TRANSITIONS_LOG.isEnabledFor(logging.DEBUG)
-        ):
+        if not self.plain or _TRANSITIONS_LOG.isEnabledFor(logging.DEBUG):
             return bool(super().execute(event_data))
         if not self._eval_conditions(event_data):
             return False
+        state = self.plain_dest
         if state is not None:  # an internal transition (an activity) has none: the stage stays
-            machine.set_state(state, event_data.model)
+            event_data.machine.set_state(state, event_data.model)
             event_data.state = state
         return True
 
@@ -159,6 +152,28 @@ class _Transition(Transition):
 class _Machine(Machine):
     state_cls = _State
     transition_cls = _Transition
+
+    def seal(self) -> None:
+        """Mark the transitions without callbacks, once every transition is added.
+
+        hirepipe adds no callbacks to a machine afterwards (its machines are private), so what
+        ``_Transition.execute`` may skip is known from then on, not asked on every event.
+        """
+        machine_callbacks = self.before_state_change or self.after_state_change
+        for event in self.events.values():
+            for transitions_ in event.transitions.values():
+                for transition in transitions_:
+                    if not isinstance(transition, _Transition):
+                        continue  # another transition class: executed as it is
+                    state = self.states[transition.dest] if transition.dest else None
+                    transition.plain = not (
+                        machine_callbacks
+                        or transition.prepare
+                        or transition.before
+                        or transition.after
+                        or (state is not None and state.final)
+                    )
+                    transition.plain_dest = state
 
 
 class CompiledPolicy:
@@ -189,6 +204,7 @@ class CompiledPolicy:
                         )
                 else:
                     machine.add_transition(spec.name, source, spec.dest, conditions=[guard])
+        machine.seal()
         self._machine = machine
         self._events: dict[str, Event] = {name: machine.events[name] for name in policy.events}
         self._states: dict[str, State] = dict(machine.states)
@@ -267,6 +283,7 @@ class CompiledLifecycle:
             for source in sources:
                 # an activity is an internal transition: guarded, and the state stays
                 machine.add_transition(event, source, dest, conditions=[condition])
+        machine.seal()
         self._triggers: dict[str, Callable[[_Token], bool]] = {
             name: event.trigger for name, event in machine.events.items()
         }

@@ -205,13 +205,21 @@ def _unvalidated(cls: type[_M], fields: dict[str, Any], given: set[str]) -> _M:
     What ``model_construct`` does without its per-field work: for values the caller knows are
     valid (the engine's records, ``from_validated``, ``replaced``).
     """
-    model = cls.__new__(cls)
-    _set = object.__setattr__
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", given)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    model = _new(cls)
+    _set_dict(model, fields)
+    _set_fields_set(model, given)
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
+
+
+# BaseModel's own slots, set by their descriptors: object.__setattr__ checks and slices its
+# arguments on every call, and costs twice as much (four calls a model, on every event)
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,7 +119,7 @@ class _Bound(NamedTuple):
     plans: dict[str, _Plan]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Fired:
     """What a hook receives once an event applied: the record, and what it applied to."""
 
@@ -127,6 +127,25 @@ class Fired:
     application: Application
     requisition: Requisition | None
     policy: Policy
+
+    def __init__(
+        self,
+        record: TransitionRecord,
+        application: Application,
+        requisition: Requisition | None,
+        policy: Policy,
+    ) -> None:
+        # written out: each slot set by its own descriptor, as object.__setattr__ (what the
+        # frozen dataclass's own calls) checks its arguments each time, on every event
+        _set_record(self, record)
+        _set_application(self, application)
+        _set_requisition(self, requisition)
+        _set_policy(self, policy)
+
+
+_set_record, _set_application, _set_requisition, _set_policy = (
+    Fired.__dict__[name].__set__ for name in ("record", "application", "requisition", "policy")
+)
 
 
 class Hook(Protocol):

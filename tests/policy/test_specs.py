@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from pydantic import ValidationError
 
 from hirepipe import Policy, PolicyError, PolicySettings, standard_policy
+from hirepipe.policy import Change
 
 # setting: (smallest, largest) accepted, as PolicySettings documents them
 BOUNDS = {
@@ -81,3 +84,17 @@ def test_approval_steps_are_bounded(steps):
     """A company size splits its approvers into 1 to 20 steps."""
     with pytest.raises(ValidationError, match="approval_steps"):
         PolicySettings(approval_steps=steps)
+
+
+class TestChange:
+    def test_parts_default_to_empty_and_cannot_be_replaced(self):
+        """A Change holds what it was given, empty parts otherwise, and is frozen."""
+        change = Change({"round": 2}, requisition={"filled": 1})
+        assert ({"round": 2}, {}, {"filled": 1}) == (
+            change.application,
+            dict(change.record_data),
+            change.requisition,
+        )
+        assert Change({"round": 2}, {}, {"filled": 1}) == change
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            change.application = {}  # type: ignore[misc]

@@ -345,11 +345,16 @@ class Change:
         requisition: Mapping[str, Any] = _EMPTY,
     ) -> None:
         # written out: the generated one calls a default factory per part not given, and an
-        # effect returns a Change on every event
-        _set = object.__setattr__
-        _set(self, "application", application)
-        _set(self, "record_data", record_data)
-        _set(self, "requisition", requisition)
+        # effect returns a Change on every event; each slot set by its own descriptor, as
+        # object.__setattr__ (what a frozen dataclass calls) checks its arguments each time
+        _set_application(self, application)
+        _set_record_data(self, record_data)
+        _set_requisition(self, requisition)
+
+
+_set_application, _set_record_data, _set_requisition = (
+    Change.__dict__[name].__set__ for name in ("application", "record_data", "requisition")
+)
 
 
 Guard = Callable[[Context], Iterable[Blocker]]
