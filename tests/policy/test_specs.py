@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 
 import pytest
 from pydantic import ValidationError
@@ -98,3 +100,17 @@ class TestChange:
         assert Change({"round": 2}, {}, {"filled": 1}) == change
         with pytest.raises(dataclasses.FrozenInstanceError):
             change.application = {}  # type: ignore[misc]
+
+    @pytest.mark.parametrize(
+        "change",
+        [Change(), Change({"round": 2}, requisition={"filled": 1}), Change(record_data={"a": [1]})],
+    )
+    def test_pickles_and_copies_are_equal(self, change):
+        """The empty default parts included (a read-only view, which does not pickle itself)."""
+        for again in (
+            pickle.loads(pickle.dumps(change)),
+            copy.copy(change),
+            copy.deepcopy(change),
+        ):
+            assert again == change
+            assert type(again) is Change

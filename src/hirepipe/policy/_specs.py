@@ -351,6 +351,11 @@ class Change:
         _set_record_data(self, record_data)
         _set_requisition(self, requisition)
 
+    def __reduce__(self) -> tuple[type[Change], tuple[dict[str, Any], ...]]:
+        # the empty default is a read-only view, which neither pickles nor deep-copies: each
+        # part goes as a dict (equal to what was given), so a Change crosses processes
+        return Change, (dict(self.application), dict(self.record_data), dict(self.requisition))
+
 
 _set_application, _set_record_data, _set_requisition = (
     Change.__dict__[name].__set__ for name in ("application", "record_data", "requisition")
