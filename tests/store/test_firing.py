@@ -21,6 +21,7 @@ from hirepipe import ConcurrentUpdate, GuardRejected, Pipeline, TransitionNotAll
 from hirepipe.errors import CorruptData, TransactionConflict
 from hirepipe.models import Application
 from hirepipe.store import Store
+from hirepipe.store._replay import changed_fields
 from hirepipe.testing import RecordingHook, make_candidate, make_requisition
 from tests.store import helpers as store_helpers
 from tests.store.helpers import POLICY, Database, World, round_trips
@@ -95,6 +96,27 @@ class TestSnapshot:
         )
         with pytest.raises(CorruptData):
             world.store.fire("app-1", "hold", actor="maria", reason="again")
+
+    @settings(max_examples=25, deadline=None)
+    @given(events=EVENTS)
+    def test_the_fields_an_event_changed_are_kept_as_their_json(self, events):
+        """A log row's changes are each changed field's JSON, as pydantic dumps it, in order."""
+        pipeline = Pipeline(POLICY)
+        requisition = make_requisition()
+        application = pipeline.new_application(make_candidate(), requisition)
+        for name in events:
+            data = {"text": "a note"} if name in ("note", "inquiry") else {"reason": "because"}
+            before = dict(application.__dict__)
+            with contextlib.suppress(GuardRejected, TransitionNotAllowed):
+                pipeline.fire(application, name, actor="maria", requisition=requisition, **data)
+            found = changed_fields(before, application)
+            moved = {
+                field
+                for field, value in application.__dict__.items()
+                if field not in ("history", "version") and before[field] != value
+            }
+            expected = application.model_dump(mode="json", include=moved) if moved else {}
+            assert list(expected.items()) == list(found.items())
 
 
 class TestStatements:
