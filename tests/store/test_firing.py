@@ -21,6 +21,7 @@ from hirepipe import ConcurrentUpdate, GuardRejected, Pipeline, TransitionNotAll
 from hirepipe.errors import CorruptData, TransactionConflict
 from hirepipe.models import Application
 from hirepipe.store import Store
+from hirepipe.store._replay import changed_fields
 from hirepipe.testing import RecordingHook, make_candidate, make_requisition
 from tests.store import helpers as store_helpers
 from tests.store.helpers import POLICY, Database, World, round_trips
@@ -95,6 +96,27 @@ class TestSnapshot:
         )
         with pytest.raises(CorruptData):
             world.store.fire("app-1", "hold", actor="maria", reason="again")
+
+    @settings(max_examples=25, deadline=None)
+    @given(events=EVENTS)
+    def test_the_fields_an_event_changed_are_kept_as_their_json(self, events):
+        """A log row's changes are each changed field's JSON, as pydantic dumps it, in order."""
+        pipeline = Pipeline(POLICY)
+        requisition = make_requisition()
+        application = pipeline.new_application(make_candidate(), requisition)
+        for name in events:
+            data = {"text": "a note"} if name in ("note", "inquiry") else {"reason": "because"}
+            before = dict(application.__dict__)
+            with contextlib.suppress(GuardRejected, TransitionNotAllowed):
+                pipeline.fire(application, name, actor="maria", requisition=requisition, **data)
+            found = changed_fields(before, application)
+            moved = {
+                field
+                for field, value in application.__dict__.items()
+                if field not in ("history", "version") and before[field] != value
+            }
+            expected = application.model_dump(mode="json", include=moved) if moved else {}
+            assert list(expected.items()) == list(found.items())
 
 
 class TestStatements:
@@ -288,6 +310,71 @@ class TestRoundTrips:
         loaded = store.load(application.id)
         assert ("on_hold", 2, "cfo") == (loaded.stage, loaded.version, loaded.history[-1].actor)
         assert [] == store.verify()
+
+    def test_a_held_write_that_lost_the_race_writes_nothing(self, postgres, monkeypatch):
+        """A fire on a connection of its own (no listener, no hook) refuses a stale version.
+
+        A rival's event between the read and the write: ConcurrentUpdate with both
+        versions, nothing of it written, and the connection back in the pool as it came.
+        """
+        store = postgres.store(Pipeline(POLICY))
+        rival = postgres.store(Pipeline(POLICY), upgrade=False)
+        application = store.pipeline.new_application(make_candidate(), make_requisition())
+        store.add(application, make_requisition())
+        store.fire(application.id, "note", actor="maria", text="first")
+        write = store._statements.write_held
+
+        def rival_first(*args: Any, **kwargs: Any) -> bool:
+            rival.fire(application.id, "hold", actor="cfo", reason="first")
+            return write(*args, **kwargs)
+
+        monkeypatch.setattr(store._statements, "write_held", rival_first)
+        with pytest.raises(ConcurrentUpdate) as refused:
+            store.fire(application.id, "note", actor="maria", text="second")
+        monkeypatch.undo()
+        assert (1, 2) == (refused.value.expected, refused.value.actual)
+        loaded = store.load(application.id)
+        assert ("on_hold", 2, "cfo") == (loaded.stage, loaded.version, loaded.history[-1].actor)
+        assert_pooled_as_it_came(store)
+        store.fire(application.id, "resume", actor="maria", reason="thaw")
+        assert [] == store.verify()
+
+    @pytest.mark.parametrize("failing", [False, True], ids=["fired", "refused"])
+    def test_a_fire_leaves_its_connection_as_it_came(self, postgres, failing):
+        """Out of autocommit, no transaction open, whether the fire wrote or raised."""
+        store = postgres.store(Pipeline(POLICY))
+        application = store.pipeline.new_application(make_candidate(), make_requisition())
+        store.add(application, make_requisition())
+        store.fire(application.id, "note", actor="maria", text="first")
+        if failing:
+            with pytest.raises(TransitionNotAllowed):
+                store.fire(application.id, "resume", actor="maria", reason="not held")
+        else:
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+        assert_pooled_as_it_came(store)
+
+    def test_a_fire_that_makes_the_candidates_key_writes_it_with_the_event(self, postgres):
+        """A key row gone (a store upgraded): the fire makes one, and writes the event."""
+        store = postgres.store(Pipeline(POLICY))
+        application = store.pipeline.new_application(make_candidate(), make_requisition())
+        store.add(application, make_requisition())
+        keys = postgres.table("hirepipe_personal_keys")
+        postgres.execute(f"DELETE FROM {keys}")
+        store.fire(application.id, "hold", actor="maria", reason="freeze")
+        assert 1 == len(postgres.execute(f"SELECT * FROM {keys}"))
+        loaded = store.load(application.id)
+        assert ("on_hold", 1) == (loaded.stage, loaded.version)
+        assert_pooled_as_it_came(store)
+
+
+def assert_pooled_as_it_came(store: Store) -> None:
+    """The store's pooled connection is out of autocommit, with no transaction open."""
+    pooled = store.engine.raw_connection()
+    try:
+        driver = pooled.driver_connection
+        assert (False, "IDLE") == (driver.autocommit, driver.info.transaction_status.name)
+    finally:
+        pooled.close()
 
 
 class TestConflicts:

@@ -40,14 +40,16 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, StatementError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 
 from hirepipe.errors import StoreError
 
 __all__ = [
+    "Held",
     "begin",
     "defer_begin",
     "end_deferral",
+    "hold",
     "listened",
     "make_engine",
     "prepare",
@@ -208,15 +210,108 @@ def run(connection: Connection, sql: str, parameters: Any = (), *, rows: bool = 
         return result.rowcount
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(sql, parameters)
-        if rows:
-            found = cursor.fetchone()
-            return None if found is None else tuple(found)
-        return cursor.rowcount
+        return _execute(cursor, sql, parameters, rows)
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _driver_error(connection, cursor, sql, parameters, exc) from exc
     finally:
         cursor.close()
+
+
+def _execute(cursor: Any, sql: str, parameters: Any, rows: bool) -> Any:
+    cursor.execute(sql, parameters)
+    if rows:
+        found = cursor.fetchone()
+        return None if found is None else tuple(found)
+    return cursor.rowcount
+
+
+class Held:
+    """A pool connection held for one fire of its own: no SQLAlchemy ``Connection`` around it.
+
+    A fire that reads and writes one statement each needs none of SQLAlchemy's connection,
+    transaction or result objects (making, committing and closing them cost more than both
+    statements' Python in psycopg). Its statements run in autocommit on one driver cursor
+    (``run``), as ``run`` runs them on a connection: a driver's error raised as SQLAlchemy's
+    ``DBAPIError``, the connection invalidated when it is gone. ``connect`` wraps it in a
+    ``Connection`` when the fire turns out to need more; ``release`` puts it back.
+    """
+
+    __slots__ = ("_cursor", "_engine", "pooled")
+
+    def __init__(self, engine: Engine, pooled: PoolProxiedConnection) -> None:
+        self._engine = engine
+        self.pooled = pooled
+        self._cursor: Any = None
+
+    def run(self, sql: str, parameters: Any, *, rows: bool = False) -> Any:
+        """Run one statement on the held cursor; return its first row, or its row count."""
+        cursor = self._cursor
+        if cursor is None:
+            cursor = self._cursor = self.pooled.driver_connection.cursor()  # type: ignore[union-attr]
+        dialect = self._engine.dialect
+        try:
+            return _execute(cursor, sql, parameters, rows)
+        except dialect.loaded_dbapi.Error as exc:
+            pooled = self.pooled
+            gone = dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
+            if gone:
+                pooled.invalidate(exc)
+            raise _statement_error(dialect, sql, parameters, exc, gone) from exc
+
+    def connect(self) -> Connection:
+        """SQLAlchemy's connection over the held one, which it then owns (and closes)."""
+        self._close_cursor()
+        return Connection(self._engine, self.pooled)
+
+    def release(self) -> None:
+        """Put the connection back into the pool, out of autocommit (``end_deferral``)."""
+        pooled = self.pooled
+        try:
+            self._close_cursor()
+            if pooled.is_valid:
+                _out_of_autocommit(
+                    pooled.driver_connection, pooled.invalidate, self._engine.dialect
+                )
+        finally:
+            pooled.close()
+
+    def _close_cursor(self) -> None:
+        cursor, self._cursor = self._cursor, None
+        if cursor is not None:
+            cursor.close()  # it keeps the last statement's values otherwise
+
+
+def hold(engine: Engine) -> Held | None:
+    """A pool connection for a fire of its own, its driver in autocommit; None where it cannot.
+
+    psycopg only, on an engine whose statements nobody listens to (``listened``), with no
+    execution options and no queue (``turn``), and a connection in the pool's usual state
+    (not a host's autocommit one, no transaction open). A connection that cannot be had is
+    None too: SQLAlchemy's own ``connect`` raises its error as it always does.
+    """
+    if (
+        engine.dialect.driver != "psycopg"
+        or getattr(engine, _QUEUE) != (None, None)
+        or Connection._has_events
+        or engine._has_events
+        or engine.dialect.dispatch.handle_error
+        or engine.get_execution_options()
+    ):
+        return None
+    try:
+        pooled = engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error:
+        return None
+    driver = pooled.driver_connection
+    try:
+        if driver is None or driver.autocommit or driver.pgconn.transaction_status != _IDLE:
+            pooled.close()
+            return None
+        driver.autocommit = True
+    except BaseException:
+        pooled.close()
+        raise
+    return Held(engine, pooled)
 
 
 def defer_begin(connection: Connection) -> bool:
@@ -248,15 +343,20 @@ def end_deferral(connection: Connection) -> None:
     """
     if connection.invalidated:
         return  # the driver's connection is gone; the pool makes a new one
-    driver = connection.connection.driver_connection
+    _out_of_autocommit(
+        connection.connection.driver_connection, connection.invalidate, connection.dialect
+    )
+
+
+def _out_of_autocommit(driver: Any, invalidate: Any, dialect: Any) -> None:
     if driver is None or not driver.autocommit:
         return
     try:
         if driver.pgconn.transaction_status != _IDLE:
             driver.rollback()
         driver.autocommit = False
-    except connection.dialect.loaded_dbapi.Error as exc:
-        connection.invalidate(exc)
+    except dialect.loaded_dbapi.Error as exc:
+        invalidate(exc)
 
 
 _IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open
@@ -316,6 +416,12 @@ def _driver_error(
     gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
     if gone:
         connection.invalidate(exc)
+    return _statement_error(dialect, sql, parameters, exc, gone)
+
+
+def _statement_error(
+    dialect: Any, sql: str, parameters: Any, exc: Any, gone: bool
+) -> StatementError:
     error: StatementError = DBAPIError.instance(
         sql,
         parameters,

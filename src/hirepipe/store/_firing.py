@@ -45,7 +45,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 from hirepipe.notify import Notification
-from hirepipe.store._engine import run, run_many, run_together
+from hirepipe.store._engine import Held, run, run_many, run_together
 from hirepipe.store._schema import Tables
 from hirepipe.store._writes import row_values
 
@@ -193,6 +193,22 @@ class FireStatements:
             connection, self._read, {"id": application_id}, rows=True
         )
         return found
+
+    def read_held(self, held: Held, application_id: str) -> tuple[Any, ...] | None:
+        """``read`` on a held connection (``_engine.hold``)."""
+        statement = self._read
+        found: tuple[Any, ...] | None = held.run(
+            statement.sql, statement.parameters({"id": application_id}), rows=True
+        )
+        return found
+
+    def write_held(self, held: Held, values: Mapping[str, Any]) -> bool:
+        """``write`` on a held connection in autocommit: one statement, committed on its own.
+
+        PostgreSQL only (``one_statement``): the compare-and-set and the log row together.
+        """
+        (statement,) = self._writes
+        return bool(held.run(statement.sql, statement.parameters(values)) == 1)
 
     def write(
         self, connection: Connection, values: Mapping[str, Any], *, begin: bool = False

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PlainSerializer, ValidationError, WrapSerializer
 
 from hirepipe.errors import Problem
 from hirepipe.models import Application
@@ -77,7 +77,42 @@ def changed_fields(before: Mapping[str, Any], model: BaseModel) -> dict[str, Any
         for name, value in after.items()
         if name not in _DERIVED and before.get(name) is not value and before.get(name) != value
     }
-    return model.model_dump(mode="json", include=names) if names else {}
+    if not names:
+        return {}
+    plain = _plain_fields(type(model))
+    if all(name in plain and type(after[name]) in _SCALARS for name in names):
+        # their JSON values are themselves (the engine's most frequent change: a stage)
+        return {name: value for name, value in after.items() if name in names}
+    return model.model_dump(mode="json", include=names)
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+_PLAIN: dict[type[BaseModel], frozenset[str]] = {}
+
+
+def _plain_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` that pydantic dumps as they are: no serializer of their own."""
+    found = _PLAIN.get(model)
+    if found is None:
+        decorators = model.__pydantic_decorators__
+        if decorators.model_serializers:
+            found = frozenset()
+        else:
+            serialized = {
+                name
+                for decorator in decorators.field_serializers.values()
+                for name in decorator.info.fields
+            }
+            found = frozenset(
+                name
+                for name, info in model.model_fields.items()
+                if name not in serialized
+                and not any(
+                    isinstance(item, PlainSerializer | WrapSerializer) for item in info.metadata
+                )
+            )
+        _PLAIN[model] = found
+    return found
 
 
 def _object(text: str | None, what: str) -> dict[str, Any]:

@@ -58,12 +58,21 @@ class UtcDateTime(TypeDecorator[_dt.datetime]):
         """Convert to UTC; SQLite stores it without an offset, which sorts as text."""
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
+        # in UTC with the datetime's own methods: pendulum's astimezone is Python, and slower
+        offset = _dt.datetime.utcoffset(value) if value.tzinfo is not None else None
+        if offset is None:
             raise ValueError(f"naive datetime {value.isoformat()}: pass an aware one")
-        utc = value.astimezone(_UTC)
         plain = _dt.datetime(
-            utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
         )
+        if offset:
+            plain -= offset
         return plain if dialect.name == "sqlite" else plain.replace(tzinfo=_UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> _dt.datetime | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pendulum
 from sqlalchemy import Engine, MetaData, exists, func, insert, select, update
@@ -47,9 +47,11 @@ from hirepipe.slate import Slate
 from hirepipe.store import _schema
 from hirepipe.store._chain import ChainHead, Hashed, canonical
 from hirepipe.store._engine import (
+    Held,
     begin,
     defer_begin,
     end_deferral,
+    hold,
     listened,
     make_engine,
     prepare,
@@ -190,13 +192,10 @@ class Store:
             with self._joined(write=write, savepoint=savepoint, consistent=consistent) as tx:
                 yield tx
         except DBAPIError as exc:
-            sqlstate = _sqlstate(exc)
-            if sqlstate not in _CONFLICTS:
+            conflict = _conflict(exc, about)
+            if conflict is None:
                 raise
-            application_id, event = about if about is not None else ("", "")
-            raise TransactionConflict(
-                sqlstate=sqlstate, application_id=application_id, event=event
-            ) from exc
+            raise conflict from exc
 
     @contextmanager
     def _joined(self, *, write: bool, savepoint: bool, consistent: bool) -> Iterator[Transaction]:
@@ -490,43 +489,121 @@ class Store:
         """
         _storable(application_id, "application")
         top_level = self._active.get() is None
+        if top_level and self._schema_checked and not self._retargets(event, data):
+            held = hold(self.engine)
+            if held is not None:
+                return self._fire_held(
+                    held, application_id, event, actor, reason, expected_version, data
+                )
         with self._atomic(about=(application_id, event)) as tx:
             connection = tx.connection
             # a fire of its own on PostgreSQL reads before its transaction begins: the
             # compare-and-set makes it safe, and the read needs no BEGIN round trip
             deferred = top_level and defer_begin(connection)
             try:
-                fired, application, written = self._fire(
-                    tx, application_id, event, actor, reason, expected_version, data, deferred
+                applied = self._applied(
+                    self._statements.read(connection, application_id),
+                    application_id,
+                    event,
+                    actor,
+                    reason,
+                    expected_version,
+                    data,
+                    connection,
                 )
+                written = self._write(tx, applied, event, deferred)
             finally:
                 if deferred:
                     end_deferral(connection)
+        application = applied.fired.application
         if top_level:  # committed: the next event on it need not parse its JSON again
             self._recent.put(application_id, application.version, application, written)
-        return fired
+        return applied.fired
 
-    def _fire(
+    def _retargets(self, event: str, data: dict[str, Any]) -> bool:
+        """Whether the event may move the application to the requisition ``data`` names."""
+        spec = self.pipeline.policy.events.get(event)
+        return spec is not None and spec.retarget and isinstance(data.get("requisition_id"), str)
+
+    def _fire_held(
         self,
-        tx: Transaction,
+        held: Held,
         application_id: str,
         event: str,
         actor: str,
         reason: str | None,
         expected_version: int | None,
         data: dict[str, Any],
-        deferred: bool,
-    ) -> tuple[Fired, Application, Snapshot]:
-        """Fire and write; return the Fired, the application and its snapshot written.
+    ) -> Fired:
+        """``fire`` on a pool connection of its own (``_engine.hold``), in autocommit.
 
-        ``deferred``: statements run in autocommit until ``end_deferral`` (``defer_begin``);
-        the write then commits on its own when it is one statement. When the event writes
-        more (its requisition, a key, what hooks add), it sends ``BEGIN`` and ``COMMIT``
-        itself, the first with its first statement, the second with the outbox's rows; the
-        caller's ``end_deferral`` rolls back what an error left open.
+        The read and, when the event writes its application and log row only, the write run
+        on the driver's cursor: two statements, each committing on its own, and no SQLAlchemy
+        connection made (that took a third of the store's own time in a fire). An event that
+        writes more (its requisition, a key, what hooks add) gets SQLAlchemy's connection over
+        the same one for the rest, as ``fire`` has it.
         """
-        tables, connection = self.tables, tx.connection
-        row = self._statements.read(connection, application_id)
+        connection: Connection | None = None
+        try:
+            applied = self._applied(
+                self._statements.read_held(held, application_id),
+                application_id,
+                event,
+                actor,
+                reason,
+                expected_version,
+                data,
+                None,
+            )
+            if (
+                applied.key is not None
+                and applied.requisition_changes is None
+                and not self.pipeline.hooks
+            ):
+                log, written = self._log_row(applied, applied.key)
+                if not self._statements.write_held(held, log):
+                    connection = held.connect()
+                    raise self._lost(connection, applied, event)
+            else:
+                connection = held.connect()
+                with connection.begin():
+                    tx = Transaction(connection)
+                    token = self._active.set(tx)
+                    try:
+                        written = self._write(tx, applied, event, True)
+                    finally:
+                        self._active.reset(token)
+        except DBAPIError as exc:
+            conflict = _conflict(exc, (application_id, event))
+            if conflict is None:
+                raise
+            raise conflict from exc
+        finally:
+            if connection is None:
+                held.release()
+            else:
+                end_deferral(connection)  # what an error left open is rolled back
+                connection.close()
+        application = applied.fired.application
+        self._recent.put(application_id, application.version, application, written)
+        return applied.fired
+
+    def _applied(
+        self,
+        row: tuple[Any, ...] | None,
+        application_id: str,
+        event: str,
+        actor: str,
+        reason: str | None,
+        expected_version: int | None,
+        data: dict[str, Any],
+        connection: Connection | None,
+    ) -> _Applied:
+        """Apply the event to what ``row`` (``FireStatements.read``) holds; nothing written.
+
+        ``connection`` reads another requisition the event moves the application to (none
+        is needed for an event that cannot: ``_retargets``).
+        """
         if row is None:
             raise NotStored("application", application_id)
         snapshot, version, head, requisition_snapshot, requisition_version, key = row
@@ -549,13 +626,8 @@ class Store:
             )
         requisition = self._requisitions.parse(application.requisition_id, requisition_snapshot)
         target = data.get("requisition_id")
-        spec = self.pipeline.policy.events.get(event)
-        if (
-            spec is not None
-            and spec.retarget
-            and isinstance(target, str)
-            and target != requisition.id
-        ):
+        if isinstance(target, str) and target != requisition.id and self._retargets(event, data):
+            assert connection is not None, "_fire_held takes no event that retargets"
             requisition, requisition_version = requisition_row(connection, self.tables, target)
         before = dict(application.__dict__)
         requisition_before = dict(requisition.__dict__)
@@ -568,10 +640,77 @@ class Store:
             expected_version=expected_version,
             **data,
         )
-        record = fired.record
         requisition_changes = None
         if requisition.__dict__ != requisition_before:
             requisition_changes = changed_fields(requisition_before, requisition)
+        return _Applied(
+            fired,
+            version,
+            head,
+            key,
+            before,
+            previous,
+            last,
+            requisition_version,
+            requisition_changes,
+        )
+
+    def _log_row(self, applied: _Applied, key: str) -> tuple[dict[str, Any], Snapshot]:
+        """The write's values (``FireStatements.write``) and the snapshot the store writes."""
+        fired = applied.fired
+        application, record = fired.application, fired.record
+        record_text, changes_text, personal = stored_documents(
+            changes=changed_fields(applied.before, application),
+            record=record.model_dump(mode="json"),
+            key=key,
+            data_models=data_models_of(self.pipeline.policy),
+        )
+        requisition_changes = applied.requisition_changes
+        log = log_values(
+            application.id,
+            Hashed.of_record(
+                record,
+                record_text,
+                changes_text,
+                canonical(requisition_changes) if requisition_changes is not None else None,
+            ),
+            personal,
+            applied.head,
+        )
+        written = dump_snapshot(application, applied.previous, applied.last)
+        log.update(
+            b_id=application.id,
+            b_read=applied.version,
+            b_stage=application.stage,
+            b_requisition_id=application.requisition_id,
+            b_snapshot=written.text,
+        )
+        return log, written
+
+    def _lost(self, connection: Connection, applied: _Applied, event: str) -> ConcurrentUpdate:
+        """The error of a write whose compare-and-set found another version."""
+        application_id = applied.fired.application.id
+        return ConcurrentUpdate(
+            application_id=application_id,
+            stage=applied.fired.record.from_stage,
+            event=event,
+            expected=applied.version,
+            actual=version_of(connection, self.tables.applications, application_id),
+        )
+
+    def _write(self, tx: Transaction, applied: _Applied, event: str, deferred: bool) -> Snapshot:
+        """Write what ``_applied`` applied and call the hooks; return the snapshot written.
+
+        ``deferred``: statements run in autocommit until ``end_deferral`` (``defer_begin``);
+        the write then commits on its own when it is one statement. When the event writes
+        more (its requisition, a key, what hooks add), it sends ``BEGIN`` and ``COMMIT``
+        itself, the first with its first statement, the second with the outbox's rows; the
+        caller's ``end_deferral`` rolls back what an error left open.
+        """
+        tables, connection = self.tables, tx.connection
+        fired, key, requisition_changes = applied.fired, applied.key, applied.requisition_changes
+        application, record, requisition = fired.application, fired.record, fired.requisition
+        application_id = application.id
         hooks = list(self.pipeline.hooks)
         # More than one statement to write: one transaction. Begun by hand with the write and
         # committed with what the hooks add (a round trip each), unless someone listens to
@@ -588,51 +727,22 @@ class Store:
             begin_with_write = False
         if key is None:  # made on first use: a store upgraded, a key row lost
             key = candidate_key(connection, tables, application.candidate.id)
-        record_text, changes_text, personal = stored_documents(
-            changes=changed_fields(before, application),
-            record=record.model_dump(mode="json"),
-            key=key,
-            data_models=data_models_of(self.pipeline.policy),
-        )
-        log = log_values(
-            application_id,
-            Hashed.of_record(
-                record,
-                record_text,
-                changes_text,
-                canonical(requisition_changes) if requisition_changes is not None else None,
-            ),
-            personal,
-            head,
-        )
+        log, written = self._log_row(applied, key)
         if requisition_changes is not None:
+            assert requisition is not None  # the store always passes it
             # the requisition before the application, as slate_fire locks them: the
             # other order deadlocks against a slate firing on this application
             write_requisition(
                 connection,
                 self.tables,
                 requisition,
-                requisition_version,
+                applied.requisition_version,
                 application_id=application_id,
                 event=event,
                 stage=record.from_stage,
             )
-        written = dump_snapshot(application, previous, last)
-        log.update(
-            b_id=application_id,
-            b_read=version,
-            b_stage=application.stage,
-            b_requisition_id=application.requisition_id,
-            b_snapshot=written.text,
-        )
         if not self._statements.write(connection, log, begin=begin_with_write):
-            raise ConcurrentUpdate(
-                application_id=application_id,
-                stage=record.from_stage,
-                event=event,
-                expected=version,
-                actual=version_of(connection, tables.applications, application_id),
-            )
+            raise self._lost(connection, applied, event)
         collected: list[Notification] = []
         if hooks:
             errors, collected = call_hooks(hooks, tx, fired, fresh=True)
@@ -649,7 +759,7 @@ class Store:
                 self._statements.add_notifications(connection, collected)
         if by_hand:  # the outbox rows ride with the COMMIT: all of the event, or none of it
             self._statements.commit(connection, collected)
-        return fired, application, written
+        return written
 
     # -- the requisition's rules ----------------------------------------------------------------
 
@@ -953,7 +1063,30 @@ class Store:
         return f"Store({url!r}, {self.pipeline.policy!r})"
 
 
+class _Applied(NamedTuple):
+    """An event applied by a fire, not written yet (``Store._applied``)."""
+
+    fired: Fired
+    version: int  # the application's, as read
+    head: str | None  # its log's hash, as read
+    key: str | None  # the candidate's key, if it has one
+    before: dict[str, Any]  # the application's fields before the event
+    previous: Snapshot | None  # its snapshot as this store wrote it, if remembered
+    last: TransitionRecord | None  # the record that ended its history as read
+    requisition_version: int
+    requisition_changes: dict[str, Any] | None
+
+
 _CONFLICTS = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
+
+def _conflict(exc: DBAPIError, about: tuple[str, str] | None) -> TransactionConflict | None:
+    """``exc`` as TransactionConflict (about an application id and event), or None."""
+    sqlstate = _sqlstate(exc)
+    if sqlstate is None or sqlstate not in _CONFLICTS:
+        return None
+    application_id, event = about if about is not None else ("", "")
+    return TransactionConflict(sqlstate=sqlstate, application_id=application_id, event=event)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -7,11 +7,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from hirepipe.models import Application, Requisition, TransitionRecord
+from hirepipe.models import Application, Requisition, TransitionRecord, _unvalidated
 from hirepipe.notify import Notification
 from hirepipe.notify._model import occasion_prefix
 from hirepipe.pipeline import Fired, Hook
@@ -202,16 +204,30 @@ class ParsedRequisitions:
 
 def copy_requisition(requisition: Requisition) -> Requisition:
     """A copy the engine may change freely: fields are replaced whole, never changed in place."""
-    copied = requisition.model_copy()
-    copied.__dict__["approvers"] = list(requisition.approvers)  # the one mutable field
-    return copied
+    return _copy(requisition, "approvers", list(requisition.approvers))  # its one mutable field
 
 
 def copy_application(application: Application) -> Application:
     """A copy the engine may change freely: fields are replaced whole, the history appended."""
-    copied = application.model_copy()
-    copied.__dict__["history"] = list(application.history)
-    return copied
+    return _copy(application, "history", list(application.history))
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _copy(model: _M, name: str, value: object) -> _M:
+    """``model.model_copy()`` with the field ``name`` set to ``value``.
+
+    Without pydantic's generic copy (a fire takes three): the store's states hold no extra
+    or private values (a model that does is copied by pydantic).
+    """
+    if model.__pydantic_extra__ is not None or model.__pydantic_private__ is not None:
+        copied = model.model_copy()
+        copied.__dict__[name] = value
+        return copied
+    fields = dict(model.__dict__)
+    fields[name] = value
+    return _unvalidated(type(model), fields, set(model.__pydantic_fields_set__))
 
 
 def call_hooks(
