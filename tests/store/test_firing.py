@@ -366,6 +366,39 @@ class TestRoundTrips:
         assert ("on_hold", 1) == (loaded.stage, loaded.version)
         assert_pooled_as_it_came(store)
 
+    def test_a_guard_that_reads_the_store_needs_no_second_connection(self, postgres):
+        """A guard of the host's may read the store while its event fires, on a pool of one.
+
+        Its read joins the fire's connection, as it did before a fire held a connection of
+        its own; otherwise every fire waits for a second one (a pool's worth of concurrent
+        fires then wait on each other until the pool times out).
+        """
+        engine = create_engine(postgres.url, pool_size=1, max_overflow=0, pool_timeout=2)
+        found: list[str] = []
+
+        def other_is_stored(context: Any) -> Any:
+            found.append(store.load(other.id).stage)  # a host's guard asking the store
+            return iter(())
+
+        try:
+            store = Store(
+                engine, Pipeline(POLICY.with_guard("hold", other_is_stored)), schema=postgres.schema
+            )
+            store.upgrade()
+            requisition = make_requisition()
+            application = store.pipeline.new_application(make_candidate(), requisition)
+            other = store.pipeline.new_application(make_candidate(2), requisition)
+            store.add(application, requisition)
+            store.add(other)
+            store.fire(application.id, "note", actor="maria", text="first")
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+            assert ["interviewed"] == found
+            loaded = store.load(application.id)
+            assert ("on_hold", 2, []) == (loaded.stage, loaded.version, store.verify())
+            assert_pooled_as_it_came(store)
+        finally:
+            engine.dispose()
+
 
 def assert_pooled_as_it_came(store: Store) -> None:
     """The store's pooled connection is out of autocommit, with no transaction open."""
