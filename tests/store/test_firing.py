@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.exc import IntegrityError
 
 from hirepipe import ConcurrentUpdate, GuardRejected, Pipeline, TransitionNotAllowed
-from hirepipe.errors import CorruptData, TransactionConflict
+from hirepipe.errors import Blocker, CorruptData, TransactionConflict
 from hirepipe.models import Application
 from hirepipe.store import Store
 from hirepipe.store._replay import changed_fields
@@ -398,6 +398,40 @@ class TestRoundTrips:
             assert_pooled_as_it_came(store)
         finally:
             engine.dispose()
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="adv: a fire held in autocommit has no transaction for a guard's write to join",
+    )
+    def test_a_guards_store_write_goes_with_a_refused_event(self, postgres):
+        """A host's guard that fires on another application: refused event, nothing written.
+
+        As on SQLite, where the guard's fire joins the event's transaction (a savepoint) and
+        the refusal rolls both back. Before the held fire it raised (a SAVEPOINT outside a
+        transaction block); on a held connection it commits on its own.
+        """
+        stored: dict[str, Any] = {}
+
+        def fires_on_another(context: Any) -> Any:
+            stored["store"].fire(stored["other"], "note", actor="maria", text="by a guard")
+            return iter(())
+
+        def refuses(context: Any) -> Any:
+            yield Blocker("refused", "not now")
+
+        policy = POLICY.with_guard("hold", fires_on_another).with_guard(
+            "hold", refuses, name="refuses"
+        )
+        store = stored["store"] = postgres.store(Pipeline(policy))
+        requisition = make_requisition()
+        application = store.pipeline.new_application(make_candidate(), requisition)
+        other = store.pipeline.new_application(make_candidate(2), requisition)
+        store.add(application, requisition)
+        store.add(other)
+        stored["other"] = other.id
+        with pytest.raises(GuardRejected):
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+        assert (0, 0) == (store.load(application.id).version, store.load(other.id).version)
 
 
 def assert_pooled_as_it_came(store: Store) -> None:
