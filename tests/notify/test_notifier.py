@@ -21,6 +21,7 @@ from hirepipe import (
     Requisition,
     standard_policy,
 )
+from hirepipe.models import Reference
 from hirepipe.notify import (
     CREATED,
     Notification,
@@ -266,6 +267,26 @@ class TestHook:
         assert [("ref-a", None), ("ref-b", "b@example.com"), ("ref-c", "c@example.com")] == sorted(
             made
         )
+
+    def test_a_referee_on_record_twice_is_addressed_as_first_recorded(self):
+        """Two references by one referee make one notification, addressed as the first says.
+
+        The first reference's contact is no address: the directory's, as before ids were
+        resolved to people one key at a time (not the later reference's address).
+        """
+        rule = NotificationRule("referees", "reminder", Recipient.referees, ("note",))
+        world = World(
+            policy=notify_policy(notifications=(rule,)),
+            notifier={"directory": lambda person: {"ref-a": "dir@example.com"}.get(person)},
+        )
+        references = (
+            Reference(referee="ref-a", contact="+1 555 0100", consent=True),
+            Reference(referee="ref-a", contact="later@example.com", consent=True),
+        )
+        application = world.application("references").model_copy(update={"references": references})
+        world.pipeline.fire(application, "note", actor="maria", requisition=world.requisition)
+        made = [(n.to, n.address) for n in world.made(application, "referees")]
+        assert [("ref-a", "dir@example.com")] == made
 
     def test_another_policy_uses_its_own_rules(self):
         """An event applied under a policy other than the notifier's uses that policy's rules."""

@@ -88,6 +88,12 @@ def test_approval_steps_are_bounded(steps):
         PolicySettings(approval_steps=steps)
 
 
+class Tagged(Change):
+    """A host's own kind of Change."""
+
+    __slots__ = ()
+
+
 class TestChange:
     def test_parts_default_to_empty_and_cannot_be_replaced(self):
         """A Change holds what it was given, empty parts otherwise, and is frozen."""
@@ -114,3 +120,9 @@ class TestChange:
         ):
             assert again == change
             assert type(again) is Change
+
+    def test_a_subclass_pickles_and_copies_as_itself(self):
+        """A host's subclass of Change stays of its class across pickle and copy."""
+        change = Tagged({"round": 2})
+        for again in (pickle.loads(pickle.dumps(change)), copy.copy(change), copy.deepcopy(change)):
+            assert (Tagged, change) == (type(again), again)

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.exc import IntegrityError
 
 from hirepipe import ConcurrentUpdate, GuardRejected, Pipeline, TransitionNotAllowed
-from hirepipe.errors import CorruptData, TransactionConflict
+from hirepipe.errors import Blocker, CorruptData, TransactionConflict
 from hirepipe.models import Application
 from hirepipe.store import Store
 from hirepipe.store._replay import changed_fields
@@ -365,6 +365,73 @@ class TestRoundTrips:
         loaded = store.load(application.id)
         assert ("on_hold", 1) == (loaded.stage, loaded.version)
         assert_pooled_as_it_came(store)
+
+    def test_a_guard_that_reads_the_store_needs_no_second_connection(self, postgres):
+        """A guard of the host's may read the store while its event fires, on a pool of one.
+
+        Its read joins the fire's connection, as it did before a fire held a connection of
+        its own; otherwise every fire waits for a second one (a pool's worth of concurrent
+        fires then wait on each other until the pool times out).
+        """
+        engine = create_engine(postgres.url, pool_size=1, max_overflow=0, pool_timeout=2)
+        found: list[str] = []
+
+        def other_is_stored(context: Any) -> Any:
+            found.append(store.load(other.id).stage)  # a host's guard asking the store
+            return iter(())
+
+        try:
+            store = Store(
+                engine, Pipeline(POLICY.with_guard("hold", other_is_stored)), schema=postgres.schema
+            )
+            store.upgrade()
+            requisition = make_requisition()
+            application = store.pipeline.new_application(make_candidate(), requisition)
+            other = store.pipeline.new_application(make_candidate(2), requisition)
+            store.add(application, requisition)
+            store.add(other)
+            store.fire(application.id, "note", actor="maria", text="first")
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+            assert ["interviewed"] == found
+            loaded = store.load(application.id)
+            assert ("on_hold", 2, []) == (loaded.stage, loaded.version, store.verify())
+            assert_pooled_as_it_came(store)
+        finally:
+            engine.dispose()
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="adv: a fire held in autocommit has no transaction for a guard's write to join",
+    )
+    def test_a_guards_store_write_goes_with_a_refused_event(self, postgres):
+        """A host's guard that fires on another application: refused event, nothing written.
+
+        As on SQLite, where the guard's fire joins the event's transaction (a savepoint) and
+        the refusal rolls both back. Before the held fire it raised (a SAVEPOINT outside a
+        transaction block); on a held connection it commits on its own.
+        """
+        stored: dict[str, Any] = {}
+
+        def fires_on_another(context: Any) -> Any:
+            stored["store"].fire(stored["other"], "note", actor="maria", text="by a guard")
+            return iter(())
+
+        def refuses(context: Any) -> Any:
+            yield Blocker("refused", "not now")
+
+        policy = POLICY.with_guard("hold", fires_on_another).with_guard(
+            "hold", refuses, name="refuses"
+        )
+        store = stored["store"] = postgres.store(Pipeline(policy))
+        requisition = make_requisition()
+        application = store.pipeline.new_application(make_candidate(), requisition)
+        other = store.pipeline.new_application(make_candidate(2), requisition)
+        store.add(application, requisition)
+        store.add(other)
+        stored["other"] = other.id
+        with pytest.raises(GuardRejected):
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+        assert (0, 0) == (store.load(application.id).version, store.load(other.id).version)
 
 
 def assert_pooled_as_it_came(store: Store) -> None:

@@ -527,9 +527,11 @@ class Notifier:
         if role == _CANDIDATE or (role == _ON_BEHALF_OF and person == candidate.id):
             return Person(role, person, candidate.name, candidate.email)
         if role == _REFEREES:
-            for reference in application.references:  # a referee is on record once
-                if reference.referee == person and "@" in reference.contact:
-                    return Person(role, person, person, reference.contact)
+            for reference in application.references:  # the first one on record says
+                if reference.referee == person:
+                    if "@" in reference.contact:
+                        return Person(role, person, person, reference.contact)
+                    break
         return self._person(role, person)
 
     def _person(self, role: str, person: str) -> Person:

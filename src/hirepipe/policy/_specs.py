@@ -353,8 +353,9 @@ class Change:
 
     def __reduce__(self) -> tuple[type[Change], tuple[dict[str, Any], ...]]:
         # the empty default is a read-only view, which neither pickles nor deep-copies: each
-        # part goes as a dict (equal to what was given), so a Change crosses processes
-        return Change, (dict(self.application), dict(self.record_data), dict(self.requisition))
+        # part goes as a dict (equal to what was given), so a Change crosses processes; a
+        # subclass's copy is of its own class
+        return type(self), (dict(self.application), dict(self.record_data), dict(self.requisition))
 
 
 _set_application, _set_record_data, _set_requisition = (

@@ -236,12 +236,13 @@ class Held:
     ``Connection`` when the fire turns out to need more; ``release`` puts it back.
     """
 
-    __slots__ = ("_cursor", "_engine", "pooled")
+    __slots__ = ("_cursor", "_engine", "connection", "pooled")
 
     def __init__(self, engine: Engine, pooled: PoolProxiedConnection) -> None:
         self._engine = engine
         self.pooled = pooled
         self._cursor: Any = None
+        self.connection: Connection | None = None  # once ``connect`` made it
 
     def run(self, sql: str, parameters: Any, *, rows: bool = False) -> Any:
         """Run one statement on the held cursor; return its first row, or its row count."""
@@ -259,9 +260,14 @@ class Held:
             raise _statement_error(dialect, sql, parameters, exc, gone) from exc
 
     def connect(self) -> Connection:
-        """SQLAlchemy's connection over the held one, which it then owns (and closes)."""
-        self._close_cursor()
-        return Connection(self._engine, self.pooled)
+        """SQLAlchemy's connection over the held one, which it then owns (and closes).
+
+        Made once: a second call returns the same one.
+        """
+        if self.connection is None:
+            self._close_cursor()
+            self.connection = Connection(self._engine, self.pooled)
+        return self.connection
 
     def release(self) -> None:
         """Put the connection back into the pool, out of autocommit (``end_deferral``)."""

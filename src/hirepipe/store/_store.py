@@ -130,6 +130,11 @@ class Store:
         self._active: ContextVar[Transaction | None] = ContextVar(
             f"hirepipe_store_{id(self)}", default=None
         )
+        # a fire of its own applying its event (``_fire_held``): a read meanwhile (a host's
+        # guard asking the store) joins its connection rather than waiting for another
+        self._holding: ContextVar[Held | None] = ContextVar(
+            f"hirepipe_holding_{id(self)}", default=None
+        )
         self._schema_checked = False
         self._recent = Recent()
         self.outbox: StoreOutbox = StoreOutbox(self, backoff=backoff, lease=lease)
@@ -206,6 +211,17 @@ class Store:
             )
             with inner:
                 yield current
+            return
+        held = self._holding.get()
+        if held is not None and not write and not consistent:
+            connection = held.connect()  # in autocommit: the read sees what is committed
+            tx = Transaction(connection)
+            token = self._active.set(tx)
+            try:
+                with connection.begin():
+                    yield tx
+            finally:
+                self._active.reset(token)
             return
         with self._connect(write=write, consistent=consistent) as connection:
             if not self._schema_checked:
@@ -543,20 +559,24 @@ class Store:
         writes more (its requisition, a key, what hooks add) gets SQLAlchemy's connection over
         the same one for the rest, as ``fire`` has it.
         """
-        connection: Connection | None = None
         try:
-            applied = self._applied(
-                self._statements.read_held(held, application_id),
-                application_id,
-                event,
-                actor,
-                reason,
-                expected_version,
-                data,
-                None,
-            )
+            holding = self._holding.set(held)
+            try:
+                applied = self._applied(
+                    self._statements.read_held(held, application_id),
+                    application_id,
+                    event,
+                    actor,
+                    reason,
+                    expected_version,
+                    data,
+                    None,
+                )
+            finally:
+                self._holding.reset(holding)
             if (
-                applied.key is not None
+                held.connection is None
+                and applied.key is not None
                 and applied.requisition_changes is None
                 and not self.pipeline.hooks
             ):
@@ -579,11 +599,12 @@ class Store:
                 raise
             raise conflict from exc
         finally:
-            if connection is None:
+            made = held.connection
+            if made is None:
                 held.release()
             else:
-                end_deferral(connection)  # what an error left open is rolled back
-                connection.close()
+                end_deferral(made)  # what an error left open is rolled back
+                made.close()
         application = applied.fired.application
         self._recent.put(application_id, application.version, application, written)
         return applied.fired
