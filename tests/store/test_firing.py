@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.exc import IntegrityError
 
 from hirepipe import ConcurrentUpdate, GuardRejected, Pipeline, TransitionNotAllowed
-from hirepipe.errors import Blocker, CorruptData, TransactionConflict
+from hirepipe.errors import Blocker, CorruptData, StoreError, TransactionConflict
 from hirepipe.models import Application
 from hirepipe.store import Store
 from hirepipe.store._replay import changed_fields
@@ -399,16 +399,13 @@ class TestRoundTrips:
         finally:
             engine.dispose()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="adv: a fire held in autocommit has no transaction for a guard's write to join",
-    )
     def test_a_guards_store_write_goes_with_a_refused_event(self, postgres):
         """A host's guard that fires on another application: refused event, nothing written.
 
-        As on SQLite, where the guard's fire joins the event's transaction (a savepoint) and
-        the refusal rolls both back. Before the held fire it raised (a SAVEPOINT outside a
-        transaction block); on a held connection it commits on its own.
+        A fire of its own on PostgreSQL commits its write on its own, so a guard's write has
+        no transaction to join: it is refused with a StoreError saying what to do (before, it
+        raised a driver error: a SAVEPOINT outside a transaction block). Inside the host's
+        transaction, as on SQLite, the guard's fire joins it and the refusal undoes both.
         """
         stored: dict[str, Any] = {}
 
@@ -429,9 +426,18 @@ class TestRoundTrips:
         store.add(application, requisition)
         store.add(other)
         stored["other"] = other.id
-        with pytest.raises(GuardRejected):
+        with pytest.raises(StoreError, match=r"store\.transaction\(\)"):
             store.fire(application.id, "hold", actor="maria", reason="freeze")
         assert (0, 0) == (store.load(application.id).version, store.load(other.id).version)
+        assert_pooled_as_it_came(store)
+        with pytest.raises(GuardRejected), store.transaction():
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+        assert (0, 0) == (store.load(application.id).version, store.load(other.id).version)
+        # the guard's own write is what the refusal undid: without the refusing guard, both
+        store.pipeline.policy = POLICY.with_guard("hold", fires_on_another)
+        with store.transaction():
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+        assert (1, 1) == (store.load(application.id).version, store.load(other.id).version)
 
 
 def assert_pooled_as_it_came(store: Store) -> None:

@@ -213,7 +213,16 @@ class Store:
                 yield current
             return
         held = self._holding.get()
-        if held is not None and not write and not consistent:
+        if held is not None and write:
+            # the held fire has no transaction a write could join (its own write commits on
+            # its own): written now, it would stay written when the event is refused
+            raise StoreError(
+                "a store write from a guard or an effect of Store.fire (here, on PostgreSQL, "
+                "each fire commits on its own): it would not be undone if the event were "
+                "refused; fire inside `with store.transaction():` to make the writes one "
+                "transaction, or write after the fire returns"
+            )
+        if held is not None and not consistent:
             connection = held.connect()  # in autocommit: the read sees what is committed
             tx = Transaction(connection)
             token = self._active.set(tx)
@@ -502,9 +511,16 @@ class Store:
         [`TransactionConflict`][hirepipe.errors.TransactionConflict]) when PostgreSQL aborted
         the transaction for a deadlock or a serialization failure: reload and try again.
         NotStored for an unknown id.
+
+        A guard or effect may read the store while the event fires. On PostgreSQL a fire of
+        its own commits its write on its own, so a store write from a guard or effect raises
+        [`StoreError`][hirepipe.errors.StoreError] there: fire inside
+        [`transaction`][hirepipe.store.Store.transaction] to make such writes part of the
+        event's transaction (undone with it when the event is refused).
         """
         _storable(application_id, "application")
-        top_level = self._active.get() is None
+        # inside another fire's guard or effect (``_holding``) a fire is not one of its own
+        top_level = self._active.get() is None and self._holding.get() is None
         if top_level and self._schema_checked and not self._retargets(event, data):
             held = hold(self.engine)
             if held is not None:
