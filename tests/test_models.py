@@ -642,3 +642,38 @@ class TestLocales:
     def test_no_locale_by_default(self):
         """Without a locale, the readers' locale is decided where messages are written."""
         assert (None, None) == (EXAMPLES[0].locale, EXAMPLES[1].locale)  # type: ignore[attr-defined]
+
+
+class TestCopied:
+    """``models._copied``: what ``model_copy(update=...)`` gives, a set of given fields its own."""
+
+    def test_equals_model_copy_and_owns_its_fields_set(self, pipeline, requisition):
+        from hirepipe.models import _copied
+
+        application = make_application(pipeline, requisition, stage="review")
+        given = set(application.model_fields_set)
+        copy = _copied(application, id="app-copy", history=[])
+        expected = application.model_copy(update={"id": "app-copy", "history": []})
+        assert copy == expected
+        assert copy.model_fields_set == expected.model_fields_set
+        assert copy.__pydantic_fields_set__ is not application.__pydantic_fields_set__
+        copy.__pydantic_fields_set__.add("round")  # the engine adds what it commits
+        assert application.model_fields_set == given
+        assert (copy.stage, copy.history) == ("review", [])
+        assert application.history  # the original keeps its own
+        assert application.id != "app-copy"
+
+    def test_a_model_with_private_values_is_copied_by_pydantic(self):
+        from pydantic import PrivateAttr
+
+        from hirepipe.models import _copied
+
+        class Noted(BaseModel):
+            name: str
+            _note: str = PrivateAttr(default="kept")
+
+        noted = Noted(name="a")
+        noted._note = "changed"
+        copy = _copied(noted, name="b")
+        assert (copy.name, copy._note) == ("b", "changed")
+        assert copy.__pydantic_private__ is not noted.__pydantic_private__

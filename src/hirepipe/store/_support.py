@@ -7,13 +7,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from hirepipe.models import Application, Requisition, TransitionRecord, _unvalidated
+from hirepipe.models import Application, Requisition, TransitionRecord, _copied
 from hirepipe.notify import Notification
 from hirepipe.notify._model import occasion_prefix
 from hirepipe.pipeline import Fired, Hook
@@ -204,30 +202,12 @@ class ParsedRequisitions:
 
 def copy_requisition(requisition: Requisition) -> Requisition:
     """A copy the engine may change freely: fields are replaced whole, never changed in place."""
-    return _copy(requisition, "approvers", list(requisition.approvers))  # its one mutable field
+    return _copied(requisition, approvers=list(requisition.approvers))  # its one mutable field
 
 
 def copy_application(application: Application) -> Application:
     """A copy the engine may change freely: fields are replaced whole, the history appended."""
-    return _copy(application, "history", list(application.history))
-
-
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _copy(model: _M, name: str, value: object) -> _M:
-    """``model.model_copy()`` with the field ``name`` set to ``value``.
-
-    Without pydantic's generic copy (a fire takes three): the store's states hold no extra
-    or private values (a model that does is copied by pydantic).
-    """
-    if model.__pydantic_extra__ is not None or model.__pydantic_private__ is not None:
-        copied = model.model_copy()
-        copied.__dict__[name] = value
-        return copied
-    fields = dict(model.__dict__)
-    fields[name] = value
-    return _unvalidated(type(model), fields, set(model.__pydantic_fields_set__))
+    return _copied(application, history=list(application.history))
 
 
 def call_hooks(
