@@ -371,6 +371,21 @@ class TestCountingNotifier:
             assert counter.keys
             assert all(key.startswith(f"copy-{number}/0/") for key in counter.keys)
 
+    def test_another_template_under_the_same_id_counts_its_own_recipients(self):
+        """What was found for one template is not used for another that shares its id."""
+        world, counter, _ = self.world()
+        first = world.pipeline.new_application(make_candidate(2), world.requisition)
+        second = first.model_copy(update={"candidate": make_candidate(3)})
+        expected = CountingNotifier(counter.notifier)
+        for template in (first, second):
+            copy = template.model_copy(update={"id": "copy-1"})
+            counter.reset()
+            expected.reset()
+            counter.created_copy(copy, template, world.requisition)
+            expected.created(copy, world.requisition)
+            assert (expected.counts, expected.keys) == (counter.counts, counter.keys)
+        assert any(make_candidate(3).id in key for key in counter.keys)
+
     def test_reset_forgets_counts_and_requisitions(self):
         """After a reset nothing is counted and an unknown requisition is an error again."""
         world, counter, recorder = self.world()

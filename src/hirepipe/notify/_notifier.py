@@ -560,8 +560,9 @@ class CountingNotifier:
         self.notifier = notifier
         self.counts: dict[str, int] = {}
         self.keys: set[str] = set()
-        # per template application (created_copy): its creation's rules and recipients
-        self._copied: dict[str, list[tuple[NotificationRule, str]]] = {}
+        # per template application (created_copy): the template, its creation's rules and
+        # recipients
+        self._copied: dict[str, tuple[Application, list[tuple[NotificationRule, str]]]] = {}
 
     def reset(self) -> None:
         """Forget what was counted and which requisitions were seen."""
@@ -585,16 +586,20 @@ class CountingNotifier:
         """Count the notifications of a new application copied from ``template``.
 
         ``application`` is ``template`` with ids of its own, ``requisition`` the template's
-        requisition with an id of its own: the creation notifies the template's recipients
-        (found once per template, and kept across ``reset``), under the application's keys.
+        requisition with an id of its own (naming the same people): the creation notifies the
+        template's recipients (found once per template object, and kept across ``reset``),
+        under the application's keys.
         """
         notifier = self.notifier
         requisition = notifier._requisition(application, requisition)
-        found = self._copied.get(template.id)
-        if found is None:
-            found = self._copied[template.id] = [
+        kept = self._copied.get(template.id)
+        if kept is not None and kept[0] is template:
+            found = kept[1]
+        else:  # a template not seen yet, or another one under the same id
+            found = [
                 (rule, person) for rule, _, person in notifier._keys_created(template, requisition)
             ]
+            self._copied[template.id] = (template, found)
         self._count(
             [
                 (rule, notification_key(application.id, 0, rule.name, person), person)
