@@ -122,7 +122,7 @@ class _Transition(Transition):
     ``Transition.execute`` calls the machine's callbacks four times (prepare, before, after and
     the machine's own around a change of state) and logs four DEBUG lines, on every event;
     hirepipe's transitions, stages and machines have no callbacks. A transition of a complete
-    machine that has none (``_seal``) has its conditions evaluated by ``transitions``' own
+    machine that has none (``_Machine.seal``) has its conditions evaluated by ``transitions``' own
     ``_eval_conditions`` (all of them, in order, stopping at the first that fails) and its state
     set by the machine's ``set_state``, as in ``Transition.execute``; what is left out are only
     the calls to empty lists and the log calls. Measured on the quickstart's events: 189k

@@ -380,10 +380,7 @@ class Slate:
 
     def review_blockers(self, now: pendulum.DateTime | None = None) -> list[Blocker]:
         """Why the slate's review is still open; empty once it has closed."""
-        stages, assessing = self._open_stages, self._assessing
-        waiting = [
-            a for a in self._applications.values() if a.stage in assessing and a.stage in stages
-        ]
+        waiting = [a for a in self._open() if a.stage in self._assessing]
         if not waiting:
             return []
         deadline = self.review_deadline()
