@@ -16,7 +16,7 @@ from transitions import Transition
 from transitions.core import Condition
 
 from hirepipe import Blocker, Context, HirepipeError, Pipeline, standard_policy
-from hirepipe._machine import CompiledPolicy, _Machine
+from hirepipe._machine import CompiledPolicy, _GuardCondition, _Machine
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
 from tests.test_properties import EVENTS, PEOPLE, POLICY, STAGES, plausible
@@ -162,3 +162,20 @@ def test_resume_is_decided_by_the_transition_back_to_where_the_hold_began():
     pipeline.fire(application, "hold", actor="maria", requisition=requisition, reason="freeze")
     pipeline.fire(application, "resume", actor="maria", requisition=requisition, reason="thaw")
     assert ("review", None) == (application.stage, application.held_from)
+
+
+def test_guard_conditions_are_evaluated_by_transitions_as_they_are():
+    """Each transition holds its event's guard condition itself, and ``transitions`` checks it.
+
+    Not wrapped in another ``Condition``: its own ``check`` runs the guards. A failing one is
+    named by its guards in ``transitions``' DEBUG line.
+    """
+    compiled = CompiledPolicy(standard_policy())
+    event = compiled._events["complete_debrief"]
+    (transition,) = event.transitions["debrief"]
+    (condition,) = transition.conditions
+    assert isinstance(condition, _GuardCondition)
+    assert ["scorecards_complete"] == [guard.name for guard in condition.guards]
+    assert "<guards (scorecards_complete)>" == repr(condition)
+    resume = compiled._events["resume"].transitions["on_hold"][0]
+    assert [False, True] == [isinstance(c, _GuardCondition) for c in resume.conditions]

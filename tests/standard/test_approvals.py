@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hirepipe import (
     GuardRejected,
     Pipeline,
     standard_policy,
 )
+from hirepipe.models import Approval, ApprovalStep, Substitution
+from hirepipe.standard._approvals import StepState, steps_state
 from hirepipe.testing import make_application, make_requisition
+from tests.conftest import START
 
 
 def at_references(pipeline, requisition):
@@ -80,3 +87,64 @@ class TestBands:
                 application, "revise_offer", actor="maria", requisition=requisition, salary=180_000
             )
         assert ("pay_outside_band",) == caught.value.codes
+
+
+APPROVERS = ["ann", "bob", "cy", "dee"]
+
+
+@given(
+    chain=st.lists(
+        st.lists(st.sampled_from(APPROVERS), min_size=1, max_size=3, unique=True),
+        min_size=1,
+        max_size=3,
+    ),
+    decisions=st.lists(st.tuples(st.sampled_from(APPROVERS), st.booleans()), max_size=8),
+    replaced=st.lists(
+        st.tuples(st.integers(1, 3), st.sampled_from(APPROVERS), st.sampled_from(APPROVERS)),
+        max_size=3,
+    ),
+    since=st.none() | st.integers(0, 8),
+)
+def test_steps_state_counts_each_approvers_latest_decision(chain, decisions, replaced, since):
+    """Each step's approvers after substitutions, split by their latest decision, in order.
+
+    Held to the rule as it read before the approval guards built it with loops.
+    """
+    steps = tuple(
+        ApprovalStep(name=f"step-{n}", approvers=tuple(people)) for n, people in enumerate(chain, 1)
+    )
+    approvals = tuple(
+        Approval(approver=person, granted=granted, decided_at=START.add(minutes=minute))
+        for minute, (person, granted) in enumerate(decisions)
+    )
+    substitutions = tuple(
+        Substitution(step=f"step-{n}", absent=gone, substitute=stand_in, reason="away", at=START)
+        for n, gone, stand_in in replaced
+    )
+    cutoff = None if since is None else START.add(minutes=since)
+    latest = {a.approver: a for a in approvals if cutoff is None or a.decided_at >= cutoff}
+    expected = []
+    for step in steps:
+        people = list(step.approvers)
+        for substitution in substitutions:
+            if substitution.step == step.name and substitution.absent in people:
+                people[people.index(substitution.absent)] = substitution.substitute
+        decided = [latest[p] for p in people if p in latest]
+        expected.append(
+            StepState(
+                step=step,
+                approvers=tuple(people),
+                granted=tuple(a.approver for a in decided if a.granted),
+                denied=tuple(a.approver for a in decided if not a.granted),
+            )
+        )
+    assert expected == steps_state(steps, approvals, substitutions, since=cutoff)
+
+
+def test_a_step_state_is_frozen():
+    """A step's state, built with its written-out constructor, still refuses changes."""
+    step = ApprovalStep(name="step-1", approvers=("ann",))
+    state = StepState(step, ("ann",), ("ann",), ())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.granted = ()  # type: ignore[misc]
+    assert StepState(step=step, approvers=("ann",), granted=("ann",), denied=()) == state

@@ -60,7 +60,7 @@ def _split(people: tuple[str, ...], count: int) -> tuple[ApprovalStep, ...]:
     return tuple(steps)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class StepState:
     """Where one step stands for one application."""
 
@@ -68,6 +68,21 @@ class StepState:
     approvers: tuple[str, ...]  # after substitutions
     granted: tuple[str, ...]
     denied: tuple[str, ...]
+
+    def __init__(
+        self,
+        step: ApprovalStep,
+        approvers: tuple[str, ...],
+        granted: tuple[str, ...],
+        denied: tuple[str, ...],
+    ) -> None:
+        # written out: each slot set by its own descriptor, as object.__setattr__ (what the
+        # frozen dataclass's own calls) checks its arguments each time; the approval guards
+        # build one per step on every event
+        _set_step(self, step)
+        _set_approvers(self, approvers)
+        _set_granted(self, granted)
+        _set_denied(self, denied)
 
     @property
     def pending(self) -> tuple[str, ...]:
@@ -83,6 +98,11 @@ class StepState:
     def impossible(self) -> bool:
         """Whether too many denied for the step ever to be granted."""
         return len(self.approvers) - len(self.denied) < self.step.needed
+
+
+_set_step, _set_approvers, _set_granted, _set_denied = (
+    StepState.__dict__[name].__set__ for name in ("step", "approvers", "granted", "denied")
+)
 
 
 def _approvers(substitutions: Sequence[Substitution], step: ApprovalStep) -> tuple[str, ...]:
@@ -104,16 +124,14 @@ def steps_state(
     latest = {a.approver: a for a in approvals if since is None or a.decided_at >= since}
     states = []
     for step in steps:
-        people = _approvers(substitutions, step)
-        decided = [latest[p] for p in people if p in latest]
-        states.append(
-            StepState(
-                step=step,
-                approvers=people,
-                granted=tuple(a.approver for a in decided if a.granted),
-                denied=tuple(a.approver for a in decided if not a.granted),
-            )
-        )
+        people = _approvers(substitutions, step) if substitutions else step.approvers
+        granted: list[str] = []
+        denied: list[str] = []
+        for person in people:  # loops, no generators: the approval guards run this per event
+            decision = latest.get(person)
+            if decision is not None:
+                (granted if decision.granted else denied).append(person)
+        states.append(StepState(step, people, tuple(granted), tuple(denied)))
     return states
 
 
@@ -351,8 +369,8 @@ def approver_in_chain(ctx: Context) -> Iterator[Blocker]:
         ctx.application, requisition, ctx.settings, since=approval_round(ctx.application)
     )
     mine = [s for s in states if approver in s.approvers]
-    everyone = [p for s in states for p in s.approvers]
     if not mine:
+        everyone = [p for s in states for p in s.approvers]
         yield Blocker(
             "not_an_approver",
             f"{approver!r} is not an approver of requisition {requisition.id!r}: "

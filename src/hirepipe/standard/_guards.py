@@ -62,7 +62,8 @@ def interview_held(ctx: Context) -> Iterator[Blocker]:
         )
         return
     # round_held records the holding itself (default: now); start_debrief reads the record
-    recorded = "held_at" in type(ctx.data).model_fields
+    # the class's own table: ``model_fields`` is a property pydantic computes anew on each read
+    recorded = "held_at" in type(ctx.data).__pydantic_fields__
     held_at = (ctx.data.value("held_at") or ctx.now) if recorded else interview.held_at
     if held_at is None:
         yield Blocker(
