@@ -66,6 +66,10 @@ __all__ = ["Runner"]
 
 
 ACCEPTED, COUNTERED, DECLINED, LAPSED = range(4)
+# enum members read on every action, kept as module constants: on Python 3.11 a member read
+# from its class goes through EnumType.__getattr__'s slow path (20 times a global's cost)
+_FILLED = RequisitionStatus.filled
+_ACTIVE = StageKind.active
 # action codes, indexes into Runner._loop's handlers
 _THANK, _SCORE, _END, _REVIEWED, _GATE, _STEP, _REFERENCES, _CHECKED = range(8)
 _ANSWER, _SWEEP, _WITHDRAW, _UPDATE = range(8, 12)
@@ -285,7 +289,7 @@ class Runner:
                 self.now = minute
                 self.clock.set(self.timeline.instant(minute))
             handlers[code](seat, arg)
-            if requisition.status is RequisitionStatus.filled:
+            if requisition.status is _FILLED:
                 break
             if self.changed and self.ready and requisition.open_headcount > self.in_flight:
                 self._dispatch()
@@ -354,7 +358,7 @@ class Runner:
         """Schedule what a stage needs: its activities, and the action that ends it."""
         seat.epoch += 1
         epoch, now = seat.epoch, self.now
-        if self._kinds[stage] is not StageKind.active:
+        if self._kinds[stage] is not _ACTIVE:
             return
         if stage == self.policy.initial:  # an interview round was held: scorecards follow
             if "thank_you_sent" in self._events:
