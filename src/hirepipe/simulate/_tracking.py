@@ -186,14 +186,19 @@ class SeatTracker:
         self,
         rules: ServiceMinutes,
         record: TransitionRecord,
+        event: str,
+        entered: str | None,
         now: int,
-        moved: bool,
         app: Application,
         requisition: Requisition,
     ) -> None:
-        """Take in one record about the application, written at business minute ``now``."""
+        """Take in one record about the application, written at business minute ``now``.
+
+        ``event`` is the record's event and ``entered`` the stage it moved the application
+        into (``None`` when it stayed), as the caller read them from the record.
+        """
         self._overdue(rules, now)
-        event = record.event
+        moved = entered is not None
         if self.owed or event in rules.follow_ups:
             self._follow_ups(rules, record, now)
         if event == "round_held":  # the new round's interview is held now
@@ -203,8 +208,8 @@ class SeatTracker:
         if event in rules.contact_events:
             self.heard = now
             self.thanks.clear()
-        if moved:
-            self.stage = record.to_stage
+        if entered is not None:
+            self.stage = entered
             self.spec, self.owes, self.ended = rules.stages[self.stage]  # its roles
             self.entered = now
         spec = self.spec
