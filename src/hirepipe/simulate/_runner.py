@@ -66,6 +66,10 @@ __all__ = ["Runner"]
 
 
 ACCEPTED, COUNTERED, DECLINED, LAPSED = range(4)
+# enum members read on every action, kept as module constants: on Python 3.11 a member read
+# from its class goes through EnumType.__getattr__'s slow path (20 times a global's cost)
+_FILLED = RequisitionStatus.filled
+_ACTIVE = StageKind.active
 # action codes, indexes into Runner._loop's handlers
 _THANK, _SCORE, _END, _REVIEWED, _GATE, _STEP, _REFERENCES, _CHECKED = range(8)
 _ANSWER, _SWEEP, _WITHDRAW, _UPDATE = range(8, 12)
@@ -75,7 +79,7 @@ class _Candidate(SeatTracker):
     """One candidate's application in a run, and what the driver knows of it."""
 
     __slots__ = (
-        "app", "authorized", "checked", "epoch", "extra", "final", "index", "ready",
+        "app", "authorized", "checked", "epoch", "extra", "final", "id", "index", "ready",
         "recommended", "row",
     )  # fmt: skip
 
@@ -83,6 +87,7 @@ class _Candidate(SeatTracker):
         super().__init__(spec, 0)
         self.index = index
         self.app = app
+        self.id = app.id  # the application's id (fixed), read on every fire: a slot's read
         self.row = row
         self.extra: array[float] = row  # the options' numbers (``_scenario``'s second row)
         self.authorized = False  # a background check authorized by the candidate
@@ -159,6 +164,7 @@ class Runner:
         self.rules = ServiceMinutes.of(policy, plan.contact_events, plan.timeline)
         # the standard policy's options the scenario turns on, driven by their own actions
         self.switches = Switches(self, _END) if plan.options else None
+        self._periodic_updates = self.scenario.periodic_updates  # read on every record
         self._durations = {
             stage: (dist.quantile, extra) for stage, (dist, extra) in plan.durations.items()
         }
@@ -285,7 +291,7 @@ class Runner:
                 self.now = minute
                 self.clock.set(self.timeline.instant(minute))
             handlers[code](seat, arg)
-            if requisition.status is RequisitionStatus.filled:
+            if requisition.status is _FILLED:
                 break
             if self.changed and self.ready and requisition.open_headcount > self.in_flight:
                 self._dispatch()
@@ -348,13 +354,13 @@ class Runner:
         prepare = self.plan.prepare.get(event)
         if prepare is not None:  # the company's own activities its own guards look for
             prepare(self.pipeline, seat.app, self.requisition)
-        self.slate.fire(seat.app.id, event, actor=actor, **data)
+        self.slate.fire(seat.id, event, actor=actor, **data)
 
     def _enter(self, seat: _Candidate, stage: str) -> None:
         """Schedule what a stage needs: its activities, and the action that ends it."""
         seat.epoch += 1
         epoch, now = seat.epoch, self.now
-        if self._kinds[stage] is not StageKind.active:
+        if self._kinds[stage] is not _ACTIVE:
             return
         if stage == self.policy.initial:  # an interview round was held: scorecards follow
             if "thank_you_sent" in self._events:
@@ -373,8 +379,8 @@ class Runner:
                 self._at(self.review_closes, _GATE, seat, -1)
             self._at(now + self._draw(seat, stage), _REVIEWED, seat, epoch)
         elif stage in self._approving:
-            if seat.app.id not in self.dispatched:
-                self.dispatched.append(seat.app.id)
+            if seat.id not in self.dispatched:
+                self.dispatched.append(seat.id)
             self._plan_approval(seat, epoch, stage)
         elif stage in self._checking:
             self._at(now, _REFERENCES, seat, epoch)
@@ -613,30 +619,34 @@ class Runner:
         now = self.now
         self.events += 1
         self.last = now
+        # the record's fields read once and handed on: on Python 3.11 a pydantic model's field
+        # is read through BaseModel.__getattr__'s slow path (the interpreter does not specialize
+        # the read), about 300 instructions each
         event = record.event
         if event in self.plan.contact_events:
             self.contacts[event] = self.contacts.get(event, 0) + 1
         moved = record.kind == "transition" and record.from_stage != record.to_stage
+        entered = record.to_stage if moved else None
         before = seat.stage
-        if moved:
+        if entered is not None:
             self.visits.setdefault(before, []).append(now - seat.entered)
-        seat.observe(self.rules, record, now, moved, fired.application, self.requisition)
-        if moved:
+        seat.observe(self.rules, record, event, entered, now, fired.application, self.requisition)
+        if entered is not None:
             self.changed = True
             if before in self._in_flight:
                 self.in_flight -= 1
-            if record.to_stage in self._in_flight:
+            if entered in self._in_flight:
                 self.in_flight += 1
             if seat.ready:
                 seat.ready = False
                 self.ready -= 1
-            self._enter(seat, record.to_stage)
+            self._enter(seat, entered)
             if self.switches is not None and fired.application.rejection is not None:
-                self.switches.rejected(seat, record.to_stage)
+                self.switches.rejected(seat, entered)
         self._count(seat, event, now)
         if self.switches is not None:
             self.switches.count(event, record.kind)
-        if self.scenario.periodic_updates and seat.wants_update():
+        if self._periodic_updates and seat.wants_update():
             due = seat.heard + self.settings.update_cadence_days * DAY
             seat.update_for = seat.heard
             self._at(due, _UPDATE, seat, -1, seat.heard)
@@ -658,7 +668,7 @@ class Runner:
                 self.first_offer = now
         elif event == "accept":
             counts["accepted"] += 1
-            self.hired.append(seat.app.id)
+            self.hired.append(seat.id)
             # with position approval the requisition's own ``fill`` follows the acceptance
             requisition = self.requisition
             if requisition.filled >= requisition.headcount:
