@@ -56,7 +56,9 @@ from hirepipe.store._engine import (
     make_engine,
     prepare,
     run,
+    scrub,
     turn,
+    values_hidden,
 )
 from hirepipe.store._erase import erase_candidate
 from hirepipe.store._firing import FireStatements
@@ -103,6 +105,13 @@ class Store:
 
     Create or upgrade the tables once with [`upgrade`][hirepipe.store.Store.upgrade]. A Store is
     safe to share between threads; every process opens its own.
+
+    A statement the database refuses raises SQLAlchemy's error (``IntegrityError``,
+    ``OperationalError``...) without the statement's values or the database's detail (they
+    hold personal data): its statement, the driver's class of error and the first line of
+    its message, as for your own statements inside
+    [`transaction`][hirepipe.store.Store.transaction]. An engine the store creates never logs
+    the values either (``hide_parameters``).
     """
 
     def __init__(
@@ -149,14 +158,14 @@ class Store:
 
         Safe to run at every start-up and from several processes at once.
         """
-        with self._connect(write=True) as connection:
+        with values_hidden(), self._connect(write=True) as connection:
             version = _schema.upgrade(connection, self.tables)
         self._schema_checked = True
         return version
 
     def schema_version(self) -> int:
         """The database's schema version (0: no hirepipe tables yet)."""
-        with self._connect(write=False) as connection:
+        with values_hidden(), self._connect(write=False) as connection:
             return _schema.current_version(connection, self.tables)
 
     @contextmanager
@@ -198,6 +207,7 @@ class Store:
                 yield tx
         except DBAPIError as exc:
             conflict = _conflict(exc, about)
+            scrub(exc)  # no value of a statement leaves the store
             if conflict is None:
                 raise
             raise conflict from exc
@@ -611,6 +621,7 @@ class Store:
                         self._active.reset(token)
         except DBAPIError as exc:
             conflict = _conflict(exc, (application_id, event))
+            scrub(exc)  # no value of a statement leaves the store
             if conflict is None:
                 raise
             raise conflict from exc
