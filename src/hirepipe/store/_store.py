@@ -559,7 +559,9 @@ class Store:
                     end_deferral(connection)
         application = applied.fired.application
         if top_level:  # committed: the next event on it need not parse its JSON again
-            self._recent.put(application_id, application.version, application, written)
+            self._recent.put(
+                application_id, application.version, application, written, applied.ticket
+            )
         return applied.fired
 
     def _retargets(self, event: str, data: dict[str, Any]) -> bool:
@@ -633,7 +635,7 @@ class Store:
                 end_deferral(made)  # what an error left open is rolled back
                 made.close()
         application = applied.fired.application
-        self._recent.put(application_id, application.version, application, written)
+        self._recent.put(application_id, application.version, application, written, applied.ticket)
         return applied.fired
 
     def _applied(
@@ -701,6 +703,7 @@ class Store:
             last,
             requisition_version,
             requisition_changes,
+            self._recent.ticket(),  # before the commit: an erasure after it voids the put
         )
 
     def _log_row(self, applied: _Applied, key: str) -> tuple[dict[str, Any], Snapshot]:
@@ -1055,8 +1058,8 @@ class Store:
                 reason=reason,
             )
             # what this store remembers of them goes too: their states before held the data
-            for application_id, version in erased:
-                self._recent.forget(application_id, version)
+            for application_id, _ in erased:
+                self._recent.forget(application_id)
         return [application_id for application_id, _ in erased]
 
     def retention_due(self, now: datetime, *, months: int) -> list[Application]:
@@ -1123,6 +1126,7 @@ class _Applied(NamedTuple):
     last: TransitionRecord | None  # the record that ended its history as read
     requisition_version: int
     requisition_changes: dict[str, Any] | None
+    ticket: int  # what the store's memory of states said before the commit (``Recent``)
 
 
 _CONFLICTS = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
