@@ -16,7 +16,7 @@ from hirepipe import (
     StageSpec,
     standard_policy,
 )
-from hirepipe.policy import ACTIVE, ANY, OPEN, PREVIOUS, EffectSpec
+from hirepipe.policy import ACTIVE, ANY, OPEN, PREVIOUS, EffectSpec, GuardSpec, NotificationRule
 
 DESIGN_EVENTS = {
     # event: (sources, destination), from the design document's table
@@ -141,6 +141,28 @@ class TestValidation:
             "events.finish.dest: unknown stage 'limbo'; define it first",
         ] == messages
         assert str(caught.value).startswith("the policy has 4 problems")
+
+    def test_a_list_names_each_stage_event_or_guard_once(self):
+        """An event's sources and guards, a rule's events and stages: each named twice is refused.
+
+        A guard asked twice would say each of its blockers twice.
+        """
+        never = GuardSpec("never", lambda ctx: iter(()))
+        with pytest.raises(PolicyError) as caught:
+            tiny(
+                events=[EventSpec("finish", ("a", "a"), "done", guards=(never, never))],
+                notifications=[
+                    NotificationRule(
+                        "told", "status_update", "candidate", ("finish", "finish"), ("a", "a")
+                    )
+                ],
+            )
+        assert [
+            "events.finish.sources: 'a' is listed twice; list it once",
+            "events.finish.guards: 'never' is listed twice; list it once",
+            "notifications.told.events: 'finish' is listed twice; list it once",
+            "notifications.told.stages: 'a' is listed twice; list it once",
+        ] == [str(p) for p in caught.value.problems]
 
     def test_no_terminal_stage(self):
         """A policy without a terminal stage is refused."""

@@ -108,6 +108,53 @@ class TestKeepInTouchFromRejection:
         assert ["consent_refused"] == codes
 
     @pytest.mark.parametrize("event", ["keep_warm", "renew_consent"])
+    def test_a_policy_saved_with_the_old_refusal_guard_refuses_once(self, world, event):
+        """Saved before ``warm_until_set`` asked it, a policy names ``consent_not_refused`` too.
+
+        The refusal is said once; alone on an event, the old guard still refuses.
+        """
+        _, clock, requisition = world
+        document = POLICY.to_dict()
+        for spec in document["events"]:
+            if spec["name"] in ("keep_warm", "renew_consent"):
+                spec["guards"].insert(1, "consent_not_refused")  # as the part saved it
+        saved = Policy.from_dict(document, registry=standard_registry())
+        alone = Policy.from_dict(
+            {
+                **document,
+                "events": [
+                    {**spec, "guards": ["consent_not_refused"]}
+                    if spec["name"] in ("keep_warm", "renew_consent")
+                    else spec
+                    for spec in document["events"]
+                ],
+            },
+            registry=standard_registry(),
+        )
+        for policy in (saved, alone):
+            pipeline = Pipeline(policy, clock=clock)
+            application = rejected(pipeline, requisition, consent_to_contact=True)
+            if event == "renew_consent":
+                pipeline.fire(
+                    application,
+                    "keep_warm",
+                    actor="rita",
+                    requisition=requisition,
+                    warm_until=clock.now().add(days=10),
+                )
+            actor = application.candidate.id if event == "renew_consent" else "rita"
+            with pytest.raises(GuardRejected) as caught:
+                pipeline.fire(
+                    application,
+                    event,
+                    actor=actor,
+                    requisition=requisition,
+                    warm_until=clock.now().add(days=30),
+                    consent=False,
+                )
+            assert ["consent_refused"] == list(caught.value.codes)
+
+    @pytest.mark.parametrize("event", ["keep_warm", "renew_consent"])
     def test_expiry_bounded_by_warm_days(self, world, event):
         """warm_until past ``warm_days`` is refused, for keeping warm and renewing alike."""
         pipeline, clock, requisition = world

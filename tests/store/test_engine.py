@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from hirepipe import Pipeline
+from hirepipe.errors import TransactionConflict
 from hirepipe.store import Store
 from hirepipe.testing import FakeClock, make_candidate, make_requisition
-from tests.store.helpers import POLICY, START
+from tests.store import helpers as store_helpers
+from tests.store.helpers import POLICY, START, Database, World
+
+database = store_helpers.database
 
 
 def listeners(engine: Engine) -> dict[str, int]:
@@ -145,3 +150,112 @@ class TestAnEngineTheStoreCreates:
             foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
         store.close()
         assert ("wal", 1) == (journal, foreign_keys)
+
+
+PERSONAL = ("Candidate 1", "candidate1@example.com")
+"""What the snapshot of app-1 (``World.application``) says of its candidate."""
+
+
+def said(error: BaseException) -> str:
+    """Everything an error and every error its chain reaches say (str, repr, args, detail)."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    todo: list[Any] = [error]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        parts += [str(item), repr(item), repr(item.args)]
+        parts += [repr(getattr(item, name, None)) for name in ("params", "statement", "detail")]
+        diag = getattr(item, "diag", None)  # psycopg's: the server's detail and context
+        if diag is not None:
+            parts += [repr(diag.message_detail), repr(diag.context)]
+        todo += [item.__cause__, item.__context__, getattr(item, "orig", None)]
+    return "\n".join(parts)
+
+
+def refuse_writes(database: Database, table: str) -> None:
+    """Make the database refuse every row written to ``table`` from now on.
+
+    PostgreSQL's refusal repeats the row in its detail (``Failing row contains ...``).
+    """
+    name = database.table(table)
+    if database.backend == "postgresql":
+        database.execute(f"ALTER TABLE {name} ADD CONSTRAINT refused CHECK (false) NOT VALID")
+        return
+    for when in ("INSERT", "UPDATE"):
+        database.execute(
+            f"CREATE TRIGGER refused_{when.lower()} BEFORE {when} ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+
+
+ENGINES: dict[str, Callable[[Database], Any]] = {
+    "own": lambda database: database.url,
+    "host": lambda database: create_engine(database.url),
+    "host-hiding": lambda database: create_engine(database.url, hide_parameters=True),
+}
+
+
+class TestDriverErrorsSayNoValues:
+    """A driver's error leaving the store says nothing of the snapshot it was writing."""
+
+    @pytest.mark.parametrize("engine", sorted(ENGINES), ids=str)
+    @pytest.mark.parametrize(
+        "write",
+        ["add", "fire-alone", "fire-hooked"],
+        ids=str,
+    )
+    def test_a_refused_write_keeps_the_candidate_out_of_the_error(self, database, engine, write):
+        """Nor its values, nor the database's detail, anywhere in the chain; the class stays.
+
+        ``fire-alone`` is PostgreSQL's lone write on a held connection (no hooks),
+        ``fire-hooked`` the write in a transaction, ``add`` SQLAlchemy's own statements.
+        """
+        where = ENGINES[engine](database)
+        world = World(database, store=Store(where, schema=database.schema))
+        database.stores.append(world.store)
+        world.store.upgrade()
+        if write == "fire-alone":
+            world.pipeline.hooks.clear()
+        if write == "add":
+            refuse_writes(database, "hirepipe_applications")
+            with pytest.raises(IntegrityError) as raised:
+                world.application(1)
+        else:
+            world.application(1)
+            refuse_writes(database, "hirepipe_applications")
+            with pytest.raises(IntegrityError, match="refused") as raised:
+                world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        text = said(raised.value)
+        assert "hirepipe_applications" in text  # the statement is still said
+        assert [] == [value for value in PERSONAL if value in text]
+        if not isinstance(where, str):
+            where.dispose()
+
+    def test_a_conflict_keeps_the_values_out_of_its_chain(self, database):
+        """A TransactionConflict's cause is the driver's error, bare of its values."""
+
+        class SerializationFailure(Exception):
+            sqlstate = "40001"
+
+        world = World(database)
+        with pytest.raises(TransactionConflict) as raised, world.store.transaction():
+            raise OperationalError(
+                "UPDATE hirepipe_applications SET snapshot = %s",
+                ('{"name": "Candidate 1"}',),
+                SerializationFailure("could not serialize\nDETAIL: Candidate 1"),
+            )
+        assert isinstance(raised.value.__cause__, DBAPIError)
+        assert "could not serialize" in said(raised.value)
+        assert [] == [value for value in PERSONAL if value in said(raised.value)]
+
+    def test_the_stores_own_engine_logs_no_values(self, database, caplog):
+        """SQLAlchemy's log of the statements shows no snapshot (``hide_parameters``)."""
+        caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+        world = World(database)
+        world.application(1)
+        world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        assert "hirepipe_applications" in caplog.text
+        assert [] == [value for value in PERSONAL if value in caplog.text]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import threading
 import types
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,7 @@ from hirepipe import GuardRejected, Pipeline, TransitionNotAllowed
 from hirepipe.models import ERASED
 from hirepipe.notify import NotificationStatus
 from hirepipe.privacy import ERASE_EVENT
+from hirepipe.store._support import Recent
 from hirepipe.testing import make_application
 from tests.store import helpers as store_helpers
 from tests.store.helpers import LATER, POLICY, World
@@ -335,8 +338,55 @@ def test_the_store_forgets_what_it_remembered_of_an_erased_candidate(database):
     before = world.store.load("app-1")
     keys = database.table("hirepipe_personal_keys")
     (key,) = database.execute(f"SELECT key FROM {keys} WHERE candidate_id = 'cand-1'")
+    ticket = world.store._recent.ticket()
     world.store.erase("cand-1", actor="maria")
     # a fire that committed before the erasure, remembering its state after it
-    world.store._recent.put("app-1", before.version, before)
+    world.store._recent.put("app-1", before.version, before, None, ticket)
     strings = reachable_strings(world.store)
     assert [] == [secret for secret in (*SECRETS, key.key) if any(secret in s for s in strings)]
+
+
+class _Paused(Recent):
+    """The store's memory of states, where a put of app-1 waits until the test says go."""
+
+    __slots__ = ("go", "pausing", "waiting")
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.pausing = True
+        self.waiting, self.go = threading.Event(), threading.Event()
+
+    def put(self, application_id: str, *args: Any) -> None:
+        if application_id == "app-1" and self.pausing:
+            self.pausing = False
+            self.waiting.set()
+            assert self.go.wait(timeout=30)
+        super().put(application_id, *args)
+
+
+def test_a_fire_committed_before_an_erasure_never_remembers_its_state_after_it(database):
+    """However late the fire's thread comes back, and whatever the store remembered meanwhile.
+
+    The fire that ends app-1 commits, then waits before remembering its state; the candidate
+    is erased, and another application fired (the store remembers one state only: the
+    erasure's trace is pushed out). Then the fire remembers: nothing of the candidate stays.
+    """
+    world = World(database)
+    world.pipeline.hooks.clear()  # the test's notifier is the test's, not the store's
+    world.application(1)
+    world.application(2)
+    paused = world.store._recent = _Paused(size=1)
+    ending = threading.Thread(
+        target=world.store.fire, args=("app-1", "withdraw"), kwargs={"actor": "cand-1"}
+    )
+    ending.start()
+    try:
+        assert paused.waiting.wait(timeout=30)  # committed, not remembered yet
+        assert ["app-1"] == world.store.erase("cand-1", actor="maria")
+        world.store.fire("app-2", "hold", actor="maria", reason="freeze")
+    finally:
+        paused.go.set()
+        ending.join(timeout=30)
+    assert "withdrawn" == world.store.load("app-1").stage
+    strings = reachable_strings(world.store)
+    assert [] == [secret for secret in SECRETS[:2] if any(secret in s for s in strings)]

@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from typing import Any
+from typing import Annotated, Any, Optional
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WrapSerializer, field_serializer
 from sqlalchemy import create_engine, event
 from sqlalchemy.exc import IntegrityError
 
@@ -117,6 +118,69 @@ class TestSnapshot:
             }
             expected = application.model_dump(mode="json", include=moved) if moved else {}
             assert list(expected.items()) == list(found.items())
+
+
+_UPPER = PlainSerializer(lambda value: value.upper(), return_type=str)
+_SHOUT = WrapSerializer(lambda value, dump: f"{dump(value)}!", return_type=str)
+
+
+class _Nested(BaseModel):
+    """Fields whose serializer is not the field's own, but inside its type."""
+
+    optional: Annotated[str, _UPPER] | None = None
+    optional_typing: Optional[Annotated[str, _SHOUT]] = None  # noqa: UP045 - the spelling tested
+    union: int | Annotated[str, _UPPER] = 0
+    annotated: Annotated[Annotated[str, _UPPER] | None, Field(description="twice over")] = None
+    plain: str | None = None
+
+
+class _Starred(BaseModel):
+    """A field serializer for every field."""
+
+    name: str = ""
+
+    @field_serializer("*")
+    def _upper(self, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class _Left(BaseModel):
+    """Fields dumped under another name, or not at all."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    aliased: str = Field("", serialization_alias="full_name")
+    excluded: str = Field("", exclude=True)
+
+
+TEXTS = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+
+
+class TestChangedFields:
+    @settings(max_examples=25, deadline=None)
+    @given(value=TEXTS)
+    @pytest.mark.parametrize(
+        ("model", "field"),
+        [
+            (_Nested, "optional"),
+            (_Nested, "optional_typing"),
+            (_Nested, "union"),
+            (_Nested, "annotated"),
+            (_Nested, "plain"),
+            (_Starred, "name"),
+            (_Left, "aliased"),
+            (_Left, "excluded"),
+        ],
+        ids=lambda item: item if isinstance(item, str) else item.__name__,
+    )
+    def test_a_changed_field_is_what_pydantic_dumps(self, model, field, value):
+        """However its serializer is attached: inside Optional, a union, Annotated, or '*'."""
+        instance = model()
+        before = dict(instance.__dict__)
+        setattr(instance, field, value)
+        changed = before[field] != value
+        expected = instance.model_dump(mode="json", include={field}) if changed else {}
+        assert expected == changed_fields(before, instance)
 
 
 class TestStatements:

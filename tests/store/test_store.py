@@ -285,7 +285,7 @@ class TestRecent:
             made[number] = builder.new_application(
                 make_candidate(number), make_requisition(), application_id=f"app-{number}"
             )
-            recent.put(f"app-{number}", 0, made[number])
+            recent.put(f"app-{number}", 0, made[number], None, recent.ticket())
         assert (None, None) == (recent.get("app-1", 0), recent.get("app-2", 1))
         copy = recent.get("app-2", 0)
         assert made[2] == copy

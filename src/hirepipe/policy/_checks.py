@@ -94,6 +94,9 @@ def _check(
         where = f"events.{event.name}"
         if not event.sources:
             problems.append(PolicyProblem(f"{where}.sources", "the event has no source stage"))
+        problems += _listed_twice(f"{where}.sources", event.sources)
+        # a guard asked twice says each of its blockers twice
+        problems += _listed_twice(f"{where}.guards", [guard.name for guard in event.guards])
         for source in event.sources:
             if source not in stage_names and source not in _SELECTORS:
                 problems.append(
@@ -146,6 +149,8 @@ def _check_rules(policy: Policy) -> list[PolicyProblem]:
     problems = _duplicates("notifications", [rule.name for rule in policy.notifications])
     for rule in policy.notifications:
         where = f"notifications.{rule.name}"
+        problems += _listed_twice(f"{where}.events", rule.events)
+        problems += _listed_twice(f"{where}.stages", rule.stages)
         for event in rule.events:
             if event not in policy.events:
                 problems.append(PolicyProblem(f"{where}.events", f"unknown event {event!r}"))
@@ -252,6 +257,17 @@ def _duplicates(where: str, names: Sequence[str]) -> list[PolicyProblem]:
     for name in names:
         if name in seen:
             problems.append(PolicyProblem(where, f"{name!r} is defined twice; rename one"))
+        seen.add(name)
+    return problems
+
+
+def _listed_twice(where: str, names: Sequence[str]) -> list[PolicyProblem]:
+    """A list that means a set (stages, events, guards) naming one of them twice."""
+    seen: set[str] = set()
+    problems = []
+    for name in names:
+        if name in seen:
+            problems.append(PolicyProblem(where, f"{name!r} is listed twice; list it once"))
         seen.add(name)
     return problems
 

@@ -39,6 +39,8 @@ __all__ = [
 
 _CONSENTED = ("keep_warm", "renew_consent")
 """The events that rest on the candidate's consent to stay in touch."""
+_ASKS_CONSENT = "warm_until_set"
+"""The standard guard that asks ``consent_given`` (``hirepipe.standard._guards``)."""
 
 
 def consent_given(ctx: Context) -> Iterator[Blocker]:
@@ -70,8 +72,13 @@ def consent_not_refused(ctx: Context) -> Iterator[Blocker]:
 
     The refusal half of ``consent_given``, which ``warm_until_set`` asks on every
     ``keep_warm`` and ``renew_consent``, with this part or without it: this part no longer adds
-    it, and it stays registered for the policies saved naming it.
+    it, and it stays registered for the policies saved naming it. Those name it next to
+    ``warm_until_set``, which refuses already: there it says nothing, so the refusal is said
+    once.
     """
+    spec = ctx.policy.events.get(ctx.event)
+    if spec is not None and any(guard.name == _ASKS_CONSENT for guard in spec.guards):
+        return
     for blocker in consent_given(ctx):
         if blocker.code == "consent_refused":
             yield blocker

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
@@ -56,7 +57,9 @@ __all__ = [
     "run",
     "run_many",
     "run_together",
+    "scrub",
     "turn",
+    "values_hidden",
 ]
 
 _BUSY_TIMEOUT_SECONDS = 30.0
@@ -105,7 +108,9 @@ def make_engine(url: str | URL) -> Engine:
 
     A SQLite engine's connections enforce foreign keys, wait up to 30 s for a lock and run in
     WAL mode; the store begins their transactions itself (``begin``). ``prepare`` it before
-    use (threads take turns on a shared connection: ``turn``).
+    use (threads take turns on a shared connection: ``turn``). Its statements' values (the
+    snapshots, with personal data) are never logged nor put into an error
+    (``hide_parameters``).
     """
     parsed = make_url(url)
     options: dict[str, Any] = {}
@@ -118,7 +123,7 @@ def make_engine(url: str | URL) -> Engine:
             options["poolclass"] = StaticPool
             connect_args["check_same_thread"] = False
         options["connect_args"] = connect_args
-    engine = create_engine(parsed, **options)
+    engine = create_engine(parsed, hide_parameters=True, **options)
     if sqlite:
         event.listen(engine, "connect", _set_up_sqlite)
     return engine
@@ -257,7 +262,7 @@ class Held:
             gone = dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
             if gone:
                 pooled.invalidate(exc)
-            raise _statement_error(dialect, sql, parameters, exc, gone) from exc
+            raise _statement_error(self._engine, sql, parameters, exc, gone) from exc
 
     def connect(self) -> Connection:
         """SQLAlchemy's connection over the held one, which it then owns (and closes).
@@ -422,21 +427,75 @@ def _driver_error(
     gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
     if gone:
         connection.invalidate(exc)
-    return _statement_error(dialect, sql, parameters, exc, gone)
+    return _statement_error(connection.engine, sql, parameters, exc, gone)
 
 
 def _statement_error(
-    dialect: Any, sql: str, parameters: Any, exc: Any, gone: bool
+    engine: Engine, sql: str, parameters: Any, exc: Any, gone: bool
 ) -> StatementError:
+    """SQLAlchemy's error for the driver's, its values hidden when the engine hides them."""
+    dialect = engine.dialect
     error: StatementError = DBAPIError.instance(
         sql,
         parameters,
         exc,
         dialect.loaded_dbapi.Error,
+        hide_parameters=engine.hide_parameters,
         connection_invalidated=gone,
         dialect=dialect,
     )
     return error
+
+
+def scrub(error: DBAPIError) -> DBAPIError:
+    """Take every value out of a driver's error leaving the store (in place); return it.
+
+    The store's statements carry snapshots, full of personal data, and the database's own
+    message may repeat a refused row (PostgreSQL's ``DETAIL: Failing row contains ...``).
+    What is left: SQLAlchemy's class of error, the statement (its values are parameters),
+    the driver's class of error (which names its SQLSTATE) with the first line of its
+    message, and whether the connection was lost. The driver's error is replaced by a bare
+    one of its class, and the chain ends there: nothing else of it can be reached.
+    """
+    orig = error.orig
+    try:
+        message = str(orig).split("\n", 1)[0]
+    except Exception:  # a driver's error that cannot say what it is: say nothing of it
+        message = ""
+    bare = _bare(orig, message)
+    error.orig = bare
+    error.params = None
+    error.hide_parameters = True
+    error.detail = []
+    error.args = (f"({type(bare).__module__}.{type(bare).__name__}) {message}",)
+    error.__cause__ = bare
+    error.__context__ = None
+    error.__suppress_context__ = True
+    return error
+
+
+def _bare(orig: BaseException | None, message: str) -> Exception:
+    """A new error of ``orig``'s class carrying ``message`` alone (no detail, no result)."""
+    if not isinstance(orig, Exception):
+        return Exception(message)
+    try:
+        bare = type(orig)(message)
+    except Exception:  # a class that needs more to be made: the message alone
+        return Exception(f"{type(orig).__module__}.{type(orig).__name__}: {message}")
+    for name in ("sqlite_errorcode", "sqlite_errorname"):  # numbers and names, no values
+        if hasattr(orig, name):
+            setattr(bare, name, getattr(orig, name))
+    return bare
+
+
+@contextlib.contextmanager
+def values_hidden() -> Iterator[None]:
+    """Let a driver's error raised inside out of it only without its values (``scrub``)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        scrub(exc)
+        raise
 
 
 def listened(connection: Connection) -> bool:

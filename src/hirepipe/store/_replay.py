@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, PlainSerializer, ValidationError, WrapSerializer
+from pydantic import BaseModel, ValidationError
 
 from hirepipe.errors import Problem
 from hirepipe.models import Application
@@ -91,28 +91,58 @@ _PLAIN: dict[type[BaseModel], frozenset[str]] = {}
 
 
 def _plain_fields(model: type[BaseModel]) -> frozenset[str]:
-    """The fields of ``model`` that pydantic dumps as they are: no serializer of their own."""
+    """The fields of ``model`` that pydantic dumps as they are (``_dumped_as_is``)."""
     found = _PLAIN.get(model)
     if found is None:
-        decorators = model.__pydantic_decorators__
-        if decorators.model_serializers:
-            found = frozenset()
-        else:
-            serialized = {
-                name
-                for decorator in decorators.field_serializers.values()
-                for name in decorator.info.fields
-            }
-            found = frozenset(
-                name
-                for name, info in model.model_fields.items()
-                if name not in serialized
-                and not any(
-                    isinstance(item, PlainSerializer | WrapSerializer) for item in info.metadata
-                )
-            )
-        _PLAIN[model] = found
+        found = _PLAIN[model] = _fields_dumped_as_is(model.__pydantic_core_schema__)
     return found
+
+
+def _fields_dumped_as_is(schema: Mapping[str, Any]) -> frozenset[str]:
+    """The names of the model's fields whose schema dumps a plain value as it is.
+
+    Read from the core schema pydantic serializes with, so a serializer anywhere counts: a
+    field's own, one inside ``Optional``, a union or ``Annotated``, a ``field_serializer``
+    (``"*"`` too), the model's own. Whatever it does not know is taken as a serializer: the
+    caller then asks pydantic.
+    """
+    while schema.get("type") in _PASSING and "serialization" not in schema:
+        schema = schema["schema"]  # the model's validators: they serialize as the model
+    if schema.get("type") != "model" or "serialization" in schema:
+        return frozenset()
+    fields = schema["schema"]
+    if fields.get("type") != "model-fields" or "serialization" in fields:
+        return frozenset()
+    return frozenset(
+        name
+        for name, field in fields["fields"].items()
+        if field.keys() <= _PLAIN_FIELD_KEYS and _dumped_as_is(field["schema"])
+    )
+
+
+def _dumped_as_is(schema: Mapping[str, Any]) -> bool:
+    """Whether pydantic dumps a str, int, bool or None under ``schema`` as it is."""
+    if "serialization" in schema:
+        return False
+    kind = schema.get("type")
+    if kind in _PLAIN_KINDS:
+        return True
+    if kind in _WRAPPING:
+        return _dumped_as_is(schema["schema"])
+    if kind == "union":
+        return all(
+            _dumped_as_is(choice[0] if isinstance(choice, tuple) else choice)
+            for choice in schema["choices"]
+        )
+    return False  # anything else (a reference, a custom type...) may serialize its own way
+
+
+_PLAIN_KINDS = frozenset({"str", "int", "bool", "none", "literal", "any"})
+# serialized as the schema they wrap, unless they carry a serializer of their own
+_WRAPPING = frozenset({"default", "nullable", "function-after", "function-before"})
+_PASSING = frozenset({"definitions", "function-after", "function-before"})
+# a model field's keys that change nothing in its dump (an alias or an exclusion would)
+_PLAIN_FIELD_KEYS = frozenset({"type", "schema", "metadata", "frozen", "validation_alias"})
 
 
 def _object(text: str | None, what: str) -> dict[str, Any]:

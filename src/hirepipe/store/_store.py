@@ -56,7 +56,9 @@ from hirepipe.store._engine import (
     make_engine,
     prepare,
     run,
+    scrub,
     turn,
+    values_hidden,
 )
 from hirepipe.store._erase import erase_candidate
 from hirepipe.store._firing import FireStatements
@@ -103,6 +105,13 @@ class Store:
 
     Create or upgrade the tables once with [`upgrade`][hirepipe.store.Store.upgrade]. A Store is
     safe to share between threads; every process opens its own.
+
+    A statement the database refuses raises SQLAlchemy's error (``IntegrityError``,
+    ``OperationalError``...) without the statement's values or the database's detail (they
+    hold personal data): its statement, the driver's class of error and the first line of
+    its message, as for your own statements inside
+    [`transaction`][hirepipe.store.Store.transaction]. An engine the store creates never logs
+    the values either (``hide_parameters``).
     """
 
     def __init__(
@@ -149,14 +158,14 @@ class Store:
 
         Safe to run at every start-up and from several processes at once.
         """
-        with self._connect(write=True) as connection:
+        with values_hidden(), self._connect(write=True) as connection:
             version = _schema.upgrade(connection, self.tables)
         self._schema_checked = True
         return version
 
     def schema_version(self) -> int:
         """The database's schema version (0: no hirepipe tables yet)."""
-        with self._connect(write=False) as connection:
+        with values_hidden(), self._connect(write=False) as connection:
             return _schema.current_version(connection, self.tables)
 
     @contextmanager
@@ -198,6 +207,7 @@ class Store:
                 yield tx
         except DBAPIError as exc:
             conflict = _conflict(exc, about)
+            scrub(exc)  # no value of a statement leaves the store
             if conflict is None:
                 raise
             raise conflict from exc
@@ -549,7 +559,9 @@ class Store:
                     end_deferral(connection)
         application = applied.fired.application
         if top_level:  # committed: the next event on it need not parse its JSON again
-            self._recent.put(application_id, application.version, application, written)
+            self._recent.put(
+                application_id, application.version, application, written, applied.ticket
+            )
         return applied.fired
 
     def _retargets(self, event: str, data: dict[str, Any]) -> bool:
@@ -611,6 +623,7 @@ class Store:
                         self._active.reset(token)
         except DBAPIError as exc:
             conflict = _conflict(exc, (application_id, event))
+            scrub(exc)  # no value of a statement leaves the store
             if conflict is None:
                 raise
             raise conflict from exc
@@ -622,7 +635,7 @@ class Store:
                 end_deferral(made)  # what an error left open is rolled back
                 made.close()
         application = applied.fired.application
-        self._recent.put(application_id, application.version, application, written)
+        self._recent.put(application_id, application.version, application, written, applied.ticket)
         return applied.fired
 
     def _applied(
@@ -690,6 +703,7 @@ class Store:
             last,
             requisition_version,
             requisition_changes,
+            self._recent.ticket(),  # before the commit: an erasure after it voids the put
         )
 
     def _log_row(self, applied: _Applied, key: str) -> tuple[dict[str, Any], Snapshot]:
@@ -1044,8 +1058,8 @@ class Store:
                 reason=reason,
             )
             # what this store remembers of them goes too: their states before held the data
-            for application_id, version in erased:
-                self._recent.forget(application_id, version)
+            for application_id, _ in erased:
+                self._recent.forget(application_id)
         return [application_id for application_id, _ in erased]
 
     def retention_due(self, now: datetime, *, months: int) -> list[Application]:
@@ -1112,6 +1126,7 @@ class _Applied(NamedTuple):
     last: TransitionRecord | None  # the record that ended its history as read
     requisition_version: int
     requisition_changes: dict[str, Any] | None
+    ticket: int  # what the store's memory of states said before the commit (``Recent``)
 
 
 _CONFLICTS = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure

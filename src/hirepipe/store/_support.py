@@ -100,18 +100,23 @@ class Recent:
     private copies, and every use takes a copy: nobody else ever holds them.
 
     A state never replaces a later one (a thread that committed earlier may come last), and
-    an erased application's state is forgotten (``forget``): it held personal data.
+    an erased application's state is forgotten (``forget``): it held personal data. A fire
+    takes a ``ticket`` before it commits and hands it to ``put``: a state is refused when an
+    erasure came in between, so one committed just before an erasure never comes back after
+    it, however late its thread puts it.
     """
 
-    __slots__ = ("_entries", "_lock", "size")
+    __slots__ = ("_entries", "_erasures", "_lock", "size")
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        # an entry without an application is an erasure's (``forget``)
-        self._entries: OrderedDict[str, tuple[int, Application | None, Snapshot | None]] = (
-            OrderedDict()
-        )
+        self._entries: OrderedDict[str, tuple[int, Application, Snapshot | None]] = OrderedDict()
+        self._erasures = 0  # how many ``forget`` calls so far: what a ticket counts
         self._lock = threading.Lock()
+
+    def ticket(self) -> int:
+        """What a fire hands to ``put`` after its commit; take it before committing."""
+        return self._erasures
 
     def get(self, application_id: str, version: int) -> Application | None:
         """The application at ``version`` (a copy), if it is the latest remembered."""
@@ -124,7 +129,7 @@ class Recent:
         """The application at ``version`` (a copy) and its snapshot, if ``text`` is it."""
         with self._lock:
             found = self._entries.get(application_id)
-            if found is None or found[0] != version or found[1] is None:
+            if found is None or found[0] != version:
                 return None
             self._entries.move_to_end(application_id)
         kept, snapshot = found[1], found[2]
@@ -137,34 +142,35 @@ class Recent:
         application_id: str,
         version: int,
         application: Application,
-        snapshot: Snapshot | None = None,
+        snapshot: Snapshot | None,
+        ticket: int,
     ) -> None:
         """Remember ``application`` as committed at ``version`` (a private copy).
 
-        Not when a later version is remembered, or forgotten (``forget``).
+        Not when a later version is remembered, nor when an application was erased
+        (``forget``) since ``ticket`` was taken: the state may be one from before it.
         """
         kept = copy_application(application)
-        self._keep(application_id, (version, kept, snapshot))
-
-    def forget(self, application_id: str, version: int) -> None:
-        """Drop what is remembered of the application, and refuse its states before ``version``.
-
-        For an application erased at ``version``: its states before held its personal data,
-        and a fire committed before the erasure may still be about to remember one.
-        """
-        self._keep(application_id, (version, None, None))
-
-    def _keep(
-        self, application_id: str, entry: tuple[int, Application | None, Snapshot | None]
-    ) -> None:
         with self._lock:
+            if ticket != self._erasures:
+                return
             found = self._entries.get(application_id)
-            if found is not None and found[0] > entry[0]:
-                return  # a later state (or an erasure) is remembered: keep it
-            self._entries[application_id] = entry
+            if found is not None and found[0] > version:
+                return  # a later state is remembered: keep it
+            self._entries[application_id] = (version, kept, snapshot)
             self._entries.move_to_end(application_id)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+    def forget(self, application_id: str) -> None:
+        """Drop what is remembered of an erased application: its states held personal data.
+
+        A fire that committed before the erasure and puts its state after it is refused too
+        (its ticket is older).
+        """
+        with self._lock:
+            self._erasures += 1
+            self._entries.pop(application_id, None)
 
 
 class ParsedRequisitions:
