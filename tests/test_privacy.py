@@ -530,3 +530,16 @@ def test_a_deliverer_holding_a_claim_loses_it_on_erasure(clock, requisition):
     with pytest.raises(ClaimLost):
         outbox.mark_sent(claim.key, later, claim=claim)
     assert NotificationStatus.failed == outbox.get(claim.key).status
+
+
+@pytest.mark.parametrize("empty", [None, "", [], {}], ids=["none", "blank", "list", "object"])
+def test_a_document_with_nothing_personal_is_copied_as_it_is(empty):
+    """Personal fields absent or empty: the same copy as walking the document gives."""
+    from hirepipe.models import TransitionRecord
+    from hirepipe.privacy import _map_model
+
+    document = {"event": "hold", "actor": "maria", "data": empty, "version": 3}
+    policy = standard_policy()
+    found = map_personal(document, TransitionRecord, str.upper, data_models=data_models_of(policy))
+    walked = _map_model(document, _fields(TransitionRecord), str.upper, data_models_of(policy))
+    assert (walked, False) == (found, found is document)

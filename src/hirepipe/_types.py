@@ -144,7 +144,26 @@ _LAST_INSTANT: tuple[object, pendulum.DateTime] = (object(), _PENDULUM_EPOCH)
 
 
 def _iso(value: datetime) -> str:
-    return value.isoformat()
+    """``value.isoformat()``, remembered for the datetime object it was written for.
+
+    Writing an aware datetime calls its zone's ``utcoffset`` (pendulum's, in Python): about
+    7,500 instructions, and a stored fire writes the same few objects again and again (an
+    application's creation time and interview times in every snapshot, the new record's
+    time twice). Remembered by identity, so nothing but that very object (immutable) can
+    get its text; the entry holds the object, so its id is not reused while remembered.
+    """
+    found = _ISO_TEXTS.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    text = value.isoformat()
+    if len(_ISO_TEXTS) >= _ISO_TEXTS_KEPT:
+        _ISO_TEXTS.clear()  # the few in use come back at once; no order to keep
+    _ISO_TEXTS[id(value)] = (value, text)
+    return text
+
+
+_ISO_TEXTS: dict[int, tuple[datetime, str]] = {}
+_ISO_TEXTS_KEPT = 1024
 
 
 _TIMESTAMP_SCHEMA = core_schema.no_info_after_validator_function(

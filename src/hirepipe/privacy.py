@@ -156,7 +156,13 @@ def map_personal(
     a document too: the fields an event changed, a history record. ``data_models`` gives each
     record's event data model.
     """
-    return _map_model(document, _fields(model), replace, data_models)
+    fields = _fields(model)
+    if not any(document.get(name) for name in fields):
+        # no personal field holds anything (absent, None, "", an empty list or object: what
+        # mapping keeps as it is): the copy, without walking it; a stored event's record
+        # with no data and the fields it changed (a stage) are mostly so
+        return dict(document)
+    return _map_model(document, fields, replace, data_models)
 
 
 def _map_model(

@@ -222,6 +222,12 @@ class RoundTrips:
         return found
 
 
+def give_back_kept(store: Store) -> None:
+    """Put the connection the store keeps between its fires (``_engine.Kept``) into the pool."""
+    if store._kept is not None:
+        store._kept.close()
+
+
 @contextmanager
 def round_trips(store: Store) -> Iterator[RoundTrips]:
     """Count the round trips of what ``store`` does inside, on its one pooled connection.
@@ -233,6 +239,7 @@ def round_trips(store: Store) -> Iterator[RoundTrips]:
 
     found = RoundTrips()
     flags = psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE
+    give_back_kept(store)
     assert 1 == store.engine.pool.checkedin(), "the store must hold one idle connection"
     with tempfile.TemporaryFile() as log:
         pooled = store.engine.raw_connection()
@@ -243,6 +250,7 @@ def round_trips(store: Store) -> Iterator[RoundTrips]:
         try:
             yield found
         finally:
+            give_back_kept(store)
             pooled = store.engine.raw_connection()
             assert pooled.driver_connection is driver, "the store used another connection"
             driver.pgconn.untrace()

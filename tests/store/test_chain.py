@@ -275,3 +275,30 @@ def test_a_rows_hash_is_the_one_it_always_was():
         "36e91dab91063ae3a2dffcf7c931e06d08745338fa56ea54564cf82a52027780",
         "351928d9f66f471062f7626ba3c60ffb0b954921d6a9ae8f3d2d5fe652cb3e45",
     ) == (row_hash("app-1", row, "ab" * 32), row_hash("app-1", first, None))
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON)
+def test_canonical_is_json_dumps_with_its_options(value):
+    """Its encoder made once writes what ``json.dumps`` writes, byte for byte."""
+    expected = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+    assert expected == canonical(value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), {"a": float("inf")}], ids=["nan", "inf"])
+def test_canonical_refuses_what_json_dumps_refuses(value):
+    """No NaN or infinity: the same ValueError as ``json.dumps`` with ``allow_nan=False``."""
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        canonical(value)

@@ -7,6 +7,7 @@ the behaviour is PostgreSQL's: round trips saved, deadlocks and serialization fa
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from typing import Annotated, Any, Optional
@@ -25,7 +26,7 @@ from hirepipe.store import Store
 from hirepipe.store._replay import changed_fields
 from hirepipe.testing import RecordingHook, make_candidate, make_requisition
 from tests.store import helpers as store_helpers
-from tests.store.helpers import POLICY, Database, World, round_trips
+from tests.store.helpers import POLICY, Database, World, give_back_kept, round_trips
 
 database = store_helpers.database
 postgres = store_helpers.postgres
@@ -505,13 +506,94 @@ class TestRoundTrips:
 
 
 def assert_pooled_as_it_came(store: Store) -> None:
-    """The store's pooled connection is out of autocommit, with no transaction open."""
+    """The store's pooled connection is out of autocommit, with no transaction open.
+
+    The one it keeps between fires (``Kept``) is given back first, as closing the store does.
+    """
+    give_back_kept(store)
     pooled = store.engine.raw_connection()
     try:
         driver = pooled.driver_connection
         assert (False, "IDLE") == (driver.autocommit, driver.info.transaction_status.name)
     finally:
         pooled.close()
+
+
+class TestKept:
+    """A store that made its engine keeps its fire's connection for the next fire."""
+
+    @staticmethod
+    def kept_driver(store: Store) -> Any:
+        assert store._kept is not None
+        held = store._kept._held
+        return None if held is None else held.pooled.driver_connection
+
+    @staticmethod
+    def fired_store(postgres: Database) -> tuple[Store, str]:
+        store = Store(postgres.url, Pipeline(POLICY), schema=postgres.schema)
+        postgres.stores.append(store)
+        store.upgrade()
+        application = store.pipeline.new_application(make_candidate(), make_requisition())
+        store.add(application, make_requisition())
+        store.fire(application.id, "note", actor="maria", text="first")
+        return store, application.id
+
+    def test_the_next_fire_takes_the_connection_kept(self, postgres):
+        """One connection out of the pool between fires, in autocommit, and the same again."""
+        store, application_id = self.fired_store(postgres)
+        driver = self.kept_driver(store)
+        assert (True, "IDLE") == (driver.autocommit, driver.info.transaction_status.name)
+        assert 1 == store.engine.pool.checkedout()
+        store.fire(application_id, "hold", actor="maria", reason="freeze")
+        assert driver is self.kept_driver(store)
+        assert 1 == store.engine.pool.checkedout()
+        assert ("on_hold", []) == (store.load(application_id).stage, store.verify())
+
+    def test_a_fire_that_raised_gives_its_connection_back(self, postgres):
+        """An error may leave anything behind: the connection goes back to the pool."""
+        store, application_id = self.fired_store(postgres)
+        with pytest.raises(TransitionNotAllowed):
+            store.fire(application_id, "resume", actor="maria", reason="not held")
+        assert (None, 0) == (self.kept_driver(store), store.engine.pool.checkedout())
+        assert_pooled_as_it_came(store)
+
+    def test_closing_the_store_gives_it_back(self, postgres):
+        """Given back as a fire would have: out of autocommit, no transaction open."""
+        store, _ = self.fired_store(postgres)
+        driver = self.kept_driver(store)
+        assert_pooled_as_it_came(store)  # gives it back first
+        assert (None, 0) == (self.kept_driver(store), store.engine.pool.checkedout())
+        pooled = store.engine.raw_connection()
+        assert driver is pooled.driver_connection
+        pooled.close()
+
+    def test_a_forked_child_leaves_its_parents_connection_alone(self, postgres):
+        """A child process (here, as a child sees it) holds a connection of its own."""
+        store, application_id = self.fired_store(postgres)
+        assert store._kept is not None
+        parents = self.kept_driver(store)
+        store._kept._pid = -1  # as in a child forked after the parent's fire
+        store.fire(application_id, "hold", actor="maria", reason="freeze")
+        store._kept.close()
+        assert parents is self.kept_driver(store)
+        assert (False, True) == (parents.closed, parents.autocommit)  # neither closed nor used
+        assert "on_hold" == store.load(application_id).stage
+        store._kept._pid = os.getpid()  # the parent again: it gives its connection back
+        store._kept.close()
+        assert None is self.kept_driver(store)
+
+    def test_a_store_on_a_hosts_engine_keeps_none(self, postgres):
+        """The host's pool is the host's: each fire takes a connection and gives it back."""
+        engine = create_engine(postgres.url)
+        try:
+            store = Store(engine, Pipeline(POLICY), schema=postgres.schema)
+            store.upgrade()
+            application = store.pipeline.new_application(make_candidate(), make_requisition())
+            store.add(application, make_requisition())
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+            assert (None, 0) == (store._kept, engine.pool.checkedout())
+        finally:
+            engine.dispose()
 
 
 class TestConflicts:

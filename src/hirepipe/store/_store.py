@@ -12,6 +12,7 @@ none of it does; a writer that lost the race gets
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
@@ -48,6 +49,7 @@ from hirepipe.store import _schema
 from hirepipe.store._chain import ChainHead, Hashed, canonical
 from hirepipe.store._engine import (
     Held,
+    Kept,
     begin,
     defer_begin,
     end_deferral,
@@ -104,7 +106,9 @@ class Store:
     [`outbox`][hirepipe.store.Store.outbox].
 
     Create or upgrade the tables once with [`upgrade`][hirepipe.store.Store.upgrade]. A Store is
-    safe to share between threads; every process opens its own.
+    safe to share between threads; every process opens its own. On PostgreSQL, a store that
+    made its engine from a URL keeps the connection of its last fire for the next one (one of
+    its pool's connections, given back by [`close`][hirepipe.store.Store.close]).
 
     A statement the database refuses raises SQLAlchemy's error (``IntegrityError``,
     ``OperationalError``...) without the statement's values or the database's detail (they
@@ -150,6 +154,11 @@ class Store:
         self._requisitions = ParsedRequisitions()
         # compiled once: the hot path only binds values
         self._statements = FireStatements(self.tables, self.engine.dialect)
+        # an engine of its own: its fires keep their connection from one to the next
+        self._kept: Kept | None = None
+        if self._owns_engine:
+            self._kept = Kept()
+            weakref.finalize(self, self._kept.close)  # a store never closed gives it back
 
     # -- schema and transactions ---------------------------------------------------------------
 
@@ -532,7 +541,8 @@ class Store:
         # inside another fire's guard or effect (``_holding``) a fire is not one of its own
         top_level = self._active.get() is None and self._holding.get() is None
         if top_level and self._schema_checked and not self._retargets(event, data):
-            held = hold(self.engine)
+            kept = self._kept
+            held = hold(self.engine) if kept is None else kept.take(self.engine)
             if held is not None:
                 return self._fire_held(
                     held, application_id, event, actor, reason, expected_version, data
@@ -587,6 +597,7 @@ class Store:
         writes more (its requisition, a key, what hooks add) gets SQLAlchemy's connection over
         the same one for the rest, as ``fire`` has it.
         """
+        ended = False  # cleanly: the connection can serve the next fire (``Kept``)
         try:
             holding = self._holding.set(held)
             try:
@@ -621,6 +632,7 @@ class Store:
                         written = self._write(tx, applied, event, True)
                     finally:
                         self._active.reset(token)
+            ended = True
         except DBAPIError as exc:
             conflict = _conflict(exc, (application_id, event))
             scrub(exc)  # no value of a statement leaves the store
@@ -629,7 +641,9 @@ class Store:
             raise conflict from exc
         finally:
             made = held.connection
-            if made is None:
+            if made is None and ended and self._kept is not None:
+                self._kept.give(held)  # for the next fire: no checkout, no switch
+            elif made is None:
                 held.release()
             else:
                 end_deferral(made)  # what an error left open is rolled back
@@ -1100,6 +1114,8 @@ class Store:
 
     def close(self) -> None:
         """Close the store's connections (an engine given to the store is left open)."""
+        if self._kept is not None:
+            self._kept.close()
         if self._owns_engine:
             self.engine.dispose()
 
