@@ -567,6 +567,19 @@ class TestKept:
         assert driver is pooled.driver_connection
         pooled.close()
 
+    def test_a_fire_under_way_when_the_store_closes_gives_its_connection_back(self, postgres):
+        """Closing keeps nothing from then on: a fire of another thread ending later neither."""
+        store, application_id = self.fired_store(postgres)
+        assert store._kept is not None
+        under_way = store._kept.take(store.engine)  # as another thread's fire, mid-way
+        assert under_way is not None
+        store._kept.close()  # what Store.close does first (then it disposes of its engine)
+        store._kept.give(under_way)  # that fire ends cleanly after the close
+        assert (None, 0) == (self.kept_driver(store), store.engine.pool.checkedout())
+        store.fire(application_id, "hold", actor="maria", reason="freeze")  # still fires
+        assert (None, 0) == (self.kept_driver(store), store.engine.pool.checkedout())
+        assert "on_hold" == store.load(application_id).stage
+
     def test_a_forked_child_leaves_its_parents_connection_alone(self, postgres):
         """A child process (here, as a child sees it) holds a connection of its own."""
         store, application_id = self.fired_store(postgres)

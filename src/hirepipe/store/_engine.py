@@ -356,14 +356,16 @@ class Kept:
     pool's fifteen; a fire meanwhile in another thread holds one from the pool as before.
     The connection kept is one a fire ended cleanly (``give``): no cursor (it would keep the
     last statement's values, personal data among them), no transaction open. ``close`` puts
-    it back into the pool, as a fire would have (``Held.release``); the store closes it with
-    itself, or when it is collected.
+    it back into the pool, as a fire would have (``Held.release``), and keeps none from then
+    on (a fire still under way in another thread gives its connection back); the store
+    closes it with itself, or when it is collected.
     """
 
-    __slots__ = ("_held", "_lock", "_pid")
+    __slots__ = ("_closed", "_held", "_lock", "_pid")
 
     def __init__(self) -> None:
         self._held: Held | None = None
+        self._closed = False
         self._pid = os.getpid()  # a forked child must not share its parent's connection
         self._lock = threading.Lock()
 
@@ -385,16 +387,17 @@ class Kept:
         """Keep ``held`` (its fire ended cleanly) for the next fire, or release it."""
         held.close_cursor()
         with self._lock:
-            if self._held is None and self._pid == os.getpid():
+            if self._held is None and not self._closed and self._pid == os.getpid():
                 self._held = held
                 return
         held.release()
 
     def close(self) -> None:
-        """Put the connection kept back into the pool (a later fire may keep one again)."""
+        """Put the connection kept back into the pool, and keep none after (``give``)."""
         if self._pid != os.getpid():
             return  # a forked child's: its parent's connection (``take``)
         with self._lock:
+            self._closed = True
             held, self._held = self._held, None
         if held is not None:
             held.release()
