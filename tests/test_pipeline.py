@@ -417,6 +417,7 @@ class TestHooks:
             pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
         assert [] == leaked(logged(caplog), [address, "Candidate 1"])
         assert "SMTPRecipientsRefused" in caplog.text
+        assert "<locals>.send) failed on start_debrief" in caplog.text  # the hook, by name
         assert "start_debrief" in caplog.text
         assert application.id in caplog.text
         (failure,) = pipeline.hook_failures

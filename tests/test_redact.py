@@ -108,7 +108,7 @@ class TestNameOf:
         assert f"{__name__}.TestNameOf.test_a_hook_is_named_not_shown.<locals>.notify" == name_of(
             notify
         )
-        assert "functools.partial" == name_of(partial)
+        assert "functools.partial(print)" == name_of(partial)
         assert "print" == name_of(print)
 
 

@@ -13,6 +13,7 @@ candidate's data, so nothing a candidate's data may have reached is put there:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,8 +70,11 @@ def error_summary(exc: BaseException) -> str:
 def name_of(hook: object) -> str:
     """Name a hook by its function's or its class's qualified name, never its ``repr``.
 
-    A ``repr`` may show what the hook holds (a ``functools.partial``'s arguments: an address).
+    A ``repr`` may show what the hook holds (a ``functools.partial``'s arguments: an address);
+    a partial is named by its function.
     """
+    if isinstance(hook, functools.partial):
+        return f"functools.partial({name_of(hook.func)})"
     named = getattr(hook, "__qualname__", None)
     if not isinstance(named, str):
         named = type(hook).__qualname__
