@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "hirepipe.clock",
         "hirepipe._types",
+        "hirepipe._redact",
         "hirepipe.timeline.calendar",
         "hirepipe.timeline._weekends",
     ),

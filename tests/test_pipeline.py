@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import sys
 import threading
@@ -41,6 +42,7 @@ from hirepipe.testing import (
     make_requisition,
 )
 from tests.conftest import START
+from tests.leaks import leaked, logged
 
 
 class TestErrors:
@@ -394,6 +396,32 @@ class TestHooks:
         assert 0 == pipeline.retry_failed_hooks()
         assert ["start_debrief", "start_debrief"] == attempts
         assert () == pipeline.hook_failures
+
+    def test_a_failing_hook_logs_no_personal_data(self, clock, requisition, caplog):
+        """The log says the hook, the event and the error's class; the error is kept for the host.
+
+        The error's message (an SMTP refusal repeats the recipient) and a hook's repr (a
+        partial's arguments) stay out of the log: it is never erased.
+        """
+
+        class SMTPRecipientsRefused(Exception):
+            pass
+
+        def send(address: str, fired: Fired) -> None:
+            raise SMTPRecipientsRefused(f"{address}: 550 mailbox unavailable")
+
+        address = "candidate1@example.com"
+        pipeline = Pipeline(clock=clock, hooks=[functools.partial(send, address)])
+        with caplog.at_level(logging.DEBUG, logger="hirepipe"):
+            application = make_application(pipeline, requisition)
+            pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+        assert [] == leaked(logged(caplog), [address, "Candidate 1"])
+        assert "SMTPRecipientsRefused" in caplog.text
+        assert "<locals>.send) failed on start_debrief" in caplog.text  # the hook, by name
+        assert "start_debrief" in caplog.text
+        assert application.id in caplog.text
+        (failure,) = pipeline.hook_failures
+        assert address in str(failure.error)  # the host asked for it: it has it all
 
     def test_retry_keeps_what_still_fails(self, clock, requisition):
         """A hook that keeps failing stays in the failure list."""

@@ -110,6 +110,36 @@ class TestWhichFieldsArePersonal:
         )
         assert ERASED == cleared.references[0].contact == cleared.rejection.feedback
 
+    def test_erasing_drops_the_failed_hooks_kept_for_the_application(self, requisition):
+        """A failed hook kept for a retry holds the candidate's data: a retry would resend it."""
+        calls: list[str] = []
+
+        class Hook:
+            def __call__(self, fired: object) -> None:
+                calls.append("fired")
+                raise ConnectionError("down")
+
+            def created(self, application: Application, requisition: object) -> None:
+                raise ConnectionError("down")
+
+        pipeline = Pipeline(standard_policy(), clock=FakeClock(START), hooks=[Hook()])
+        application = rejected_with_everything(pipeline, requisition)
+        other = make_application(pipeline, requisition, candidate=make_candidate(2))
+        pipeline.fire(other, "start_debrief", actor="maria", requisition=requisition)
+        assert {application.id, other.id} <= {
+            f.fired.application.id for f in pipeline.hook_failures
+        }
+        pipeline.erase(application, actor="maria", requisition=requisition)
+        kept = [f.fired.application.id for f in pipeline.hook_failures]
+        created = [f.application.id for f in pipeline.creation_failures]
+        assert application.id not in kept
+        assert application.id not in created
+        assert other.id in kept
+        assert other.id in created
+        calls.clear()
+        pipeline.retry_failed_hooks()
+        assert len(kept) == len(calls)
+
     def test_the_candidates_locale_is_personal(self, pipeline, requisition):
         """The locale says where someone lives and reads: erased with the rest, not kept."""
         candidate = make_candidate(locale="de_AT")

@@ -15,7 +15,8 @@ checks it):
 
 1. ``_version`` and ``errors``: the version and the one exception tree;
 2. ``clock`` and ``_types``: where time comes from, and the shared field types; with them the
-   business-day calendar (``timeline.calendar``), which guards may use;
+   business-day calendar (``timeline.calendar``), which guards may use, and ``_redact``, what
+   an error may say where personal data must not go (logs, stored problems);
 3. ``models``: the Pydantic data (Candidate, Requisition, Application, records);
 4. ``policy``: a lifecycle as data (stages and their roles, events, guards, settings, io);
 5. ``privacy``: which fields are personal, erasing them, retention and consent;

@@ -30,6 +30,7 @@ import pendulum
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hirepipe._machine import CompiledPolicy, evaluate
+from hirepipe._redact import error_summary, name_of
 from hirepipe.clock import Clock, SystemClock
 from hirepipe.errors import (
     Blocker,
@@ -546,7 +547,10 @@ class Pipeline:
         history is replaced by [`ERASED`][hirepipe.models.ERASED]; the lifecycle facts stay. An
         activity record (event ``@erase``, by ``actor``, with ``reason``) says when and by whom,
         and ``erased_at`` is set: no event fires on the application afterwards. No hook is
-        called. Erase the notifications about it too (``outbox.erase(application.id)``).
+        called; the failed hook calls kept for it
+        ([`hook_failures`][hirepipe.pipeline.Pipeline.hook_failures],
+        [`creation_failures`][hirepipe.pipeline.Pipeline.creation_failures]) are dropped. Erase
+        the notifications about it too (``outbox.erase(application.id)``).
 
         Only the roles the policy's
         [`erased_by`][hirepipe.policy.PolicySettings.erased_by] names may erase (by default
@@ -574,6 +578,12 @@ class Pipeline:
                     actual=application.version,
                 )
             _commit(application, values)
+            # a failed hook kept for a retry holds the application as it was, and its error
+            # may quote it: a retry would send what was just erased
+            self._failures = [f for f in self._failures if f.fired.application.id != application.id]
+            self._creation_failures = [
+                f for f in self._creation_failures if f.application.id != application.id
+            ]
         return record
 
     def erasure(
@@ -774,10 +784,14 @@ class Pipeline:
         try:
             created(application, requisition)
         except Exception as exc:  # a hook never undoes a creation
-            _log.exception(
-                "hook %r failed on the creation of application %s; kept for retry",
-                hook,
+            # no traceback: its last line is the error's message, which may quote personal
+            # data; the error itself is kept where the host asks for it
+            _log.error(
+                "hook %s failed on the creation of application %s (%s); kept for retry "
+                "(pipeline.creation_failures holds the error)",
+                name_of(hook),
                 application.id,
+                error_summary(exc),
             )
             with self._commit_lock:
                 self._creation_failures.append(
@@ -797,11 +811,15 @@ class Pipeline:
         try:
             hook(fired)
         except Exception as exc:  # a hook never undoes an applied event
-            _log.exception(
-                "hook %r failed on %s of application %s; kept for retry",
-                hook,
+            # no traceback: its last line is the error's message, which may quote personal
+            # data (an SMTP error repeats the address); the error is in hook_failures
+            _log.error(
+                "hook %s failed on %s of application %s (%s); kept for retry "
+                "(pipeline.hook_failures holds the error)",
+                name_of(hook),
                 fired.record.event,
                 fired.application.id,
+                error_summary(exc),
             )
             # a retry must see the application as the event left it, not as it is by then
             kept = Fired(

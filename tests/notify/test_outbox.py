@@ -38,6 +38,7 @@ from hirepipe.notify import (
     Templates,
     deliver,
 )
+from tests.leaks import leaked, logged, said
 from tests.notify.world import TEMPLATES, World
 
 NOW = pendulum.datetime(2025, 1, 6, 9, tz="UTC")
@@ -676,3 +677,41 @@ class TestDeliver:
             n.key for n in world.outbox.for_application(application.id)
         }
         assert [] == world.outbox.pending()
+
+
+class TestNoPersonalDataInLogsOrErrors:
+    """Logs and hirepipe's errors are not erased: no address or text of a candidate goes there."""
+
+    def test_a_record_that_fails_says_its_class_not_its_message(self):
+        """on_sent's error (it may quote the notification) stays out of NotificationError."""
+
+        def refuse(notification: Notification) -> None:
+            raise ValueError(f"no candidate at {notification.address}")
+
+        outbox = Outbox(on_sent=refuse)
+        outbox.add(note(records="thank_you_received"))
+        with pytest.raises(NotificationError, match="record it by hand") as raised:
+            outbox.mark_sent("a/1/r/p", NOW)
+        assert "ValueError" in str(raised.value)
+        assert [] == leaked(said(raised.value), ["p@example.com"])
+
+    def test_a_failed_send_is_logged_without_the_receivers_reply(self, caplog):
+        """The reply (which repeats the address) is kept in last_error, erased with the data."""
+
+        def refuse(notification: Notification, message: Message, now: _dt.datetime) -> None:
+            reply = f"550 <{notification.address}>: mailbox unavailable"
+            raise DeliveryError(notification.key, reply, permanent=notification.to == "q")
+
+        outbox = Outbox()
+        outbox.add(note())
+        outbox.add(note("a/1/r/q", to="q"))
+        with caplog.at_level(logging.WARNING, logger="hirepipe.notify"):
+            report = deliver(outbox, refuse, NOW)
+        assert (1, 1) == (len(report.retrying), len(report.failed))
+        assert "hirepipe.errors.DeliveryError" in caplog.text
+        assert "last_error" in caplog.text  # where to look
+        assert [] == leaked(logged(caplog), ["p@example.com", "q@example.com"])
+        assert "550 <q@example.com>" in report.failed[0].last_error
+        assert {"erased: the candidate's personal data was removed"} == {
+            n.last_error for n in (outbox.erase("a"), *outbox)[1:]
+        }

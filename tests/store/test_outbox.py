@@ -8,6 +8,7 @@ outbox keeps, on the store's outbox; the rest is what only a database shows: cla
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from hirepipe import Fired, Pipeline, standard_policy
+from hirepipe import Blocker, Fired, Pipeline, standard_policy
 from hirepipe.notify import (
     MemorySender,
     NotificationError,
@@ -27,6 +28,7 @@ from hirepipe.notify import (
 )
 from hirepipe.store import StoreOutbox
 from hirepipe.testing import FakeClock, make_application, make_requisition
+from tests.leaks import leaked, logged
 from tests.notify.test_outbox import NOW, OutboxContract, Outboxes, note
 from tests.store import helpers as store_helpers
 from tests.store.helpers import LATER, START, Database, World
@@ -188,3 +190,29 @@ def test_a_sent_notification_is_recorded_while_a_writer_changes_its_application(
     assert ["hold", "note", "status_update"] == [r.event for r in history[-3:]]
     assert notification.key in str(history[-1].data["text"])
     assert [] == store.verify()
+
+
+def test_a_record_refused_is_logged_without_the_refusals_text(database, caplog):
+    """A refused record is logged with its blockers' codes, not their messages.
+
+    A host's guard may say anything of the candidate (here the address); the log is never
+    erased.
+    """
+
+    def reachable(ctx):
+        """Refuses with a message quoting the candidate's address."""
+        yield Blocker("unreachable", f"{ctx.application.candidate.email} bounced")
+
+    policy = standard_policy().with_guard("status_update", reachable)
+    pipeline = Pipeline(policy, clock=FakeClock(START))
+    store = database.store(pipeline)
+    pipeline.hooks.append(Notifier(store.outbox, policy, estimate=no_estimate))
+    requisition = make_requisition()
+    application = make_application(Pipeline(policy, clock=FakeClock(START)), requisition)
+    store.add(application, requisition)
+    store.fire(application.id, "hold", actor="maria", reason="budget freeze")
+    (notification,) = store.outbox.pending()
+    with caplog.at_level(logging.WARNING, logger="hirepipe.store"):
+        store.outbox.mark_sent(notification.key, LATER)
+    assert "blocked by unreachable" in caplog.text
+    assert [] == leaked(logged(caplog), [application.candidate.email])

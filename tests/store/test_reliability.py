@@ -13,6 +13,7 @@ On SQLite and on PostgreSQL alike:
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -22,6 +23,7 @@ import pytest
 
 from hirepipe.notify import MemorySender, NotificationError, deliver
 from hirepipe.store import CorruptData
+from tests.leaks import leaked, logged, said
 from tests.store import helpers as store_helpers
 from tests.store.helpers import (
     LATER,
@@ -271,3 +273,86 @@ class TestBadInput:
             report = deliver(world.store.outbox, MemorySender(), LATER)
         assert ["app-2/1/status/cand-2"] == [n.key for n in report.sent]
         assert "outbox row 'app-1/1/status/cand-1' cannot be read" in caplog.text
+
+
+PERSONAL = ("Candidate 1", "candidate1@example.com")
+"""What app-1's rows say of its candidate."""
+
+
+class TestBadRowsSayNoValues:
+    """A row edited by hand is reported by where and what, never by the values it holds.
+
+    Pydantic's text of a ValidationError quotes the input (``input_value=...``): the row's
+    personal data, which would reach logs and errors that erasure never reaches.
+    """
+
+    def rewrite(self, world: World, table: str, column: str, key: str, change) -> None:
+        name = world.database.table(table)
+        where = "id" if table == "hirepipe_applications" else "key"
+        (row,) = world.database.execute(f"SELECT {column} FROM {name} WHERE {where} = :k", k=key)
+        document = json.loads(row[0])
+        change(document)
+        world.database.execute(
+            f"UPDATE {name} SET {column} = :value WHERE {where} = :k",
+            value=json.dumps(document),
+            k=key,
+        )
+
+    def test_a_bad_snapshot(self, database):
+        """verify() and load say which field is wrong and why, without the candidate."""
+        world, _ = populated(database, 1)
+
+        def mangle(document):
+            document["candidate"]["email"] = "Candidate 1 <candidate1@example.com>"
+
+        self.rewrite(world, "hirepipe_applications", "snapshot", "app-1", mangle)
+        problems = [p for p in world.store.verify() if p.code == "invalid_snapshot"]
+        assert problems
+        assert all("candidate.email: String should match pattern" in p.message for p in problems)
+        assert [] == leaked("\n".join(map(str, problems)), PERSONAL)
+        with pytest.raises(CorruptData, match=r"candidate\.email") as raised:
+            world.store.load("app-1")
+        assert [] == leaked(said(raised.value), PERSONAL)
+
+    def test_a_bad_notification(self, database, caplog):
+        """verify(), reading the outbox (logged) and marking it sent (raised) name no value."""
+        world, _ = populated(database, 1)
+        world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        (notification,) = world.store.outbox.for_application("app-1")
+
+        def mangle(document):
+            document["address"] = [document["address"]]
+
+        self.rewrite(world, "hirepipe_outbox", "notification", notification.key, mangle)
+        (problem,) = [p for p in world.store.verify() if p.code == "invalid_notification"]
+        assert "address: Input should be a valid string [string_type]" in problem.message
+        with caplog.at_level(logging.ERROR, logger="hirepipe.store"):
+            assert [] == world.store.outbox.pending()
+        assert "address: Input should be a valid string" in caplog.text
+        with pytest.raises(NotificationError, match="repair the row") as raised:
+            world.store.outbox.mark_sent(notification.key, LATER)
+        everything = "\n".join([str(problem), logged(caplog), said(raised.value)])
+        assert [] == leaked(everything, PERSONAL)
+
+    def test_a_failing_hook(self, database, caplog):
+        """The log, the failures kept and verify() name the hook and its error's class only."""
+        world, _ = populated(database, 1)
+
+        class SMTPRecipientsRefused(Exception):
+            pass
+
+        def send(fired) -> None:
+            raise SMTPRecipientsRefused(f"{fired.application.candidate.email}: 550 unknown")
+
+        world.pipeline.hooks.append(send)
+        with caplog.at_level(logging.DEBUG, logger="hirepipe"):
+            world.store.fire("app-1", "hold", actor="maria", reason="freeze")
+        (problem,) = [p for p in world.store.verify() if p.code == "hook_failed"]
+        assert "SMTPRecipientsRefused" in str(problem)
+        assert "send" in str(problem)
+        assert "SMTPRecipientsRefused" in caplog.text
+        kept = world.database.execute(
+            f"SELECT errors FROM {database.table('hirepipe_hook_failures')}"
+        )
+        everything = "\n".join([str(problem), logged(caplog), repr(kept)])
+        assert [] == leaked(everything, PERSONAL)

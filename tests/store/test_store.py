@@ -679,7 +679,7 @@ class TestHooks:
             problem.application_id,
             problem.version,
         )
-        assert "RuntimeError: mail directory down" in problem.message
+        assert ".flaky: RuntimeError (its message is left out" in problem.message  # may be personal
         assert 1 == world.store.retry_hooks()
         broken[0] = False
         assert 0 == world.store.retry_hooks()

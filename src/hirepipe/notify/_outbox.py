@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from hirepipe._redact import error_summary
 from hirepipe.notify._model import (
     ClaimLost,
     DeliveryError,
@@ -308,14 +309,17 @@ class Outbox:
                 self._leave_pending(updated)
                 self._note_sent(updated)
         if updated is not current and self.on_sent is not None and updated.records is not None:
+            failure = None
             try:
                 self.on_sent(updated)
             except Exception as exc:
+                failure = error_summary(exc)
+            if failure is not None:  # raised here, out of the chain: its text may be personal
                 raise NotificationError(
                     f"notification {key!r} is sent, but {updated.records!r} could not be "
-                    f"recorded on application {updated.application_id!r}: {exc}; record it by "
-                    "hand so its deadline closes"
-                ) from exc
+                    f"recorded on application {updated.application_id!r} ({failure}); record "
+                    "it by hand so its deadline closes"
+                )
         return updated
 
     def mark_failed(

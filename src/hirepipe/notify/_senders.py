@@ -37,6 +37,7 @@ from email.utils import format_datetime
 from functools import cache
 from typing import Protocol
 
+from hirepipe._redact import error_summary
 from hirepipe.errors import CalendarError
 from hirepipe.notify._model import (
     ClaimLost,
@@ -156,21 +157,25 @@ def deliver(
                 )
                 unrecorded.append(notification)
                 continue
+            # The error's message (an SMTP reply repeats the address) goes to the notification's
+            # last_error, erased with the candidate's data; the log, never erased, has its class.
             if updated.status == "failed":
                 _log.error(
-                    "notification %s failed for good after %d attempts: %s",
+                    "notification %s failed for good after %d attempts (%s); its last_error in "
+                    "the outbox says why: fix the cause and requeue it",
                     updated.key,
                     updated.attempts,
-                    updated.last_error,
+                    error_summary(problem),
                 )
                 failed.append(updated)
             else:
                 _log.warning(
-                    "notification %s failed (attempt %d), retrying at %s: %s",
+                    "notification %s failed (attempt %d), retrying at %s (%s); its last_error "
+                    "in the outbox says why",
                     updated.key,
                     updated.attempts,
                     updated.next_attempt_at.isoformat(),
-                    updated.last_error,
+                    error_summary(problem),
                 )
                 retrying.append(updated)
     return DeliveryReport(tuple(sent), tuple(retrying), tuple(failed), tuple(unrecorded))
@@ -286,7 +291,11 @@ class MemorySender:
 
 
 class LoggingSender:
-    """Logs each message (recipient, subject and text) instead of sending it."""
+    """Logs each message (recipient, subject and text) instead of sending it.
+
+    For development and tests: the log then holds the candidates' personal data, which
+    erasure cannot reach.
+    """
 
     def __init__(self, logger: logging.Logger | None = None, *, level: int = logging.INFO) -> None:
         self.logger: logging.Logger = logger if logger is not None else _log

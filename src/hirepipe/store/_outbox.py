@@ -38,6 +38,7 @@ from sqlalchemy import (
     update,
 )
 
+from hirepipe._redact import error_summary, validation_summary
 from hirepipe.errors import HirepipeError
 from hirepipe.notify import (
     Backoff,
@@ -322,11 +323,12 @@ class StoreOutbox(Outbox):
             )
         except HirepipeError as exc:
             _log.warning(
-                "notification %s is sent but %r was not recorded on %s: %s",
+                "notification %s is sent but %r was not recorded on %s (%s); record it by hand "
+                "so its deadline closes",
                 notification.key,
                 notification.records,
                 notification.application_id,
-                exc,
+                error_summary(exc),
             )
 
     def mark_failed(
@@ -402,7 +404,11 @@ class StoreOutbox(Outbox):
             try:
                 found.append(Notification.from_json(row.notification))
             except ValidationError as exc:  # edited by hand: reported, never sent half-read
-                _log.error("outbox row %r cannot be read, skipped: %s", row.key, exc)
+                _log.error(
+                    "outbox row %r cannot be read, skipped (%s); repair the row",
+                    row.key,
+                    validation_summary(exc),
+                )
         return found
 
     def _with(self, status: NotificationStatus) -> list[Notification]:
@@ -427,9 +433,11 @@ class StoreOutbox(Outbox):
         try:
             return Notification.from_json(row.notification)
         except ValidationError as exc:
-            raise NotificationError(
-                f"notification {key!r} cannot be read back ({exc}); repair the row"
-            ) from None
+            problem = validation_summary(exc)
+        # raised here, out of the ValidationError's chain: its text quotes the row's values
+        raise NotificationError(
+            f"notification {key!r} cannot be read back ({problem}); repair the row"
+        )
 
     def _under(self, claim: Claim) -> Update:
         """An UPDATE of the row while it is pending under ``claim`` (its worker and its end)."""

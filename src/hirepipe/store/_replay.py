@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from hirepipe._redact import validation_summary
 from hirepipe.errors import Problem
 from hirepipe.models import Application
 from hirepipe.store._chain import Hashed
@@ -246,7 +247,7 @@ def check_application(
         try:
             Application.model_validate_json(snapshot)
         except ValidationError as exc:
-            problem("invalid_snapshot", f"the snapshot is not a valid Application: {exc}")
+            problem("invalid_snapshot", f"the snapshot is not valid: {validation_summary(exc)}")
         for name, value in columns.items():
             if stored.get(name) != value:
                 problem(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from hirepipe._redact import error_summary, name_of
 from hirepipe.models import Application, Requisition, TransitionRecord, _copied
 from hirepipe.notify import Notification
 from hirepipe.notify._model import occasion_prefix
@@ -237,15 +238,18 @@ def call_hooks(
             except DBAPIError:
                 raise  # the transaction itself failed: nothing is written
             except Exception as exc:  # a hook never undoes an event
-                _log.exception(
-                    "hook %r failed on %s of application %s (version %d); "
-                    "recorded for store.retry_hooks()",
-                    hook,
+                # Its name and its error's class, no message nor traceback: the log and the
+                # failures verify() reports are not erased, and the message may be personal.
+                failure = f"{name_of(hook)}: {error_summary(exc)}"
+                _log.error(
+                    "hook failed on %s of application %s (version %d): %s; recorded for "
+                    "store.retry_hooks()",
                     fired.record.event,
                     fired.application.id,
                     fired.record.version,
+                    failure,
                 )
-                errors.append(f"{hook!r}: {type(exc).__name__}: {exc}")
+                errors.append(failure)
         return errors, list(tx.collecting.values())
     finally:
         tx.collecting, tx.absent, tx.fresh = outer, outer_absent, outer_fresh

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Row, Select, select
 from sqlalchemy.engine import Connection
 
+from hirepipe._redact import error_summary, validation_summary
 from hirepipe.errors import CorruptData, NotStored, Problem, StoreError
 from hirepipe.models import Application, Requisition
 from hirepipe.notify import Notification
@@ -41,6 +42,8 @@ class _InTransaction(Protocol):
     connection: Connection
 
 
+_Model = TypeVar("_Model", bound=BaseModel)
+
 Reading = Callable[[], AbstractContextManager[_InTransaction]]
 """Opens a read transaction with one snapshot of the database."""
 
@@ -49,12 +52,7 @@ def parse_application(
     application_id: str, snapshot: str, *, version: int | None = None
 ) -> Application:
     """Read a stored application; ``version`` is its row's version column, to compare."""
-    try:
-        application = Application.model_validate_json(snapshot)
-    except ValidationError as exc:
-        raise CorruptData(
-            [Problem("invalid_snapshot", str(exc), application_id=application_id)]
-        ) from None
+    application = _read(Application, snapshot, "invalid_snapshot", application_id=application_id)
     if version is not None and application.version != version:
         raise CorruptData(
             [
@@ -70,12 +68,25 @@ def parse_application(
 
 def parse_requisition(requisition_id: str, snapshot: str) -> Requisition:
     """Read a stored requisition."""
+    return _read(Requisition, snapshot, "invalid_requisition", requisition_id=requisition_id)
+
+
+def _read(
+    model: type[_Model],
+    text: str,
+    code: str,
+    *,
+    application_id: str | None = None,
+    requisition_id: str | None = None,
+) -> _Model:
+    """Validate a stored document; raise CorruptData saying why not, without its values."""
     try:
-        return Requisition.model_validate_json(snapshot)
+        return model.model_validate_json(text)
     except ValidationError as exc:
-        raise CorruptData(
-            [Problem("invalid_requisition", str(exc), requisition_id=requisition_id)]
-        ) from None
+        message = validation_summary(exc)
+    problem = Problem(code, message, application_id=application_id, requisition_id=requisition_id)
+    # raised out of the ValidationError's chain: its text quotes the document's values
+    raise CorruptData([problem])
 
 
 def log_query(tables: Tables) -> Select[Any]:
@@ -196,12 +207,7 @@ def replay(
     state, problems = fold(application_id, rows, upto=upto)
     if state is None or problems:
         raise CorruptData(problems)
-    try:
-        return Application.model_validate_json(json.dumps(state))
-    except ValidationError as exc:
-        raise CorruptData(
-            [Problem("invalid_replay", str(exc), application_id=application_id)]
-        ) from None
+    return _read(Application, json.dumps(state), "invalid_replay", application_id=application_id)
 
 
 def verify(
@@ -286,7 +292,7 @@ def _checked(
             problems += _kept_head(row.id, entries, head)
         return problems
     except Exception as exc:  # pragma: no cover - a last resort: verify never crashes
-        return [Problem("unreadable", f"{type(exc).__name__}: {exc}", application_id=row.id)]
+        return [Problem("unreadable", error_summary(exc), application_id=row.id)]
 
 
 def _kept_head(application_id: str, entries: Sequence[LogRow], head: ChainHead) -> list[Problem]:
@@ -322,9 +328,8 @@ def _documents(connection: Connection, tables: Tables) -> list[Problem]:
         try:
             status = Notification.from_json(row.notification).status.value
         except ValidationError as exc:
-            problems.append(
-                Problem("invalid_notification", f"the notification is not valid: {exc}", **where)
-            )
+            message = f"the notification is not valid: {validation_summary(exc)}"
+            problems.append(Problem("invalid_notification", message, **where))
             continue
         if status != row.status:
             message = f"column status is {row.status!r}, the notification says {status!r}"
