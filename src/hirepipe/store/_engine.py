@@ -560,9 +560,13 @@ def _bare(orig: BaseException | None, message: str) -> Exception:
         bare = type(orig)(message)
     except Exception:  # a class that needs more to be made: the message alone
         return Exception(f"{type(orig).__module__}.{type(orig).__name__}: {message}")
-    for name in ("sqlite_errorcode", "sqlite_errorname"):  # numbers and names, no values
-        if hasattr(orig, name):
-            setattr(bare, name, getattr(orig, name))
+    # codes and names, no values; psycopg's SQLSTATE too: an error of a code it has no class
+    # for (a host's trigger's own) is its class's base, the code on the instance alone
+    for name in ("sqlite_errorcode", "sqlite_errorname", "sqlstate"):
+        found = getattr(orig, name, None)
+        if found is not None and getattr(bare, name, None) != found:
+            with contextlib.suppress(AttributeError, TypeError):  # a read-only attribute
+                setattr(bare, name, found)
     return bare
 
 
