@@ -386,10 +386,11 @@ class Kept:
     def give(self, held: Held) -> None:
         """Keep ``held`` (its fire ended cleanly) for the next fire, or release it."""
         held.close_cursor()
-        with self._lock:
-            if self._held is None and not self._closed and self._pid == os.getpid():
-                self._held = held
-                return
+        if self._pid == os.getpid():  # asked first: a forked child's copy of the lock may
+            with self._lock:  # have been taken by a thread of its parent, never to be freed
+                if self._held is None and not self._closed:
+                    self._held = held
+                    return
         held.release()
 
     def close(self) -> None:
