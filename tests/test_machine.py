@@ -16,7 +16,7 @@ from transitions import Transition
 from transitions.core import Condition
 
 from hirepipe import Blocker, Context, HirepipeError, Pipeline, standard_policy
-from hirepipe._machine import CompiledPolicy, _GuardCondition, _Machine
+from hirepipe._machine import CompiledPolicy, _GuardCondition, _Machine, evaluate
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
 from tests.test_properties import EVENTS, PEOPLE, POLICY, STAGES, plausible
@@ -114,10 +114,17 @@ def test_the_engine_decides_as_event_trigger_does(start, steps):
 
     Every event the pipeline fires is decided both ways (guards are pure), from every stage:
     whether it applies, the stage it leads to, and the blockers; and the same again by a
-    machine with ``transitions``' own conditions (which resolve each callable, then call it).
+    machine with ``transitions``' own conditions (which resolve each callable, then call it),
+    the guards run by ``evaluate`` there (not by ``_GuardCondition.check``, which it checks).
     """
     decided: list[tuple[bool, str, list[Blocker]]] = []
     fast = CompiledPolicy.run
+
+    def evaluated(self: _GuardCondition, event_data: Any) -> bool:
+        token = event_data.model
+        token.blockers = evaluate(self.guards, token.context)
+        return not token.blockers
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_Machine, "transition_cls", Transition)
         stock = CompiledPolicy(POLICY)
@@ -143,6 +150,8 @@ def test_the_engine_decides_as_event_trigger_does(start, steps):
     application = make_application(pipeline, requisition, stage=start, candidate=make_candidate(1))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(CompiledPolicy, "run", both)
+        # what transitions' own Condition calls (hirepipe's transitions call ``check``)
+        patch.setattr(_GuardCondition, "__call__", evaluated)
         for pick, variant, actor in steps:
             clock.advance(hours=7)
             pool = pipeline.available(application, requisition=requisition, activities=True)

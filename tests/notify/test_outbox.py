@@ -113,6 +113,21 @@ class OutboxContract:
         assert ["a/4", "a/1"] == [n.key for n in outbox.due(NOW, limit=2)]
         assert outbox.due(NOW) == outbox.due(NOW)  # asking again changes nothing
 
+    @pytest.mark.parametrize("limit", [-1, -5], ids=str)
+    def test_a_negative_limit_is_refused(self, outbox, limit):
+        """Before: all but the last (in memory), every one claimed (SQLite), or the driver's error.
+
+        A worker's ``limit=capacity - busy`` gone below zero.
+        """
+        for key in ("a/1", "a/2", "a/3"):
+            outbox.add(note(key))
+        with pytest.raises(NotificationError, match="limit"):
+            outbox.due(NOW, limit=limit)
+        assert ([], ["a/1"]) == (
+            outbox.due(NOW, limit=0),
+            [n.key for n in outbox.due(NOW, limit=1)],
+        )
+
     def test_contact_bookkeeping(self, outbox):
         """The outbox knows when a person last got a message, and whether one waits."""
         outbox.add(note("a/1", to="ada"))

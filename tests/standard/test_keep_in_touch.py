@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+
 import pytest
 
-from hirepipe import GuardRejected, Pipeline, Policy, Slate, standard_policy
+from hirepipe import Blocker, GuardRejected, Pipeline, Policy, Slate, standard_policy
 from hirepipe.models import ERASED
+from hirepipe.policy import Context, GuardSpec
 from hirepipe.privacy import consent_expired
 from hirepipe.standard import standard_registry
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
@@ -153,6 +157,38 @@ class TestKeepInTouchFromRejection:
                     consent=False,
                 )
             assert ["consent_refused"] == list(caught.value.codes)
+
+    def test_the_old_refusal_guard_refuses_next_to_a_warm_until_set_of_a_companys_own(self, world):
+        """A company's own guard named ``warm_until_set`` need not ask consent: the old guard does.
+
+        ``consent_not_refused`` stayed silent next to any guard of that name, and keep_warm
+        with ``consent=False`` applied: the candidate kept warm against their refusal.
+        """
+        _, clock, requisition = world
+
+        def own_warm_until_set(ctx: Context) -> Iterator[Blocker]:
+            if ctx.data.value("warm_until") is None:
+                yield Blocker("warm_until_missing", "give a warm-until date")
+
+        spec = POLICY.events["keep_warm"]
+        guards = [
+            GuardSpec("warm_until_set", own_warm_until_set) if g.name == "warm_until_set" else g
+            for g in spec.guards
+        ]
+        policy = POLICY.with_event(
+            replace(spec, guards=(*guards, standard_registry().guards["consent_not_refused"]))
+        )
+        pipeline = Pipeline(policy, clock=clock)
+        application = rejected(pipeline, requisition, consent_to_contact=True)
+        codes = refused(
+            pipeline,
+            application,
+            requisition,
+            "keep_warm",
+            warm_until=clock.now().add(days=30),
+            consent=False,
+        )
+        assert ["consent_refused"] == codes
 
     @pytest.mark.parametrize("event", ["keep_warm", "renew_consent"])
     def test_expiry_bounded_by_warm_days(self, world, event):

@@ -86,6 +86,19 @@ class TestForgedRows:
             world.store.replay("app-1", version=2)
         assert "interviewed" == world.store.load("app-1").history[0].from_stage
 
+    @pytest.mark.parametrize("batch_size", [0, -1], ids=str)
+    def test_a_batch_size_that_reads_nothing_is_refused(self, database, batch_size):
+        """verify(batch_size=0) read no application and said the forged store was sound.
+
+        (On SQLite -1 read them all; on PostgreSQL it raised the driver's error.)
+        """
+        world = held_and_resumed(database)
+        changes = json.loads(log_row(database, "app-1", 1)["changes"])
+        edit_log(database, "app-1", 1, changes=json.dumps({**changes, "stage": "hired"}))
+        with pytest.raises(ValueError, match="batch_size"):
+            world.store.verify(batch_size=batch_size)
+        assert ["chain_broken"] == [p.code for p in world.store.verify(batch_size=1)]
+
 
 class TestChain:
     def test_a_sound_log_verifies_and_replays_at_every_version(self, database):

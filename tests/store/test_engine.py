@@ -20,6 +20,7 @@ from tests.store import helpers as store_helpers
 from tests.store.helpers import POLICY, START, Database, World
 
 database = store_helpers.database
+postgres = store_helpers.postgres
 
 
 def listeners(engine: Engine) -> dict[str, int]:
@@ -249,6 +250,28 @@ class TestDriverErrorsSayNoValues:
             )
         assert isinstance(raised.value.__cause__, DBAPIError)
         assert "could not serialize" in said(raised.value)
+        assert [] == [value for value in PERSONAL if value in said(raised.value)]
+
+    @pytest.mark.parametrize("code", ["HP001", "40001", "23514"], ids=str)
+    def test_the_sqlstate_is_kept_when_psycopg_has_no_class_for_it(self, postgres, code):
+        """A SQLSTATE of the host's own (a trigger's, a statement's) stays on the bare error.
+
+        psycopg raises an error of a code it has no class for as its class's base
+        (``OperationalError``), the code on the instance: the bare one of that class knew
+        nothing of it. A conflict's code is still raised as TransactionConflict.
+        """
+        world = World(postgres)
+        refuse = postgres.table("refuse")
+        postgres.execute(
+            f"CREATE FUNCTION {refuse}(detail text) RETURNS void LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '{code}', DETAIL = detail; END $$"
+        )
+        expected = TransactionConflict if code == "40001" else DBAPIError
+        with pytest.raises(expected) as raised, world.store.transaction() as connection:
+            connection.execute(text(f"SELECT {refuse}(:detail)"), {"detail": PERSONAL[0]})
+        error = raised.value if code != "40001" else raised.value.__cause__
+        assert isinstance(error, DBAPIError)
+        assert getattr(error.orig, "sqlstate", None) == code
         assert [] == [value for value in PERSONAL if value in said(raised.value)]
 
     def test_the_stores_own_engine_logs_no_values(self, database, caplog):

@@ -595,6 +595,31 @@ class TestKept:
         store._kept.close()
         assert None is self.kept_driver(store)
 
+    def test_a_child_forked_while_another_thread_held_the_lock_still_fires(self, postgres):
+        """The child's copy of the lock stays taken forever: the child must not wait for it.
+
+        ``give`` took the lock before asking whose process it was: a child forked while a
+        thread of its parent was inside ``take`` or ``give`` hung at its first fire's end.
+        """
+        store, application_id = self.fired_store(postgres)
+        assert store._kept is not None
+        store._kept._pid = -1  # as in a child forked ...
+        store._kept._lock.acquire()  # ... while a thread of its parent held the lock
+        try:
+            firing = threading.Thread(
+                target=store.fire,
+                args=(application_id, "hold"),
+                kwargs={"actor": "maria", "reason": "freeze"},
+                daemon=True,
+            )
+            firing.start()
+            firing.join(timeout=20)
+            assert not firing.is_alive()
+        finally:
+            store._kept._lock.release()
+            store._kept._pid = os.getpid()
+        assert "on_hold" == store.load(application_id).stage
+
     def test_a_store_on_a_hosts_engine_keeps_none(self, postgres):
         """The host's pool is the host's: each fire takes a connection and gives it back."""
         engine = create_engine(postgres.url)

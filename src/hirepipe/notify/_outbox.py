@@ -139,6 +139,17 @@ class Claim:
         return self.notification.key
 
 
+def check_limit(limit: int | None) -> int | None:
+    """Return ``limit`` (how many ``due`` returns at most); raise NotificationError if negative.
+
+    A negative one meant all but the last few in memory, every one on SQLite (claimed at
+    once), and the driver's error on PostgreSQL.
+    """
+    if limit is not None and limit < 0:
+        raise NotificationError(f"the limit of due notifications must be 0 or more, not {limit}")
+    return limit
+
+
 def check_lease(lease: timedelta) -> timedelta:
     """Return ``lease``; raise NotificationError unless it is positive."""
     if lease <= timedelta(0):
@@ -235,6 +246,7 @@ class Outbox:
         Notifications under a claim that lasts beyond ``now`` are left out. Nothing changes:
         asking twice returns the same notifications.
         """
+        check_limit(limit)
         with self._lock:
             found = [
                 n

@@ -20,7 +20,7 @@ from hirepipe.standard._approvals import (
 )
 from hirepipe.standard._background import BACKGROUND_GUARDS
 from hirepipe.standard._feedback import FEEDBACK_GUARDS
-from hirepipe.standard._keep_in_touch import KEEP_IN_TOUCH_GUARDS, consent_given
+from hirepipe.standard._keep_in_touch import KEEP_IN_TOUCH_GUARDS, warm_until_set
 from hirepipe.standard._offers import offer_not_expired, offer_past_valid_until, offer_terms_valid
 from hirepipe.standard._position import POSITION_GUARDS
 from hirepipe.standard._scheduling import SCHEDULING_GUARDS
@@ -241,20 +241,6 @@ def target_requisition_usable(ctx: Context) -> Iterator[Blocker]:
             f"requisition {requisition.id!r} was cancelled; choose an open one",
             {"requisition": requisition.id},
         )
-
-
-def warm_until_set(ctx: Context) -> Iterator[Blocker]:
-    """A future warm-until date and the candidate's consent to stay in touch."""
-    warm_until = ctx.data.value("warm_until")
-    if warm_until is None:
-        yield Blocker(
-            "warm_until_missing", "give a warm-until date (warm_until=...)", needs_input=True
-        )
-    elif warm_until <= ctx.now:
-        yield Blocker(
-            "warm_until_past", f"warm_until {warm_until.isoformat()} is not in the future"
-        )
-    yield from consent_given(ctx)  # an explicit consent=False always refuses
 
 
 def interviewer_assigned(ctx: Context) -> Iterator[Blocker]:

@@ -34,13 +34,12 @@ __all__ = [
     "KEEP_IN_TOUCH_EFFECTS",
     "KEEP_IN_TOUCH_GUARDS",
     "consent_given",
+    "warm_until_set",
     "with_keep_in_touch_from_rejection",
 ]
 
 _CONSENTED = ("keep_warm", "renew_consent")
 """The events that rest on the candidate's consent to stay in touch."""
-_ASKS_CONSENT = "warm_until_set"
-"""The standard guard that asks ``consent_given`` (``hirepipe.standard._guards``)."""
 
 
 def consent_given(ctx: Context) -> Iterator[Blocker]:
@@ -67,17 +66,32 @@ def consent_given(ctx: Context) -> Iterator[Blocker]:
         )
 
 
+def warm_until_set(ctx: Context) -> Iterator[Blocker]:
+    """A future warm-until date and the candidate's consent to stay in touch."""
+    warm_until = ctx.data.value("warm_until")
+    if warm_until is None:
+        yield Blocker(
+            "warm_until_missing", "give a warm-until date (warm_until=...)", needs_input=True
+        )
+    elif warm_until <= ctx.now:
+        yield Blocker(
+            "warm_until_past", f"warm_until {warm_until.isoformat()} is not in the future"
+        )
+    yield from consent_given(ctx)  # an explicit consent=False always refuses
+
+
 def consent_not_refused(ctx: Context) -> Iterator[Blocker]:
     """The event does not say the candidate refused, whatever their profile says.
 
     The refusal half of ``consent_given``, which ``warm_until_set`` asks on every
     ``keep_warm`` and ``renew_consent``, with this part or without it: this part no longer adds
-    it, and it stays registered for the policies saved naming it. Those name it next to
-    ``warm_until_set``, which refuses already: there it says nothing, so the refusal is said
-    once.
+    it, and it stays registered for the policies saved naming it. Those name it next to the
+    standard ``warm_until_set``, which refuses already: there it says nothing, so the refusal
+    is said once (next to a company's own guard of that name, it refuses).
     """
     spec = ctx.policy.events.get(ctx.event)
-    if spec is not None and any(guard.name == _ASKS_CONSENT for guard in spec.guards):
+    # the standard guard itself, not its name: a company's own guard of that name may not ask
+    if spec is not None and any(guard.check is warm_until_set for guard in spec.guards):
         return
     for blocker in consent_given(ctx):
         if blocker.code == "consent_refused":

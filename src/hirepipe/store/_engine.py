@@ -386,10 +386,11 @@ class Kept:
     def give(self, held: Held) -> None:
         """Keep ``held`` (its fire ended cleanly) for the next fire, or release it."""
         held.close_cursor()
-        with self._lock:
-            if self._held is None and not self._closed and self._pid == os.getpid():
-                self._held = held
-                return
+        if self._pid == os.getpid():  # asked first: a forked child's copy of the lock may
+            with self._lock:  # have been taken by a thread of its parent, never to be freed
+                if self._held is None and not self._closed:
+                    self._held = held
+                    return
         held.release()
 
     def close(self) -> None:
@@ -560,9 +561,13 @@ def _bare(orig: BaseException | None, message: str) -> Exception:
         bare = type(orig)(message)
     except Exception:  # a class that needs more to be made: the message alone
         return Exception(f"{type(orig).__module__}.{type(orig).__name__}: {message}")
-    for name in ("sqlite_errorcode", "sqlite_errorname"):  # numbers and names, no values
-        if hasattr(orig, name):
-            setattr(bare, name, getattr(orig, name))
+    # codes and names, no values; psycopg's SQLSTATE too: an error of a code it has no class
+    # for (a host's trigger's own) is its class's base, the code on the instance alone
+    for name in ("sqlite_errorcode", "sqlite_errorname", "sqlstate"):
+        found = getattr(orig, name, None)
+        if found is not None and getattr(bare, name, None) != found:
+            with contextlib.suppress(AttributeError, TypeError):  # a read-only attribute
+                setattr(bare, name, found)
     return bare
 
 

@@ -55,6 +55,7 @@ from hirepipe.notify._outbox import (
     after_requeue,
     after_sending,
     check_lease,
+    check_limit,
 )
 from hirepipe.notify._recording import sent_note
 from hirepipe.store._writes import insert_notifications, row_values
@@ -172,6 +173,7 @@ class StoreOutbox(Outbox):
         last until ``now + lease``; [`mark_sent`][hirepipe.store.StoreOutbox.mark_sent] and
         [`mark_failed`][hirepipe.store.StoreOutbox.mark_failed] release them.
         """
+        check_limit(limit)
         table = self._table
         chosen = (
             select(table.c.seq)

@@ -1030,8 +1030,12 @@ class Store:
         ([`head`][hirepipe.store.Store.head]) are checked too: a log rewritten whole, every hash
         recomputed, no longer passes through them (``head_differs``). An empty list means the
         store is sound. Events whose hooks failed are reported too (``hook_failed``: run
-        [`retry_hooks`][hirepipe.store.Store.retry_hooks]).
+        [`retry_hooks`][hirepipe.store.Store.retry_hooks]). ``batch_size`` (at least 1) is how
+        many applications are read at once; ``ValueError`` otherwise.
         """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            # 0 read no application at all: a forged store was said to be sound
+            raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}")
         return verify(
             self.tables,
             lambda: self._atomic(write=False, consistent=True),
