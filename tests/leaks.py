@@ -9,7 +9,12 @@ import pytest
 
 
 def said(error: BaseException) -> str:
-    """Everything an error and every error its chain reaches say (str, repr, args)."""
+    """Everything an error and every error its chain reaches say.
+
+    Its str, repr and args; a SQLAlchemy error's parameters, statement and detail, and the
+    driver's error it wraps (``orig``); psycopg's diagnostics (the server's detail and
+    context).
+    """
     parts: list[str] = []
     seen: set[int] = set()
     todo: list[Any] = [error]
@@ -19,7 +24,11 @@ def said(error: BaseException) -> str:
             continue
         seen.add(id(item))
         parts += [str(item), repr(item), repr(item.args)]
-        todo += [item.__cause__, item.__context__]
+        parts += [repr(getattr(item, name, None)) for name in ("params", "statement", "detail")]
+        diag = getattr(item, "diag", None)
+        if diag is not None:
+            parts += [repr(diag.message_detail), repr(diag.context)]
+        todo += [item.__cause__, item.__context__, getattr(item, "orig", None)]
     return "\n".join(parts)
 
 

@@ -16,6 +16,7 @@ from hirepipe import Pipeline
 from hirepipe.errors import TransactionConflict
 from hirepipe.store import Store
 from hirepipe.testing import FakeClock, make_candidate, make_requisition
+from tests.leaks import said
 from tests.store import helpers as store_helpers
 from tests.store.helpers import POLICY, START, Database, World
 
@@ -155,25 +156,6 @@ class TestAnEngineTheStoreCreates:
 
 PERSONAL = ("Candidate 1", "candidate1@example.com")
 """What the snapshot of app-1 (``World.application``) says of its candidate."""
-
-
-def said(error: BaseException) -> str:
-    """Everything an error and every error its chain reaches say (str, repr, args, detail)."""
-    parts: list[str] = []
-    seen: set[int] = set()
-    todo: list[Any] = [error]
-    while todo:
-        item = todo.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        parts += [str(item), repr(item), repr(item.args)]
-        parts += [repr(getattr(item, name, None)) for name in ("params", "statement", "detail")]
-        diag = getattr(item, "diag", None)  # psycopg's: the server's detail and context
-        if diag is not None:
-            parts += [repr(diag.message_detail), repr(diag.context)]
-        todo += [item.__cause__, item.__context__, getattr(item, "orig", None)]
-    return "\n".join(parts)
 
 
 def refuse_writes(database: Database, table: str) -> None:

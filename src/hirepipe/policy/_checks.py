@@ -252,22 +252,21 @@ def _check_data_models(events: Sequence[EventSpec]) -> list[PolicyProblem]:
 
 
 def _duplicates(where: str, names: Sequence[str]) -> list[PolicyProblem]:
-    seen: set[str] = set()
-    problems = []
-    for name in names:
-        if name in seen:
-            problems.append(PolicyProblem(where, f"{name!r} is defined twice; rename one"))
-        seen.add(name)
-    return problems
+    """Things defined under one name twice (stages, events, rules)."""
+    return _twice(where, names, "is defined twice; rename one")
 
 
 def _listed_twice(where: str, names: Sequence[str]) -> list[PolicyProblem]:
     """A list that means a set (stages, events, guards) naming one of them twice."""
+    return _twice(where, names, "is listed twice; list it once")
+
+
+def _twice(where: str, names: Sequence[str], said: str) -> list[PolicyProblem]:
     seen: set[str] = set()
     problems = []
     for name in names:
         if name in seen:
-            problems.append(PolicyProblem(where, f"{name!r} is listed twice; list it once"))
+            problems.append(PolicyProblem(where, f"{name!r} {said}"))
         seen.add(name)
     return problems
 
