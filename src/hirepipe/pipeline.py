@@ -374,11 +374,7 @@ class Pipeline:
         version = application.version
         if requisition is not None and not isinstance(requisition, Requisition):
             raise _not_a_requisition(requisition)
-        if expected_version is not None and expected_version.__class__ is not int:
-            raise TypeError(
-                "expected_version must be an int (the version read earlier), not "
-                f"{type(expected_version).__name__} {expected_version!r}"
-            )
+        _check_expected_version(expected_version)
         if expected_version is not None and expected_version != version:
             # a stale writer hears that first, not that its event no longer fits the stage
             raise ConcurrentUpdate(
@@ -1012,6 +1008,15 @@ class Pipeline:
 
 
 _APPLY = Pipeline.apply
+
+
+def _check_expected_version(expected_version: object) -> None:
+    """Raise TypeError unless ``expected_version`` is None or an int (``True`` is no version)."""
+    if expected_version is not None and expected_version.__class__ is not int:
+        raise TypeError(
+            "expected_version must be an int (the version read earlier), not "
+            f"{type(expected_version).__name__} {expected_version!r}"
+        )
 
 
 def _not_a_requisition(given: object) -> TypeError:

@@ -490,6 +490,19 @@ class TestFire:
         fired = world.store.fire("app-1", "note", actor="bob", expected_version=1)
         assert 2 == fired.record.version
 
+    @pytest.mark.parametrize("given", [True, 1.0, "1"])
+    def test_a_version_that_is_not_an_int_is_refused_as_the_pipeline_refuses_it(
+        self, database, given
+    ):
+        """``True`` was compared as 1 and called stale: a TypeError, nothing written."""
+        world = World(database)
+        world.application(1)
+        world.store.fire("app-1", "note", actor="maria", text="first")
+        world.store.fire("app-1", "note", actor="maria", text="second")
+        with pytest.raises(TypeError, match="expected_version must be an int"):
+            world.store.fire("app-1", "note", actor="bob", expected_version=given)
+        assert [0, 1, 2] == log_versions(database, "app-1")
+
     def test_accepting_fills_the_requisition_in_the_same_transaction(self, database):
         """Accepting writes the requisition's new headcount with the event, and logs the change."""
         world = World(database)

@@ -41,7 +41,7 @@ from hirepipe.models import (
     identifier_problem,
 )
 from hirepipe.notify import Backoff, Notification
-from hirepipe.pipeline import Fired, Pipeline
+from hirepipe.pipeline import Fired, Pipeline, _check_expected_version
 from hirepipe.positions import Positions
 from hirepipe.privacy import data_models_of, ended_at
 from hirepipe.slate import Slate
@@ -678,6 +678,7 @@ class Store:
         else:
             application, previous = cached
         last = application.history[-1] if application.history else None
+        _check_expected_version(expected_version)  # the pipeline's rule, before it is compared
         if expected_version is not None and expected_version != version:
             # before the pipeline looks at the stage: a stale caller learns it is stale,
             # not that its event does not fit a stage it has not seen yet
