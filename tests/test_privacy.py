@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pendulum
 import pytest
 from pydantic import Field, ValidationError
 
@@ -448,8 +449,27 @@ class TestRetention:
         found = retention_due([old, gone, recent, open_], pipeline.policy, clock.now(), months=6)
         assert [old.id] == [a.id for a in found]
         assert [] == retention_due([old], pipeline.policy, clock.now(), months=7)
-        with pytest.raises(ValueError, match="months must be 0 or more"):
+        with pytest.raises(ValueError, match="months must be a whole number from 0 to"):
             retention_due([old], pipeline.policy, clock.now(), months=-1)
+
+    @pytest.mark.parametrize("months", [10**9, 10**30, 24_288, 1.5, "6", True], ids=str)
+    def test_retention_months_that_leave_the_calendar_are_refused_by_name(
+        self, requisition, months
+    ):
+        """Months the calendar cannot go back are refused, naming ``months`` and its bounds.
+
+        Before: pendulum's "year -83331309 is out of range" (10**9), an OverflowError (10**30),
+        a bare TypeError ("6", 1.5) or True taken as one month. From 2025-01-06 the calendar's
+        first year is 24,287 months back (to February of year 1: the cut-off is converted to
+        UTC, a day either way): that one still works.
+        """
+        clock = FakeClock(START)
+        pipeline = Pipeline(standard_policy(), clock=clock)
+        old = make_application(pipeline, requisition, stage="rejected")
+        now = pendulum.datetime(2025, 1, 6, 9, tz="Asia/Tokyo")
+        with pytest.raises(ValueError, match=r"months must be a whole number from 0 to 24287"):
+            retention_due([old], pipeline.policy, now, months=months)
+        assert [] == retention_due([old], pipeline.policy, now, months=24_287)
 
 
 class TestConsent:

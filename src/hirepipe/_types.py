@@ -45,6 +45,7 @@ from hirepipe.errors import CalendarError
 __all__ = [
     "ERASED",
     "IDENTIFIER_LENGTH",
+    "LARGEST_COUNT",
     "NO_AMOUNT",
     "PERSONAL",
     "Contact",
@@ -68,6 +69,7 @@ __all__ = [
     "check_subdivision",
     "identifier_problem",
     "minor_units",
+    "whole_number_problem",
 ]
 
 
@@ -243,6 +245,26 @@ def identifier_problem(value: str) -> str | None:
         )
     if value[0] == " " or value[-1] == " ":
         return "spaces at either end; remove them"
+    return None
+
+
+LARGEST_COUNT = 2**63 - 1
+"""The largest whole number SQLite's and PostgreSQL's ``bigint`` hold: a limit or a batch size."""
+
+
+def whole_number_problem(value: object, least: int, most: int = LARGEST_COUNT) -> str | None:
+    """Return what makes ``value`` no whole number from ``least`` to ``most``, or None.
+
+    ``True`` and ``1.5`` are no whole numbers (one was taken as 1, the other as a float the
+    database rounds); one past ``most`` overflowed in the driver (an ``OverflowError`` on
+    SQLite, ``bigint out of range`` on PostgreSQL), after the caller had been told nothing.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"a whole number from {least} to {most}, not {type(value).__name__} {value!r}"
+    if not least <= value <= most:
+        # a number too long to print (str refuses beyond 4,300 digits) is said by its sign
+        shown = str(value) if value.bit_length() <= 256 else "one of hundreds of digits"
+        return f"a whole number from {least} to {most}, not {shown}"
     return None
 
 

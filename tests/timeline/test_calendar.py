@@ -443,6 +443,12 @@ class TestErrors:
             (lambda: US.add_business_days(D(2025, 1, 6), 1.5), "whole number"),
             (lambda: US.add_business_days(D(1850, 1, 6), 1), "supported years 1900 to 2200"),
             (lambda: US.add_business_days(D(2025, 1, 6), 10**6), "supported years"),
+            # numpy's bare OverflowError before ("Python int too large to convert to C long")
+            (
+                lambda: US.add_business_days(D(2025, 1, 6), 10**30),
+                "n=1000000000000000000000000000000 business days leaves",
+            ),
+            (lambda: US.add_business_days(D(2025, 1, 6), -(10**400)), "hundreds of digits"),
             (lambda: US.is_business_day_array(["2025-01-06"]), "datetime64"),
             (lambda: US.is_business_day_array(np.array(["2025-01-06"], "M8[s]")), "datetime64"),
             (lambda: US.is_business_day_array(np.array(["NaT"], "M8[D]")), "NaT"),
@@ -460,6 +466,8 @@ class TestErrors:
             "fractional-n",
             "too-early",
             "too-far",
+            "beyond-numpy",
+            "beyond-printing",
             "list-of-strings",
             "seconds-not-days",
             "nat",

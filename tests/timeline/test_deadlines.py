@@ -471,6 +471,14 @@ class TestSweep:
         with pytest.raises(CalendarError):
             world.levels.overdue(applications, [world.requisition], pendulum.naive(2025, 1, 8))
 
+    def test_a_look_ahead_past_the_calendars_end_is_refused(self, three):
+        """``within=timedelta.max`` ("everything to come") raised a bare OverflowError."""
+        world, applications = three
+        now = datetime(2025, 1, 8, 21, tzinfo=UTC)
+
+        with pytest.raises(CalendarError, match=r"within=.* leaves the calendar"):
+            world.levels.due(applications, [world.requisition], now, within=timedelta.max)
+
     def test_wrong_requisition_is_refused(self):
         """``deadlines`` with another requisition raises RequisitionMismatch."""
         world = World(MONDAY)

@@ -19,11 +19,11 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-import pendulum
 from sqlalchemy import Engine, MetaData, exists, func, insert, select, update
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
+from hirepipe._types import whole_number_problem
 from hirepipe.errors import (
     AlreadyStored,
     ConcurrentUpdate,
@@ -43,7 +43,7 @@ from hirepipe.models import (
 from hirepipe.notify import Backoff, Notification
 from hirepipe.pipeline import Fired, Pipeline, _check_expected_version
 from hirepipe.positions import Positions
-from hirepipe.privacy import data_models_of, ended_at
+from hirepipe.privacy import data_models_of, ended_at, retention_cutoff
 from hirepipe.slate import Slate
 from hirepipe.store import _schema
 from hirepipe.store._chain import ChainHead, Hashed, canonical
@@ -1031,12 +1031,14 @@ class Store:
         ([`head`][hirepipe.store.Store.head]) are checked too: a log rewritten whole, every hash
         recomputed, no longer passes through them (``head_differs``). An empty list means the
         store is sound. Events whose hooks failed are reported too (``hook_failed``: run
-        [`retry_hooks`][hirepipe.store.Store.retry_hooks]). ``batch_size`` (at least 1) is how
-        many applications are read at once; ``ValueError`` otherwise.
+        [`retry_hooks`][hirepipe.store.Store.retry_hooks]). ``batch_size`` (1 to 2**63 - 1) is
+        how many applications are read at once; ``ValueError`` otherwise.
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            # 0 read no application at all: a forged store was said to be sound
-            raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}")
+        # 0 read no application at all: a forged store was said to be sound; one beyond the
+        # database's integers was the driver's overflow
+        problem = whole_number_problem(batch_size, 1)
+        if problem is not None:
+            raise ValueError(f"batch_size must be {problem}")
         return verify(
             self.tables,
             lambda: self._atomic(write=False, consistent=True),
@@ -1087,10 +1089,8 @@ class Store:
         Erased ones are left out. As
         [`hirepipe.privacy.retention_due`][hirepipe.privacy.retention_due], over the store.
         """
-        if months < 0:
-            raise ValueError(f"months must be 0 or more, not {months}")
         policy = self.pipeline.policy
-        cutoff = pendulum.instance(now).subtract(months=months)
+        cutoff = retention_cutoff(now, months)
         apps, log = self.tables.applications, self.tables.transitions
         terminal = [name for name, stage in policy.stages.items() if stage.terminal]
         moved = (

@@ -622,11 +622,23 @@ def _days(values: npt.ArrayLike, what: str) -> DayArray:
     return days
 
 
+_MOST_STEPS = (_LAST_YEAR - _FIRST_YEAR + 1) * 366  # more days than the supported years hold
+
+
 def _steps(n: int) -> int:
     try:
-        return operator.index(n)
+        steps = operator.index(n)
     except TypeError:
         raise CalendarError(f"n must be a whole number of business days, got {n!r}") from None
+    if abs(steps) > _MOST_STEPS:
+        # numpy's OverflowError ("Python int too large to convert to C long") said nothing
+        # of n; a move this long leaves the supported years wherever it starts
+        raise CalendarError(
+            f"n={steps if steps.bit_length() <= 256 else 'a number of hundreds of digits'} "
+            f"business days leaves the supported years {_FIRST_YEAR} to {_LAST_YEAR}: "
+            f"move at most {_MOST_STEPS} business days"
+        )
+    return steps
 
 
 def _to64(ordinal: int) -> np.datetime64:

@@ -208,7 +208,13 @@ class ServiceLevels:
             if isinstance(requisitions, Mapping)
             else {requisition.id: requisition for requisition in requisitions}
         )
-        horizon = now + within
+        try:
+            horizon = now + within
+        except OverflowError:  # timedelta.max for "everything": a bare OverflowError before
+            raise CalendarError(
+                f"within={within} from now ({now.isoformat()}) leaves the calendar (years 1 "
+                "to 9999); look ahead by less"
+            ) from None
         found: list[Deadline] = []
         for application in applications:
             requisition = by_id.get(application.requisition_id)
