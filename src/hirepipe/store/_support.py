@@ -57,7 +57,7 @@ class Snapshot:
     history (or its closing ``]`` when it is empty); ``records`` counts them.
     """
 
-    text: str
+    text: str = field(repr=False)  # the application's JSON: personal values among it
     history_at: int
     records: int
 
