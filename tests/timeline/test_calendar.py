@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from hirepipe.errors import CalendarError
 from hirepipe.timeline.calendar import BusinessCalendar, WeekendEra
+from tests.forks import child_status
 
 D = dt.date
 LA = "America/Los_Angeles"
@@ -873,3 +874,17 @@ class TestWeekendData:
                     wrong.append((country, day))
                     break
         assert [] == wrong
+
+
+def test_a_child_forked_while_a_calendar_loaded_years_counts_days():
+    """A child forked while a thread of its parent loaded holiday years still counts days.
+
+    Its copy of the lock was held for good: it waited at its first load of years, until its
+    alarm killed it.
+    """
+    calendar = BusinessCalendar("US")
+
+    def count() -> None:
+        assert pendulum.date(2150, 1, 5) == calendar.add_business_days(pendulum.date(2150, 1, 2), 1)
+
+    assert 0 == child_status(calendar._lock, count)

@@ -38,6 +38,7 @@ from sqlalchemy import (
     update,
 )
 
+from hirepipe._fork import renew_in_child
 from hirepipe._redact import error_summary, validation_summary
 from hirepipe.errors import HirepipeError
 from hirepipe.notify import (
@@ -101,6 +102,11 @@ class StoreOutbox(Outbox):
         self.worker: str = worker if worker is not None else uuid.uuid4().hex
         self._store = store
         self._table = store.tables.outbox
+        self._delivery = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        # held for a whole send: a child forked meanwhile would wait on its copy for good
         self._delivery = threading.Lock()
 
     # -- adding and reading ----------------------------------------------------------------------

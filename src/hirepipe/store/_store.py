@@ -69,6 +69,7 @@ from hirepipe.store._personal import candidate_key, stored_documents
 from hirepipe.store._replay import ADDED, changed_fields
 from hirepipe.store._slates import StoredPipeline
 from hirepipe.store._support import (
+    DEFAULT_CACHED_APPLICATIONS,
     ParsedRequisitions,
     Recent,
     Snapshot,
@@ -105,6 +106,13 @@ class Store:
     is). ``schema`` puts the tables in a PostgreSQL schema. ``backoff`` and ``lease`` configure
     [`outbox`][hirepipe.store.Store.outbox].
 
+    ``cached_applications`` (4096 by default) is how many applications' latest states the
+    store keeps in memory, the least recently fired dropped first: a fire on one of them
+    skips parsing its JSON (the row is still read and compared). Each holds a whole
+    application, a few KiB to some tens of KiB with a long history (4096 large ones: about
+    230 MiB); lower it where memory is tight, or pass 0 to keep none. ``ValueError`` unless
+    it is a whole number of 0 or more.
+
     Create or upgrade the tables once with [`upgrade`][hirepipe.store.Store.upgrade]. A Store is
     safe to share between threads; every process opens its own. On PostgreSQL, a store that
     made its engine from a URL keeps the connection of its last fire for the next one (one of
@@ -126,7 +134,9 @@ class Store:
         schema: str | None = None,
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(minutes=5),
+        cached_applications: int = DEFAULT_CACHED_APPLICATIONS,
     ) -> None:
+        recent = Recent(cached_applications)  # checked before an engine is made
         if isinstance(url, Engine):
             self.engine, self._owns_engine = url, False
         else:
@@ -149,7 +159,7 @@ class Store:
             f"hirepipe_holding_{id(self)}", default=None
         )
         self._schema_checked = False
-        self._recent = Recent()
+        self._recent = recent
         self.outbox: StoreOutbox = StoreOutbox(self, backoff=backoff, lease=lease)
         self._requisitions = ParsedRequisitions()
         # compiled once: the hot path only binds values

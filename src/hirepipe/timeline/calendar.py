@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pendulum
 
+from hirepipe._fork import renew_in_child
 from hirepipe.errors import CalendarError
 from hirepipe.timeline._weekends import WeekendEra, weekend_eras
 
@@ -139,8 +140,13 @@ class BusinessCalendar:
             days = ", ".join(d.isoformat() for d in clash)
             raise CalendarError(f"days both worked and off: {days}; keep each in one list")
         self._lock = threading.Lock()
+        renew_in_child(self)
         # an empty window: the first call loads the years it needs
         self._table = _table(0, 0, [_span(0, 0, self.weekmask, [], [])], {}, frozenset())
+
+    def _after_fork(self) -> None:
+        # a forked child's copy of the lock may be held for good by a thread of its parent
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
