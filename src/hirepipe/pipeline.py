@@ -29,6 +29,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import pendulum
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from hirepipe._fork import renew_in_child
 from hirepipe._machine import CompiledPolicy, evaluate
 from hirepipe._redact import error_summary, name_of
 from hirepipe.clock import Clock, SystemClock
@@ -236,6 +237,11 @@ class Pipeline:
         self._empty: dict[type[EventData], EventData] = {}
         self._failures: list[HookFailure] = []
         self._creation_failures: list[CreationFailure] = []
+        self._commit_lock = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        # a forked child's copy may be held for good by a thread of its parent mid-commit
         self._commit_lock = threading.Lock()
 
     @property

@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from hirepipe._fork import renew_in_child
 from hirepipe._redact import error_summary
 from hirepipe._types import whole_number_problem
 from hirepipe.notify._model import (
@@ -223,6 +224,12 @@ class Outbox:
         # (application id, person) -> latest sent_at, and how many are pending
         self._last_sent: dict[tuple[str, str], datetime] = {}
         self._queued: dict[tuple[str, str], int] = {}
+        self._lock = threading.RLock()
+        self._delivery = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        # a forked child's copies may be held for good by threads of its parent
         self._lock = threading.RLock()
         self._delivery = threading.Lock()
 
