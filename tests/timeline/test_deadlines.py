@@ -479,6 +479,18 @@ class TestSweep:
         with pytest.raises(CalendarError, match=r"within=.* leaves the calendar"):
             world.levels.due(applications, [world.requisition], now, within=timedelta.max)
 
+    def test_a_deadlines_repr_withholds_its_description(self):
+        """The description names the candidate; a repr ends up in logs and error trackers."""
+        world = World(MONDAY)
+        application = world.application()
+        found = world.levels.deadlines(application, world.requisition)
+        assert found
+        for deadline in found:
+            assert application.candidate.name in deadline.description  # still there to read
+            assert application.candidate.name not in repr(deadline) + str(deadline)
+            assert "description=<personal>" in repr(deadline)
+            assert repr(deadline.application_id) in repr(deadline)
+
     def test_wrong_requisition_is_refused(self):
         """``deadlines`` with another requisition raises RequisitionMismatch."""
         world = World(MONDAY)
