@@ -13,7 +13,7 @@ import hirepipe
 SOURCE = Path(hirepipe.__file__).resolve().parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("hirepipe._version", "hirepipe._lazy", "hirepipe.errors"),
+    ("hirepipe._version", "hirepipe._lazy", "hirepipe._fork", "hirepipe.errors"),
     # the business-day calendar depends on nothing above the errors: guards count business
     # days with it (the standard policy's adverse-action waiting period)
     (

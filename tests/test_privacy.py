@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import pickle
 from decimal import Decimal
+from typing import Annotated
 
+import pendulum
 import pytest
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+import hirepipe.models
 from hirepipe import (
     Application,
     Change,
     EventData,
     EventSpec,
+    Fired,
     GuardRejected,
     Pipeline,
     Policy,
@@ -24,7 +30,21 @@ from hirepipe import (
     standard_policy,
 )
 from hirepipe.models import ERASED, PERSONAL, Candidate, Reference, Text
-from hirepipe.notify import MemorySender, NotificationStatus, Notifier, Outbox, deliver, no_estimate
+from hirepipe.notify import (
+    Claim,
+    DeliveryReport,
+    MemorySender,
+    Notification,
+    NotificationStatus,
+    Notifier,
+    OfferDocument,
+    Outbox,
+    Person,
+    Templates,
+    UpdateDue,
+    deliver,
+    no_estimate,
+)
 from hirepipe.policy import SYSTEM_ACTOR, EffectSpec, requisition_roles
 from hirepipe.privacy import (
     ERASE_EVENT,
@@ -36,7 +56,13 @@ from hirepipe.privacy import (
     map_personal,
     retention_due,
 )
-from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
+from hirepipe.testing import (
+    FakeClock,
+    RecordingHook,
+    make_application,
+    make_candidate,
+    make_requisition,
+)
 from tests.conftest import START
 
 SECRETS = ("Candidate 1", "candidate1@example.com", "+1 555 0100", "grace@example.com")
@@ -214,8 +240,6 @@ class TestWhichFieldsArePersonal:
             summary: Text = ""
             source: str = Field(default="", json_schema_extra={"x": 1})
             private: str = ""
-
-        from typing import Annotated
 
         class Marked(Feedback):
             private: Annotated[str, PERSONAL] = ""
@@ -448,8 +472,27 @@ class TestRetention:
         found = retention_due([old, gone, recent, open_], pipeline.policy, clock.now(), months=6)
         assert [old.id] == [a.id for a in found]
         assert [] == retention_due([old], pipeline.policy, clock.now(), months=7)
-        with pytest.raises(ValueError, match="months must be 0 or more"):
+        with pytest.raises(ValueError, match="months must be a whole number from 0 to"):
             retention_due([old], pipeline.policy, clock.now(), months=-1)
+
+    @pytest.mark.parametrize("months", [10**9, 10**30, 24_288, 1.5, "6", True], ids=str)
+    def test_retention_months_that_leave_the_calendar_are_refused_by_name(
+        self, requisition, months
+    ):
+        """Months the calendar cannot go back are refused, naming ``months`` and its bounds.
+
+        Before: pendulum's "year -83331309 is out of range" (10**9), an OverflowError (10**30),
+        a bare TypeError ("6", 1.5) or True taken as one month. From 2025-01-06 the calendar's
+        first year is 24,287 months back (to February of year 1: the cut-off is converted to
+        UTC, a day either way): that one still works.
+        """
+        clock = FakeClock(START)
+        pipeline = Pipeline(standard_policy(), clock=clock)
+        old = make_application(pipeline, requisition, stage="rejected")
+        now = pendulum.datetime(2025, 1, 6, 9, tz="Asia/Tokyo")
+        with pytest.raises(ValueError, match=r"months must be a whole number from 0 to 24287"):
+            retention_due([old], pipeline.policy, now, months=months)
+        assert [] == retention_due([old], pipeline.policy, now, months=24_287)
 
 
 class TestConsent:
@@ -573,3 +616,130 @@ def test_a_document_with_nothing_personal_is_copied_as_it_is(empty):
     found = map_personal(document, TransitionRecord, str.upper, data_models=data_models_of(policy))
     walked = _map_model(document, _fields(TransitionRecord), str.upper, data_models_of(policy))
     assert (walked, False) == (found, found is document)
+
+
+class TestReprs:
+    """A repr or str ends up in logs, tracebacks and error trackers: none shows personal data.
+
+    Before, ``Notification``, ``Claim`` and ``Fired`` (and the models, messages, people and
+    failures they hold) showed the candidate's name, e-mail, phone, free text and the facts a
+    message renders.
+    """
+
+    PERSONAL_VALUES = (
+        *SECRETS,
+        "moving to Lyon",
+        "former manager",
+        "too senior",
+        "Go experience",
+        "Fenwick",  # the hook's error message
+    )
+
+    @staticmethod
+    def shown(*objects: object) -> str:
+        return "\n".join(f"{item!r}\n{item!s}" for item in objects)
+
+    def world(self, clock, requisition):
+        outbox = Outbox()
+        policy = standard_policy()
+        pipeline = Pipeline(policy, clock=clock)
+        recording = RecordingHook()
+
+        def failing(fired: Fired) -> None:
+            raise RuntimeError("could not reach Candidate 1 (candidate1@example.com) at Fenwick")
+
+        pipeline.hooks += [Notifier(outbox, policy, estimate=no_estimate), recording, failing]
+        application = rejected_with_everything(pipeline, requisition)
+        return pipeline, outbox, recording, application
+
+    def test_no_repr_or_str_shows_a_personal_value(self, clock, requisition):
+        pipeline, outbox, recording, application = self.world(clock, requisition)
+        notifications = outbox.pending()
+        assert notifications
+        claim = outbox.claim(notifications[0].key, clock.now().add(days=30))
+        assert claim is not None
+        facts = notifications[0].facts
+        message = Templates().render(notifications[0].template, facts)
+        failed = outbox.mark_failed(claim.key, clock.now(), "mailbox of Candidate 1 is full")
+        person = Person("candidate", "cand-1", "Candidate 1", "candidate1@example.com")
+        objects = [
+            application,
+            application.candidate,
+            *application.history,
+            *application.references,
+            application.rejection,
+            *recording.calls,
+            *pipeline.hook_failures,
+            *notifications,
+            claim,
+            failed,
+            message,
+            facts,
+            person,
+            DeliveryReport(sent=tuple(notifications)),
+            UpdateDue(
+                application.id, "req-1", "cand-1", "Candidate 1", "review", START, START, 3, False
+            ),
+            OfferDocument(application.id, 1, "Offer for Candidate 1", "Dear Candidate 1", "", "en"),
+        ]
+        text = self.shown(*objects)
+        assert [] == [value for value in self.PERSONAL_VALUES if value in text]
+        # what says which object it is stays: ids, keys, template, status, event, version
+        for shown in (
+            application.id,
+            "cand-1",
+            notifications[0].key,
+            notifications[0].template,
+            "'reject'",
+            f"version={application.version}",
+            "status=<NotificationStatus.pending: 'pending'>, attempts=1",
+        ):
+            assert shown in text, shown
+        assert "email=<personal>" in repr(application.candidate)
+        assert "address=<personal>" in repr(notifications[0])
+        (note,) = [record for record in application.history if record.event == "note"]
+        assert "data={'text': <personal>}" in repr(note)
+
+    def test_a_policys_own_data_model_hides_its_personal_fields(self):
+        """An event's data model (EventData) shows its fields marked personal as withheld."""
+
+        class Interviewed(EventData):
+            room: str
+            remarks: Text
+            contact: Annotated[str, PERSONAL] | None = None
+
+        shown = repr(Interviewed(room="B-12", remarks="nervous, spoke of Fenwick", contact="x@y"))
+        assert "Interviewed(room='B-12', remarks=<personal>, contact=<personal>)" == shown
+
+    def test_equality_and_pickling_are_unchanged(self, clock, requisition):
+        """Only the reprs changed: equal objects stay equal, and pickle round-trips."""
+        _pipeline, outbox, _recording, application = self.world(clock, requisition)
+        # facts built (as read from a durable outbox): lazy ones hold a closure, as before
+        notification = Notification.from_json(outbox.pending()[0].to_json())
+        claim = Claim(notification, "worker-1", clock.now())
+        for item in (application, application.candidate, notification, claim):
+            assert item == pickle.loads(pickle.dumps(item))
+        copy = dataclasses.replace(notification)
+        assert copy == notification
+        assert copy != dataclasses.replace(notification, address="other@example.com")
+        assert repr(copy) == repr(dataclasses.replace(notification, address="other@example.com"))
+
+    def test_a_repr_withholds_exactly_what_erasure_erases(self):
+        """One rule: the fields a repr withholds are the ones privacy marks personal."""
+        from hirepipe._types import personal_fields
+        from hirepipe.privacy import _fields, _Leaf
+
+        models = [
+            value
+            for value in vars(hirepipe.models).values()
+            if isinstance(value, type) and issubclass(value, BaseModel)
+        ]
+        models += [
+            spec.data_model
+            for spec in standard_policy(background_check=True).events.values()
+            if spec.data_model is not None
+        ]
+        assert len(models) > 20
+        for model in models:
+            leaves = {name for name, spec in _fields(model).items() if isinstance(spec, _Leaf)}
+            assert leaves == personal_fields(model), model

@@ -334,7 +334,8 @@ class TestReview:
         )
         (blocker,) = world.slate.blockers(ready, "request_approval")
         assert "review_open" == blocker.code
-        assert "1 candidates not yet debriefed (Late Larry)" in blocker.message
+        assert f"1 applications not yet debriefed ({late.id})" in blocker.message
+        assert "Larry" not in blocker.message  # said by id: an error's message reaches logs
         with pytest.raises(GuardRejected):
             world.fire(ready, "request_approval", salary=130_000)
         world.clock.advance(days=15)

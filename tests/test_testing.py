@@ -125,6 +125,23 @@ class TestClocks:
         assert target == clock.now()
         assert "FakeClock(2030-01-01T00:00:00+09:00)" == repr(clock)
 
+    @pytest.mark.parametrize(
+        "duration", [{"days": 10**9}, {"years": 8_000}, {"months": -(10**6)}], ids=str
+    )
+    def test_advancing_out_of_the_calendar_is_refused_by_name(self, duration):
+        """A move out of years 1 to 9999 is refused, naming it; the clock stays where it was.
+
+        Before: pendulum's "year 10025 is out of range" or the timedelta's OverflowError,
+        naming no argument of the call.
+        """
+        clock = FakeClock()
+        before = clock.now()
+        with pytest.raises(
+            ValueError, match=r"advance\((days|years|months)=.* leaves the calendar"
+        ):
+            clock.advance(**duration)
+        assert before is clock.now()
+
     @pytest.mark.parametrize("use", ["start", "set"], ids=str)
     def test_fake_clock_refuses_naive(self, use):
         """A fake clock needs aware datetimes too."""

@@ -13,7 +13,8 @@ pipeline.fire(application, "start_debrief", actor="maria", requisition=requisiti
 The package is layered; each layer imports only those before it (``tests/test_layers.py``
 checks it):
 
-1. ``_version`` and ``errors``: the version and the one exception tree;
+1. ``_version`` and ``errors``: the version and the one exception tree (and ``_fork``, the
+   locks a forked child makes afresh);
 2. ``clock`` and ``_types``: where time comes from, and the shared field types; with them the
    business-day calendar (``timeline.calendar``), which guards may use, and ``_redact``, what
    an error may say where personal data must not go (logs, stored problems);

@@ -21,16 +21,33 @@ Fields marked [`PERSONAL`][hirepipe.models.PERSONAL] hold a person's data:
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import types
+import typing
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Self, TypeAlias, TypeVar, cast, overload
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Final,
+    Generic,
+    Self,
+    TypeAlias,
+    TypeVar,
+    Union,
+    cast,
+    overload,
+)
 
 import pendulum
 from pydantic import (
     AfterValidator,
+    BaseModel,
     Field,
     GetPydanticSchema,
     PlainSerializer,
@@ -45,6 +62,7 @@ from hirepipe.errors import CalendarError
 __all__ = [
     "ERASED",
     "IDENTIFIER_LENGTH",
+    "LARGEST_COUNT",
     "NO_AMOUNT",
     "PERSONAL",
     "Contact",
@@ -68,6 +86,10 @@ __all__ = [
     "check_subdivision",
     "identifier_problem",
     "minor_units",
+    "personal_fields",
+    "whole_number_problem",
+    "withheld_repr",
+    "withhold_personal",
 ]
 
 
@@ -246,6 +268,26 @@ def identifier_problem(value: str) -> str | None:
     return None
 
 
+LARGEST_COUNT = 2**63 - 1
+"""The largest whole number SQLite's and PostgreSQL's ``bigint`` hold: a limit or a batch size."""
+
+
+def whole_number_problem(value: object, least: int, most: int = LARGEST_COUNT) -> str | None:
+    """Return what makes ``value`` no whole number from ``least`` to ``most``, or None.
+
+    ``True`` and ``1.5`` are no whole numbers (one was taken as 1, the other as a float the
+    database rounds); one past ``most`` overflowed in the driver (an ``OverflowError`` on
+    SQLite, ``bigint out of range`` on PostgreSQL), after the caller had been told nothing.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"a whole number from {least} to {most}, not {type(value).__name__} {value!r}"
+    if not least <= value <= most:
+        # a number too long to print (str refuses beyond 4,300 digits) is said by its sign
+        shown = str(value) if value.bit_length() <= 256 else "one of hundreds of digits"
+        return f"a whole number from {least} to {most}, not {shown}"
+    return None
+
+
 def _identifier(value: str) -> str:
     # surrounding spaces are stripped, as before; any other problem is refused
     if value[:1] == " " or value[-1:] == " ":
@@ -305,6 +347,64 @@ PERSONAL = Personal()
 
 ERASED = "[erased]"
 """What an erased personal value reads as (an e-mail address included)."""
+
+
+class _Withheld:
+    """What a personal value reads as in a repr: logs and error trackers keep reprs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<personal>"
+
+
+WITHHELD: Final = _Withheld()
+
+
+def withheld_repr(instance: Any, personal: frozenset[str]) -> str:
+    """A dataclass's repr with its ``personal`` fields' non-empty values read ``<personal>``."""
+    parts = []
+    for item in dataclasses.fields(instance):
+        if item.repr:
+            value = getattr(instance, item.name)
+            shown = WITHHELD if value and item.name in personal else value
+            parts.append(f"{item.name}={shown!r}")
+    return f"{type(instance).__qualname__}({', '.join(parts)})"
+
+
+def _marked_personal(annotation: Any) -> bool:
+    """Whether ``annotation`` holds a PERSONAL value: directly, optional, or in a collection."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        inner, *metadata = typing.get_args(annotation)
+        return any(isinstance(item, Personal) for item in metadata) or _marked_personal(inner)
+    if origin in (Union, types.UnionType, list, tuple, dict):
+        return any(_marked_personal(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+@cache
+def personal_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The names of ``model``'s own fields that hold personal values (not nested models')."""
+    return frozenset(
+        name
+        for name, field in model.model_fields.items()
+        if any(isinstance(item, Personal) for item in field.metadata)
+        or _marked_personal(field.annotation)
+    )
+
+
+def withhold_personal(
+    model: type[BaseModel], args: Iterable[tuple[str | None, Any]]
+) -> Iterator[tuple[str | None, Any]]:
+    """A model's ``__repr_args__`` with each non-empty personal value read as ``<personal>``.
+
+    A repr ends up in logs, tracebacks and error trackers, which no erasure reaches; ids,
+    stages, events and times stay, to say which object it is. Nested models hide their own.
+    """
+    hidden = personal_fields(model)
+    for name, value in args:
+        yield name, (WITHHELD if value and name in hidden else value)
 
 
 def _locale(value: str) -> str:

@@ -66,8 +66,22 @@ class ManualClock:
         self._now = when
 
     def advance(self, **duration: float) -> pendulum.DateTime:
-        """Move forward by a pendulum duration (``days=1``, ``hours=2``...); return the new now."""
-        self._now = self._now.add(**duration)  # type: ignore[arg-type]
+        """Move forward by a pendulum duration (``days=1``, ``hours=2``...); return the new now.
+
+        Raises ValueError, the clock unchanged, for a duration that leaves the calendar
+        (years 1 to 9999).
+        """
+        try:
+            moved = self._now.add(**duration)  # type: ignore[arg-type]
+        except (OverflowError, ValueError):
+            # pendulum's "year 12025 is out of range" or "days=...; must have magnitude
+            # <= 999999999" named no argument of this call
+            given = ", ".join(f"{name}={value!r}" for name, value in duration.items())
+            raise ValueError(
+                f"advance({given}) from {self._now.isoformat()} leaves the calendar "
+                "(years 1 to 9999); advance by less"
+            ) from None
+        self._now = moved
         return self._now
 
     def __repr__(self) -> str:

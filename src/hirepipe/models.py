@@ -10,7 +10,7 @@ Models hold data only: the rules live in [`hirepipe.policy`][hirepipe.policy] an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -39,6 +39,7 @@ from hirepipe._types import (
     IDENTIFIER_LENGTH,
     NO_AMOUNT,
     PERSONAL,
+    WITHHELD,
     Contact,
     Count,
     CountryCode,
@@ -59,6 +60,7 @@ from hirepipe._types import (
     check_minor_units,
     check_subdivision,
     identifier_problem,
+    withhold_personal,
 )
 
 __all__ = [
@@ -124,6 +126,10 @@ class _Model(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", validate_assignment=True)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # personal values never in a repr (logs, tracebacks, error trackers): ``<personal>``
+        return withhold_personal(type(self), super().__repr_args__())
 
     def model_post_init(self, context: Any, /) -> None:
         """Compact the set of explicitly given fields.
@@ -913,6 +919,12 @@ class TransitionRecord(_Frozen):
     data: dict[str, JsonValue] = Field(default_factory=dict)
     version: RoundNumber
     policy: Identifier
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # which data the event had, not its values: any of them may be personal (its event's
+        # data model says which, and a record does not know its policy)
+        for name, value in super().__repr_args__():
+            yield name, (dict.fromkeys(value, WITHHELD) if name == "data" and value else value)
 
     @model_validator(mode="after")
     def _activity_stays(self) -> Self:

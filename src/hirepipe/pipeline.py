@@ -29,6 +29,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import pendulum
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from hirepipe._fork import renew_in_child
 from hirepipe._machine import CompiledPolicy, evaluate
 from hirepipe._redact import error_summary, name_of
 from hirepipe.clock import Clock, SystemClock
@@ -143,6 +144,16 @@ class Fired:
         _set_requisition(self, requisition)
         _set_policy(self, policy)
 
+    def __repr__(self) -> str:
+        # which event on which application: a repr ends up in logs and error trackers, and
+        # the application's and the record's values may be personal
+        record, requisition = self.record, self.requisition
+        return (
+            f"Fired(application={self.application.id!r}, event={record.event!r}, "
+            f"version={record.version}, stage={record.to_stage!r}, "
+            f"requisition={requisition.id if requisition is not None else None!r})"
+        )
+
 
 _set_record, _set_application, _set_requisition, _set_policy = (
     Fired.__dict__[name].__set__ for name in ("record", "application", "requisition", "policy")
@@ -170,6 +181,10 @@ class HookFailure:
     fired: Fired
     error: BaseException
 
+    def __repr__(self) -> str:
+        # the hook by name and its error by class: their reprs may hold personal values
+        return f"HookFailure({name_of(self.hook)}, {self.fired!r}, {error_summary(self.error)})"
+
 
 @dataclass(frozen=True, slots=True)
 class CreationFailure:
@@ -179,6 +194,12 @@ class CreationFailure:
     application: Application
     requisition: Requisition
     error: BaseException
+
+    def __repr__(self) -> str:
+        return (
+            f"CreationFailure({name_of(self.hook)}, application={self.application.id!r}, "
+            f"{error_summary(self.error)})"
+        )
 
 
 class Pipeline:
@@ -216,6 +237,11 @@ class Pipeline:
         self._empty: dict[type[EventData], EventData] = {}
         self._failures: list[HookFailure] = []
         self._creation_failures: list[CreationFailure] = []
+        self._commit_lock = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        # a forked child's copy may be held for good by a thread of its parent mid-commit
         self._commit_lock = threading.Lock()
 
     @property

@@ -32,6 +32,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from hirepipe._fork import renew_in_child
 from hirepipe._machine import CompiledLifecycle
 from hirepipe.errors import Blocker, PositionError
 from hirepipe.models import (
@@ -96,6 +97,11 @@ class Positions:
             RequisitionStatus.draft,
             [(e.name, list(e.sources), e.dest, _checks(e)) for e in REQUISITION_LIFECYCLE],
         )
+        self._lock = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        # a forked child's copy may be held for good by a thread of its parent
         self._lock = threading.Lock()
 
     # -- asking ------------------------------------------------------------------------------

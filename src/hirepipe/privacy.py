@@ -58,6 +58,7 @@ from typing import Any, Final, Union
 import pendulum
 from pydantic import BaseModel
 
+from hirepipe._types import whole_number_problem
 from hirepipe.models import ERASED, Application, Personal, TransitionRecord
 from hirepipe.policy import EventData, Policy, StageKind
 
@@ -257,6 +258,25 @@ def ended_at(application: Application, policy: Policy) -> pendulum.DateTime | No
     return application.created_at
 
 
+def retention_cutoff(now: datetime, months: int) -> pendulum.DateTime:
+    """``months`` months before ``now``: an application that ended before it is due.
+
+    Raises ValueError unless ``months`` is a whole number from 0 to the months back to the
+    calendar's first year (pendulum's "year is out of range" said nothing of ``months``).
+    """
+    start = pendulum.instance(now)
+    # to February of year 1 at the earliest: the cutoff is converted to UTC for the store,
+    # and a day's offset from 1 January would leave the calendar
+    most = (start.year - 1) * 12 + start.month - 2
+    problem = whole_number_problem(months, 0, max(most, 0))
+    if problem is not None:
+        raise ValueError(
+            f"months must be {problem} (back to the calendar's first year from "
+            f"{start.date().isoformat()})"
+        )
+    return start.subtract(months=months)
+
+
 def retention_due(
     applications: Iterable[Application], policy: Policy, now: datetime, *, months: int
 ) -> list[Application]:
@@ -265,9 +285,7 @@ def retention_due(
     Erased applications are left out: nothing personal is left to erase. Storage limitation
     (GDPR Art. 5(1)(e)): erase these, or say why they are kept.
     """
-    if months < 0:
-        raise ValueError(f"months must be 0 or more, not {months}")
-    cutoff = pendulum.instance(now).subtract(months=months)
+    cutoff = retention_cutoff(now, months)
     found = []
     for application in applications:
         if application.erased_at is not None:

@@ -387,12 +387,13 @@ class Slate:
         moment = now or self.pipeline.clock.now()
         if deadline is not None and moment >= deadline:
             return []
-        names = ", ".join(a.candidate.name for a in waiting)
+        # by id: a blocker's message travels in GuardRejected, into logs and error trackers
+        names = ", ".join(a.id for a in waiting)
         closes = f"; it closes at {deadline.isoformat()} at the latest" if deadline else ""
         return [
             Blocker(
                 "review_open",
-                f"the slate's review is open: {len(waiting)} candidates not yet debriefed "
+                f"the slate's review is open: {len(waiting)} applications not yet debriefed "
                 f"({names}){closes}",
                 {
                     "waiting": [a.id for a in waiting],

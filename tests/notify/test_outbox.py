@@ -128,6 +128,55 @@ class OutboxContract:
             [n.key for n in outbox.due(NOW, limit=1)],
         )
 
+    @pytest.mark.parametrize(
+        "limit", [2**63, 10**30, 1.5, "3", True], ids=["2**63", "10**30", "1.5", "'3'", "True"]
+    )
+    def test_a_limit_that_is_no_count_a_database_holds_is_refused(self, outboxes, limit):
+        """A limit beyond 2**63 - 1, True, 1.5 or "3" is refused, nothing claimed.
+
+        Before: the driver's OverflowError (SQLite) or ``bigint out of range`` (PostgreSQL)
+        beyond 2**63 - 1; True and 1.5 were taken as 1; "3" raised a bare TypeError.
+        """
+        outbox = outboxes()
+        for key in ("a/1", "a/2"):
+            outbox.add(note(key))
+        with pytest.raises(NotificationError, match="limit of due notifications must be a whole"):
+            outbox.due(NOW, limit=limit)
+        other = outboxes.another_worker(outbox)
+        assert ["a/1", "a/2"] == [n.key for n in other.due(NOW)]
+        assert ["a/1"] == [n.key for n in outbox.due(NOW.add(hours=1), limit=2**63 - 1)][:1]
+
+    def test_a_now_at_the_calendars_end_is_refused_and_changes_nothing(self, outbox):
+        """A ``now`` whose claim or next attempt would pass the year 9999 is refused.
+
+        ``now + lease`` (a claim's end) and ``now + wait`` (the next attempt) raised a bare
+        OverflowError; NotificationError now, nothing claimed or recorded.
+        """
+        outbox.add(note("a/1"))
+        end = _dt.datetime.max.replace(tzinfo=_dt.UTC)
+        with pytest.raises(NotificationError, match="too close to the calendar's end"):
+            outbox.claim("a/1", end)
+        claim = outbox.claim("a/1", NOW)
+        assert claim is not None
+        with pytest.raises(NotificationError, match="too close to the calendar's end"):
+            outbox.renew(claim, end)
+        with pytest.raises(NotificationError, match="too close to the calendar's end"):
+            outbox.mark_failed("a/1", end, "down", claim=claim)
+        unchanged = outbox.get("a/1")
+        assert unchanged is not None
+        assert (NotificationStatus.pending, 0) == (unchanged.status, unchanged.attempts)
+        assert "a/1" == outbox.mark_sent("a/1", NOW, claim=claim).key  # the claim still holds
+
+    @pytest.mark.parametrize(
+        "lease",
+        [timedelta(days=367), timedelta.max, 300, None],
+        ids=["367 days", "timedelta.max", "300", "None"],
+    )
+    def test_a_lease_no_claim_can_last_is_refused(self, outboxes, lease):
+        """timedelta.max made every claim an OverflowError; 300 a bare TypeError."""
+        with pytest.raises(NotificationError, match="outbox lease must be"):
+            outboxes(lease=lease)
+
     def test_contact_bookkeeping(self, outbox):
         """The outbox knows when a person last got a message, and whether one waits."""
         outbox.add(note("a/1", to="ada"))

@@ -15,6 +15,7 @@ from hirepipe.notify._facts import locale_of
 from hirepipe.notify._templates import format_date, format_datetime, money
 from hirepipe.testing import make_application, make_candidate
 from tests.conftest import START
+from tests.forks import child_status
 from tests.notify.world import POLICY, TEMPLATES, World
 
 FACTS = {
@@ -373,3 +374,17 @@ class TestLocales:
         scene = Scene(application, world.requisition, POLICY, "note", START, "review", reader)
         manager = replace(scene, recipient=Person("hiring_manager", "maria", "Maria", None))
         assert ("ja", "de_DE") == (locale_of(scene), locale_of(manager))
+
+
+def test_a_child_forked_while_a_template_compiled_renders():
+    """A child forked while a thread of its parent compiled a template still compiles.
+
+    Its copy of the lock was held for good: it waited at its first compile, until its alarm
+    killed it.
+    """
+    templates = Templates()
+
+    def render() -> None:
+        templates.check(["application_received"])
+
+    assert 0 == child_status(templates._lock, render)

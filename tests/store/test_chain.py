@@ -86,7 +86,7 @@ class TestForgedRows:
             world.store.replay("app-1", version=2)
         assert "interviewed" == world.store.load("app-1").history[0].from_stage
 
-    @pytest.mark.parametrize("batch_size", [0, -1], ids=str)
+    @pytest.mark.parametrize("batch_size", [0, -1, 2**63, 10**30, 1.5, True], ids=str)
     def test_a_batch_size_that_reads_nothing_is_refused(self, database, batch_size):
         """verify(batch_size=0) read no application and said the forged store was sound.
 
@@ -206,6 +206,18 @@ class TestChain:
             for secret in ("Candidate 1", "candidate1@example.com", "Prefers mornings."):
                 assert secret not in (row.record or "") + row.changes
         assert world.store.load("app-1") == world.store.replay("app-1")
+
+    @pytest.mark.parametrize("version", ["1", 1.5, True], ids=repr)
+    def test_a_version_that_is_no_int_is_refused_as_such(self, database, version):
+        """replay(version=...) takes an int: anything else is a TypeError saying so.
+
+        Before: "1" raised a bare TypeError from a comparison; True and 1.5 were reported as
+        versions missing from the log (StoreError).
+        """
+        world = held_and_resumed(database)
+        with pytest.raises(TypeError, match="version must be an int"):
+            world.store.replay("app-1", version=version)
+        assert 1 == world.store.replay("app-1", version=1).version
 
     def test_replay_reads_the_intact_versions_before_a_forged_row(self, database):
         """A forged row refuses replays at and after it; the versions before it still read."""

@@ -7,6 +7,7 @@ import threading
 import types
 from typing import Any
 
+import pendulum
 import pytest
 
 from hirepipe import GuardRejected, Pipeline, TransitionNotAllowed
@@ -286,6 +287,19 @@ class TestRetention:
         assert [] == world.store.retention_due(now, months=8)
         with pytest.raises(ValueError, match="months"):
             world.store.retention_due(now, months=-1)
+
+    @pytest.mark.parametrize("months", [10**9, 10**30, "6"], ids=str)
+    def test_retention_months_that_leave_the_calendar_are_refused_by_name(self, database, months):
+        """Before: pendulum's "year ... is out of range", an OverflowError, a bare TypeError.
+
+        The longest one (back to year 1, converted to UTC for the query) still runs.
+        """
+        world = World(database)
+        world.application(1, stage="rejected")
+        now = pendulum.datetime(2025, 1, 6, 9, tz="Asia/Tokyo")
+        with pytest.raises(ValueError, match=r"months must be a whole number from 0 to 24287"):
+            world.store.retention_due(now, months=months)
+        assert [] == world.store.retention_due(now, months=24_287)
 
 
 def test_a_deliverer_holding_a_claim_loses_it_on_erasure(database):

@@ -43,12 +43,13 @@ from hirepipe.store import (
     StoreError,
     _schema,
 )
-from hirepipe.store._engine import make_engine
+from hirepipe.store._engine import _QUEUE, make_engine
 from hirepipe.store._replay import LogRow, check_application, fold
 from hirepipe.store._schema import UtcDateTime
 from hirepipe.store._support import Recent
 from hirepipe.testing import FakeClock, RecordingHook, make_candidate, make_requisition
 from tests.forgeries import forgeries
+from tests.forks import child_status
 from tests.store import helpers as store_helpers
 from tests.store.helpers import POLICY, START, Database, World
 
@@ -292,6 +293,101 @@ class TestRecent:
         assert copy is not made[2]
         builder.fire(copy, "note", actor="maria", requisition=make_requisition())
         assert 0 == len(recent.get("app-2", 0).history)
+
+
+class TestCachedApplications:
+    """``Store(cached_applications=...)``: how many latest states a store keeps in memory.
+
+    Before, 4,096 and fixed: some 230 MiB of large applications, with no way to lower it.
+    """
+
+    def test_at_most_that_many_are_remembered_the_least_recent_dropped(self, database):
+        world = World(database, cached_applications=2)
+        for number in (1, 2, 3, 4):
+            world.application(number)
+            world.store.fire(f"app-{number}", "hold", actor="maria", reason="freeze")
+            assert len(world.store._recent._entries) <= 2
+        assert ["app-3", "app-4"] == list(world.store._recent._entries)
+        world.store.fire("app-1", "resume", actor="maria", reason="thawed")
+        assert ["app-4", "app-1"] == list(world.store._recent._entries)
+        assert [] == world.store.verify()
+
+    def test_zero_keeps_none_and_every_fire_still_works(self, database):
+        world = World(database, cached_applications=0)
+        for number in (1, 2):
+            world.application(number)
+            world.store.fire(f"app-{number}", "hold", actor="maria", reason="freeze")
+            world.store.fire(f"app-{number}", "resume", actor="maria", reason="thawed")
+        assert 0 == len(world.store._recent._entries)
+        assert ["interviewed", "interviewed"] == [a.stage for a in world.store.applications()]
+        assert 2 == world.store.load("app-2").version
+        assert [] == world.store.verify()
+
+    def test_the_default_is_4096(self, database):
+        assert 4096 == database.store()._recent.size
+
+    @pytest.mark.parametrize("size", [-1, 1.5, "10", True, None], ids=repr)
+    def test_a_size_that_is_no_count_is_refused(self, tmp_path, size):
+        """A ValueError naming the keyword, before the store makes its engine."""
+        with pytest.raises(ValueError, match="cached_applications must be a whole number from 0"):
+            Store(f"sqlite:///{tmp_path / 'store.db'}", cached_applications=size)
+        assert not (tmp_path / "store.db").exists()
+
+
+class TestFork:
+    """A child forked while a thread of its parent held a cache's lock fires all the same.
+
+    The child's copy of the lock stays taken for good (the thread holding it does not exist
+    in the child): before, its first fire waited forever on the store's memory of recent
+    states (``Recent``) or of parsed requisitions, as ``Kept``'s did before 3006869.
+    """
+
+    @pytest.mark.parametrize("cache", ["_recent", "_requisitions"])
+    def test_a_child_forked_while_a_caches_lock_was_held_still_fires(self, tmp_path, cache):
+        store = Store(f"sqlite:///{tmp_path / 'store.db'}", Pipeline(POLICY))
+        store.upgrade()
+        requisition = make_requisition()
+        application = store.pipeline.new_application(make_candidate(), requisition)
+        store.add(application, requisition)
+        store.fire(application.id, "hold", actor="maria", reason="freeze")  # both caches fill
+
+        def fire() -> None:
+            store.engine.dispose(close=False)  # the parent's connections stay its own
+            store.fire(application.id, "resume", actor="maria", reason="thawed")
+            assert "interviewed" == store.load(application.id).stage
+
+        assert 0 == child_status(getattr(store, cache)._lock, fire)  # -14 before: SIGALRM
+        assert (2, "interviewed") == (
+            store.load(application.id).version,
+            store.load(application.id).stage,
+        )
+        store.fire(application.id, "hold", actor="maria", reason="again")  # the parent's too
+        store.close()
+
+    def test_a_child_forked_while_the_outbox_delivered_delivers(self, tmp_path):
+        """``delivering`` holds the outbox's lock for a whole send."""
+        store = Store(f"sqlite:///{tmp_path / 'store.db'}", Pipeline(POLICY))
+
+        def deliver_in_child() -> None:
+            with store.outbox.delivering():
+                pass
+
+        assert 0 == child_status(store.outbox._delivery, deliver_in_child)
+        store.close()
+
+    def test_a_child_forked_inside_a_write_on_a_shared_engine_writes(self, tmp_path):
+        """The engine's write queue (SQLite: one writer at a time) is the parent's, not its."""
+        engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+        store = Store(engine)
+        store.upgrade()
+        _, write_queue = getattr(engine, _QUEUE)  # (every transaction, writes): SQLite's
+
+        def write() -> None:
+            engine.dispose(close=False)
+            store.add_requisition(make_requisition(id="req-child"))
+
+        assert 0 == child_status(write_queue._lock, write)
+        engine.dispose()
 
 
 class TestFold:

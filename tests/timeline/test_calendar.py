@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from hirepipe.errors import CalendarError
 from hirepipe.timeline.calendar import BusinessCalendar, WeekendEra
+from tests.forks import child_status
 
 D = dt.date
 LA = "America/Los_Angeles"
@@ -443,6 +444,12 @@ class TestErrors:
             (lambda: US.add_business_days(D(2025, 1, 6), 1.5), "whole number"),
             (lambda: US.add_business_days(D(1850, 1, 6), 1), "supported years 1900 to 2200"),
             (lambda: US.add_business_days(D(2025, 1, 6), 10**6), "supported years"),
+            # numpy's bare OverflowError before ("Python int too large to convert to C long")
+            (
+                lambda: US.add_business_days(D(2025, 1, 6), 10**30),
+                "n=1000000000000000000000000000000 business days leaves",
+            ),
+            (lambda: US.add_business_days(D(2025, 1, 6), -(10**400)), "hundreds of digits"),
             (lambda: US.is_business_day_array(["2025-01-06"]), "datetime64"),
             (lambda: US.is_business_day_array(np.array(["2025-01-06"], "M8[s]")), "datetime64"),
             (lambda: US.is_business_day_array(np.array(["NaT"], "M8[D]")), "NaT"),
@@ -460,6 +467,8 @@ class TestErrors:
             "fractional-n",
             "too-early",
             "too-far",
+            "beyond-numpy",
+            "beyond-printing",
             "list-of-strings",
             "seconds-not-days",
             "nat",
@@ -865,3 +874,17 @@ class TestWeekendData:
                     wrong.append((country, day))
                     break
         assert [] == wrong
+
+
+def test_a_child_forked_while_a_calendar_loaded_years_counts_days():
+    """A child forked while a thread of its parent loaded holiday years still counts days.
+
+    Its copy of the lock was held for good: it waited at its first load of years, until its
+    alarm killed it.
+    """
+    calendar = BusinessCalendar("US")
+
+    def count() -> None:
+        assert pendulum.date(2150, 1, 5) == calendar.add_business_days(pendulum.date(2150, 1, 2), 1)
+
+    assert 0 == child_status(calendar._lock, count)

@@ -471,6 +471,26 @@ class TestSweep:
         with pytest.raises(CalendarError):
             world.levels.overdue(applications, [world.requisition], pendulum.naive(2025, 1, 8))
 
+    def test_a_look_ahead_past_the_calendars_end_is_refused(self, three):
+        """``within=timedelta.max`` ("everything to come") raised a bare OverflowError."""
+        world, applications = three
+        now = datetime(2025, 1, 8, 21, tzinfo=UTC)
+
+        with pytest.raises(CalendarError, match=r"within=.* leaves the calendar"):
+            world.levels.due(applications, [world.requisition], now, within=timedelta.max)
+
+    def test_a_deadlines_repr_withholds_its_description(self):
+        """The description names the candidate; a repr ends up in logs and error trackers."""
+        world = World(MONDAY)
+        application = world.application()
+        found = world.levels.deadlines(application, world.requisition)
+        assert found
+        for deadline in found:
+            assert application.candidate.name in deadline.description  # still there to read
+            assert application.candidate.name not in repr(deadline) + str(deadline)
+            assert "description=<personal>" in repr(deadline)
+            assert repr(deadline.application_id) in repr(deadline)
+
     def test_wrong_requisition_is_refused(self):
         """``deadlines`` with another requisition raises RequisitionMismatch."""
         world = World(MONDAY)

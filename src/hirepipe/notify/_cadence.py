@@ -25,6 +25,7 @@ from datetime import datetime
 
 import pendulum
 
+from hirepipe._types import withheld_repr
 from hirepipe.errors import CalendarError, RequisitionMismatch
 from hirepipe.models import Application, Requisition, as_instant
 from hirepipe.notify._outbox import Outbox
@@ -51,6 +52,12 @@ class UpdateDue:
     due: pendulum.DateTime
     business_days_since: int
     queued: bool
+
+    def __repr__(self) -> str:
+        return withheld_repr(self, _CANDIDATE_NAME)  # no name in logs
+
+
+_CANDIDATE_NAME = frozenset({"candidate_name"})
 
 
 def who_needs_an_update(

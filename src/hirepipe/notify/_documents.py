@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from hirepipe._types import withheld_repr
 from hirepipe.models import Application, Offer, Requisition
 from hirepipe.notify._facts import candidate_fact, candidate_locale, job_fact, offer_fact
 from hirepipe.notify._templates import Templates
@@ -49,6 +50,12 @@ class OfferDocument:
     text: str
     html: str
     locale: str
+
+    def __repr__(self) -> str:
+        return withheld_repr(self, _LETTER)  # the letter is the candidate's: not in logs
+
+
+_LETTER = frozenset({"title", "text", "html"})
 
 
 def offer_document(

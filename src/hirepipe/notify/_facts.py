@@ -29,6 +29,7 @@ from typing import Any
 
 import pendulum
 
+from hirepipe._types import withheld_repr
 from hirepipe.errors import HirepipeError
 from hirepipe.models import ERASED, Application, Candidate, Offer, Requisition, TransitionRecord
 from hirepipe.notify._model import NotificationError, OpenRole, Outlook
@@ -71,6 +72,12 @@ class Person:
     id: str
     name: str
     address: str | None
+
+    def __repr__(self) -> str:
+        return withheld_repr(self, _PERSON_PERSONAL)  # no name nor address in logs
+
+
+_PERSON_PERSONAL = frozenset({"name", "address"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +169,10 @@ class LazyFacts(Mapping[str, Any]):
         return len(self.built())
 
     def __repr__(self) -> str:
-        return repr(self._facts) if self._facts is not None else "LazyFacts(<not built yet>)"
+        # which facts, not their values: the candidate's name and the job's details
+        if self._facts is None:
+            return "LazyFacts(<not built yet>)"
+        return f"LazyFacts({sorted(self._facts)!r})"
 
 
 def no_estimate(application: Application, requisition: Requisition, now: _dt.datetime) -> None:

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import PlainSerializer, TypeAdapter
 
+from hirepipe._types import withheld_repr
 from hirepipe.errors import ClaimLost, DeliveryError, NotificationError, TemplateError
 
 __all__ = [
@@ -102,6 +103,10 @@ class Message:
     text: str
     html: str
 
+    def __repr__(self) -> str:
+        # what it says is the candidate's: a repr ends up in logs and error trackers
+        return withheld_repr(self, _MESSAGE_PERSONAL)
+
 
 @dataclass(frozen=True, slots=True)
 class Notification:
@@ -136,6 +141,10 @@ class Notification:
     sent_at: _dt.datetime | None = None
     records: str | None = None
 
+    def __repr__(self) -> str:
+        # its key, rule, template, recipient id, times and status; not what erasure removes
+        return withheld_repr(self, _NOTIFICATION_PERSONAL)
+
     def to_json(self) -> str:
         """Return the notification as JSON, for a durable outbox (its facts built now)."""
         return _NOTIFICATION_JSON.dump_json(self).decode()
@@ -147,6 +156,9 @@ class Notification:
 
 
 _NOTIFICATION_JSON: TypeAdapter[Notification] = TypeAdapter(Notification)
+# what erasure removes from a notification (``after_erasure``), and a message's every part
+_NOTIFICATION_PERSONAL = frozenset({"facts", "address", "last_error"})
+_MESSAGE_PERSONAL = frozenset({"subject", "text", "html"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from hirepipe._fork import renew_in_child
 from hirepipe._redact import error_summary
+from hirepipe._types import whole_number_problem
 from hirepipe.notify._model import (
     ClaimLost,
     DeliveryError,
@@ -140,21 +142,55 @@ class Claim:
 
 
 def check_limit(limit: int | None) -> int | None:
-    """Return ``limit`` (how many ``due`` returns at most); raise NotificationError if negative.
+    """Return ``limit`` (how many ``due`` returns at most), or raise NotificationError.
 
-    A negative one meant all but the last few in memory, every one on SQLite (claimed at
-    once), and the driver's error on PostgreSQL.
+    It is None (no limit) or a whole number from 0 to ``LARGEST_COUNT`` (2**63 - 1). A
+    negative one meant all but the last few in memory, every one on SQLite (claimed at
+    once), and the driver's error on PostgreSQL; one beyond a database's integers the driver's
+    ``OverflowError`` (SQLite) or ``bigint out of range`` (PostgreSQL); ``True`` and ``1.5``
+    were taken as 1.
     """
-    if limit is not None and limit < 0:
-        raise NotificationError(f"the limit of due notifications must be 0 or more, not {limit}")
+    if limit is not None:
+        problem = whole_number_problem(limit, 0)
+        if problem is not None:
+            raise NotificationError(
+                f"the limit of due notifications must be {problem}; pass None for no limit"
+            )
     return limit
 
 
 def check_lease(lease: timedelta) -> timedelta:
-    """Return ``lease``; raise NotificationError unless it is positive."""
+    """Return ``lease``; raise NotificationError unless it is a positive timedelta of a year.
+
+    A year at most: ``timedelta.max`` made every claim's end leave the calendar.
+    """
+    if not isinstance(lease, timedelta):
+        raise NotificationError(
+            f"the outbox lease must be a timedelta, not {type(lease).__name__} {lease!r}"
+        )
     if lease <= timedelta(0):
         raise NotificationError(f"the outbox lease must be positive, not {lease}")
+    if lease > _LONGEST:
+        raise NotificationError(
+            f"the outbox lease must be at most 366 days, not {lease}: it is how long a send "
+            "may take before another worker takes the notification over"
+        )
     return lease
+
+
+def later(now: datetime, by: timedelta) -> datetime:
+    """``now + by``, or NotificationError when it passes the calendar's last day.
+
+    ``now`` is a caller's: ``datetime.max`` (a sweep asked for everything ever due) raised a
+    bare ``OverflowError`` from the claim's end or the next attempt's time.
+    """
+    try:
+        return now + by
+    except OverflowError:
+        raise NotificationError(
+            f"now ({now.isoformat()}) is too close to the calendar's end to add {by} to it; "
+            "pass the current time"
+        ) from None
 
 
 class Outbox:
@@ -188,6 +224,12 @@ class Outbox:
         # (application id, person) -> latest sent_at, and how many are pending
         self._last_sent: dict[tuple[str, str], datetime] = {}
         self._queued: dict[tuple[str, str], int] = {}
+        self._lock = threading.RLock()
+        self._delivery = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        # a forked child's copies may be held for good by threads of its parent
         self._lock = threading.RLock()
         self._delivery = threading.Lock()
 
@@ -276,7 +318,7 @@ class Outbox:
             current = self._pending.get(key)
             if current is None or current.next_attempt_at > now or self._held(key, now):
                 return None
-            claim = Claim(current, f"{self._holder}.{next(self._claimed)}", now + self.lease)
+            claim = Claim(current, f"{self._holder}.{next(self._claimed)}", later(now, self.lease))
             self._claims[key] = claim
             return claim
 
@@ -287,7 +329,7 @@ class Outbox:
         """
         with self._lock:
             self._check(claim)
-            renewed = replace(claim, until=max(claim.until, now + self.lease))
+            renewed = replace(claim, until=max(claim.until, later(now, self.lease)))
             self._claims[claim.key] = renewed
             return renewed
 
@@ -486,7 +528,7 @@ def after_failure(
     wait = backoff.retry_in(attempts)
     if delivery is not None and delivery.retry_after is not None:
         wait = max(wait, min(delivery.retry_after, backoff.cap))
-    return replace(current, attempts=attempts, last_error=reason, next_attempt_at=now + wait)
+    return replace(current, attempts=attempts, last_error=reason, next_attempt_at=later(now, wait))
 
 
 def after_requeue(current: Notification, now: datetime) -> Notification:

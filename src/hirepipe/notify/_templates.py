@@ -41,6 +41,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from hirepipe._fork import renew_in_child
 from hirepipe.notify._facts import DEFAULT_LOCALE, LazyFacts
 from hirepipe.notify._model import Message, TemplateError
 
@@ -122,6 +123,11 @@ class Templates:
         self._shared = frozenset(self.environment.globals)
         self._compiled: dict[str, tuple[jinja2.Template, jinja2.Template, jinja2.Template]] = {}
         self._needs: dict[str, frozenset[str]] = {}
+        self._lock = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        # a forked child's copy of the lock may be held for good by a thread of its parent
         self._lock = threading.Lock()
 
     def render(self, name: str, facts: Mapping[str, Any]) -> Message:

@@ -10,7 +10,7 @@ the engine applies a change whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -20,6 +20,7 @@ import pendulum
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
+from hirepipe._types import withhold_personal
 from hirepipe.errors import Blocker
 from hirepipe.models import Application, OfferField, Requisition
 from hirepipe.policy._permissions import Role
@@ -95,6 +96,10 @@ class EventData(BaseModel):
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
 
     person_field: ClassVar[str | None] = None
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # personal values (Text, and fields marked PERSONAL) never in a repr: ``<personal>``
+        return withhold_personal(type(self), super().__repr_args__())
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 
+from hirepipe._fork import renew_in_child
 from hirepipe.errors import StoreError
 
 __all__ = [
@@ -70,6 +71,15 @@ _QUEUE = "hirepipe_queue"
 _PREPARING = threading.Lock()
 
 
+def _prepare_afresh() -> None:
+    global _PREPARING  # a child forked while a thread of its parent prepared an engine
+    _PREPARING = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_prepare_afresh)
+
+
 class _Queue:
     """A lock that a thread asking for it twice hears about at once, instead of deadlocking.
 
@@ -78,12 +88,18 @@ class _Queue:
     would wait for itself.
     """
 
-    __slots__ = ("_lock", "_owner", "what")
+    __slots__ = ("__weakref__", "_lock", "_owner", "what")
 
     def __init__(self, what: str) -> None:
         self.what = what
         self._lock = threading.Lock()
         self._owner: int | None = None
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        # the parent's transaction is not the child's: its copy of the lock may never free
+        self._lock = threading.Lock()
+        self._owner = None
 
     def __enter__(self) -> None:
         me = threading.get_ident()

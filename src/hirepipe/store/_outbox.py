@@ -38,6 +38,7 @@ from sqlalchemy import (
     update,
 )
 
+from hirepipe._fork import renew_in_child
 from hirepipe._redact import error_summary, validation_summary
 from hirepipe.errors import HirepipeError
 from hirepipe.notify import (
@@ -56,6 +57,7 @@ from hirepipe.notify._outbox import (
     after_sending,
     check_lease,
     check_limit,
+    later,
 )
 from hirepipe.notify._recording import sent_note
 from hirepipe.store._writes import insert_notifications, row_values
@@ -100,6 +102,11 @@ class StoreOutbox(Outbox):
         self.worker: str = worker if worker is not None else uuid.uuid4().hex
         self._store = store
         self._table = store.tables.outbox
+        self._delivery = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        # held for a whole send: a child forked meanwhile would wait on its copy for good
         self._delivery = threading.Lock()
 
     # -- adding and reading ----------------------------------------------------------------------
@@ -193,7 +200,7 @@ class StoreOutbox(Outbox):
         claim = (
             update(table)
             .where(table.c.seq.in_(chosen.with_for_update(skip_locked=True).scalar_subquery()))
-            .values(claimed_by=self.worker, claimed_until=now + self.lease)
+            .values(claimed_by=self.worker, claimed_until=later(now, self.lease))
             .returning(table.c.seq, table.c.next_attempt_at, table.c.key, table.c.notification)
         )
         with self._store._atomic(savepoint=False) as tx:
@@ -251,7 +258,7 @@ class StoreOutbox(Outbox):
                     table.c.claimed_by == self.worker,
                 ),
             )
-            .values(claimed_by=self.worker, claimed_until=now + self.lease)
+            .values(claimed_by=self.worker, claimed_until=later(now, self.lease))
             .returning(table.c.key, table.c.notification, table.c.claimed_until)
         )
         with self._store._atomic(savepoint=False) as tx:
@@ -266,7 +273,7 @@ class StoreOutbox(Outbox):
 
         Raises ClaimLost when the row is no longer under this claim.
         """
-        until = max(claim.until, now + self.lease)
+        until = max(claim.until, later(now, self.lease))
         statement = self._under(claim).values(claimed_until=until)
         with self._store._atomic(savepoint=False) as tx:
             if tx.connection.execute(statement).rowcount != 1:

@@ -19,11 +19,11 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-import pendulum
 from sqlalchemy import Engine, MetaData, exists, func, insert, select, update
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
+from hirepipe._types import whole_number_problem
 from hirepipe.errors import (
     AlreadyStored,
     ConcurrentUpdate,
@@ -43,7 +43,7 @@ from hirepipe.models import (
 from hirepipe.notify import Backoff, Notification
 from hirepipe.pipeline import Fired, Pipeline, _check_expected_version
 from hirepipe.positions import Positions
-from hirepipe.privacy import data_models_of, ended_at
+from hirepipe.privacy import data_models_of, ended_at, retention_cutoff
 from hirepipe.slate import Slate
 from hirepipe.store import _schema
 from hirepipe.store._chain import ChainHead, Hashed, canonical
@@ -69,6 +69,7 @@ from hirepipe.store._personal import candidate_key, stored_documents
 from hirepipe.store._replay import ADDED, changed_fields
 from hirepipe.store._slates import StoredPipeline
 from hirepipe.store._support import (
+    DEFAULT_CACHED_APPLICATIONS,
     ParsedRequisitions,
     Recent,
     Snapshot,
@@ -105,6 +106,13 @@ class Store:
     is). ``schema`` puts the tables in a PostgreSQL schema. ``backoff`` and ``lease`` configure
     [`outbox`][hirepipe.store.Store.outbox].
 
+    ``cached_applications`` (4096 by default) is how many applications' latest states the
+    store keeps in memory, the least recently fired dropped first: a fire on one of them
+    skips parsing its JSON (the row is still read and compared). Each holds a whole
+    application, a few KiB to some tens of KiB with a long history (4096 large ones: about
+    230 MiB); lower it where memory is tight, or pass 0 to keep none. ``ValueError`` unless
+    it is a whole number of 0 or more.
+
     Create or upgrade the tables once with [`upgrade`][hirepipe.store.Store.upgrade]. A Store is
     safe to share between threads; every process opens its own. On PostgreSQL, a store that
     made its engine from a URL keeps the connection of its last fire for the next one (one of
@@ -126,7 +134,9 @@ class Store:
         schema: str | None = None,
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(minutes=5),
+        cached_applications: int = DEFAULT_CACHED_APPLICATIONS,
     ) -> None:
+        recent = Recent(cached_applications)  # checked before an engine is made
         if isinstance(url, Engine):
             self.engine, self._owns_engine = url, False
         else:
@@ -149,7 +159,7 @@ class Store:
             f"hirepipe_holding_{id(self)}", default=None
         )
         self._schema_checked = False
-        self._recent = Recent()
+        self._recent = recent
         self.outbox: StoreOutbox = StoreOutbox(self, backoff=backoff, lease=lease)
         self._requisitions = ParsedRequisitions()
         # compiled once: the hot path only binds values
@@ -1031,12 +1041,14 @@ class Store:
         ([`head`][hirepipe.store.Store.head]) are checked too: a log rewritten whole, every hash
         recomputed, no longer passes through them (``head_differs``). An empty list means the
         store is sound. Events whose hooks failed are reported too (``hook_failed``: run
-        [`retry_hooks`][hirepipe.store.Store.retry_hooks]). ``batch_size`` (at least 1) is how
-        many applications are read at once; ``ValueError`` otherwise.
+        [`retry_hooks`][hirepipe.store.Store.retry_hooks]). ``batch_size`` (1 to 2**63 - 1) is
+        how many applications are read at once; ``ValueError`` otherwise.
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            # 0 read no application at all: a forged store was said to be sound
-            raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}")
+        # 0 read no application at all: a forged store was said to be sound; one beyond the
+        # database's integers was the driver's overflow
+        problem = whole_number_problem(batch_size, 1)
+        if problem is not None:
+            raise ValueError(f"batch_size must be {problem}")
         return verify(
             self.tables,
             lambda: self._atomic(write=False, consistent=True),
@@ -1087,10 +1099,8 @@ class Store:
         Erased ones are left out. As
         [`hirepipe.privacy.retention_due`][hirepipe.privacy.retention_due], over the store.
         """
-        if months < 0:
-            raise ValueError(f"months must be 0 or more, not {months}")
         policy = self.pipeline.policy
-        cutoff = pendulum.instance(now).subtract(months=months)
+        cutoff = retention_cutoff(now, months)
         apps, log = self.tables.applications, self.tables.transitions
         terminal = [name for name, stage in policy.stages.items() if stage.terminal]
         moved = (

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from hirepipe._fork import renew_in_child
 from hirepipe._redact import error_summary, name_of
+from hirepipe._types import whole_number_problem
 from hirepipe.models import Application, Requisition, TransitionRecord, _copied
 from hirepipe.notify import Notification
 from hirepipe.notify._model import occasion_prefix
@@ -19,6 +21,7 @@ from hirepipe.pipeline import Fired, Hook
 from hirepipe.store._verify import parse_requisition
 
 __all__ = [
+    "DEFAULT_CACHED_APPLICATIONS",
     "ParsedRequisitions",
     "Recent",
     "Snapshot",
@@ -57,7 +60,7 @@ class Snapshot:
     history (or its closing ``]`` when it is empty); ``records`` counts them.
     """
 
-    text: str
+    text: str = field(repr=False)  # the application's JSON: personal values among it
     history_at: int
     records: int
 
@@ -92,6 +95,10 @@ def dump_snapshot(
     return Snapshot(f"{head[:-1]}{_HISTORY_KEY}{items}]}}", at, len(history))
 
 
+DEFAULT_CACHED_APPLICATIONS = 4096
+"""How many applications' latest states a store remembers by default (``Recent``)."""
+
+
 class Recent:
     """The latest committed state of recently fired applications, by id and version.
 
@@ -105,15 +112,32 @@ class Recent:
     takes a ``ticket`` before it commits and hands it to ``put``: a state is refused when an
     erasure came in between, so one committed just before an erasure never comes back after
     it, however late its thread puts it.
+
+    At most ``size`` applications are remembered (the store's ``cached_applications``), the
+    least recently used dropped first; 0 remembers none. A forked child starts with none and
+    a lock of its own (``_after_fork``).
     """
 
-    __slots__ = ("_entries", "_erasures", "_lock", "size")
+    __slots__ = ("__weakref__", "_entries", "_erasures", "_lock", "size")
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = DEFAULT_CACHED_APPLICATIONS) -> None:
+        problem = whole_number_problem(size, 0)
+        if problem is not None:
+            raise ValueError(f"cached_applications must be {problem}; 0 keeps none")
         self.size = size
         self._entries: OrderedDict[str, tuple[int, Application, Snapshot | None]] = OrderedDict()
         self._erasures = 0  # how many ``forget`` calls so far: what a ticket counts
         self._lock = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a fresh lock, nothing remembered.
+
+        A child forked while a thread of its parent held the lock has a copy of it taken for
+        good (that thread does not exist in the child): its first fire would wait forever.
+        """
+        self._lock = threading.Lock()
+        self._entries = OrderedDict()
 
     def ticket(self) -> int:
         """What a fire hands to ``put`` after its commit; take it before committing."""
@@ -151,6 +175,8 @@ class Recent:
         Not when a later version is remembered, nor when an application was erased
         (``forget``) since ``ticket`` was taken: the state may be one from before it.
         """
+        if not self.size:
+            return  # caching turned off: not even the copy
         kept = copy_application(application)
         with self._lock:
             if ticket != self._erasures:
@@ -183,12 +209,18 @@ class ParsedRequisitions:
     ``Recent``, entries are private and every use takes a copy.
     """
 
-    __slots__ = ("_entries", "_lock", "size")
+    __slots__ = ("__weakref__", "_entries", "_lock", "size")
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
         self._entries: OrderedDict[str, tuple[str, Requisition]] = OrderedDict()
         self._lock = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a fresh lock, nothing remembered (as ``Recent._after_fork``)."""
+        self._lock = threading.Lock()
+        self._entries = OrderedDict()
 
     def parse(self, requisition_id: str, snapshot: str) -> Requisition:
         """The requisition ``snapshot`` holds (a fresh copy). Raises CorruptData."""

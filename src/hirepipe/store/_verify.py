@@ -188,6 +188,13 @@ def replay(
 
     The rows' hash chain and personal values are checked first: a broken chain is refused.
     """
+    if upto is not None and (isinstance(upto, bool) or not isinstance(upto, int)):
+        # "1" raised a bare TypeError from the comparison below; True and 1.5 were said
+        # to be missing versions
+        raise TypeError(
+            f"version must be an int (a version in the application's log), not "
+            f"{type(upto).__name__} {upto!r}"
+        )
     rows, key = log_rows(connection, tables, application_id)
     if not rows:
         raise NotStored("application", application_id)

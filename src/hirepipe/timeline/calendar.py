@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pendulum
 
+from hirepipe._fork import renew_in_child
 from hirepipe.errors import CalendarError
 from hirepipe.timeline._weekends import WeekendEra, weekend_eras
 
@@ -139,8 +140,13 @@ class BusinessCalendar:
             days = ", ".join(d.isoformat() for d in clash)
             raise CalendarError(f"days both worked and off: {days}; keep each in one list")
         self._lock = threading.Lock()
+        renew_in_child(self)
         # an empty window: the first call loads the years it needs
         self._table = _table(0, 0, [_span(0, 0, self.weekmask, [], [])], {}, frozenset())
+
+    def _after_fork(self) -> None:
+        # a forked child's copy of the lock may be held for good by a thread of its parent
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
@@ -622,11 +628,23 @@ def _days(values: npt.ArrayLike, what: str) -> DayArray:
     return days
 
 
+_MOST_STEPS = (_LAST_YEAR - _FIRST_YEAR + 1) * 366  # more days than the supported years hold
+
+
 def _steps(n: int) -> int:
     try:
-        return operator.index(n)
+        steps = operator.index(n)
     except TypeError:
         raise CalendarError(f"n must be a whole number of business days, got {n!r}") from None
+    if abs(steps) > _MOST_STEPS:
+        # numpy's OverflowError ("Python int too large to convert to C long") said nothing
+        # of n; a move this long leaves the supported years wherever it starts
+        raise CalendarError(
+            f"n={steps if steps.bit_length() <= 256 else 'a number of hundreds of digits'} "
+            f"business days leaves the supported years {_FIRST_YEAR} to {_LAST_YEAR}: "
+            f"move at most {_MOST_STEPS} business days"
+        )
+    return steps
 
 
 def _to64(ordinal: int) -> np.datetime64:

@@ -14,16 +14,18 @@ contact, clocks): ``docs/service-levels.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar, TypeVar, cast
+from typing import Annotated, Any, ClassVar, TypeVar, cast
 
 import pendulum
 from pydantic import BaseModel, ConfigDict
 
+from hirepipe._types import withhold_personal
 from hirepipe.errors import CalendarError, PolicyError, PolicyProblem, RequisitionMismatch
 from hirepipe.models import (
+    PERSONAL,
     Application,
     Identifier,
     OfferStatus,
@@ -107,7 +109,11 @@ class Deadline(BaseModel):
     since: Timestamp
     owed_by: tuple[Identifier, ...]
     stage: Identifier
-    description: str
+    description: Annotated[str, PERSONAL]  # names the candidate ("thank Ada for ...")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # no description in a repr: logs and error trackers keep reprs, and it names the person
+        return withhold_personal(type(self), super().__repr_args__())
 
     def is_overdue(self, now: datetime) -> bool:
         """Whether the deadline has passed at ``now`` (strictly before it)."""
@@ -208,7 +214,13 @@ class ServiceLevels:
             if isinstance(requisitions, Mapping)
             else {requisition.id: requisition for requisition in requisitions}
         )
-        horizon = now + within
+        try:
+            horizon = now + within
+        except OverflowError:  # timedelta.max for "everything": a bare OverflowError before
+            raise CalendarError(
+                f"within={within} from now ({now.isoformat()}) leaves the calendar (years 1 "
+                "to 9999); look ahead by less"
+            ) from None
         found: list[Deadline] = []
         for application in applications:
             requisition = by_id.get(application.requisition_id)
