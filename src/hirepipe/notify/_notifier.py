@@ -605,9 +605,10 @@ class CountingNotifier:
                 (rule, person) for rule, _, person in notifier._keys_created(template, requisition)
             ]
             self._copied[template.id] = (template, found)
+        application_id = application.id  # read once (a pydantic field)
         self._count(
             [
-                (rule, notification_key(application.id, 0, rule.name, person), person)
+                (rule, notification_key(application_id, 0, rule.name, person), person)
                 for rule, person in found
             ]
         )

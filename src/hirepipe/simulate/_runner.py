@@ -165,6 +165,14 @@ class Runner:
         # the standard policy's options the scenario turns on, driven by their own actions
         self.switches = Switches(self, _END) if plan.options else None
         self._periodic_updates = self.scenario.periodic_updates  # read on every record
+        # what a round's start schedules, read once (the scenario's fields are pydantic's)
+        self._initial = policy.initial
+        self._thanks = "thank_you_sent" in self._events
+        self._panel = (
+            min(self.scenario.interviewers, MAX_INTERVIEWERS)
+            if "submit_scorecard" in self._events
+            else 0
+        )
         self._durations = {
             stage: (dist.quantile, extra) for stage, (dist, extra) in plan.durations.items()
         }
@@ -362,15 +370,15 @@ class Runner:
         epoch, now = seat.epoch, self.now
         if self._kinds[stage] is not _ACTIVE:
             return
-        if stage == self.policy.initial:  # an interview round was held: scorecards follow
-            if "thank_you_sent" in self._events:
+        if stage == self._initial:  # an interview round was held: scorecards follow
+            if self._thanks:
                 self._at(now, _THANK, seat, epoch)
             length = self._draw(seat, stage)
-            rnd = min(seat.app.round, MAX_ROUNDS) - 1
-            if "submit_scorecard" in self._events:
-                for i in range(min(self.scenario.interviewers, MAX_INTERVIEWERS)):
-                    u = seat.row[SCORED + rnd * MAX_INTERVIEWERS + i]
-                    self._at(now + math.floor(u * length), _SCORE, seat, epoch, i)
+            if self._panel:
+                first = SCORED + (min(seat.app.round, MAX_ROUNDS) - 1) * MAX_INTERVIEWERS
+                row = seat.row
+                for i in range(self._panel):
+                    self._at(now + math.floor(row[first + i] * length), _SCORE, seat, epoch, i)
             self._at(now + length, _END, seat, epoch)
         elif stage in self._reviewing:
             if self.first_review is None:
