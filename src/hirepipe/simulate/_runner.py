@@ -165,6 +165,14 @@ class Runner:
         # the standard policy's options the scenario turns on, driven by their own actions
         self.switches = Switches(self, _END) if plan.options else None
         self._periodic_updates = self.scenario.periodic_updates  # read on every record
+        # what a round's start schedules, read once (the scenario's fields are pydantic's)
+        self._initial = policy.initial
+        self._thanks = "thank_you_sent" in self._events
+        self._panel = (
+            min(self.scenario.interviewers, MAX_INTERVIEWERS)
+            if "submit_scorecard" in self._events
+            else 0
+        )
         self._durations = {
             stage: (dist.quantile, extra) for stage, (dist, extra) in plan.durations.items()
         }
@@ -293,7 +301,7 @@ class Runner:
             handlers[code](seat, arg)
             if requisition.status is _FILLED:
                 break
-            if self.changed and self.ready and requisition.open_headcount > self.in_flight:
+            if self.changed and self.ready:
                 self._dispatch()
 
     def _outcome(self, index: int) -> RunOutcome:
@@ -362,15 +370,15 @@ class Runner:
         epoch, now = seat.epoch, self.now
         if self._kinds[stage] is not _ACTIVE:
             return
-        if stage == self.policy.initial:  # an interview round was held: scorecards follow
-            if "thank_you_sent" in self._events:
+        if stage == self._initial:  # an interview round was held: scorecards follow
+            if self._thanks:
                 self._at(now, _THANK, seat, epoch)
             length = self._draw(seat, stage)
-            rnd = min(seat.app.round, MAX_ROUNDS) - 1
-            if "submit_scorecard" in self._events:
-                for i in range(min(self.scenario.interviewers, MAX_INTERVIEWERS)):
-                    u = seat.row[SCORED + rnd * MAX_INTERVIEWERS + i]
-                    self._at(now + math.floor(u * length), _SCORE, seat, epoch, i)
+            if self._panel:
+                first = SCORED + (min(seat.app.round, MAX_ROUNDS) - 1) * MAX_INTERVIEWERS
+                row = seat.row
+                for i in range(self._panel):
+                    self._at(now + math.floor(row[first + i] * length), _SCORE, seat, epoch, i)
             self._at(now + length, _END, seat, epoch)
         elif stage in self._reviewing:
             if self.first_review is None:
@@ -520,8 +528,11 @@ class Runner:
 
     def _dispatch(self) -> None:
         """Send the best-ranked finished candidates to approval, up to the open headcount."""
-        self.changed = False
+        # open_headcount read once (a property reading pydantic fields: about 3,000 instructions)
         slots = self.requisition.open_headcount - self.in_flight
+        if slots <= 0:
+            return  # nothing to send: what changed is looked at again once a seat frees up
+        self.changed = False
         gate = self.first_review is not None and self.now >= self.review_closes
         if not gate and any(s.stage in self._assessing for s in self.seats):
             return  # the slate's review is open: asking the slate would only say so, slowly
@@ -615,22 +626,26 @@ class Runner:
 
     def _on_fired(self, fired: Fired, /) -> None:
         record = fired.record
-        seat = self.by_id[fired.application.id]
+        application = fired.application
+        seat = self.by_id[application.id]
         now = self.now
         self.events += 1
         self.last = now
-        # the record's fields read once and handed on: on Python 3.11 a pydantic model's field
-        # is read through BaseModel.__getattr__'s slow path (the interpreter does not specialize
-        # the read), about 300 instructions each
-        event = record.event
+        # the record's fields read once, from its field dict, and handed on: on Python 3.11 a
+        # pydantic model's field is read through BaseModel.__getattr__'s slow path (the
+        # interpreter does not specialize the read), about 450 instructions each; one read of
+        # the dict and plain lookups cost about the same as one field
+        fields = record.__dict__
+        event = fields["event"]
         if event in self.plan.contact_events:
             self.contacts[event] = self.contacts.get(event, 0) + 1
-        moved = record.kind == "transition" and record.from_stage != record.to_stage
-        entered = record.to_stage if moved else None
+        to_stage = fields["to_stage"]
+        moved = fields["kind"] == "transition" and fields["from_stage"] != to_stage
+        entered = to_stage if moved else None
         before = seat.stage
         if entered is not None:
             self.visits.setdefault(before, []).append(now - seat.entered)
-        seat.observe(self.rules, record, event, entered, now, fired.application, self.requisition)
+        seat.observe(self.rules, record, event, entered, now, application, self.requisition)
         if entered is not None:
             self.changed = True
             if before in self._in_flight:

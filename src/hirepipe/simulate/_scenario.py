@@ -373,7 +373,9 @@ class Timeline:
     def instant(self, minute: int) -> pendulum.DateTime:
         """The instant of business minute ``minute``."""
         day, into = divmod(minute, DAY)
-        start = self._day(day)
+        start = self._starts.get(day)  # _day's kept answer, without its call
+        if start is None:
+            start = self._day(day)
         if not into:
             return start
         # the standard library's addition keeps the class and the fixed offset, and costs a

@@ -248,12 +248,15 @@ class SeatTracker:
 
     def _scorecards(self, rules: ServiceMinutes, app: Application, code: str) -> None:
         interview = app.interview()
-        if interview is None or interview.held_at is None:
+        # the interview's fields read from its dict (pydantic's slow path skipped, as observe's
+        # caller does for the record)
+        fields = interview.__dict__ if interview is not None else None
+        if fields is None or fields["held_at"] is None:
             self.open.pop(code, None)
             return
-        held = interview.round  # who submitted a scorecard for it (Application.scorecards_for)
+        held = fields["round"]  # who submitted a scorecard for it (Application.scorecards_for)
         submitted = {card.interviewer for card in app.scorecards if card.round == held}
-        if not submitted.issuperset(interview.interviewers):
+        if not submitted.issuperset(fields["interviewers"]):
             self.open[code] = self.held + rules.allowed[self.stage]
         else:
             self.open.pop(code, None)
