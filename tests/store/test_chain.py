@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
+from typing import Annotated, Any
 
 import pendulum
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hirepipe import Change, EventData, EventSpec, Pipeline, Policy, StageKind, StageSpec
+from hirepipe.models import PERSONAL
+from hirepipe.policy import EffectSpec
 from hirepipe.store import ChainHead, CorruptData, NotStored
 from hirepipe.store._chain import Hashed, canonical, envelope, row_hash
+from hirepipe.store._personal import digest
+from hirepipe.testing import FakeClock, make_candidate, make_requisition
 from tests.store import helpers as store_helpers
 from tests.store.helpers import Database, World, rehash
 
@@ -327,3 +335,66 @@ def test_canonical_refuses_what_json_dumps_refuses(value):
     """No NaN or infinity: the same ValueError as ``json.dumps`` with ``allow_nan=False``."""
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         canonical(value)
+
+
+class _Feedback(EventData):
+    summary: str = ""
+
+
+class _MarkedFeedback(EventData):
+    summary: Annotated[str, PERSONAL] = ""
+
+
+def _feedback_policy(data: type[EventData]) -> Policy:
+    def keep(ctx: Any) -> Change:
+        return Change()
+
+    return Policy(
+        name="p",
+        version="1",
+        initial="a",
+        stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+        events=[
+            EventSpec("feedback", ("a",), None, effect=EffectSpec("keep", keep, data)),
+            EventSpec("end", ("a",), "b"),
+        ],
+    )
+
+
+class TestPolicyReplaced:
+    def test_a_fire_takes_personal_values_out_by_the_pipelines_policy_of_the_moment(self, database):
+        """The store remembers a policy's data models; a new policy brings its own."""
+        plain, marked = _feedback_policy(_Feedback), _feedback_policy(_MarkedFeedback)
+        pipeline = Pipeline(plain, clock=FakeClock(pendulum.datetime(2025, 1, 6, 9)))
+        store = database.store(pipeline)
+        requisition = make_requisition()
+        application = pipeline.new_application(make_candidate(), requisition)
+        application.id = "app-1"
+        store.add(application, requisition)
+        store.fire("app-1", "feedback", actor="m", summary="kept in the record")
+        pipeline.policy = marked
+        store.fire("app-1", "feedback", actor="m", summary="held apart")
+        pipeline.policy = plain
+        store.fire("app-1", "feedback", actor="m", summary="in the record again")
+        rows = database.execute(
+            f"SELECT record, personal FROM {database.table('hirepipe_transitions')} "
+            "WHERE application_id = 'app-1' AND version > 0 ORDER BY version"
+        )
+        assert [
+            ("kept in the record", None),
+            (None, ["held apart"]),
+            ("in the record again", None),
+        ] == [
+            (
+                json.loads(row.record)["data"]["summary"] if row.personal is None else None,
+                list(json.loads(row.personal).values()) if row.personal is not None else None,
+            )
+            for row in rows
+        ]
+
+
+@given(st.binary(min_size=32, max_size=32), st.text())
+def test_a_digest_is_the_hmac_sha256_of_the_value_under_the_key(key, value):
+    """One call into OpenSSL gives what the HMAC object gives, for every key and value."""
+    expected = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    assert expected == digest(key.hex(), value)

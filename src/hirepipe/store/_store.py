@@ -42,8 +42,9 @@ from hirepipe.models import (
 )
 from hirepipe.notify import Backoff, Notification
 from hirepipe.pipeline import Fired, Pipeline, _check_expected_version
+from hirepipe.policy import Policy
 from hirepipe.positions import Positions
-from hirepipe.privacy import data_models_of, ended_at, retention_cutoff
+from hirepipe.privacy import DataModels, data_models_of, ended_at, retention_cutoff
 from hirepipe.slate import Slate
 from hirepipe.store import _schema
 from hirepipe.store._chain import ChainHead, Hashed, canonical
@@ -166,6 +167,9 @@ class Store:
         self._statements = FireStatements(self.tables, self.engine.dialect)
         # an engine of its own: its fires keep their connection from one to the next
         self._kept: Kept | None = None
+        # the policy's event data models for the personal values a fire stores, made once per
+        # policy (immutable; the pipeline's may be replaced): every fire asked for them anew
+        self._models: tuple[Policy, DataModels] | None = None
         if self._owns_engine:
             self._kept = Kept()
             weakref.finalize(self, self._kept.close)  # a store never closed gives it back
@@ -739,7 +743,7 @@ class Store:
             changes=changed_fields(applied.before, application),
             record=record.model_dump(mode="json"),
             key=key,
-            data_models=data_models_of(self.pipeline.policy),
+            data_models=self._data_models(),
         )
         requisition_changes = applied.requisition_changes
         log = log_values(
@@ -762,6 +766,13 @@ class Store:
             b_snapshot=written.text,
         )
         return log, written
+
+    def _data_models(self) -> DataModels:
+        """``data_models_of`` the pipeline's policy, remembered while it is the same one."""
+        policy, found = self.pipeline.policy, self._models
+        if found is None or found[0] is not policy:
+            found = self._models = (policy, data_models_of(policy))
+        return found[1]
 
     def _lost(self, connection: Connection, applied: _Applied, event: str) -> ConcurrentUpdate:
         """The error of a write whose compare-and-set found another version."""
