@@ -190,7 +190,7 @@ class _Machine(Machine):
     transition_cls = _Transition
     # a plain attribute over Machine's property: ``Event._process`` reads it on every event
     # (a Python call); set as a list by the constructor below, as the property's setter would
-    prepare_event: list[Any] = []  # noqa: RUF012 - shadowed by the instance's own list
+    prepare_event: Any = ()  # shadowed by the instance's own list
 
     def __init__(self, *args: Any, prepare_event: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

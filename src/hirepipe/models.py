@@ -836,11 +836,13 @@ class Offer(_Frozen):
 
     def _check_amounts(self) -> None:
         """Refuse an amount finer than the currency's minor units (a PydanticCustomError)."""
-        check_minor_units(self.salary, self.currency, "salary")
+        values = self.__dict__  # one read: each of a pydantic model's attributes is a slow one
+        currency = values["currency"]
+        check_minor_units(values["salary"], currency, "salary")
         for name in ("bonus", "equity"):
-            amount = getattr(self, name)
+            amount = values[name]
             if amount is not None:
-                check_minor_units(amount, self.currency, name)
+                check_minor_units(amount, currency, name)
 
     @property
     def signature(self) -> SignatureState:

@@ -554,7 +554,7 @@ class Pipeline:
                 )
             # plain writes of validated values: nothing below can fail half-way
             if app_updates:
-                _commit(application, app_updates)
+                _commit(application, app_updates, fields)
             fields["stage"] = stage
             fields["version"] = version + 1
             fields["history"].append(record)
@@ -1091,7 +1091,12 @@ def _validated(model: BaseModel, updates: Mapping[str, Any]) -> dict[str, Any]:
     return {name: trial.__dict__[name] for name in updates}
 
 
-def _commit(model: BaseModel, values: Mapping[str, Any]) -> None:
-    """Write already-validated values in one step; nothing here can fail half-way."""
-    model.__dict__.update(values)
+def _commit(
+    model: BaseModel, values: Mapping[str, Any], fields: dict[str, Any] | None = None
+) -> None:
+    """Write already-validated values in one step; nothing here can fail half-way.
+
+    ``fields`` is the model's ``__dict__`` when the caller holds it already (a read less).
+    """
+    (model.__dict__ if fields is None else fields).update(values)
     model.__pydantic_fields_set__.update(values.keys())
