@@ -27,6 +27,7 @@ from hirepipe import (
     Pipeline,
     Policy,
     PolicyError,
+    Requisition,
     RequisitionMismatch,
     StageKind,
     StageSpec,
@@ -856,3 +857,25 @@ class TestSubclassedApply:
         pipeline.apply = wrapped  # type: ignore[method-assign]
         pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
         assert (["start_debrief"], "debrief") == (calls, application.stage)
+
+
+def test_an_assignment_during_the_fire_keeps_the_event_and_the_assigned_value() -> None:
+    """A validated assignment gives the application a new dict: the commit writes to that one.
+
+    The engine reads the application's fields from its dict; a roles function that assigns a
+    field while the event fires (its own bookkeeping, say) must lose neither the event nor
+    the value it assigned.
+    """
+    requisition = make_requisition()
+
+    def roles(actor: str, application: Application, req: Requisition | None) -> set[str]:
+        application.held_from = "screen"  # validated: a new __dict__ on the application
+        return {"hiring_manager"}
+
+    pipeline = Pipeline(standard_policy(), clock=FakeClock(START.add(days=1)), roles=roles)
+    application = pipeline.new_application(make_candidate(1), requisition, interviewers=["a"])
+    fired = pipeline.fire(application, "start_debrief", actor="maria", requisition=requisition)
+    assert application.stage == "debrief"
+    assert application.version == 1
+    assert application.history == [fired.record]
+    assert application.held_from == "screen"

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from transitions import Machine, MachineError, State, Transition
-from transitions.core import Condition, Event, EventData
+from transitions.core import Condition, Event, EventData, listify
 
 from hirepipe.errors import Blocker
 from hirepipe.policy import PREVIOUS, Context, GuardSpec, Policy
@@ -52,6 +52,16 @@ class _State(State):
     ``State.enter`` and ``exit`` would only run those (none) and log that they did, at INFO,
     twice per event: a host logging at INFO paid 2.4 times the cost of an event for it.
     """
+
+    # plain attributes over State's properties: ``Event._process`` reads the name and
+    # ``Machine.set_state`` the value on every event (a Python call each); hirepipe's stage
+    # names are strings, so both are the name given
+    name: str = ""
+    value: str = ""
+
+    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(name, *args, **kwargs)
+        self.name = self.value = name
 
     def enter(self, event_data: Any) -> None:
         """Nothing to run on entering a stage."""
@@ -178,6 +188,13 @@ class _Transition(Transition):
 class _Machine(Machine):
     state_cls = _State
     transition_cls = _Transition
+    # a plain attribute over Machine's property: ``Event._process`` reads it on every event
+    # (a Python call); set as a list by the constructor below, as the property's setter would
+    prepare_event: Any = ()  # shadowed by the instance's own list
+
+    def __init__(self, *args: Any, prepare_event: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepare_event = listify(prepare_event)
 
     def seal(self) -> None:
         """Mark the transitions without callbacks, once every transition is added.

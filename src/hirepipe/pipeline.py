@@ -396,11 +396,15 @@ class Pipeline:
                 f"application must be an Application, not {type(application).__name__}; "
                 "build one with Pipeline.new_application or Application.model_validate(data)"
             )
-        stage_before = application.stage
-        version = application.version
+        # the fields read from the model's dict: on Python 3.11 each attribute read of a
+        # pydantic model takes the slow path (BaseModel has __getattr__), a dict index does not
+        fields = application.__dict__
+        stage_before = fields["stage"]
+        version = fields["version"]
         if requisition is not None and not isinstance(requisition, Requisition):
             raise _not_a_requisition(requisition)
-        _check_expected_version(expected_version)
+        if expected_version is not None:
+            _check_expected_version(expected_version)
         if expected_version is not None and expected_version != version:
             # a stale writer hears that first, not that its event no longer fits the stage
             raise ConcurrentUpdate(
@@ -410,7 +414,7 @@ class Pipeline:
                 expected=expected_version,
                 actual=version,
             )
-        if application.erased_at is not None:
+        if fields["erased_at"] is not None:
             self._check_open(application, event)
         bound = self._bound
         plan = bound.plans.get(event) if event.__class__ is str else None
@@ -420,8 +424,12 @@ class Pipeline:
             self._unmoved(application, version, event, stage_before)
             raise AssertionError("a stage changed without its version")  # pragma: no cover
         spec = plan.spec
-        if requisition is not None and requisition.id != application.requisition_id:
-            self._check_requisition(application, requisition, spec)
+        # the requisition as the guards will see it: committed only if nobody changed it since
+        seen: dict[str, Any] | None = None
+        if requisition is not None:
+            seen = dict(requisition.__dict__)
+            if seen["id"] != fields["requisition_id"]:
+                self._check_requisition(application, requisition, spec)
         if not (
             actor.__class__ is str
             and 0 < len(actor) <= IDENTIFIER_LENGTH
@@ -452,8 +460,6 @@ class Pipeline:
                 event=event,
                 blockers=refused,
             )
-        # the requisition as the guards will see it: committed only if nobody changed it since
-        seen = dict(requisition.__dict__) if requisition is not None else None
         context = Context(
             application,
             requisition,
@@ -527,13 +533,15 @@ class Pipeline:
             bound.policy.label,
         )
         with self._commit_lock:
-            if application.version != version:
+            # read again: an assignment (validated) gives the model a new dict
+            fields = application.__dict__
+            if fields["version"] != version:
                 raise ConcurrentUpdate(
                     application_id=application.id,
                     stage=stage_before,
                     event=event,
                     expected=version,
-                    actual=application.version,
+                    actual=fields["version"],
                 )
             if req_updates and requisition is not None and requisition.__dict__ != seen:
                 # another event changed the requisition (filled it, say) under our guards
@@ -545,12 +553,11 @@ class Pipeline:
                     actual=application.version,
                 )
             # plain writes of validated values: nothing below can fail half-way
-            fields = application.__dict__
             if app_updates:
-                _commit(application, app_updates)
+                _commit(application, app_updates, fields)
             fields["stage"] = stage
             fields["version"] = version + 1
-            application.history.append(record)
+            fields["history"].append(record)
             if req_updates and requisition is not None:
                 _commit(requisition, req_updates)
         return Fired(record, application, requisition, bound.policy)
@@ -1084,7 +1091,12 @@ def _validated(model: BaseModel, updates: Mapping[str, Any]) -> dict[str, Any]:
     return {name: trial.__dict__[name] for name in updates}
 
 
-def _commit(model: BaseModel, values: Mapping[str, Any]) -> None:
-    """Write already-validated values in one step; nothing here can fail half-way."""
-    model.__dict__.update(values)
+def _commit(
+    model: BaseModel, values: Mapping[str, Any], fields: dict[str, Any] | None = None
+) -> None:
+    """Write already-validated values in one step; nothing here can fail half-way.
+
+    ``fields`` is the model's ``__dict__`` when the caller holds it already (a read less).
+    """
+    (model.__dict__ if fields is None else fields).update(values)
     model.__pydantic_fields_set__.update(values.keys())

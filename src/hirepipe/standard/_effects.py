@@ -376,10 +376,13 @@ def send_notice(ctx: Context) -> Change:
 
 
 def _update_reference(ctx: Context, referee: str, **update: Any) -> Change:
-    references = tuple(
-        r.replaced(**update) if r.referee == referee else r for r in ctx.application.references
-    )
-    return Change({"references": references})
+    # a loop over the fields' own dicts: no generator, no model attribute read per referee
+    references = []
+    for reference in ctx.application.references:
+        if reference.__dict__["referee"] == referee:
+            reference = reference.replaced(**update)
+        references.append(reference)
+    return Change({"references": tuple(references)})
 
 
 def contact_reference(ctx: Context) -> Change:
