@@ -274,7 +274,17 @@ def retention_cutoff(now: datetime, months: int) -> pendulum.DateTime:
             f"months must be {problem} (back to the calendar's first year from "
             f"{start.date().isoformat()})"
         )
-    return start.subtract(months=months)
+    try:
+        cutoff = start.subtract(months=months)  # pendulum goes through UTC
+        cutoff.in_timezone("UTC")  # as a store compares it
+    except OverflowError:
+        # 23:00 on 31 December 9999 at UTC-5 is in year 10000 in UTC: the store's driver
+        # raised a bare "date value out of range"
+        raise ValueError(
+            f"now ({start.isoformat()}) is past the calendar's last day (9999-12-31) in UTC; "
+            "pass the current time"
+        ) from None
+    return cutoff
 
 
 def retention_due(

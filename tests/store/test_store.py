@@ -364,9 +364,7 @@ class TestFork:
         store.fire(application.id, "hold", actor="maria", reason="again")  # the parent's too
         store.close()
 
-    def test_a_child_forked_while_the_pool_was_in_use_fires_on_its_own_connections(
-        self, database
-    ):
+    def test_a_child_forked_while_the_pool_was_in_use_fires_on_its_own_connections(self, database):
         """A store's own engine: the child makes its pool afresh (no dispose of its own).
 
         Before, a thread of the parent inside the pool (its lock taken) left the child waiting
