@@ -711,6 +711,38 @@ class TestReprs:
         shown = repr(Interviewed(room="B-12", remarks="nervous, spoke of Fenwick", contact="x@y"))
         assert "Interviewed(room='B-12', remarks=<personal>, contact=<personal>)" == shown
 
+    def test_a_plain_model_nested_in_a_policys_data_model_hides_its_personal_fields(self):
+        """A company's own Pydantic model inside its event data: erased, so withheld too.
+
+        Before, ``Visit(room='B-12', guest=Guest(name='Ada Lovelace'))``: erasure erased the
+        guest's name, the repr (and so every log of it) showed it.
+        """
+
+        class Guest(BaseModel):
+            badge: str
+            name: Annotated[str, PERSONAL]
+
+        class Visit(EventData):
+            room: str
+            guest: Guest
+            others: tuple[Guest, ...] = ()
+
+        visit = Visit(
+            room="B-12",
+            guest=Guest(badge="b-1", name="Ada Lovelace"),
+            others=(Guest(badge="b-2", name="Grace Hopper"),),
+        )
+        shown = self.shown(visit)
+        assert ("Ada" not in shown, "Grace" not in shown) == (True, True), shown
+        assert "guest=Guest(badge='b-1', name=<personal>)" in repr(visit)
+        assert "others=(Guest(badge='b-2', name=<personal>),)" in repr(visit)
+        erased_data = map_personal(
+            visit.model_dump(mode="json"), Visit, lambda _: ERASED, data_models=lambda _: None
+        )
+        assert (ERASED, ERASED) == (erased_data["guest"]["name"], erased_data["others"][0]["name"])
+        # the company's own repr of its own model is its own
+        assert "Guest(badge='b-1', name='Ada Lovelace')" == repr(visit.guest)
+
     def test_equality_and_pickling_are_unchanged(self, clock, requisition):
         """Only the reprs changed: equal objects stay equal, and pickle round-trips."""
         _pipeline, outbox, _recording, application = self.world(clock, requisition)

@@ -404,7 +404,35 @@ def withhold_personal(
     """
     hidden = personal_fields(model)
     for name, value in args:
-        yield name, (WITHHELD if value and name in hidden else value)
+        yield name, (WITHHELD if value and name in hidden else _nested(value))
+
+
+class _Plain:
+    """A plain Pydantic model in a withholding one, its personal fields withheld too.
+
+    A policy's own data model may hold one; privacy erases its personal fields.
+    """
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: BaseModel) -> None:
+        self.model = model
+
+    def __repr__(self) -> str:
+        args = withhold_personal(type(self.model), self.model.__repr_args__())
+        shown = ", ".join(f"{name}={value!r}" if name else repr(value) for name, value in args)
+        return f"{type(self.model).__name__}({shown})"  # as Pydantic names it
+
+
+def _nested(value: Any) -> Any:
+    """``value``, with a plain model in it (or in a list or tuple of them) withholding too."""
+    if isinstance(value, BaseModel):
+        # hirepipe's models withhold by themselves; a plain one would show everything
+        plain = type(value).__repr_args__ is BaseModel.__repr_args__
+        return _Plain(value) if plain else value
+    if type(value) in (list, tuple) and any(isinstance(item, BaseModel) for item in value):
+        return type(value)(_nested(item) for item in value)
+    return value
 
 
 def _locale(value: str) -> str:
