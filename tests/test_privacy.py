@@ -743,6 +743,37 @@ class TestReprs:
         # the company's own repr of its own model is its own
         assert "Guest(badge='b-1', name='Ada Lovelace')" == repr(visit.guest)
 
+    def test_a_validation_error_quotes_no_value_given(self, pipeline, requisition):
+        """Errors end up in logs too: a ValidationError says where and what, not the value.
+
+        Before, ``input_value='moving to Lyon ...'`` (a note too long), the mistyped address
+        of a candidate, and a policy's own data model's refused value.
+        """
+
+        class Interviewed(EventData):
+            remarks: Text
+
+        application = make_application(pipeline, requisition, stage="approval")
+        errors = []
+        for refused in (
+            lambda: pipeline.fire(
+                application,
+                "note",
+                actor="maria",
+                requisition=requisition,
+                text="moving to Lyon " * 2000,
+            ),
+            lambda: Candidate(id="cand-9", name="Ada", email="ada.lovelace@example"),
+            lambda: Interviewed(remarks="Fenwick\x00"),
+        ):
+            with pytest.raises(ValidationError) as raised:
+                refused()
+            errors.append(raised.value)
+        shown = self.shown(*errors)
+        assert [] == [value for value in ("Lyon", "ada.lovelace", "Fenwick") if value in shown]
+        for code in ("string_too_long", "string_pattern_mismatch", "control_character"):
+            assert code in shown, code  # what was wrong, and where, stays
+
     def test_equality_and_pickling_are_unchanged(self, clock, requisition):
         """Only the reprs changed: equal objects stay equal, and pickle round-trips."""
         _pipeline, outbox, _recording, application = self.world(clock, requisition)
