@@ -743,6 +743,21 @@ class TestReprs:
         # the company's own repr of its own model is its own
         assert "Guest(badge='b-1', name='Ada Lovelace')" == repr(visit.guest)
 
+    def test_a_personal_dicts_values_are_withheld_and_erased_alike(self):
+        """A personal dict's values: its repr withheld them, erasure kept them.
+
+        One list of what holds a personal value now serves both (``hirepipe._types.HOLDERS``).
+        """
+
+        class Tagged(EventData):
+            labels: dict[str, Annotated[str, PERSONAL]] = {}  # noqa: RUF012 (a field)
+
+        tagged = Tagged(labels={"home": "5 Fenwick Street"})
+        assert "Tagged(labels=<personal>)" == repr(tagged)
+        document = tagged.model_dump(mode="json")
+        cleared = map_personal(document, Tagged, lambda _: ERASED, data_models=lambda _: None)
+        assert {"labels": {"home": ERASED}} == cleared
+
     def test_a_validation_error_quotes_no_value_given(self, pipeline, requisition):
         """Errors end up in logs too: a ValidationError says where and what, not the value.
 

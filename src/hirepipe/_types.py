@@ -61,6 +61,7 @@ from hirepipe.errors import CalendarError
 
 __all__ = [
     "ERASED",
+    "HOLDERS",
     "IDENTIFIER_LENGTH",
     "LARGEST_COUNT",
     "NO_AMOUNT",
@@ -372,13 +373,18 @@ def withheld_repr(instance: Any, personal: frozenset[str]) -> str:
     return f"{type(instance).__qualname__}({', '.join(parts)})"
 
 
+HOLDERS: Final = (Union, types.UnionType, list, tuple, dict)
+"""What an annotation may wrap a personal value in: a repr withholds, and erasure erases
+(``hirepipe.privacy``), the values these hold, by this one list."""
+
+
 def _marked_personal(annotation: Any) -> bool:
     """Whether ``annotation`` holds a PERSONAL value: directly, optional, or in a collection."""
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         inner, *metadata = typing.get_args(annotation)
         return any(isinstance(item, Personal) for item in metadata) or _marked_personal(inner)
-    if origin in (Union, types.UnionType, list, tuple, dict):
+    if origin in HOLDERS:
         return any(_marked_personal(arg) for arg in typing.get_args(annotation))
     return False
 
