@@ -758,6 +758,35 @@ class TestReprs:
         cleared = map_personal(document, Tagged, lambda _: ERASED, data_models=lambda _: None)
         assert {"labels": {"home": ERASED}} == cleared
 
+    def test_a_repr_builds_no_lazy_facts(self, clock, requisition):
+        """A notification's facts are built on first use: a repr is none.
+
+        Before, asking whether its facts were empty built them (the estimate run): when that
+        failed, the repr raised (inside a log call, or a traceback being written).
+        """
+        outbox, policy, asked = Outbox(), standard_policy(), []
+
+        def estimate(application, requisition, now):
+            asked.append(application.id)
+            raise RuntimeError("the estimates are down")
+
+        pipeline = Pipeline(policy, clock=clock)
+        pipeline.hooks.append(Notifier(outbox, policy, estimate=estimate))
+        application = make_application(pipeline, requisition, stage="interviewed")
+        fire = pipeline.fire
+        fire(
+            application,
+            "reject",
+            actor="maria",
+            requisition=requisition,
+            reason="skills",
+            feedback_on_request=True,
+        )
+        notifications = outbox.pending()
+        assert len(notifications) > 1
+        assert all("facts=<personal>" in repr(item) for item in notifications)
+        assert [] == asked
+
     def test_a_validation_error_quotes_no_value_given(self, pipeline, requisition):
         """Errors end up in logs too: a ValidationError says where and what, not the value.
 

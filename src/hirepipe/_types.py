@@ -368,7 +368,7 @@ def withheld_repr(instance: Any, personal: frozenset[str]) -> str:
     for item in dataclasses.fields(instance):
         if item.repr:
             value = getattr(instance, item.name)
-            shown = WITHHELD if value and item.name in personal else value
+            shown = WITHHELD if item.name in personal and not _empty(value) else value
             parts.append(f"{item.name}={shown!r}")
     return f"{type(instance).__qualname__}({', '.join(parts)})"
 
@@ -410,7 +410,16 @@ def withhold_personal(
     """
     hidden = personal_fields(model)
     for name, value in args:
-        yield name, (WITHHELD if value and name in hidden else _nested(value))
+        yield name, (WITHHELD if name in hidden and not _empty(value) else _nested(value))
+
+
+def _empty(value: object) -> bool:
+    """Whether a personal value is None or an empty string or collection, shown as it is.
+
+    Asked of the value's type, not its truth: a notification's lazy facts, asked their length,
+    were built (its estimate run) by a repr, which raised when building failed.
+    """
+    return value is None or (type(value) in (str, list, tuple, dict) and not value)
 
 
 class _Plain:
