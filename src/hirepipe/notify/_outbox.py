@@ -232,7 +232,7 @@ class Outbox:
         self._queued: dict[tuple[str, str], int] = {}
         self._lock = threading.RLock()
         self._delivery = threading.Lock()
-        renew_in_child(self)
+        renew_in_child(self, held="_lock")  # a child sees no record half written
 
     def _after_fork(self) -> None:
         # a forked child's copies may be held for good by threads of its parent
