@@ -711,6 +711,113 @@ class TestReprs:
         shown = repr(Interviewed(room="B-12", remarks="nervous, spoke of Fenwick", contact="x@y"))
         assert "Interviewed(room='B-12', remarks=<personal>, contact=<personal>)" == shown
 
+    def test_a_plain_model_nested_in_a_policys_data_model_hides_its_personal_fields(self):
+        """A company's own Pydantic model inside its event data: erased, so withheld too.
+
+        Before, ``Visit(room='B-12', guest=Guest(name='Ada Lovelace'))``: erasure erased the
+        guest's name, the repr (and so every log of it) showed it.
+        """
+
+        class Guest(BaseModel):
+            badge: str
+            name: Annotated[str, PERSONAL]
+
+        class Visit(EventData):
+            room: str
+            guest: Guest
+            others: tuple[Guest, ...] = ()
+
+        visit = Visit(
+            room="B-12",
+            guest=Guest(badge="b-1", name="Ada Lovelace"),
+            others=(Guest(badge="b-2", name="Grace Hopper"),),
+        )
+        shown = self.shown(visit)
+        assert ("Ada" not in shown, "Grace" not in shown) == (True, True), shown
+        assert "guest=Guest(badge='b-1', name=<personal>)" in repr(visit)
+        assert "others=(Guest(badge='b-2', name=<personal>),)" in repr(visit)
+        erased_data = map_personal(
+            visit.model_dump(mode="json"), Visit, lambda _: ERASED, data_models=lambda _: None
+        )
+        assert (ERASED, ERASED) == (erased_data["guest"]["name"], erased_data["others"][0]["name"])
+        # the company's own repr of its own model is its own
+        assert "Guest(badge='b-1', name='Ada Lovelace')" == repr(visit.guest)
+
+    def test_a_personal_dicts_values_are_withheld_and_erased_alike(self):
+        """A personal dict's values: its repr withheld them, erasure kept them.
+
+        One list of what holds a personal value now serves both (``hirepipe._types.HOLDERS``).
+        """
+
+        class Tagged(EventData):
+            labels: dict[str, Annotated[str, PERSONAL]] = {}  # noqa: RUF012 (a field)
+
+        tagged = Tagged(labels={"home": "5 Fenwick Street"})
+        assert "Tagged(labels=<personal>)" == repr(tagged)
+        document = tagged.model_dump(mode="json")
+        cleared = map_personal(document, Tagged, lambda _: ERASED, data_models=lambda _: None)
+        assert {"labels": {"home": ERASED}} == cleared
+
+    def test_a_repr_builds_no_lazy_facts(self, clock, requisition):
+        """A notification's facts are built on first use: a repr is none.
+
+        Before, asking whether its facts were empty built them (the estimate run): when that
+        failed, the repr raised (inside a log call, or a traceback being written).
+        """
+        outbox, policy, asked = Outbox(), standard_policy(), []
+
+        def estimate(application, requisition, now):
+            asked.append(application.id)
+            raise RuntimeError("the estimates are down")
+
+        pipeline = Pipeline(policy, clock=clock)
+        pipeline.hooks.append(Notifier(outbox, policy, estimate=estimate))
+        application = make_application(pipeline, requisition, stage="interviewed")
+        fire = pipeline.fire
+        fire(
+            application,
+            "reject",
+            actor="maria",
+            requisition=requisition,
+            reason="skills",
+            feedback_on_request=True,
+        )
+        notifications = outbox.pending()
+        assert len(notifications) > 1
+        assert all("facts=<personal>" in repr(item) for item in notifications)
+        assert [] == asked
+
+    def test_a_validation_error_quotes_no_value_given(self, pipeline, requisition):
+        """Errors end up in logs too: a ValidationError says where and what, not the value.
+
+        Before, ``input_value='moving to Lyon ...'`` (a note too long), the mistyped address
+        of a candidate, and a policy's own data model's refused value.
+        """
+
+        class Interviewed(EventData):
+            remarks: Text
+
+        application = make_application(pipeline, requisition, stage="approval")
+        errors = []
+        for refused in (
+            lambda: pipeline.fire(
+                application,
+                "note",
+                actor="maria",
+                requisition=requisition,
+                text="moving to Lyon " * 2000,
+            ),
+            lambda: Candidate(id="cand-9", name="Ada", email="ada.lovelace@example"),
+            lambda: Interviewed(remarks="Fenwick\x00"),
+        ):
+            with pytest.raises(ValidationError) as raised:
+                refused()
+            errors.append(raised.value)
+        shown = self.shown(*errors)
+        assert [] == [value for value in ("Lyon", "ada.lovelace", "Fenwick") if value in shown]
+        for code in ("string_too_long", "string_pattern_mismatch", "control_character"):
+            assert code in shown, code  # what was wrong, and where, stays
+
     def test_equality_and_pickling_are_unchanged(self, clock, requisition):
         """Only the reprs changed: equal objects stay equal, and pickle round-trips."""
         _pipeline, outbox, _recording, application = self.world(clock, requisition)

@@ -28,7 +28,7 @@ class TestValidationSummary:
     def test_says_where_what_and_which_type_without_the_values(self):
         """Each error's location, message and type; the input values are left out."""
         error = refusal(name=["Alan Turing"], email="Alan Turing <alan@example.com>")
-        assert "Alan Turing" in str(error)  # pydantic's own text quotes them
+        assert "Alan Turing" not in str(error)  # hirepipe's models hide them (it quoted them)
         summary = validation_summary(error)
         assert summary.startswith("2 validation errors for Candidate: name: Input should be")
         assert "[string_type]" in summary

@@ -61,6 +61,7 @@ from hirepipe.errors import CalendarError
 
 __all__ = [
     "ERASED",
+    "HOLDERS",
     "IDENTIFIER_LENGTH",
     "LARGEST_COUNT",
     "NO_AMOUNT",
@@ -367,9 +368,14 @@ def withheld_repr(instance: Any, personal: frozenset[str]) -> str:
     for item in dataclasses.fields(instance):
         if item.repr:
             value = getattr(instance, item.name)
-            shown = WITHHELD if value and item.name in personal else value
+            shown = WITHHELD if item.name in personal and not _empty(value) else value
             parts.append(f"{item.name}={shown!r}")
     return f"{type(instance).__qualname__}({', '.join(parts)})"
+
+
+HOLDERS: Final = (Union, types.UnionType, list, tuple, dict)
+"""What an annotation may wrap a personal value in: a repr withholds, and erasure erases
+(``hirepipe.privacy``), the values these hold, by this one list."""
 
 
 def _marked_personal(annotation: Any) -> bool:
@@ -378,7 +384,7 @@ def _marked_personal(annotation: Any) -> bool:
     if origin is Annotated:
         inner, *metadata = typing.get_args(annotation)
         return any(isinstance(item, Personal) for item in metadata) or _marked_personal(inner)
-    if origin in (Union, types.UnionType, list, tuple, dict):
+    if origin in HOLDERS:
         return any(_marked_personal(arg) for arg in typing.get_args(annotation))
     return False
 
@@ -404,7 +410,44 @@ def withhold_personal(
     """
     hidden = personal_fields(model)
     for name, value in args:
-        yield name, (WITHHELD if value and name in hidden else value)
+        yield name, (WITHHELD if name in hidden and not _empty(value) else _nested(value))
+
+
+def _empty(value: object) -> bool:
+    """Whether a personal value is None or an empty string or collection, shown as it is.
+
+    Asked of the value's type, not its truth: a notification's lazy facts, asked their length,
+    were built (its estimate run) by a repr, which raised when building failed.
+    """
+    return value is None or (type(value) in (str, list, tuple, dict) and not value)
+
+
+class _Plain:
+    """A plain Pydantic model in a withholding one, its personal fields withheld too.
+
+    A policy's own data model may hold one; privacy erases its personal fields.
+    """
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: BaseModel) -> None:
+        self.model = model
+
+    def __repr__(self) -> str:
+        args = withhold_personal(type(self.model), self.model.__repr_args__())
+        shown = ", ".join(f"{name}={value!r}" if name else repr(value) for name, value in args)
+        return f"{type(self.model).__name__}({shown})"  # as Pydantic names it
+
+
+def _nested(value: Any) -> Any:
+    """``value``, with a plain model in it (or in a list or tuple of them) withholding too."""
+    if isinstance(value, BaseModel):
+        # hirepipe's models withhold by themselves; a plain one would show everything
+        plain = type(value).__repr_args__ is BaseModel.__repr_args__
+        return _Plain(value) if plain else value
+    if type(value) in (list, tuple) and any(isinstance(item, BaseModel) for item in value):
+        return type(value)(_nested(item) for item in value)
+    return value
 
 
 def _locale(value: str) -> str:

@@ -125,7 +125,11 @@ class _Model(BaseModel):
     true); amounts accept an int, a Decimal or a numeric string; enums accept their values.
     """
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", validate_assignment=True)
+    # an error says where and what, never the value given: it may be personal (a long
+    # note, a mistyped address) and errors end up in logs and error trackers
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        extra="forbid", validate_assignment=True, hide_input_in_errors=True
+    )
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # personal values never in a repr (logs, tracebacks, error trackers): ``<personal>``

@@ -238,7 +238,7 @@ class Pipeline:
         self._failures: list[HookFailure] = []
         self._creation_failures: list[CreationFailure] = []
         self._commit_lock = threading.Lock()
-        renew_in_child(self)
+        renew_in_child(self, held="_commit_lock")  # a child sees no commit half done
 
     def _after_fork(self) -> None:
         # a forked child's copy may be held for good by a thread of its parent mid-commit

@@ -98,7 +98,7 @@ class Positions:
             [(e.name, list(e.sources), e.dest, _checks(e)) for e in REQUISITION_LIFECYCLE],
         )
         self._lock = threading.Lock()
-        renew_in_child(self)
+        renew_in_child(self, held="_lock")  # a child sees no commit half done
 
     def _after_fork(self) -> None:
         # a forked child's copy may be held for good by a thread of its parent

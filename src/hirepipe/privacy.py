@@ -47,18 +47,17 @@ applications written since hold it apart from the hashed text, as every other pe
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Final, Union
+from typing import Any, Final
 
 import pendulum
 from pydantic import BaseModel
 
-from hirepipe._types import whole_number_problem
+from hirepipe._types import HOLDERS, whole_number_problem
 from hirepipe.models import ERASED, Application, Personal, TransitionRecord
 from hirepipe.policy import EventData, Policy, StageKind
 
@@ -120,7 +119,7 @@ def _spec_of(annotation: Any) -> _Spec | None:
             return _LEAF
         return _spec_of(inner)
     origin = typing.get_origin(annotation)
-    if origin in (Union, types.UnionType, list, tuple):
+    if origin in HOLDERS:  # as a repr withholds (a dict's values too: it erased none)
         found = [_spec_of(arg) for arg in typing.get_args(annotation) if arg is not Ellipsis]
         return next((spec for spec in found if spec is not None), None)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -274,7 +273,17 @@ def retention_cutoff(now: datetime, months: int) -> pendulum.DateTime:
             f"months must be {problem} (back to the calendar's first year from "
             f"{start.date().isoformat()})"
         )
-    return start.subtract(months=months)
+    try:
+        cutoff = start.subtract(months=months)  # pendulum goes through UTC
+        cutoff.in_timezone("UTC")  # as a store compares it
+    except OverflowError:
+        # 23:00 on 31 December 9999 at UTC-5 is in year 10000 in UTC: the store's driver
+        # raised a bare "date value out of range"
+        raise ValueError(
+            f"now ({start.isoformat()}) is past the calendar's last day (9999-12-31) in UTC; "
+            "pass the current time"
+        ) from None
+    return cutoff
 
 
 def retention_due(

@@ -146,14 +146,23 @@ class OutboxContract:
         assert ["a/1", "a/2"] == [n.key for n in other.due(NOW)]
         assert ["a/1"] == [n.key for n in outbox.due(NOW.add(hours=1), limit=2**63 - 1)][:1]
 
-    def test_a_now_at_the_calendars_end_is_refused_and_changes_nothing(self, outbox):
+    @pytest.mark.parametrize(
+        "end",
+        [
+            _dt.datetime.max.replace(tzinfo=_dt.UTC),
+            # within the year 9999 where it is, past it in UTC: before, the stores' driver's
+            # bare "date value out of range" (a StatementError); the in-memory outbox took it
+            _dt.datetime(9999, 12, 31, 23, tzinfo=_dt.timezone(_dt.timedelta(hours=-5))),
+        ],
+        ids=["max", "utc-5"],
+    )
+    def test_a_now_at_the_calendars_end_is_refused_and_changes_nothing(self, outbox, end):
         """A ``now`` whose claim or next attempt would pass the year 9999 is refused.
 
         ``now + lease`` (a claim's end) and ``now + wait`` (the next attempt) raised a bare
         OverflowError; NotificationError now, nothing claimed or recorded.
         """
         outbox.add(note("a/1"))
-        end = _dt.datetime.max.replace(tzinfo=_dt.UTC)
         with pytest.raises(NotificationError, match="too close to the calendar's end"):
             outbox.claim("a/1", end)
         claim = outbox.claim("a/1", NOW)

@@ -301,6 +301,20 @@ class TestRetention:
             world.store.retention_due(now, months=months)
         assert [] == world.store.retention_due(now, months=24_287)
 
+    def test_a_now_past_the_calendars_end_in_utc_is_refused_by_name(self, database):
+        """23:00 on 31 December 9999 at UTC-5 is in year 10000 in UTC, where the query runs.
+
+        Before: the driver's bare "date value out of range" (an OverflowError).
+        """
+        world = World(database)
+        world.application(1, stage="rejected")
+        zone = pendulum.fixed_timezone(-5 * 3600)
+        now = pendulum.datetime(9999, 12, 31, 23, tz=zone)
+        with pytest.raises(ValueError, match=r"past the calendar's last day \(9999-12-31\) in UTC"):
+            world.store.retention_due(now, months=0)
+        last = pendulum.datetime(9999, 12, 31, 18, tz=zone)  # 23:00 UTC: still runs
+        assert [1] == [len(world.store.retention_due(last, months=0))]
+
 
 def test_a_deliverer_holding_a_claim_loses_it_on_erasure(database):
     """A notification claimed by a worker, then erased with its candidate: the claim is lost."""

@@ -364,6 +364,28 @@ class TestFork:
         store.fire(application.id, "hold", actor="maria", reason="again")  # the parent's too
         store.close()
 
+    def test_a_child_forked_while_the_pool_was_in_use_fires_on_its_own_connections(self, database):
+        """A store's own engine: the child makes its pool afresh (no dispose of its own).
+
+        Before, a thread of the parent inside the pool (its lock taken) left the child waiting
+        forever at its first fire, and the child took the parent's pooled connections.
+        """
+        if database.engine is not None:
+            pytest.skip("in memory: one shared connection, the database itself")
+        store = database.store(Pipeline(POLICY))
+        requisition = make_requisition()
+        application = store.pipeline.new_application(make_candidate(), requisition)
+        store.add(application, requisition)
+        parents = store.engine.pool
+
+        def fire() -> None:
+            store.fire(application.id, "hold", actor="maria", reason="freeze")
+            assert store.engine.pool is not parents
+
+        assert 0 == child_status(parents._pool.mutex, fire)  # type: ignore[attr-defined]
+        assert "on_hold" == store.load(application.id).stage
+        store.fire(application.id, "resume", actor="maria", reason="thawed")  # the parent's too
+
     def test_a_child_forked_while_the_outbox_delivered_delivers(self, tmp_path):
         """``delivering`` holds the outbox's lock for a whole send."""
         store = Store(f"sqlite:///{tmp_path / 'store.db'}", Pipeline(POLICY))

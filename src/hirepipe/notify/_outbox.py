@@ -182,15 +182,21 @@ def later(now: datetime, by: timedelta) -> datetime:
     """``now + by``, or NotificationError when it passes the calendar's last day.
 
     ``now`` is a caller's: ``datetime.max`` (a sweep asked for everything ever due) raised a
-    bare ``OverflowError`` from the claim's end or the next attempt's time.
+    bare ``OverflowError`` from the claim's end or the next attempt's time. The time must stay
+    within the calendar in UTC too (a store keeps it so): 23:00 on 31 December 9999 at UTC-5
+    was the driver's bare "date value out of range".
     """
     try:
-        return now + by
+        moved = now + by
+        offset = moved.utcoffset()
+        if offset:
+            moved - offset  # in UTC, as a store keeps it: OverflowError past the calendar
     except OverflowError:
         raise NotificationError(
             f"now ({now.isoformat()}) is too close to the calendar's end to add {by} to it; "
             "pass the current time"
         ) from None
+    return moved
 
 
 class Outbox:
@@ -226,7 +232,7 @@ class Outbox:
         self._queued: dict[tuple[str, str], int] = {}
         self._lock = threading.RLock()
         self._delivery = threading.Lock()
-        renew_in_child(self)
+        renew_in_child(self, held="_lock")  # a child sees no record half written
 
     def _after_fork(self) -> None:
         # a forked child's copies may be held for good by threads of its parent

@@ -93,7 +93,10 @@ class EventData(BaseModel):
     so a policy whose data model overrides ``model_validate`` (or ``__init__``) is refused.
     """
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", frozen=True)
+    # an error says where and what, never the value given (a note, a feedback): as models'
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True
+    )
 
     person_field: ClassVar[str | None] = None
 

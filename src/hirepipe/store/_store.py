@@ -22,7 +22,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import Engine, MetaData, exists, func, insert, select, update
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
 
+from hirepipe._fork import renew_in_child
 from hirepipe._types import whole_number_problem
 from hirepipe.errors import (
     AlreadyStored,
@@ -173,6 +175,18 @@ class Store:
         if self._owns_engine:
             self._kept = Kept()
             weakref.finalize(self, self._kept.close)  # a store never closed gives it back
+            renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a pool of its own engine's made afresh, as SQLAlchemy advises.
+
+        The parent's pooled connections are not the child's (two processes on one PostgreSQL
+        socket), and a thread of the parent inside the pool (checking a connection out or in)
+        left the pool's lock taken for good: the child's first call waited forever. In-memory
+        SQLite keeps its one connection: it is the database.
+        """
+        if not isinstance(self.engine.pool, StaticPool):
+            self.engine.dispose(close=False)  # the parent's connections left to the parent
 
     # -- schema and transactions ---------------------------------------------------------------
 
