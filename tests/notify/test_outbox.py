@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import pendulum
@@ -175,6 +175,43 @@ class OutboxContract:
         assert unchanged is not None
         assert (NotificationStatus.pending, 0) == (unchanged.status, unchanged.attempts)
         assert "a/1" == outbox.mark_sent("a/1", NOW, claim=claim).key  # the claim still holds
+
+    @pytest.mark.parametrize(
+        ("now", "said"),
+        [
+            (datetime(2025, 1, 6, 9), "has no time zone"),
+            ("2025-01-06T09:00:00+00:00", "must be a datetime, not str"),
+            (None, "must be a datetime, not NoneType"),
+        ],
+        ids=["naive", "a string", "None"],
+    )
+    def test_a_now_without_its_time_zone_is_refused_and_changes_nothing(self, outbox, now, said):
+        """Every method taking the time refuses a naive one, or no datetime, by name.
+
+        A naive ``now`` was a bare TypeError in memory (compared with aware due times), a
+        naive send time written by ``mark_sent`` in memory, and SQLAlchemy's StatementError
+        in a store.
+        """
+        outbox.add(note("a/1"))
+        outbox.add(note("a/2"))
+        claim = outbox.claim("a/2", NOW)
+        assert claim is not None
+        calls = {
+            "due": lambda: outbox.due(now),
+            "claim": lambda: outbox.claim("a/1", now),
+            "renew": lambda: outbox.renew(claim, now),
+            "mark_sent": lambda: outbox.mark_sent("a/1", now),
+            "mark_failed": lambda: outbox.mark_failed("a/1", now, "down"),
+            "requeue": lambda: outbox.requeue("a/1", now),
+        }
+        before = [outbox.get("a/1"), outbox.get("a/2")]
+        for name, call in calls.items():
+            with pytest.raises(NotificationError, match=said):
+                call()
+            assert before == [outbox.get("a/1"), outbox.get("a/2")], name
+        # the claim made before still holds, nothing else was claimed
+        assert ["a/1"] == [n.key for n in outbox.due(NOW) if n.key != "a/2"]
+        assert "a/2" == outbox.mark_sent("a/2", NOW, claim=claim).key
 
     @pytest.mark.parametrize(
         "lease",

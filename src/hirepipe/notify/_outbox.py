@@ -178,6 +178,26 @@ def check_lease(lease: timedelta) -> timedelta:
     return lease
 
 
+def check_now(now: datetime) -> datetime:
+    """Return ``now``; raise NotificationError unless it is a time-zone-aware datetime.
+
+    Every outbox method that takes the time asks here first. A naive one was compared with
+    the notifications' aware times (a bare ``TypeError`` in memory), written as a naive send
+    time by ``mark_sent`` in memory, and SQLAlchemy's ``StatementError`` in a store.
+    """
+    if not isinstance(now, datetime):
+        raise NotificationError(
+            f"now must be a datetime, not {type(now).__name__}; pass the current time "
+            "with its time zone (pendulum.now('UTC'))"
+        )
+    if now.utcoffset() is None:
+        raise NotificationError(
+            f"now ({now.isoformat()}) has no time zone; pass an aware datetime "
+            "(pendulum.now('UTC'), or datetime.now(timezone.utc))"
+        )
+    return now
+
+
 def later(now: datetime, by: timedelta) -> datetime:
     """``now + by``, or NotificationError when it passes the calendar's last day.
 
@@ -295,6 +315,7 @@ class Outbox:
         asking twice returns the same notifications.
         """
         check_limit(limit)
+        check_now(now)
         with self._lock:
             found = [
                 n
@@ -320,6 +341,7 @@ class Outbox:
         Returns None when there is nothing to claim: no such notification, not pending, not
         due at ``now``, or under another claim that lasts beyond ``now``.
         """
+        check_now(now)
         with self._lock:
             current = self._pending.get(key)
             if current is None or current.next_attempt_at > now or self._held(key, now):
@@ -333,6 +355,7 @@ class Outbox:
 
         Raises ClaimLost when the claim no longer holds.
         """
+        check_now(now)
         with self._lock:
             self._check(claim)
             renewed = replace(claim, until=max(claim.until, later(now, self.lease)))
@@ -359,6 +382,7 @@ class Outbox:
         nothing. Raises NotificationError for an unknown key or a notification that already
         failed for good.
         """
+        check_now(now)
         with self._lock:
             current = self._known(key)
             if claim is not None:
@@ -398,6 +422,7 @@ class Outbox:
         (else ClaimLost). Raises NotificationError for an unknown key or a notification that
         is not pending.
         """
+        check_now(now)
         with self._lock:
             current = self._known(key)
             if claim is not None:
@@ -412,6 +437,7 @@ class Outbox:
 
     def requeue(self, key: str, now: datetime) -> Notification:
         """Put a failed notification back to pending at ``now``, with a fresh set of attempts."""
+        check_now(now)
         with self._lock:
             updated = after_requeue(self._known(key), now)
             self._all[key] = self._pending[key] = updated

@@ -57,6 +57,7 @@ from hirepipe.notify._outbox import (
     after_sending,
     check_lease,
     check_limit,
+    check_now,
     later,
 )
 from hirepipe.notify._recording import sent_note
@@ -181,6 +182,7 @@ class StoreOutbox(Outbox):
         [`mark_failed`][hirepipe.store.StoreOutbox.mark_failed] release them.
         """
         check_limit(limit)
+        check_now(now)
         table = self._table
         chosen = (
             select(table.c.seq)
@@ -245,6 +247,7 @@ class StoreOutbox(Outbox):
         due at ``now``, or claimed by another worker beyond ``now``. This worker's own claims
         (made by [`due`][hirepipe.store.StoreOutbox.due]) are taken again.
         """
+        check_now(now)
         table = self._table
         statement = (
             update(table)
@@ -273,6 +276,7 @@ class StoreOutbox(Outbox):
 
         Raises ClaimLost when the row is no longer under this claim.
         """
+        check_now(now)
         until = max(claim.until, later(now, self.lease))
         statement = self._under(claim).values(claimed_until=until)
         with self._store._atomic(savepoint=False) as tx:
@@ -299,6 +303,7 @@ class StoreOutbox(Outbox):
         nothing. Raises NotificationError for an unknown key or a notification that already
         failed for good.
         """
+        check_now(now)
         with self._store._atomic(savepoint=False) as tx:
             current = self._locked(key, claim)
             updated = after_sending(current, now)
@@ -356,6 +361,7 @@ class StoreOutbox(Outbox):
         that claim (else ClaimLost). Raises NotificationError for an unknown key or a
         notification that is not pending.
         """
+        check_now(now)
         with self._store._atomic(savepoint=False) as tx:
             updated = after_failure(self._locked(key, claim), now, error, self.backoff)
             self._write(tx.connection, updated)
@@ -363,6 +369,7 @@ class StoreOutbox(Outbox):
 
     def requeue(self, key: str, now: _dt.datetime) -> Notification:
         """Put a failed notification back to pending at ``now``, with a fresh set of attempts."""
+        check_now(now)
         with self._store._atomic(savepoint=False) as tx:
             updated = after_requeue(self._locked(key), now)
             self._write(tx.connection, updated)
