@@ -11,7 +11,10 @@ moved without its history record), exit code 1 (``child_status_mid_commit``).
 
 from __future__ import annotations
 
+import threading
+
 from hirepipe import Pipeline, standard_policy
+from hirepipe._fork import renew_in_child
 from hirepipe.notify import Outbox
 from hirepipe.positions import Positions
 from hirepipe.testing import FakeClock, make_application, make_requisition
@@ -54,3 +57,32 @@ def test_positions_fire_in_a_child_forked_mid_event():
         positions.fire(requisition, "submit", actor="maria")
 
     assert 0 == child_status_mid_commit(positions._lock, submit)
+
+
+def test_every_owner_is_renewed_in_a_child_when_one_fails():
+    """One owner's ``_after_fork`` that raises does not leave the others' locks unrenewed.
+
+    Before, the loop stopped at the first failure: every owner after it kept its copied locks
+    (held for good when a parent's thread held them). The failure is still reported.
+    """
+
+    class Failing:
+        def _after_fork(self) -> None:
+            raise RuntimeError("cannot renew")
+
+    class Counting:
+        renewed = 0
+
+        def _after_fork(self) -> None:
+            self.renewed += 1
+
+    owners = [Failing(), Counting(), Failing(), Counting()]
+    for owner in owners:
+        renew_in_child(owner)
+    counting = [owner for owner in owners if isinstance(owner, Counting)]
+
+    def check() -> None:
+        assert [1, 1] == [owner.renewed for owner in counting]
+
+    assert 0 == child_status(threading.Lock(), check)
+    assert [0, 0] == [owner.renewed for owner in counting]  # the parent's stay as they were

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import pickle
+import weakref
 from decimal import Decimal
 from typing import Annotated
 
@@ -850,3 +852,20 @@ class TestReprs:
         for model in models:
             leaves = {name for name, spec in _fields(model).items() if isinstance(spec, _Leaf)}
             assert leaves == personal_fields(model), model
+
+
+def test_a_model_class_made_on_the_fly_is_not_kept_by_its_repr():
+    """What a repr withholds is remembered per class, weakly.
+
+    A data model made on the fly (a policy loaded again and again) was kept for good once
+    one of its instances had been shown.
+    """
+
+    class Visitor(EventData):
+        name: Annotated[str, PERSONAL]
+
+    assert "Visitor(name=<personal>)" == repr(Visitor(name="Ada Lovelace"))
+    kept = weakref.ref(Visitor)
+    del Visitor
+    gc.collect()
+    assert kept() is None

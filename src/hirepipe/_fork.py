@@ -58,8 +58,14 @@ def _in_parent() -> None:
 
 def _in_child() -> None:
     _TAKEN.clear()  # the child's copies: each owner makes its locks afresh just below
+    failed: BaseException | None = None
     for owner in list(_RENEWED):
-        owner._after_fork()
+        try:
+            owner._after_fork()
+        except BaseException as exc:  # the others still get their fresh locks
+            failed = failed or exc
+    if failed is not None:
+        raise failed  # os.register_at_fork reports it (sys.unraisablehook)
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork

@@ -25,6 +25,7 @@ import dataclasses
 import re
 import types
 import typing
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -389,15 +390,23 @@ def _marked_personal(annotation: Any) -> bool:
     return False
 
 
-@cache
+# by class, weakly: a model class made on the fly (a policy's data model) is not kept for good
+_PERSONAL_FIELDS: weakref.WeakKeyDictionary[type[BaseModel], frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def personal_fields(model: type[BaseModel]) -> frozenset[str]:
     """The names of ``model``'s own fields that hold personal values (not nested models')."""
-    return frozenset(
-        name
-        for name, field in model.model_fields.items()
-        if any(isinstance(item, Personal) for item in field.metadata)
-        or _marked_personal(field.annotation)
-    )
+    found = _PERSONAL_FIELDS.get(model)
+    if found is None:
+        found = _PERSONAL_FIELDS[model] = frozenset(
+            name
+            for name, field in model.model_fields.items()
+            if any(isinstance(item, Personal) for item in field.metadata)
+            or _marked_personal(field.annotation)
+        )
+    return found
 
 
 def withhold_personal(

@@ -442,6 +442,7 @@ class TestErrors:
         [
             (lambda: US.is_business_day("2025-01-06"), "expected a date"),
             (lambda: US.add_business_days(D(2025, 1, 6), 1.5), "whole number"),
+            (lambda: US.add_business_days(D(2025, 1, 6), True), "whole number"),  # was 1
             (lambda: US.add_business_days(D(1850, 1, 6), 1), "supported years 1900 to 2200"),
             (lambda: US.add_business_days(D(2025, 1, 6), 10**6), "supported years"),
             # numpy's bare OverflowError before ("Python int too large to convert to C long")
@@ -465,6 +466,7 @@ class TestErrors:
         ids=[
             "string-date",
             "fractional-n",
+            "bool-n",
             "too-early",
             "too-far",
             "beyond-numpy",

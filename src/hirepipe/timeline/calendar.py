@@ -633,6 +633,8 @@ _MOST_STEPS = (_LAST_YEAR - _FIRST_YEAR + 1) * 366  # more days than the support
 
 def _steps(n: int) -> int:
     try:
+        if isinstance(n, bool):  # True is no count of days: it was taken as 1
+            raise TypeError
         steps = operator.index(n)
     except TypeError:
         raise CalendarError(f"n must be a whole number of business days, got {n!r}") from None
