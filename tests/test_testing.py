@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sys
 from pathlib import Path as FilePath
 
@@ -140,6 +141,15 @@ class TestClocks:
             ValueError, match=r"advance\((days|years|months)=.* leaves the calendar"
         ):
             clock.advance(**duration)
+        assert before is clock.now()
+
+    @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf], ids=str)
+    def test_advancing_by_no_finite_number_is_refused_as_such(self, value):
+        """``advance(days=nan)`` was said to leave the calendar; it is no finite duration."""
+        clock = FakeClock()
+        before = clock.now()
+        with pytest.raises(ValueError, match=r"a duration must be a finite number"):
+            clock.advance(hours=1, days=value)
         assert before is clock.now()
 
     @pytest.mark.parametrize("use", ["start", "set"], ids=str)

@@ -8,6 +8,7 @@ clock.advance(days=2)
 
 from __future__ import annotations
 
+import math
 from typing import Protocol, runtime_checkable
 
 import pendulum
@@ -71,6 +72,10 @@ class ManualClock:
         Raises ValueError, the clock unchanged, for a duration that leaves the calendar
         (years 1 to 9999).
         """
+        for name, value in duration.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                # it was said to leave the calendar, which tells nothing of what was wrong
+                raise ValueError(f"advance({name}={value!r}): a duration must be a finite number")
         try:
             moved = self._now.add(**duration)  # type: ignore[arg-type]
         except (OverflowError, ValueError):
