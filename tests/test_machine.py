@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import subprocess
 import sys
+from enum import StrEnum
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from transitions import Transition
+from transitions import State, Transition
 from transitions.core import Condition
 
 from hirepipe import Blocker, Context, HirepipeError, Pipeline, standard_policy
-from hirepipe._machine import CompiledPolicy, _GuardCondition, _Machine, evaluate
+from hirepipe._machine import CompiledPolicy, _GuardCondition, _Machine, _State, evaluate
 from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.conftest import START
+from tests.policies import FINAL_REVIEW
 from tests.test_properties import EVENTS, PEOPLE, POLICY, STAGES, plausible
 
 
@@ -188,3 +191,22 @@ def test_guard_conditions_are_evaluated_by_transitions_as_they_are():
     assert "<guards (scorecards_complete)>" == repr(condition)
     resume = compiled._events["resume"].transitions["on_hold"][0]
     assert [False, True] == [isinstance(c, _GuardCondition) for c in resume.conditions]
+
+
+def test_a_stage_named_by_a_str_enum_member_compiles_as_transitions_names_it() -> None:
+    """The stages' plain name and value are transitions' own: an enum member's name, itself.
+
+    A company naming its stages by a StrEnum built a pipeline before the stages' name became
+    a plain attribute; taking the member as the name gave transitions' dests, which it knows
+    by the member's name, no stage to find (a bare KeyError when compiling).
+    """
+
+    class Stage(StrEnum):
+        FINAL = "final_review"
+
+    for name in ("screen", Stage.FINAL):
+        assert (_State(name).name, _State(name).value) == (State(name).name, State(name).value)
+    spec = dataclasses.replace(FINAL_REVIEW, name=Stage.FINAL)
+    policy = standard_policy().named("enum", "1")
+    policy = policy.with_stage(spec, after="review", event="shortlist")
+    Pipeline(policy)

@@ -20,6 +20,7 @@ from hirepipe import (
     CalendarError,
     Change,
     ConcurrentUpdate,
+    Context,
     EventSpec,
     Fired,
     GuardRejected,
@@ -879,3 +880,38 @@ def test_an_assignment_during_the_fire_keeps_the_event_and_the_assigned_value() 
     assert application.version == 1
     assert application.history == [fired.record]
     assert application.held_from == "screen"
+
+
+def test_a_roles_function_assigning_the_requisition_leaves_its_events_change_to_commit() -> None:
+    """The requisition the guards see is read after who may fire the event is asked.
+
+    A roles function that assigns a requisition's field (its own bookkeeping) changed it before
+    the guards ran, not under them: the event's change to the requisition must commit. Reading
+    the requisition before the roles function made every such event a ConcurrentUpdate.
+    """
+
+    def fill(ctx: Context) -> Change:
+        return Change(requisition={"filled": 1})
+
+    policy = Policy(
+        name="p",
+        version="1",
+        initial="a",
+        stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+        events=[
+            EventSpec(
+                "fill", ("a",), "b", fired_by=("hiring_manager",), effect=EffectSpec("f", fill)
+            )
+        ],
+    )
+
+    def roles(actor: str, application: Application, req: Requisition | None) -> set[str]:
+        assert req is not None
+        req.recruiter = "rita"  # validated: a new __dict__ on the requisition
+        return {"hiring_manager"}
+
+    pipeline = Pipeline(policy, clock=FakeClock(START.add(days=1)), roles=roles)
+    requisition = make_requisition()
+    application = pipeline.new_application(make_candidate(1), requisition)
+    pipeline.fire(application, "fill", actor="maria", requisition=requisition)
+    assert (application.stage, requisition.filled, requisition.recruiter) == ("b", 1, "rita")

@@ -54,14 +54,15 @@ class _State(State):
     """
 
     # plain attributes over State's properties: ``Event._process`` reads the name and
-    # ``Machine.set_state`` the value on every event (a Python call each); hirepipe's stage
-    # names are strings, so both are the name given
-    name: str = ""
-    value: str = ""
+    # ``Machine.set_state`` the value on every event (a Python call each); taken once from
+    # State's own properties: a stage named by a StrEnum member is known by the member's name
+    name: Any = ""
+    value: Any = ""
 
-    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, name: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(name, *args, **kwargs)
-        self.name = self.value = name
+        self.name = State.name.fget(self)  # type: ignore[attr-defined]
+        self.value = State.value.fget(self)  # type: ignore[attr-defined]
 
     def enter(self, event_data: Any) -> None:
         """Nothing to run on entering a stage."""

@@ -424,12 +424,8 @@ class Pipeline:
             self._unmoved(application, version, event, stage_before)
             raise AssertionError("a stage changed without its version")  # pragma: no cover
         spec = plan.spec
-        # the requisition as the guards will see it: committed only if nobody changed it since
-        seen: dict[str, Any] | None = None
-        if requisition is not None:
-            seen = dict(requisition.__dict__)
-            if seen["id"] != fields["requisition_id"]:
-                self._check_requisition(application, requisition, spec)
+        if requisition is not None and requisition.__dict__["id"] != fields["requisition_id"]:
+            self._check_requisition(application, requisition, spec)
         if not (
             actor.__class__ is str
             and 0 < len(actor) <= IDENTIFIER_LENGTH
@@ -460,6 +456,9 @@ class Pipeline:
                 event=event,
                 blockers=refused,
             )
+        # the requisition as the guards will see it: committed only if nobody changed it since;
+        # read after the roles function, which may assign it (its own bookkeeping)
+        seen = dict(requisition.__dict__) if requisition is not None else None
         context = Context(
             application,
             requisition,

@@ -392,6 +392,39 @@ class TestPolicyReplaced:
             for row in rows
         ]
 
+    def test_a_policy_replaced_during_a_fire_leaves_its_personal_values_apart(self, database):
+        """The fire's own policy says what is personal, not the one replacing it meanwhile.
+
+        Another thread (here the event's effect) may give the pipeline a new policy between
+        the event's apply and its write: the record was made and validated by the old one,
+        whose data model marks the summary personal. Before, the write asked the pipeline's
+        policy of that moment and stored the summary in the record, where no erasure reaches.
+        """
+        plain = _feedback_policy(_Feedback)
+        pipeline = Pipeline(plain, clock=FakeClock(pendulum.datetime(2025, 1, 6, 9)))
+
+        def replace(ctx: Any) -> Change:
+            pipeline.policy = plain
+            return Change()
+
+        spec = EventSpec("feedback", ("a",), None, effect=EffectSpec("r", replace, _MarkedFeedback))
+        marked = _feedback_policy(_MarkedFeedback).with_event(spec)
+        pipeline.policy = marked
+        store = database.store(pipeline)
+        requisition = make_requisition()
+        application = pipeline.new_application(make_candidate(), requisition)
+        application.id = "app-1"
+        store.add(application, requisition)
+        store.fire("app-1", "feedback", actor="m", summary="held apart")
+        assert pipeline.policy is plain
+        rows = database.execute(
+            f"SELECT record, personal FROM {database.table('hirepipe_transitions')} "
+            "WHERE application_id = 'app-1' AND version > 0"
+        )
+        [row] = list(rows)
+        assert "held apart" not in row.record
+        assert ["held apart"] == list(json.loads(row.personal).values())
+
 
 @given(st.binary(min_size=32, max_size=32), st.text())
 def test_a_digest_is_the_hmac_sha256_of_the_value_under_the_key(key, value):

@@ -757,7 +757,7 @@ class Store:
             changes=changed_fields(applied.before, application),
             record=record.model_dump(mode="json"),
             key=key,
-            data_models=self._data_models(),
+            data_models=self._data_models(fired.policy),
         )
         requisition_changes = applied.requisition_changes
         log = log_values(
@@ -781,9 +781,13 @@ class Store:
         )
         return log, written
 
-    def _data_models(self) -> DataModels:
-        """``data_models_of`` the pipeline's policy, remembered while it is the same one."""
-        policy, found = self.pipeline.policy, self._models
+    def _data_models(self, policy: Policy) -> DataModels:
+        """``data_models_of`` the policy the event fired by, remembered while it is the same one.
+
+        The fire's own policy, not the pipeline's of the moment: one replaced between the apply
+        and the write would have had the record's personal values stored in it, unerasable.
+        """
+        found = self._models
         if found is None or found[0] is not policy:
             found = self._models = (policy, data_models_of(policy))
         return found[1]
