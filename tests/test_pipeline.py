@@ -915,3 +915,21 @@ def test_a_roles_function_assigning_the_requisition_leaves_its_events_change_to_
     application = pipeline.new_application(make_candidate(1), requisition)
     pipeline.fire(application, "fill", actor="maria", requisition=requisition)
     assert (application.stage, requisition.filled, requisition.recruiter) == ("b", 1, "rita")
+
+
+@pytest.mark.parametrize("missing", ["stage", "requisition_id"])  # required: no default
+def test_an_application_built_without_its_fields_is_refused_as_such(missing: str) -> None:
+    """An application built by ``model_construct`` without a field: a TypeError naming it.
+
+    Reading the fields from the model's dict made it a bare KeyError (an AttributeError
+    before); nothing is changed.
+    """
+    pipeline = Pipeline(standard_policy(), clock=FakeClock(START))
+    requisition = make_requisition()
+    application = make_application(pipeline, requisition, stage="interviewed")
+    values = {k: v for k, v in application.__dict__.items() if k != missing}
+    incomplete = Application.model_construct(**values)
+    before = dict(incomplete.__dict__)
+    with pytest.raises(TypeError, match=f"application has no '{missing}'.*model_validate"):
+        pipeline.fire(incomplete, "hold", actor="maria", requisition=requisition, reason="x")
+    assert (before, []) == (incomplete.__dict__, incomplete.history)

@@ -152,6 +152,14 @@ class TestClocks:
             clock.advance(hours=1, days=value)
         assert before is clock.now()
 
+    def test_advancing_by_true_is_refused(self):
+        """``advance(days=True)`` moved one day: a bool is no duration."""
+        clock = FakeClock()
+        before = clock.now()
+        with pytest.raises(TypeError, match=r"advance\(days=True\): a duration must be a number"):
+            clock.advance(days=True)
+        assert before is clock.now()
+
     @pytest.mark.parametrize("use", ["start", "set"], ids=str)
     def test_fake_clock_refuses_naive(self, use):
         """A fake clock needs aware datetimes too."""

@@ -76,6 +76,8 @@ class ManualClock:
             if isinstance(value, float) and not math.isfinite(value):
                 # it was said to leave the calendar, which tells nothing of what was wrong
                 raise ValueError(f"advance({name}={value!r}): a duration must be a finite number")
+            if isinstance(value, bool):  # True is no duration: it was taken as 1
+                raise TypeError(f"advance({name}={value!r}): a duration must be a number")
         try:
             moved = self._now.add(**duration)  # type: ignore[arg-type]
         except (OverflowError, ValueError):

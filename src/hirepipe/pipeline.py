@@ -399,8 +399,16 @@ class Pipeline:
         # the fields read from the model's dict: on Python 3.11 each attribute read of a
         # pydantic model takes the slow path (BaseModel has __getattr__), a dict index does not
         fields = application.__dict__
-        stage_before = fields["stage"]
-        version = fields["version"]
+        try:
+            stage_before = fields["stage"]
+            version = fields["version"]
+            erased_at = fields["erased_at"]
+            requisition_id = fields["requisition_id"]
+        except KeyError as missing:  # built by model_construct without its fields
+            raise TypeError(
+                f"application has no {missing.args[0]!r}: it was built without validation "
+                "(model_construct); build it with Application.model_validate(data)"
+            ) from None
         if requisition is not None and not isinstance(requisition, Requisition):
             raise _not_a_requisition(requisition)
         if expected_version is not None:
@@ -414,7 +422,7 @@ class Pipeline:
                 expected=expected_version,
                 actual=version,
             )
-        if fields["erased_at"] is not None:
+        if erased_at is not None:
             self._check_open(application, event)
         bound = self._bound
         plan = bound.plans.get(event) if event.__class__ is str else None
@@ -424,7 +432,7 @@ class Pipeline:
             self._unmoved(application, version, event, stage_before)
             raise AssertionError("a stage changed without its version")  # pragma: no cover
         spec = plan.spec
-        if requisition is not None and requisition.__dict__["id"] != fields["requisition_id"]:
+        if requisition is not None and requisition.__dict__["id"] != requisition_id:
             self._check_requisition(application, requisition, spec)
         if not (
             actor.__class__ is str
