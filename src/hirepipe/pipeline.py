@@ -413,15 +413,15 @@ class Pipeline:
             raise _not_a_requisition(requisition)
         if expected_version is not None:
             _check_expected_version(expected_version)
-        if expected_version is not None and expected_version != version:
-            # a stale writer hears that first, not that its event no longer fits the stage
-            raise ConcurrentUpdate(
-                application_id=application.id,
-                stage=stage_before,
-                event=event,
-                expected=expected_version,
-                actual=version,
-            )
+            if expected_version != version:
+                # a stale writer hears that first, not that its event no longer fits the stage
+                raise ConcurrentUpdate(
+                    application_id=application.id,
+                    stage=stage_before,
+                    event=event,
+                    expected=expected_version,
+                    actual=version,
+                )
         if erased_at is not None:
             self._check_open(application, event)
         bound = self._bound

@@ -68,16 +68,25 @@ __all__ = [
 _BUSY_TIMEOUT_SECONDS = 30.0
 _PREPARED = "hirepipe_prepared"
 _QUEUE = "hirepipe_queue"
-_PREPARING = threading.Lock()
 
 
-def _prepare_afresh() -> None:
-    global _PREPARING  # a child forked while a thread of its parent prepared an engine
-    _PREPARING = threading.Lock()
+class _Preparing:
+    """The lock under which an engine is set up once; a forked child makes it afresh.
+
+    A child forked while a thread of its parent prepared an engine has a copy taken for good.
+    """
+
+    __slots__ = ("__weakref__", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        self.lock = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_prepare_afresh)
+_PREPARING = _Preparing()
 
 
 class _Queue:
@@ -171,7 +180,7 @@ def prepare(engine: Engine) -> None:
 
     Nothing else: no listener, no pragma, so an engine of the host's behaves as it did.
     """
-    with _PREPARING:  # two stores opened at once on one engine set it up once
+    with _PREPARING.lock:  # two stores opened at once on one engine set it up once
         if getattr(engine, _PREPARED, False):
             return
         setattr(engine, _PREPARED, True)
