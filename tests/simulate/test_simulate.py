@@ -948,3 +948,16 @@ class TestExecutors:
             assert here == there.to_json()
             both = compare(self.SCENARIO, slower, runs=16, seed=5, executor=executor)
             assert compared == both.to_json(records=True)
+
+
+class TestTimelineBounds:
+    @given(minute=st.integers(min_value=-10 * 480, max_value=-1))
+    @settings(max_examples=50, deadline=None)
+    def test_a_minute_before_the_start_is_refused(self, minute):
+        """A negative minute named a day at the far end of the table (the list read backwards)."""
+        timeline = Timeline(BusinessCalendar("US", time_zone="America/New_York"), date(2025, 1, 17))
+        with pytest.raises(ValueError, match="before the run's start"):
+            timeline.instant(minute)
+        with pytest.raises(ValueError, match="before the run's start"):
+            timeline.calendar_days(minute)
+        assert "2025-01-17T09:00:00-05:00" == timeline.instant(0).isoformat()  # unchanged

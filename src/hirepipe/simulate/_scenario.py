@@ -363,6 +363,11 @@ class Timeline:
     def _day(self, index: int) -> pendulum.DateTime:
         found = self._starts.get(index)
         if found is None:
+            if index < 0:  # the table's end, read from the back, is no day before the start
+                raise ValueError(
+                    f"business minute {index * DAY} or later is before the run's start "
+                    f"(minute 0, {self.start.isoformat()}); give a minute of 0 or more"
+                )
             while index >= len(self._days):
                 self._extend(2 * len(self._days))
             day = date.fromordinal(self._days[index])
