@@ -9,11 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from hirepipe import GuardRejected
+from hirepipe import GuardRejected, standard_policy
 from hirepipe._redact import error_summary, name_of, validation_summary
 from hirepipe.errors import Blocker
 from hirepipe.models import Candidate
 from hirepipe.notify import Notification
+from hirepipe.testing import make_requisition
 
 ALAN = {"id": "cand-9", "name": "Alan Turing", "email": "alan@example.com"}
 
@@ -130,3 +131,47 @@ def _notification() -> str:
         due_at=now,
         next_attempt_at=now,
     ).to_json()
+
+
+class TestAssignmentToFrozen:
+    @given(value=st.text(min_size=3, alphabet=st.characters(codec="ascii", categories=["L"])))
+    def test_the_error_never_quotes_the_value_given(self, value):
+        """Pydantic's frozen error quoted the value (``input_value='...'``); hirepipe's hides it."""
+        for model in (
+            Candidate.model_validate(ALAN),
+            standard_policy().events["withdraw"].data_model.model_validate({"text": "private"}),
+        ):
+            before = model.model_dump()
+            for name in type(model).model_fields:
+                with pytest.raises(ValidationError) as raised:
+                    setattr(model, name, value)
+                assert [("frozen_instance", (name,))] == [
+                    (e["type"], e["loc"]) for e in raised.value.errors()
+                ]
+                assert value not in str(raised.value)
+            assert before == model.model_dump()  # nothing changed
+
+    def test_a_frozen_field_of_a_mutable_model_hides_it_too(self):
+        """``Field(frozen=True)`` on a model that is not frozen: the same error, hidden."""
+        from pydantic import ConfigDict, Field
+
+        from hirepipe.models import _Model
+
+        class Note(_Model):
+            model_config = ConfigDict(frozen=False)
+            text: str = Field(frozen=True)
+
+        note = Note(text="first")
+        with pytest.raises(ValidationError) as raised:
+            note.text = "Alan Turing"
+        assert "frozen_field" == raised.value.errors()[0]["type"]
+        assert "Alan Turing" not in str(raised.value)
+        assert "first" == note.text
+
+    def test_other_assignment_errors_are_unchanged(self):
+        """A value refused by validation is the validator's error, already hidden."""
+        requisition = make_requisition()
+        with pytest.raises(ValidationError) as raised:
+            requisition.headcount = "Alan Turing"
+        assert "int_type" == raised.value.errors()[0]["type"]
+        assert "Alan Turing" not in str(raised.value)

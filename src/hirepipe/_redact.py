@@ -17,11 +17,11 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hirepipe.errors import GuardRejected
 
-__all__ = ["error_summary", "name_of", "validation_summary"]
+__all__ = ["assign_hiding_input", "error_summary", "name_of", "validation_summary"]
 
 _SHOWN = 5  # errors said one by one; the rest are counted
 _QUOTED = 3  # an input string shorter than this is not looked for in a message: too common
@@ -46,6 +46,29 @@ def validation_summary(error: ValidationError) -> str:
     count = len(details)
     noun = "validation error" if count == 1 else "validation errors"
     return f"{count} {noun} for {error.title}: " + "; ".join(parts)
+
+
+_FROZEN = frozenset({"frozen_instance", "frozen_field"})
+
+
+def assign_hiding_input(model: BaseModel, name: str, value: Any) -> None:
+    """``BaseModel.__setattr__``, its error for a frozen model or field without ``value``.
+
+    Pydantic raises that error itself, ignoring the model's ``hide_input_in_errors``: its text
+    quoted the value given (``input_value='Ada Lovelace'``). The same error is raised, its input
+    hidden; every other error of an assignment is the validator's, already hidden.
+    """
+    try:
+        BaseModel.__setattr__(model, name, value)
+    except ValidationError as error:
+        details = error.errors(include_url=False)
+        if len(details) != 1 or details[0]["type"] not in _FROZEN:
+            raise
+        raise ValidationError.from_exception_data(
+            error.title,
+            [{"type": details[0]["type"], "loc": details[0]["loc"], "input": value}],
+            hide_input=True,
+        ) from None
 
 
 def error_summary(exc: BaseException) -> str:

@@ -34,6 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from hirepipe._redact import assign_hiding_input
 from hirepipe._types import (
     ERASED,
     IDENTIFIER_LENGTH,
@@ -134,6 +135,10 @@ class _Model(BaseModel):
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # personal values never in a repr (logs, tracebacks, error trackers): ``<personal>``
         return withhold_personal(type(self), super().__repr_args__())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # a frozen model's or field's error never quotes the value either (Pydantic's would)
+        assign_hiding_input(self, name, value)
 
     def model_post_init(self, context: Any, /) -> None:
         """Compact the set of explicitly given fields.

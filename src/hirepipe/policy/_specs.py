@@ -20,6 +20,7 @@ import pendulum
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
+from hirepipe._redact import assign_hiding_input
 from hirepipe._types import withhold_personal
 from hirepipe.errors import Blocker
 from hirepipe.models import Application, OfferField, Requisition
@@ -103,6 +104,10 @@ class EventData(BaseModel):
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # personal values (Text, and fields marked PERSONAL) never in a repr: ``<personal>``
         return withhold_personal(type(self), super().__repr_args__())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # frozen: the error never quotes the value given (Pydantic's own would)
+        assign_hiding_input(self, name, value)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
