@@ -821,6 +821,42 @@ class TestTimeline:
 
     @given(
         zone=st.sampled_from(["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]),
+        start=st.dates(min_value=date(2025, 1, 6), max_value=date(2027, 12, 31)),
+        day=st.integers(min_value=0, max_value=900),
+        into=st.integers(min_value=0, max_value=479),
+    )
+    @settings(max_examples=150, deadline=None)
+    def test_an_instant_is_its_days_nine_oclock_plus_the_minutes(self, zone, start, day, into):
+        """A minute's instant: its day's 09:00 plus the minutes, class, zone and fold included."""
+        from datetime import datetime, timedelta
+
+        timeline = Timeline(BusinessCalendar("US", time_zone=zone), start)
+        nine = timeline.instant(day * 480)
+        expected = datetime.__add__(nine, timedelta(minutes=into))
+        found = timeline.instant(day * 480 + into)
+        assert (expected, expected.isoformat()) == (found, found.isoformat())
+        assert (type(expected), expected.tzinfo, expected.fold) == (
+            type(found),
+            found.tzinfo,
+            found.fold,
+        )
+        assert found == timeline.instant(day * 480 + into)  # kept per day, and the same
+
+    def test_a_day_starting_at_another_time_is_added_to(self):
+        """A day whose start is not 09:00:00 (a clock change then): its start plus the minutes."""
+        from datetime import datetime, timedelta
+
+        from hirepipe._types import as_instant
+
+        timeline = Timeline(BusinessCalendar("US", time_zone="America/New_York"), date(2025, 1, 17))
+        ten = as_instant(timeline.instant(480).add(hours=1, seconds=7))
+        timeline._starts[1] = ten  # as if 09:00 did not exist that day
+        found = timeline.instant(480 + 61)
+        assert datetime.__add__(ten, timedelta(minutes=61)) == found
+        assert "2025-01-21T11:01:07-05:00" == found.isoformat()
+
+    @given(
+        zone=st.sampled_from(["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]),
         start=st.dates(min_value=date(2025, 1, 6), max_value=date(2026, 12, 31)),
         seconds=st.integers(min_value=-86_400 * 3, max_value=86_400 * 800),
         offset=st.sampled_from([-8, -5, 0, 1, 2, 10]),
