@@ -695,32 +695,37 @@ def _nested(value: Any) -> Any:
     Whatever holder the walk knows may hold a model (``HOLDERS``): a list, tuple, set or
     dict's values, at any depth. Each is rebuilt only when a model is in it.
     """
-    if isinstance(value, BaseModel):
-        # hirepipe's models withhold by themselves; a plain one would show everything
-        plain = type(value).__repr_args__ is BaseModel.__repr_args__
-        return _Plain(value) if plain else value
     kind = type(value)
+    if kind in _PLAIN_VALUES:  # most fields: asked first, without a model class's isinstance
+        return value
     if kind is dict:
         if any(_holds_a_model(item) for item in value.values()):
             return {key: _nested(item) for key, item in value.items()}
-    elif kind in (list, tuple, set, frozenset, collections.deque) and any(
-        _holds_a_model(item) for item in value
-    ):
-        shown = [_nested(item) for item in value]
-        # a set of shown models would hash them: listed as a set reads, in braces
-        return _Shown(kind, shown) if kind in (set, frozenset) else kind(shown)
+    elif kind in _COLLECTIONS:
+        if any(_holds_a_model(item) for item in value):
+            shown = [_nested(item) for item in value]
+            # a set of shown models would hash them: listed as a set reads, in braces
+            return _Shown(kind, shown) if kind in (set, frozenset) else kind(shown)
+    elif isinstance(value, BaseModel):
+        # hirepipe's models withhold by themselves; a plain one would show everything
+        plain = kind.__repr_args__ is BaseModel.__repr_args__
+        return _Plain(value) if plain else value
     return value
 
 
 def _holds_a_model(value: Any) -> bool:
-    if isinstance(value, BaseModel):
-        return True
     kind = type(value)
+    if kind in _PLAIN_VALUES:
+        return False
     if kind is dict:
         return any(_holds_a_model(item) for item in value.values())
-    if kind in (list, tuple, set, frozenset, collections.deque):
+    if kind in _COLLECTIONS:
         return any(_holds_a_model(item) for item in value)
-    return False
+    return isinstance(value, BaseModel)
+
+
+_PLAIN_VALUES: Final = frozenset({str, int, bool, float, type(None)})
+_COLLECTIONS: Final = (list, tuple, set, frozenset, collections.deque)
 
 
 class _Shown:
