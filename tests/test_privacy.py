@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import collections
+import collections.abc
 import dataclasses
 import gc
 import json
 import pickle
+import typing
 import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 import pendulum
 import pytest
-from pydantic import BaseModel, Field, ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic_core import core_schema
 
 import hirepipe.models
 from hirepipe import (
@@ -67,6 +74,7 @@ from hirepipe.testing import (
 )
 from tests.conftest import START
 
+T = TypeVar("T")
 SECRETS = ("Candidate 1", "candidate1@example.com", "+1 555 0100", "grace@example.com")
 
 
@@ -834,9 +842,13 @@ class TestReprs:
         assert repr(copy) == repr(dataclasses.replace(notification, address="other@example.com"))
 
     def test_a_repr_withholds_exactly_what_erasure_erases(self):
-        """One rule: the fields a repr withholds are the ones privacy marks personal."""
-        from hirepipe._types import personal_fields
-        from hirepipe.privacy import _fields, _Leaf
+        """One rule: the fields a repr withholds are the ones privacy marks personal.
+
+        One walk (``_types.personal_specs``) serves both; no model of hirepipe's holds a
+        personal value it cannot reach.
+        """
+        from hirepipe._types import personal_fields, personal_problems, personal_specs
+        from hirepipe.privacy import _fields
 
         models = [
             value
@@ -850,8 +862,9 @@ class TestReprs:
         ]
         assert len(models) > 20
         for model in models:
-            leaves = {name for name, spec in _fields(model).items() if isinstance(spec, _Leaf)}
-            assert leaves == personal_fields(model), model
+            assert personal_specs(model) == _fields(model), model
+            assert personal_fields(model) <= set(_fields(model)), model
+            assert () == personal_problems(model), model
 
 
 def test_a_model_class_made_on_the_fly_is_not_kept_by_its_repr():
@@ -869,3 +882,216 @@ def test_a_model_class_made_on_the_fly_is_not_kept_by_its_repr():
     del Visitor
     gc.collect()
     assert kept() is None
+
+
+# -- every holder of a personal value: withheld from reprs, erased ----------------------------
+
+SECRET = "Ada Lovelace"
+Secret = Annotated[str, PERSONAL]
+
+
+class Guest(BaseModel):
+    """A host's own plain model (frozen: a set may hold it), its guest's name personal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    badge: str
+    name: Secret
+
+
+GUEST = Guest(badge="badge-1", name=SECRET)
+
+HOLDING: dict[str, tuple[Any, Any]] = {
+    # kind: (the annotation of a host's event data field, a value of it holding SECRET)
+    "sequence": (Sequence[Secret], [SECRET]),
+    "set": (set[Secret], {SECRET}),
+    "frozenset": (frozenset[Secret], frozenset({SECRET})),
+    "abstract_set": (typing.AbstractSet[Secret], frozenset({SECRET})),
+    "abc_set": (collections.abc.Set[Secret], frozenset({SECRET})),
+    "mapping": (Mapping[str, Secret], {"home": SECRET}),
+    "dict_of_models": (dict[str, Guest], {"b-1": GUEST}),
+    "mapping_of_models": (Mapping[str, Guest], {"b-1": GUEST}),
+    "sequence_of_models": (Sequence[Guest], [GUEST]),
+    "set_of_models": (frozenset[Guest], frozenset({GUEST})),
+    "list_of_dicts_of_models": (list[dict[str, Guest | None]], [{"b-1": GUEST}]),
+}
+
+
+def holding_policy(annotation: Any) -> tuple[Policy, type[EventData]]:
+    """A host's policy whose ``visit`` event's data holds ``annotation``; ``end`` ends it."""
+
+    def keep(ctx):
+        return Change()
+
+    model = create_model("Visit", __base__=EventData, held=(annotation, ...))
+    policy = Policy(
+        name="p",
+        version="1",
+        initial="a",
+        stages=[StageSpec("a"), StageSpec("b", StageKind.terminal)],
+        events=[
+            EventSpec("visit", ("a",), None, effect=EffectSpec("keep", keep, model)),
+            EventSpec("end", ("a",), "b"),
+        ],
+    )
+    return policy, model
+
+
+class TestEveryHolder:
+    """Each holder a host may write: the value never in a repr, gone after erasure.
+
+    Before, a personal value in a sequence, set, mapping or dict of models was shown by a
+    repr and kept by erasure: the holders walked were only unions, lists, tuples and dicts.
+    """
+
+    @pytest.mark.parametrize("kind", HOLDING)
+    def test_a_personal_value_held_so_is_withheld_and_erased(self, clock, requisition, kind):
+        annotation, value = HOLDING[kind]
+        policy, model = holding_policy(annotation)
+        data = model(held=value)
+        assert SECRET not in f"{data!r} {data!s}"
+        pipeline = Pipeline(policy, clock=clock)
+        application = pipeline.new_application(make_candidate(), requisition)
+        pipeline.fire(application, "visit", actor="m", requisition=requisition, held=value)
+        assert SECRET in texts(application)
+        cleared = erased(application, policy)
+        assert SECRET not in texts(cleared)
+        (record,) = [record for record in cleared.history if record.event == "visit"]
+        kept = model.model_validate(record.data)  # still its model's data: badges stay
+        assert ("badge-1" in texts(application)) == ("badge-1" in repr(kept) + texts(cleared))
+        assert ERASED in texts(cleared)
+
+    def test_any_marked_personal_has_every_string_erased(self):
+        """``Annotated[Any, PERSONAL]``: whatever it holds, every string in it is personal."""
+
+        class Loose(EventData):
+            held: Annotated[Any, PERSONAL]
+            other: Any = None  # not marked: not personal, as any field
+
+        data = Loose(held={"a": [SECRET, 1], "b": {"c": SECRET}}, other="kept")
+        assert "Loose(held=<personal>, other='kept')" == repr(data)
+        cleared = map_personal(
+            data.model_dump(mode="json"), Loose, lambda _: ERASED, data_models=lambda _: None
+        )
+        assert {"held": {"a": [ERASED, 1], "b": {"c": ERASED}}, "other": "kept"} == cleared
+
+
+class Box(Generic[T]):
+    """A host's own generic, which hirepipe cannot see into."""
+
+    def __init__(self, item: T) -> None:
+        self.item = item
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        (item,) = get_args(source)
+        return core_schema.no_info_after_validator_function(
+            cls,
+            handler.generate_schema(item),
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda box: box.item),
+        )
+
+
+class TestWhatCannotBeErasedIsRefused:
+    """A personal value where erasure cannot find it is refused when the policy is built.
+
+    Before, it was silently kept by every erasure (and shown by reprs).
+    """
+
+    @pytest.mark.parametrize(
+        ("annotation", "said"),
+        [
+            (Box[Secret], "cannot walk"),
+            (list[Box[Guest]], "cannot walk"),
+            (collections.Counter[Secret], "cannot walk"),
+            (Iterable[Secret], "cannot walk"),
+            (dict[Secret, int], "personal keys"),
+            (Mapping[str, dict[Secret, str]], "personal keys"),
+            (dict[str, Secret] | Guest, "cannot tell which"),
+        ],
+        ids=["generic", "generic_of_models", "counter", "iterable", "keys", "nested_keys", "union"],
+    )
+    def test_the_policy_refuses_it_naming_the_field(self, annotation, said):
+        with pytest.raises(PolicyError, match=rf"events\.visit\.data: Visit\.held: .*{said}"):
+            holding_policy(annotation)
+
+    def test_meanwhile_a_model_holding_one_withholds_and_erases_it_whole(self):
+        """Outside a policy (or before it was checked) the value is not shown, and erased."""
+        model = create_model("Visit", __base__=EventData, held=(Box[Secret], ...))
+        data = model(held=SECRET)  # validated as its item, then boxed
+        assert "Visit(held=<personal>)" == repr(data)
+        cleared = map_personal(
+            data.model_dump(mode="json"), model, lambda _: ERASED, data_models=lambda _: None
+        )
+        assert {"held": ERASED} == cleared
+
+    def test_a_host_model_holding_itself_is_walked(self):
+        """A model that holds itself (a tree) is walked to every depth, without looping."""
+
+        class Node(BaseModel):
+            name: Secret
+            children: list[Node] = []
+
+        class Tree(EventData):
+            root: Node
+
+        tree = Tree(root=Node(name=SECRET, children=[Node(name=SECRET + "2")]))
+        assert SECRET not in repr(tree)
+        cleared = map_personal(
+            tree.model_dump(mode="json"), Tree, lambda _: ERASED, data_models=lambda _: None
+        )
+        assert SECRET not in json.dumps(cleared)
+
+
+def _holding(children: st.SearchStrategy[tuple[Any, st.SearchStrategy[Any], bool]]):
+    """One holder around each child: (annotation, values, hashable)."""
+
+    def wrap(child: tuple[Any, st.SearchStrategy[Any], bool]):
+        inner, values, hashable = child
+        several = st.lists(values, min_size=1, max_size=3)
+        keyed = st.dictionaries(st.sampled_from(["a", "b", "c"]), values, min_size=1, max_size=3)
+        options = [
+            (list[inner], several, False),
+            (tuple[inner, ...], several.map(tuple), hashable),
+            (Sequence[inner], several, False),
+            (dict[str, inner], keyed, False),
+            (Mapping[str, inner], keyed, False),
+            (inner | None, values, hashable),
+        ]
+        if hashable:
+            unique = st.frozensets(values, min_size=1, max_size=3)
+            options += [
+                (set[inner], unique.map(set), False),
+                (frozenset[inner], unique, True),
+                (typing.AbstractSet[inner], unique, False),
+            ]
+        return st.sampled_from(options)
+
+    return children.flatmap(wrap)
+
+
+_SECRETS = st.text("xyz", max_size=3).map(lambda tail: SECRET + tail)
+_GUESTS = st.builds(Guest, badge=st.sampled_from(["badge-1", "badge-2"]), name=_SECRETS)
+_HELD = st.recursive(
+    st.sampled_from([(Secret, _SECRETS, True), (Text, _SECRETS, True), (Guest, _GUESTS, True)]),
+    _holding,
+    max_leaves=4,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_HELD.flatmap(lambda held: st.tuples(st.just(held[0]), held[1])))
+def test_any_nesting_of_holders_withholds_and_erases_every_personal_string(held):
+    """For any nesting of the holders walked: never in a repr, gone after erasure, still valid."""
+    annotation, value = held
+    model = create_model("Visit", __base__=EventData, held=(annotation, ...))
+    from hirepipe._types import personal_problems
+
+    assert () == personal_problems(model)
+    data = model(held=value)
+    assert SECRET not in f"{data!r} {data!s}"
+    cleared = map_personal(
+        data.model_dump(mode="json"), model, lambda _: ERASED, data_models=lambda _: None
+    )
+    assert SECRET not in json.dumps(cleared)
+    model.model_validate(cleared)

@@ -21,6 +21,8 @@ Fields marked [`PERSONAL`][hirepipe.models.PERSONAL] hold a person's data:
 
 from __future__ import annotations
 
+import collections
+import collections.abc
 import dataclasses
 import re
 import types
@@ -374,39 +376,275 @@ def withheld_repr(instance: Any, personal: frozenset[str]) -> str:
     return f"{type(instance).__qualname__}({', '.join(parts)})"
 
 
-HOLDERS: Final = (Union, types.UnionType, list, tuple, dict)
-"""What an annotation may wrap a personal value in: a repr withholds, and erasure erases
-(``hirepipe.privacy``), the values these hold, by this one list."""
+@dataclass(frozen=True, slots=True)
+class ByEvent:
+    """Marks a history record's ``data``: its personal fields are its event's data model's."""
 
 
-def _marked_personal(annotation: Any) -> bool:
-    """Whether ``annotation`` holds a PERSONAL value: directly, optional, or in a collection."""
-    origin = typing.get_origin(annotation)
-    if origin is Annotated:
-        inner, *metadata = typing.get_args(annotation)
-        return any(isinstance(item, Personal) for item in metadata) or _marked_personal(inner)
-    if origin in HOLDERS:
-        return any(_marked_personal(arg) for arg in typing.get_args(annotation))
-    return False
+BY_EVENT: Final = ByEvent()
+"""The marker of a record's event data; see ``ByEvent``."""
+
+
+# -- where personal values are: the one walk of annotations, for reprs and erasure alike --------
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """A personal value: every string in it, at any depth, is personal."""
+
+
+@dataclass(frozen=True, slots=True)
+class Nested:
+    """A model (one of ``models``, for a union of them) whose own fields say what is personal."""
+
+    models: tuple[type[BaseModel], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Items:
+    """A list, tuple, set or sequence (a JSON array): each item as ``item`` says."""
+
+    item: Spec
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """A dict or mapping (a JSON object): each value as ``value`` says; the keys are kept."""
+
+    value: Spec
+
+
+@dataclass(frozen=True, slots=True)
+class Either:
+    """A union of a collection and a model or mapping: told apart by the JSON value's kind."""
+
+    array: Spec
+    mapping: Spec
+
+
+@dataclass(frozen=True, slots=True)
+class RecordData:
+    """A history record's ``data``: personal fields by the record's event's data model."""
+
+
+Spec: TypeAlias = "Leaf | Nested | Items | Values | Either | RecordData"
+LEAF: Final = Leaf()
+RECORD_DATA: Final = RecordData()
+
+_ARRAYS: Final = (
+    list,
+    tuple,
+    set,
+    frozenset,
+    collections.deque,
+    collections.abc.Sequence,
+    collections.abc.MutableSequence,
+    collections.abc.Set,  # typing.AbstractSet too
+    collections.abc.MutableSet,
+)
+_MAPPINGS: Final = (
+    dict,
+    collections.OrderedDict,
+    collections.defaultdict,
+    collections.abc.Mapping,
+    collections.abc.MutableMapping,
+)
+_UNIONS: Final = (Union, types.UnionType)
+
+HOLDERS: Final = (*_UNIONS, *_ARRAYS, *_MAPPINGS)
+"""What an annotation may wrap a personal value (or a model with personal fields) in: a
+repr withholds, and erasure (``hirepipe.privacy``) erases, what these hold, by one walk
+(``personal_specs``). A personal value inside any other generic is refused by a policy."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelSpec:
+    """What the walk found in a model: its fields' specs, and what it cannot erase."""
+
+    fields: typing.Mapping[str, Spec]
+    withheld: frozenset[str]
+    problems: tuple[str, ...]
 
 
 # by class, weakly: a model class made on the fly (a policy's data model) is not kept for good
-_PERSONAL_FIELDS: weakref.WeakKeyDictionary[type[BaseModel], frozenset[str]] = (
-    weakref.WeakKeyDictionary()
-)
+_MODEL_SPECS: weakref.WeakKeyDictionary[type[BaseModel], _ModelSpec] = weakref.WeakKeyDictionary()
+
+
+def _model_spec(model: type[BaseModel], walking: tuple[type[BaseModel], ...] = ()) -> _ModelSpec:
+    found = _MODEL_SPECS.get(model)
+    if found is not None:
+        return found
+    fields: dict[str, Spec] = {}
+    problems: list[str] = []
+    for name, field in model.model_fields.items():
+        if any(isinstance(item, Personal) for item in field.metadata):
+            spec: Spec | None = LEAF
+        elif any(isinstance(item, ByEvent) for item in field.metadata):
+            spec = RECORD_DATA
+        else:
+            spec, said = _walk(field.annotation, (*walking, model))
+            problems += [f"{model.__name__}.{name}: {problem}" for problem in said]
+        if spec is not None:
+            fields[name] = spec
+    found = _ModelSpec(
+        types.MappingProxyType(fields),
+        frozenset(name for name, spec in fields.items() if _withheld(spec)),
+        tuple(dict.fromkeys(problems)),
+    )
+    if not walking:  # a model met again inside itself is remembered once its walk ends
+        _MODEL_SPECS[model] = found
+    return found
+
+
+def _withheld(spec: Spec) -> bool:
+    """Whether a repr withholds a field of ``spec``: it holds a personal value of its own.
+
+    A field holding only models (with personal fields) shows them: each withholds its own.
+    """
+    if isinstance(spec, Items):
+        return _withheld(spec.item)
+    if isinstance(spec, Values):
+        return _withheld(spec.value)
+    if isinstance(spec, Either):
+        return _withheld(spec.array) or _withheld(spec.mapping)
+    return isinstance(spec, Leaf)
+
+
+def _walk(annotation: Any, walking: tuple[type[BaseModel], ...]) -> tuple[Spec | None, list[str]]:
+    """What ``annotation`` holds (None: nothing personal), and what about it cannot be erased."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        inner, *metadata = typing.get_args(annotation)
+        if any(isinstance(item, Personal) for item in metadata):
+            return LEAF, []
+        return _walk(inner, walking)
+    args = [arg for arg in typing.get_args(annotation) if arg is not Ellipsis]
+    if origin in _UNIONS:
+        found = [_walk(arg, walking) for arg in args]
+        spec, problem = union_of([spec for spec, _ in found if spec is not None])
+        problems = [said for _, many in found for said in many]
+        return spec, problems + ([problem] if problem else [])
+    if origin in _ARRAYS:
+        found = [_walk(arg, walking) for arg in args]
+        item, problem = union_of([spec for spec, _ in found if spec is not None])
+        problems = [said for _, many in found for said in many]
+        return (Items(item) if item is not None else None), problems + (
+            [problem] if problem else []
+        )
+    if origin in _MAPPINGS and len(args) == 2:
+        key, said_of_key = _walk(args[0], walking)
+        value, problems = _walk(args[1], walking)
+        if key is not None:
+            # erasure replaces values, and a token cannot be a key: every key would collide
+            return LEAF, [
+                f"{_shown(annotation)} has personal keys, which an erasure would keep (it "
+                "replaces values, and erased keys would collide); key it by an id and hold the "
+                "personal value in the value"
+            ]
+        return (Values(value) if value is not None else None), problems + said_of_key
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in walking:  # a model holding itself: its own walk says the rest
+            return Nested((annotation,)), []
+        model = _model_spec(annotation, walking)
+        return (Nested((annotation,)) if model.fields else None), list(model.problems)
+    if args and any(_walk(arg, walking)[0] is not None for arg in args):
+        # a generic hirepipe does not know (a class of the host's, an iterable): it cannot
+        # tell where in its JSON the personal values are
+        return LEAF, [
+            f"{_shown(annotation)} holds a personal value in {_shown(origin)}, which hirepipe "
+            "cannot walk (an erasure would keep it); use a list, tuple, set, sequence, dict or "
+            "mapping, a Pydantic model, or mark the whole field PERSONAL"
+        ]
+    return None, []
+
+
+def _shown(annotation: Any) -> str:
+    """An annotation as its source reads: ``list[str]``, ``Box``."""
+    if isinstance(annotation, type) and typing.get_origin(annotation) is None:
+        return annotation.__qualname__
+    return repr(annotation).replace("typing.", "").replace("collections.abc.", "")
+
+
+def union_of(specs: list[Spec]) -> tuple[Spec | None, str | None]:
+    """One spec for a value that may be any of ``specs``, and what makes it ambiguous.
+
+    A personal value among them makes the whole one (a string or a model alike: every string
+    is erased). Otherwise a collection and a model or mapping are told apart by their JSON;
+    two models read as one with the fields of both; a model and a mapping (both JSON objects)
+    cannot be told apart, and are erased whole.
+    """
+    if not specs:
+        return None, None
+    if any(isinstance(spec, Leaf) for spec in specs):
+        return LEAF, None
+    if len(specs) == 1:
+        return specs[0], None
+    arrays: list[Spec] = []
+    mappings: list[Spec] = []
+    for spec in specs:
+        if isinstance(spec, Either):
+            arrays.append(spec.array)
+            mappings.append(spec.mapping)
+        else:
+            (arrays if isinstance(spec, Items) else mappings).append(spec)
+    array: Spec | None = None
+    if arrays:
+        item, problem = union_of([spec.item for spec in arrays if isinstance(spec, Items)])
+        if problem is not None:
+            return LEAF, problem
+        array = Items(item) if item is not None else None
+    mapping, problem = _union_of_mappings(mappings)
+    if problem is not None:
+        return LEAF, problem
+    if array is None or mapping is None:
+        return array if array is not None else mapping, None
+    return Either(array, mapping), None
+
+
+def _union_of_mappings(specs: list[Spec]) -> tuple[Spec | None, str | None]:
+    if not specs:
+        return None, None
+    if all(isinstance(spec, Nested) for spec in specs):
+        models = tuple(
+            dict.fromkeys(
+                model for spec in specs if isinstance(spec, Nested) for model in spec.models
+            )
+        )
+        return Nested(models), None
+    if all(isinstance(spec, Values) for spec in specs):
+        value, problem = union_of([spec.value for spec in specs if isinstance(spec, Values)])
+        return (Values(value) if value is not None else None), problem
+    if len(set(specs)) == 1:
+        return specs[0], None
+    return LEAF, (
+        "a union of a model and a mapping that hold personal values: both are JSON objects, "
+        "so an erasure cannot tell which a value is; use one of them, or mark the whole field "
+        "PERSONAL"
+    )
+
+
+def personal_specs(model: type[BaseModel]) -> typing.Mapping[str, Spec]:
+    """What each of ``model``'s fields that hold personal data holds: the one walk.
+
+    Reprs withhold by it (``personal_fields``) and erasure erases by it
+    (``hirepipe.privacy.map_personal``), so a holder one knows the other does.
+    """
+    return _model_spec(model).fields
+
+
+def personal_problems(model: type[BaseModel]) -> tuple[str, ...]:
+    """What in ``model`` (or a model it holds) holds a personal value erasure cannot reach.
+
+    A policy refuses a data model with any: a personal value inside a generic hirepipe does
+    not know, a personal dict key, a union it cannot tell apart. Meanwhile such a value is
+    withheld from reprs and erased whole (every string in it).
+    """
+    return _model_spec(model).problems
 
 
 def personal_fields(model: type[BaseModel]) -> frozenset[str]:
     """The names of ``model``'s own fields that hold personal values (not nested models')."""
-    found = _PERSONAL_FIELDS.get(model)
-    if found is None:
-        found = _PERSONAL_FIELDS[model] = frozenset(
-            name
-            for name, field in model.model_fields.items()
-            if any(isinstance(item, Personal) for item in field.metadata)
-            or _marked_personal(field.annotation)
-        )
-    return found
+    return _model_spec(model).withheld
 
 
 def withhold_personal(
@@ -428,7 +666,10 @@ def _empty(value: object) -> bool:
     Asked of the value's type, not its truth: a notification's lazy facts, asked their length,
     were built (its estimate run) by a repr, which raised when building failed.
     """
-    return value is None or (type(value) in (str, list, tuple, dict) and not value)
+    return value is None or (type(value) in _SIZED and not value)
+
+
+_SIZED: Final = (str, list, tuple, dict, set, frozenset)
 
 
 class _Plain:
@@ -449,14 +690,55 @@ class _Plain:
 
 
 def _nested(value: Any) -> Any:
-    """``value``, with a plain model in it (or in a list or tuple of them) withholding too."""
-    if isinstance(value, BaseModel):
+    """``value``, with a plain model in it (or in a collection or mapping of them) withholding.
+
+    Whatever holder the walk knows may hold a model (``HOLDERS``): a list, tuple, set or
+    dict's values, at any depth. Each is rebuilt only when a model is in it.
+    """
+    kind = type(value)
+    if kind in _PLAIN_VALUES:  # most fields: asked first, without a model class's isinstance
+        return value
+    if kind is dict:
+        if any(_holds_a_model(item) for item in value.values()):
+            return {key: _nested(item) for key, item in value.items()}
+    elif kind in _COLLECTIONS:
+        if any(_holds_a_model(item) for item in value):
+            shown = [_nested(item) for item in value]
+            # a set of shown models would hash them: listed as a set reads, in braces
+            return _Shown(kind, shown) if kind in (set, frozenset) else kind(shown)
+    elif isinstance(value, BaseModel):
         # hirepipe's models withhold by themselves; a plain one would show everything
-        plain = type(value).__repr_args__ is BaseModel.__repr_args__
+        plain = kind.__repr_args__ is BaseModel.__repr_args__
         return _Plain(value) if plain else value
-    if type(value) in (list, tuple) and any(isinstance(item, BaseModel) for item in value):
-        return type(value)(_nested(item) for item in value)
     return value
+
+
+def _holds_a_model(value: Any) -> bool:
+    kind = type(value)
+    if kind in _PLAIN_VALUES:
+        return False
+    if kind is dict:
+        return any(_holds_a_model(item) for item in value.values())
+    if kind in _COLLECTIONS:
+        return any(_holds_a_model(item) for item in value)
+    return isinstance(value, BaseModel)
+
+
+_PLAIN_VALUES: Final = frozenset({str, int, bool, float, type(None)})
+_COLLECTIONS: Final = (list, tuple, set, frozenset, collections.deque)
+
+
+class _Shown:
+    """A set or frozenset of models in a repr, each withholding: as the set's repr reads."""
+
+    __slots__ = ("items", "kind")
+
+    def __init__(self, kind: type, items: list[Any]) -> None:
+        self.kind, self.items = kind, items
+
+    def __repr__(self) -> str:
+        inner = "{" + ", ".join(repr(item) for item in self.items) + "}"
+        return inner if self.kind is set else f"{self.kind.__name__}({inner})"
 
 
 def _locale(value: str) -> str:

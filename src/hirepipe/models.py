@@ -36,6 +36,7 @@ from pydantic_core import PydanticCustomError
 
 from hirepipe._redact import assign_hiding_input
 from hirepipe._types import (
+    BY_EVENT,
     ERASED,
     IDENTIFIER_LENGTH,
     NO_AMOUNT,
@@ -935,7 +936,7 @@ class TransitionRecord(_Frozen):
     actor: Identifier
     at: Timestamp
     reason: Reason | None = None
-    data: dict[str, JsonValue] = Field(default_factory=dict)
+    data: Annotated[dict[str, JsonValue], BY_EVENT] = Field(default_factory=dict)
     version: RoundNumber
     policy: Identifier
 

@@ -12,7 +12,14 @@ A field is personal when its type carries [`PERSONAL`][hirepipe.models.PERSONAL]
 candidate's name, e-mail address, phone and locale, a referee's contact details and
 relationship, and every free text ([`Text`][hirepipe.models.Text]: notes, feedback, messages,
 a background check's assessment and dispute), in the application, in its history records'
-event data and in a policy's own event data models. Erasing replaces each non-empty personal
+event data and in a policy's own event data models. A personal value (or a model with personal
+fields) may be held, at any depth, in a list, tuple, set, frozenset, ``Sequence`` or ``Set``, a
+dict's or ``Mapping``'s values, or a union (``hirepipe._types.HOLDERS``): reprs withhold it and
+erasure erases it, by one walk of the annotations. A policy whose data model holds one where
+erasure cannot find it (a generic of the host's own, an ``Iterable``, a dict's keys) is refused
+with a [`PolicyError`][hirepipe.errors.PolicyError] naming the field; mark the whole field
+personal instead. A field typed ``Any`` is personal only when marked (every string in it then
+is). Erasing replaces each non-empty personal
 value with [`ERASED`][hirepipe.models.ERASED] and keeps everything else: ids, stages, events,
 times, reasons, outcomes and amounts stay for reporting. An erased application takes no more
 events. The durable store erases a candidate's log and outbox too
@@ -47,9 +54,7 @@ applications written since hold it apart from the hashed text, as every other pe
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, Final
@@ -57,8 +62,18 @@ from typing import Any, Final
 import pendulum
 from pydantic import BaseModel
 
-from hirepipe._types import HOLDERS, whole_number_problem
-from hirepipe.models import ERASED, Application, Personal, TransitionRecord
+from hirepipe._types import (
+    Either,
+    Items,
+    Leaf,
+    Nested,
+    Spec,
+    Values,
+    personal_specs,
+    union_of,
+    whole_number_problem,
+)
+from hirepipe.models import ERASED, Application
 from hirepipe.policy import EventData, Policy, StageKind
 
 __all__ = [
@@ -90,55 +105,29 @@ Replace = Callable[[str], Any]
 # -- which fields are personal -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Leaf:
-    """A personal string, or a list of them."""
+@cache
+def _fields(model: type[BaseModel]) -> Mapping[str, Spec]:
+    """The fields of ``model`` that hold personal data, directly or nested.
 
-
-@dataclass(frozen=True, slots=True)
-class _Nested:
-    """A model (or a list of models) whose own fields may be personal."""
-
-    model: type[BaseModel]
-
-
-@dataclass(frozen=True, slots=True)
-class _RecordData:
-    """A history record's ``data``: personal fields by the event's data model."""
-
-
-_Spec = _Leaf | _Nested | _RecordData
-_LEAF, _DATA = _Leaf(), _RecordData()
-
-
-def _spec_of(annotation: Any) -> _Spec | None:
-    """What a field's annotation holds: a personal value, a nested model, or nothing of note."""
-    if typing.get_origin(annotation) is typing.Annotated:
-        inner, *metadata = typing.get_args(annotation)
-        if any(isinstance(item, Personal) for item in metadata):
-            return _LEAF
-        return _spec_of(inner)
-    origin = typing.get_origin(annotation)
-    if origin in HOLDERS:  # as a repr withholds (a dict's values too: it erased none)
-        found = [_spec_of(arg) for arg in typing.get_args(annotation) if arg is not Ellipsis]
-        return next((spec for spec in found if spec is not None), None)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _Nested(annotation) if _fields(annotation) else None
-    return None
+    The one walk a repr withholds by too (``hirepipe._types.personal_specs``), remembered
+    here in a plain cache as a plain dict: a stored fire asks it of each document it writes,
+    and a read-only proxy's ``get`` costs a method call each time.
+    """
+    return dict(personal_specs(model))
 
 
 @cache
-def _fields(model: type[BaseModel]) -> Mapping[str, _Spec]:
-    """The fields of ``model`` that hold personal data, directly or nested."""
-    found: dict[str, _Spec] = {}
-    for name, field in model.model_fields.items():
-        if model is TransitionRecord and name == "data":
-            found[name] = _DATA
-            continue
-        annotated = field.metadata and any(isinstance(m, Personal) for m in field.metadata)
-        spec = _LEAF if annotated else _spec_of(field.annotation)
-        if spec is not None:
-            found[name] = spec
+def _fields_of(models: tuple[type[BaseModel], ...]) -> Mapping[str, Spec]:
+    """The personal fields of a value that may be any of ``models``: each one's, merged."""
+    merged: dict[str, list[Spec]] = {}
+    for model in models:
+        for name, spec in _fields(model).items():
+            merged.setdefault(name, []).append(spec)
+    found: dict[str, Spec] = {}
+    for name, specs in merged.items():
+        one, _ambiguous = union_of(specs)  # ambiguous: the whole value (policies refuse it)
+        if one is not None:
+            found[name] = one
     return found
 
 
@@ -167,7 +156,7 @@ def map_personal(
 
 def _map_model(
     document: Mapping[str, Any],
-    fields: Mapping[str, _Spec],
+    fields: Mapping[str, Spec],
     replace: Replace,
     data_models: DataModels,
 ) -> dict[str, Any]:
@@ -181,19 +170,35 @@ def _map_model(
 
 def _map(
     value: Any,
-    spec: _Spec,
+    spec: Spec,
     replace: Replace,
     data_models: DataModels,
     owner: Mapping[str, Any],
 ) -> Any:
-    if isinstance(value, list):
-        return [_map(item, spec, replace, data_models, owner) for item in value]
-    if isinstance(spec, _Leaf):
+    # by the spec's own class, the most frequent first (a model, a record, a personal value),
+    # one look each: an erasure walks every model and record of an application this way
+    kind = type(spec)
+    if kind is Nested and isinstance(value, dict):
+        models = spec.models  # type: ignore[union-attr]
+        fields = _fields(models[0]) if len(models) == 1 else _fields_of(models)
+        return _map_model(value, fields, replace, data_models)
+    if kind is Leaf:
         return _all_strings(value, replace)
-    if not isinstance(value, dict):
+    if kind is Either:
+        spec = spec.array if isinstance(value, list) else spec.mapping  # type: ignore[union-attr]
+        kind = type(spec)
+    if isinstance(value, list):
+        # an array's items; a list where a model was expected too (as before): each one
+        item = spec.item if kind is Items else spec  # type: ignore[union-attr]
+        return [_map(each, item, replace, data_models, owner) for each in value]
+    if kind is Items or not isinstance(value, dict):
         return value
-    if isinstance(spec, _Nested):
-        return _map_model(value, _fields(spec.model), replace, data_models)
+    if isinstance(spec, Nested):  # a union's model
+        fields = _fields_of(spec.models) if len(spec.models) > 1 else _fields(spec.models[0])
+        return _map_model(value, fields, replace, data_models)
+    if kind is Values:
+        inner = spec.value  # type: ignore[union-attr]
+        return {key: _map(each, inner, replace, data_models, owner) for key, each in value.items()}
     event = owner.get("event")
     data_model = data_models(event) if isinstance(event, str) else None
     if data_model is None:

@@ -15,9 +15,10 @@ from hirepipe.models import ERASED
 from hirepipe.notify import NotificationStatus
 from hirepipe.privacy import ERASE_EVENT
 from hirepipe.store._support import Recent
-from hirepipe.testing import make_application
+from hirepipe.testing import FakeClock, make_application, make_candidate, make_requisition
 from tests.store import helpers as store_helpers
 from tests.store.helpers import LATER, POLICY, World
+from tests.test_privacy import HOLDING, SECRET, holding_policy
 
 database = store_helpers.database
 
@@ -418,3 +419,38 @@ def test_a_fire_committed_before_an_erasure_never_remembers_its_state_after_it(d
     assert "withdrawn" == world.store.load("app-1").stage
     strings = reachable_strings(world.store)
     assert [] == [secret for secret in SECRETS[:2] if any(secret in s for s in strings)]
+
+
+class TestEveryHolder:
+    """A host's event data holding a personal value in any holder: apart, then erased.
+
+    Before, a personal value in a sequence, set, mapping or dict of models was written into
+    the hashed log's record, which no erasure reaches.
+    """
+
+    @pytest.mark.parametrize("kind", HOLDING)
+    def test_the_value_is_held_apart_and_erased(self, database, kind):
+        annotation, value = HOLDING[kind]
+        policy, _model = holding_policy(annotation)
+        pipeline = Pipeline(policy, clock=FakeClock(pendulum.datetime(2025, 1, 6, 9)))
+        store = database.store(pipeline)
+        requisition = make_requisition()
+        application = pipeline.new_application(make_candidate(), requisition)
+        application.id = "app-1"
+        store.add(application, requisition)
+        store.fire("app-1", "visit", actor="m", held=value)
+        store.fire("app-1", "end", actor="m")
+        log = database.table("hirepipe_transitions")
+        records = [row.record for row in database.execute(f"SELECT record FROM {log}")]
+        assert [] == [record for record in records if SECRET in (record or "")]
+        assert SECRET in str(store.load("app-1").history[-2].data)
+        assert ["app-1"] == store.erase(application.candidate.id, actor=pipeline.system_actor)
+        kept = database.execute(
+            f"SELECT a.snapshot, t.record, t.changes, t.personal "
+            f"FROM {database.table('hirepipe_applications')} a JOIN {log} t "
+            "ON t.application_id = a.id"
+        )
+        assert len(kept) == 4  # created, visit, end, @erase
+        assert [] == [row for row in kept if SECRET in str(tuple(row))]
+        assert SECRET not in str(store.load("app-1").history)
+        assert [] == store.verify()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel
 
-from hirepipe._types import identifier_problem
+from hirepipe._types import identifier_problem, personal_problems
 from hirepipe.errors import PolicyProblem
 from hirepipe.policy._permissions import Role
 from hirepipe.policy._roles import (
@@ -219,11 +219,12 @@ Pydantic does for a nested model, so an override of these would be skipped."""
 
 
 def _check_data_models(events: Sequence[EventSpec]) -> list[PolicyProblem]:
-    """Return the data models that override how they are validated, which the engine skips.
+    """Return the data models the engine would mishandle: validation or erasure skipped.
 
     Pydantic's hooks for this are validators (``model_validator``, ``field_validator``): they
     run wherever the model is validated. An override of ``model_validate`` (or ``__init__``)
-    runs only when called by name.
+    runs only when called by name. A personal value inside a generic hirepipe does not walk
+    (``hirepipe._types.HOLDERS``), or a personal dict key, would be kept by an erasure.
     """
     problems = []
     seen: set[type[EventData]] = set()
@@ -232,6 +233,10 @@ def _check_data_models(events: Sequence[EventSpec]) -> list[PolicyProblem]:
         if model in seen or not (isinstance(model, type) and issubclass(model, BaseModel)):
             continue  # the spec itself refuses a data model that is no model
         seen.add(model)
+        problems += [
+            PolicyProblem(f"events.{event.name}.data", problem)
+            for problem in personal_problems(model)
+        ]
         for klass in model.__mro__:
             if klass is EventData or klass is BaseModel:
                 break
