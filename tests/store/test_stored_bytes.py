@@ -5,7 +5,8 @@ snapshot's text, the bound time) must not change one stored byte: the chain's ha
 them, and rows written by an older version are verified by a newer one. A fixed sequence of
 events (personal text among their data, a candidate with a name outside ASCII, times outside
 UTC) is fired with the candidates' keys fixed, and every application and log row is compared,
-through one SHA-256 of their values, with what the store wrote before that work (issue 15, eighth pass).
+through one SHA-256 of their values, with what the store wrote before that work (issue 15,
+eighth pass).
 """
 
 from __future__ import annotations
