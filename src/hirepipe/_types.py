@@ -689,6 +689,12 @@ class _Plain:
         return f"{type(self.model).__name__}({shown})"  # as Pydantic names it
 
 
+# a field's most frequent values (asked first, before a model class's isinstance), and the
+# holders ``_nested`` rebuilds
+_PLAIN_VALUES: Final = frozenset({str, int, bool, float, type(None)})
+_COLLECTIONS: Final = (list, tuple, set, frozenset, collections.deque)
+
+
 def _nested(value: Any) -> Any:
     """``value``, with a plain model in it (or in a collection or mapping of them) withholding.
 
@@ -722,10 +728,6 @@ def _holds_a_model(value: Any) -> bool:
     if kind in _COLLECTIONS:
         return any(_holds_a_model(item) for item in value)
     return isinstance(value, BaseModel)
-
-
-_PLAIN_VALUES: Final = frozenset({str, int, bool, float, type(None)})
-_COLLECTIONS: Final = (list, tuple, set, frozenset, collections.deque)
 
 
 class _Shown:

@@ -119,6 +119,8 @@ def _fields(model: type[BaseModel]) -> Mapping[str, Spec]:
 @cache
 def _fields_of(models: tuple[type[BaseModel], ...]) -> Mapping[str, Spec]:
     """The personal fields of a value that may be any of ``models``: each one's, merged."""
+    if len(models) == 1:
+        return _fields(models[0])
     merged: dict[str, list[Spec]] = {}
     for model in models:
         for name, spec in _fields(model).items():
@@ -175,29 +177,20 @@ def _map(
     data_models: DataModels,
     owner: Mapping[str, Any],
 ) -> Any:
-    # by the spec's own class, the most frequent first (a model, a record, a personal value),
-    # one look each: an erasure walks every model and record of an application this way
-    kind = type(spec)
-    if kind is Nested and isinstance(value, dict):
-        models = spec.models  # type: ignore[union-attr]
-        fields = _fields(models[0]) if len(models) == 1 else _fields_of(models)
-        return _map_model(value, fields, replace, data_models)
-    if kind is Leaf:
+    if isinstance(spec, Leaf):
         return _all_strings(value, replace)
-    if kind is Either:
-        spec = spec.array if isinstance(value, list) else spec.mapping  # type: ignore[union-attr]
-        kind = type(spec)
+    if isinstance(spec, Either):  # a union of an array and a model or mapping: by the value
+        spec = spec.array if isinstance(value, list) else spec.mapping
+    if isinstance(spec, Nested) and isinstance(value, dict):  # the most frequent: a model, a record
+        return _map_model(value, _fields_of(spec.models), replace, data_models)
     if isinstance(value, list):
         # an array's items; a list where a model was expected too (as before): each one
-        item = spec.item if kind is Items else spec  # type: ignore[union-attr]
+        item = spec.item if isinstance(spec, Items) else spec
         return [_map(each, item, replace, data_models, owner) for each in value]
-    if kind is Items or not isinstance(value, dict):
+    if isinstance(spec, Items) or not isinstance(value, dict):
         return value
-    if isinstance(spec, Nested):  # a union's model
-        fields = _fields_of(spec.models) if len(spec.models) > 1 else _fields(spec.models[0])
-        return _map_model(value, fields, replace, data_models)
-    if kind is Values:
-        inner = spec.value  # type: ignore[union-attr]
+    if isinstance(spec, Values):
+        inner = spec.value
         return {key: _map(each, inner, replace, data_models, owner) for key, each in value.items()}
     event = owner.get("event")
     data_model = data_models(event) if isinstance(event, str) else None
